@@ -10,8 +10,6 @@ drop a filled field that the shape cannot carry.
 from __future__ import annotations
 
 import datetime as dt
-import types
-import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +18,7 @@ from lxml import etree
 from adapters.shape import Group, Kind, Leaf, Node, Partner, Shape, Vocabulary
 from gateway.bsn import elfproef
 from gateway.errors import Refused
-from gateway.model import INHOUD_TYPES, BerichtType, Foutcode, Inhoud, Part
+from gateway.model import INHOUD_TYPES, BerichtType, Foutcode, Inhoud, Part, part_type
 from gateway.xmlsafe import line
 
 Element = etree._Element
@@ -28,15 +26,10 @@ Element = etree._Element
 
 def _part_type(model: type[Part], name: str) -> type[Part]:
     """The Part class behind ``X | None`` or ``list[X]`` of one model field."""
-    annotation = model.model_fields[name].annotation
-    stack: list[Any] = [annotation]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, type) and issubclass(current, Part):
-            return current
-        if isinstance(current, types.UnionType) or typing.get_origin(current) is not None:
-            stack.extend(typing.get_args(current))
-    raise TypeError(f"{model.__name__}.{name} holds no canonical part")
+    found = part_type(model, name)
+    if found is None:
+        raise TypeError(f"{model.__name__}.{name} holds no canonical part")
+    return found
 
 
 def _text_to_datetime(text: str) -> dt.datetime:

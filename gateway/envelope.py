@@ -19,6 +19,7 @@ from adapters.xsd import Richting, schema_name
 from gateway import xmlsafe
 from gateway.errors import Refused
 from gateway.model import (
+    KETENPOORT,
     Afleverbevestiging,
     Bericht,
     BerichtType,
@@ -98,7 +99,7 @@ class MessageCodec:
                 regel=line(kop_el.find(_kp("BerichtType"))),
             ) from None
         kop = self._kop(kop_el, berichttype)
-        body = inhoud_el[0]
+        body = next(c for c in inhoud_el if isinstance(c.tag, str))  # the XSD demands one
         if berichttype.technisch:
             return Bericht(kop=kop, inhoud=self._technical(body, berichttype))
         return Bericht(kop=kop, inhoud=self._body(kop, kop_el, body))
@@ -150,11 +151,20 @@ class MessageCodec:
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,
                 f"the body is in the {adapter.vocabulary.rol} format but the afzender rol is "
-                f"{kop.afzender.rol.value}; a sender writes in its own namespace",
+                f"{kop.afzender.rol}; a sender writes in its own namespace",
                 element=where,
                 regel=line(body),
             )
         found = adapter.sent_type(body)
+        receives = adapter.codecs.get(kop.berichttype)
+        if found is None and receives is not None and receives.tag == body.tag:
+            raise Refused(
+                Foutcode.AFZENDER_NIET_GEAUTORISEERD,
+                f"rol {adapter.vocabulary.rol} receives {kop.berichttype.value} but may not "
+                "send it",
+                element=where,
+                regel=line(body),
+            )
         if found is None:
             raise Refused(
                 Foutcode.ONBEKEND_BERICHTTYPE,
@@ -215,7 +225,7 @@ class MessageCodec:
         inhoud = etree.SubElement(root, _kp("Inhoud"))
         if isinstance(bericht.inhoud, Inhoud):
             rol = voor or bericht.kop.afzender.rol
-            adapter = self.by_rol[rol]
+            adapter = self.by_rol[Rol(rol)]
             body = adapter.render(bericht.inhoud)
             if check:
                 self.schemas.check_body(body, sent=voor is None)
@@ -279,11 +289,12 @@ def _sub(parent: etree._Element, name: str, text: str) -> None:
 
 def _partij(element: etree._Element | None) -> Partij:
     assert element is not None  # required by the envelope XSD
-    return Partij(oin=element.get("oin", ""), rol=Rol(element.get("rol", "").strip()))
+    rol = element.get("rol", "").strip()
+    return Partij(oin=element.get("oin", ""), rol=KETENPOORT if rol == KETENPOORT else Rol(rol))
 
 
 def _partij_el(parent: etree._Element, name: str, partij: Partij) -> None:
-    etree.SubElement(parent, _kp(name), oin=partij.oin, rol=partij.rol.value)
+    etree.SubElement(parent, _kp(name), oin=partij.oin, rol=str(partij.rol))
 
 
 __all__ = ["PARTNERS", "MessageCodec"]

@@ -18,6 +18,8 @@ sender's XSD's business (``schemas/v1``); what a recipient receives depends on i
 from __future__ import annotations
 
 import datetime as dt
+import types
+import typing
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -74,6 +76,10 @@ class Rol(StrEnum):
     OPENBAAR_MINISTERIE = "openbaar-ministerie"
     RAAD_KINDERBESCHERMING = "raad-kinderbescherming"
     RECLASSERING = "reclassering"
+
+
+# The gateway itself, as the Afzender of its own answers (never a partner's rol).
+KETENPOORT = "ketenpoort"
 
 
 class BerichtType(StrEnum):
@@ -609,10 +615,10 @@ INHOUD_TYPES: dict[BerichtType, type[Inhoud]] = {
 
 
 class Partij(Part):
-    """A party in the envelope: OIN and rol."""
+    """A party in the envelope: OIN and rol (``ketenpoort`` for the gateway's answers)."""
 
     oin: str
-    rol: Rol
+    rol: Rol | Literal["ketenpoort"]
 
 
 class Ontvangstbevestiging(Part):
@@ -714,3 +720,15 @@ def categorieen_in(
             else:
                 found |= cats
     return found
+
+
+def part_type(model: type[BaseModel], name: str) -> type[Part] | None:
+    """The Part class behind ``X | None`` or ``list[X]`` of one model field (None for values)."""
+    stack: list[Any] = [model.model_fields[name].annotation]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, type) and issubclass(current, Part):
+            return current
+        if isinstance(current, types.UnionType) or typing.get_origin(current) is not None:
+            stack.extend(typing.get_args(current))
+    return None

@@ -21,6 +21,7 @@ from gateway.xmlsafe import line
 ENVELOP_NS = "urn:ketenpoort:envelop:1"
 DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas" / "v1"
 
+_MISSING = re.compile(r"Expected is \( ([\w.\-]+:[\w.\-]+) \)")
 _CLARK = re.compile(r"\{((?:urn|https?):[^}]*)\}")  # {namespace}name, not {'a', 'b'}
 
 
@@ -71,12 +72,16 @@ class SchemaSet:
         if schema.validate(element):
             return
         error = cast("Sequence[etree._LogEntry]", schema.error_log)[0]  # stubs lack __getitem__
-        raise Refused(
-            Foutcode.SCHEMA_ONGELDIG,
-            self._readable(error.message),
-            element=self._element_of(error),
-            regel=error.line or None,
-        )
+        reden = self._readable(error.message)
+        element = self._element_of(error)
+        missing = _MISSING.search(reden)
+        if missing:
+            # "This element is not expected. Expected is ( pol:X )": X is what is wrong.
+            reden = f"{missing.group(1)} is missing" + (f" before {element}" if element else "")
+            if "Missing child element" in error.message:
+                reden = f"{missing.group(1)} is missing in {element}"
+            element = missing.group(1)
+        raise Refused(Foutcode.SCHEMA_ONGELDIG, reden, element=element, regel=error.line or None)
 
     def _readable(self, message: str) -> str:
         """libxml2's message with prefixes instead of {namespace} names."""

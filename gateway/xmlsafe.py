@@ -5,9 +5,10 @@ Every XML that enters the gateway (HTTP body, AMQP message, CLI file) goes throu
 of spec §6 and, where there is one, the line:
 
 - ``TE_GROOT``: more bytes than the limit (checked before anything is parsed);
-- ``XML_ONGELDIG``: not UTF-8, a document type declaration or entity declaration (rejected
-  before parsing, so no entity is ever expanded and no file or URL is read), not
-  well-formed, nested deeper than the limit, or an XInclude element.
+- ``XML_ONGELDIG``: not UTF-8 (a NUL byte, as UTF-16 and UTF-32 have, is refused first), a
+  document type declaration in the prolog (rejected before parsing, so no entity is ever
+  declared or expanded and no file or URL is read; the parser is also configured to load
+  nothing), not well-formed, nested deeper than the limit, or an XInclude element.
 
 Messages must be UTF-8 (a careful choice where the spec is silent: every partner can produce
 it, and it makes the byte scan for declarations reliable).
@@ -27,7 +28,7 @@ DEFAULT_MAX_BYTES = 1024 * 1024
 DEFAULT_MAX_DEPTH = 32
 
 XINCLUDE_NS = "http://www.w3.org/2001/XInclude"
-_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
+_LIBXML2_MAX_DEPTH = 256  # libxml2's own limit without huge_tree; ours must stay below it
 _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
 
 _local = threading.local()
@@ -45,6 +46,8 @@ def _parser() -> etree.XMLParser:
             huge_tree=False,
             collect_ids=False,
             remove_pis=True,
+            remove_comments=True,
+            encoding="utf-8",  # never let libxml2 guess another encoding from the bytes
         )
         _local.parser = parser
     return parser
@@ -60,6 +63,33 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
+def _declaration_in_prolog(data: bytes) -> int | None:
+    """Offset of a ``<!DOCTYPE``-like declaration before the root element, if any.
+
+    Only the prolog can hold a document type declaration (and so entity declarations);
+    comments and processing instructions are skipped, text after the root start (CDATA,
+    comments in the body) is not looked at.
+    """
+    i = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        while i < len(data) and data[i : i + 1] in b" \t\r\n":
+            i += 1
+        if data.startswith(b"<?", i):
+            end = data.find(b"?>", i)
+            if end < 0:
+                return None
+            i = end + 2
+        elif data.startswith(b"<!--", i):
+            end = data.find(b"-->", i + 4)
+            if end < 0:
+                return None
+            i = end + 3
+        elif data.startswith(b"<!", i):
+            return i
+        else:
+            return None
+
+
 def parse(
     data: bytes,
     *,
@@ -67,12 +97,21 @@ def parse(
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> etree._Element:
     """Parse untrusted XML safely; return the root element or raise :class:`Refused`."""
+    if not 1 <= max_depth < _LIBXML2_MAX_DEPTH:
+        raise ValueError(f"max_depth must be below {_LIBXML2_MAX_DEPTH}, got {max_depth}")
     if len(data) > max_bytes:
         raise Refused(
             Foutcode.TE_GROOT, f"message is {len(data)} bytes; the limit is {max_bytes} bytes"
         )
     if not data.strip():
         raise Refused(Foutcode.XML_ONGELDIG, "message is empty")
+    nul = data.find(b"\x00")
+    if nul >= 0:  # never legal in XML; also how UTF-16/32 would slip past the checks below
+        raise Refused(
+            Foutcode.XML_ONGELDIG,
+            f"NUL byte at {nul}: messages must be UTF-8 (UTF-16 and UTF-32 are refused)",
+            regel=_line_of(data, nul),
+        )
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -88,13 +127,13 @@ def parse(
             f"encoding {declared.group(1).decode()!r} declared; messages must be UTF-8",
             regel=1,
         )
-    found = _DECLARATION.search(data)
-    if found:
-        kind = found.group(1).decode().upper()
+    declaration = _declaration_in_prolog(data)
+    if declaration is not None:
+        kind = data[declaration + 2 : declaration + 12].split(maxsplit=1)[0].decode(errors="replace")
         raise Refused(
             Foutcode.XML_ONGELDIG,
-            f"{kind} declarations are not allowed (no DTDs or entities)",
-            regel=_line_of(data, found.start()),
+            f"{kind or '<!'} declarations are not allowed (no DTDs or entities)",
+            regel=_line_of(data, declaration),
         )
     try:
         root = etree.fromstring(data, _parser())

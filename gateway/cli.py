@@ -1,0 +1,308 @@
+"""The ``ketenpoort`` command line (a face: imported by nothing)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from adapters import PARTNERS
+from adapters.xsd import Richting, generate, schema_name
+from gateway import logs, pipeline
+from gateway.envelope import MessageCodec
+from gateway.errors import Misconfigured, Refused
+from gateway.model import Categorie, Rol
+from gateway.policy import Policy, load_policy
+from gateway.routing import NoConversations, Router
+from gateway.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="ketenpoort",
+    help="Ketenpoort: the interoperability gateway of the zorg-straf chain.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+policy_app = typer.Typer(help="Check and show the policy.", no_args_is_help=True)
+schemas_app = typer.Typer(help="The partner XSDs generated from the adapters.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+app.add_typer(schemas_app, name="schemas")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    logs.configure("warning", json=settings.log_json)
+    return settings
+
+
+def _codec(settings: Settings) -> MessageCodec:
+    return MessageCodec(
+        settings.schema_dir, max_bytes=settings.max_bytes, max_depth=settings.max_depth
+    )
+
+
+def _policy(directory: Path) -> Policy:
+    try:
+        return load_policy(directory)
+    except Misconfigured as exc:
+        err.print(f"[red]policy error[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _problem(path: Path | str, refused: Refused) -> str:
+    element = refused.element or "-"
+    return f"{path}:{refused.regel or 0}: {refused.code.value}: {element}: {refused.reden}"
+
+
+# --------------------------------------------------------------------------- validate etc.
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Enveloped XML messages.")],
+) -> None:
+    """Validate messages: exit 0 when all are valid, else one line per problem and exit 1."""
+    codec = _codec(_settings())
+    failed = False
+    for path in files:
+        try:
+            codec.read(path.read_bytes())
+        except OSError as exc:
+            out.print(f"{path}:0: XML_ONGELDIG: -: cannot read: {exc.strerror}", markup=False)
+            failed = True
+        except Refused as refused:
+            out.print(_problem(path, refused), markup=False, highlight=False)
+            failed = True
+        else:
+            err.print(f"{path}: valid")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def translate(
+    file: Annotated[Path, typer.Argument(help="An enveloped XML message.")],
+    to: Annotated[Rol, typer.Option("--to", help="Recipient rol to render for.")],
+) -> None:
+    """Print the message rendered for a recipient rol (before need-to-know filtering)."""
+    codec = _codec(_settings())
+    try:
+        bericht = codec.read(file.read_bytes())
+    except Refused as refused:
+        out.print(_problem(file, refused), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    if bericht.kop.berichttype not in PARTNERS[to].receives:
+        err.print(f"{to.value} receives no {bericht.kop.berichttype.value}")
+        raise typer.Exit(2)
+    sys.stdout.write(codec.write(bericht, voor=to).decode())
+
+
+@app.command()
+def types() -> None:
+    """The message catalogue: type, senders, doelen, recipient rollen."""
+    policy = _policy(_settings().policy_dir)
+    table = Table(title=f"Berichttypen (policy {policy.versie})")
+    for column in ("BerichtType", "verzonden door", "doel", "ontvangers"):
+        table.add_column(column)
+    for berichttype, regel in policy.berichten.items():
+        table.add_row(
+            berichttype.value,
+            ", ".join(r.value for r in regel.afzenders),
+            ", ".join(d.value for d in regel.doelen),
+            ", ".join(dict.fromkeys(r.naar.value for r in regel.routes)),
+        )
+    out.print(table)
+
+
+@app.command()
+def route(
+    file: Annotated[Path, typer.Argument(help="An enveloped XML message.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Explain the routing decision for one message without sending it (sender: Afzender)."""
+    settings = _settings()
+    codec = _codec(settings)
+    router = Router(_policy(settings.policy_dir), NoConversations())
+    raw = file.read_bytes()
+    result: dict[str, Any] = {"refused": None, "recipients": []}
+    besluit = None
+    try:
+        afzender = codec.read(raw).kop.afzender.oin
+        besluit = pipeline.decide(codec, router, pipeline.ingress(raw, afzender))
+    except Refused as refused:
+        result["refused"] = {
+            "code": refused.code.value,
+            "reason": refused.reden,
+            "element": refused.element,
+            "line": refused.regel,
+        }
+    if besluit is not None:
+        routering = besluit.gerouteerd.routering
+        result["doel"] = routering.doel.value
+        result["grondslagen"] = list(routering.grondslagen)
+        result["policy"] = routering.policy_versie
+        result["recipients"] = [
+            {
+                "rol": lev.ontvanger.partner.rol.value,
+                "oin": lev.ontvanger.partner.oin,
+                "naam": lev.ontvanger.partner.naam,
+                "grondslag": lev.ontvanger.grondslag,
+                "kept": sorted(lev.kept),
+                "removed": sorted(lev.removed),
+                "message": lev.payload.decode(),
+            }
+            for lev in besluit.leveringen
+        ]
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    else:
+        _print_route(result)
+    raise typer.Exit(1 if result["refused"] else 0)
+
+
+def _print_route(result: dict[str, Any]) -> None:
+    if result["refused"]:
+        refused = result["refused"]
+        out.print(f"[red]refused[/red] {refused['code']}: {refused['reason']}")
+        return
+    out.print(
+        f"doel [bold]{result['doel']}[/bold], grondslag {', '.join(result['grondslagen'])} "
+        f"accepted (policy {result['policy']})"
+    )
+    for r in result["recipients"]:
+        out.rule(f"{r['rol']} {r['oin']} ({r['naam']}) under {r['grondslag']}")
+        out.print(f"kept:    {', '.join(r['kept']) or '-'}")
+        out.print(f"removed: {', '.join(r['removed']) or '-'}")
+        out.print(r["message"], markup=False, highlight=False)
+
+
+# --------------------------------------------------------------------------- policy, schemas
+
+
+@policy_app.command("check")
+def policy_check(
+    directory: Annotated[Path | None, typer.Argument(help="Policy folder.")] = None,
+) -> None:
+    """Validate a policy and print the routing and need-to-know matrix."""
+    policy = _policy(directory or _settings().policy_dir)
+    out.print(f"policy {policy.versie}: [green]ok[/green] ({policy.directory})")
+    routes = Table(title="Routing")
+    for column in ("BerichtType", "afzender", "doel", "naar", "als", "regio"):
+        routes.add_column(column)
+    for berichttype, regel in policy.berichten.items():
+        for r in regel.routes:
+            routes.add_row(
+                berichttype.value,
+                ", ".join(a.value for a in regel.afzenders),
+                ", ".join(d.value for d in regel.doelen),
+                r.naar.value,
+                "; ".join(_conditie(c) for c in r.als) or "-",
+                r.regio or "-",
+            )
+    out.print(routes)
+    matrix = Table(title="Need-to-know: categories per (BerichtType, doel, rol)")
+    for column in ("BerichtType", "doel", "rol", "grondslag", *(c.value[:6] for c in Categorie)):
+        matrix.add_column(column)
+    for berichttype, regel in policy.berichten.items():
+        for doel in regel.doelen:
+            for rol in dict.fromkeys(r.naar for r in regel.routes):
+                grant = policy.doelen[doel].ontvangers.get(rol)
+                if grant is None:
+                    continue
+                toegang = regel.toegang.get(doel, {}).get(rol)
+                base = set(toegang.categorieen if toegang else grant.categorieen)
+                extra = {c for e in (toegang.extra if toegang else []) for c in e.categorieen}
+                cells = ["x" if c in base else ("(x)" if c in extra else "") for c in Categorie]
+                matrix.add_row(berichttype.value, doel.value, rol.value, grant.grondslag, *cells)
+    out.print(matrix)
+    out.print("(x) = only under the condition in berichten.yaml")
+
+
+def _conditie(c: Any) -> str:
+    return " ".join(f"{k}={v}" for k, v in c.model_dump(by_alias=True, exclude_none=True).items())
+
+
+@schemas_app.command("write")
+def schemas_write(
+    directory: Annotated[Path | None, typer.Argument(help="Target folder.")] = None,
+) -> None:
+    """Regenerate the partner XSDs from the adapters (after changing a shape or vocabulary)."""
+    target = directory or _settings().schema_dir
+    for partner in PARTNERS.values():
+        for richting in Richting:
+            path = target / schema_name(partner, richting)
+            path.write_bytes(generate(partner, richting))
+            out.print(f"wrote {path}")
+
+
+@schemas_app.command("check")
+def schemas_check(
+    directory: Annotated[Path | None, typer.Argument(help="Schema folder.")] = None,
+) -> None:
+    """Exit 1 when a committed XSD differs from what the adapters generate."""
+    target = directory or _settings().schema_dir
+    stale = [
+        schema_name(p, r)
+        for p in PARTNERS.values()
+        for r in Richting
+        if not (target / schema_name(p, r)).exists()
+        or (target / schema_name(p, r)).read_bytes() != generate(p, r)
+    ]
+    for name in stale:
+        out.print(f"{name} is out of date: run `ketenpoort schemas write`")
+    raise typer.Exit(1 if stale else 0)
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@app.command()
+def demo(
+    examples: Annotated[Path, typer.Option(help="Folder of example messages.")] = Path(
+        "examples"
+    ),
+) -> None:
+    """Validate, route and translate every example, and show the decisions as a table."""
+    settings = _settings()
+    codec = _codec(settings)
+    router = Router(_policy(settings.policy_dir), NoConversations())
+    table = Table(title="Ketenpoort: every example message, validated, routed and filtered")
+    for column in ("bestand", "BerichtType", "afzender", "doel", "ontvanger", "verwijderd"):
+        table.add_column(column)
+    failures = 0
+    for path in sorted(examples.rglob("*.xml")):
+        raw = path.read_bytes()
+        name = str(path.relative_to(examples))
+        try:
+            bericht = codec.read(raw)
+            besluit = pipeline.decide(
+                codec, router, pipeline.ingress(raw, bericht.kop.afzender.oin)
+            )
+        except Refused as refused:
+            table.add_row(name, "-", "-", "-", f"[yellow]{refused.code.value}[/yellow]", "")
+            continue
+        except Exception as exc:  # noqa: BLE001 - the demo reports any failure per file
+            failures += 1
+            table.add_row(name, "-", "-", "-", f"[red]{type(exc).__name__}[/red]", "")
+            continue
+        for i, lev in enumerate(besluit.leveringen):
+            table.add_row(
+                name if i == 0 else "",
+                bericht.kop.berichttype.value if i == 0 else "",
+                str(bericht.kop.afzender.rol) if i == 0 else "",
+                besluit.gerouteerd.routering.doel.value if i == 0 else "",
+                lev.ontvanger.partner.rol.value,
+                ", ".join(sorted(lev.removed)) or "-",
+            )
+    out.print(table)
+    raise typer.Exit(1 if failures else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,248 @@
+"""The pipeline, in order, in one place.
+
+    ingress → validate → translate → authorise → doelbinding → route
+            → need-to-know filter → render → deliver → acknowledge → audit
+
+This module holds the decision steps (pure: bytes in, decision out, no I/O), each a small
+function with a typed input and output. ``gateway.service`` runs them for every message and
+does the I/O steps (deliver, acknowledge, audit) through collaborators passed in.
+Every failure is a :class:`Refused` that becomes a Foutbericht; never a stack trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+
+from gateway.envelope import MessageCodec
+from gateway.errors import Refused
+from gateway.logs import get_logger
+from gateway.model import (
+    KETENPOORT,
+    Bericht,
+    BerichtType,
+    Categorie,
+    Doelbinding,
+    Foutbericht,
+    Inhoud,
+    Kop,
+    Ontvangstbevestiging,
+    Partij,
+)
+from gateway.needtoknow import filter_inhoud
+from gateway.routing import Ontvanger, Router, Routering
+
+log = get_logger("ketenpoort.pipeline")
+
+
+@dataclass(frozen=True)
+class Ontvangen:
+    """ingress: the raw bytes and who sent them (authenticated by certificate or AMQP user)."""
+
+    raw: bytes
+    afzender_oin: str
+    sha256: str
+    traceparent: str | None = None
+
+
+@dataclass(frozen=True)
+class Gelezen:
+    """validate + translate: the message in the canonical model."""
+
+    ontvangen: Ontvangen
+    bericht: Bericht
+
+
+@dataclass(frozen=True)
+class Gerouteerd:
+    """authorise + doelbinding + route: who receives it, under which grondslag."""
+
+    gelezen: Gelezen
+    routering: Routering
+
+
+@dataclass(frozen=True)
+class Levering:
+    """need-to-know filter + render: exactly what one recipient receives."""
+
+    ontvanger: Ontvanger
+    kept: frozenset[Categorie]
+    removed: frozenset[Categorie]
+    payload: bytes
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Besluit:
+    """The whole decision for one accepted message."""
+
+    gerouteerd: Gerouteerd
+    leveringen: tuple[Levering, ...]
+
+    @property
+    def bericht(self) -> Bericht:
+        return self.gerouteerd.gelezen.bericht
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------- the steps
+
+
+def ingress(raw: bytes, afzender_oin: str, traceparent: str | None = None) -> Ontvangen:
+    return Ontvangen(raw=raw, afzender_oin=afzender_oin, sha256=sha256(raw), traceparent=traceparent)
+
+
+def validate_and_translate(codec: MessageCodec, ontvangen: Ontvangen) -> Gelezen:
+    """Safe parse, envelope and partner XSD, adapter parse to the canonical model."""
+    return Gelezen(ontvangen=ontvangen, bericht=codec.read(ontvangen.raw))
+
+
+def authorise_and_route(router: Router, gelezen: Gelezen) -> Gerouteerd:
+    """The sender is who it says and may send this; doel and grondslag fit; the recipients."""
+    routering = router.route(gelezen.bericht, gelezen.ontvangen.afzender_oin)
+    return Gerouteerd(gelezen=gelezen, routering=routering)
+
+
+def filter_and_render(codec: MessageCodec, gerouteerd: Gerouteerd) -> Besluit:
+    """Per recipient: keep only granted categories, render in its format, check its XSD."""
+    bericht = gerouteerd.gelezen.bericht
+    routering = gerouteerd.routering
+    assert isinstance(bericht.inhoud, Inhoud)
+    leveringen = []
+    for ontvanger in routering.ontvangers:
+        gefilterd = filter_inhoud(bericht.inhoud, ontvanger.granted)
+        partner = ontvanger.partner
+        kop = bericht.kop.model_copy(
+            update={
+                "ontvangers": (Partij(oin=partner.oin, rol=partner.rol),),
+                "doelbinding": Doelbinding(
+                    doel=routering.doel, grondslagen=(ontvanger.grondslag,)
+                ),
+                "prioriteit": routering.prioriteit,
+                "traceparent": bericht.kop.traceparent or gerouteerd.gelezen.ontvangen.traceparent,
+            }
+        )
+        payload = codec.write(Bericht(kop=kop, inhoud=gefilterd.inhoud), voor=partner.rol)
+        leveringen.append(
+            Levering(
+                ontvanger=ontvanger,
+                kept=gefilterd.kept,
+                removed=gefilterd.removed,
+                payload=payload,
+                sha256=sha256(payload),
+            )
+        )
+    return Besluit(gerouteerd=gerouteerd, leveringen=tuple(leveringen))
+
+
+def decide(codec: MessageCodec, router: Router, ontvangen: Ontvangen) -> Besluit:
+    """validate → translate → authorise → doelbinding → route → filter → render."""
+    bound = log.bind(afzender=ontvangen.afzender_oin, sha256=ontvangen.sha256[:16])
+    gelezen = validate_and_translate(codec, ontvangen)
+    kop = gelezen.bericht.kop
+    bound = bound.bind(bericht_id=kop.bericht_id, berichttype=kop.berichttype.value)
+    bound.info("bericht_gevalideerd")
+    gerouteerd = authorise_and_route(router, gelezen)
+    bound.info(
+        "bericht_gerouteerd",
+        doel=gerouteerd.routering.doel.value,
+        ontvangers=[o.partner.oin for o in gerouteerd.routering.ontvangers],
+        policy=gerouteerd.routering.policy_versie,
+    )
+    besluit = filter_and_render(codec, gerouteerd)
+    for levering in besluit.leveringen:
+        bound.info(
+            "bericht_gefilterd",
+            ontvanger=levering.ontvanger.partner.oin,
+            kept=sorted(levering.kept),
+            removed=sorted(levering.removed),
+        )
+    return besluit
+
+
+# --------------------------------------------------------------------------- answers
+
+
+_BERICHT_ID = re.compile(rb"BerichtId>\s*([0-9a-fA-F\-]{36})\s*<")
+_CONVERSATIE_ID = re.compile(rb"ConversatieId>\s*([0-9a-fA-F\-]{36})\s*<")
+
+
+def _answer_kop(
+    berichttype: BerichtType,
+    gateway_oin: str,
+    ontvanger: Partij | None,
+    in_antwoord_op: str | None,
+    conversatie_id: str | None,
+    doelbinding: Doelbinding | None,
+    now: dt.datetime,
+) -> Kop:
+    return Kop(
+        bericht_id=str(uuid.uuid4()),
+        conversatie_id=conversatie_id or str(uuid.uuid4()),
+        in_antwoord_op=in_antwoord_op,
+        berichttype=berichttype,
+        afzender=Partij(oin=gateway_oin, rol=KETENPOORT),
+        ontvangers=(ontvanger,) if ontvanger else (),
+        doelbinding=doelbinding,
+        tijdstip=now,
+    )
+
+
+def ontvangstbevestiging(
+    codec: MessageCodec, besluit: Besluit, gateway_oin: str, now: dt.datetime
+) -> bytes:
+    """Accepted: the recipients, and for a ZsmAanmelding the OM's deadline."""
+    bericht = besluit.bericht
+    routering = besluit.gerouteerd.routering
+    kop = _answer_kop(
+        BerichtType.ONTVANGSTBEVESTIGING,
+        gateway_oin,
+        bericht.kop.afzender,
+        bericht.kop.bericht_id,
+        bericht.kop.conversatie_id,
+        bericht.kop.doelbinding,
+        now,
+    )
+    inhoud = Ontvangstbevestiging(
+        ontvangers=[Partij(oin=o.partner.oin, rol=o.partner.rol) for o in routering.ontvangers],
+        uiterste_beslismoment=routering.uiterste_beslismoment,
+    )
+    return codec.write(Bericht(kop=kop, inhoud=inhoud))
+
+
+def foutbericht(
+    codec: MessageCodec,
+    refused: Refused,
+    ontvangen: Ontvangen,
+    gateway_oin: str,
+    now: dt.datetime,
+    bericht: Bericht | None = None,
+) -> bytes:
+    """Refused: the code, why, and where; answering the BerichtId when it could be read."""
+    if bericht is not None:
+        bericht_id: str | None = bericht.kop.bericht_id
+        conversatie_id: str | None = bericht.kop.conversatie_id
+    else:
+        found = _BERICHT_ID.search(ontvangen.raw[:65536])
+        bericht_id = found.group(1).decode().lower() if found else None
+        conv = _CONVERSATIE_ID.search(ontvangen.raw[:65536])
+        conversatie_id = conv.group(1).decode().lower() if conv else None
+    kop = _answer_kop(
+        BerichtType.FOUTBERICHT,
+        gateway_oin,
+        None,
+        bericht_id,
+        conversatie_id,
+        None,
+        now,
+    )
+    inhoud = Foutbericht(
+        code=refused.code, reden=refused.reden, element=refused.element, regel=refused.regel
+    )
+    return codec.write(Bericht(kop=kop, inhoud=inhoud))

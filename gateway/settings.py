@@ -1,0 +1,78 @@
+"""All configuration in one pydantic-settings object, read once at start.
+
+Every field can be set from the environment as ``KETENPOORT_<FIELD>`` (e.g.
+``KETENPOORT_AMQP_URL``) or from a ``.env`` file. Secrets are ``SecretStr`` and never logged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Ketenpoort's settings. Each field documents itself."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KETENPOORT_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    amqp_url: SecretStr = Field(
+        SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
+        description="RabbitMQ URL (amqp:// or amqps://); holds a password, so never logged.",
+    )
+    amqp_prefix: str = Field(
+        "ketenpoort",
+        description="Prefix of every exchange and queue name, so several deployments "
+        "(or test runs) can share one broker.",
+    )
+    prefetch: int = Field(
+        32,
+        ge=1,
+        le=1000,
+        description="AMQP prefetch per consumer: bounds unacknowledged messages in flight "
+        "(memory) while keeping the pipeline busy during audit group commits.",
+    )
+    retry_delays_ms: tuple[int, ...] = Field(
+        (1_000, 10_000, 60_000, 600_000, 3_600_000),
+        description="Back-off between delivery attempts to a recipient that does not take a "
+        "message (TTL + dead-lettering); after the last one it is dead-lettered.",
+    )
+    schema_dir: Path = Field(
+        ROOT / "schemas" / "v1", description="Folder with envelop.xsd and the partner XSDs."
+    )
+    policy_dir: Path = Field(
+        ROOT / "policy" / "v1",
+        description="Folder with the versioned policy files (partners, doelen, routing, "
+        "need-to-know, retention).",
+    )
+    max_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest message accepted, in bytes (TE_GROOT above)."
+    )
+    max_depth: int = Field(
+        32, ge=8, le=250, description="Deepest element nesting accepted (XML_ONGELDIG above)."
+    )
+    state_dsn: str = Field(
+        "sqlite:///ketenpoort-state.db",
+        description="Where delivery status, duplicates and conversations are kept: "
+        "sqlite:///PATH or postgresql://user@host/db.",
+    )
+    dedup_days: int = Field(
+        7,
+        ge=5,
+        description="How long a BerichtId is remembered to recognise a duplicate; at least "
+        "the whole retry window (Digikoppeling's default is 5 days).",
+    )
+    log_level: str = Field("info", description="Lowest log level written (debug, info, ...).")
+    log_json: bool = Field(
+        True, description="Write logs as JSON lines (false: readable console output)."
+    )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once (environment, .env, then explicit overrides)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
