@@ -110,8 +110,8 @@ class Codec:
             else:
                 raws = self._raw(element, node)
                 converted = [self._convert(node, raw, where) for raw, where in raws]
-                values[node.field] = converted if node.max != 1 else (
-                    converted[0] if converted else None
+                values[node.field] = (
+                    converted if node.max != 1 else (converted[0] if converted else None)
                 )
         self._rules(element, model, values)
         return values
@@ -199,8 +199,7 @@ class Codec:
         for name in type(part).model_fields:
             if name not in carried and getattr(part, name) not in (None, []):
                 raise ValueError(
-                    f"{self.vocabulary.rol} {self.root} cannot carry "
-                    f"{type(part).__name__}.{name}"
+                    f"{self.vocabulary.rol} {self.root} cannot carry {type(part).__name__}.{name}"
                 )
         for node in nodes:
             value = getattr(part, node.field)

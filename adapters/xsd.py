@@ -100,9 +100,9 @@ class _Writer:
         for berichttype in self.types:
             codec = Codec(v, SHAPES[berichttype])
             element = _xs(schema, "element", name=codec.root)
-            _xs(_xs(element, "annotation"), "documentation").text = (
-                f"BerichtType {berichttype.value}"
-            )
+            _xs(
+                _xs(element, "annotation"), "documentation"
+            ).text = f"BerichtType {berichttype.value}"
             self._complex(element, codec, SHAPES[berichttype].children)
             roots.append(element)
         for kind in sorted(self.used_kinds, key=lambda k: k.value):

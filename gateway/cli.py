@@ -28,7 +28,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 policy_app = typer.Typer(help="Check and show the policy.", no_args_is_help=True)
-schemas_app = typer.Typer(help="The partner XSDs generated from the adapters.", no_args_is_help=True)
+schemas_app = typer.Typer(
+    help="The partner XSDs generated from the adapters.", no_args_is_help=True
+)
 app.add_typer(policy_app, name="policy")
 app.add_typer(schemas_app, name="schemas")
 
@@ -264,9 +266,7 @@ def schemas_check(
 
 @app.command()
 def demo(
-    examples: Annotated[Path, typer.Option(help="Folder of example messages.")] = Path(
-        "examples"
-    ),
+    examples: Annotated[Path, typer.Option(help="Folder of example messages.")] = Path("examples"),
 ) -> None:
     """Validate, route and translate every example, and show the decisions as a table."""
     settings = _settings()

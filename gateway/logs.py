@@ -22,9 +22,7 @@ _NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return _NINE_DIGITS.sub(
-            lambda m: "[bsn]" if elfproef(m.group(0)) else m.group(0), value
-        )
+        return _NINE_DIGITS.sub(lambda m: "[bsn]" if elfproef(m.group(0)) else m.group(0), value)
     if (
         isinstance(value, int)
         and not isinstance(value, bool)
@@ -50,9 +48,7 @@ def redact_bsn(
 
 def configure(level: str = "info", *, json: bool = True) -> None:
     """Configure structlog once for the process (JSON to stderr by default)."""
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
-    )
+    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -492,9 +492,7 @@ class Veiligheidsbeoordeling(Inhoud):
     veiligheidsschaal: Annotated[Veiligheidsschaal | None, VEILIGHEID] = None
     acuut_onveilig: Annotated[bool | None, VEILIGHEID] = None
     kernvragen: Kernvragen | None = None
-    onveilige_situatie: Annotated[list[OnveiligeSituatie], VEILIGHEID] = Field(
-        default_factory=list
-    )
+    onveilige_situatie: Annotated[list[OnveiligeSituatie], VEILIGHEID] = Field(default_factory=list)
     gezinsprofiel: Annotated[Gezinsprofiel | None, GEZINSPROFIEL] = None
     risicofactor: Annotated[list[str], VEILIGHEID] = Field(default_factory=list)
     beschermende_factor: Annotated[list[str], VEILIGHEID] = Field(default_factory=list)

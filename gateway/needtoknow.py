@@ -51,9 +51,7 @@ def _filter_fields(
     return values
 
 
-def _filter_value(
-    value: Any, cats: frozenset[Categorie], granted: frozenset[Categorie]
-) -> Any:
+def _filter_value(value: Any, cats: frozenset[Categorie], granted: frozenset[Categorie]) -> Any:
     if value is None:
         return None
     if isinstance(value, Part):

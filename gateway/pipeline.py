@@ -95,7 +95,9 @@ def sha256(data: bytes) -> str:
 
 
 def ingress(raw: bytes, afzender_oin: str, traceparent: str | None = None) -> Ontvangen:
-    return Ontvangen(raw=raw, afzender_oin=afzender_oin, sha256=sha256(raw), traceparent=traceparent)
+    return Ontvangen(
+        raw=raw, afzender_oin=afzender_oin, sha256=sha256(raw), traceparent=traceparent
+    )
 
 
 def validate_and_translate(codec: MessageCodec, ontvangen: Ontvangen) -> Gelezen:
@@ -121,9 +123,7 @@ def filter_and_render(codec: MessageCodec, gerouteerd: Gerouteerd) -> Besluit:
         kop = bericht.kop.model_copy(
             update={
                 "ontvangers": (Partij(oin=partner.oin, rol=partner.rol),),
-                "doelbinding": Doelbinding(
-                    doel=routering.doel, grondslagen=(ontvanger.grondslag,)
-                ),
+                "doelbinding": Doelbinding(doel=routering.doel, grondslagen=(ontvanger.grondslag,)),
                 "prioriteit": routering.prioriteit,
                 "traceparent": bericht.kop.traceparent or gerouteerd.gelezen.ontvangen.traceparent,
             }

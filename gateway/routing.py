@@ -262,4 +262,4 @@ class Router:
         return start + dt.timedelta(hours=regel.uiterste_beslismoment.uren)
 
 
-__all__ = ["NoConversations", "Ontvanger", "Router", "Routering", "Rol"]
+__all__ = ["NoConversations", "Ontvanger", "Rol", "Router", "Routering"]

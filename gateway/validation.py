@@ -73,18 +73,19 @@ class SchemaSet:
             return
         error = cast("Sequence[etree._LogEntry]", schema.error_log)[0]  # stubs lack __getitem__
         reden = self._readable(error.message)
-        element = self._element_of(error)
+        where = self._element_of(error)
         missing = _MISSING.search(reden)
         if missing:
             # "This element is not expected. Expected is ( pol:X )": X is what is wrong.
-            reden = f"{missing.group(1)} is missing" + (f" before {element}" if element else "")
+            reden = f"{missing.group(1)} is missing" + (f" before {where}" if where else "")
             if "Missing child element" in error.message:
-                reden = f"{missing.group(1)} is missing in {element}"
-            element = missing.group(1)
-        raise Refused(Foutcode.SCHEMA_ONGELDIG, reden, element=element, regel=error.line or None)
+                reden = f"{missing.group(1)} is missing in {where}"
+            where = missing.group(1)
+        raise Refused(Foutcode.SCHEMA_ONGELDIG, reden, element=where, regel=error.line or None)
 
     def _readable(self, message: str) -> str:
         """libxml2's message with prefixes instead of {namespace} names."""
+
         def prefixed(match: re.Match[str]) -> str:
             prefix = self.prefixes.get(match.group(1))
             return f"{prefix}:" if prefix else ""

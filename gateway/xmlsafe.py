@@ -129,7 +129,9 @@ def parse(
         )
     declaration = _declaration_in_prolog(data)
     if declaration is not None:
-        kind = data[declaration + 2 : declaration + 12].split(maxsplit=1)[0].decode(errors="replace")
+        kind = (
+            data[declaration + 2 : declaration + 12].split(maxsplit=1)[0].decode(errors="replace")
+        )
         raise Refused(
             Foutcode.XML_ONGELDIG,
             f"{kind or '<!'} declarations are not allowed (no DTDs or entities)",
