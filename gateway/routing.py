@@ -153,8 +153,8 @@ class Router:
         partners.pop(afzender.oin, None)
         if named:
             for ontvanger in bericht.kop.ontvangers:
-                partner = partners.get(ontvanger.oin)
-                if partner is None or partner.rol != ontvanger.rol:
+                routed = partners.get(ontvanger.oin)
+                if routed is None or routed.rol != ontvanger.rol:
                     raise Refused(
                         Foutcode.ONTVANGER_NIET_TOEGESTAAN,
                         f"the policy does not route this {bericht.kop.berichttype.value} to "
