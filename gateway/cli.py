@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +15,7 @@ from rich.table import Table
 
 from adapters import PARTNERS
 from adapters.xsd import Richting, generate, schema_name
+from gateway import app as gateway_app
 from gateway import logs, pipeline
 from gateway.envelope import MessageCodec
 from gateway.errors import Misconfigured, Refused
@@ -27,11 +30,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+dlq_app = typer.Typer(help="Dead-lettered messages: see and resend.", no_args_is_help=True)
 policy_app = typer.Typer(help="Check and show the policy.", no_args_is_help=True)
 schemas_app = typer.Typer(
     help="The partner XSDs generated from the adapters.", no_args_is_help=True
 )
 app.add_typer(policy_app, name="policy")
+app.add_typer(dlq_app, name="dlq")
 app.add_typer(schemas_app, name="schemas")
 
 out = Console(soft_wrap=True)
@@ -259,6 +264,69 @@ def schemas_check(
     for name in stale:
         out.print(f"{name} is out of date: run `ketenpoort schemas write`")
     raise typer.Exit(1 if stale else 0)
+
+
+# --------------------------------------------------------------------------- run time
+
+
+@app.command()
+def serve() -> None:
+    """Run the gateway (AMQP consumers) until SIGTERM or Ctrl-C; stops gracefully."""
+    settings = load_settings()
+    logs.configure(settings.log_level, json=settings.log_json)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await gateway_app.serve(settings, stop)
+
+    try:
+        asyncio.run(main())
+    except Misconfigured as exc:
+        err.print(f"[red]refusing to start[/red]: {exc}")
+        raise typer.Exit(2) from None
+
+
+@dlq_app.command("list")
+def dlq_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,
+) -> None:
+    """Show every dead-lettered message (metadata only, never the payload)."""
+    entries = asyncio.run(gateway_app.dlq_list(_settings()))
+    if as_json:
+        sys.stdout.write(json.dumps(entries, indent=2) + "\n")
+        return
+    table = Table(title=f"Dead-lettered messages: {len(entries)}")
+    for column in ("ontvanger", "bericht_id", "berichttype", "afzender", "pogingen", "reden"):
+        table.add_column(column)
+    for e in entries:
+        table.add_row(
+            *(
+                str(e[c])
+                for c in ("ontvanger", "bericht_id", "berichttype", "afzender", "pogingen", "reden")
+            )
+        )
+    out.print(table)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    ontvanger: Annotated[str | None, typer.Option(help="Only this recipient OIN.")] = None,
+    bericht_id: Annotated[str | None, typer.Option("--id", help="Only this BerichtId.")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Every dead-lettered message.")] = False,
+) -> None:
+    """Put dead-lettered messages back in their recipient's inbox."""
+    if not (ontvanger or bericht_id or everything):
+        err.print("name --ontvanger, --id or --all")
+        raise typer.Exit(2)
+    replayed = asyncio.run(
+        gateway_app.dlq_replay(_settings(), ontvanger=ontvanger, bericht_id=bericht_id)
+    )
+    for r in replayed:
+        out.print(f"replayed {r['bericht_id']} to {r['ontvanger']}")
+    out.print(f"{len(replayed)} message(s) replayed")
 
 
 # --------------------------------------------------------------------------- demo

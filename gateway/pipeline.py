@@ -173,15 +173,17 @@ _BERICHT_ID = re.compile(rb"BerichtId>\s*([0-9a-fA-F\-]{36})\s*<")
 _CONVERSATIE_ID = re.compile(rb"ConversatieId>\s*([0-9a-fA-F\-]{36})\s*<")
 
 
-def _answer_kop(
+def answer_kop(
     berichttype: BerichtType,
     gateway_oin: str,
+    *,
     ontvanger: Partij | None,
     in_antwoord_op: str | None,
     conversatie_id: str | None,
     doelbinding: Doelbinding | None,
     now: dt.datetime,
 ) -> Kop:
+    """The header of every answer of the gateway (Afzender: the gateway itself)."""
     return Kop(
         bericht_id=str(uuid.uuid4()),
         conversatie_id=conversatie_id or str(uuid.uuid4()),
@@ -198,49 +200,65 @@ def ontvangstbevestiging(
     codec: MessageCodec, besluit: Besluit, gateway_oin: str, now: dt.datetime
 ) -> bytes:
     """Accepted: the recipients, and for a ZsmAanmelding the OM's deadline."""
-    bericht = besluit.bericht
+    kop = besluit.bericht.kop
     routering = besluit.gerouteerd.routering
-    kop = _answer_kop(
-        BerichtType.ONTVANGSTBEVESTIGING,
-        gateway_oin,
-        bericht.kop.afzender,
-        bericht.kop.bericht_id,
-        bericht.kop.conversatie_id,
-        bericht.kop.doelbinding,
-        now,
-    )
     inhoud = Ontvangstbevestiging(
         ontvangers=[Partij(oin=o.partner.oin, rol=o.partner.rol) for o in routering.ontvangers],
         uiterste_beslismoment=routering.uiterste_beslismoment,
     )
-    return codec.write(Bericht(kop=kop, inhoud=inhoud))
+    return bevestiging(codec, kop, gateway_oin, now, inhoud)
+
+
+def bevestiging(
+    codec: MessageCodec,
+    kop: Kop,
+    gateway_oin: str,
+    now: dt.datetime,
+    inhoud: Ontvangstbevestiging | None = None,
+) -> bytes:
+    """An Ontvangstbevestiging answering the message with header ``kop``."""
+    answer = answer_kop(
+        BerichtType.ONTVANGSTBEVESTIGING,
+        gateway_oin,
+        ontvanger=kop.afzender,
+        in_antwoord_op=kop.bericht_id,
+        conversatie_id=kop.conversatie_id,
+        doelbinding=kop.doelbinding,
+        now=now,
+    )
+    return codec.write(Bericht(kop=answer, inhoud=inhoud or Ontvangstbevestiging()))
+
+
+def answer_ids(ontvangen: Ontvangen, bericht: Bericht | None) -> tuple[str | None, str | None]:
+    """BerichtId and ConversatieId to answer: from the message, or found in unreadable bytes."""
+    if bericht is not None:
+        return bericht.kop.bericht_id, bericht.kop.conversatie_id
+    found = _BERICHT_ID.search(ontvangen.raw[:65536])
+    conv = _CONVERSATIE_ID.search(ontvangen.raw[:65536])
+    return (
+        found.group(1).decode().lower() if found else None,
+        conv.group(1).decode().lower() if conv else None,
+    )
 
 
 def foutbericht(
     codec: MessageCodec,
     refused: Refused,
-    ontvangen: Ontvangen,
     gateway_oin: str,
     now: dt.datetime,
-    bericht: Bericht | None = None,
+    *,
+    in_antwoord_op: str | None,
+    conversatie_id: str | None,
 ) -> bytes:
-    """Refused: the code, why, and where; answering the BerichtId when it could be read."""
-    if bericht is not None:
-        bericht_id: str | None = bericht.kop.bericht_id
-        conversatie_id: str | None = bericht.kop.conversatie_id
-    else:
-        found = _BERICHT_ID.search(ontvangen.raw[:65536])
-        bericht_id = found.group(1).decode().lower() if found else None
-        conv = _CONVERSATIE_ID.search(ontvangen.raw[:65536])
-        conversatie_id = conv.group(1).decode().lower() if conv else None
-    kop = _answer_kop(
+    """Refused: the code, why, and where."""
+    kop = answer_kop(
         BerichtType.FOUTBERICHT,
         gateway_oin,
-        None,
-        bericht_id,
-        conversatie_id,
-        None,
-        now,
+        ontvanger=None,
+        in_antwoord_op=in_antwoord_op,
+        conversatie_id=conversatie_id,
+        doelbinding=None,
+        now=now,
     )
     inhoud = Foutbericht(
         code=refused.code, reden=refused.reden, element=refused.element, regel=refused.regel

@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         description="Prefix of every exchange and queue name, so several deployments "
         "(or test runs) can share one broker.",
     )
+    gateway_oin: str = Field(
+        "00000099000000000100",
+        pattern=r"^\d{20}$",
+        description="The gateway's own OIN: the Afzender of its Ontvangstbevestigingen and "
+        "Foutberichten.",
+    )
     prefetch: int = Field(
         32,
         ge=1,

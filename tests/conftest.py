@@ -31,3 +31,99 @@ def example_bytes(examples_dir: Path) -> Callable[[str], bytes]:
         return (examples_dir / rel_path).read_bytes()
 
     return read
+
+
+# --------------------------------------------------------------------------- the real broker
+
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import re  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import AsyncIterator, Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from gateway import app as gateway_app  # noqa: E402
+from gateway.settings import Settings  # noqa: E402
+from gateway.state import Database, StateStore  # noqa: E402
+from gateway.transport import Topology  # noqa: E402
+from tests.broker import OINS, Partner, create_vhost, delete_vhost, new_prefix  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def vhost() -> Iterator[str]:
+    """A RabbitMQ vhost of this test session, with the partner users (name = OIN)."""
+    name = f"kp-test-{uuid.uuid4().hex[:8]}"
+    create_vhost(name)
+    yield name
+    delete_vhost(name)
+
+
+@pytest.fixture
+def settings(vhost: str, tmp_path: Path) -> Settings:
+    """Settings for one test: its own prefix, state store and short retry delays."""
+    return Settings(
+        amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",  # type: ignore[arg-type]
+        amqp_prefix=new_prefix(),
+        state_dsn=f"sqlite:///{tmp_path / 'state.db'}",
+        retry_delays_ms=(200, 400),
+        log_json=True,
+    )
+
+
+@dataclass
+class Running:
+    """A gateway running in this process, with its partners connected."""
+
+    settings: Settings
+    topology: Topology
+    partners: dict[str, Partner]
+    state: StateStore
+
+    def partner(self, name: str) -> Partner:
+        return self.partners[name]
+
+
+@contextlib.asynccontextmanager
+async def run_gateway(settings: Settings, vhost: str) -> AsyncIterator[Running]:
+    stop = asyncio.Event()
+    ready = asyncio.Event()
+    task = asyncio.create_task(gateway_app.serve(settings, stop, ready))
+    topology = Topology(settings.amqp_prefix, tuple(OINS.values()), settings.retry_delays_ms)
+    done, _ = await asyncio.wait(
+        [task, asyncio.create_task(ready.wait())], timeout=30, return_when=asyncio.FIRST_COMPLETED
+    )
+    if task in done:
+        task.result()  # it stopped: raise what stopped it
+    assert ready.is_set(), "the gateway did not become ready within 30 s"
+    partners = {name: Partner(oin, vhost, topology) for name, oin in OINS.items()}
+    for p in partners.values():
+        await p.connect()
+    db = Database(settings.state_dsn)
+    state = StateStore(db)
+    try:
+        yield Running(settings, topology, partners, state)
+    finally:
+        for p in partners.values():
+            await p.close()
+        stop.set()
+        await task
+        db.close()
+
+
+@pytest.fixture
+async def gateway(settings: Settings, vhost: str) -> AsyncIterator[Running]:
+    async with run_gateway(settings, vhost) as running:
+        yield running
+
+
+def fresh(raw: bytes, *, bericht_id: str | None = None, conversatie_id: str | None = None) -> bytes:
+    """The message with a new BerichtId (and optionally another ConversatieId)."""
+    text = raw.decode()
+    text = re.sub(
+        r"(<kp:BerichtId>)[^<]+(</kp:BerichtId>)", rf"\g<1>{bericht_id or uuid.uuid4()}\g<2>", text
+    )
+    if conversatie_id is not None:
+        text = re.sub(
+            r"(<kp:ConversatieId>)[^<]+(</kp:ConversatieId>)", rf"\g<1>{conversatie_id}\g<2>", text
+        )
+    return text.encode()

@@ -1,0 +1,386 @@
+"""The gateway at run time: consume, run the pipeline, deliver, answer, acknowledge.
+
+For every message on the ingress queue, in order (see ``gateway.pipeline`` for the decision
+steps)::
+
+    ingress → validate → translate → [duplicate?] → authorise → doelbinding → route
+            → filter → render → plan (state) → deliver (confirms) → answer → mark → ack
+
+Delivery is at-least-once from the broker's point of view and made effectively once by the
+state store: a message is planned before it is published and marked after the confirms, and
+the ingress message is acknowledged last. A redelivered ingress message (after a crash) finds
+its plan and publishes only what was not confirmed; those re-publications carry the header
+``ketenpoort-herhaald: true`` (and the same ``message_id`` = BerichtId), so a recipient can
+recognise the one case where it may see a message twice: a crash between the broker's
+confirm and the state commit. A graceful stop finishes every message in flight first.
+
+Collaborators (broker, state store, codec, router) are passed in; ``gateway.app`` wires them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from aio_pika.abc import AbstractIncomingMessage
+
+from gateway import pipeline
+from gateway.envelope import MessageCodec
+from gateway.errors import Refused, Transient
+from gateway.logs import get_logger
+from gateway.model import Afleverbevestiging, Bericht, Foutcode
+from gateway.routing import Router
+from gateway.state import Bekend, StateStore, Status
+from gateway.transport import Topology
+
+log = get_logger("ketenpoort.service")
+
+SOORT = "ketenpoort-soort"  # header: "levering" (a partner message) or "antwoord" (ours)
+AFZENDER = "ketenpoort-afzender"  # header: OIN of the original sender
+POGING = "ketenpoort-poging"  # header: delivery attempt, 0 = first
+NIVEAU = "ketenpoort-niveau"  # header: retry level (binds to ketenpoort.retry.<level>)
+HERHAALD = "ketenpoort-herhaald"  # header: re-published after a crash (may be a duplicate)
+
+
+class Publisher(Protocol):
+    """What the service needs of the transport."""
+
+    topology: Topology
+
+    async def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str | None = None,
+        type_: str | None = None,
+        correlation_id: str | None = None,
+        headers: dict[str, Any] | None = None,
+    ) -> None: ...
+
+
+class Gateway:
+    """Runs the pipeline for every ingress message and handles bounced deliveries."""
+
+    def __init__(
+        self,
+        *,
+        codec: MessageCodec,
+        router: Router,
+        broker: Publisher,
+        state: StateStore,
+        gateway_oin: str,
+        retry_delays_ms: tuple[int, ...],
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.codec = codec
+        self.router = router
+        self.broker = broker
+        self.state = state
+        self.gateway_oin = gateway_oin
+        self.retry_delays_ms = retry_delays_ms
+        self.clock = clock
+        self.topology = broker.topology
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._lock = asyncio.Lock()  # one ingress message at a time: order within a conversation
+
+    # ----------------------------------------------------------------- AMQP handlers
+
+    async def on_ingress(self, message: AbstractIncomingMessage) -> None:
+        """Consumer callback for the ingress queue."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            async with self._lock:
+                headers = message.headers or {}
+                traceparent = headers.get("traceparent")
+                await self.handle(
+                    message.body,
+                    message.user_id or "",
+                    traceparent=traceparent if isinstance(traceparent, str) else None,
+                )
+            await message.ack()
+        except Transient as exc:
+            # Broker or store trouble: leave the message on the queue; it comes back.
+            log.warning("bericht_uitgesteld", reden=str(exc))
+            await asyncio.sleep(1)
+            await message.nack(requeue=True)
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    async def drain(self) -> None:
+        """Wait for every message in flight (graceful stop)."""
+        while self._in_flight:
+            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+
+    # ----------------------------------------------------------------- one message
+
+    async def handle(
+        self, raw: bytes, afzender_oin: str, *, traceparent: str | None = None
+    ) -> bytes | None:
+        """The whole pipeline for one message; returns the answer sent (None: nobody to tell)."""
+        ontvangen = pipeline.ingress(raw, afzender_oin, traceparent)
+        bound = log.bind(afzender=afzender_oin, sha256=ontvangen.sha256[:16])
+        bound.info("bericht_ontvangen", bytes=len(raw))
+        if afzender_oin not in self.router.policy.partners:
+            bound.warning("afzender_onbekend")  # no inbox to answer to; nothing is delivered
+            return None
+        bericht: Bericht | None = None
+        try:
+            gelezen = pipeline.validate_and_translate(self.codec, ontvangen)
+            bericht = gelezen.bericht
+            bound = bound.bind(
+                bericht_id=bericht.kop.bericht_id, berichttype=bericht.kop.berichttype.value
+            )
+            bound.info("bericht_gevalideerd")
+            if bericht.kop.berichttype.technisch:
+                return await self._technical(gelezen)
+            bekend = await self.state.lookup(afzender_oin, bericht.kop.bericht_id)
+            if bekend is not None:
+                answer = await self._known(gelezen, bekend)
+                if answer is not None:
+                    return answer
+            gerouteerd = pipeline.authorise_and_route(self.router, gelezen)
+            besluit = pipeline.filter_and_render(self.codec, gerouteerd)
+        except Refused as refused:
+            return await self._refuse(refused, ontvangen, bericht)
+        bound.info(
+            "bericht_gerouteerd",
+            doel=besluit.gerouteerd.routering.doel.value,
+            ontvangers=[lev.ontvanger.partner.oin for lev in besluit.leveringen],
+            policy=besluit.gerouteerd.routering.policy_versie,
+        )
+        return await self._deliver(besluit, herhaald=False)
+
+    async def _deliver(
+        self, besluit: pipeline.Besluit, *, herhaald: bool, alleen: set[str] | None = None
+    ) -> bytes:
+        """plan → publish each delivery (confirms) → answer → mark."""
+        bericht = besluit.bericht
+        kop = bericht.kop
+        afzender = kop.afzender.oin
+        await self.state.plan(
+            afzender,
+            kop.bericht_id,
+            besluit.gerouteerd.gelezen.ontvangen.sha256,
+            kop.berichttype.value,
+            kop.conversatie_id,
+            [
+                (lev.ontvanger.partner.oin, lev.ontvanger.partner.rol.value, lev.sha256)
+                for lev in besluit.leveringen
+            ],
+        )
+        leveringen = [
+            lev
+            for lev in besluit.leveringen
+            if alleen is None or lev.ontvanger.partner.oin in alleen
+        ]
+        await asyncio.gather(
+            *(
+                self.broker.publish(
+                    self.topology.deliver_exchange,
+                    lev.ontvanger.partner.oin,
+                    lev.payload,
+                    message_id=kop.bericht_id,
+                    type_=kop.berichttype.value,
+                    correlation_id=kop.conversatie_id,
+                    headers={
+                        SOORT: "levering",
+                        AFZENDER: afzender,
+                        POGING: 0,
+                        HERHAALD: herhaald,
+                        **({"traceparent": kop.traceparent} if kop.traceparent else {}),
+                    },
+                )
+                for lev in leveringen
+            )
+        )
+        for lev in leveringen:
+            log.info(
+                "bericht_afgeleverd",
+                bericht_id=kop.bericht_id,
+                ontvanger=lev.ontvanger.partner.oin,
+                sha256=lev.sha256[:16],
+                herhaald=herhaald,
+            )
+        answer = pipeline.ontvangstbevestiging(self.codec, besluit, self.gateway_oin, self.clock())
+        await self._answer(afzender, answer, kop.bericht_id)
+        await self.state.published(
+            afzender, kop.bericht_id, [lev.ontvanger.partner.oin for lev in leveringen]
+        )
+        await self.state.answered(afzender, kop.bericht_id, answer)
+        log.info("bericht_bevestigd", bericht_id=kop.bericht_id, afzender=afzender)
+        return answer
+
+    async def _known(self, gelezen: pipeline.Gelezen, bekend: Bekend) -> bytes | None:
+        """A BerichtId seen before: answer again, resume after a crash, or DUBBEL_BERICHT."""
+        kop = gelezen.bericht.kop
+        if bekend.sha256 != gelezen.ontvangen.sha256:
+            raise Refused(
+                Foutcode.DUBBEL_BERICHT,
+                f"BerichtId {kop.bericht_id} was already received with other content",
+                element="kp:BerichtId",
+            )
+        if bekend.antwoord is not None:
+            log.info("bericht_dubbel", bericht_id=kop.bericht_id, afzender=bekend.afzender_oin)
+            await self._answer(bekend.afzender_oin, bekend.antwoord, kop.bericht_id)
+            return bekend.antwoord
+        # Planned but never answered: the gateway stopped half-way. Publish what is unconfirmed.
+        gepland = {lev.ontvanger_oin for lev in bekend.leveringen if lev.status is Status.GEPLAND}
+        log.warning("bericht_hervat", bericht_id=kop.bericht_id, open=sorted(gepland))
+        gerouteerd = pipeline.authorise_and_route(self.router, gelezen)
+        besluit = pipeline.filter_and_render(self.codec, gerouteerd)
+        planned = {lev.ontvanger_oin for lev in bekend.leveringen}
+        besluit = pipeline.Besluit(
+            gerouteerd=besluit.gerouteerd,
+            leveringen=tuple(
+                lev for lev in besluit.leveringen if lev.ontvanger.partner.oin in planned
+            ),
+        )
+        return await self._deliver(besluit, herhaald=True, alleen=gepland)
+
+    async def _technical(self, gelezen: pipeline.Gelezen) -> bytes:
+        bericht = gelezen.bericht
+        kop = bericht.kop
+        afzender = gelezen.ontvangen.afzender_oin
+        if not isinstance(bericht.inhoud, Afleverbevestiging):
+            raise Refused(
+                Foutcode.AFZENDER_NIET_GEAUTORISEERD,
+                f"only the gateway sends a {kop.berichttype.value}",
+                element="kp:BerichtType",
+            )
+        if kop.afzender.oin != afzender:
+            raise Refused(
+                Foutcode.AFZENDER_ONJUIST,
+                f"Afzender says {kop.afzender.oin} but the message comes from {afzender}",
+                element="kp:Afzender",
+            )
+        if kop.in_antwoord_op is None:
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                "an Afleverbevestiging names the delivered BerichtId in kp:InAntwoordOp",
+                element="kp:InAntwoordOp",
+            )
+        senders = await self.state.delivered(afzender, kop.in_antwoord_op)
+        if not senders:
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                f"InAntwoordOp {kop.in_antwoord_op} names no message delivered to {afzender}",
+                element="kp:InAntwoordOp",
+            )
+        log.info(
+            "bericht_bevestigd_door_ontvanger", bericht_id=kop.in_antwoord_op, ontvanger=afzender
+        )
+        answer = pipeline.bevestiging(self.codec, kop, self.gateway_oin, self.clock())
+        await self._answer(afzender, answer, kop.bericht_id)
+        return answer
+
+    async def _refuse(
+        self, refused: Refused, ontvangen: pipeline.Ontvangen, bericht: Bericht | None
+    ) -> bytes:
+        bericht_id, conversatie_id = pipeline.answer_ids(ontvangen, bericht)
+        answer = pipeline.foutbericht(
+            self.codec,
+            refused,
+            self.gateway_oin,
+            self.clock(),
+            in_antwoord_op=bericht_id,
+            conversatie_id=conversatie_id,
+        )
+        # The reason may quote content (an invalid value); the log gets code and place only.
+        log.info(
+            "bericht_geweigerd",
+            afzender=ontvangen.afzender_oin,
+            bericht_id=bericht_id,
+            code=refused.code.value,
+            element=refused.element,
+            regel=refused.regel,
+        )
+        await self._answer(ontvangen.afzender_oin, answer, bericht_id)
+        return answer
+
+    async def _answer(self, oin: str, answer: bytes, in_antwoord_op: str | None) -> None:
+        await self.broker.publish(
+            self.topology.deliver_exchange,
+            oin,
+            answer,
+            message_id=None,
+            correlation_id=in_antwoord_op,
+            type_="antwoord",
+            headers={SOORT: "antwoord", AFZENDER: self.gateway_oin, POGING: 0},
+        )
+
+    # ----------------------------------------------------------------- bounced deliveries
+
+    async def on_bounced(self, message: AbstractIncomingMessage) -> None:
+        """A recipient rejected a message (or it expired): retry with back-off, or give up."""
+        try:
+            await self.bounce(message)
+            await message.ack()
+        except Transient as exc:
+            log.warning("terugval_uitgesteld", reden=str(exc))
+            await asyncio.sleep(1)
+            await message.nack(requeue=True)
+
+    async def bounce(self, message: AbstractIncomingMessage) -> None:
+        headers: dict[str, Any] = dict(message.headers or {})
+        deaths = headers.get("x-death") or []
+        death: dict[str, Any] = deaths[0] if isinstance(deaths, list) and deaths else {}
+        reason = str(death.get("reason", "rejected"))
+        keys = death.get("routing-keys") or []
+        ontvanger = str(keys[0]) if keys else str(message.routing_key or "")
+        poging = int(headers.get(POGING) or 0)
+        afzender = str(headers.get(AFZENDER, ""))
+        soort = str(headers.get(SOORT, "levering"))
+        bericht_id = message.message_id or ""
+        bound = log.bind(bericht_id=bericht_id, ontvanger=ontvanger, poging=poging, reden=reason)
+        if reason != "expired" and poging < len(self.retry_delays_ms):
+            headers.pop("x-death", None)
+            headers.update({POGING: poging + 1, NIVEAU: poging})
+            await self.broker.publish(
+                self.topology.retry_exchange,
+                ontvanger,
+                message.body,
+                message_id=message.message_id,
+                type_=message.type,
+                correlation_id=message.correlation_id,
+                headers=headers,
+            )
+            if soort == "levering":
+                await self.state.retried(afzender, bericht_id, ontvanger)
+            bound.info("bericht_opnieuw_gepland", vertraging_ms=self.retry_delays_ms[poging])
+            return
+        headers.pop("x-death", None)
+        await self.broker.publish(
+            self.topology.dlq_exchange,
+            ontvanger,
+            message.body,
+            message_id=message.message_id,
+            type_=message.type,
+            correlation_id=message.correlation_id,
+            headers={**headers, "ketenpoort-reden": reason},
+        )
+        bound.warning("bericht_niet_afleverbaar")
+        if soort != "levering" or afzender not in self.router.policy.partners:
+            return  # an answer of ours that its sender would not take: kept, nobody to tell
+        await self.state.undeliverable(afzender, bericht_id, ontvanger)
+        refused = Refused(
+            Foutcode.NIET_AFLEVERBAAR,
+            f"recipient {ontvanger} did not take message {bericht_id} after "
+            f"{poging + 1} attempts ({reason}); it is kept in the dead-letter queue",
+        )
+        bekend = await self.state.lookup(afzender, bericht_id)
+        answer = pipeline.foutbericht(
+            self.codec,
+            refused,
+            self.gateway_oin,
+            self.clock(),
+            in_antwoord_op=bericht_id,
+            conversatie_id=bekend.conversatie_id if bekend else None,
+        )
+        await self._answer(afzender, answer, bericht_id)

@@ -1,0 +1,381 @@
+"""Message state: duplicates, delivery status per recipient, conversation participants.
+
+One small relational schema on SQLite (default, WAL, embedded) or PostgreSQL (one setting,
+``state_dsn``). No payloads are stored: digests, identifiers and statuses only (the payload
+lives in RabbitMQ until it is delivered). The answer sent to the sender (Ontvangstbevestiging,
+which holds no personal data) is kept so a duplicate can be answered identically.
+
+Rows are forgotten ``dedup_days`` after the message arrived (at least the whole retry
+window) by :meth:`StateStore.purge`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gateway.errors import Misconfigured, Transient
+
+
+class Status(StrEnum):
+    """Delivery status of one message for one recipient."""
+
+    GEPLAND = "gepland"  # decided, not yet confirmed by the broker
+    GEPUBLICEERD = "gepubliceerd"  # in the recipient's inbox (publisher confirm)
+    AFGELEVERD = "afgeleverd"  # the recipient sent an Afleverbevestiging
+    NIET_AFLEVERBAAR = "niet-afleverbaar"  # dead-lettered after the retry policy
+
+
+@dataclass(frozen=True)
+class Levering:
+    ontvanger_oin: str
+    ontvanger_rol: str
+    sha256: str
+    status: Status
+    pogingen: int
+    bijgewerkt: dt.datetime
+
+
+@dataclass(frozen=True)
+class Bekend:
+    """What the gateway remembers of one accepted message."""
+
+    afzender_oin: str
+    bericht_id: str
+    sha256: str
+    berichttype: str
+    conversatie_id: str
+    antwoord: bytes | None  # None while not yet answered (in progress after a crash)
+    ontvangen: dt.datetime
+    leveringen: tuple[Levering, ...]
+
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS kp_bericht (
+        afzender_oin TEXT NOT NULL,
+        bericht_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        berichttype TEXT NOT NULL,
+        conversatie_id TEXT NOT NULL,
+        antwoord {blob},
+        ontvangen TEXT NOT NULL,
+        verloopt TEXT NOT NULL,
+        PRIMARY KEY (afzender_oin, bericht_id))""",
+    """CREATE TABLE IF NOT EXISTS kp_levering (
+        afzender_oin TEXT NOT NULL,
+        bericht_id TEXT NOT NULL,
+        ontvanger_oin TEXT NOT NULL,
+        ontvanger_rol TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,
+        pogingen INTEGER NOT NULL DEFAULT 0,
+        bijgewerkt TEXT NOT NULL,
+        PRIMARY KEY (afzender_oin, bericht_id, ontvanger_oin))""",
+    "CREATE INDEX IF NOT EXISTS kp_levering_ontvanger ON kp_levering (ontvanger_oin, bericht_id)",
+    """CREATE TABLE IF NOT EXISTS kp_deelnemer (
+        conversatie_id TEXT NOT NULL,
+        oin TEXT NOT NULL,
+        gezien TEXT NOT NULL,
+        PRIMARY KEY (conversatie_id, oin))""",
+    "CREATE INDEX IF NOT EXISTS kp_bericht_verloopt ON kp_bericht (verloopt)",
+)
+
+
+T = TypeVar("T")
+Exec = Callable[..., Any]  # ex(sql, params=()) -> cursor
+
+# A casus thread can run for months (an OmBeslissing weeks after the ZsmAanmelding); who took
+# part in a conversation (UUIDs and OINs, no personal data) is kept this long.
+CONVERSATIE_BEWAARD = dt.timedelta(days=365)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Database:
+    """A DB-API connection on its own thread, with ``?`` placeholders on both engines."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kp-db")
+        self._lock = threading.Lock()
+        self._connect: Callable[[], Any]
+        if dsn.startswith("sqlite:///"):
+            self.kind = "sqlite"
+            path = dsn.removeprefix("sqlite:///")
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._connect = lambda: _sqlite(path)
+        elif dsn.startswith(("postgresql://", "postgres://")):
+            self.kind = "postgresql"
+            self._connect = lambda: _postgres(dsn)
+        else:
+            scheme = dsn.split(":", 1)[0]
+            raise Misconfigured(f"DSN must be sqlite:///PATH or postgresql://…, got {scheme}:")
+        self._conn: Any = None
+
+    @property
+    def blob(self) -> str:
+        return "BYTEA" if self.kind == "postgresql" else "BLOB"
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.kind == "postgresql" else sql
+
+    def _connection(self) -> Any:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
+    def run_sync(self, work: Callable[[Exec], T]) -> T:
+        """Run ``work(cursor_fn)`` in one transaction; roll back on error."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                result = work(lambda sql, params=(): conn.execute(self._sql(sql), params))
+                conn.commit()
+                return result
+            except (sqlite3.OperationalError, OSError) as exc:
+                conn.rollback()
+                raise Transient(f"state store: {exc}") from exc
+            except Exception as exc:
+                conn.rollback()
+                if type(exc).__module__.startswith("psycopg"):
+                    self._conn = None
+                    raise Transient(f"state store: {type(exc).__name__}") from exc
+                raise
+
+    async def run(self, work: Callable[[Exec], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self.run_sync, work)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+        self._pool.shutdown(wait=True)
+
+
+def _sqlite(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level="DEFERRED")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+def _postgres(dsn: str) -> Any:
+    import psycopg  # noqa: PLC0415 - only needed when PostgreSQL is configured
+
+    try:
+        return psycopg.connect(dsn)
+    except psycopg.OperationalError as exc:
+        raise Transient(f"state store: cannot connect to PostgreSQL ({exc.sqlstate})") from exc
+
+
+class StateStore:
+    """Duplicates, delivery status and conversations (the gateway's memory of messages)."""
+
+    def __init__(self, db: Database, *, dedup_days: int = 7) -> None:
+        self.db = db
+        self.dedup = dt.timedelta(days=dedup_days)
+        statements = [s.format(blob=db.blob) for s in _SCHEMA]
+        db.run_sync(lambda ex: [ex(s) for s in statements])
+
+    # ----------------------------------------------------------------- accepted messages
+
+    async def lookup(self, afzender_oin: str, bericht_id: str) -> Bekend | None:
+        return await self.db.run(lambda ex: self._lookup(ex, afzender_oin, bericht_id))
+
+    @staticmethod
+    def _lookup(ex: Any, afzender_oin: str, bericht_id: str) -> Bekend | None:
+        row = ex(
+            "SELECT sha256, berichttype, conversatie_id, antwoord, ontvangen FROM kp_bericht "
+            "WHERE afzender_oin = ? AND bericht_id = ?",
+            (afzender_oin, bericht_id),
+        ).fetchone()
+        if row is None:
+            return None
+        leveringen = ex(
+            "SELECT ontvanger_oin, ontvanger_rol, sha256, status, pogingen, bijgewerkt "
+            "FROM kp_levering WHERE afzender_oin = ? AND bericht_id = ? ORDER BY ontvanger_oin",
+            (afzender_oin, bericht_id),
+        ).fetchall()
+        return Bekend(
+            afzender_oin=afzender_oin,
+            bericht_id=bericht_id,
+            sha256=row[0],
+            berichttype=row[1],
+            conversatie_id=row[2],
+            antwoord=bytes(row[3]) if row[3] is not None else None,
+            ontvangen=dt.datetime.fromisoformat(row[4]),
+            leveringen=tuple(
+                Levering(r[0], r[1], r[2], Status(r[3]), r[4], dt.datetime.fromisoformat(r[5]))
+                for r in leveringen
+            ),
+        )
+
+    async def plan(
+        self,
+        afzender_oin: str,
+        bericht_id: str,
+        sha256: str,
+        berichttype: str,
+        conversatie_id: str,
+        leveringen: Sequence[tuple[str, str, str]],
+    ) -> None:
+        """Record an accepted message and its planned deliveries (oin, rol, sha256)."""
+        now = _now()
+
+        def work(ex: Any) -> None:
+            ex(
+                "INSERT INTO kp_bericht (afzender_oin, bericht_id, sha256, berichttype, "
+                "conversatie_id, antwoord, ontvangen, verloopt) VALUES (?, ?, ?, ?, ?, NULL, ?, ?) "
+                "ON CONFLICT (afzender_oin, bericht_id) DO NOTHING",
+                (
+                    afzender_oin,
+                    bericht_id,
+                    sha256,
+                    berichttype,
+                    conversatie_id,
+                    now.isoformat(),
+                    (now + self.dedup).isoformat(),
+                ),
+            )
+            for oin, rol, digest in leveringen:
+                ex(
+                    "INSERT INTO kp_levering (afzender_oin, bericht_id, ontvanger_oin, "
+                    "ontvanger_rol, sha256, status, pogingen, bijgewerkt) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 0, ?) "
+                    "ON CONFLICT (afzender_oin, bericht_id, ontvanger_oin) DO NOTHING",
+                    (afzender_oin, bericht_id, oin, rol, digest, Status.GEPLAND, now.isoformat()),
+                )
+            for oin in (afzender_oin, *(o for o, _, _ in leveringen)):
+                ex(
+                    "INSERT INTO kp_deelnemer (conversatie_id, oin, gezien) VALUES (?, ?, ?) "
+                    "ON CONFLICT (conversatie_id, oin) DO NOTHING",
+                    (conversatie_id, oin, now.isoformat()),
+                )
+
+        await self.db.run(work)
+
+    async def published(
+        self, afzender_oin: str, bericht_id: str, ontvangers: Iterable[str]
+    ) -> None:
+        await self._set_status(
+            afzender_oin, bericht_id, ontvangers, Status.GEPUBLICEERD, only_from=Status.GEPLAND
+        )
+
+    async def answered(self, afzender_oin: str, bericht_id: str, antwoord: bytes) -> None:
+        await self.db.run(
+            lambda ex: ex(
+                "UPDATE kp_bericht SET antwoord = ? WHERE afzender_oin = ? AND bericht_id = ?",
+                (antwoord, afzender_oin, bericht_id),
+            )
+        )
+
+    async def undeliverable(self, afzender_oin: str, bericht_id: str, ontvanger_oin: str) -> None:
+        await self._set_status(afzender_oin, bericht_id, [ontvanger_oin], Status.NIET_AFLEVERBAAR)
+
+    async def replayed(self, afzender_oin: str, bericht_id: str, ontvanger_oin: str) -> None:
+        await self._set_status(afzender_oin, bericht_id, [ontvanger_oin], Status.GEPUBLICEERD)
+
+    async def retried(self, afzender_oin: str, bericht_id: str, ontvanger_oin: str) -> None:
+        await self.db.run(
+            lambda ex: ex(
+                "UPDATE kp_levering SET pogingen = pogingen + 1, bijgewerkt = ? "
+                "WHERE afzender_oin = ? AND bericht_id = ? AND ontvanger_oin = ?",
+                (_now().isoformat(), afzender_oin, bericht_id, ontvanger_oin),
+            )
+        )
+
+    async def _set_status(
+        self,
+        afzender_oin: str,
+        bericht_id: str,
+        ontvangers: Iterable[str],
+        status: Status,
+        only_from: Status | None = None,
+    ) -> None:
+        oins = list(ontvangers)
+        now = _now().isoformat()
+
+        def work(ex: Any) -> None:
+            for oin in oins:
+                sql = (
+                    "UPDATE kp_levering SET status = ?, bijgewerkt = ? WHERE afzender_oin = ? "
+                    "AND bericht_id = ? AND ontvanger_oin = ?"
+                )
+                params: tuple[Any, ...] = (status, now, afzender_oin, bericht_id, oin)
+                if only_from is not None:
+                    sql += " AND status = ?"
+                    params = (*params, only_from)
+                ex(sql, params)
+
+        await self.db.run(work)
+
+    async def delivered(self, ontvanger_oin: str, bericht_id: str) -> list[str]:
+        """An Afleverbevestiging: mark it; the senders whose message it was (none: unknown)."""
+        now = _now().isoformat()
+
+        def work(ex: Any) -> list[str]:
+            rows = ex(
+                "SELECT afzender_oin FROM kp_levering WHERE ontvanger_oin = ? AND bericht_id = ?",
+                (ontvanger_oin, bericht_id),
+            ).fetchall()
+            ex(
+                "UPDATE kp_levering SET status = ?, bijgewerkt = ? "
+                "WHERE ontvanger_oin = ? AND bericht_id = ?",
+                (Status.AFGELEVERD, now, ontvanger_oin, bericht_id),
+            )
+            return [r[0] for r in rows]
+
+        result: list[str] = await self.db.run(work)
+        return result
+
+    # ----------------------------------------------------------------- conversations
+
+    def deelnemers(self, conversatie_id: str) -> set[str]:
+        """Routing's Conversations protocol (called synchronously from the pipeline)."""
+        rows = self.db.run_sync(
+            lambda ex: ex(
+                "SELECT oin FROM kp_deelnemer WHERE conversatie_id = ?", (conversatie_id,)
+            ).fetchall()
+        )
+        return {r[0] for r in rows}
+
+    # ----------------------------------------------------------------- housekeeping
+
+    async def purge(self, now: dt.datetime | None = None) -> int:
+        """Forget messages older than the duplicate window; returns how many."""
+        moment = (now or _now()).isoformat()
+
+        def work(ex: Any) -> int:
+            old = ex(
+                "SELECT afzender_oin, bericht_id FROM kp_bericht WHERE verloopt < ?", (moment,)
+            ).fetchall()
+            for afzender, bericht_id in old:
+                ex(
+                    "DELETE FROM kp_levering WHERE afzender_oin = ? AND bericht_id = ?",
+                    (afzender, bericht_id),
+                )
+                ex(
+                    "DELETE FROM kp_bericht WHERE afzender_oin = ? AND bericht_id = ?",
+                    (afzender, bericht_id),
+                )
+            ex(
+                "DELETE FROM kp_deelnemer WHERE gezien < ?",
+                (((now or _now()) - CONVERSATIE_BEWAARD).isoformat(),),
+            )
+            return len(old)
+
+        count: int = await self.db.run(work)
+        return count
