@@ -90,7 +90,9 @@ class Partner:
         )
         self.channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
 
-    async def send(self, raw: bytes, *, user_id: str | None = None, headers: dict[str, str] | None = None) -> None:
+    async def send(
+        self, raw: bytes, *, user_id: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         exchange = await self.channel.get_exchange(self.topology.ingress_exchange, ensure=False)
         await exchange.publish(
             aio_pika.Message(
@@ -103,7 +105,9 @@ class Partner:
             mandatory=True,
         )
 
-    async def inbox(self, *, settle: float = 0.3, ack: bool = True) -> list[AbstractIncomingMessage]:
+    async def inbox(
+        self, *, settle: float = 0.3, ack: bool = True
+    ) -> list[AbstractIncomingMessage]:
         """Everything in the inbox now (waiting until nothing new arrives for ``settle`` s)."""
         queue = await self.channel.get_queue(self.topology.inbox(self.oin), ensure=False)
         taken: list[AbstractIncomingMessage] = []
@@ -125,7 +129,9 @@ class Partner:
             await self.connection.close()
 
 
-def split(messages: Iterable[AbstractIncomingMessage]) -> tuple[list[AbstractIncomingMessage], list[AbstractIncomingMessage]]:
+def split(
+    messages: Iterable[AbstractIncomingMessage],
+) -> tuple[list[AbstractIncomingMessage], list[AbstractIncomingMessage]]:
     """(deliveries of partner messages, answers of the gateway)."""
     deliveries, answers = [], []
     for m in messages:

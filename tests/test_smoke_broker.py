@@ -16,7 +16,7 @@ async def test_vtmelding_reaches_veilig_thuis_twente_only(
     politie = gateway.partner("politie")
     raw = fresh(example_bytes("politie/VtMelding.xml"))
     await politie.send(raw)
-    deliveries, answers = split(await gateway.partner("vt-twente").inbox(settle=1.0))
+    deliveries, _ = split(await gateway.partner("vt-twente").inbox(settle=1.0))
     assert len(deliveries) == 1
     assert b"<vt:melding" in deliveries[0].body
     _, politie_answers = split(await politie.inbox())
