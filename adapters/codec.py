@@ -39,9 +39,10 @@ def _text_to_datetime(text: str) -> dt.datetime:
     return value
 
 
+# XSD date, dateTime, boolean and integer values collapse surrounding white space; so do we.
 _FROM_TEXT: dict[Kind, Callable[[str], Any]] = {
-    Kind.DATUM: dt.date.fromisoformat,
-    Kind.TIJDSTIP: _text_to_datetime,
+    Kind.DATUM: lambda s: dt.date.fromisoformat(s.strip()),
+    Kind.TIJDSTIP: lambda s: _text_to_datetime(s.strip()),
     Kind.JANEE: lambda s: s.strip() in ("true", "1"),
     Kind.AANTAL: lambda s: int(s.strip()),
 }

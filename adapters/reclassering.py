@@ -1,6 +1,7 @@
 """Reclassering (``urn:ketenpoort:reclassering:1``): PascalCase (spec §8.5).
 
-The reclassering calls the verdachte its ``Client``.
+The reclassering calls the verdachte its ``Client``: the element of the verdachte in an
+Adviesaanvraag or OmBeslissing, and the rol of that person in a ZsmAanmelding (``CLIENT``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ VOCABULARY = Vocabulary(
     prefix="rc",
     stijl=Stijl.PASCAL,
     names={"verdachte": "Client", "proces_verbaalnummer": "ProcesVerbaalNummer", "@ref": "id"},
+    spellings={"verdachte": "CLIENT"},
 )
 
 PARTNER = Partner(

@@ -163,6 +163,7 @@ class Vocabulary:
     names: dict[str, str] = field(default_factory=dict)  # canonical name -> native name
     roots: dict[BerichtType, str] = field(default_factory=dict)
     wrap: dict[str, str] = field(default_factory=dict)  # list field -> added wrapper name
+    spellings: dict[str, str] = field(default_factory=dict)  # canonical code -> own word
     ident_as_attribute: bool = False
 
     def name(self, canonical: str) -> str:
@@ -185,6 +186,8 @@ class Vocabulary:
 
     def spell(self, leaf: Leaf, value: str) -> str:
         """The native spelling of a canonical code."""
+        if value in self.spellings:
+            return self.spellings[value]
         if not leaf.styled or self.stijl is Stijl.KEBAB:
             return value
         return HOOFDLETTERS.get(value, value.upper().replace("-", "_"))

@@ -259,7 +259,10 @@ class Router:
         start = resolve(bericht, regel.uiterste_beslismoment.veld)
         if not isinstance(start, dt.datetime):
             return None
-        return start + dt.timedelta(hours=regel.uiterste_beslismoment.uren)
+        try:
+            return start + dt.timedelta(hours=regel.uiterste_beslismoment.uren)
+        except OverflowError:  # an Aanhouding at the end of year 9999: no deadline to give
+            return None
 
 
 __all__ = ["NoConversations", "Ontvanger", "Rol", "Router", "Routering"]

@@ -102,6 +102,7 @@ class Gateway:
                     message.body,
                     message.user_id or "",
                     traceparent=traceparent if isinstance(traceparent, str) else None,
+                    redelivered=bool(message.redelivered),
                 )
             await message.ack()
         except Transient as exc:
@@ -121,7 +122,12 @@ class Gateway:
     # ----------------------------------------------------------------- one message
 
     async def handle(
-        self, raw: bytes, afzender_oin: str, *, traceparent: str | None = None
+        self,
+        raw: bytes,
+        afzender_oin: str,
+        *,
+        traceparent: str | None = None,
+        redelivered: bool = False,
     ) -> bytes | None:
         """The whole pipeline for one message; returns the answer sent (None: nobody to tell)."""
         ontvangen = pipeline.ingress(raw, afzender_oin, traceparent)
@@ -142,7 +148,7 @@ class Gateway:
                 return await self._technical(gelezen)
             bekend = await self.state.lookup(afzender_oin, bericht.kop.bericht_id)
             if bekend is not None:
-                answer = await self._known(gelezen, bekend)
+                answer = await self._known(gelezen, bekend, redelivered=redelivered)
                 if answer is not None:
                     return answer
             gerouteerd = pipeline.authorise_and_route(self.router, gelezen)
@@ -200,6 +206,11 @@ class Gateway:
                 for lev in leveringen
             )
         )
+        # Mark right after the confirms: this commit is the only window in which a crash can
+        # make a delivery be published again (flagged ketenpoort-herhaald).
+        await self.state.published(
+            afzender, kop.bericht_id, [lev.ontvanger.partner.oin for lev in leveringen]
+        )
         for lev in leveringen:
             log.info(
                 "bericht_afgeleverd",
@@ -209,16 +220,21 @@ class Gateway:
                 herhaald=herhaald,
             )
         answer = pipeline.ontvangstbevestiging(self.codec, besluit, self.gateway_oin, self.clock())
-        await self._answer(afzender, answer, kop.bericht_id)
-        await self.state.published(
-            afzender, kop.bericht_id, [lev.ontvanger.partner.oin for lev in leveringen]
-        )
+        await self._answer(afzender, answer, kop.bericht_id, herhaald=herhaald)
         await self.state.answered(afzender, kop.bericht_id, answer)
         log.info("bericht_bevestigd", bericht_id=kop.bericht_id, afzender=afzender)
         return answer
 
-    async def _known(self, gelezen: pipeline.Gelezen, bekend: Bekend) -> bytes | None:
-        """A BerichtId seen before: answer again, resume after a crash, or DUBBEL_BERICHT."""
+    async def _known(
+        self, gelezen: pipeline.Gelezen, bekend: Bekend, *, redelivered: bool
+    ) -> bytes | None:
+        """A BerichtId seen before: answer again, resume after a crash, or DUBBEL_BERICHT.
+
+        ``redelivered``: the broker hands us this same ingress message again (we stopped
+        before acknowledging it). If its answer is stored, the answer was confirmed by the
+        broker before it was stored, so the sender has it: only acknowledge. A duplicate the
+        sender sent itself gets the original answer again (spec §6).
+        """
         kop = gelezen.bericht.kop
         if bekend.sha256 != gelezen.ontvangen.sha256:
             raise Refused(
@@ -226,6 +242,11 @@ class Gateway:
                 f"BerichtId {kop.bericht_id} was already received with other content",
                 element="kp:BerichtId",
             )
+        if bekend.antwoord is not None and redelivered:
+            log.info(
+                "bericht_al_afgehandeld", bericht_id=kop.bericht_id, afzender=bekend.afzender_oin
+            )
+            return bekend.antwoord
         if bekend.antwoord is not None:
             log.info("bericht_dubbel", bericht_id=kop.bericht_id, afzender=bekend.afzender_oin)
             await self._answer(bekend.afzender_oin, bekend.antwoord, kop.bericht_id)
@@ -304,7 +325,9 @@ class Gateway:
         await self._answer(ontvangen.afzender_oin, answer, bericht_id)
         return answer
 
-    async def _answer(self, oin: str, answer: bytes, in_antwoord_op: str | None) -> None:
+    async def _answer(
+        self, oin: str, answer: bytes, in_antwoord_op: str | None, *, herhaald: bool = False
+    ) -> None:
         await self.broker.publish(
             self.topology.deliver_exchange,
             oin,
@@ -312,7 +335,7 @@ class Gateway:
             message_id=None,
             correlation_id=in_antwoord_op,
             type_="antwoord",
-            headers={SOORT: "antwoord", AFZENDER: self.gateway_oin, POGING: 0},
+            headers={SOORT: "antwoord", AFZENDER: self.gateway_oin, POGING: 0, HERHAALD: herhaald},
         )
 
     # ----------------------------------------------------------------- bounced deliveries

@@ -9,9 +9,13 @@ topologies do not meet. Partner permissions are the production ones
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import re
 import shutil
+import signal
 import subprocess
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,12 +41,31 @@ def rabbitmqctl(*args: str) -> str:
     tool = shutil.which("rabbitmqctl")
     if tool is None:
         raise RuntimeError("rabbitmqctl is not installed: run ./run test, which installs it")
-    done = subprocess.run(
-        [tool, "-q", *args], capture_output=True, text=True, timeout=60, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {done.stderr.strip()}")
-    return done.stdout
+    stderr = ""
+    for attempt in range(10):
+        # its own process group: on a time-out the whole tree (su, sh, beam) is ended, so
+        # no stuck CLI keeps one of the few distribution ports the CLI may use
+        process = subprocess.Popen(  # noqa: S603 - fixed arguments
+            [tool, "-q", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            stdout, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            stderr = "timed out after 60 s"
+            continue
+        if process.returncode == 0:
+            return stdout
+        # Two rabbitmqctl processes at once can collide on the CLI's Erlang node name.
+        if "Distribution failed" not in stderr or attempt == 9:
+            break
+        time.sleep(0.2 + random.random())  # noqa: S311 - jitter, not cryptography
+    raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {stderr.strip()}")
 
 
 def create_vhost(vhost: str) -> None:
@@ -68,6 +91,19 @@ def create_vhost(vhost: str) -> None:
 
 def delete_vhost(vhost: str) -> None:
     rabbitmqctl("delete_vhost", vhost)
+
+
+async def delete_topology(vhost: str, topology: Topology) -> None:
+    """Remove a test's queues and exchanges, so the broker does not pile up quorum queues."""
+    connection = await aio_pika.connect_robust(f"amqp://guest:guest@127.0.0.1:5672/{vhost}")
+    try:
+        channel = await connection.channel()
+        for name, _args in topology.queues():
+            await channel.queue_delete(name)
+        for name, _kind in topology.exchanges():
+            await channel.exchange_delete(name)
+    finally:
+        await connection.close()
 
 
 def new_prefix() -> str:

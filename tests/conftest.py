@@ -46,7 +46,14 @@ from gateway import app as gateway_app  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from gateway.state import Database, StateStore  # noqa: E402
 from gateway.transport import Topology  # noqa: E402
-from tests.broker import OINS, Partner, create_vhost, delete_vhost, new_prefix  # noqa: E402
+from tests.broker import (  # noqa: E402
+    OINS,
+    Partner,
+    create_vhost,
+    delete_topology,
+    delete_vhost,
+    new_prefix,
+)
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +115,7 @@ async def run_gateway(settings: Settings, vhost: str) -> AsyncIterator[Running]:
         stop.set()
         await task
         db.close()
+        await delete_topology(vhost, topology)
 
 
 @pytest.fixture
