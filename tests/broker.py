@@ -45,7 +45,7 @@ def rabbitmqctl(*args: str) -> str:
     for attempt in range(10):
         # its own process group: on a time-out the whole tree (su, sh, beam) is ended, so
         # no stuck CLI keeps one of the few distribution ports the CLI may use
-        process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        process = subprocess.Popen(
             [tool, "-q", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

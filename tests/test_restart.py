@@ -36,7 +36,7 @@ def start_gateway(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         "KETENPOORT_RETRY_DELAYS_MS": "[200, 400]",
     }
     exe = Path(sys.executable).parent / "ketenpoort"
-    return subprocess.Popen(  # noqa: S603 - the project's own CLI
+    return subprocess.Popen(
         [str(exe), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab")
     )
 
