@@ -23,6 +23,7 @@ from gateway.model import Categorie, Rol
 from gateway.policy import Policy, load_policy
 from gateway.routing import NoConversations, Router
 from gateway.settings import Settings, load_settings
+from gateway.transport import Topology
 
 app = typer.Typer(
     name="ketenpoort",
@@ -264,6 +265,28 @@ def schemas_check(
     for name in stale:
         out.print(f"{name} is out of date: run `ketenpoort schemas write`")
     raise typer.Exit(1 if stale else 0)
+
+
+@app.command()
+def topology(
+    write: Annotated[
+        Path | None, typer.Option(help="Write the definitions to this file.")
+    ] = None,
+) -> None:
+    """The RabbitMQ definitions (exchanges, quorum queues, bindings, partner users and
+    permissions) the gateway declares, as ``rabbitmqctl import_definitions`` reads them."""
+    settings = _settings()
+    policy = _policy(settings.policy_dir)
+    definitions = Topology(
+        settings.amqp_prefix, tuple(policy.partners), settings.retry_delays_ms
+    ).definitions()
+    text = json.dumps(definitions, indent=2) + "\n"
+    if write is None:
+        sys.stdout.write(text)
+    else:
+        write.parent.mkdir(parents=True, exist_ok=True)
+        write.write_text(text)
+        out.print(f"wrote {write}")
 
 
 # --------------------------------------------------------------------------- run time
