@@ -40,7 +40,8 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(schemas_app, name="schemas")
 
-out = Console(soft_wrap=True)
+# Wide when not a terminal, so piped output (grep, files) is never cut off.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -60,7 +61,8 @@ def _policy(directory: Path) -> Policy:
     try:
         return load_policy(directory)
     except Misconfigured as exc:
-        err.print(f"[red]policy error[/red] {exc}")
+        err.print("[red]policy error[/red] ", end="")
+        err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None
 
 

@@ -120,6 +120,7 @@ class LeeftijdConditie(_Strict):
 
 
 Conditie = DoelConditie | VeldConditie | LeeftijdConditie
+_UNION_BRANCHES = frozenset(c.__name__ for c in (DoelConditie, VeldConditie, LeeftijdConditie))
 
 
 class Route(_Strict):
@@ -211,7 +212,7 @@ def _parse(model: type[M], path: Path) -> tuple[M, dict[tuple[Any, ...], int]]:
         error = exc.errors()[0]
         where = tuple(error["loc"])
         # pydantic reports the branch of a union it tried (e.g. 'DoelConditie'); drop it.
-        shown = ".".join(str(p) for p in where if not re.match(r"^[A-Z][A-Za-z]+$", str(p)))
+        shown = ".".join(str(p) for p in where if p not in _UNION_BRANCHES)
         raise PolicyError(
             path.name, _line(lines, where), f"{shown or 'file'}: {error['msg']}"
         ) from None
