@@ -7,9 +7,12 @@ Choices where the spec is silent (documented in the README):
 - a partner never receives its own message (an ActieoverlegBesluit from the OM goes to the
   four others);
 - a recipient rol shared by several partners (Veilig Thuis regions) needs a regio: from a
-  postcode in the body, or ``conversatie``: the regio that took part earlier in the same
-  ConversatieId, or else the one the sender names as Ontvanger; none → GEEN_ONTVANGER;
-- Ontvangers in the Kop narrow the routing to exactly those partners; naming one the policy
+  postcode in the body (a postcode outside every regio → GEEN_ONTVANGER, spec §5), or
+  ``conversatie``: the regio that took part earlier in the same ConversatieId, else the one the
+  sender names as Ontvanger; a casus in which no Veilig Thuis took part (a ZSM case without
+  HG-label) simply has no Veilig Thuis recipient;
+- Ontvangers in the Kop narrow the routing to exactly those partners, before any regio is
+  looked for (a route to a rol the sender did not name needs none); naming one the policy
   would not route to is ONTVANGER_NIET_TOEGESTAAN;
 - each recipient receives under its own grondslag for the doel (policy ``doelen.yaml``).
 """
@@ -145,8 +148,11 @@ class Router:
         doel, grondslagen = self.check_doelbinding(bericht)
         regel = self.policy.berichten[bericht.kop.berichttype]
         named = {p.oin for p in bericht.kop.ontvangers}
+        named_rollen = {p.rol for p in bericht.kop.ontvangers}
         partners: dict[str, PartnerEntry] = {}
         for route in regel.routes:
+            if named and route.naar not in named_rollen:
+                continue  # narrowed away: no regio needed for a rol nobody asked for
             if self._holds(route.als, bericht):
                 for partner in self._partners_for(route, bericht, named):
                     partners[partner.oin] = partner
@@ -189,17 +195,9 @@ class Router:
             return candidates
         if route.regio == "conversatie":
             took_part = self.conversations.deelnemers(bericht.kop.conversatie_id)
-            chosen = [p for p in candidates if p.oin in took_part] or [
+            return [p for p in candidates if p.oin in took_part] or [
                 p for p in candidates if p.oin in named
             ]
-            if not chosen:
-                raise Refused(
-                    Foutcode.GEEN_ONTVANGER,
-                    f"no {route.naar.value} regio is known for conversation "
-                    f"{bericht.kop.conversatie_id}: name it as kp:Ontvanger",
-                    element="kp:ConversatieId",
-                )
-            return chosen
         postcode = resolve(bericht, route.regio)
         if not isinstance(postcode, str):
             raise Refused(

@@ -287,7 +287,9 @@ class Gateway:
                 "an Afleverbevestiging names the delivered BerichtId in kp:InAntwoordOp",
                 element="kp:InAntwoordOp",
             )
-        senders = await self.state.delivered(afzender, kop.in_antwoord_op)
+        senders = await self.state.delivered(
+            afzender, kop.in_antwoord_op, [o.oin for o in kop.ontvangers]
+        )
         if not senders:
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,

@@ -322,21 +322,30 @@ class StateStore:
 
         await self.db.run(work)
 
-    async def delivered(self, ontvanger_oin: str, bericht_id: str) -> list[str]:
-        """An Afleverbevestiging: mark it; the senders whose message it was (none: unknown)."""
+    async def delivered(
+        self, ontvanger_oin: str, bericht_id: str, afzenders: Iterable[str] = ()
+    ) -> list[str]:
+        """An Afleverbevestiging: mark it; the senders whose message it was (none: unknown).
+
+        A BerichtId is unique per sender only: ``afzenders`` (the Ontvangers the recipient
+        names in its Afleverbevestiging) narrows it to those senders' messages.
+        """
         now = _now().isoformat()
+        only = list(afzenders)
 
         def work(ex: Any) -> list[str]:
             rows = ex(
                 "SELECT afzender_oin FROM kp_levering WHERE ontvanger_oin = ? AND bericht_id = ?",
                 (ontvanger_oin, bericht_id),
             ).fetchall()
-            ex(
-                "UPDATE kp_levering SET status = ?, bijgewerkt = ? "
-                "WHERE ontvanger_oin = ? AND bericht_id = ?",
-                (Status.AFGELEVERD, now, ontvanger_oin, bericht_id),
-            )
-            return [r[0] for r in rows]
+            senders = [r[0] for r in rows if not only or r[0] in only]
+            for afzender in senders:
+                ex(
+                    "UPDATE kp_levering SET status = ?, bijgewerkt = ? WHERE ontvanger_oin = ? "
+                    "AND bericht_id = ? AND afzender_oin = ?",
+                    (Status.AFGELEVERD, now, ontvanger_oin, bericht_id, afzender),
+                )
+            return senders
 
         result: list[str] = await self.db.run(work)
         return result
