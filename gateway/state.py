@@ -90,7 +90,25 @@ _SCHEMA = (
 
 
 T = TypeVar("T")
-Exec = Callable[..., Any]  # ex(sql, params=()) -> cursor
+
+
+class Exec:
+    """``ex(sql, params)`` runs one statement; ``ex.many(sql, rows)`` one per row."""
+
+    def __init__(self, conn: Any, kind: str) -> None:
+        self._conn = conn
+        self._pg = kind == "postgresql"
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self._pg else sql
+
+    def __call__(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(self._sql(sql), params)
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._conn.cursor().executemany(self._sql(sql), rows)
+
 
 # A casus thread can run for months (an OmBeslissing weeks after the ZsmAanmelding); who took
 # part in a conversation (UUIDs and OINs, no personal data) is kept this long.
@@ -127,9 +145,6 @@ class Database:
     def blob(self) -> str:
         return "BYTEA" if self.kind == "postgresql" else "BLOB"
 
-    def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.kind == "postgresql" else sql
-
     def _connection(self) -> Any:
         if self._conn is None:
             self._conn = self._connect()
@@ -140,7 +155,7 @@ class Database:
         with self._lock:
             conn = self._connection()
             try:
-                result = work(lambda sql, params=(): conn.execute(self._sql(sql), params))
+                result = work(Exec(conn, self.kind))
                 conn.commit()
                 return result
             except (sqlite3.OperationalError, OSError) as exc:
