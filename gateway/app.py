@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from gateway.audit.log import AuditLog, Pseudonymiser, Record
+from gateway.audit.signing import Checkpoint, Keyring, read_public_keys
+from gateway.audit.verify import Outcome, verify, write_export
 from gateway.envelope import MessageCodec
 from gateway.errors import Transient
 from gateway.logs import get_logger
@@ -14,7 +21,8 @@ from gateway.policy import Policy, load_policy
 from gateway.routing import Router
 from gateway.service import AFZENDER, POGING, Gateway
 from gateway.settings import Settings
-from gateway.state import Database, StateStore
+from gateway.state import Database, Exec, StateStore
+from gateway.trail import Trail
 from gateway.transport import Broker, Topology
 
 log = get_logger("ketenpoort.app")
@@ -29,12 +37,35 @@ class Parts:
     codec: MessageCodec
     db: Database
     state: StateStore
+    audit_db: Database
+    audit: AuditLog
+    trail: Trail
     topology: Topology
     broker: Broker
     gateway: Gateway
 
+    def close_stores(self) -> None:
+        self.db.close()
+        self.audit_db.close()
 
-def build(settings: Settings) -> Parts:
+
+def open_audit(settings: Settings, log_id: str | None = None) -> tuple[Database, AuditLog, Trail]:
+    """The audit store, this process's log in it, and the trail builder (with the secret)."""
+    audit_db = Database(settings.audit_dsn)
+    keyring = Keyring(settings.audit_key_dir)
+    audit = AuditLog(
+        audit_db,
+        log_id or settings.audit_log_id,
+        keyring,
+        checkpoint_every=settings.audit_checkpoint_every,
+        checkpoint_seconds=settings.audit_checkpoint_seconds,
+    )
+    audit.open()
+    secret = settings.audit_secret_file or settings.audit_key_dir / "pseudoniem.secret"
+    return audit_db, audit, Trail(Pseudonymiser.from_file(secret))
+
+
+def build(settings: Settings, *, log_id: str | None = None) -> Parts:
     """Build every part; a broken policy or schema raises Misconfigured (refuse to start)."""
     policy = load_policy(settings.policy_dir)
     codec = MessageCodec(
@@ -42,6 +73,7 @@ def build(settings: Settings) -> Parts:
     )
     db = Database(settings.state_dsn)
     state = StateStore(db, dedup_days=settings.dedup_days)
+    audit_db, audit, trail = open_audit(settings, log_id)
     topology = Topology(settings.amqp_prefix, tuple(policy.partners), settings.retry_delays_ms)
     broker = Broker(settings.amqp_url.get_secret_value(), topology, prefetch=settings.prefetch)
     gateway = Gateway(
@@ -49,10 +81,14 @@ def build(settings: Settings) -> Parts:
         router=Router(policy, state),
         broker=broker,
         state=state,
+        audit=audit,
+        trail=trail,
         gateway_oin=settings.gateway_oin,
         retry_delays_ms=settings.retry_delays_ms,
     )
-    return Parts(settings, policy, codec, db, state, topology, broker, gateway)
+    return Parts(
+        settings, policy, codec, db, state, audit_db, audit, trail, topology, broker, gateway
+    )
 
 
 async def connect(broker: Broker, *, attempts: int | None = None) -> None:
@@ -81,6 +117,7 @@ async def serve(
     ``ready`` is set once the topology is declared and the consumers run.
     """
     parts = build(settings)
+    await parts.audit.start()
     await connect(parts.broker)
     await parts.broker.consume(parts.topology.ingress, parts.gateway.on_ingress)
     await parts.broker.consume(parts.topology.bounced, parts.gateway.on_bounced)
@@ -103,7 +140,8 @@ async def serve(
         await parts.broker.stop_consuming()
         await parts.gateway.drain()
         await parts.broker.close()
-        parts.db.close()
+        await parts.audit.close()
+        parts.close_stores()
         log.info("gateway_gestopt")
 
 
@@ -123,7 +161,7 @@ async def _purge_now_and_then(state: StateStore) -> None:
 
 async def dlq_list(settings: Settings) -> list[dict[str, Any]]:
     """Every dead-lettered message: metadata only (the payload holds personal data)."""
-    parts = build(settings)
+    parts = build(settings, log_id=f"{settings.audit_log_id}-beheer")
     await connect(parts.broker, attempts=3)
     found: list[dict[str, Any]] = []
     try:
@@ -146,7 +184,8 @@ async def dlq_list(settings: Settings) -> list[dict[str, Any]]:
                 await message.nack(requeue=True)
     finally:
         await parts.broker.close()
-        parts.db.close()
+        await parts.audit.close()
+        parts.close_stores()
     return found
 
 
@@ -154,7 +193,7 @@ async def dlq_replay(
     settings: Settings, *, ontvanger: str | None = None, bericht_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Put dead-lettered messages back in their inbox (a fresh round of attempts)."""
-    parts = build(settings)
+    parts = build(settings, log_id=f"{settings.audit_log_id}-beheer")
     await connect(parts.broker, attempts=3)
     replayed: list[dict[str, Any]] = []
     try:
@@ -179,10 +218,163 @@ async def dlq_replay(
                 )
                 await message.ack()
                 afzender = str(headers.get(AFZENDER, ""))
-                await parts.state.replayed(afzender, message.message_id or "", oin)
+                bericht_id = message.message_id or ""
+                partner = parts.policy.partners.get(oin)
+                await parts.audit.append(
+                    parts.trail.follow_up(
+                        "replayed",
+                        afzender=afzender,
+                        bericht_id=bericht_id,
+                        ontvanger=(oin, partner.rol.value if partner else ""),
+                        subjects=await parts.audit.subjects_delivered(bericht_id, oin),
+                        status="opnieuw-aangeboden",
+                        bewaartermijn_dagen=max(
+                            d.bewaartermijn_dagen for d in parts.policy.doelen.values()
+                        ),
+                        unique=str(uuid.uuid4()),
+                    )
+                )
+                await parts.state.replayed(afzender, bericht_id, oin)
                 log.info("bericht_opnieuw_aangeboden", bericht_id=message.message_id, ontvanger=oin)
                 replayed.append({"ontvanger": oin, "bericht_id": message.message_id})
     finally:
         await parts.broker.close()
-        parts.db.close()
+        await parts.audit.close()
+        parts.close_stores()
     return replayed
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+def _audit_reader(settings: Settings) -> tuple[Database, AuditLog]:
+    """Read access to the audit store (no log of its own, no lock: the gateway may run)."""
+    db = Database(settings.audit_dsn)
+    reader = AuditLog(db, "lezer", Keyring(settings.audit_key_dir))
+    return db, reader
+
+
+def _signed_records(ex: Exec, reader: AuditLog, last: dict[str, int]) -> Iterator[Record]:
+    for record in reader.records(ex):
+        if record.seq < last.get(record.log, 0):
+            yield record
+
+
+async def audit_export(settings: Settings, directory: Path) -> dict[str, Any]:
+    """Export every record covered by a signed checkpoint, the checkpoints and public keys."""
+    db, reader = _audit_reader(settings)
+    try:
+        checkpoints = await reader.checkpoints()
+        last = _last_sizes(checkpoints)
+        keys = reader.keyring.public_keys()
+        counts = db.run_sync(
+            lambda ex: write_export(
+                directory,
+                _signed_records(ex, reader, last),
+                checkpoints,
+                keys,
+                dt.datetime.now(dt.UTC).isoformat(),
+            )
+        )
+        total = db.run_sync(
+            lambda ex: {
+                r[0]: int(r[1]) for r in ex("SELECT log, COUNT(*) FROM audit_record GROUP BY log")
+            }
+        )
+    finally:
+        db.close()
+    return {
+        "logs": counts,
+        "nog_niet_getekend": {log: n - last.get(log, 0) for log, n in total.items()},
+    }
+
+
+def _last_sizes(checkpoints: list[Checkpoint]) -> dict[str, int]:
+    last: dict[str, int] = {}
+    for cp in checkpoints:
+        last[cp.log] = max(last.get(cp.log, 0), cp.size)
+    return last
+
+
+async def audit_verify_store(settings: Settings) -> tuple[Outcome, dict[str, int]]:
+    """Verify the live store like an export; records after the last checkpoint are counted."""
+    db, reader = _audit_reader(settings)
+    try:
+        checkpoints = await reader.checkpoints()
+        last = _last_sizes(checkpoints)
+        keys = read_public_keys(settings.audit_key_dir)
+        outcome = db.run_sync(
+            lambda ex: verify(_signed_records(ex, reader, last), checkpoints, keys)
+        )
+        total = db.run_sync(
+            lambda ex: {
+                r[0]: int(r[1]) for r in ex("SELECT log, COUNT(*) FROM audit_record GROUP BY log")
+            }
+        )
+    finally:
+        db.close()
+    for log_id in last:
+        if log_id not in total and outcome.sound:
+            outcome.problem = f"checkpoint {log_id}@{last[log_id]}: no records of log {log_id}"
+    return outcome, {log_id: n - last.get(log_id, 0) for log_id, n in total.items()}
+
+
+async def audit_inzage(settings: Settings, bsn: str, lezer: str) -> list[dict[str, Any]]:
+    """A person's history, newest last; the read itself is recorded (who asked)."""
+    audit_db, audit, trail = open_audit(settings, f"{settings.audit_log_id}-inzage")
+    policy = load_policy(settings.policy_dir)
+    try:
+        await audit.append(
+            [
+                trail.inzage(
+                    lezer,
+                    bsn,
+                    str(uuid.uuid4()),
+                    max(d.bewaartermijn_dagen for d in policy.doelen.values()),
+                )
+            ]
+        )
+        records = await audit.history(trail.pseudonymise(bsn))
+    finally:
+        await audit.close()
+        audit_db.close()
+    return [inzage_row(r) for r in records]
+
+
+def inzage_row(record: Record) -> dict[str, Any]:
+    p = record.public
+    verwerking = p.get("verwerking") or {}
+    return {
+        "tijd": p.get("tijd"),
+        "gebeurtenis": p.get("gebeurtenis"),
+        "afzender": (p.get("afzender") or {}).get("oin"),
+        "afzender_rol": (p.get("afzender") or {}).get("rol"),
+        "ontvanger": (p.get("ontvanger") or {}).get("oin"),
+        "ontvanger_rol": (p.get("ontvanger") or {}).get("rol"),
+        "berichttype": p.get("berichttype"),
+        "bericht_id": p.get("bericht_id"),
+        "doel": verwerking.get("doel"),
+        "grondslag": verwerking.get("grondslag"),
+        "categorieen": p.get("categorieen") or [],
+        "verwijderd": p.get("verwijderd") or [],
+        "status": p.get("status"),
+        "lezer": (p.get("extra") or {}).get("lezer"),
+        "log": record.log,
+        "seq": record.seq,
+    }
+
+
+async def audit_purge(settings: Settings) -> int:
+    db, reader = _audit_reader(settings)
+    try:
+        return await reader.purge()
+    finally:
+        db.close()
+
+
+async def audit_prove(settings: Settings, log_id: str, seq: int) -> bool:
+    db, reader = _audit_reader(settings)
+    try:
+        return await reader.prove(log_id, seq)
+    finally:
+        db.close()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
+import os
 import signal
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +20,9 @@ from adapters import PARTNERS
 from adapters.xsd import Richting, generate, schema_name
 from gateway import app as gateway_app
 from gateway import logs, pipeline
+from gateway.audit.signing import Keyring
+from gateway.audit.verify import verify_export
+from gateway.bsn import elfproef
 from gateway.envelope import MessageCodec
 from gateway.errors import Misconfigured, Refused
 from gateway.model import Categorie, Rol
@@ -31,6 +37,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+audit_app = typer.Typer(
+    help="The audit trail: export, verify, inzage, retention, keys.", no_args_is_help=True
+)
 dlq_app = typer.Typer(help="Dead-lettered messages: see and resend.", no_args_is_help=True)
 policy_app = typer.Typer(help="Check and show the policy.", no_args_is_help=True)
 schemas_app = typer.Typer(
@@ -38,6 +47,7 @@ schemas_app = typer.Typer(
 )
 app.add_typer(policy_app, name="policy")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(audit_app, name="audit")
 app.add_typer(schemas_app, name="schemas")
 
 # Wide when not a terminal, so piped output (grep, files) is never cut off.
@@ -271,9 +281,7 @@ def schemas_check(
 
 @app.command()
 def topology(
-    write: Annotated[
-        Path | None, typer.Option(help="Write the definitions to this file.")
-    ] = None,
+    write: Annotated[Path | None, typer.Option(help="Write the definitions to this file.")] = None,
 ) -> None:
     """The RabbitMQ definitions (exchanges, quorum queues, bindings, partner users and
     permissions) the gateway declares, as ``rabbitmqctl import_definitions`` reads them."""
@@ -352,6 +360,154 @@ def dlq_replay(
     for r in replayed:
         out.print(f"replayed {r['bericht_id']} to {r['ontvanger']}")
     out.print(f"{len(replayed)} message(s) replayed")
+
+
+# --------------------------------------------------------------------------- audit
+
+
+class Formaat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    CSV = "csv"
+
+
+@audit_app.command("export")
+def audit_export(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the export to.")],
+) -> None:
+    """Export records (those covered by a signed checkpoint), checkpoints and public keys."""
+    result = asyncio.run(gateway_app.audit_export(_settings(), directory))
+    for log_id, counts in result["logs"].items():
+        out.print(f"log {log_id}: {counts['records']} records, {counts['checkpoints']} checkpoints")
+    for log_id, unsigned in result["nog_niet_getekend"].items():
+        if unsigned:
+            out.print(
+                f"log {log_id}: {unsigned} newer record(s) not yet in a checkpoint (not exported)"
+            )
+    out.print(f"exported to {directory} (see LEESMIJ.md there)")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    directory: Annotated[
+        Path | None, typer.Argument(help="An export folder (default: the live store).")
+    ] = None,
+) -> None:
+    """Verify offline with only the public keys: exit 0 when sound, else 1 and the first failure."""
+    if directory is not None:
+        outcome = verify_export(directory)
+        unsigned: dict[str, int] = {}
+    else:
+        outcome, unsigned = asyncio.run(gateway_app.audit_verify_store(_settings()))
+    if not outcome.sound:
+        out.print(f"audit verify: FAILED: {outcome.problem}", markup=False, highlight=False)
+        raise typer.Exit(1)
+    for log_id, count in outcome.logs.items():
+        out.print(f"log {log_id}: {count} records verified")
+    for log_id, count in unsigned.items():
+        if count:
+            out.print(f"log {log_id}: {count} newer record(s) await their checkpoint")
+    out.print(f"audit verify: sound ({outcome.checkpoints} signed checkpoints)")
+
+
+@audit_app.command("inzage")
+def audit_inzage(
+    bsn: Annotated[str, typer.Option("--bsn", help="The person's BSN (pseudonymised at once).")],
+    formaat: Annotated[Formaat, typer.Option("--format", help="text, json or csv.")] = Formaat.TEXT,
+    lezer: Annotated[
+        str, typer.Option(help="Who asks (recorded in the audit trail).")
+    ] = os.environ.get("USER", "onbekend"),
+) -> None:
+    """A person's history: every disclosure with time, sender, recipient, type, doel,
+    grondslag and categories. The read itself is recorded."""
+    if not elfproef(bsn):
+        err.print("not a valid BSN (elfproef)")
+        raise typer.Exit(2)
+    rows = asyncio.run(gateway_app.audit_inzage(_settings(), bsn, lezer))
+    if formaat is Formaat.JSON:
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return
+    if formaat is Formaat.CSV:
+        writer = csv.DictWriter(sys.stdout, fieldnames=INZAGE_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {
+                    **row,
+                    "categorieen": " ".join(row["categorieen"]),
+                    "verwijderd": " ".join(row["verwijderd"]),
+                }
+            )
+        return
+    table = Table(title=f"Inzage: {len(rows)} vermeldingen (de vraag zelf is vastgelegd)")
+    for column in (
+        "tijd",
+        "gebeurtenis",
+        "afzender",
+        "ontvanger",
+        "berichttype",
+        "doel",
+        "grondslag",
+        "categorieen",
+    ):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row["tijd"])[:19],
+            str(row["gebeurtenis"]),
+            f"{row['afzender'] or '-'} {row['afzender_rol'] or ''}".strip(),
+            f"{row['ontvanger'] or '-'} {row['ontvanger_rol'] or ''}".strip(),
+            str(row["berichttype"] or "-"),
+            str(row["doel"] or "-"),
+            str(row["grondslag"] or "-"),
+            ", ".join(row["categorieen"]) or "-",
+        )
+    out.print(table)
+
+
+INZAGE_COLUMNS = [
+    "tijd",
+    "gebeurtenis",
+    "afzender",
+    "afzender_rol",
+    "ontvanger",
+    "ontvanger_rol",
+    "berichttype",
+    "bericht_id",
+    "doel",
+    "grondslag",
+    "categorieen",
+    "verwijderd",
+    "status",
+    "lezer",
+]
+
+
+@audit_app.command("purge")
+def audit_purge() -> None:
+    """Remove the personal part of records past their retention; proofs stay valid."""
+    count = asyncio.run(gateway_app.audit_purge(_settings()))
+    out.print(f"{count} record(s) past their retention lost their personal part")
+
+
+@audit_app.command("rotate-key")
+def audit_rotate_key() -> None:
+    """A new checkpoint signing key becomes active; old checkpoints keep verifying."""
+    kid = Keyring(_settings().audit_key_dir).rotate()
+    out.print(f"new signing key {kid} is active")
+
+
+@audit_app.command("prove")
+def audit_prove(
+    log_id: Annotated[str, typer.Option("--log", help="The log of the record.")],
+    seq: Annotated[int, typer.Option("--seq", help="The record's number in its log.")],
+) -> None:
+    """Check one record's inclusion proof against the latest signed checkpoint."""
+    if asyncio.run(gateway_app.audit_prove(_settings(), log_id, seq)):
+        out.print(f"record {log_id}/{seq} is included in the latest signed checkpoint")
+        return
+    out.print(f"record {log_id}/{seq}: no valid inclusion proof")
+    raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------- demo

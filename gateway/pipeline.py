@@ -69,6 +69,7 @@ class Levering:
     """need-to-know filter + render: exactly what one recipient receives."""
 
     ontvanger: Ontvanger
+    inhoud: Inhoud  # the filtered body
     kept: frozenset[Categorie]
     removed: frozenset[Categorie]
     payload: bytes
@@ -132,6 +133,7 @@ def filter_and_render(codec: MessageCodec, gerouteerd: Gerouteerd) -> Besluit:
         leveringen.append(
             Levering(
                 ontvanger=ontvanger,
+                inhoud=gefilterd.inhoud,
                 kept=gefilterd.kept,
                 removed=gefilterd.removed,
                 payload=payload,

@@ -27,12 +27,14 @@ from typing import Any, Protocol
 from aio_pika.abc import AbstractIncomingMessage
 
 from gateway import pipeline
+from gateway.audit.log import AuditLog
 from gateway.envelope import MessageCodec
 from gateway.errors import Refused, Transient
 from gateway.logs import get_logger
 from gateway.model import Afleverbevestiging, Bericht, Foutcode
 from gateway.routing import Router
 from gateway.state import Bekend, StateStore, Status
+from gateway.trail import Trail
 from gateway.transport import Topology
 
 log = get_logger("ketenpoort.service")
@@ -72,6 +74,8 @@ class Gateway:
         router: Router,
         broker: Publisher,
         state: StateStore,
+        audit: AuditLog,
+        trail: Trail,
         gateway_oin: str,
         retry_delays_ms: tuple[int, ...],
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
@@ -80,6 +84,8 @@ class Gateway:
         self.router = router
         self.broker = broker
         self.state = state
+        self.audit = audit
+        self.trail = trail
         self.gateway_oin = gateway_oin
         self.retry_delays_ms = retry_delays_ms
         self.clock = clock
@@ -104,15 +110,30 @@ class Gateway:
                     traceparent=traceparent if isinstance(traceparent, str) else None,
                     redelivered=bool(message.redelivered),
                 )
-            await message.ack()
+                await message.ack()
         except Transient as exc:
             # Broker or store trouble: leave the message on the queue; it comes back.
             log.warning("bericht_uitgesteld", reden=str(exc))
-            await asyncio.sleep(1)
+            await self._wait_for_audit()
+            await asyncio.sleep(0.5)
             await message.nack(requeue=True)
         finally:
             if task is not None:
                 self._in_flight.discard(task)
+
+    async def _wait_for_audit(self) -> None:
+        """Fail closed: while the audit store cannot be written, deliver nothing at all."""
+        if self.audit.writable:
+            return
+        log.error("gateway_niet_gereed", reden="audit store not writable")
+        async with self._lock:  # no other message passes while we wait
+            while not await self.audit.probe():
+                await asyncio.sleep(1)
+        log.info("gateway_weer_gereed")
+
+    @property
+    def ready(self) -> bool:
+        return self.audit.writable
 
     async def drain(self) -> None:
         """Wait for every message in flight (graceful stop)."""
@@ -166,7 +187,11 @@ class Gateway:
     async def _deliver(
         self, besluit: pipeline.Besluit, *, herhaald: bool, alleen: set[str] | None = None
     ) -> bytes:
-        """plan → publish each delivery (confirms) → answer → mark."""
+        """audit → plan → publish each delivery (confirms) → mark → answer."""
+        # Nothing leaves before its audit records are durably committed (fail closed).
+        await self.audit.append(
+            self.trail.accepted(besluit, self._bewaartermijn(besluit.gerouteerd.routering.doel))
+        )
         bericht = besluit.bericht
         kop = bericht.kop
         afzender = kop.afzender.oin
@@ -224,6 +249,13 @@ class Gateway:
         await self.state.answered(afzender, kop.bericht_id, answer)
         log.info("bericht_bevestigd", bericht_id=kop.bericht_id, afzender=afzender)
         return answer
+
+    def _bewaartermijn(self, doel: Any = None) -> int:
+        """Retention of audit records: the doel's; unknown doel: the longest in the policy."""
+        doelen = self.router.policy.doelen
+        if doel in doelen:
+            return doelen[doel].bewaartermijn_dagen
+        return max(d.bewaartermijn_dagen for d in doelen.values())
 
     async def _known(
         self, gelezen: pipeline.Gelezen, bekend: Bekend, *, redelivered: bool
@@ -307,6 +339,10 @@ class Gateway:
         self, refused: Refused, ontvangen: pipeline.Ontvangen, bericht: Bericht | None
     ) -> bytes:
         bericht_id, conversatie_id = pipeline.answer_ids(ontvangen, bericht)
+        doel = bericht.kop.doelbinding.doel if bericht and bericht.kop.doelbinding else None
+        await self.audit.append(
+            self.trail.refused(refused, ontvangen, bericht, bericht_id, self._bewaartermijn(doel))
+        )
         answer = pipeline.foutbericht(
             self.codec,
             refused,
@@ -349,7 +385,8 @@ class Gateway:
             await message.ack()
         except Transient as exc:
             log.warning("terugval_uitgesteld", reden=str(exc))
-            await asyncio.sleep(1)
+            await self._wait_for_audit()
+            await asyncio.sleep(0.5)
             await message.nack(requeue=True)
 
     async def bounce(self, message: AbstractIncomingMessage) -> None:
@@ -394,6 +431,18 @@ class Gateway:
         if soort != "levering" or afzender not in self.router.policy.partners:
             return  # an answer of ours that its sender would not take: kept, nobody to tell
         await self.state.undeliverable(afzender, bericht_id, ontvanger)
+        partner = self.router.policy.partners.get(ontvanger)
+        await self.audit.append(
+            self.trail.follow_up(
+                "niet-afleverbaar",
+                afzender=afzender,
+                bericht_id=bericht_id,
+                ontvanger=(ontvanger, partner.rol.value if partner else ""),
+                subjects=await self.audit.subjects_delivered(bericht_id, ontvanger),
+                status=reason,
+                bewaartermijn_dagen=self._bewaartermijn(),
+            )
+        )
         refused = Refused(
             Foutcode.NIET_AFLEVERBAAR,
             f"recipient {ontvanger} did not take message {bericht_id} after "

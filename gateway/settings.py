@@ -6,6 +6,7 @@ Every field can be set from the environment as ``KETENPOORT_<FIELD>`` (e.g.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -72,6 +73,32 @@ class Settings(BaseSettings):
         ge=5,
         description="How long a BerichtId is remembered to recognise a duplicate; at least "
         "the whole retry window (Digikoppeling's default is 5 days).",
+    )
+    audit_dsn: str = Field(
+        "sqlite:///ketenpoort-audit.db",
+        description="The audit store: sqlite:///PATH (default, WAL) or postgresql://user@host/db.",
+    )
+    audit_log_id: str = Field(
+        default_factory=socket.gethostname,
+        pattern=r"^[A-Za-z0-9_.\-]{1,64}$",
+        description="This process's own log in the audit store (each gateway process writes "
+        "its own Merkle tree); defaults to the host name, unique per Kubernetes pod.",
+    )
+    audit_key_dir: Path = Field(
+        Path("ketenpoort-keys"),
+        description="Folder with the Ed25519 checkpoint signing keys (created on first start) "
+        "and, unless audit_secret_file says otherwise, the pseudonym secret.",
+    )
+    audit_secret_file: Path | None = Field(
+        None,
+        description="File with the deployment secret for BSN pseudonyms (HMAC); default "
+        "<audit_key_dir>/pseudoniem.secret, created on first start. Never logged.",
+    )
+    audit_checkpoint_every: int = Field(
+        10_000, ge=1, description="Sign a checkpoint at least every this many records."
+    )
+    audit_checkpoint_seconds: float = Field(
+        60.0, gt=0, description="... and at least every this many seconds (and on shutdown)."
     )
     log_level: str = Field("info", description="Lowest log level written (debug, info, ...).")
     log_json: bool = Field(

@@ -72,6 +72,9 @@ def settings(vhost: str, tmp_path: Path) -> Settings:
         amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",  # type: ignore[arg-type]
         amqp_prefix=new_prefix(),
         state_dsn=f"sqlite:///{tmp_path / 'state.db'}",
+        audit_dsn=f"sqlite:///{tmp_path / 'audit.db'}",
+        audit_key_dir=tmp_path / "keys",
+        audit_log_id="test",
         retry_delays_ms=(200, 400),
         log_json=True,
     )

@@ -33,6 +33,9 @@ def start_gateway(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         "KETENPOORT_AMQP_URL": settings.amqp_url.get_secret_value(),
         "KETENPOORT_AMQP_PREFIX": settings.amqp_prefix,
         "KETENPOORT_STATE_DSN": settings.state_dsn,
+        "KETENPOORT_AUDIT_DSN": settings.audit_dsn,
+        "KETENPOORT_AUDIT_KEY_DIR": str(settings.audit_key_dir),
+        "KETENPOORT_AUDIT_LOG_ID": settings.audit_log_id,
         "KETENPOORT_RETRY_DELAYS_MS": "[200, 400]",
     }
     exe = Path(sys.executable).parent / "ketenpoort"
