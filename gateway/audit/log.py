@@ -466,7 +466,10 @@ class AuditLog:
 
     async def checkpoints(self, log_id: str | None = None) -> list[Checkpoint]:
         def work(ex: Exec) -> list[Checkpoint]:
-            sql = "SELECT log, size, root, tijd, key_id, signature FROM audit_checkpoint WHERE size >= 0"
+            sql = (
+                "SELECT log, size, root, tijd, key_id, signature FROM audit_checkpoint "
+                "WHERE size >= 0"
+            )
             params: tuple[Any, ...] = ()
             if log_id is not None:
                 sql += " AND log = ?"
