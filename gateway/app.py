@@ -21,7 +21,7 @@ from gateway.policy import Policy, load_policy
 from gateway.routing import Router
 from gateway.service import AFZENDER, POGING, Gateway
 from gateway.settings import Settings
-from gateway.state import Database, Exec, StateStore
+from gateway.state import Bekend, Database, Exec, StateStore
 from gateway.trail import Trail
 from gateway.transport import Broker, Topology
 
@@ -154,6 +154,18 @@ async def _purge_now_and_then(state: StateStore) -> None:
         except Transient as exc:
             log.warning("opruimen_mislukt", reden=str(exc))
         await asyncio.sleep(PURGE_INTERVAL_S)
+
+
+# --------------------------------------------------------------------------- status
+
+
+async def delivery_status(settings: Settings, afzender_oin: str, bericht_id: str) -> Bekend | None:
+    """The delivery status of one message, for its sender only (keyed by the sender's OIN)."""
+    db = Database(settings.state_dsn)
+    try:
+        return await StateStore(db, dedup_days=settings.dedup_days).lookup(afzender_oin, bericht_id)
+    finally:
+        db.close()
 
 
 # --------------------------------------------------------------------------- dead letters

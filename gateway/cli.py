@@ -322,6 +322,52 @@ def serve() -> None:
         raise typer.Exit(2) from None
 
 
+@app.command()
+def status(
+    afzender: Annotated[str, typer.Option(help="OIN of the sender (status is the sender's).")],
+    bericht_id: Annotated[str, typer.Argument(help="The BerichtId.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Delivery status per recipient of one message (exit 1 when the sender has no such message)."""
+    bekend = asyncio.run(gateway_app.delivery_status(_settings(), afzender, bericht_id.lower()))
+    if bekend is None:
+        err.print(
+            f"{afzender} sent no message {bericht_id} (or it is older than the duplicate window)"
+        )
+        raise typer.Exit(1)
+    rows = [
+        {
+            "ontvanger": lev.ontvanger_oin,
+            "rol": lev.ontvanger_rol,
+            "status": lev.status.value,
+            "pogingen": lev.pogingen,
+            "bijgewerkt": lev.bijgewerkt.isoformat(),
+        }
+        for lev in bekend.leveringen
+    ]
+    if as_json:
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "bericht_id": bekend.bericht_id,
+                    "berichttype": bekend.berichttype,
+                    "ontvangers": rows,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        return
+    table = Table(title=f"{bekend.berichttype} {bekend.bericht_id}")
+    for column in ("ontvanger", "rol", "status", "pogingen", "bijgewerkt"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            *(str(row[c]) for c in ("ontvanger", "rol", "status", "pogingen", "bijgewerkt"))
+        )
+    out.print(table)
+
+
 @dlq_app.command("list")
 def dlq_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Iterator
@@ -132,3 +133,28 @@ async def test_purge_forgets_after_the_duplicate_window(store: StateStore) -> No
 def test_an_unknown_dsn_refuses_to_start() -> None:
     with pytest.raises(Misconfigured, match="sqlite"):
         Database("mysql://localhost/x")
+
+
+def test_status_command_shows_the_senders_message_only(tmp_path: Path) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from gateway.cli import app  # noqa: PLC0415
+
+    dsn = f"sqlite:///{tmp_path / 'state.db'}"
+    db = Database(dsn)
+    store = StateStore(db)
+    bid = str(uuid.uuid4())
+
+    async def prepare() -> None:
+        await store.plan(POLITIE, bid, "a" * 64, "VtMelding", "c", [(VT, "veilig-thuis", "b" * 64)])
+        await store.published(POLITIE, bid, [VT])
+
+    asyncio.run(prepare())
+    db.close()
+    env = {"KETENPOORT_STATE_DSN": dsn}
+    result = CliRunner().invoke(app, ["status", "--afzender", POLITIE, bid, "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert '"status": "gepubliceerd"' in result.stdout
+    assert VT in result.stdout
+    other = CliRunner().invoke(app, ["status", "--afzender", OM, bid], env=env)
+    assert other.exit_code == 1
