@@ -219,15 +219,7 @@ async def dlq_replay(
                 headers = dict(message.headers or {})
                 headers.pop("ketenpoort-reden", None)
                 headers[POGING] = 0
-                await parts.broker.publish(
-                    parts.topology.deliver_exchange,
-                    oin,
-                    message.body,
-                    message_id=message.message_id,
-                    type_=message.type,
-                    correlation_id=message.correlation_id,
-                    headers=headers,
-                )
+                await parts.broker.forward(parts.topology.deliver_exchange, oin, message, headers)
                 await message.ack()
                 afzender = str(headers.get(AFZENDER, ""))
                 bericht_id = message.message_id or ""

@@ -63,6 +63,14 @@ class Publisher(Protocol):
         headers: dict[str, Any] | None = None,
     ) -> None: ...
 
+    async def forward(
+        self,
+        exchange: str,
+        routing_key: str,
+        message: AbstractIncomingMessage,
+        headers: dict[str, Any],
+    ) -> None: ...
+
 
 class Gateway:
     """Runs the pipeline for every ingress message and handles bounced deliveries."""
@@ -404,28 +412,14 @@ class Gateway:
         if reason != "expired" and poging < len(self.retry_delays_ms):
             headers.pop("x-death", None)
             headers.update({POGING: poging + 1, NIVEAU: poging})
-            await self.broker.publish(
-                self.topology.retry_exchange,
-                ontvanger,
-                message.body,
-                message_id=message.message_id,
-                type_=message.type,
-                correlation_id=message.correlation_id,
-                headers=headers,
-            )
+            await self.broker.forward(self.topology.retry_exchange, ontvanger, message, headers)
             if soort == "levering":
                 await self.state.retried(afzender, bericht_id, ontvanger)
             bound.info("bericht_opnieuw_gepland", vertraging_ms=self.retry_delays_ms[poging])
             return
         headers.pop("x-death", None)
-        await self.broker.publish(
-            self.topology.dlq_exchange,
-            ontvanger,
-            message.body,
-            message_id=message.message_id,
-            type_=message.type,
-            correlation_id=message.correlation_id,
-            headers={**headers, "ketenpoort-reden": reason},
+        await self.broker.forward(
+            self.topology.dlq_exchange, ontvanger, message, {**headers, "ketenpoort-reden": reason}
         )
         bound.warning("bericht_niet_afleverbaar")
         if soort != "levering" or afzender not in self.router.policy.partners:

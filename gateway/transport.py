@@ -301,6 +301,24 @@ class Broker:
         except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError) as exc:
             raise Transient(f"publish to {exchange}/{routing_key}: {type(exc).__name__}") from exc
 
+    async def forward(
+        self,
+        exchange: str,
+        routing_key: str,
+        message: AbstractIncomingMessage,
+        headers: Mapping[str, Any],
+    ) -> None:
+        """Publish an incoming message again elsewhere, keeping its id, type and correlation."""
+        await self.publish(
+            exchange,
+            routing_key,
+            message.body,
+            message_id=message.message_id,
+            type_=message.type,
+            correlation_id=message.correlation_id,
+            headers=headers,
+        )
+
     async def consume(self, queue_name: str, handler: Handler) -> None:
         """Consume a queue on a channel of its own with the configured prefetch."""
         if self._connection is None:
