@@ -219,18 +219,17 @@ async def dlq_replay(
                 headers = dict(message.headers or {})
                 headers.pop("ketenpoort-reden", None)
                 headers[POGING] = 0
-                await parts.broker.forward(parts.topology.deliver_exchange, oin, message, headers)
-                await message.ack()
                 afzender = str(headers.get(AFZENDER, ""))
-                bericht_id = message.message_id or ""
+                this_id = message.message_id or ""
                 partner = parts.policy.partners.get(oin)
+                # recorded before it is delivered again (fail closed, like every delivery)
                 await parts.audit.append(
                     parts.trail.follow_up(
                         "replayed",
                         afzender=afzender,
-                        bericht_id=bericht_id,
+                        bericht_id=this_id,
                         ontvanger=(oin, partner.rol.value if partner else ""),
-                        subjects=await parts.audit.subjects_delivered(bericht_id, oin),
+                        subjects=await parts.audit.subjects_delivered(this_id, oin),
                         status="opnieuw-aangeboden",
                         bewaartermijn_dagen=max(
                             d.bewaartermijn_dagen for d in parts.policy.doelen.values()
@@ -238,8 +237,10 @@ async def dlq_replay(
                         unique=str(uuid.uuid4()),
                     )
                 )
-                await parts.state.replayed(afzender, bericht_id, oin)
-                log.info("bericht_opnieuw_aangeboden", bericht_id=message.message_id, ontvanger=oin)
+                await parts.broker.forward(parts.topology.deliver_exchange, oin, message, headers)
+                await message.ack()
+                await parts.state.replayed(afzender, this_id, oin)
+                log.info("bericht_opnieuw_aangeboden", bericht_id=this_id, ontvanger=oin)
                 replayed.append({"ontvanger": oin, "bericht_id": message.message_id})
     finally:
         await parts.broker.close()
@@ -380,5 +381,7 @@ async def audit_prove(settings: Settings, log_id: str, seq: int) -> bool:
     db, reader = _audit_reader(settings)
     try:
         return await reader.prove(log_id, seq)
+    except KeyError:
+        return False
     finally:
         db.close()

@@ -14,12 +14,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from adapters import PARTNERS
 from adapters.xsd import Richting, generate, schema_name
 from gateway import app as gateway_app
-from gateway import logs, pipeline
+from gateway import bench, logs, pipeline
 from gateway.audit.signing import Keyring
 from gateway.audit.verify import verify_export
 from gateway.bsn import elfproef
@@ -45,10 +46,12 @@ policy_app = typer.Typer(help="Check and show the policy.", no_args_is_help=True
 schemas_app = typer.Typer(
     help="The partner XSDs generated from the adapters.", no_args_is_help=True
 )
+bench_app = typer.Typer(help="Measure the gateway's parts at volume.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(audit_app, name="audit")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(bench_app, name="bench")
 
 # Wide when not a terminal, so piped output (grep, files) is never cut off.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
@@ -554,6 +557,98 @@ def audit_prove(
         return
     out.print(f"record {log_id}/{seq}: no valid inclusion proof")
     raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- bench
+
+
+@bench_app.command("audit")
+def bench_audit(
+    records: Annotated[
+        int, typer.Option("--records", min=1, help="Records to append.")
+    ] = 1_000_000,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    dsn: Annotated[
+        str | None,
+        typer.Option(
+            "--dsn",
+            help="postgresql://… (a fresh schema there, dropped afterwards); "
+            "default: a temporary SQLite file.",
+        ),
+    ] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Records per group commit.")] = 2_000,
+) -> None:
+    """Append realistic audit records in durable group commits, then time a full verify,
+    an inzage, inclusion and consistency proofs; exit 1 when verification fails."""
+    logs.configure("warning", json=True)
+    show = sys.stderr.isatty() and not as_json
+    with Progress(console=err, transient=True, disable=not show) as progress:
+        tasks: dict[str, Any] = {}
+
+        def step(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(phase, total=total)
+            progress.update(tasks[phase], completed=done)
+
+        report = asyncio.run(bench.bench_audit(records, dsn=dsn, batch=batch, progress=step))
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        _print_bench(report)
+    raise typer.Exit(0 if report["sound"] else 1)
+
+
+def _print_bench(report: dict[str, Any]) -> None:
+    met = report["targets"]
+
+    def target(key: str, text: str) -> str:
+        return f"[green]{text}[/green]" if met[key] else f"[red]{text} (missed)[/red]"
+
+    table = Table(
+        title=f"Audit trail: {report['records']:,} records on {report['engine']} "
+        f"({report['commits']:,} group commits of ≤ {report['batch']:,})"
+    )
+    for column in ("measure", "result", "target"):
+        table.add_column(column)
+    rows = [
+        (
+            "append (durable)",
+            f"{report['append_records_per_s']:,.0f} records/s ({report['append_s']:.1f} s)",
+            target("append_records_per_s", "≥ 5,000 records/s"),
+        ),
+        (
+            "full verification",
+            f"{report['verify_s']:.1f} s, {report['verified_records']:,} records, "
+            f"{report['checkpoints']} checkpoints: "
+            + ("sound" if report["verify_sound"] else f"FAILED: {report['verify_problem']}"),
+            target("verify_s", "< 60 s"),
+        ),
+        (
+            "one inzage",
+            f"{report['inzage_ms']:.2f} ms (max {report['inzage_max_ms']:.2f} ms), "
+            f"{report['inzage_records']:g} records",
+            target("inzage_ms", "< 1 s"),
+        ),
+        ("inzage query plan", report["inzage_plan"], ""),
+        (
+            "one inclusion proof",
+            f"{report['inclusion_ms']:.3f} ms",
+            target("inclusion_ms", "< 10 ms"),
+        ),
+        (
+            "one consistency proof",
+            "-" if report["consistency_ms"] is None else f"{report['consistency_ms']:.3f} ms",
+            "",
+        ),
+        (
+            "store size",
+            f"{report['db_bytes'] / 1e6:,.1f} MB ({report['bytes_per_record']:,.0f} B/record)",
+            "",
+        ),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
 
 
 # --------------------------------------------------------------------------- demo

@@ -12,6 +12,7 @@ window) by :meth:`StateStore.purge`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import sqlite3
 import threading
@@ -140,32 +141,65 @@ class Database:
             scheme = dsn.split(":", 1)[0]
             raise Misconfigured(f"DSN must be sqlite:///PATH or postgresql://…, got {scheme}:")
         self._conn: Any = None
+        self._hooks: list[Callable[[Exec], None]] = []
 
     @property
     def blob(self) -> str:
         return "BYTEA" if self.kind == "postgresql" else "BLOB"
 
+    def on_connect(self, hook: Callable[[Exec], None]) -> None:
+        """Run ``hook`` on every new connection (e.g. to take a session lock again)."""
+        self._hooks.append(hook)
+        if self._conn is not None:
+            hook(Exec(self._conn, self.kind))
+            self._conn.commit()
+
     def _connection(self) -> Any:
         if self._conn is None:
-            self._conn = self._connect()
+            conn = self._connect()
+            try:
+                for hook in self._hooks:
+                    hook(Exec(conn, self.kind))
+                conn.commit()
+            except Exception:
+                conn.close()
+                raise
+            self._conn = conn
         return self._conn
+
+    def _drop(self) -> None:
+        """Forget a broken connection; the next call connects (and runs the hooks) again."""
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
 
     def run_sync(self, work: Callable[[Exec], T]) -> T:
         """Run ``work(cursor_fn)`` in one transaction; roll back on error."""
         with self._lock:
-            conn = self._connection()
+            try:
+                conn = self._connection()
+            except Transient:
+                raise
+            except Exception as exc:
+                if type(exc).__module__.startswith("psycopg"):
+                    raise Transient(f"store: cannot connect ({type(exc).__name__})") from exc
+                raise
             try:
                 result = work(Exec(conn, self.kind))
                 conn.commit()
                 return result
-            except (sqlite3.OperationalError, OSError) as exc:
-                conn.rollback()
-                raise Transient(f"state store: {exc}") from exc
             except Exception as exc:
-                conn.rollback()
+                try:
+                    conn.rollback()
+                except Exception:  # noqa: BLE001 - the connection itself is gone
+                    self._drop()
+                if isinstance(exc, sqlite3.OperationalError | OSError):
+                    raise Transient(f"store: {exc}") from exc
                 if type(exc).__module__.startswith("psycopg"):
-                    self._conn = None
-                    raise Transient(f"state store: {type(exc).__name__}") from exc
+                    if getattr(exc, "sqlstate", None) is None or conn.closed:
+                        self._drop()  # connection-level trouble: connect afresh next time
+                    raise Transient(f"store: {type(exc).__name__}") from exc
                 raise
 
     async def run(self, work: Callable[[Exec], T]) -> T:

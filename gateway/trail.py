@@ -8,14 +8,16 @@ Steps: ``ontvangen`` (per subject of the received message), ``geweigerd`` (with 
 ``gerouteerd``, ``gefilterd`` (categories kept and removed) and ``afgeleverd`` (the SHA-256
 of the exact bytes delivered) per recipient and subject, ``bevestigd`` (the recipient's
 Afleverbevestiging), ``niet-afleverbaar``, ``replayed``, and ``inzage`` (an officer's read).
-Trace and span ids are derived from the message, so a retried step is recognised and
-recorded once (``Entry.dedup``).
+The trace id comes from the partner's traceparent or from the message digest; span ids are
+random (nothing in the signed public part may be derived from the data subject, or purge
+could not unlink it). A retried step is recognised by ``Entry.dedup`` and recorded once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -61,8 +63,9 @@ def trace_id(ontvangen: Ontvangen, bericht: Bericht | None) -> str:
     ]
 
 
-def _span(dedup: str) -> str:
-    return hashlib.sha256(dedup.encode()).hexdigest()[:16]
+def _span(_dedup: str) -> str:
+    """A random span id: derived from anything about the person, it would outlive purge."""
+    return secrets.token_hex(8)
 
 
 class Trail:

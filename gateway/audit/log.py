@@ -111,6 +111,8 @@ class Record:
     seq: int
     public: dict[str, Any]
     personal: dict[str, Any] | None
+    # read from a live store: why its lookup columns disagree with it (None: they agree)
+    index_problem: str | None = None
 
     def leaf(self) -> bytes:
         return leaf_hash(canonical(self.public))
@@ -206,9 +208,16 @@ class AuditLog:
                 ) from None
             self._lock_file = handle
             return
-        key = int.from_bytes(hashlib.sha256(self.log_id.encode()).digest()[:8], "big", signed=True)
-        got = self.db.run_sync(lambda ex: ex("SELECT pg_try_advisory_lock(?)", (key,)).fetchone())
-        if not got[0]:
+        # A session lock: taken again on every new connection (after a reconnect too).
+        self.db.on_connect(self._pg_lock)
+
+    def _pg_key(self, ex: Exec) -> int:
+        schema = ex("SELECT current_schema()").fetchone()[0]
+        digest = hashlib.sha256(f"{schema}/{self.log_id}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    def _pg_lock(self, ex: Exec) -> None:
+        if not ex("SELECT pg_try_advisory_lock(?)", (self._pg_key(ex),)).fetchone()[0]:
             raise Misconfigured(f"audit log {self.log_id} is written by another process")
 
     def _load(self, ex: Exec) -> tuple[int, dict[int, bytes], int]:
@@ -244,6 +253,9 @@ class AuditLog:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+        if self.db.kind == "postgresql":
+            with contextlib.suppress(Exception):
+                self.db.run_sync(lambda ex: ex("SELECT pg_advisory_unlock(?)", (self._pg_key(ex),)))
 
     # ----------------------------------------------------------------- appending
 
@@ -252,8 +264,10 @@ class AuditLog:
         if not entries:
             return
         if self._writer is None:  # not started: write directly (CLI, tests)
-            self._pending.append((entries, asyncio.get_running_loop().create_future()))
+            direct: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._pending.append((entries, direct))
             await self._flush()
+            await direct  # raises Transient when the write failed
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((entries, future))
@@ -453,11 +467,13 @@ class AuditLog:
 
         def work(ex: Exec) -> tuple[bytes, list[bytes]]:
             row = ex(
-                "SELECT leaf FROM audit_record WHERE log = ? AND seq = ?", (log_id, seq)
+                "SELECT public FROM audit_record WHERE log = ? AND seq = ?", (log_id, seq)
             ).fetchone()
             if row is None:
                 raise KeyError(f"no record {log_id}/{seq}")
-            return bytes(row[0]), inclusion_proof(self.perfect(ex, log_id), seq, size)
+            # the leaf of the record as it is now, not a stored hash that could disagree
+            leaf = leaf_hash(canonical(json.loads(row[0])))
+            return leaf, inclusion_proof(self.perfect(ex, log_id), seq, size)
 
         return await self.db.run(work)
 
@@ -532,21 +548,28 @@ class AuditLog:
         return await self.db.run(work)
 
     def records(self, ex: Exec, batch: int = 5000) -> Iterator[Record]:
-        """Every record of every log, by log and seq (streamed)."""
+        """Every record of every log, by log and seq (streamed), with its lookup columns
+        checked against it (``Record.index_problem``)."""
         logs = [r[0] for r in ex("SELECT DISTINCT log FROM audit_record ORDER BY log").fetchall()]
         for log_id in logs:
             seq = -1
             while True:
                 rows = ex(
-                    "SELECT log, seq, public, personal FROM audit_record WHERE log = ? AND seq > ? "
-                    "ORDER BY seq LIMIT ?",
+                    "SELECT seq, leaf, public, personal, betrokkene, bericht_id, tijd, verloopt "
+                    "FROM audit_record WHERE log = ? AND seq > ? ORDER BY seq LIMIT ?",
                     (log_id, seq, batch),
                 ).fetchall()
                 if not rows:
                     break
                 for r in rows:
-                    yield _row(r)
-                seq = int(rows[-1][1])
+                    yield Record(
+                        log=log_id,
+                        seq=int(r[0]),
+                        public=json.loads(r[2]),
+                        personal=json.loads(r[3]) if r[3] else None,
+                        index_problem=_index_mismatch(r),
+                    )
+                seq = int(rows[-1][0])
 
     # ----------------------------------------------------------------- retention
 
@@ -555,8 +578,10 @@ class AuditLog:
         moment = (now or _now()).isoformat()
 
         def work(ex: Exec) -> int:
+            # The dedup key names the subject too; it is replaced by the record's place.
             cursor = ex(
-                "UPDATE audit_record SET personal = NULL, betrokkene = NULL "
+                "UPDATE audit_record SET personal = NULL, betrokkene = NULL, "
+                "dedup = 'gewist:' || log || ':' || CAST(seq AS TEXT) "
                 "WHERE verloopt < ? AND (personal IS NOT NULL OR betrokkene IS NOT NULL)",
                 (moment,),
             )
@@ -567,6 +592,29 @@ class AuditLog:
 
 class _RollBack(Exception):  # noqa: N818 - control flow for the write probe
     pass
+
+
+def _index_mismatch(row: Sequence[Any]) -> str | None:
+    _seq, leaf, public_text, personal_text, betrokkene, bericht_id, tijd, verloopt = row
+    public = json.loads(public_text)
+    personal = json.loads(personal_text) if personal_text else None
+    if bytes(leaf) != leaf_hash(canonical(public)):
+        return "the stored leaf hash is not the record's"
+    if betrokkene != (personal or {}).get("betrokkene"):
+        return "the betrokkene column is not the record's data subject"
+    if bericht_id != public.get("bericht_id"):
+        return "the bericht_id column is not the record's"
+    if tijd != public.get("tijd"):
+        return "the tijd column is not the record's"
+    days = (public.get("verwerking") or {}).get("bewaartermijn_dagen")
+    expected = (
+        (dt.datetime.fromisoformat(public["tijd"]) + dt.timedelta(days=days)).isoformat()
+        if days
+        else None
+    )
+    if verloopt != expected:
+        return "the verloopt column is not the record's retention"
+    return None
 
 
 def _partij(party: tuple[str, str] | None) -> dict[str, str] | None:

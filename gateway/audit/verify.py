@@ -118,6 +118,8 @@ def _check(record: Record, expected_seq: int) -> str | None:
     where = f"record {record.log}/{record.seq}"
     if record.seq != expected_seq:
         return f"{where}: expected seq {expected_seq} (a record was removed, inserted or moved)"
+    if record.index_problem is not None:
+        return f"{where}: {record.index_problem}"
     named = (record.public.get("log"), record.public.get("seq"))
     if named != (record.log, record.seq):
         return f"{where}: the record names another place ({named[0]}/{named[1]})"
