@@ -285,11 +285,12 @@ class AuditLog:
         if not batch:
             return
         entries = [e for group, _ in batch for e in group]
-        before = self.frontier.copy()
+        # Append to a copy; it becomes the tree only once the commit succeeded, so a
+        # checkpoint signed meanwhile sees the committed tree, never a half-written one.
+        frontier = self.frontier.copy()
         try:
-            await self.db.run(lambda ex: self._write(ex, entries, _now()))
+            await self.db.run(lambda ex: self._write(ex, entries, _now(), frontier))
         except Exception as exc:  # noqa: BLE001 - every failure fails the waiting messages
-            self.frontier = before
             self.writable = False
             failure = exc if isinstance(exc, Transient) else Transient(f"audit store: {exc}")
             log.error("audit_niet_schrijfbaar", reden=str(failure))
@@ -297,6 +298,7 @@ class AuditLog:
                 if not future.done():
                     future.set_exception(failure)
             return
+        self.frontier = frontier
         self.writable = True
         for _, future in batch:
             if not future.done():
@@ -305,7 +307,7 @@ class AuditLog:
             with contextlib.suppress(Transient):
                 await self.checkpoint()
 
-    def _write(self, ex: Exec, entries: list[Entry], now: dt.datetime) -> None:
+    def _write(self, ex: Exec, entries: list[Entry], now: dt.datetime, frontier: Frontier) -> None:
         keys = [e.dedup for e in entries]
         seen: set[str] = set()
         for start in range(0, len(keys), 500):
@@ -322,10 +324,10 @@ class AuditLog:
             if entry.dedup in seen:
                 continue
             seen.add(entry.dedup)
-            seq = self.frontier.size
+            seq = frontier.size
             record = self._record(entry, seq, now)
             leaf = record.leaf()
-            nodes.extend(self.frontier.append(leaf))
+            nodes.extend(frontier.append(leaf))
             verloopt = (
                 (now + dt.timedelta(days=entry.bewaartermijn_dagen)).isoformat()
                 if entry.bewaartermijn_dagen
@@ -394,10 +396,11 @@ class AuditLog:
 
     async def checkpoint(self) -> Checkpoint | None:
         """Sign the current tree when it grew since the last checkpoint."""
-        size = self.frontier.size
+        tree = self.frontier  # the committed tree (replaced whole, never changed in place)
+        size = tree.size
         if size in (0, self.last_checkpoint):
             return None
-        signed = self.keyring.sign(self.log_id, size, self.frontier.root(), _now())
+        signed = self.keyring.sign(self.log_id, size, tree.root(), _now())
         await self.db.run(
             lambda ex: ex(
                 "INSERT INTO audit_checkpoint (log, size, root, tijd, key_id, signature) "
