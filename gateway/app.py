@@ -19,7 +19,7 @@ from gateway.errors import Transient
 from gateway.logs import get_logger
 from gateway.policy import Policy, load_policy
 from gateway.routing import Router
-from gateway.service import AFZENDER, POGING, Gateway
+from gateway.service import AFZENDER, POGING, Gateway, bewaartermijn, record_follow_up
 from gateway.settings import Settings
 from gateway.state import Bekend, Database, Exec, StateStore
 from gateway.trail import Trail
@@ -221,21 +221,17 @@ async def dlq_replay(
                 headers[POGING] = 0
                 afzender = str(headers.get(AFZENDER, ""))
                 this_id = message.message_id or ""
-                partner = parts.policy.partners.get(oin)
                 # recorded before it is delivered again (fail closed, like every delivery)
-                await parts.audit.append(
-                    parts.trail.follow_up(
-                        "replayed",
-                        afzender=afzender,
-                        bericht_id=this_id,
-                        ontvanger=(oin, partner.rol.value if partner else ""),
-                        subjects=await parts.audit.subjects_delivered(this_id, oin),
-                        status="opnieuw-aangeboden",
-                        bewaartermijn_dagen=max(
-                            d.bewaartermijn_dagen for d in parts.policy.doelen.values()
-                        ),
-                        unique=str(uuid.uuid4()),
-                    )
+                await record_follow_up(
+                    parts.audit,
+                    parts.trail,
+                    parts.policy,
+                    "replayed",
+                    afzender=afzender,
+                    bericht_id=this_id,
+                    ontvanger_oin=oin,
+                    status="opnieuw-aangeboden",
+                    unique=str(uuid.uuid4()),
                 )
                 await parts.broker.forward(parts.topology.deliver_exchange, oin, message, headers)
                 await message.ack()
@@ -329,16 +325,7 @@ async def audit_inzage(settings: Settings, bsn: str, lezer: str) -> list[dict[st
     audit_db, audit, trail = open_audit(settings, f"{settings.audit_log_id}-inzage")
     policy = load_policy(settings.policy_dir)
     try:
-        await audit.append(
-            [
-                trail.inzage(
-                    lezer,
-                    bsn,
-                    str(uuid.uuid4()),
-                    max(d.bewaartermijn_dagen for d in policy.doelen.values()),
-                )
-            ]
-        )
+        await audit.append([trail.inzage(lezer, bsn, str(uuid.uuid4()), bewaartermijn(policy))])
         records = await audit.history(trail.pseudonymise(bsn))
     finally:
         await audit.close()

@@ -32,6 +32,7 @@ from gateway.envelope import MessageCodec
 from gateway.errors import Refused, Transient
 from gateway.logs import get_logger
 from gateway.model import Afleverbevestiging, Bericht, Foutcode
+from gateway.policy import Policy
 from gateway.routing import Router
 from gateway.state import Bekend, StateStore, Status
 from gateway.trail import Trail
@@ -70,6 +71,42 @@ class Publisher(Protocol):
         message: AbstractIncomingMessage,
         headers: dict[str, Any],
     ) -> None: ...
+
+
+def bewaartermijn(policy: Policy, doel: Any = None) -> int:
+    """Retention of audit records: the doel's; unknown doel: the longest in the policy."""
+    if doel in policy.doelen:
+        return policy.doelen[doel].bewaartermijn_dagen
+    return max(d.bewaartermijn_dagen for d in policy.doelen.values())
+
+
+async def record_follow_up(
+    audit: AuditLog,
+    trail: Trail,
+    policy: Policy,
+    gebeurtenis: str,
+    *,
+    afzender: str,
+    bericht_id: str,
+    ontvanger_oin: str,
+    status: str,
+    unique: str = "",
+) -> None:
+    """Audit a later step of a delivery (bevestigd, niet-afleverbaar, replayed) for every data
+    subject whose data went to that recipient."""
+    partner = policy.partners.get(ontvanger_oin)
+    await audit.append(
+        trail.follow_up(
+            gebeurtenis,
+            afzender=afzender,
+            bericht_id=bericht_id,
+            ontvanger=(ontvanger_oin, partner.rol.value if partner else ""),
+            subjects=await audit.subjects_delivered(bericht_id, ontvanger_oin),
+            status=status,
+            bewaartermijn_dagen=bewaartermijn(policy),
+            unique=unique,
+        )
+    )
 
 
 class Gateway:
@@ -259,11 +296,7 @@ class Gateway:
         return answer
 
     def _bewaartermijn(self, doel: Any = None) -> int:
-        """Retention of audit records: the doel's; unknown doel: the longest in the policy."""
-        doelen = self.router.policy.doelen
-        if doel in doelen:
-            return doelen[doel].bewaartermijn_dagen
-        return max(d.bewaartermijn_dagen for d in doelen.values())
+        return bewaartermijn(self.router.policy, doel)
 
     async def _known(
         self, gelezen: pipeline.Gelezen, bekend: Bekend, *, redelivered: bool
@@ -335,6 +368,17 @@ class Gateway:
                 Foutcode.SCHEMA_ONGELDIG,
                 f"InAntwoordOp {kop.in_antwoord_op} names no message delivered to {afzender}",
                 element="kp:InAntwoordOp",
+            )
+        for sender in senders:
+            await record_follow_up(
+                self.audit,
+                self.trail,
+                self.router.policy,
+                "bevestigd",
+                afzender=sender,
+                bericht_id=kop.in_antwoord_op,
+                ontvanger_oin=afzender,
+                status="afgeleverd",
             )
         log.info(
             "bericht_bevestigd_door_ontvanger", bericht_id=kop.in_antwoord_op, ontvanger=afzender
@@ -425,17 +469,15 @@ class Gateway:
         if soort != "levering" or afzender not in self.router.policy.partners:
             return  # an answer of ours that its sender would not take: kept, nobody to tell
         await self.state.undeliverable(afzender, bericht_id, ontvanger)
-        partner = self.router.policy.partners.get(ontvanger)
-        await self.audit.append(
-            self.trail.follow_up(
-                "niet-afleverbaar",
-                afzender=afzender,
-                bericht_id=bericht_id,
-                ontvanger=(ontvanger, partner.rol.value if partner else ""),
-                subjects=await self.audit.subjects_delivered(bericht_id, ontvanger),
-                status=reason,
-                bewaartermijn_dagen=self._bewaartermijn(),
-            )
+        await record_follow_up(
+            self.audit,
+            self.trail,
+            self.router.policy,
+            "niet-afleverbaar",
+            afzender=afzender,
+            bericht_id=bericht_id,
+            ontvanger_oin=ontvanger,
+            status=reason,
         )
         refused = Refused(
             Foutcode.NIET_AFLEVERBAAR,

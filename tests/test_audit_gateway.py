@@ -632,3 +632,73 @@ async def test_dlq_replay_delivers_nothing_while_the_audit_store_cannot_be_writt
         replayed = await gateway_app.dlq_replay(settings, ontvanger=vt.oin)
         assert replayed == [{"ontvanger": vt.oin, "bericht_id": bericht_id}]
         assert len(split(await take(vt, 1))[0]) == 1
+
+
+# --------------------------------------------------------------------------- follow-up steps
+
+
+async def test_bevestigd_niet_afleverbaar_and_replayed_are_audited(
+    gateway: Any, codec: MessageCodec, settings: Settings
+) -> None:
+    """The later steps of a delivery are audited per data subject, like the delivery itself."""
+
+    from gateway import app as gateway_app  # noqa: PLC0415
+    from gateway.audit.log import AuditLog  # noqa: PLC0415
+    from gateway.audit.signing import Keyring  # noqa: PLC0415
+    from gateway.state import Database  # noqa: PLC0415
+    from tests.test_routing_broker import (  # noqa: PLC0415
+        HG_FALSE,
+        VT_MELDING,
+        ZSM,
+        afleverbevestiging,
+        assert_routed,
+        build,
+        send,
+        wait_for_answers,
+    )
+
+    # 1. OM confirms a ZsmAanmelding (no HG: only the OM receives it): bevestigd.
+    raw, zsm_id = build(ZSM, HG_FALSE)
+    outcome = await send(gateway, codec, "politie", raw, zsm_id)
+    assert_routed(outcome, "politie", ["om"])
+    conf, conf_id = afleverbevestiging("om", zsm_id, conversatie_id=str(uuid.uuid4()))
+    await send(gateway, codec, "om", conf, conf_id)
+
+    # 2. VT rejects every delivery of a VtMelding: niet-afleverbaar, then replayed.
+    vt = gateway.partner("vt-twente")
+    inbox = await vt.channel.get_queue(vt.topology.inbox(vt.oin), ensure=False)
+
+    async def reject(message: AbstractIncomingMessage) -> None:
+        await message.reject(requeue=False)
+
+    tag = await inbox.consume(reject)
+    raw, melding_id = build(VT_MELDING)
+    await gateway.partner("politie").send(raw)
+    await wait_for_answers(gateway.partner("politie"), 2)
+    await inbox.cancel(tag)
+    assert await gateway_app.dlq_replay(settings, ontvanger=vt.oin)
+
+    db = Database(settings.audit_dsn)
+    reader = AuditLog(db, "lezer", Keyring(settings.audit_key_dir))
+    try:
+        zsm = await reader.journey(zsm_id)
+        melding = await reader.journey(melding_id)
+    finally:
+        db.close()
+
+    def subjects(records: list[Any], gebeurtenis: str, ontvanger: str) -> set[str | None]:
+        return {
+            (r.personal or {}).get("betrokkene")
+            for r in records
+            if r.public["gebeurtenis"] == gebeurtenis
+            and (r.public.get("ontvanger") or {}).get("oin") == ontvanger
+        }
+
+    om, vt_oin = OINS["om"], OINS["vt-twente"]
+    delivered_to_om = subjects(zsm, "afgeleverd", om)
+    assert delivered_to_om  # the persons whose data the OM received ...
+    assert subjects(zsm, "bevestigd", om) == delivered_to_om  # ... are confirmed, each
+    delivered_to_vt = subjects(melding, "afgeleverd", vt_oin)
+    assert subjects(melding, "niet-afleverbaar", vt_oin) == delivered_to_vt
+    assert subjects(melding, "replayed", vt_oin) == delivered_to_vt
+    assert None not in delivered_to_vt  # every VtMelding person has a BSN here
