@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Any
 
 from gateway.audit.log import AuditLog, Pseudonymiser, Record
 from gateway.audit.signing import Checkpoint, Keyring, read_public_keys
-from gateway.audit.verify import Outcome, verify, write_export
+from gateway.audit.verify import EXPORT_FILES, Outcome, verify, write_export
 from gateway.envelope import MessageCodec
 from gateway.errors import Transient
 from gateway.logs import get_logger
@@ -252,6 +253,7 @@ def _audit_reader(settings: Settings) -> tuple[Database, AuditLog]:
     """Read access to the audit store (no log of its own, no lock: the gateway may run)."""
     db = Database(settings.audit_dsn)
     reader = AuditLog(db, "lezer", Keyring(settings.audit_key_dir))
+    reader.ensure_schema()
     return db, reader
 
 
@@ -261,8 +263,13 @@ def _signed_records(ex: Exec, reader: AuditLog, last: dict[str, int]) -> Iterato
             yield record
 
 
-async def audit_export(settings: Settings, directory: Path) -> dict[str, Any]:
-    """Export every record covered by a signed checkpoint, the checkpoints and public keys."""
+async def audit_export(settings: Settings, directory: Path, lezer: str) -> dict[str, Any]:
+    """Export every record covered by a signed checkpoint, the checkpoints and public keys.
+
+    An export is a read of the whole trail (pseudonyms included): it is recorded right after
+    it is written (so it is not part of itself); if that fails, the export is removed again.
+    """
+    existed = directory.exists()
     db, reader = _audit_reader(settings)
     try:
         checkpoints = await reader.checkpoints()
@@ -284,6 +291,19 @@ async def audit_export(settings: Settings, directory: Path) -> dict[str, Any]:
         )
     finally:
         db.close()
+    audit_db, audit, trail = open_audit(settings, f"{settings.audit_log_id}-inzage")
+    try:
+        await audit.append([trail.export(lezer, str(directory), str(uuid.uuid4()))])
+    except Exception:
+        for name in EXPORT_FILES:
+            (directory / name).unlink(missing_ok=True)
+        shutil.rmtree(directory / "keys", ignore_errors=True)
+        if not existed:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+    finally:
+        await audit.close()
+        audit_db.close()
     return {
         "logs": counts,
         "nog_niet_getekend": {log: n - last.get(log, 0) for log, n in total.items()},

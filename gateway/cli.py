@@ -423,9 +423,13 @@ class Formaat(StrEnum):
 @audit_app.command("export")
 def audit_export(
     directory: Annotated[Path, typer.Argument(help="Folder to write the export to.")],
+    lezer: Annotated[
+        str, typer.Option(help="Who exports (recorded in the audit trail).")
+    ] = os.environ.get("USER", "onbekend"),
 ) -> None:
-    """Export records (those covered by a signed checkpoint), checkpoints and public keys."""
-    result = asyncio.run(gateway_app.audit_export(_settings(), directory))
+    """Export records (those covered by a signed checkpoint), checkpoints and public keys.
+    The export is itself recorded as a read of the trail."""
+    result = asyncio.run(gateway_app.audit_export(_settings(), directory, lezer))
     for log_id, counts in result["logs"].items():
         out.print(f"log {log_id}: {counts['records']} records, {counts['checkpoints']} checkpoints")
     for log_id, unsigned in result["nog_niet_getekend"].items():

@@ -210,6 +210,19 @@ class Trail:
             )
         return entries
 
+    @staticmethod
+    def export(lezer: str, waarheen: str, vraag_id: str) -> Entry:
+        """An officer exported the trail (a read of every record; no single data subject)."""
+        dedup = f"export|{vraag_id}"
+        return Entry(
+            gebeurtenis="inzage",
+            dedup=dedup,
+            trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
+            span_id=_span(dedup),
+            status="geexporteerd",
+            extra={"lezer": lezer, "vraag": f"export van het hele logboek naar {waarheen}"},
+        )
+
     def inzage(self, lezer: str, bsn: str, vraag_id: str, bewaartermijn_dagen: int) -> Entry:
         subject = self.pseudonymise(bsn)
         dedup = f"inzage|{vraag_id}"

@@ -45,7 +45,7 @@ from gateway.envelope import MessageCodec
 from gateway.errors import Misconfigured, Refused, Transient
 from gateway.policy import load_policy
 from gateway.routing import NoConversations, Router
-from gateway.settings import ROOT
+from gateway.settings import ROOT, Settings
 from gateway.state import Database, Exec
 from gateway.trail import Trail
 
@@ -1402,3 +1402,31 @@ def test_append_raises_while_the_store_cannot_be_written(store: Store, started: 
     outcome = live_outcome(store)
     assert outcome.sound, outcome.problem
     assert outcome.logs == {store.log_id: 2}  # the failed write left no trace
+
+
+def test_an_export_is_recorded_as_a_read(tmp_path: Path) -> None:
+    """An export reads every record (pseudonyms included): it is recorded, with who did it."""
+    settings = Settings(
+        audit_dsn=f"sqlite:///{tmp_path / 'audit.db'}",
+        audit_key_dir=tmp_path / "keys",
+        audit_log_id="export-test",
+    )
+    from gateway import app as gateway_app  # noqa: PLC0415
+
+    asyncio.run(gateway_app.audit_export(settings, tmp_path / "eerste", "auditor-a"))
+    db = Database(settings.audit_dsn)
+    try:
+        rows = db.run_sync(
+            lambda ex: ex("SELECT log, public FROM audit_record ORDER BY log, seq").fetchall()
+        )
+    finally:
+        db.close()
+    reads = [json.loads(r[1]) for r in rows if r[0] == "export-test-inzage"]
+    assert [(r["gebeurtenis"], r["status"], r["extra"]["lezer"]) for r in reads] == [
+        ("inzage", "geexporteerd", "auditor-a")
+    ]
+    # the next export contains the first one's read, and verifies
+    asyncio.run(gateway_app.audit_export(settings, tmp_path / "tweede", "auditor-b"))
+    assert verify_export(tmp_path / "tweede").sound
+    exported = (tmp_path / "tweede" / "records.jsonl").read_text()
+    assert "auditor-a" in exported

@@ -298,7 +298,7 @@ async def test_no_personal_data_in_the_audit_trail(
         db.close()
 
     directory = tmp_path / "export"
-    result = await gateway_app.audit_export(settings, directory)
+    result = await gateway_app.audit_export(settings, directory, "auditor")
     assert result["nog_niet_getekend"] == {settings.audit_log_id: 0}
     assert verify_export(directory).sound
 

@@ -187,7 +187,7 @@ class AuditLog:
 
     def open(self) -> None:
         """Create the tables, take this log's lock, load its tree (sync; at start)."""
-        self.db.run_sync(lambda ex: [ex(s.format(blob=self.db.blob)) for s in _SCHEMA])
+        self.ensure_schema()
         self._take_lock()
         size, hashes, last = self.db.run_sync(self._load)
         self.frontier = Frontier(size, hashes)
@@ -195,6 +195,10 @@ class AuditLog:
         if self.db.kind == "postgresql":
             self.db.run_sync(lambda ex: ex("ANALYZE audit_record"))
         self.keyring.ensure()
+
+    def ensure_schema(self) -> None:
+        """Create the tables when they are not there (idempotent)."""
+        self.db.run_sync(lambda ex: [ex(s.format(blob=self.db.blob)) for s in _SCHEMA])
 
     def _take_lock(self) -> None:
         if self.db.kind == "sqlite":

@@ -35,6 +35,7 @@ from gateway.audit.merkle import Frontier, leaf_hash
 from gateway.audit.signing import Checkpoint, read_public_keys, verify_checkpoint
 
 EXPORT_FORMAT = "ketenpoort-audit-export/v1"
+EXPORT_FILES = ("manifest.json", "records.jsonl", "checkpoints.jsonl", "LEESMIJ.md")
 
 
 @dataclass
