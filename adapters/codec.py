@@ -114,7 +114,7 @@ class Codec:
                 values[node.field] = (
                     converted if node.max != 1 else (converted[0] if converted else None)
                 )
-        self._rules(element, model, values)
+        self._rules(element, values)
         return values
 
     def _items(self, element: Element, node: Group) -> list[Element]:
@@ -175,7 +175,7 @@ class Codec:
             return f"{name}/@{self.vocabulary.attribute(node.field)}"
         return name
 
-    def _rules(self, element: Element, model: type[Part], values: dict[str, Any]) -> None:
+    def _rules(self, element: Element, values: dict[str, Any]) -> None:
         """Rules of the spec that XSD 1.0 cannot express."""
         if values.get("geinformeerd") is False and not values.get("reden_niet_geinformeerd"):
             reden = self.vocabulary.name("reden_niet_geinformeerd")

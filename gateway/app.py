@@ -20,7 +20,7 @@ from gateway.errors import Transient
 from gateway.logs import get_logger
 from gateway.policy import Policy, load_policy
 from gateway.routing import Router
-from gateway.service import AFZENDER, POGING, Gateway, bewaartermijn, record_follow_up
+from gateway.service import AFZENDER, POGING, Gateway, record_follow_up
 from gateway.settings import Settings
 from gateway.state import Bekend, Database, Exec, StateStore
 from gateway.trail import Trail
@@ -284,11 +284,7 @@ async def audit_export(settings: Settings, directory: Path, lezer: str) -> dict[
                 dt.datetime.now(dt.UTC).isoformat(),
             )
         )
-        total = db.run_sync(
-            lambda ex: {
-                r[0]: int(r[1]) for r in ex("SELECT log, COUNT(*) FROM audit_record GROUP BY log")
-            }
-        )
+        total = _record_counts(db)
     finally:
         db.close()
     audit_db, audit, trail = open_audit(settings, f"{settings.audit_log_id}-inzage")
@@ -310,6 +306,15 @@ async def audit_export(settings: Settings, directory: Path, lezer: str) -> dict[
     }
 
 
+def _record_counts(db: Database) -> dict[str, int]:
+    """Records per log in the store (signed or not yet)."""
+    return db.run_sync(
+        lambda ex: {
+            r[0]: int(r[1]) for r in ex("SELECT log, COUNT(*) FROM audit_record GROUP BY log")
+        }
+    )
+
+
 def _last_sizes(checkpoints: list[Checkpoint]) -> dict[str, int]:
     last: dict[str, int] = {}
     for cp in checkpoints:
@@ -327,11 +332,7 @@ async def audit_verify_store(settings: Settings) -> tuple[Outcome, dict[str, int
         outcome = db.run_sync(
             lambda ex: verify(_signed_records(ex, reader, last), checkpoints, keys)
         )
-        total = db.run_sync(
-            lambda ex: {
-                r[0]: int(r[1]) for r in ex("SELECT log, COUNT(*) FROM audit_record GROUP BY log")
-            }
-        )
+        total = _record_counts(db)
     finally:
         db.close()
     for log_id in last:
@@ -345,7 +346,9 @@ async def audit_inzage(settings: Settings, bsn: str, lezer: str) -> list[dict[st
     audit_db, audit, trail = open_audit(settings, f"{settings.audit_log_id}-inzage")
     policy = load_policy(settings.policy_dir)
     try:
-        await audit.append([trail.inzage(lezer, bsn, str(uuid.uuid4()), bewaartermijn(policy))])
+        await audit.append(
+            [trail.inzage(lezer, bsn, str(uuid.uuid4()), policy.bewaartermijn_dagen())]
+        )
         records = await audit.history(trail.pseudonymise(bsn))
     finally:
         await audit.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from adapters import BY_NAMESPACE, PARTNERS, Adapter
+from adapters import BY_NAMESPACE, Adapter
 from adapters.xsd import Richting, schema_name
 from gateway import xmlsafe
 from gateway.errors import Refused
@@ -297,4 +297,4 @@ def _partij_el(parent: etree._Element, name: str, partij: Partij) -> None:
     etree.SubElement(parent, _kp(name), oin=partij.oin, rol=str(partij.rol))
 
 
-__all__ = ["PARTNERS", "MessageCodec"]
+__all__ = ["MessageCodec"]

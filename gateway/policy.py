@@ -301,8 +301,11 @@ class Policy:
                 return regio.oin
         return None
 
-    def bewaartermijn(self, doel: Doel) -> dt.timedelta:
-        return dt.timedelta(days=self.doelen[doel].bewaartermijn_dagen)
+    def bewaartermijn_dagen(self, doel: Doel | None = None) -> int:
+        """Retention of audit records: the doel's; unknown doel: the longest in the policy."""
+        if doel is not None and doel in self.doelen:
+            return self.doelen[doel].bewaartermijn_dagen
+        return max(d.bewaartermijn_dagen for d in self.doelen.values())
 
 
 def load_policy(directory: Path) -> Policy:

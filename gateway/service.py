@@ -73,13 +73,6 @@ class Publisher(Protocol):
     ) -> None: ...
 
 
-def bewaartermijn(policy: Policy, doel: Any = None) -> int:
-    """Retention of audit records: the doel's; unknown doel: the longest in the policy."""
-    if doel in policy.doelen:
-        return policy.doelen[doel].bewaartermijn_dagen
-    return max(d.bewaartermijn_dagen for d in policy.doelen.values())
-
-
 async def record_follow_up(
     audit: AuditLog,
     trail: Trail,
@@ -103,7 +96,7 @@ async def record_follow_up(
             ontvanger=(ontvanger_oin, partner.rol.value if partner else ""),
             subjects=await audit.subjects_delivered(bericht_id, ontvanger_oin),
             status=status,
-            bewaartermijn_dagen=bewaartermijn(policy),
+            bewaartermijn_dagen=policy.bewaartermijn_dagen(),
             unique=unique,
         )
     )
@@ -235,7 +228,10 @@ class Gateway:
         """audit → plan → publish each delivery (confirms) → mark → answer."""
         # Nothing leaves before its audit records are durably committed (fail closed).
         await self.audit.append(
-            self.trail.accepted(besluit, self._bewaartermijn(besluit.gerouteerd.routering.doel))
+            self.trail.accepted(
+                besluit,
+                self.router.policy.bewaartermijn_dagen(besluit.gerouteerd.routering.doel),
+            )
         )
         bericht = besluit.bericht
         kop = bericht.kop
@@ -294,9 +290,6 @@ class Gateway:
         await self.state.answered(afzender, kop.bericht_id, answer)
         log.info("bericht_bevestigd", bericht_id=kop.bericht_id, afzender=afzender)
         return answer
-
-    def _bewaartermijn(self, doel: Any = None) -> int:
-        return bewaartermijn(self.router.policy, doel)
 
     async def _known(
         self, gelezen: pipeline.Gelezen, bekend: Bekend, *, redelivered: bool
@@ -393,7 +386,13 @@ class Gateway:
         bericht_id, conversatie_id = pipeline.answer_ids(ontvangen, bericht)
         doel = bericht.kop.doelbinding.doel if bericht and bericht.kop.doelbinding else None
         await self.audit.append(
-            self.trail.refused(refused, ontvangen, bericht, bericht_id, self._bewaartermijn(doel))
+            self.trail.refused(
+                refused,
+                ontvangen,
+                bericht,
+                bericht_id,
+                self.router.policy.bewaartermijn_dagen(doel),
+            )
         )
         answer = pipeline.foutbericht(
             self.codec,

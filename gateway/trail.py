@@ -63,7 +63,7 @@ def trace_id(ontvangen: Ontvangen, bericht: Bericht | None) -> str:
     ]
 
 
-def _span(_dedup: str) -> str:
+def _span() -> str:
     """A random span id: derived from anything about the person, it would outlive purge."""
     return secrets.token_hex(8)
 
@@ -105,7 +105,7 @@ class Trail:
                 Entry(
                     gebeurtenis="ontvangen",
                     dedup=dedup,
-                    span_id=_span(dedup),
+                    span_id=_span(),
                     grondslag=", ".join(routering.grondslagen),
                     categorieen=tuple(present),
                     sha256=ontvangen.sha256,
@@ -128,7 +128,7 @@ class Trail:
                         Entry(
                             gebeurtenis=gebeurtenis,
                             dedup=dedup,
-                            span_id=_span(dedup),
+                            span_id=_span(),
                             ontvanger=(partner.oin, partner.rol.value),
                             grondslag=levering.ontvanger.grondslag,
                             categorieen=() if withheld else tuple(sorted(levering.kept)),
@@ -160,7 +160,7 @@ class Trail:
                     gebeurtenis="geweigerd",
                     dedup=dedup,
                     trace_id=trace_id(ontvangen, bericht),
-                    span_id=_span(dedup),
+                    span_id=_span(),
                     berichttype=bericht.kop.berichttype.value if bericht else None,
                     bericht_id=bericht_id,
                     afzender=(ontvangen.afzender_oin, str(bericht.kop.afzender.rol))
@@ -199,7 +199,7 @@ class Trail:
                     gebeurtenis=gebeurtenis,
                     dedup=dedup,
                     trace_id=trace,
-                    span_id=_span(dedup),
+                    span_id=_span(),
                     bericht_id=bericht_id,
                     afzender=(afzender, ""),
                     ontvanger=ontvanger,
@@ -218,7 +218,7 @@ class Trail:
             gebeurtenis="inzage",
             dedup=dedup,
             trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
-            span_id=_span(dedup),
+            span_id=_span(),
             status="geexporteerd",
             extra={"lezer": lezer, "vraag": f"export van het hele logboek naar {waarheen}"},
         )
@@ -230,7 +230,7 @@ class Trail:
             gebeurtenis="inzage",
             dedup=dedup,
             trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
-            span_id=_span(dedup),
+            span_id=_span(),
             status="gelezen",
             betrokkene=subject,
             bewaartermijn_dagen=bewaartermijn_dagen,

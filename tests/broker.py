@@ -174,3 +174,36 @@ def split(
         soort = (m.headers or {}).get("ketenpoort-soort")
         (answers if soort == "antwoord" else deliveries).append(m)
     return deliveries, answers
+
+
+NAME_OF = {oin: name for name, oin in OINS.items()}
+
+
+async def take(partner: Partner, count: int, *, timeout: float) -> list[AbstractIncomingMessage]:
+    """Wait until ``count`` messages arrived in the partner's inbox (each acknowledged)."""
+    queue = await partner.channel.get_queue(partner.topology.inbox(partner.oin), ensure=False)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    taken: list[AbstractIncomingMessage] = []
+    while len(taken) < count:
+        message = await queue.get(no_ack=False, fail=False)
+        if message is None:
+            if loop.time() > deadline:
+                raise AssertionError(
+                    f"{NAME_OF[partner.oin]}: {len(taken)} of {count} messages after {timeout} s"
+                )
+            await asyncio.sleep(0.02)
+            continue
+        await message.ack()
+        taken.append(message)
+    return taken
+
+
+async def drain(partner: Partner) -> list[AbstractIncomingMessage]:
+    """Everything in the partner's inbox right now (no waiting)."""
+    queue = await partner.channel.get_queue(partner.topology.inbox(partner.oin), ensure=False)
+    taken: list[AbstractIncomingMessage] = []
+    while (message := await queue.get(no_ack=False, fail=False)) is not None:
+        await message.ack()
+        taken.append(message)
+    return taken

@@ -45,14 +45,14 @@ from gateway.errors import Transient
 from gateway.model import Foutbericht, Ontvangstbevestiging
 from gateway.settings import ROOT, Settings
 from gateway.state import Database
-from tests.broker import OINS, Partner, split
+from tests.broker import NAME_OF, OINS, Partner, drain, split
+from tests.broker import take as broker_take
 from tests.conftest import EXAMPLES_DIR, fresh, run_gateway
 
 pytestmark = pytest.mark.broker
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 KP = "{urn:ketenpoort:envelop:1}"
-NAME_OF = {oin: name for name, oin in OINS.items()}
 KETENPOORT = Path(sys.executable).parent / "ketenpoort"
 TIMEOUT = 20.0
 
@@ -108,32 +108,7 @@ def audit(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Audit]
 
 
 async def take(partner: Partner, count: int, *, timeout: float = TIMEOUT) -> list[Any]:
-    """Wait until ``count`` messages arrived in the partner's inbox (each acknowledged)."""
-    queue = await partner.channel.get_queue(partner.topology.inbox(partner.oin), ensure=False)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    taken: list[AbstractIncomingMessage] = []
-    while len(taken) < count:
-        message = await queue.get(no_ack=False, fail=False)
-        if message is None:
-            if loop.time() > deadline:
-                raise AssertionError(
-                    f"{NAME_OF[partner.oin]}: {len(taken)} of {count} messages after {timeout} s"
-                )
-            await asyncio.sleep(0.02)
-            continue
-        await message.ack()
-        taken.append(message)
-    return taken
-
-
-async def drain(partner: Partner) -> list[AbstractIncomingMessage]:
-    queue = await partner.channel.get_queue(partner.topology.inbox(partner.oin), ensure=False)
-    taken: list[AbstractIncomingMessage] = []
-    while (message := await queue.get(no_ack=False, fail=False)) is not None:
-        await message.ack()
-        taken.append(message)
-    return taken
+    return await broker_take(partner, count, timeout=timeout)
 
 
 async def answers_of(partner: Partner, count: int) -> list[AbstractIncomingMessage]:

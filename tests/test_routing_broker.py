@@ -45,7 +45,8 @@ from gateway.model import (
 from gateway.service import AFZENDER, POGING, SOORT
 from gateway.settings import Settings
 from gateway.state import Bekend, StateStore, Status
-from tests.broker import OINS, Partner, split
+from tests.broker import NAME_OF, OINS, Partner, drain, split
+from tests.broker import take as broker_take
 from tests.conftest import EXAMPLES_DIR, Running, fresh, run_gateway
 
 pytestmark = pytest.mark.broker
@@ -61,7 +62,6 @@ ROL = {
     "reclassering": "reclassering",
     "vt-rijnmond": "veilig-thuis",
 }
-NAME_OF = {oin: name for name, oin in OINS.items()}
 
 VT_MELDING = "politie/VtMelding.xml"
 ZSM = "politie/ZsmAanmelding.xml"
@@ -165,33 +165,7 @@ def afleverbevestiging(
 
 
 async def take(partner: Partner, count: int, *, timeout: float = TIMEOUT) -> list[Any]:
-    """Wait until ``count`` messages arrived in the partner's inbox (each acknowledged)."""
-    queue = await partner.channel.get_queue(partner.topology.inbox(partner.oin), ensure=False)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    taken: list[AbstractIncomingMessage] = []
-    while len(taken) < count:
-        message = await queue.get(no_ack=False, fail=False)
-        if message is None:
-            if loop.time() > deadline:
-                raise AssertionError(
-                    f"{NAME_OF[partner.oin]}: {len(taken)} of {count} messages after {timeout} s"
-                )
-            await asyncio.sleep(0.02)
-            continue
-        await message.ack()
-        taken.append(message)
-    return taken
-
-
-async def drain(partner: Partner) -> list[AbstractIncomingMessage]:
-    """Everything in the partner's inbox right now (no waiting)."""
-    queue = await partner.channel.get_queue(partner.topology.inbox(partner.oin), ensure=False)
-    taken: list[AbstractIncomingMessage] = []
-    while (message := await queue.get(no_ack=False, fail=False)) is not None:
-        await message.ack()
-        taken.append(message)
-    return taken
+    return await broker_take(partner, count, timeout=timeout)
 
 
 async def wait_for_answers(
