@@ -100,6 +100,53 @@ class Settings(BaseSettings):
     audit_checkpoint_seconds: float = Field(
         60.0, gt=0, description="... and at least every this many seconds (and on shutdown)."
     )
+    http_enabled: bool = Field(
+        True,
+        description="Serve the HTTPS door (partner API, ops endpoints, audit pages) next to "
+        "AMQP. It needs tls_cert_file, tls_key_file and tls_ca_file.",
+    )
+    http_host: str = Field("127.0.0.1", description="Address the HTTPS door listens on.")
+    http_port: int = Field(8443, ge=0, le=65535, description="Port of the HTTPS door.")
+    tls_cert_file: Path | None = Field(
+        None, description="The gateway's server certificate (PEM, with its chain)."
+    )
+    tls_key_file: Path | None = Field(
+        None, description="The server certificate's private key (PEM). Never logged."
+    )
+    tls_ca_file: Path | None = Field(
+        None,
+        description="CA certificates (PEM) that partner client certificates must chain to "
+        "(PKIoverheid in production; `ketenpoort certs dev` makes a development CA). The "
+        "partner's OIN is read from the subject's serialNumber.",
+    )
+    rate_per_second: float = Field(
+        50.0, gt=0, description="Per-partner request rate on the partner API (token bucket)."
+    )
+    rate_burst: int = Field(
+        200, ge=1, description="Per-partner burst on the partner API before 429."
+    )
+    inbox_lease_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="A message fetched with GET /v1/berichten is held for its recipient this "
+        "long; unconfirmed by then, it is offered again.",
+    )
+    cert_warning_days: int = Field(
+        30, ge=1, description="Certificates expiring within this many days are an alert."
+    )
+    officers_file: Path = Field(
+        Path("ketenpoort-officers.json"),
+        description="The privacy officers who may open /audit (name and scrypt hash; "
+        "`ketenpoort officer add`).",
+    )
+    session_secret_file: Path | None = Field(
+        None,
+        description="Secret signing the officers' session cookies; default "
+        "<audit_key_dir>/sessie.secret, created on first start. Shared by all replicas.",
+    )
+    session_minutes: int = Field(
+        30, ge=1, description="An officer's session ends after this many idle minutes."
+    )
     log_level: str = Field("info", description="Lowest log level written (debug, info, ...).")
     log_json: bool = Field(
         True, description="Write logs as JSON lines (false: readable console output)."

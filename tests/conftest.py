@@ -77,6 +77,7 @@ def settings(vhost: str, tmp_path: Path) -> Settings:
         audit_log_id="test",
         retry_delays_ms=(200, 400),
         log_json=True,
+        http_enabled=False,  # AMQP-only tests; the HTTPS door has its own fixtures
     )
 
 

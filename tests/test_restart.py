@@ -37,6 +37,7 @@ def start_gateway(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         "KETENPOORT_AUDIT_KEY_DIR": str(settings.audit_key_dir),
         "KETENPOORT_AUDIT_LOG_ID": settings.audit_log_id,
         "KETENPOORT_RETRY_DELAYS_MS": "[200, 400]",
+        "KETENPOORT_HTTP_ENABLED": "false",
     }
     exe = Path(sys.executable).parent / "ketenpoort"
     return subprocess.Popen(
