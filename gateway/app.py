@@ -7,28 +7,32 @@ import contextlib
 import datetime as dt
 import shutil
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gateway import certs
 from gateway.audit.log import AuditLog, Pseudonymiser, Record
 from gateway.audit.signing import Checkpoint, Keyring, read_public_keys
 from gateway.audit.verify import EXPORT_FILES, Outcome, verify, write_export
 from gateway.envelope import MessageCodec
-from gateway.errors import Transient
+from gateway.errors import Misconfigured, Transient
+from gateway.inbox import HttpInbox
 from gateway.logs import get_logger
+from gateway.metrics import Metrics, seconds_left
 from gateway.policy import Policy, load_policy
 from gateway.routing import Router
-from gateway.service import AFZENDER, POGING, Gateway, record_follow_up
+from gateway.service import Gateway, record_follow_up
 from gateway.settings import Settings
 from gateway.state import Bekend, Database, Exec, StateStore
 from gateway.trail import Trail
-from gateway.transport import Broker, Topology
+from gateway.transport import AFZENDER, POGING, Broker, Topology
 
 log = get_logger("ketenpoort.app")
 
 PURGE_INTERVAL_S = 3600
+DEPTH_INTERVAL_S = 10
 
 
 @dataclass
@@ -44,6 +48,10 @@ class Parts:
     topology: Topology
     broker: Broker
     gateway: Gateway
+    metrics: Metrics
+    inbox: HttpInbox
+    depths: dict[str, int] = field(default_factory=dict)  # queue -> messages (refreshed)
+    client_expiry: dict[str, dt.datetime] = field(default_factory=dict)  # OIN -> notAfter
 
     def close_stores(self) -> None:
         self.db.close()
@@ -77,6 +85,7 @@ def build(settings: Settings, *, log_id: str | None = None) -> Parts:
     audit_db, audit, trail = open_audit(settings, log_id)
     topology = Topology(settings.amqp_prefix, tuple(policy.partners), settings.retry_delays_ms)
     broker = Broker(settings.amqp_url.get_secret_value(), topology, prefetch=settings.prefetch)
+    metrics = Metrics()
     gateway = Gateway(
         codec=codec,
         router=Router(policy, state),
@@ -86,10 +95,81 @@ def build(settings: Settings, *, log_id: str | None = None) -> Parts:
         trail=trail,
         gateway_oin=settings.gateway_oin,
         retry_delays_ms=settings.retry_delays_ms,
+        metrics=metrics,
     )
-    return Parts(
-        settings, policy, codec, db, state, audit_db, audit, trail, topology, broker, gateway
+    inbox = HttpInbox(broker, state, lease_seconds=settings.inbox_lease_seconds)
+    parts = Parts(
+        settings,
+        policy,
+        codec,
+        db,
+        state,
+        audit_db,
+        audit,
+        trail,
+        topology,
+        broker,
+        gateway,
+        metrics,
+        inbox,
     )
+    _register_gauges(parts)
+    return parts
+
+
+def _register_gauges(parts: Parts) -> None:
+    m = parts.metrics
+    m.snapshot(
+        "ketenpoort_queue_berichten",
+        "Messages in each queue (refreshed every few seconds).",
+        ["queue"],
+        lambda: [((q,), float(n)) for q, n in parts.depths.items()],
+    )
+    m.snapshot(
+        "ketenpoort_dead_letters",
+        "Messages in each partner's dead-letter queue (alert when above 0).",
+        ["ontvanger"],
+        lambda: [
+            ((oin,), float(parts.depths[parts.topology.dlq(oin)]))
+            for oin in parts.topology.oins
+            if parts.topology.dlq(oin) in parts.depths
+        ],
+    )
+    m.snapshot(
+        "ketenpoort_certificaat_geldig_seconden",
+        "Seconds until a certificate expires (server, CA, and partners' client certificates "
+        "last seen); alert below cert_warning_days.",
+        ["certificaat"],
+        lambda: [((label,), seconds_left(when)) for label, when in certificates(parts).items()],
+    )
+    m.snapshot(
+        "ketenpoort_audit_backlog",
+        "Audit records waiting for the next group commit.",
+        [],
+        lambda: [((), float(parts.audit.backlog))],
+    )
+    m.snapshot(
+        "ketenpoort_audit_schrijfbaar",
+        "1 when the audit store can be written (else the gateway delivers nothing).",
+        [],
+        lambda: [((), 1.0 if parts.audit.writable else 0.0)],
+    )
+    m.snapshot(
+        "ketenpoort_rabbitmq_verbonden",
+        "1 when connected to RabbitMQ.",
+        [],
+        lambda: [((), 1.0 if parts.broker.connected else 0.0)],
+    )
+
+
+def certificates(parts: Parts) -> dict[str, dt.datetime]:
+    """notAfter of the server certificate, the CA bundle and the partners' certificates."""
+    s = parts.settings
+    files = [f for f in (s.tls_cert_file, s.tls_ca_file) if f is not None and f.exists()]
+    found = certs.expiries(files)
+    for oin, when in parts.client_expiry.items():
+        found[f"partner:{oin}"] = when
+    return found
 
 
 async def connect(broker: Broker, *, attempts: int | None = None) -> None:
@@ -110,40 +190,110 @@ async def connect(broker: Broker, *, attempts: int | None = None) -> None:
             delay = min(delay * 2, 30)
 
 
-async def serve(
-    settings: Settings, stop: asyncio.Event, ready: asyncio.Event | None = None
-) -> None:
-    """Run the gateway until ``stop`` is set; then finish what is in flight and close.
-
-    ``ready`` is set once the topology is declared and the consumers run.
-    """
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Parts]:
+    """The gateway running: topology declared, consumers on; on exit a graceful stop
+    (finish what is in flight, sign a last checkpoint, close)."""
     parts = build(settings)
     await parts.audit.start()
     await connect(parts.broker)
     await parts.broker.consume(parts.topology.ingress, parts.gateway.on_ingress)
     await parts.broker.consume(parts.topology.bounced, parts.gateway.on_bounced)
+    await parts.inbox.start()
     log.info(
         "gateway_gestart",
         policy=parts.policy.versie,
         partners=len(parts.policy.partners),
         prefix=settings.amqp_prefix,
     )
-    if ready is not None:
-        ready.set()
-    housekeeping = asyncio.create_task(_purge_now_and_then(parts.state))
+    chores = [
+        asyncio.create_task(_purge_now_and_then(parts.state)),
+        asyncio.create_task(_measure_queues(parts)),
+    ]
     try:
-        await stop.wait()
+        yield parts
     finally:
         log.info("gateway_stopt")
-        housekeeping.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await housekeeping
+        for chore in chores:
+            chore.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await chore
         await parts.broker.stop_consuming()
         await parts.gateway.drain()
+        await parts.inbox.close()
         await parts.broker.close()
         await parts.audit.close()
         parts.close_stores()
         log.info("gateway_gestopt")
+
+
+async def serve(
+    settings: Settings, stop: asyncio.Event, ready: asyncio.Event | None = None
+) -> None:
+    """Run the AMQP side until ``stop`` is set (the HTTPS door: ``gateway.web.server``).
+
+    ``ready`` is set once the topology is declared and the consumers run.
+    """
+    async with running(settings):
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+
+
+async def readiness(parts: Parts) -> tuple[bool, dict[str, Any]]:
+    """Whether this gateway can take messages, what is wrong if not, and alert-worthy states.
+
+    Checked: RabbitMQ connected, audit store writable (a write that is rolled back), signing
+    key loaded, policy loaded. Alerts (reported, not failing): dead letters waiting,
+    certificates expiring within ``cert_warning_days``.
+    """
+    checks: dict[str, dict[str, Any]] = {}
+    checks["rabbitmq"] = {"ok": parts.broker.connected}
+    writable = await parts.audit.probe()
+    checks["audit"] = {"ok": writable, "log": parts.audit.log_id, "backlog": parts.audit.backlog}
+    try:
+        key_id, _ = parts.audit.keyring.active()
+        checks["signing_key"] = {"ok": True, "key_id": key_id}
+    except (OSError, ValueError, Misconfigured) as exc:
+        checks["signing_key"] = {"ok": False, "reden": type(exc).__name__}
+    checks["policy"] = {"ok": bool(parts.policy.partners), "versie": parts.policy.versie}
+    for name, check in checks.items():
+        if not check["ok"]:
+            check.setdefault("reden", _WHY[name])
+    alerts: list[dict[str, Any]] = []
+    for oin in parts.topology.oins:
+        waiting = parts.depths.get(parts.topology.dlq(oin), 0)
+        if waiting:
+            alerts.append({"soort": "dead_letters", "ontvanger": oin, "berichten": waiting})
+    horizon = dt.timedelta(days=parts.settings.cert_warning_days)
+    now = dt.datetime.now(dt.UTC)
+    for label, when in certificates(parts).items():
+        if when - now < horizon:
+            alerts.append(
+                {"soort": "certificaat_verloopt", "certificaat": label, "tot": when.isoformat()}
+            )
+    if not writable:
+        alerts.append({"soort": "audit_niet_schrijfbaar", "log": parts.audit.log_id})
+    ok = all(check["ok"] for check in checks.values())
+    return ok, {"status": "ready" if ok else "not ready", "checks": checks, "alerts": alerts}
+
+
+_WHY = {
+    "rabbitmq": "not connected to RabbitMQ",
+    "audit": "the audit store cannot be written: nothing is delivered (fail closed)",
+    "signing_key": "no checkpoint signing key loaded",
+    "policy": "no policy loaded",
+}
+
+
+async def _measure_queues(parts: Parts) -> None:
+    names = [parts.topology.ingress, parts.topology.bounced]
+    names += [parts.topology.inbox(oin) for oin in parts.topology.oins]
+    names += [parts.topology.dlq(oin) for oin in parts.topology.oins]
+    while True:
+        with contextlib.suppress(Transient):
+            parts.depths.update(await parts.broker.depths(names))
+        await asyncio.sleep(DEPTH_INTERVAL_S)
 
 
 async def _purge_now_and_then(state: StateStore) -> None:

@@ -243,6 +243,12 @@ def answer_ids(ontvangen: Ontvangen, bericht: Bericht | None) -> tuple[str | Non
     )
 
 
+def own_bericht_id(answer: bytes) -> str | None:
+    """The BerichtId of an answer the gateway wrote (the first one in its Kop)."""
+    found = _BERICHT_ID.search(answer[:4096])
+    return found.group(1).decode() if found else None
+
+
 def foutbericht(
     codec: MessageCodec,
     refused: Refused,

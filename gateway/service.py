@@ -21,30 +21,35 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aio_pika.abc import AbstractIncomingMessage
 
 from gateway import pipeline
-from gateway.audit.log import AuditLog
+from gateway.audit.log import AuditLog, Entry
 from gateway.envelope import MessageCodec
 from gateway.errors import Refused, Transient
 from gateway.logs import get_logger
+from gateway.metrics import Metrics
 from gateway.model import Afleverbevestiging, Bericht, Foutcode
 from gateway.policy import Policy
 from gateway.routing import Router
 from gateway.state import Bekend, StateStore, Status
 from gateway.trail import Trail
-from gateway.transport import Topology
+from gateway.transport import AFZENDER, HERHAALD, NIVEAU, POGING, SOORT, Topology
 
 log = get_logger("ketenpoort.service")
 
-SOORT = "ketenpoort-soort"  # header: "levering" (a partner message) or "antwoord" (ours)
-AFZENDER = "ketenpoort-afzender"  # header: OIN of the original sender
-POGING = "ketenpoort-poging"  # header: delivery attempt, 0 = first
-NIVEAU = "ketenpoort-niveau"  # header: retry level (binds to ketenpoort.retry.<level>)
-HERHAALD = "ketenpoort-herhaald"  # header: re-published after a crash (may be a duplicate)
+
+@dataclass(frozen=True)
+class Antwoord:
+    """The gateway's answer to one message: the bytes, and the Foutbericht code if refused."""
+
+    body: bytes
+    foutcode: Foutcode | None = None
 
 
 class Publisher(Protocol):
@@ -116,6 +121,7 @@ class Gateway:
         trail: Trail,
         gateway_oin: str,
         retry_delays_ms: tuple[int, ...],
+        metrics: Metrics,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.codec = codec
@@ -126,6 +132,7 @@ class Gateway:
         self.trail = trail
         self.gateway_oin = gateway_oin
         self.retry_delays_ms = retry_delays_ms
+        self.metrics = metrics
         self.clock = clock
         self.topology = broker.topology
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -142,12 +149,15 @@ class Gateway:
             async with self._lock:
                 headers = message.headers or {}
                 traceparent = headers.get("traceparent")
+                started = time.perf_counter()
                 await self.handle(
                     message.body,
                     message.user_id or "",
                     traceparent=traceparent if isinstance(traceparent, str) else None,
                     redelivered=bool(message.redelivered),
+                    kanaal="amqp",
                 )
+                self.metrics.pipeline_seconds.labels("amqp").observe(time.perf_counter() - started)
                 await message.ack()
         except Transient as exc:
             # Broker or store trouble: leave the message on the queue; it comes back.
@@ -173,6 +183,47 @@ class Gateway:
     def ready(self) -> bool:
         return self.audit.writable
 
+    # ----------------------------------------------------------------- HTTPS door
+
+    async def submit(
+        self, raw: bytes, afzender_oin: str, *, traceparent: str | None = None
+    ) -> Antwoord:
+        """One message from the HTTPS door: the whole pipeline, the answer returned (not
+        also queued: the sender has it in the response). Transient when the broker or the
+        audit store fails: nothing was accepted, the sender retries (the same BerichtId
+        resumes where it stopped)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            async with self._lock:
+                started = time.perf_counter()
+                antwoord = await self.handle(
+                    raw, afzender_oin, traceparent=traceparent, reply=False, kanaal="https"
+                )
+                self.metrics.pipeline_seconds.labels("https").observe(time.perf_counter() - started)
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+        if antwoord is None:  # only for a sender outside the register; the door checks first
+            raise Refused(Foutcode.AFZENDER_ONJUIST, f"{afzender_oin} is not a known partner")
+        return antwoord
+
+    async def reject(self, raw: bytes, afzender_oin: str, refused: Refused) -> Antwoord:
+        """Refuse a message at the door (content type, size) like any other: audited, with a
+        Foutbericht, not queued."""
+        self.metrics.received.labels("https", afzender_oin).inc()
+        answer = await self._refuse(refused, pipeline.ingress(raw, afzender_oin), None, reply=False)
+        return Antwoord(answer, refused.code)
+
+    async def _record(self, entries: Sequence[Entry]) -> None:
+        """Append to the audit trail, timed."""
+        started = time.perf_counter()
+        try:
+            await self.audit.append(entries)
+        finally:
+            self.metrics.audit_append_seconds.observe(time.perf_counter() - started)
+
     async def drain(self) -> None:
         """Wait for every message in flight (graceful stop)."""
         while self._in_flight:
@@ -187,11 +238,18 @@ class Gateway:
         *,
         traceparent: str | None = None,
         redelivered: bool = False,
-    ) -> bytes | None:
-        """The whole pipeline for one message; returns the answer sent (None: nobody to tell)."""
+        reply: bool = True,
+        kanaal: str = "amqp",
+    ) -> Antwoord | None:
+        """The whole pipeline for one message; returns the answer (None: nobody to tell).
+
+        ``reply``: also put the answer in the sender's inbox (AMQP senders); the HTTPS door
+        returns it in the response instead.
+        """
         ontvangen = pipeline.ingress(raw, afzender_oin, traceparent)
-        bound = log.bind(afzender=afzender_oin, sha256=ontvangen.sha256[:16])
+        bound = log.bind(afzender=afzender_oin, sha256=ontvangen.sha256[:16], kanaal=kanaal)
         bound.info("bericht_ontvangen", bytes=len(raw))
+        self.metrics.received.labels(kanaal, afzender_oin).inc()
         if afzender_oin not in self.router.policy.partners:
             bound.warning("afzender_onbekend")  # no inbox to answer to; nothing is delivered
             return None
@@ -204,30 +262,37 @@ class Gateway:
             )
             bound.info("bericht_gevalideerd")
             if bericht.kop.berichttype.technisch:
-                return await self._technical(gelezen)
+                return Antwoord(await self._technical(gelezen, reply=reply))
             bekend = await self.state.lookup(afzender_oin, bericht.kop.bericht_id)
             if bekend is not None:
-                answer = await self._known(gelezen, bekend, redelivered=redelivered)
+                answer = await self._known(gelezen, bekend, redelivered=redelivered, reply=reply)
                 if answer is not None:
-                    return answer
+                    return Antwoord(answer)
             gerouteerd = pipeline.authorise_and_route(self.router, gelezen)
             besluit = pipeline.filter_and_render(self.codec, gerouteerd)
         except Refused as refused:
-            return await self._refuse(refused, ontvangen, bericht)
+            return Antwoord(
+                await self._refuse(refused, ontvangen, bericht, reply=reply), refused.code
+            )
         bound.info(
             "bericht_gerouteerd",
             doel=besluit.gerouteerd.routering.doel.value,
             ontvangers=[lev.ontvanger.partner.oin for lev in besluit.leveringen],
             policy=besluit.gerouteerd.routering.policy_versie,
         )
-        return await self._deliver(besluit, herhaald=False)
+        return Antwoord(await self._deliver(besluit, herhaald=False, reply=reply))
 
     async def _deliver(
-        self, besluit: pipeline.Besluit, *, herhaald: bool, alleen: set[str] | None = None
+        self,
+        besluit: pipeline.Besluit,
+        *,
+        herhaald: bool,
+        alleen: set[str] | None = None,
+        reply: bool = True,
     ) -> bytes:
         """audit → plan → publish each delivery (confirms) → mark → answer."""
         # Nothing leaves before its audit records are durably committed (fail closed).
-        await self.audit.append(
+        await self._record(
             self.trail.accepted(
                 besluit,
                 self.router.policy.bewaartermijn_dagen(besluit.gerouteerd.routering.doel),
@@ -278,6 +343,7 @@ class Gateway:
             afzender, kop.bericht_id, [lev.ontvanger.partner.oin for lev in leveringen]
         )
         for lev in leveringen:
+            self.metrics.delivered.labels(kop.berichttype.value, lev.ontvanger.partner.oin).inc()
             log.info(
                 "bericht_afgeleverd",
                 bericht_id=kop.bericht_id,
@@ -285,14 +351,17 @@ class Gateway:
                 sha256=lev.sha256[:16],
                 herhaald=herhaald,
             )
+        if not herhaald:
+            self.metrics.accepted.labels(kop.berichttype.value, afzender).inc()
         answer = pipeline.ontvangstbevestiging(self.codec, besluit, self.gateway_oin, self.clock())
-        await self._answer(afzender, answer, kop.bericht_id, herhaald=herhaald)
+        if reply:
+            await self._answer(afzender, answer, kop.bericht_id, herhaald=herhaald)
         await self.state.answered(afzender, kop.bericht_id, answer)
         log.info("bericht_bevestigd", bericht_id=kop.bericht_id, afzender=afzender)
         return answer
 
     async def _known(
-        self, gelezen: pipeline.Gelezen, bekend: Bekend, *, redelivered: bool
+        self, gelezen: pipeline.Gelezen, bekend: Bekend, *, redelivered: bool, reply: bool
     ) -> bytes | None:
         """A BerichtId seen before: answer again, resume after a crash, or DUBBEL_BERICHT.
 
@@ -315,7 +384,8 @@ class Gateway:
             return bekend.antwoord
         if bekend.antwoord is not None:
             log.info("bericht_dubbel", bericht_id=kop.bericht_id, afzender=bekend.afzender_oin)
-            await self._answer(bekend.afzender_oin, bekend.antwoord, kop.bericht_id)
+            if reply:
+                await self._answer(bekend.afzender_oin, bekend.antwoord, kop.bericht_id)
             return bekend.antwoord
         # Planned but never answered: the gateway stopped half-way. Publish what is unconfirmed.
         gepland = {lev.ontvanger_oin for lev in bekend.leveringen if lev.status is Status.GEPLAND}
@@ -329,9 +399,9 @@ class Gateway:
                 lev for lev in besluit.leveringen if lev.ontvanger.partner.oin in planned
             ),
         )
-        return await self._deliver(besluit, herhaald=True, alleen=gepland)
+        return await self._deliver(besluit, herhaald=True, alleen=gepland, reply=reply)
 
-    async def _technical(self, gelezen: pipeline.Gelezen) -> bytes:
+    async def _technical(self, gelezen: pipeline.Gelezen, *, reply: bool) -> bytes:
         bericht = gelezen.bericht
         kop = bericht.kop
         afzender = gelezen.ontvangen.afzender_oin
@@ -362,6 +432,7 @@ class Gateway:
                 f"InAntwoordOp {kop.in_antwoord_op} names no message delivered to {afzender}",
                 element="kp:InAntwoordOp",
             )
+        self.metrics.confirmed.labels(afzender).inc()
         for sender in senders:
             await record_follow_up(
                 self.audit,
@@ -377,15 +448,26 @@ class Gateway:
             "bericht_bevestigd_door_ontvanger", bericht_id=kop.in_antwoord_op, ontvanger=afzender
         )
         answer = pipeline.bevestiging(self.codec, kop, self.gateway_oin, self.clock())
-        await self._answer(afzender, answer, kop.bericht_id)
+        if reply:
+            await self._answer(afzender, answer, kop.bericht_id)
         return answer
 
     async def _refuse(
-        self, refused: Refused, ontvangen: pipeline.Ontvangen, bericht: Bericht | None
+        self,
+        refused: Refused,
+        ontvangen: pipeline.Ontvangen,
+        bericht: Bericht | None,
+        *,
+        reply: bool = True,
     ) -> bytes:
         bericht_id, conversatie_id = pipeline.answer_ids(ontvangen, bericht)
         doel = bericht.kop.doelbinding.doel if bericht and bericht.kop.doelbinding else None
-        await self.audit.append(
+        self.metrics.refused.labels(
+            refused.code.value,
+            bericht.kop.berichttype.value if bericht else "",
+            ontvangen.afzender_oin,
+        ).inc()
+        await self._record(
             self.trail.refused(
                 refused,
                 ontvangen,
@@ -411,7 +493,8 @@ class Gateway:
             element=refused.element,
             regel=refused.regel,
         )
-        await self._answer(ontvangen.afzender_oin, answer, bericht_id)
+        if reply:
+            await self._answer(ontvangen.afzender_oin, answer, bericht_id)
         return answer
 
     async def _answer(
@@ -421,7 +504,7 @@ class Gateway:
             self.topology.deliver_exchange,
             oin,
             answer,
-            message_id=None,
+            message_id=pipeline.own_bericht_id(answer),
             correlation_id=in_antwoord_op,
             type_="antwoord",
             headers={SOORT: "antwoord", AFZENDER: self.gateway_oin, POGING: 0, HERHAALD: herhaald},
@@ -458,6 +541,7 @@ class Gateway:
             await self.broker.forward(self.topology.retry_exchange, ontvanger, message, headers)
             if soort == "levering":
                 await self.state.retried(afzender, bericht_id, ontvanger)
+            self.metrics.retried.labels(ontvanger).inc()
             bound.info("bericht_opnieuw_gepland", vertraging_ms=self.retry_delays_ms[poging])
             return
         headers.pop("x-death", None)
@@ -465,6 +549,7 @@ class Gateway:
             self.topology.dlq_exchange, ontvanger, message, {**headers, "ketenpoort-reden": reason}
         )
         bound.warning("bericht_niet_afleverbaar")
+        self.metrics.dead_lettered.labels(message.type or "", ontvanger).inc()
         if soort != "levering" or afzender not in self.router.policy.partners:
             return  # an answer of ours that its sender would not take: kept, nobody to tell
         await self.state.undeliverable(afzender, bericht_id, ontvanger)

@@ -399,6 +399,21 @@ class StateStore:
         result: list[str] = await self.db.run(work)
         return result
 
+    async def addressed_to(self, ontvanger_oin: str, bericht_id: str) -> dict[str, Status]:
+        """Per sender, the status of message ``bericht_id`` for this recipient (empty: no such
+        message was ever addressed to it)."""
+
+        def work(ex: Any) -> dict[str, Status]:
+            rows = ex(
+                "SELECT afzender_oin, status FROM kp_levering "
+                "WHERE ontvanger_oin = ? AND bericht_id = ?",
+                (ontvanger_oin, bericht_id),
+            ).fetchall()
+            return {r[0]: Status(r[1]) for r in rows}
+
+        result: dict[str, Status] = await self.db.run(work)
+        return result
+
     # ----------------------------------------------------------------- conversations
 
     def deelnemers(self, conversatie_id: str) -> set[str]:

@@ -43,6 +43,13 @@ Handler = Callable[[AbstractIncomingMessage], Awaitable[None]]
 INGRESS_DELIVERY_LIMIT = 20  # a message that crashes the gateway this often is set aside
 
 
+SOORT = "ketenpoort-soort"  # header: "levering" (a partner message) or "antwoord" (ours)
+AFZENDER = "ketenpoort-afzender"  # header: OIN of the original sender
+POGING = "ketenpoort-poging"  # header: delivery attempt, 0 = first
+NIVEAU = "ketenpoort-niveau"  # header: retry level (binds to <prefix>.retry.<level>)
+HERHAALD = "ketenpoort-herhaald"  # header: re-published after a crash (may be a duplicate)
+
+
 @dataclass(frozen=True)
 class Topology:
     """Names and arguments of every exchange and queue, derived from the partner OINs."""
@@ -250,6 +257,12 @@ class Broker:
             raise Transient(f"cannot connect to RabbitMQ: {type(exc).__name__}") from exc
         self._channel = await self._connection.channel(publisher_confirms=True)
 
+    async def open_channel(self) -> AbstractChannel:
+        """A channel of its own (e.g. for messages held across requests)."""
+        if self._connection is None:
+            raise Transient("not connected to RabbitMQ")
+        return await self._connection.channel()
+
     async def declare(self) -> None:
         """Declare every exchange, queue and binding (idempotent)."""
         channel = self._require_channel()
@@ -345,6 +358,23 @@ class Broker:
                 break
             taken.append(message)
         return taken
+
+    async def depths(self, names: list[str]) -> dict[str, int]:
+        """Messages waiting in each queue (passive declares on a channel of their own)."""
+        found: dict[str, int] = {}
+        try:
+            channel = await self.open_channel()
+            try:
+                for name in names:
+                    queue = await channel.declare_queue(name, passive=True)
+                    count = queue.declaration_result.message_count
+                    found[name] = int(count or 0)
+            finally:
+                if not channel.is_closed:
+                    await channel.close()
+        except (aio_pika.exceptions.AMQPError, ConnectionError, OSError, TimeoutError) as exc:
+            raise Transient(f"queue depths: {type(exc).__name__}") from exc
+        return found
 
     async def close(self) -> None:
         for channel, _queue, _tag in self._consumers:

@@ -42,7 +42,7 @@ from gateway.model import (
     Partij,
     Rol,
 )
-from gateway.service import AFZENDER, POGING, SOORT
+from gateway.transport import AFZENDER, POGING, SOORT
 from gateway.settings import Settings
 from gateway.state import Bekend, StateStore, Status
 from tests.broker import NAME_OF, OINS, Partner, drain, split

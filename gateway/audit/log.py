@@ -263,6 +263,11 @@ class AuditLog:
             with contextlib.suppress(Exception):
                 self.db.run_sync(lambda ex: ex("SELECT pg_advisory_unlock(?)", (self._pg_key(ex),)))
 
+    @property
+    def backlog(self) -> int:
+        """Records waiting for the next group commit."""
+        return sum(len(group) for group, _ in self._pending)
+
     # ----------------------------------------------------------------- appending
 
     async def append(self, entries: Sequence[Entry]) -> None:
