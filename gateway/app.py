@@ -96,6 +96,7 @@ def build(settings: Settings, *, log_id: str | None = None) -> Parts:
         gateway_oin=settings.gateway_oin,
         retry_delays_ms=settings.retry_delays_ms,
         metrics=metrics,
+        owner=audit.log_id,
     )
     inbox = HttpInbox(broker, state, lease_seconds=settings.inbox_lease_seconds)
     parts = Parts(

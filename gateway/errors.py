@@ -38,3 +38,8 @@ class Transient(Exception):  # noqa: N818 - named for what happens to the messag
 
 class Misconfigured(Exception):  # noqa: N818 - named for what happens to the gateway
     """Configuration or policy is broken; the gateway refuses to start."""
+
+
+class Busy(Transient):
+    """Another gateway process is delivering this very message right now (two replicas got
+    the same BerichtId at once): wait a moment and handle it again, then it is a duplicate."""

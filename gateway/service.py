@@ -31,7 +31,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from gateway import pipeline
 from gateway.audit.log import AuditLog, Entry
 from gateway.envelope import MessageCodec
-from gateway.errors import Refused, Transient
+from gateway.errors import Busy, Refused, Transient
 from gateway.logs import get_logger
 from gateway.metrics import Metrics
 from gateway.model import Afleverbevestiging, Bericht, Foutcode
@@ -42,6 +42,11 @@ from gateway.trail import Trail
 from gateway.transport import AFZENDER, HERHAALD, NIVEAU, POGING, SOORT, Topology
 
 log = get_logger("ketenpoort.service")
+
+# How long a replica's claim on a message it is delivering stands before another process may
+# finish the delivery (the claimant died half-way). A live replica needs milliseconds.
+CLAIM_SECONDS = 15.0
+BUSY_PAUSE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ class Gateway:
         gateway_oin: str,
         retry_delays_ms: tuple[int, ...],
         metrics: Metrics,
+        owner: str,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.codec = codec
@@ -133,6 +139,7 @@ class Gateway:
         self.gateway_oin = gateway_oin
         self.retry_delays_ms = retry_delays_ms
         self.metrics = metrics
+        self.owner = owner  # this process's name in claims (its audit log id)
         self.clock = clock
         self.topology = broker.topology
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -146,19 +153,19 @@ class Gateway:
         if task is not None:
             self._in_flight.add(task)
         try:
-            async with self._lock:
-                headers = message.headers or {}
-                traceparent = headers.get("traceparent")
-                started = time.perf_counter()
-                await self.handle(
-                    message.body,
-                    message.user_id or "",
-                    traceparent=traceparent if isinstance(traceparent, str) else None,
-                    redelivered=bool(message.redelivered),
-                    kanaal="amqp",
-                )
-                self.metrics.pipeline_seconds.labels("amqp").observe(time.perf_counter() - started)
-                await message.ack()
+            headers = message.headers or {}
+            traceparent = headers.get("traceparent")
+            started = time.perf_counter()
+            await self._handle_when_free(
+                message.body,
+                message.user_id or "",
+                traceparent=traceparent if isinstance(traceparent, str) else None,
+                redelivered=bool(message.redelivered),
+                reply=True,
+                kanaal="amqp",
+            )
+            self.metrics.pipeline_seconds.labels("amqp").observe(time.perf_counter() - started)
+            await message.ack()
         except Transient as exc:
             # Broker or store trouble: leave the message on the queue; it comes back.
             log.warning("bericht_uitgesteld", reden=str(exc))
@@ -196,18 +203,49 @@ class Gateway:
         if task is not None:
             self._in_flight.add(task)
         try:
-            async with self._lock:
-                started = time.perf_counter()
-                antwoord = await self.handle(
-                    raw, afzender_oin, traceparent=traceparent, reply=False, kanaal="https"
-                )
-                self.metrics.pipeline_seconds.labels("https").observe(time.perf_counter() - started)
+            started = time.perf_counter()
+            antwoord = await self._handle_when_free(
+                raw,
+                afzender_oin,
+                traceparent=traceparent,
+                redelivered=False,
+                reply=False,
+                kanaal="https",
+            )
+            self.metrics.pipeline_seconds.labels("https").observe(time.perf_counter() - started)
         finally:
             if task is not None:
                 self._in_flight.discard(task)
         if antwoord is None:  # only for a sender outside the register; the door checks first
             raise Refused(Foutcode.AFZENDER_ONJUIST, f"{afzender_oin} is not a known partner")
         return antwoord
+
+    async def _handle_when_free(
+        self,
+        raw: bytes,
+        afzender_oin: str,
+        *,
+        traceparent: str | None,
+        redelivered: bool,
+        reply: bool,
+        kanaal: str,
+    ) -> Antwoord | None:
+        """``handle`` under this process's lock; while another process is delivering the
+        same message (Busy), let go of the lock, wait a moment and try again."""
+        while True:
+            try:
+                async with self._lock:
+                    return await self.handle(
+                        raw,
+                        afzender_oin,
+                        traceparent=traceparent,
+                        redelivered=redelivered,
+                        reply=reply,
+                        kanaal=kanaal,
+                    )
+            except Busy as busy:
+                log.info("bericht_elders_in_behandeling", afzender=afzender_oin, reden=str(busy))
+                await asyncio.sleep(BUSY_PAUSE_S)
 
     async def reject(self, raw: bytes, afzender_oin: str, refused: Refused) -> Antwoord:
         """Refuse a message at the door (content type, size) like any other: audited, with a
@@ -274,6 +312,8 @@ class Gateway:
             return Antwoord(
                 await self._refuse(refused, ontvangen, bericht, reply=reply), refused.code
             )
+        if not await self._claim(besluit):
+            raise Busy(f"BerichtId {bericht.kop.bericht_id} was planned by another process")
         bound.info(
             "bericht_gerouteerd",
             doel=besluit.gerouteerd.routering.doel.value,
@@ -290,7 +330,7 @@ class Gateway:
         alleen: set[str] | None = None,
         reply: bool = True,
     ) -> bytes:
-        """audit → plan → publish each delivery (confirms) → mark → answer."""
+        """(claimed) → audit → publish each delivery (confirms) → mark → answer."""
         # Nothing leaves before its audit records are durably committed (fail closed).
         await self._record(
             self.trail.accepted(
@@ -301,17 +341,6 @@ class Gateway:
         bericht = besluit.bericht
         kop = bericht.kop
         afzender = kop.afzender.oin
-        await self.state.plan(
-            afzender,
-            kop.bericht_id,
-            besluit.gerouteerd.gelezen.ontvangen.sha256,
-            kop.berichttype.value,
-            kop.conversatie_id,
-            [
-                (lev.ontvanger.partner.oin, lev.ontvanger.partner.rol.value, lev.sha256)
-                for lev in besluit.leveringen
-            ],
-        )
         leveringen = [
             lev
             for lev in besluit.leveringen
@@ -360,6 +389,23 @@ class Gateway:
         log.info("bericht_bevestigd", bericht_id=kop.bericht_id, afzender=afzender)
         return answer
 
+    async def _claim(self, besluit: pipeline.Besluit) -> bool:
+        """Plan the deliveries under this process's claim; False when another process
+        planned the same message first (it delivers; this one answers it as a duplicate)."""
+        kop = besluit.bericht.kop
+        return await self.state.plan(
+            kop.afzender.oin,
+            kop.bericht_id,
+            besluit.gerouteerd.gelezen.ontvangen.sha256,
+            kop.berichttype.value,
+            kop.conversatie_id,
+            [
+                (lev.ontvanger.partner.oin, lev.ontvanger.partner.rol.value, lev.sha256)
+                for lev in besluit.leveringen
+            ],
+            eigenaar=self.owner,
+        )
+
     async def _known(
         self, gelezen: pipeline.Gelezen, bekend: Bekend, *, redelivered: bool, reply: bool
     ) -> bytes | None:
@@ -387,7 +433,16 @@ class Gateway:
             if reply:
                 await self._answer(bekend.afzender_oin, bekend.antwoord, kop.bericht_id)
             return bekend.antwoord
-        # Planned but never answered: the gateway stopped half-way. Publish what is unconfirmed.
+        # Planned but never answered: another process is delivering it right now, or a
+        # gateway stopped half-way. Only the claimant (or whoever takes over a stale claim)
+        # goes on, and publishes what is unconfirmed.
+        if not await self.state.take_over(
+            bekend.afzender_oin,
+            kop.bericht_id,
+            self.owner,
+            dt.timedelta(seconds=CLAIM_SECONDS),
+        ):
+            raise Busy(f"BerichtId {kop.bericht_id} is being delivered by {bekend.eigenaar}")
         gepland = {lev.ontvanger_oin for lev in bekend.leveringen if lev.status is Status.GEPLAND}
         log.warning("bericht_hervat", bericht_id=kop.bericht_id, open=sorted(gepland))
         gerouteerd = pipeline.authorise_and_route(self.router, gelezen)

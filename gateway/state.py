@@ -57,6 +57,8 @@ class Bekend:
     antwoord: bytes | None  # None while not yet answered (in progress after a crash)
     ontvangen: dt.datetime
     leveringen: tuple[Levering, ...]
+    eigenaar: str | None = None  # the gateway process delivering it (its audit log id)
+    geclaimd: dt.datetime | None = None  # since when
 
 
 _SCHEMA = (
@@ -69,6 +71,8 @@ _SCHEMA = (
         antwoord {blob},
         ontvangen TEXT NOT NULL,
         verloopt TEXT NOT NULL,
+        eigenaar TEXT,
+        geclaimd TEXT,
         PRIMARY KEY (afzender_oin, bericht_id))""",
     """CREATE TABLE IF NOT EXISTS kp_levering (
         afzender_oin TEXT NOT NULL,
@@ -230,6 +234,21 @@ def _postgres(dsn: str) -> Any:
         raise Transient(f"state store: cannot connect to PostgreSQL ({exc.sqlstate})") from exc
 
 
+SCHEMA_LOCK = 0x4B50_5354  # pg advisory lock key while creating the tables ("KPST")
+
+
+def _add_missing_columns(ex: Exec, kind: str) -> None:
+    """Columns added after the first release (a store created by an older version)."""
+    added = (("kp_bericht", "eigenaar", "TEXT"), ("kp_bericht", "geclaimd", "TEXT"))
+    for table, column, kind_sql in added:
+        if kind == "postgresql":
+            ex(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind_sql}")
+            continue
+        have = {r[1] for r in ex(f"PRAGMA table_info({table})").fetchall()}
+        if column not in have:
+            ex(f"ALTER TABLE {table} ADD COLUMN {column} {kind_sql}")
+
+
 class StateStore:
     """Duplicates, delivery status and conversations (the gateway's memory of messages)."""
 
@@ -237,7 +256,16 @@ class StateStore:
         self.db = db
         self.dedup = dt.timedelta(days=dedup_days)
         statements = [s.format(blob=db.blob) for s in _SCHEMA]
-        db.run_sync(lambda ex: [ex(s) for s in statements])
+
+        def create(ex: Exec) -> None:
+            if db.kind == "postgresql":
+                # replicas starting at once: CREATE TABLE IF NOT EXISTS is not atomic there
+                ex("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+            for statement in statements:
+                ex(statement)
+            _add_missing_columns(ex, db.kind)
+
+        db.run_sync(create)
 
     # ----------------------------------------------------------------- accepted messages
 
@@ -247,8 +275,8 @@ class StateStore:
     @staticmethod
     def _lookup(ex: Any, afzender_oin: str, bericht_id: str) -> Bekend | None:
         row = ex(
-            "SELECT sha256, berichttype, conversatie_id, antwoord, ontvangen FROM kp_bericht "
-            "WHERE afzender_oin = ? AND bericht_id = ?",
+            "SELECT sha256, berichttype, conversatie_id, antwoord, ontvangen, eigenaar, "
+            "geclaimd FROM kp_bericht WHERE afzender_oin = ? AND bericht_id = ?",
             (afzender_oin, bericht_id),
         ).fetchone()
         if row is None:
@@ -270,6 +298,8 @@ class StateStore:
                 Levering(r[0], r[1], r[2], Status(r[3]), r[4], dt.datetime.fromisoformat(r[5]))
                 for r in leveringen
             ),
+            eigenaar=row[5],
+            geclaimd=dt.datetime.fromisoformat(row[6]) if row[6] else None,
         )
 
     async def plan(
@@ -280,14 +310,18 @@ class StateStore:
         berichttype: str,
         conversatie_id: str,
         leveringen: Sequence[tuple[str, str, str]],
-    ) -> None:
-        """Record an accepted message and its planned deliveries (oin, rol, sha256)."""
+        eigenaar: str = "",
+    ) -> bool:
+        """Record an accepted message and its planned deliveries (oin, rol, sha256), claimed
+        by ``eigenaar``. False: the message was planned before (by another replica that got
+        the same message at the same time, or before a crash): this call changed nothing."""
         now = _now()
 
-        def work(ex: Any) -> None:
-            ex(
+        def work(ex: Any) -> bool:
+            inserted = ex(
                 "INSERT INTO kp_bericht (afzender_oin, bericht_id, sha256, berichttype, "
-                "conversatie_id, antwoord, ontvangen, verloopt) VALUES (?, ?, ?, ?, ?, NULL, ?, ?) "
+                "conversatie_id, antwoord, ontvangen, verloopt, eigenaar, geclaimd) "
+                "VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?) "
                 "ON CONFLICT (afzender_oin, bericht_id) DO NOTHING",
                 (
                     afzender_oin,
@@ -297,8 +331,12 @@ class StateStore:
                     conversatie_id,
                     now.isoformat(),
                     (now + self.dedup).isoformat(),
+                    eigenaar,
+                    now.isoformat(),
                 ),
-            )
+            ).rowcount
+            if inserted != 1:
+                return False
             for oin, rol, digest in leveringen:
                 ex(
                     "INSERT INTO kp_levering (afzender_oin, bericht_id, ontvanger_oin, "
@@ -313,8 +351,36 @@ class StateStore:
                     "ON CONFLICT (conversatie_id, oin) DO NOTHING",
                     (conversatie_id, oin, now.isoformat()),
                 )
+            return True
 
-        await self.db.run(work)
+        claimed: bool = await self.db.run(work)
+        return claimed
+
+    async def take_over(
+        self, afzender_oin: str, bericht_id: str, eigenaar: str, stale: dt.timedelta
+    ) -> bool:
+        """Claim an unanswered message to finish its delivery: when it is ours already (we
+        stopped half-way), unclaimed, or its claim is older than ``stale`` (its owner died)."""
+        now = _now()
+
+        def work(ex: Any) -> bool:
+            changed = ex(
+                "UPDATE kp_bericht SET eigenaar = ?, geclaimd = ? "
+                "WHERE afzender_oin = ? AND bericht_id = ? AND antwoord IS NULL "
+                "AND (eigenaar = ? OR eigenaar IS NULL OR eigenaar = '' OR geclaimd < ?)",
+                (
+                    eigenaar,
+                    now.isoformat(),
+                    afzender_oin,
+                    bericht_id,
+                    eigenaar,
+                    (now - stale).isoformat(),
+                ),
+            ).rowcount
+            return bool(changed == 1)
+
+        taken: bool = await self.db.run(work)
+        return taken
 
     async def published(
         self, afzender_oin: str, bericht_id: str, ontvangers: Iterable[str]

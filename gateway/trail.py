@@ -236,3 +236,44 @@ class Trail:
             bewaartermijn_dagen=bewaartermijn_dagen,
             extra={"lezer": lezer, "vraag": "historie van een betrokkene (BSN, gepseudonimiseerd)"},
         )
+
+    @staticmethod
+    def toegang_geweigerd(
+        reden: str, *, route: str, oin: str | None, vraag_id: str, bewaartermijn_dagen: int
+    ) -> Entry:
+        """A request the HTTPS door refused before any message was read (no certificate, an
+        unknown one, a partner certificate at the audit pages)."""
+        return Entry(
+            gebeurtenis="toegang-geweigerd",
+            dedup=f"toegang|{vraag_id}",
+            trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
+            span_id=_span(),
+            afzender=(oin, "") if oin else None,
+            status=reden,
+            bewaartermijn_dagen=bewaartermijn_dagen,
+            extra={"route": route},
+        )
+
+    @staticmethod
+    def pagina(
+        lezer: str,
+        pagina: str,
+        vraag_id: str,
+        bewaartermijn_dagen: int,
+        *,
+        betrokkene: str | None = None,
+        bericht_id: str | None = None,
+    ) -> Entry:
+        """A privacy officer viewed an audit page (about one data subject, if ``betrokkene``:
+        then the view shows up in that person's own history)."""
+        return Entry(
+            gebeurtenis="inzage",
+            dedup=f"pagina|{vraag_id}",
+            trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
+            span_id=_span(),
+            bericht_id=bericht_id,
+            status="bekeken",
+            betrokkene=betrokkene,
+            bewaartermijn_dagen=bewaartermijn_dagen,
+            extra={"lezer": lezer, "pagina": pagina},
+        )

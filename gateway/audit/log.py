@@ -74,10 +74,16 @@ class Pseudonymiser:
     def from_file(path: Path) -> Pseudonymiser:
         """Read the secret, creating one (mode 0600) on first start."""
         if not path.exists():
+            # written whole, then linked into place: a replica starting at the same moment
+            # either creates it or reads the complete file of the other
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_hex(32) + "\n")
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+            tmp.unlink()
         return Pseudonymiser(path.read_text().strip().encode())
 
 
@@ -135,6 +141,7 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS audit_record_betrokkene ON audit_record (betrokkene)",
     "CREATE INDEX IF NOT EXISTS audit_record_bericht ON audit_record (bericht_id)",
     "CREATE INDEX IF NOT EXISTS audit_record_verloopt ON audit_record (verloopt)",
+    "CREATE INDEX IF NOT EXISTS audit_record_tijd ON audit_record (tijd)",
     """CREATE TABLE IF NOT EXISTS audit_node (
         log TEXT NOT NULL,
         level INTEGER NOT NULL,
@@ -150,6 +157,9 @@ _SCHEMA = (
         signature {blob} NOT NULL,
         PRIMARY KEY (log, size))""",
 )
+
+
+SCHEMA_LOCK = 0x4B50_4155  # pg advisory lock key while creating the tables ("KPAU")
 
 
 def _now() -> dt.datetime:
@@ -197,8 +207,16 @@ class AuditLog:
         self.keyring.ensure()
 
     def ensure_schema(self) -> None:
-        """Create the tables when they are not there (idempotent)."""
-        self.db.run_sync(lambda ex: [ex(s.format(blob=self.db.blob)) for s in _SCHEMA])
+        """Create the tables when they are not there (idempotent; replicas starting at once
+        on PostgreSQL take turns, as CREATE TABLE IF NOT EXISTS is not atomic there)."""
+
+        def create(ex: Exec) -> None:
+            if self.db.kind == "postgresql":
+                ex("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+            for statement in _SCHEMA:
+                ex(statement.format(blob=self.db.blob))
+
+        self.db.run_sync(create)
 
     def _take_lock(self) -> None:
         if self.db.kind == "sqlite":
@@ -554,6 +572,38 @@ class AuditLog:
                 if subject not in found:
                     found.append(subject)
         return found
+
+    async def search(
+        self,
+        *,
+        partner: str | None = None,
+        van: dt.datetime | None = None,
+        tot: dt.datetime | None = None,
+        limit: int = 500,
+    ) -> list[Record]:
+        """Records in a period (``tijd`` in [van, tot)) in which an OIN took part (as sender
+        or recipient), newest first, at most ``limit``."""
+        where, args = ["1 = 1"], []
+        if van is not None:
+            where.append("tijd >= ?")
+            args.append(van.astimezone(dt.UTC).isoformat())
+        if tot is not None:
+            where.append("tijd < ?")
+            args.append(tot.astimezone(dt.UTC).isoformat())
+        if partner is not None:
+            where.append("public LIKE ?")
+            args.append(f'%"oin":"{partner}"%')
+
+        def work(ex: Exec) -> list[Record]:
+            rows = ex(
+                "SELECT log, seq, public, personal FROM audit_record WHERE "  # noqa: S608 - fixed clauses; values are parameters
+                + " AND ".join(where)
+                + " ORDER BY tijd DESC, log, seq DESC LIMIT ?",
+                (*args, int(limit)),
+            ).fetchall()
+            return [_row(r) for r in rows]
+
+        return await self.db.run(work)
 
     async def journey(self, bericht_id: str) -> list[Record]:
         def work(ex: Exec) -> list[Record]:

@@ -125,7 +125,9 @@ class Keyring:
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
         (self.directory / f"{kid}.pub").write_text(public_text(private.public_key()))
-        (self.directory / ACTIEF).write_text(kid + "\n")
+        tmp = self.directory / f".{ACTIEF}.{kid}"
+        tmp.write_text(kid + "\n")
+        tmp.replace(self.directory / ACTIEF)  # atomic: a reader sees the old or the new id
         return kid
 
     def active(self) -> tuple[str, Ed25519PrivateKey]:
