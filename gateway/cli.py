@@ -52,6 +52,10 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(audit_app, name="audit")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(bench_app, name="bench")
+certs_app = typer.Typer(help="Certificates for mutual TLS.", no_args_is_help=True)
+officer_app = typer.Typer(help="Privacy officers (who may open /audit).", no_args_is_help=True)
+app.add_typer(certs_app, name="certs")
+app.add_typer(officer_app, name="officer")
 
 # Wide when not a terminal, so piped output (grep, files) is never cut off.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
@@ -307,7 +311,10 @@ def topology(
 
 @app.command()
 def serve() -> None:
-    """Run the gateway (AMQP consumers) until SIGTERM or Ctrl-C; stops gracefully."""
+    """Run the gateway: AMQP consumers and the HTTPS door (partner API, /health, /metrics,
+    /audit) until SIGTERM or Ctrl-C; stops gracefully (HTTPS first, then AMQP drains)."""
+    from gateway.web import server  # noqa: PLC0415 - the web stack only where it is served
+
     settings = load_settings()
     logs.configure(settings.log_level, json=settings.log_json)
 
@@ -316,13 +323,68 @@ def serve() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await gateway_app.serve(settings, stop)
+        await server.serve(settings, stop)
 
     try:
         asyncio.run(main())
     except Misconfigured as exc:
         err.print(f"[red]refusing to start[/red]: {exc}")
         raise typer.Exit(2) from None
+
+
+@certs_app.command("dev")
+def certs_dev(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the PEM files to.")],
+    host: Annotated[
+        list[str], typer.Option(help="Server names/addresses in the server certificate.")
+    ] = ["localhost", "127.0.0.1"],  # noqa: B006 - typer reads the default, never mutated
+) -> None:
+    """A development CA, a server certificate and a client certificate per registered partner
+    (OIN in the subject's serialNumber, as PKIoverheid has it). Not for production."""
+    from gateway import certs  # noqa: PLC0415 - only this command needs it
+
+    settings = load_settings()
+    policy = _policy(settings.policy_dir)
+    files = certs.dev_ca(directory, [(p.oin, p.naam) for p in policy.partners.values()], hosts=host)
+    table = Table("wat", "bestand")
+    table.add_row("CA (tls_ca_file)", str(files.ca))
+    table.add_row("server (tls_cert_file)", str(files.server_cert))
+    table.add_row("server key (tls_key_file)", str(files.server_key))
+    for oin, (cert, key) in files.partners.items():
+        table.add_row(f"partner {oin} ({policy.partners[oin].naam})", f"{cert}, {key}")
+    out.print(table)
+
+
+@officer_app.command("add")
+def officer_add(
+    naam: Annotated[str, typer.Argument(help="The officer's login name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+) -> None:
+    """Add a privacy officer (or set a new password)."""
+    from gateway.officers import Officers  # noqa: PLC0415 - only this command needs it
+
+    settings = load_settings()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        Officers(settings.officers_file).add(naam, password)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    out.print(f"officer {naam.strip().lower()} can log in at /audit ({settings.officers_file})")
+
+
+@officer_app.command("list")
+def officer_list() -> None:
+    """The privacy officers."""
+    from gateway.officers import Officers  # noqa: PLC0415 - only this command needs it
+
+    for naam in Officers(load_settings().officers_file).names():
+        out.print(naam)
 
 
 @app.command()

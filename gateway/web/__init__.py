@@ -1,0 +1,2 @@
+"""The HTTPS door: the partner API (mutual TLS), ops endpoints and the privacy officer's
+audit pages. A face: it uses the core (``gateway.app``) and nothing imports it but the CLI."""

@@ -1,0 +1,414 @@
+"""The FastAPI application: partner API (``/v1``), ops (``/health``, ``/metrics``) and the
+audit pages (``/audit``, see ``gateway.web.audit_pages``).
+
+Partners are identified by their client certificate only (mutual TLS; OIN = the subject's
+serialNumber; the OIN must be in the partner register). A request without a certificate gets
+401, one with a certificate of an unknown OIN 403; both are audited. Every refused message is
+answered with a Foutbericht (XML) and audited, like over AMQP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from gateway import app as core
+from gateway.certs import Identity, identity
+from gateway.errors import Refused, Transient
+from gateway.logs import get_logger
+from gateway.model import Afleverbevestiging, Bericht, BerichtType, Foutcode, Kop, Partij
+from gateway.officers import Officers, Sessions
+from gateway.policy import PartnerEntry as Partner
+from gateway.state import Bekend
+from gateway.web.audit_pages import router as audit_router
+
+log = get_logger("ketenpoort.http")
+
+XML = "application/xml"
+XML_TYPES = frozenset({"application/xml", "text/xml"})
+ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+# HTTP status per Foutbericht code (the body is the Foutbericht either way)
+STATUS = {
+    Foutcode.XML_ONGELDIG: 400,
+    Foutcode.SCHEMA_ONGELDIG: 400,
+    Foutcode.BSN_ONGELDIG: 400,
+    Foutcode.ONBEKEND_BERICHTTYPE: 400,
+    Foutcode.TE_GROOT: 413,
+    Foutcode.AFZENDER_ONJUIST: 403,
+    Foutcode.AFZENDER_NIET_GEAUTORISEERD: 403,
+    Foutcode.DOEL_NIET_TOEGESTAAN: 422,
+    Foutcode.GRONDSLAG_ONTBREEKT: 422,
+    Foutcode.ONTVANGER_NIET_TOEGESTAAN: 422,
+    Foutcode.GEEN_ONTVANGER: 422,
+    Foutcode.DUBBEL_BERICHT: 409,
+    Foutcode.NIET_AFLEVERBAAR: 422,
+}
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No client certificate (mutual TLS required)."},
+    403: {"description": "The certificate's OIN is not in the partner register."},
+    429: {"description": "Rate limit of this partner exceeded; see Retry-After."},
+    503: {"description": "Broker or audit store unavailable; nothing was accepted. Retry."},
+}
+XML_BODY = {"content": {XML: {"schema": {"type": "string"}}}}
+
+
+class RateLimiter:
+    """A token bucket per partner (this process; each replica limits on its own)."""
+
+    def __init__(self, per_second: float, burst: int) -> None:
+        self.per_second = per_second
+        self.burst = float(burst)
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, key: str, now: float | None = None) -> float:
+        """0 when allowed; else the seconds until a token is free."""
+        now = time.monotonic() if now is None else now
+        tokens, last = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.per_second)
+        if tokens >= 1:
+            self._buckets[key] = (tokens - 1, now)
+            return 0.0
+        self._buckets[key] = (tokens, now)
+        return (1 - tokens) / self.per_second
+
+
+def client_identity(request: Request) -> Identity | None:
+    """The verified client certificate of this connection (ASGI TLS extension)."""
+    tls = request.scope.get("extensions", {}).get("tls") or {}
+    chain = tls.get("client_cert_chain") or []
+    if not chain:
+        return None
+    cert = x509.load_pem_x509_certificate(chain[0].encode())
+    return identity(cert.public_bytes(serialization.Encoding.DER))
+
+
+def parts_of(request: Request) -> core.Parts:
+    parts: core.Parts = request.app.state.parts
+    return parts
+
+
+async def deny(parts: core.Parts, reden: str, route: str, oin: str | None) -> None:
+    """Record a refused request in the audit trail (fail closed: no record, no answer)."""
+    parts.metrics.access_denied.labels(reden).inc()
+    log.warning("toegang_geweigerd", reden=reden, route=route, oin=oin)
+    try:
+        await parts.audit.append(
+            [
+                parts.trail.toegang_geweigerd(
+                    reden,
+                    route=route,
+                    oin=oin,
+                    vraag_id=str(uuid.uuid4()),
+                    bewaartermijn_dagen=parts.policy.bewaartermijn_dagen(),
+                )
+            ]
+        )
+    except Transient as exc:
+        raise HTTPException(503, "audit store unavailable", {"Retry-After": "5"}) from exc
+
+
+async def partner(request: Request) -> Partner:
+    """The calling partner, from its client certificate (401/403 otherwise, audited)."""
+    parts = parts_of(request)
+    route = request.url.path
+    who = client_identity(request)
+    if who is None:
+        await deny(parts, "geen-certificaat", route, None)
+        raise HTTPException(401, "a client certificate is required (mutual TLS)")
+    if who.oin is None or who.oin not in parts.policy.partners:
+        await deny(parts, "onbekend-certificaat", route, who.oin)
+        raise HTTPException(403, f"certificate {who.subject!r} is not a registered partner")
+    parts.client_expiry[who.oin] = who.not_after
+    wait = request.app.state.limiter.take(who.oin)
+    if wait:
+        parts.metrics.access_denied.labels("rate-limit").inc()
+        log.warning("rate_limit", oin=who.oin, route=route)
+        raise HTTPException(
+            429, "too many requests for this partner", {"Retry-After": str(int(wait) + 1)}
+        )
+    found: Partner = parts.policy.partners[who.oin]
+    return found
+
+
+Caller = Annotated[Partner, Depends(partner)]
+BerichtIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="A BerichtId (UUID).")]
+
+
+def xml(body: bytes, status: int) -> Response:
+    return Response(body, status_code=status, media_type=XML)
+
+
+def unavailable(exc: Transient) -> Response:
+    log.warning("http_uitgesteld", reden=str(exc))
+    return PlainTextResponse(
+        "the gateway cannot take messages right now (broker or audit store); retry",
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The body, but never more than ``limit + 1`` bytes (the rest is not read)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break
+    return b"".join(chunks)[: limit + 1]
+
+
+@dataclass(frozen=True)
+class _Media:
+    ok: bool
+    given: str
+
+
+def _media(request: Request) -> _Media:
+    given = request.headers.get("content-type", "")
+    return _Media(given.split(";")[0].strip().lower() in XML_TYPES, given)
+
+
+def create_app(parts: core.Parts) -> FastAPI:  # noqa: PLR0915 - every route in one place
+    settings = parts.settings
+    api = FastAPI(
+        title="Ketenpoort",
+        version="1",
+        summary="Gateway of the zorg-straf chain for huiselijk geweld en kindermishandeling.",
+        description=(
+            "Partners authenticate with their client certificate (mutual TLS; the OIN is "
+            "the subject's serialNumber). Messages are enveloped XML (spec: "
+            "berichten.md): a refused message is answered with a Foutbericht in the body."
+        ),
+        docs_url=None,
+        redoc_url=None,
+    )
+    api.state.parts = parts
+    api.state.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+    api.state.officers = Officers(settings.officers_file)
+    api.state.sessions = Sessions(
+        Sessions.secret_from_file(
+            settings.session_secret_file or settings.audit_key_dir / "sessie.secret"
+        ),
+        settings.session_minutes,
+    )
+
+    @api.middleware("http")
+    async def count(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "onbekend")
+        parts.metrics.http_requests.labels(template, str(response.status_code)).inc()
+        return response
+
+    # ------------------------------------------------------------- partner API
+
+    @api.post(
+        "/v1/berichten",
+        status_code=202,
+        tags=["berichten"],
+        summary="Send a message (enveloped XML).",
+        openapi_extra={"requestBody": {"required": True, **XML_BODY}},
+        responses={
+            202: {"description": "Accepted: the Ontvangstbevestiging.", **XML_BODY},
+            400: {"description": "Refused (XML/schema/BSN): the Foutbericht.", **XML_BODY},
+            409: {"description": "DUBBEL_BERICHT: the Foutbericht.", **XML_BODY},
+            413: {"description": "TE_GROOT: the Foutbericht.", **XML_BODY},
+            415: {"description": "Not application/xml: the Foutbericht.", **XML_BODY},
+            422: {"description": "Refused by the policy: the Foutbericht.", **XML_BODY},
+            **ERRORS,
+        },
+    )
+    async def send(request: Request, caller: Caller) -> Response:
+        traceparent = request.headers.get("traceparent")
+        declared = request.headers.get("content-length")
+        try:
+            if declared is not None and declared.isdigit() and int(declared) > settings.max_bytes:
+                raw = await read_capped(request, 65536)
+                antwoord = await parts.gateway.reject(
+                    raw,
+                    caller.oin,
+                    Refused(
+                        Foutcode.TE_GROOT,
+                        f"the message is {declared} bytes; at most {settings.max_bytes} "
+                        "are accepted",
+                    ),
+                )
+                return xml(antwoord.body, 413)
+            raw = await read_capped(request, settings.max_bytes)
+            media = _media(request)
+            if not media.ok:
+                antwoord = await parts.gateway.reject(
+                    raw,
+                    caller.oin,
+                    Refused(
+                        Foutcode.XML_ONGELDIG,
+                        f"Content-Type {media.given or '(none)'!r}: send application/xml",
+                    ),
+                )
+                return xml(antwoord.body, 415)
+            antwoord = await parts.gateway.submit(raw, caller.oin, traceparent=traceparent)
+        except Transient as exc:
+            return unavailable(exc)
+        if antwoord.foutcode is not None:
+            return xml(antwoord.body, STATUS.get(antwoord.foutcode, 400))
+        return xml(antwoord.body, 202)
+
+    @api.get(
+        "/v1/berichten",
+        tags=["berichten"],
+        summary="The caller's inbox: messages not yet confirmed, oldest first.",
+        responses=ERRORS,
+    )
+    async def inbox(
+        caller: Caller,
+        limit: Annotated[int, Query(ge=1, le=100, description="At most this many.")] = 20,
+    ) -> JSONResponse:
+        try:
+            held = await parts.inbox.fetch(caller.oin, parts.topology.inbox(caller.oin), limit)
+        except Transient as exc:
+            return unavailable(exc)  # type: ignore[return-value]
+        log.info("inbox_gelezen", ontvanger=caller.oin, berichten=len(held))
+        return JSONResponse(
+            {
+                "berichten": [
+                    {
+                        "id": h.bericht_id,
+                        "soort": h.soort,
+                        "berichttype": h.berichttype,
+                        "afzender": h.afzender,
+                        "poging": h.poging,
+                        "herhaald": h.herhaald,
+                        "opgehaald": h.first_seen.isoformat(),
+                        "xml": h.body.decode("utf-8"),
+                    }
+                    for h in held
+                ],
+                "lease_seconden": settings.inbox_lease_seconds,
+            }
+        )
+
+    @api.post(
+        "/v1/berichten/{bericht_id}/afleverbevestiging",
+        tags=["berichten"],
+        summary="Confirm receipt of a message from the inbox (it is then removed).",
+        responses={
+            200: {"description": "Recorded: the Ontvangstbevestiging of it.", **XML_BODY},
+            204: {"description": "A gateway answer, removed from the inbox."},
+            404: {"description": "No such message in the caller's inbox."},
+            **ERRORS,
+        },
+    )
+    async def confirm(bericht_id: BerichtIdPath, caller: Caller) -> Response:
+        bericht_id = bericht_id.lower()
+        held = parts.inbox.find(caller.oin, bericht_id)
+        try:
+            if held is not None and held.soort != "levering":
+                await parts.inbox.release(caller.oin, bericht_id)
+                return Response(status_code=204)
+            senders = await parts.state.addressed_to(caller.oin, bericht_id)
+            if not senders:
+                raise HTTPException(404, f"no message {bericht_id} for {caller.oin}")
+            afzender = held.afzender if held is not None else None
+            raw = parts.codec.write(
+                Bericht(
+                    kop=Kop(
+                        bericht_id=str(uuid.uuid4()),
+                        conversatie_id=(held.message.correlation_id if held is not None else None)
+                        or str(uuid.uuid4()),
+                        in_antwoord_op=bericht_id,
+                        berichttype=BerichtType.AFLEVERBEVESTIGING,
+                        afzender=Partij(oin=caller.oin, rol=caller.rol),
+                        ontvangers=(
+                            (Partij(oin=afzender, rol=parts.policy.partners[afzender].rol),)
+                            if afzender in parts.policy.partners
+                            else ()
+                        ),
+                        tijdstip=dt.datetime.now(dt.UTC),
+                    ),
+                    inhoud=Afleverbevestiging(ontvangen=dt.datetime.now(dt.UTC)),
+                )
+            )
+            antwoord = await parts.gateway.submit(raw, caller.oin)
+            if antwoord.foutcode is not None:
+                return xml(antwoord.body, STATUS.get(antwoord.foutcode, 400))
+            await parts.inbox.release(caller.oin, bericht_id)
+        except Transient as exc:
+            return unavailable(exc)
+        return xml(antwoord.body, 200)
+
+    @api.get(
+        "/v1/berichten/{bericht_id}/status",
+        tags=["berichten"],
+        summary="Delivery status per recipient (for the message's sender only).",
+        responses={404: {"description": "The caller sent no such message."}, **ERRORS},
+    )
+    async def status(bericht_id: BerichtIdPath, caller: Caller) -> JSONResponse:
+        try:
+            bekend = await parts.state.lookup(caller.oin, bericht_id.lower())
+        except Transient as exc:
+            return unavailable(exc)  # type: ignore[return-value]
+        if bekend is None:  # keyed by the caller's OIN: another sender's message is not found
+            raise HTTPException(404, f"{caller.oin} sent no message {bericht_id}")
+        return JSONResponse(status_json(bekend))
+
+    # ------------------------------------------------------------- ops
+
+    @api.get("/health/live", tags=["ops"], summary="The process runs.")
+    async def live() -> dict[str, str]:
+        return {"status": "live"}
+
+    @api.get(
+        "/health/ready",
+        tags=["ops"],
+        summary="Ready to take messages (RabbitMQ, audit store, signing key, policy).",
+        responses={503: {"description": "Not ready: the detail names what is wrong."}},
+    )
+    async def ready() -> JSONResponse:
+        ok, detail = await asyncio.wait_for(core.readiness(parts), timeout=10)
+        return JSONResponse(detail, status_code=200 if ok else 503)
+
+    @api.get(
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics.",
+        response_class=PlainTextResponse,
+    )
+    async def metrics() -> Response:
+        return Response(
+            parts.metrics.expose(), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
+
+    api.include_router(audit_router)
+    return api
+
+
+def status_json(bekend: Bekend) -> dict[str, Any]:
+    return {
+        "bericht_id": bekend.bericht_id,
+        "berichttype": bekend.berichttype,
+        "ontvangen": bekend.ontvangen.isoformat(),
+        "beantwoord": bekend.antwoord is not None,
+        "ontvangers": [
+            {
+                "oin": lev.ontvanger_oin,
+                "rol": lev.ontvanger_rol,
+                "status": lev.status.value,
+                "pogingen": lev.pogingen,
+                "bijgewerkt": lev.bijgewerkt.isoformat(),
+            }
+            for lev in bekend.leveringen
+        ],
+    }

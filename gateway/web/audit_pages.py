@@ -1,0 +1,375 @@
+"""The privacy officer's pages at ``/audit`` (server-rendered with Jinja2).
+
+Officers log in with name and password (``ketenpoort officer add``); a partner certificate
+never opens these pages (403, audited). Every page view is itself an audit record; a view
+about one person is recorded under that person's pseudonym, so it shows up in their own
+inzage. A BSN is typed into a POST form, pseudonymised at once and never put in a URL or a
+log: the person's pages are addressed by pseudonym.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import re
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from gateway import app as core
+from gateway.bsn import elfproef
+from gateway.errors import Transient
+from gateway.logs import get_logger
+from gateway.officers import Officers, Sessions
+
+log = get_logger("ketenpoort.audit_pages")
+
+COOKIE = "kp_sessie"
+PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
+BERICHT_ID = re.compile(r"^[0-9a-fA-F\-]{36}$")
+CSV_COLUMNS = (
+    "tijd",
+    "gebeurtenis",
+    "afzender",
+    "afzender_rol",
+    "ontvanger",
+    "ontvanger_rol",
+    "berichttype",
+    "bericht_id",
+    "doel",
+    "grondslag",
+    "categorieen",
+    "verwijderd",
+    "status",
+    "lezer",
+    "log",
+    "seq",
+)
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+router = APIRouter(prefix="/audit", include_in_schema=False)
+
+
+def _parts(request: Request) -> core.Parts:
+    parts: core.Parts = request.app.state.parts
+    return parts
+
+
+async def _refuse_partner(request: Request) -> None:
+    """A partner system's certificate: these pages are not for partners."""
+    from gateway.web.api import client_identity, deny  # noqa: PLC0415 - avoids an import cycle
+
+    who = client_identity(request)
+    if who is not None:
+        await deny(_parts(request), "partnercertificaat-bij-audit", request.url.path, who.oin)
+        raise HTTPException(403, "the audit pages are for privacy officers, not partner systems")
+
+
+async def officer(request: Request) -> str | None:
+    """The logged-in officer, or None."""
+    await _refuse_partner(request)
+    sessions: Sessions = request.app.state.sessions
+    return sessions.read(request.cookies.get(COOKIE))
+
+
+async def _viewed(
+    request: Request,
+    naam: str,
+    pagina: str,
+    *,
+    betrokkene: str | None = None,
+    bericht_id: str | None = None,
+) -> None:
+    """Every page view is an audit record (fail closed: no record, no page)."""
+    parts = _parts(request)
+    try:
+        await parts.audit.append(
+            [
+                parts.trail.pagina(
+                    naam,
+                    pagina,
+                    str(uuid.uuid4()),
+                    parts.policy.bewaartermijn_dagen(),
+                    betrokkene=betrokkene,
+                    bericht_id=bericht_id,
+                )
+            ]
+        )
+    except Transient as exc:
+        raise HTTPException(503, "the audit store cannot be written: no pages now") from exc
+    log.info("audit_pagina_bekeken", lezer=naam, pagina=pagina)
+
+
+def _page(request: Request, name: str, naam: str | None, **context: Any) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request, name, {"officer": naam, "gateway": _parts(request).settings.gateway_oin, **context}
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'unsafe-inline'"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def _login_redirect() -> RedirectResponse:
+    return RedirectResponse("/audit/login", status_code=303)
+
+
+def _partner_names(parts: core.Parts) -> dict[str, str]:
+    return {oin: f"{p.naam} ({p.rol.value})" for oin, p in parts.policy.partners.items()}
+
+
+# --------------------------------------------------------------------------- login
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request) -> Response:
+    await _refuse_partner(request)
+    return _page(request, "login.html", None, fout=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    naam: Annotated[str, Form(max_length=64)],
+    wachtwoord: Annotated[str, Form(max_length=256)],
+) -> Response:
+    await _refuse_partner(request)
+    officers: Officers = request.app.state.officers
+    sessions: Sessions = request.app.state.sessions
+    who = await asyncio.to_thread(officers.check, naam, wachtwoord)
+    if who is None:
+        from gateway.web.api import deny  # noqa: PLC0415 - avoids an import cycle
+
+        await deny(_parts(request), "login-mislukt", request.url.path, None)
+        response = _page(request, "login.html", None, fout="Onbekende naam of onjuist wachtwoord.")
+        response.status_code = 401
+        return response
+    log.info("officer_ingelogd", lezer=who)
+    redirect = RedirectResponse("/audit", status_code=303)
+    redirect.set_cookie(
+        COOKIE,
+        sessions.issue(who),
+        max_age=sessions.seconds,
+        httponly=True,
+        secure=True,
+        samesite="strict",
+        path="/audit",
+    )
+    return redirect
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    response = _login_redirect()
+    response.delete_cookie(COOKIE, path="/audit")
+    return response
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@router.get("", response_class=HTMLResponse)
+async def index(request: Request) -> Response:
+    naam = await officer(request)
+    if naam is None:
+        return _login_redirect()
+    parts = _parts(request)
+    await _viewed(request, naam, "overzicht")
+    checkpoints = await parts.audit.checkpoints()
+    latest: dict[str, Any] = {}
+    for cp in checkpoints:
+        if cp.log not in latest or cp.size > latest[cp.log].size:
+            latest[cp.log] = cp
+    return _page(
+        request,
+        "index.html",
+        naam,
+        partners=_partner_names(parts),
+        checkpoints=sorted(latest.values(), key=lambda c: c.log),
+        fout=None,
+    )
+
+
+@router.post("/zoek", response_class=HTMLResponse)
+async def search_bsn(request: Request, bsn: Annotated[str, Form(max_length=32)]) -> Response:
+    """A BSN arrives in the body only; it leaves as a pseudonym."""
+    naam = await officer(request)
+    if naam is None:
+        return _login_redirect()
+    parts = _parts(request)
+    bsn = bsn.strip()
+    if not (len(bsn) == 9 and bsn.isdigit() and elfproef(bsn)):
+        await _viewed(request, naam, "zoeken (ongeldig BSN)")
+        response = _page(
+            request,
+            "index.html",
+            naam,
+            partners=_partner_names(parts),
+            checkpoints=[],
+            fout="Dat is geen geldig BSN (9 cijfers, elfproef).",
+        )
+        response.status_code = 422
+        return response
+    return RedirectResponse(f"/audit/persoon/{parts.trail.pseudonymise(bsn)}", status_code=303)
+
+
+@router.get("/zoek", response_class=HTMLResponse)
+async def search(
+    request: Request,
+    bericht_id: str | None = None,
+    partner: str | None = None,
+    van: str | None = None,
+    tot: str | None = None,
+) -> Response:
+    naam = await officer(request)
+    if naam is None:
+        return _login_redirect()
+    parts = _parts(request)
+    if bericht_id:
+        if not BERICHT_ID.match(bericht_id.strip()):
+            raise HTTPException(422, "a BerichtId is a UUID")
+        return RedirectResponse(f"/audit/bericht/{bericht_id.strip().lower()}", status_code=303)
+    try:
+        start = dt.datetime.fromisoformat(van).replace(tzinfo=dt.UTC) if van else None
+        end = (
+            dt.datetime.fromisoformat(tot).replace(tzinfo=dt.UTC) + dt.timedelta(days=1)
+            if tot
+            else None
+        )
+    except ValueError as exc:
+        raise HTTPException(422, "van and tot are dates (YYYY-MM-DD)") from exc
+    if partner and partner not in parts.policy.partners:
+        raise HTTPException(422, "unknown partner")
+    await _viewed(
+        request, naam, f"zoeken partner={partner or '-'} van={van or '-'} tot={tot or '-'}"
+    )
+    records = await parts.audit.search(partner=partner or None, van=start, tot=end, limit=500)
+    return _page(
+        request,
+        "zoek.html",
+        naam,
+        rows=[core.inzage_row(r) for r in records],
+        partner=partner,
+        van=van,
+        tot=tot,
+        partners=_partner_names(parts),
+    )
+
+
+async def _timeline(
+    request: Request, pseudonym: str, naam: str, pagina: str
+) -> list[dict[str, Any]]:
+    if not PSEUDONYM.match(pseudonym):
+        raise HTTPException(404, "no such person page")
+    await _viewed(request, naam, pagina, betrokkene=pseudonym)
+    records = await _parts(request).audit.history(pseudonym)
+    return [core.inzage_row(r) for r in records]
+
+
+@router.get("/persoon/{pseudonym}", response_class=HTMLResponse)
+async def person(request: Request, pseudonym: str) -> Response:
+    naam = await officer(request)
+    if naam is None:
+        return _login_redirect()
+    rows = await _timeline(request, pseudonym, naam, "tijdlijn van een betrokkene")
+    return _page(
+        request,
+        "persoon.html",
+        naam,
+        rows=rows,
+        pseudonym=pseudonym,
+        partners=_partner_names(_parts(request)),
+    )
+
+
+@router.get("/persoon/{pseudonym}/afdruk", response_class=HTMLResponse)
+async def person_print(request: Request, pseudonym: str) -> Response:
+    naam = await officer(request)
+    if naam is None:
+        return _login_redirect()
+    rows = await _timeline(request, pseudonym, naam, "inzagerapport (afdruk)")
+    return _page(
+        request,
+        "afdruk.html",
+        naam,
+        rows=rows,
+        pseudonym=pseudonym,
+        gemaakt=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        partners=_partner_names(_parts(request)),
+    )
+
+
+@router.get("/persoon/{pseudonym}/inzage.csv")
+async def person_csv(request: Request, pseudonym: str) -> Response:
+    naam = await officer(request)
+    if naam is None:
+        return _login_redirect()
+    rows = await _timeline(request, pseudonym, naam, "inzagerapport (CSV)")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                **row,
+                "categorieen": " ".join(row["categorieen"]),
+                "verwijderd": " ".join(row["verwijderd"]),
+                "grondslag": row["grondslag"] or "",
+            }
+        )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="inzage-{pseudonym[:12]}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/bericht/{bericht_id}", response_class=HTMLResponse)
+async def message_journey(request: Request, bericht_id: str) -> Response:
+    naam = await officer(request)
+    if naam is None:
+        return _login_redirect()
+    if not BERICHT_ID.match(bericht_id):
+        raise HTTPException(404, "no such message")
+    await _viewed(request, naam, "reis van een bericht", bericht_id=bericht_id)
+    records = await _parts(request).audit.journey(bericht_id.lower())
+    return _page(
+        request,
+        "bericht.html",
+        naam,
+        rows=[core.inzage_row(r) for r in records],
+        bericht_id=bericht_id,
+        partners=_partner_names(_parts(request)),
+    )
+
+
+@router.get("/verifieer", response_class=HTMLResponse)
+async def verify_now(request: Request) -> Response:
+    naam = await officer(request)
+    if naam is None:
+        return _login_redirect()
+    parts = _parts(request)
+    await _viewed(request, naam, "verificatie")
+    settings = parts.settings
+    outcome, unsigned = await asyncio.to_thread(
+        lambda: asyncio.run(core.audit_verify_store(settings))
+    )
+    return _page(
+        request,
+        "verifieer.html",
+        naam,
+        sound=outcome.sound,
+        problem=outcome.problem,
+        logs=outcome.logs,
+        checkpoints=outcome.checkpoints,
+        unsigned=unsigned,
+    )
