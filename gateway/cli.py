@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import json
 import os
 import signal
@@ -722,42 +723,110 @@ def _print_bench(report: dict[str, Any]) -> None:
 
 @app.command()
 def demo(
-    examples: Annotated[Path, typer.Option(help="Folder of example messages.")] = Path("examples"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    keep: Annotated[
+        Path | None,
+        typer.Option(help="Keep the demo's certificates, state and audit store in this folder."),
+    ] = None,
 ) -> None:
-    """Validate, route and translate every example, and show the decisions as a table."""
-    settings = _settings()
-    codec = _codec(settings)
-    router = Router(_policy(settings.policy_dir), NoConversations())
-    table = Table(title="Ketenpoort: every example message, validated, routed and filtered")
-    for column in ("bestand", "BerichtType", "afzender", "doel", "ontvanger", "verwijderd"):
+    """Play the seed scenarios through a real gateway (HTTPS with mutual TLS, AMQP, RabbitMQ,
+    audit trail): a timeline per scenario, then audit verify and one person's inzage."""
+    from gateway.web import demo as demo_run  # noqa: PLC0415 - the web stack only here
+
+    settings = load_settings()
+    logs.configure("warning", json=settings.log_json)
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    try:
+        result = asyncio.run(demo_run.run(settings, keep))
+    except Misconfigured as exc:
+        err.print(f"[red]refusing to start[/red]: {exc}")
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(dataclasses.asdict(result), indent=2, ensure_ascii=False, default=str))
+    else:
+        _print_demo(result)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _print_demo(result: Any) -> None:
+    from rich.panel import Panel  # noqa: PLC0415
+    from rich.tree import Tree  # noqa: PLC0415
+
+    out.print(
+        Panel.fit(
+            "Ketenpoort demo: de seed-casussen door een echte gateway "
+            "(HTTPS met mutual TLS, RabbitMQ, audit trail)",
+            style="bold",
+        )
+    )
+    for scenario in result.scenarios:
+        tree = Tree(f"[bold]{scenario['titel']}[/bold]")
+        for step in scenario["stappen"]:
+            head = (
+                f"{step['afzender']} → [cyan]{step['berichttype']}[/cyan]"
+                f"  doel {step['doel'] or '-'}  [dim]{step['bericht_id'][:8]}[/dim]"
+            )
+            node = tree.add(f"{head}\n[italic]{step['titel']}[/italic]")
+            if step["antwoord"] == "Foutbericht":
+                node.add(
+                    f"[red]geweigerd[/red] (HTTP {step['http_status']}): "
+                    f"[bold]{step['foutcode']}[/bold] — {step['reden']}"
+                )
+                continue
+            if step["dubbel"]:
+                node.add(
+                    f"[yellow]dubbel[/yellow] (HTTP {step['http_status']}): de oorspronkelijke "
+                    "Ontvangstbevestiging opnieuw; niets twee keer afgeleverd"
+                )
+                continue
+            answer = f"[green]Ontvangstbevestiging[/green] (HTTP {step['http_status']})"
+            if step["uiterste_beslismoment"]:
+                answer += f", OM beslist uiterlijk {step['uiterste_beslismoment']}"
+            node.add(answer)
+            for o in step["ontvangers"]:
+                removed = ", ".join(o["verwijderd"]) or "niets"
+                mark = "[green]✓ afleverbevestiging[/green]" if o["bevestigd"] else "[red]✗[/red]"
+                node.add(
+                    f"→ [bold]{o['ontvanger']}[/bold]  krijgt {', '.join(o['categorieen'])}"
+                    f"  [red]verwijderd: {removed}[/red]  {mark}"
+                )
+            if step.get("toont"):
+                shown = step["toont"]
+                sub = node.add(
+                    "[bold]wat de agent bij een nieuwe melding op dit adres ziet:[/bold]"
+                )
+                for afspraak in shown["afspraken"]:
+                    sub.add(" · ".join(v for v in afspraak.values() if v))
+                for bel in shown["bellen"]:
+                    sub.add("bellen: " + " · ".join(v for v in bel.values() if v))
+        out.print(tree)
+    v = result.verificatie
+    status = (
+        "[green]in orde[/green]" if v["in_orde"] else f"[red]NIET in orde: {v['probleem']}[/red]"
+    )
+    out.print(
+        f"\n[bold]audit verify[/bold]: {status} — {v['checkpoints']} ondertekende checkpoints, "
+        + ", ".join(f"log {k}: {n} records" for k, n in v["logs"].items())
+    )
+    table = Table(title=f"Inzage: {result.inzage['bsn']}")
+    for column in ("tijd", "gebeurtenis", "ontvanger", "berichttype", "doel", "categorieën"):
         table.add_column(column)
-    failures = 0
-    for path in sorted(examples.rglob("*.xml")):
-        raw = path.read_bytes()
-        name = str(path.relative_to(examples))
-        try:
-            bericht = codec.read(raw)
-            besluit = pipeline.decide(
-                codec, router, pipeline.ingress(raw, bericht.kop.afzender.oin)
-            )
-        except Refused as refused:
-            table.add_row(name, "-", "-", "-", f"[yellow]{refused.code.value}[/yellow]", "")
-            continue
-        except Exception as exc:  # noqa: BLE001 - the demo reports any failure per file
-            failures += 1
-            table.add_row(name, "-", "-", "-", f"[red]{type(exc).__name__}[/red]", "")
-            continue
-        for i, lev in enumerate(besluit.leveringen):
-            table.add_row(
-                name if i == 0 else "",
-                bericht.kop.berichttype.value if i == 0 else "",
-                str(bericht.kop.afzender.rol) if i == 0 else "",
-                besluit.gerouteerd.routering.doel.value if i == 0 else "",
-                lev.ontvanger.partner.rol.value,
-                ", ".join(sorted(lev.removed)) or "-",
-            )
+    shown = ("afgeleverd", "bevestigd", "geweigerd", "inzage", "niet-afleverbaar")
+    for row in (r for r in result.inzage["regels"] if r["gebeurtenis"] in shown):
+        table.add_row(
+            (row["tijd"] or "")[11:19],
+            row["gebeurtenis"] or "",
+            row["ontvanger_rol"] or row["lezer"] or "",
+            row["berichttype"] or "",
+            row["doel"] or "",
+            ", ".join(row["categorieen"]),
+        )
     out.print(table)
-    raise typer.Exit(1 if failures else 0)
+    out.print(
+        f"klaar in {result.seconden} s"
+        + ("" if result.ok else " [red](NIET alles zoals verwacht)[/red]")
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,7 +31,7 @@ from gateway.officers import Officers, Sessions
 log = get_logger("ketenpoort.audit_pages")
 
 COOKIE = "kp_sessie"
-PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
+PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")  # gateway.audit.log.Pseudonymiser: 128 bits, hex
 BERICHT_ID = re.compile(r"^[0-9a-fA-F\-]{36}$")
 CSV_COLUMNS = (
     "tijd",

@@ -1,0 +1,146 @@
+"""``ketenpoort demo --json``: every seed scenario through the real gateway (HTTPS with mutual
+TLS, RabbitMQ, audit trail); each scenario's recipients and removed categories are checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.broker
+
+EXE = Path(sys.executable).parent / "ketenpoort"
+
+# scenario -> per step: (sender, BerichtType, {recipient: removed categories}) or a refusal
+EXPECTED: dict[str, list[tuple[str, str, dict[str, set[str]] | str]]] = {
+    "hg-melding": [
+        ("politie", "VtMelding", {"vt-twente": set()}),
+        ("vt-twente", "Veiligheidsbeoordeling", {"om": {"gezondheid"}}),
+        ("vt-twente", "Terugkoppeling", {"politie": {"veiligheid"}}),
+    ],
+    "zsm": [
+        (
+            "politie",
+            "ZsmAanmelding",
+            {"om": set(), "vt-twente": set(), "reclassering": {"contact", "kind"}},
+        ),
+        ("reclassering", "Reclasseringsadvies", {"om": set()}),
+        ("om", "OmBeslissing", {"politie": set(), "vt-twente": set(), "reclassering": set()}),
+    ],
+    "actieoverleg": [
+        (
+            "politie",
+            "ActieoverlegAanmelding",
+            {
+                "vt-twente": set(),
+                "om": {"kind"},
+                "rvdk": set(),
+                "reclassering": {"contact", "kind"},
+            },
+        ),
+        (
+            "om",
+            "ActieoverlegBesluit",
+            {
+                "politie": {"hulpverlening"},
+                "vt-twente": set(),
+                "rvdk": set(),
+                "reclassering": {"hulpverlening"},
+            },
+        ),
+    ],
+    "kindermishandeling": [
+        ("vt-twente", "ActieoverlegAanmelding", {"politie": {"kind"}, "rvdk": set()}),
+    ],
+    "acuut": [
+        ("vt-twente", "Veiligheidsafspraken", {"politie": set()}),
+        ("politie", "VtMelding", {"vt-twente": set()}),
+    ],
+    "verzoek-rvdk": [("vt-twente", "VerzoekTotOnderzoek", {"rvdk": set()})],
+    "geweigerd-en-dubbel": [
+        ("politie", "VtMelding", "DOEL_NIET_TOEGESTAAN"),
+        ("politie", "VtMelding", {"vt-twente": set()}),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    workdir = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "KETENPOORT_AUDIT_KEY_DIR": str(workdir / "unused")}
+    run = subprocess.run(
+        [str(EXE), "demo", "--json", "--keep", str(workdir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    result: dict[str, Any] = json.loads(run.stdout)
+    return result
+
+
+def test_every_scenario_reaches_its_recipients_with_its_subset(demo: dict[str, Any]) -> None:
+    scenarios = {s["key"]: s for s in demo["scenarios"]}
+    assert set(scenarios) == set(EXPECTED)
+    for key, steps in EXPECTED.items():
+        played = scenarios[key]["stappen"]
+        assert len(played) == len(steps), key
+        for step, (sender, berichttype, expected) in zip(played, steps, strict=True):
+            where = f"{key}: {berichttype}"
+            assert step["afzender"] == sender, where
+            assert step["berichttype"] == berichttype, where
+            if isinstance(expected, str):
+                assert step["antwoord"] == "Foutbericht", where
+                assert step["foutcode"] == expected, where
+                assert step["ontvangers"] == [], where
+                continue
+            assert step["antwoord"] == "Ontvangstbevestiging", where
+            got = {o["ontvanger"]: set(o["verwijderd"]) for o in step["ontvangers"]}
+            assert got == expected, where
+            if not step["dubbel"]:
+                for o in step["ontvangers"]:
+                    assert o["bevestigd"], f"{where} → {o['ontvanger']}: {o['bevestiging']}"
+                for o in step["ontvangers"]:
+                    assert o["categorieen"], f"{where} → {o}"
+
+
+def test_need_to_know_rules_of_the_spec_hold_in_the_demo(demo: dict[str, Any]) -> None:
+    steps = {(s["key"], st["berichttype"]): st for s in demo["scenarios"] for st in s["stappen"]}
+    terug = steps[("hg-melding", "Terugkoppeling")]["ontvangers"][0]
+    assert not {"gezondheid", "gezinsprofiel", "veiligheid", "kind"} & set(terug["categorieen"])
+    afspraken = steps[("acuut", "Veiligheidsafspraken")]
+    politie = afspraken["ontvangers"][0]
+    assert not {"gezondheid", "gezinsprofiel"} & set(politie["categorieen"])
+    # what the responding officer sees: the afspraken and whom to call, nothing more
+    shown = afspraken["toont"]
+    assert len(shown["afspraken"]) == 2
+    assert any("Dennenweg 3" in " ".join(a.values()) for a in shown["afspraken"])
+    assert shown["bellen"]
+    assert "053-4811111" in " ".join(shown["bellen"][0].values())
+    assert not {"gezondheid", "gezinsprofiel", "risicofactor", "kernvragen"} & set(shown["velden"])
+    zsm = {o["ontvanger"]: o for o in steps[("zsm", "ZsmAanmelding")]["ontvangers"]}
+    assert "kind" not in zsm["reclassering"]["categorieen"]
+    assert steps[("zsm", "ZsmAanmelding")]["uiterste_beslismoment"]
+    beoordeling = steps[("hg-melding", "Veiligheidsbeoordeling")]["ontvangers"][0]
+    assert "gezondheid" not in beoordeling["categorieen"]
+
+
+def test_the_demo_ends_with_a_sound_audit_and_an_inzage(demo: dict[str, Any]) -> None:
+    assert demo["ok"] is True
+    assert demo["verificatie"]["in_orde"] is True
+    assert demo["verificatie"]["checkpoints"] >= 1
+    rows = demo["inzage"]["regels"]
+    delivered = {
+        (r["ontvanger_rol"], r["berichttype"]) for r in rows if r["gebeurtenis"] == "afgeleverd"
+    }
+    assert ("veilig-thuis", "VtMelding") in delivered
+    assert ("openbaar-ministerie", "ZsmAanmelding") in delivered
+    assert rows[-1]["gebeurtenis"] == "inzage"
+    assert demo["seconden"] < 60
