@@ -47,7 +47,10 @@ policy_app = typer.Typer(help="Check and show the policy.", no_args_is_help=True
 schemas_app = typer.Typer(
     help="The partner XSDs generated from the adapters.", no_args_is_help=True
 )
-bench_app = typer.Typer(help="Measure the gateway's parts at volume.", no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Measure the gateway: `bench` alone runs raw broker vs AMQP vs HTTPS pipeline; "
+    "`bench audit` the audit trail at volume."
+)
 app.add_typer(policy_app, name="policy")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(audit_app, name="audit")
@@ -627,6 +630,51 @@ def audit_prove(
 
 
 # --------------------------------------------------------------------------- bench
+
+
+@bench_app.callback(invoke_without_command=True)
+def bench_pipeline(
+    ctx: typer.Context,
+    messages: Annotated[int, typer.Option(help="Messages per closed-loop run.")] = 3000,
+    window: Annotated[int, typer.Option(help="Messages in flight in closed loop.")] = 64,
+    rate: Annotated[float, typer.Option(help="Offered rate of the open-loop run.")] = 200.0,
+    open_seconds: Annotated[float, typer.Option(help="Length of the open-loop run.")] = 10.0,
+    as_json: Annotated[
+        Path | None, typer.Option("--json", help="Write the figures as JSON to this file.")
+    ] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option(help="Profile the gateway with py-spy (collapsed stacks to this file)."),
+    ] = None,
+) -> None:
+    """Raw RabbitMQ vs the full pipeline over AMQP vs over HTTPS, on the same broker."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from gateway.web import bench as pipeline_bench  # noqa: PLC0415 - the web stack only here
+
+    logs.configure("warning", json=True)
+    result = asyncio.run(
+        pipeline_bench.bench(messages=messages, window=window, rate=rate, open_seconds=open_seconds)
+    )
+    table = Table(title=f"ketenpoort bench ({result['datum']}, {result['machine']['cpus']} cpus)")
+    for column in ("meting", "msg/s", "p50 ms", "p99 ms", "max ms", "CPU ms/msg", "aangekomen"):
+        table.add_column(column)
+    for r in result["metingen"]:
+        table.add_row(
+            r["meting"],
+            f"{r['berichten_per_s']:.0f}",
+            f"{r['p50_ms']:.1f}",
+            f"{r['p99_ms']:.1f}",
+            f"{r['max_ms']:.1f}",
+            f"{r['cpu_ms_per_bericht']:.2f}",
+            f"{r['aangekomen']}/{r['berichten']}",
+        )
+    out.print(table)
+    out.print(f"ratio (b)/(a) = {result['ratio']['b_a']}, (c)/(a) = {result['ratio']['c_a']}")
+    out.print(f"targets: {result['doelen']}")
+    if as_json is not None:
+        as_json.write_text(json.dumps(result, indent=2) + "\n")
+        out.print(f"wrote {as_json}")
 
 
 @bench_app.command("audit")

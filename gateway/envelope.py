@@ -73,8 +73,12 @@ class MessageCodec:
 
     # ----------------------------------------------------------------- read
 
-    def read(self, data: bytes) -> Bericht:
-        """Parse and validate one inbound message completely."""
+    def read(self, data: bytes, *, afzender_oin: str | None = None) -> Bericht:
+        """Parse and validate one inbound message completely.
+
+        ``afzender_oin``: the authenticated sender; a Kop whose Afzender names another OIN is
+        refused (AFZENDER_ONJUIST) before the body is checked against the Afzender's format.
+        """
         root = xmlsafe.parse(data, max_bytes=self.max_bytes, max_depth=self.max_depth)
         if root.tag != _kp("Bericht"):
             raise Refused(
@@ -99,6 +103,13 @@ class MessageCodec:
                 regel=line(kop_el.find(_kp("BerichtType"))),
             ) from None
         kop = self._kop(kop_el, berichttype)
+        if afzender_oin is not None and kop.afzender.oin != afzender_oin:
+            raise Refused(
+                Foutcode.AFZENDER_ONJUIST,
+                f"Afzender says {kop.afzender.oin} but the message comes from {afzender_oin}",
+                element="kp:Afzender",
+                regel=line(kop_el.find(_kp("Afzender"))),
+            )
         body = next(c for c in inhoud_el if isinstance(c.tag, str))  # the XSD demands one
         if berichttype.technisch:
             return Bericht(kop=kop, inhoud=self._technical(body, berichttype))

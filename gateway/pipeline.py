@@ -103,7 +103,10 @@ def ingress(raw: bytes, afzender_oin: str, traceparent: str | None = None) -> On
 
 def validate_and_translate(codec: MessageCodec, ontvangen: Ontvangen) -> Gelezen:
     """Safe parse, envelope and partner XSD, adapter parse to the canonical model."""
-    return Gelezen(ontvangen=ontvangen, bericht=codec.read(ontvangen.raw))
+    return Gelezen(
+        ontvangen=ontvangen,
+        bericht=codec.read(ontvangen.raw, afzender_oin=ontvangen.afzender_oin),
+    )
 
 
 def authorise_and_route(router: Router, gelezen: Gelezen) -> Gerouteerd:

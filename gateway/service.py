@@ -172,6 +172,11 @@ class Gateway:
             await self._wait_for_audit()
             await asyncio.sleep(0.5)
             await message.nack(requeue=True)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours must not lose the message
+            # Not the sender's fault and not transient: keep it in the ingress dead-letter
+            # queue for ops (it was not delivered, nor audited as accepted).
+            log.error("bericht_interne_fout", fout=type(exc).__name__)
+            await message.nack(requeue=False)
         finally:
             if task is not None:
                 self._in_flight.discard(task)

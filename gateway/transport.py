@@ -248,7 +248,9 @@ class Broker:
 
     @property
     def connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed
+        # a robust connection is not "closed" while it reconnects: ask whether it is up now
+        connection = self._connection
+        return connection is not None and not connection.is_closed and connection.connected.is_set()
 
     async def connect(self) -> None:
         try:
@@ -259,7 +261,7 @@ class Broker:
 
     async def open_channel(self) -> AbstractChannel:
         """A channel of its own (e.g. for messages held across requests)."""
-        if self._connection is None:
+        if self._connection is None or not self.connected:  # else aio_pika: RuntimeError
             raise Transient("not connected to RabbitMQ")
         return await self._connection.channel()
 

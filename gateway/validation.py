@@ -33,6 +33,9 @@ def _load(path: Path) -> etree.XMLSchema:
         raise Misconfigured(f"schema {path}: {exc}") from exc
 
 
+_KNOWN = {"http://www.w3.org/2001/XMLSchema-instance": "xsi"}
+
+
 class SchemaSet:
     """The envelope schema and, per partner namespace, its send and receive schemas."""
 
@@ -100,4 +103,10 @@ class SchemaSet:
         element = _CLARK.sub(
             lambda m: f"{self.prefixes.get(m.group(1), m.group(1))}:", found.group(1)
         )
-        return f"{element}/@{found.group(2)}" if found.group(2) else element
+        if not found.group(2):
+            return element
+        attribute = _CLARK.sub(
+            lambda m: f"{self.prefixes.get(m.group(1), _KNOWN.get(m.group(1), m.group(1)))}:",
+            found.group(2),
+        )
+        return f"{element}/@{attribute}"

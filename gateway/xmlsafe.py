@@ -129,9 +129,8 @@ def parse(
         )
     declaration = _declaration_in_prolog(data)
     if declaration is not None:
-        kind = (
-            data[declaration + 2 : declaration + 12].split(maxsplit=1)[0].decode(errors="replace")
-        )
+        words = data[declaration + 2 : declaration + 12].split(maxsplit=1)
+        kind = words[0].decode(errors="replace") if words else ""
         raise Refused(
             Foutcode.XML_ONGELDIG,
             f"{kind or '<!'} declarations are not allowed (no DTDs or entities)",
