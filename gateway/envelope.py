@@ -158,6 +158,18 @@ class MessageCodec:
                 regel=line(body),
             )
         where = f"{adapter.vocabulary.prefix}:{where}"
+        sender = next(
+            (a for a in self.adapters.values() if a.vocabulary.rol == kop.afzender.rol), None
+        )
+        if sender is not None and kop.berichttype not in sender.partner.sends:
+            # the Kop settles it (authenticated Afzender, BerichtType): the rol may not send
+            # this type, whatever format the body is in
+            raise Refused(
+                Foutcode.AFZENDER_NIET_GEAUTORISEERD,
+                f"rol {kop.afzender.rol} may not send a {kop.berichttype.value}",
+                element="kp:BerichtType",
+                regel=line(kop_el.find(_kp("BerichtType"))),
+            )
         if adapter.vocabulary.rol != kop.afzender.rol:
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,

@@ -42,9 +42,9 @@ from gateway.model import (
     Partij,
     Rol,
 )
-from gateway.transport import AFZENDER, POGING, SOORT
 from gateway.settings import Settings
 from gateway.state import Bekend, StateStore, Status
+from gateway.transport import AFZENDER, POGING, SOORT
 from tests.broker import NAME_OF, OINS, Partner, drain, split
 from tests.broker import take as broker_take
 from tests.conftest import EXAMPLES_DIR, Running, fresh, run_gateway

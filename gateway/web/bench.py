@@ -217,11 +217,24 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
             }
             exe = Path(sys.executable).parent / "ketenpoort"
             log = (work / "gateway.log").open("wb")
-            command = [str(exe), "serve"]
+            process = subprocess.Popen([str(exe), "serve"], env=env, stdout=log, stderr=log)  # noqa: S603 - our own CLI
+            spy: subprocess.Popen[bytes] | None = None
             if profile is not None:
-                spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-                command = [spy, "record", "--format", "raw", "-o", str(profile), "--", *command]
-            process = subprocess.Popen(command, env=env, stdout=log, stderr=log)  # noqa: S603 - our own CLI
+                tool = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+                spy = subprocess.Popen(  # noqa: S603 - py-spy on our own process
+                    [
+                        tool,
+                        "record",
+                        "--format",
+                        "raw",
+                        "-o",
+                        str(profile),
+                        "--pid",
+                        str(process.pid),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                )
             try:
                 context = ssl.create_default_context(cafile=str(pki.ca))
                 context.load_cert_chain(*(str(p) for p in pki.partners[POLITIE]))
@@ -252,6 +265,10 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
                 tail = (work / "gateway.log").read_text(errors="replace")[-4000:]
                 raise RuntimeError(f"{exc}\n--- gateway log ---\n{tail}") from None
             finally:
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        spy.wait(timeout=60)
                 process.send_signal(signal.SIGTERM)
                 try:
                     process.wait(timeout=60)

@@ -852,9 +852,10 @@ def _cases(c: Canaries) -> Iterator[Case]:
         VEILIGHEIDSBEOORDELING,
         _afzender(VEILIGHEIDSBEOORDELING, OINS["politie"], "politie"),
         sender="politie",
-        code=s,
-        element="vt:veiligheidsbeoordeling",
-        why="politie sends, as itself, a body in Veilig Thuis' format",
+        code=Foutcode.AFZENDER_NIET_GEAUTORISEERD,
+        element="kp:BerichtType",
+        why="politie sends, as itself, a Veiligheidsbeoordeling (in Veilig Thuis' format): "
+        "the Kop alone settles it, politie may not send that type (spec §6)",
     )
     yield mutate(
         "berichtid-path-traversal",
@@ -959,7 +960,7 @@ def _cases(c: Canaries) -> Iterator[Case]:
         _in_receive_format(TERUGKOPPELING, "politie"),
         sender="politie",
         code=Foutcode.AFZENDER_NIET_GEAUTORISEERD,
-        element="pol:Terugkoppeling",
+        element="kp:BerichtType",
         why="politie receives Terugkoppelingen (its own format) but may not send one",
     )
     yield _from_text(
@@ -967,7 +968,7 @@ def _cases(c: Canaries) -> Iterator[Case]:
         _in_receive_format(AO_VT, "om"),
         sender="om",
         code=Foutcode.AFZENDER_NIET_GEAUTORISEERD,
-        element="om:ActieoverlegAanmelding",
+        element="kp:BerichtType",
         why="the OM receives an ActieoverlegAanmelding but only politie and VT send one",
     )
     yield mutate(
