@@ -313,7 +313,12 @@ class Broker:
         try:
             target = await self._exchange(exchange)
             await target.publish(message, routing_key=routing_key, mandatory=True, timeout=30)
-        except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError) as exc:
+        except (
+            TimeoutError,
+            aio_pika.exceptions.AMQPError,
+            aio_pika.exceptions.ChannelInvalidStateError,  # a RuntimeError: the broker is away
+            ConnectionError,
+        ) as exc:
             raise Transient(f"publish to {exchange}/{routing_key}: {type(exc).__name__}") from exc
 
     async def forward(
@@ -346,6 +351,8 @@ class Broker:
 
     async def stop_consuming(self) -> None:
         for _channel, queue, tag in self._consumers:
+            if not self.connected:  # the consumers went with the connection; a cancel would
+                return  # wait for the robust connection to come back (forever, at a stop)
             with contextlib.suppress(aio_pika.exceptions.AMQPError):  # channel already gone
                 await queue.cancel(tag)
 
