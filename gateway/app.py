@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import datetime as dt
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from gateway import certs
 from gateway.audit.log import AuditLog, Pseudonymiser, Record
@@ -505,6 +506,41 @@ async def audit_inzage(settings: Settings, bsn: str, lezer: str) -> list[dict[st
         await audit.close()
         audit_db.close()
     return [inzage_row(r) for r in records]
+
+
+INZAGE_COLUMNS = (
+    "tijd",
+    "gebeurtenis",
+    "afzender",
+    "afzender_rol",
+    "ontvanger",
+    "ontvanger_rol",
+    "berichttype",
+    "bericht_id",
+    "doel",
+    "grondslag",
+    "categorieen",
+    "verwijderd",
+    "status",
+    "lezer",
+    "log",
+    "seq",
+)
+
+
+def inzage_csv(rows: list[dict[str, Any]], out: TextIO) -> None:
+    """The inzage report as CSV (the CLI and the audit pages write the same one); log and seq
+    name the record for ``ketenpoort audit prove``."""
+    writer = csv.DictWriter(out, fieldnames=INZAGE_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                **row,
+                "categorieen": " ".join(row["categorieen"]),
+                "verwijderd": " ".join(row["verwijderd"]),
+            }
+        )
 
 
 def inzage_row(record: Record) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 import dataclasses
 import json
 import os
@@ -547,16 +546,7 @@ def audit_inzage(
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return
     if formaat is Formaat.CSV:
-        writer = csv.DictWriter(sys.stdout, fieldnames=INZAGE_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(
-                {
-                    **row,
-                    "categorieen": " ".join(row["categorieen"]),
-                    "verwijderd": " ".join(row["verwijderd"]),
-                }
-            )
+        gateway_app.inzage_csv(rows, sys.stdout)
         return
     table = Table(title=f"Inzage: {len(rows)} vermeldingen (de vraag zelf is vastgelegd)")
     for column in (
@@ -582,24 +572,6 @@ def audit_inzage(
             ", ".join(row["categorieen"]) or "-",
         )
     out.print(table)
-
-
-INZAGE_COLUMNS = [
-    "tijd",
-    "gebeurtenis",
-    "afzender",
-    "afzender_rol",
-    "ontvanger",
-    "ontvanger_rol",
-    "berichttype",
-    "bericht_id",
-    "doel",
-    "grondslag",
-    "categorieen",
-    "verwijderd",
-    "status",
-    "lezer",
-]
 
 
 @audit_app.command("purge")

@@ -35,11 +35,11 @@ from lxml import etree
 
 from gateway import app as gateway_app
 from gateway import logs
+from gateway.app import INZAGE_COLUMNS
 from gateway.audit.log import AuditLog, Pseudonymiser
 from gateway.audit.signing import Keyring
 from gateway.audit.verify import verify_export
 from gateway.bsn import elfproef
-from gateway.cli import INZAGE_COLUMNS
 from gateway.envelope import MessageCodec
 from gateway.errors import Transient
 from gateway.model import Foutbericht, Ontvangstbevestiging
@@ -373,7 +373,7 @@ async def test_inzage_of_a_child_after_a_zsm_aanmelding(audit: Audit, vhost: str
         )
         assert code == 0, err
         table = list(csv.reader(io.StringIO(out)))
-        assert table[0] == INZAGE_COLUMNS
+        assert table[0] == list(INZAGE_COLUMNS)
         assert len(table) == 1 + len(rows) + 1  # one more: this read
         records = list(csv.DictReader(io.StringIO(out)))
         assert [r["lezer"] for r in records if r["gebeurtenis"] == "inzage"] == [

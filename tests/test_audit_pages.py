@@ -28,10 +28,11 @@ import pytest
 
 from gateway import app as gateway_app
 from gateway import officers as officers_module
+from gateway.app import INZAGE_COLUMNS
 from gateway.errors import Misconfigured
 from gateway.officers import Officers, Sessions
 from gateway.state import Database
-from gateway.web.audit_pages import COOKIE, CSV_COLUMNS
+from gateway.web.audit_pages import COOKIE
 from tests.broker import OINS
 from tests.conftest import OFFICER, Door, fresh
 
@@ -369,7 +370,7 @@ async def test_a_bsn_leads_to_the_persons_timeline_by_pseudonym_only(
             == f'attachment; filename="inzage-{pseudonym[:12]}.csv"'
         )
         lines = exported.text.splitlines()
-        assert lines[0] == ",".join(CSV_COLUMNS)
+        assert lines[0] == ",".join(INZAGE_COLUMNS)
         rows = list(csv.DictReader(io.StringIO(exported.text)))
         now = await door.parts.audit.history(pseudonym)
         assert len(rows) == len(now)  # one row per record (its own view included)

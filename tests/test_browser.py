@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.web.audit_pages import CSV_COLUMNS
+from gateway.app import INZAGE_COLUMNS
 from tests.broker import OINS
 from tests.conftest import OFFICER, Door, fresh
 
@@ -218,7 +218,7 @@ async def test_an_officer_finds_a_persons_timeline_and_downloads_the_inzage(
     assert SCREENSHOT.read_bytes() == (tmp_path / SCREENSHOT.name).read_bytes()
 
     assert seen.csv_name == f"inzage-{pseudonym[:12]}.csv", "the CSV was not downloaded"
-    assert seen.csv_text.splitlines()[0] == ",".join(CSV_COLUMNS)
+    assert seen.csv_text.splitlines()[0] == ",".join(INZAGE_COLUMNS)
     rows = list(csv.DictReader(io.StringIO(seen.csv_text)))
     assert len(rows) == seen.rows + 1  # its own view as well
     delivered = {(r["gebeurtenis"], r["berichttype"], r["ontvanger"]) for r in rows}

@@ -10,7 +10,6 @@ log: the person's pages are addressed by pseudonym.
 from __future__ import annotations
 
 import asyncio
-import csv
 import datetime as dt
 import io
 import re
@@ -33,24 +32,6 @@ log = get_logger("ketenpoort.audit_pages")
 COOKIE = "kp_sessie"
 PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")  # gateway.audit.log.Pseudonymiser: 128 bits, hex
 BERICHT_ID = re.compile(r"^[0-9a-fA-F\-]{36}$")
-CSV_COLUMNS = (
-    "tijd",
-    "gebeurtenis",
-    "afzender",
-    "afzender_rol",
-    "ontvanger",
-    "ontvanger_rol",
-    "berichttype",
-    "bericht_id",
-    "doel",
-    "grondslag",
-    "categorieen",
-    "verwijderd",
-    "status",
-    "lezer",
-    "log",
-    "seq",
-)
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter(prefix="/audit", include_in_schema=False)
@@ -312,17 +293,7 @@ async def person_csv(request: Request, pseudonym: str) -> Response:
         return _login_redirect()
     rows = await _timeline(request, pseudonym, naam, "inzagerapport (CSV)")
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {
-                **row,
-                "categorieen": " ".join(row["categorieen"]),
-                "verwijderd": " ".join(row["verwijderd"]),
-                "grondslag": row["grondslag"] or "",
-            }
-        )
+    core.inzage_csv(rows, out)
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
