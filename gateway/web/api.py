@@ -16,13 +16,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from gateway import app as core
-from gateway.certs import Identity, identity
 from gateway.errors import Refused, Transient
 from gateway.logs import get_logger
 from gateway.model import Afleverbevestiging, Bericht, BerichtType, Foutcode, Kop, Partij
@@ -30,6 +27,7 @@ from gateway.officers import Officers, Sessions
 from gateway.policy import PartnerEntry as Partner
 from gateway.state import Bekend
 from gateway.web.audit_pages import router as audit_router
+from gateway.web.callers import client_identity, deny, parts_of
 
 log = get_logger("ketenpoort.http")
 
@@ -81,41 +79,6 @@ class RateLimiter:
             return 0.0
         self._buckets[key] = (tokens, now)
         return (1 - tokens) / self.per_second
-
-
-def client_identity(request: Request) -> Identity | None:
-    """The verified client certificate of this connection (ASGI TLS extension)."""
-    tls = request.scope.get("extensions", {}).get("tls") or {}
-    chain = tls.get("client_cert_chain") or []
-    if not chain:
-        return None
-    cert = x509.load_pem_x509_certificate(chain[0].encode())
-    return identity(cert.public_bytes(serialization.Encoding.DER))
-
-
-def parts_of(request: Request) -> core.Parts:
-    parts: core.Parts = request.app.state.parts
-    return parts
-
-
-async def deny(parts: core.Parts, reden: str, route: str, oin: str | None) -> None:
-    """Record a refused request in the audit trail (fail closed: no record, no answer)."""
-    parts.metrics.access_denied.labels(reden).inc()
-    log.warning("toegang_geweigerd", reden=reden, route=route, oin=oin)
-    try:
-        await parts.audit.append(
-            [
-                parts.trail.toegang_geweigerd(
-                    reden,
-                    route=route,
-                    oin=oin,
-                    vraag_id=str(uuid.uuid4()),
-                    bewaartermijn_dagen=parts.policy.bewaartermijn_dagen(),
-                )
-            ]
-        )
-    except Transient as exc:
-        raise HTTPException(503, "audit store unavailable", {"Retry-After": "5"}) from exc
 
 
 async def partner(request: Request) -> Partner:

@@ -26,6 +26,7 @@ from gateway.bsn import elfproef
 from gateway.errors import Transient
 from gateway.logs import get_logger
 from gateway.officers import Officers, Sessions
+from gateway.web.callers import client_identity, deny, parts_of
 
 log = get_logger("ketenpoort.audit_pages")
 
@@ -37,18 +38,11 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter(prefix="/audit", include_in_schema=False)
 
 
-def _parts(request: Request) -> core.Parts:
-    parts: core.Parts = request.app.state.parts
-    return parts
-
-
 async def _refuse_partner(request: Request) -> None:
     """A partner system's certificate: these pages are not for partners."""
-    from gateway.web.api import client_identity, deny  # noqa: PLC0415 - avoids an import cycle
-
     who = client_identity(request)
     if who is not None:
-        await deny(_parts(request), "partnercertificaat-bij-audit", request.url.path, who.oin)
+        await deny(parts_of(request), "partnercertificaat-bij-audit", request.url.path, who.oin)
         raise HTTPException(403, "the audit pages are for privacy officers, not partner systems")
 
 
@@ -68,7 +62,7 @@ async def _viewed(
     bericht_id: str | None = None,
 ) -> None:
     """Every page view is an audit record (fail closed: no record, no page)."""
-    parts = _parts(request)
+    parts = parts_of(request)
     try:
         await parts.audit.append(
             [
@@ -89,7 +83,9 @@ async def _viewed(
 
 def _page(request: Request, name: str, naam: str | None, **context: Any) -> HTMLResponse:
     response = templates.TemplateResponse(
-        request, name, {"officer": naam, "gateway": _parts(request).settings.gateway_oin, **context}
+        request,
+        name,
+        {"officer": naam, "gateway": parts_of(request).settings.gateway_oin, **context},
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'unsafe-inline'"
@@ -125,9 +121,7 @@ async def login(
     sessions: Sessions = request.app.state.sessions
     who = await asyncio.to_thread(officers.check, naam, wachtwoord)
     if who is None:
-        from gateway.web.api import deny  # noqa: PLC0415 - avoids an import cycle
-
-        await deny(_parts(request), "login-mislukt", request.url.path, None)
+        await deny(parts_of(request), "login-mislukt", request.url.path, None)
         response = _page(request, "login.html", None, fout="Onbekende naam of onjuist wachtwoord.")
         response.status_code = 401
         return response
@@ -160,7 +154,7 @@ async def index(request: Request) -> Response:
     naam = await officer(request)
     if naam is None:
         return _login_redirect()
-    parts = _parts(request)
+    parts = parts_of(request)
     await _viewed(request, naam, "overzicht")
     checkpoints = await parts.audit.checkpoints()
     latest: dict[str, Any] = {}
@@ -183,7 +177,7 @@ async def search_bsn(request: Request, bsn: Annotated[str, Form(max_length=32)])
     naam = await officer(request)
     if naam is None:
         return _login_redirect()
-    parts = _parts(request)
+    parts = parts_of(request)
     bsn = bsn.strip()
     if not (len(bsn) == 9 and bsn.isdigit() and elfproef(bsn)):
         await _viewed(request, naam, "zoeken (ongeldig BSN)")
@@ -211,7 +205,7 @@ async def search(
     naam = await officer(request)
     if naam is None:
         return _login_redirect()
-    parts = _parts(request)
+    parts = parts_of(request)
     if bericht_id:
         if not BERICHT_ID.match(bericht_id.strip()):
             raise HTTPException(422, "a BerichtId is a UUID")
@@ -249,7 +243,7 @@ async def _timeline(
     if not PSEUDONYM.match(pseudonym):
         raise HTTPException(404, "no such person page")
     await _viewed(request, naam, pagina, betrokkene=pseudonym)
-    records = await _parts(request).audit.history(pseudonym)
+    records = await parts_of(request).audit.history(pseudonym)
     return [core.inzage_row(r) for r in records]
 
 
@@ -265,7 +259,7 @@ async def person(request: Request, pseudonym: str) -> Response:
         naam,
         rows=rows,
         pseudonym=pseudonym,
-        partners=_partner_names(_parts(request)),
+        partners=_partner_names(parts_of(request)),
     )
 
 
@@ -282,7 +276,7 @@ async def person_print(request: Request, pseudonym: str) -> Response:
         rows=rows,
         pseudonym=pseudonym,
         gemaakt=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        partners=_partner_names(_parts(request)),
+        partners=_partner_names(parts_of(request)),
     )
 
 
@@ -312,14 +306,14 @@ async def message_journey(request: Request, bericht_id: str) -> Response:
     if not BERICHT_ID.match(bericht_id):
         raise HTTPException(404, "no such message")
     await _viewed(request, naam, "reis van een bericht", bericht_id=bericht_id)
-    records = await _parts(request).audit.journey(bericht_id.lower())
+    records = await parts_of(request).audit.journey(bericht_id.lower())
     return _page(
         request,
         "bericht.html",
         naam,
         rows=[core.inzage_row(r) for r in records],
         bericht_id=bericht_id,
-        partners=_partner_names(_parts(request)),
+        partners=_partner_names(parts_of(request)),
     )
 
 
@@ -328,7 +322,7 @@ async def verify_now(request: Request) -> Response:
     naam = await officer(request)
     if naam is None:
         return _login_redirect()
-    parts = _parts(request)
+    parts = parts_of(request)
     await _viewed(request, naam, "verificatie")
     settings = parts.settings
     outcome, unsigned = await asyncio.to_thread(
