@@ -39,19 +39,13 @@ import aio_pika
 import httpx
 
 from gateway import certs
+from gateway.policy import load_policy
+from gateway.settings import Settings
 from gateway.transport import Topology
 
 EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "politie" / "VtMelding.xml"
 POLITIE = "00000099000000000101"
 VT = "00000099000000000102"
-ALL = (
-    "00000099000000000101",
-    "00000099000000000102",
-    "00000099000000000103",
-    "00000099000000000104",
-    "00000099000000000105",
-    "00000099000000000106",
-)
 TARGETS = {"ratio_b_a": 0.5, "open_p99_ms": 25.0}
 
 
@@ -180,7 +174,9 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
     user = vhost
     password = secrets.token_hex(12)
     prefix = "ketenpoort"
-    topology = Topology(prefix, ALL, (1000, 5000))
+    # the gateway process reads the same settings (it inherits the environment)
+    partners = tuple(load_policy(Settings().policy_dir).partners)
+    topology = Topology(prefix, partners, (1000, 5000))
     results: list[dict[str, Any]] = []
     _ctl("add_vhost", vhost)
     try:
@@ -190,7 +186,7 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
         _ctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
         with tempfile.TemporaryDirectory(prefix="kp-bench-") as tmp:
             work = Path(tmp)
-            pki = certs.dev_ca(work / "certs", [(oin, oin) for oin in ALL])
+            pki = certs.dev_ca(work / "certs", [(oin, oin) for oin in partners])
             amqp = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
 
             # (a) the raw broker ----------------------------------------------------------

@@ -28,6 +28,7 @@ from lxml import etree
 
 from gateway import app as core
 from gateway import certs
+from gateway.policy import Policy
 from gateway.settings import Settings
 from gateway.web import server
 
@@ -267,7 +268,7 @@ class Players:
             await client.aclose()
 
 
-def _build(step: Step, conversatie: str, bericht_id: str) -> bytes:
+def _build(step: Step, conversatie: str, bericht_id: str, policy: Policy) -> bytes:
     text = (EXAMPLES / step.example).read_text()
     text = re.sub(r"(<kp:BerichtId>)[^<]+(</kp:BerichtId>)", rf"\g<1>{bericht_id}\g<2>", text)
     text = re.sub(
@@ -279,21 +280,11 @@ def _build(step: Step, conversatie: str, bericht_id: str) -> bytes:
             raise ValueError(f"{step.example}: {pattern!r} not found")
     if step.ontvangers:
         narrowed = "".join(
-            f'<kp:Ontvanger oin="{PARTNERS[n]}" rol="{_rol(n)}"/>' for n in step.ontvangers
+            f'<kp:Ontvanger oin="{PARTNERS[n]}" rol="{policy.partners[PARTNERS[n]].rol.value}"/>'
+            for n in step.ontvangers
         )
         text = re.sub(r"(<kp:Afzender [^>]+/>)", rf"\g<1>{narrowed}", text, count=1)
     return text.encode()
-
-
-def _rol(name: str) -> str:
-    return {
-        "politie": "politie",
-        "vt-twente": "veilig-thuis",
-        "vt-rijnmond": "veilig-thuis",
-        "om": "openbaar-ministerie",
-        "rvdk": "raad-kinderbescherming",
-        "reclassering": "reclassering",
-    }[name]
 
 
 async def _collect(
@@ -360,7 +351,7 @@ async def play(parts: core.Parts, players: Players) -> list[dict[str, Any]]:
                 raw, bericht_id = sent[step.herhaal]
             else:
                 bericht_id = str(uuid.uuid4())
-                raw = _build(step, conversatie, bericht_id)
+                raw = _build(step, conversatie, bericht_id, parts.policy)
             sent[f"{scenario.key}/{index}"] = (raw, bericht_id)
             response = await players.clients[step.afzender].post(
                 "/v1/berichten", content=raw, headers={"content-type": "application/xml"}
