@@ -47,7 +47,7 @@ class Held:
     berichttype: str
     poging: int
     herhaald: bool
-    held_since: float = field(default_factory=time.monotonic)
+    held_since: float  # on the inbox's clock
     first_seen: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @property
@@ -119,7 +119,7 @@ class HttpInbox:
                     message = await queue.get(no_ack=False, fail=False)
                     if message is None:
                         break
-                    held = _held(message)
+                    held = _held(message, self.clock())
                     if await self._duplicate(oin, held, holding):
                         await message.ack()
                         log.info(
@@ -134,6 +134,10 @@ class HttpInbox:
     async def _duplicate(self, oin: str, held: Held, holding: dict[str, Held]) -> bool:
         if held.bericht_id in holding:
             return True
+        return await self._confirmed(oin, held)
+
+    async def _confirmed(self, oin: str, held: Held) -> bool:
+        """The recipient confirmed this delivery (here or through another replica)."""
         if held.soort != "levering":
             return False
         status = (await self.state.addressed_to(oin, held.bericht_id)).get(held.afzender)
@@ -171,11 +175,7 @@ class HttpInbox:
                     if now - held.held_since < self.lease_seconds:
                         continue
                     del self._held[oin][bericht_id]
-                    confirmed = held.soort == "levering" and (
-                        (await self.state.addressed_to(oin, bericht_id)).get(held.afzender)
-                        is Status.AFGELEVERD
-                    )
-                    if confirmed:
+                    if await self._confirmed(oin, held):
                         await held.message.ack()
                     else:
                         await held.message.nack(requeue=True)
@@ -184,7 +184,7 @@ class HttpInbox:
         return returned
 
 
-def _held(message: AbstractIncomingMessage) -> Held:
+def _held(message: AbstractIncomingMessage, now: float) -> Held:
     headers = message.headers or {}
     return Held(
         message=message,
@@ -194,4 +194,5 @@ def _held(message: AbstractIncomingMessage) -> Held:
         berichttype=message.type or "",
         poging=int(headers.get(POGING) or 0),  # type: ignore[arg-type]
         herhaald=bool(headers.get(HERHAALD, False)),
+        held_since=now,
     )
