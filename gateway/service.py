@@ -20,9 +20,10 @@ Collaborators (broker, state store, codec, router) are passed in; ``gateway.app`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -149,34 +150,39 @@ class Gateway:
 
     async def on_ingress(self, message: AbstractIncomingMessage) -> None:
         """Consumer callback for the ingress queue."""
+        with self._tracked():
+            try:
+                headers = message.headers or {}
+                traceparent = headers.get("traceparent")
+                await self._handle_when_free(
+                    message.body,
+                    message.user_id or "",
+                    traceparent=traceparent if isinstance(traceparent, str) else None,
+                    redelivered=bool(message.redelivered),
+                    reply=True,
+                    kanaal="amqp",
+                )
+                await message.ack()
+            except Transient as exc:
+                # Broker or store trouble: leave the message on the queue; it comes back.
+                log.warning("bericht_uitgesteld", reden=str(exc))
+                await self._wait_for_audit()
+                await asyncio.sleep(0.5)
+                await message.nack(requeue=True)
+            except Exception as exc:  # noqa: BLE001 - a bug of ours must not lose the message
+                # Not the sender's fault and not transient: keep it in the ingress dead-letter
+                # queue for ops (it was not delivered, nor audited as accepted).
+                log.error("bericht_interne_fout", fout=type(exc).__name__)
+                await message.nack(requeue=False)
+
+    @contextlib.contextmanager
+    def _tracked(self) -> Iterator[None]:
+        """The current task is in flight (a graceful stop waits for it) while inside."""
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
         try:
-            headers = message.headers or {}
-            traceparent = headers.get("traceparent")
-            started = time.perf_counter()
-            await self._handle_when_free(
-                message.body,
-                message.user_id or "",
-                traceparent=traceparent if isinstance(traceparent, str) else None,
-                redelivered=bool(message.redelivered),
-                reply=True,
-                kanaal="amqp",
-            )
-            self.metrics.pipeline_seconds.labels("amqp").observe(time.perf_counter() - started)
-            await message.ack()
-        except Transient as exc:
-            # Broker or store trouble: leave the message on the queue; it comes back.
-            log.warning("bericht_uitgesteld", reden=str(exc))
-            await self._wait_for_audit()
-            await asyncio.sleep(0.5)
-            await message.nack(requeue=True)
-        except Exception as exc:  # noqa: BLE001 - a bug of ours must not lose the message
-            # Not the sender's fault and not transient: keep it in the ingress dead-letter
-            # queue for ops (it was not delivered, nor audited as accepted).
-            log.error("bericht_interne_fout", fout=type(exc).__name__)
-            await message.nack(requeue=False)
+            yield
         finally:
             if task is not None:
                 self._in_flight.discard(task)
@@ -204,11 +210,7 @@ class Gateway:
         also queued: the sender has it in the response). Transient when the broker or the
         audit store fails: nothing was accepted, the sender retries (the same BerichtId
         resumes where it stopped)."""
-        task = asyncio.current_task()
-        if task is not None:
-            self._in_flight.add(task)
-        try:
-            started = time.perf_counter()
+        with self._tracked():
             antwoord = await self._handle_when_free(
                 raw,
                 afzender_oin,
@@ -217,10 +219,6 @@ class Gateway:
                 reply=False,
                 kanaal="https",
             )
-            self.metrics.pipeline_seconds.labels("https").observe(time.perf_counter() - started)
-        finally:
-            if task is not None:
-                self._in_flight.discard(task)
         if antwoord is None:  # only for a sender outside the register; the door checks first
             raise Refused(Foutcode.AFZENDER_ONJUIST, f"{afzender_oin} is not a known partner")
         return antwoord
@@ -235,12 +233,13 @@ class Gateway:
         reply: bool,
         kanaal: str,
     ) -> Antwoord | None:
-        """``handle`` under this process's lock; while another process is delivering the
-        same message (Busy), let go of the lock, wait a moment and try again."""
+        """``handle`` under this process's lock, timed; while another process is delivering
+        the same message (Busy), let go of the lock, wait a moment and try again."""
+        started = time.perf_counter()
         while True:
             try:
                 async with self._lock:
-                    return await self.handle(
+                    antwoord = await self.handle(
                         raw,
                         afzender_oin,
                         traceparent=traceparent,
@@ -248,6 +247,8 @@ class Gateway:
                         reply=reply,
                         kanaal=kanaal,
                     )
+                self.metrics.pipeline_seconds.labels(kanaal).observe(time.perf_counter() - started)
+                return antwoord
             except Busy as busy:
                 log.info("bericht_elders_in_behandeling", afzender=afzender_oin, reden=str(busy))
                 await asyncio.sleep(BUSY_PAUSE_S)
