@@ -27,7 +27,7 @@ import httpx
 from lxml import etree
 
 from gateway import app as core
-from gateway import certs
+from gateway import certs, xmlsafe
 from gateway.policy import Policy
 from gateway.settings import Settings
 from gateway.web import server
@@ -242,11 +242,6 @@ class Result:
 # --------------------------------------------------------------------------- running
 
 
-def _parse(xml: bytes) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.fromstring(xml, parser)
-
-
 def _kop(root: etree._Element, name: str) -> str | None:
     found = root.find(f"{KP}Kop/{KP}{name}")
     return None if found is None else found.text
@@ -321,7 +316,7 @@ async def _filtered(parts: core.Parts, bericht_id: str) -> dict[str, tuple[list[
 
 def _afspraken(xml: str) -> dict[str, Any]:
     """What the responding officer's system shows of the Veiligheidsafspraken it received."""
-    root = _parse(xml.encode())
+    root = xmlsafe.parse(xml.encode())
     body = root.find(f"{KP}Inhoud")
     assert body is not None
     shown: dict[str, Any] = {"afspraken": [], "bellen": [], "velden": []}
@@ -356,8 +351,8 @@ async def play(parts: core.Parts, players: Players) -> list[dict[str, Any]]:
             response = await players.clients[step.afzender].post(
                 "/v1/berichten", content=raw, headers={"content-type": "application/xml"}
             )
-            answer = _parse(response.content)
-            root = _parse(raw)
+            answer = xmlsafe.parse(response.content)
+            root = xmlsafe.parse(raw)
             uitkomst = StapUitkomst(
                 titel=step.titel,
                 afzender=step.afzender,
