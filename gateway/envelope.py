@@ -158,9 +158,8 @@ class MessageCodec:
                 regel=line(body),
             )
         where = f"{adapter.vocabulary.prefix}:{where}"
-        sender = next(
-            (a for a in self.adapters.values() if a.vocabulary.rol == kop.afzender.rol), None
-        )
+        rol = kop.afzender.rol
+        sender = self.by_rol.get(rol) if isinstance(rol, Rol) else None
         if sender is not None and kop.berichttype not in sender.partner.sends:
             # the Kop settles it (authenticated Afzender, BerichtType): the rol may not send
             # this type, whatever format the body is in
