@@ -1,5 +1,5 @@
 """Adapters: one module per partner, each translating its native XML to and from the
-canonical model (``gateway.model``). Adapters only translate; they do no I/O.
+canonical model (``gateway.domain.model``). Adapters only translate; they do no I/O.
 
 To add a partner: copy ``adapters/politie.py``, set its vocabulary and the types it sends and
 receives, register it in ``PARTNERS`` below, run ``ketenpoort schemas write`` and add an
@@ -18,7 +18,7 @@ from adapters import (
 from adapters.codec import Adapter
 from adapters.shape import Partner
 from adapters.shapes import SHAPES
-from gateway.model import Rol
+from gateway.domain.model import Rol
 
 PARTNERS: dict[Rol, Partner] = {
     Rol(m.PARTNER.vocabulary.rol): m.PARTNER

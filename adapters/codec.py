@@ -2,7 +2,7 @@
 
 ``parse`` expects a body element that its XSD has already accepted; it converts values,
 checks what XSD 1.0 cannot (the BSN elfproef, a reason required when a gezagsdrager was not
-informed) and raises :class:`gateway.errors.Refused` naming the element and line.
+informed) and raises :class:`gateway.domain.errors.Refused` naming the element and line.
 ``render`` builds the partner's element from a canonical body and refuses (``ValueError``) to
 drop a filled field that the shape cannot carry.
 """
@@ -16,10 +16,10 @@ from typing import Any
 from lxml import etree
 
 from adapters.shape import Group, Kind, Leaf, Node, Partner, Shape, Vocabulary
-from gateway.bsn import elfproef
-from gateway.errors import Refused
-from gateway.model import INHOUD_TYPES, BerichtType, Foutcode, Inhoud, Part, part_type
-from gateway.xmlsafe import line
+from gateway.domain.bsn import elfproef
+from gateway.domain.errors import Refused
+from gateway.domain.model import INHOUD_TYPES, BerichtType, Foutcode, Inhoud, Part, part_type
+from gateway.safexml.xmlsafe import line
 
 Element = etree._Element
 

@@ -7,8 +7,8 @@ The parketnummer and a person's BSN are attributes in every OM element (``parket
 from __future__ import annotations
 
 from adapters.shape import Partner, Stijl, Vocabulary
-from gateway.model import BerichtType as T
-from gateway.model import Rol
+from gateway.domain.model import BerichtType as T
+from gateway.domain.model import Rol
 
 VOCABULARY = Vocabulary(
     rol=Rol.OPENBAAR_MINISTERIE,

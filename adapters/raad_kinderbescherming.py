@@ -9,8 +9,8 @@ Reclasseringsadvies.
 from __future__ import annotations
 
 from adapters.shape import Partner, Stijl, Vocabulary
-from gateway.model import BerichtType as T
-from gateway.model import Rol
+from gateway.domain.model import BerichtType as T
+from gateway.domain.model import Rol
 
 VOCABULARY = Vocabulary(
     rol=Rol.RAAD_KINDERBESCHERMING,

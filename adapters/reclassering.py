@@ -7,8 +7,8 @@ Adviesaanvraag or OmBeslissing, and the rol of that person in a ZsmAanmelding (`
 from __future__ import annotations
 
 from adapters.shape import Partner, Stijl, Vocabulary
-from gateway.model import BerichtType as T
-from gateway.model import Rol
+from gateway.domain.model import BerichtType as T
+from gateway.domain.model import Rol
 
 VOCABULARY = Vocabulary(
     rol=Rol.RECLASSERING,

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
-from gateway.model import BerichtType
+from gateway.domain.model import BerichtType
 
 
 class Kind(Enum):

@@ -8,8 +8,8 @@ XSDs are what these shapes produce.
 from __future__ import annotations
 
 from adapters.shape import Kind, Shape, code, group, leaf
-from gateway.model import Aard as AardCodes
-from gateway.model import (
+from gateway.domain.model import Aard as AardCodes
+from gateway.domain.model import (
     AdviesSoort,
     Instrument,
     OmUitkomst,
@@ -18,15 +18,15 @@ from gateway.model import (
     VoorwaardeSoort,
     VtBesluit,
 )
-from gateway.model import BerichtType as T
-from gateway.model import Feit as FeitCodes
-from gateway.model import Geslacht as GeslachtCodes
-from gateway.model import Geweldsvorm as GeweldsvormCodes
-from gateway.model import Gezinsprofiel as GezinsprofielCodes
-from gateway.model import Middel as MiddelCodes
-from gateway.model import PersoonRol as P
-from gateway.model import Relatie as RelatieCodes
-from gateway.model import Veiligheidsschaal as SchaalCodes
+from gateway.domain.model import BerichtType as T
+from gateway.domain.model import Feit as FeitCodes
+from gateway.domain.model import Geslacht as GeslachtCodes
+from gateway.domain.model import Geweldsvorm as GeweldsvormCodes
+from gateway.domain.model import Gezinsprofiel as GezinsprofielCodes
+from gateway.domain.model import Middel as MiddelCodes
+from gateway.domain.model import PersoonRol as P
+from gateway.domain.model import Relatie as RelatieCodes
+from gateway.domain.model import Veiligheidsschaal as SchaalCodes
 
 # --------------------------------------------------------------------------- shared blocks
 

@@ -7,8 +7,8 @@ the police VTMelding as ``vt:melding``.
 from __future__ import annotations
 
 from adapters.shape import Partner, Stijl, Vocabulary
-from gateway.model import BerichtType as T
-from gateway.model import Rol
+from gateway.domain.model import BerichtType as T
+from gateway.domain.model import Rol
 
 VOCABULARY = Vocabulary(
     rol=Rol.VEILIG_THUIS,

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.envelope import MessageCodec
+from gateway.codec.envelope import MessageCodec
+from tests.support.paths import REPO_ROOT
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES_DIR = REPO_ROOT / "examples"
 
 
 @pytest.fixture(scope="session")
@@ -42,11 +43,12 @@ import uuid  # noqa: E402
 from collections.abc import AsyncIterator, Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
-from gateway import app as gateway_app  # noqa: E402
-from gateway.settings import Settings  # noqa: E402
-from gateway.state import Database, StateStore  # noqa: E402
-from gateway.transport import Topology  # noqa: E402
-from tests.broker import (  # noqa: E402
+from gateway.runtime import app as gateway_app  # noqa: E402
+from gateway.runtime.settings import Settings  # noqa: E402
+from gateway.store.database import Database  # noqa: E402
+from gateway.store.state import StateStore  # noqa: E402
+from gateway.transport.rabbit import Topology  # noqa: E402
+from tests.support.broker import (  # noqa: E402
     OINS,
     Partner,
     create_vhost,
@@ -148,8 +150,8 @@ from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
 
-from gateway import certs as gateway_certs  # noqa: E402
-from gateway.officers import Officers  # noqa: E402
+from gateway.runtime import certs as gateway_certs  # noqa: E402
+from gateway.runtime.officers import Officers  # noqa: E402
 
 UNKNOWN_OIN = "00000099000000000999"  # a valid certificate of the dev CA, not in the register
 OFFICER = ("fg-officer", "correct horse battery staple")

@@ -45,9 +45,9 @@ from gateway.audit.merkle import (
     verify_inclusion,
 )
 from gateway.audit.signing import Checkpoint, Keyring
-from gateway.errors import Misconfigured, Transient
-from gateway.logs import get_logger
-from gateway.state import Database, Exec
+from gateway.domain.errors import Misconfigured, Transient
+from gateway.observe.logs import get_logger
+from gateway.store.database import Database, Exec
 
 log = get_logger("ketenpoort.audit")
 

@@ -19,13 +19,13 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from gateway import app as core
-from gateway.errors import Refused, Transient
-from gateway.logs import get_logger
-from gateway.model import Afleverbevestiging, Bericht, BerichtType, Foutcode, Kop, Partij
-from gateway.officers import Officers, Sessions
-from gateway.policy import PartnerEntry as Partner
-from gateway.state import Bekend
+from gateway.domain.errors import Refused, Transient
+from gateway.domain.model import Afleverbevestiging, Bericht, BerichtType, Foutcode, Kop, Partij
+from gateway.observe.logs import get_logger
+from gateway.policy.catalogue import PartnerEntry as Partner
+from gateway.runtime import app as core
+from gateway.runtime.officers import Officers, Sessions
+from gateway.store.state import Bekend
 from gateway.web.audit_pages import router as audit_router
 from gateway.web.callers import client_identity, deny, parts_of
 

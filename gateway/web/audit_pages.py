@@ -21,11 +21,11 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from gateway import app as core
-from gateway.bsn import elfproef
-from gateway.errors import Transient
-from gateway.logs import get_logger
-from gateway.officers import Officers, Sessions
+from gateway.domain.bsn import elfproef
+from gateway.domain.errors import Transient
+from gateway.observe.logs import get_logger
+from gateway.runtime import app as core
+from gateway.runtime.officers import Officers, Sessions
 from gateway.web.callers import client_identity, deny, parts_of
 
 log = get_logger("ketenpoort.audit_pages")

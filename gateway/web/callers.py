@@ -9,10 +9,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from fastapi import HTTPException, Request
 
-from gateway import app as core
-from gateway.certs import Identity, identity
-from gateway.errors import Transient
-from gateway.logs import get_logger
+from gateway.domain.errors import Transient
+from gateway.observe.logs import get_logger
+from gateway.runtime import app as core
+from gateway.runtime.certs import Identity, identity
 
 log = get_logger("ketenpoort.http")
 

@@ -17,10 +17,10 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from gateway import app as core
-from gateway.errors import Misconfigured
-from gateway.logs import get_logger
-from gateway.settings import Settings
+from gateway.domain.errors import Misconfigured
+from gateway.observe.logs import get_logger
+from gateway.runtime import app as core
+from gateway.runtime.settings import Settings
 from gateway.web.api import create_app
 
 log = get_logger("ketenpoort.web")

@@ -1,0 +1,37 @@
+"""The ``ketenpoort`` command line (a face: imported by nothing). Each group of commands lives
+in its own module; this one assembles them."""
+
+from __future__ import annotations
+
+import typer
+
+from gateway.cli import audit, catalogue, messages, operations, tools
+
+app = typer.Typer(
+    name="ketenpoort",
+    help="Ketenpoort: the interoperability gateway of the zorg-straf chain.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+app.command()(messages.validate)
+app.command()(messages.translate)
+app.command()(messages.types)
+app.command()(messages.route)
+app.command()(catalogue.topology)
+app.command()(operations.serve)
+app.command()(operations.status)
+app.command()(tools.demo)
+
+app.add_typer(audit.audit_app, name="audit")
+app.add_typer(operations.dlq_app, name="dlq")
+app.add_typer(catalogue.policy_app, name="policy")
+app.add_typer(catalogue.schemas_app, name="schemas")
+app.add_typer(tools.bench_app, name="bench")
+app.add_typer(operations.certs_app, name="certs")
+app.add_typer(operations.officer_app, name="officer")
+
+__all__ = ["app"]
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,136 @@
+"""Messages: validate, translate, route, and the catalogue of types."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from adapters import PARTNERS
+from gateway.cli import common
+from gateway.cli.common import err, out
+from gateway.decision import pipeline
+from gateway.decision.routing import NoConversations, Router
+from gateway.domain.errors import Refused
+from gateway.domain.model import Rol
+
+
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Enveloped XML messages.")],
+) -> None:
+    """Validate messages: exit 0 when all are valid, else one line per problem and exit 1."""
+    codec = common.codec(common.settings())
+    failed = False
+    for path in files:
+        try:
+            codec.read(path.read_bytes())
+        except OSError as exc:
+            out.print(f"{path}:0: XML_ONGELDIG: -: cannot read: {exc.strerror}", markup=False)
+            failed = True
+        except Refused as refused:
+            out.print(common.problem(path, refused), markup=False, highlight=False)
+            failed = True
+        else:
+            err.print(f"{path}: valid")
+    raise typer.Exit(1 if failed else 0)
+
+
+def translate(
+    file: Annotated[Path, typer.Argument(help="An enveloped XML message.")],
+    to: Annotated[Rol, typer.Option("--to", help="Recipient rol to render for.")],
+) -> None:
+    """Print the message rendered for a recipient rol (before need-to-know filtering)."""
+    codec = common.codec(common.settings())
+    try:
+        bericht = codec.read(file.read_bytes())
+    except Refused as refused:
+        out.print(common.problem(file, refused), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    if bericht.kop.berichttype not in PARTNERS[to].receives:
+        err.print(f"{to.value} receives no {bericht.kop.berichttype.value}")
+        raise typer.Exit(2)
+    sys.stdout.write(codec.write(bericht, voor=to).decode())
+
+
+def types() -> None:
+    """The message catalogue: type, senders, doelen, recipient rollen."""
+    policy = common.policy(common.settings().policy_dir)
+    table = Table(title=f"Berichttypen (policy {policy.versie})")
+    for column in ("BerichtType", "verzonden door", "doel", "ontvangers"):
+        table.add_column(column)
+    for berichttype, regel in policy.berichten.items():
+        table.add_row(
+            berichttype.value,
+            ", ".join(r.value for r in regel.afzenders),
+            ", ".join(d.value for d in regel.doelen),
+            ", ".join(dict.fromkeys(r.naar.value for r in regel.routes)),
+        )
+    out.print(table)
+
+
+def route(
+    file: Annotated[Path, typer.Argument(help="An enveloped XML message.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Explain the routing decision for one message without sending it (sender: Afzender)."""
+    settings = common.settings()
+    codec = common.codec(settings)
+    router = Router(common.policy(settings.policy_dir), NoConversations())
+    raw = file.read_bytes()
+    result: dict[str, Any] = {"refused": None, "recipients": []}
+    besluit = None
+    try:
+        afzender = codec.read(raw).kop.afzender.oin
+        besluit = pipeline.decide(codec, router, pipeline.ingress(raw, afzender))
+    except Refused as refused:
+        result["refused"] = {
+            "code": refused.code.value,
+            "reason": refused.reden,
+            "element": refused.element,
+            "line": refused.regel,
+        }
+    if besluit is not None:
+        routering = besluit.gerouteerd.routering
+        result["doel"] = routering.doel.value
+        result["grondslagen"] = list(routering.grondslagen)
+        result["policy"] = routering.policy_versie
+        result["recipients"] = [
+            {
+                "rol": lev.ontvanger.partner.rol.value,
+                "oin": lev.ontvanger.partner.oin,
+                "naam": lev.ontvanger.partner.naam,
+                "grondslag": lev.ontvanger.grondslag,
+                "kept": sorted(lev.kept),
+                "removed": sorted(lev.removed),
+                "message": lev.payload.decode(),
+            }
+            for lev in besluit.leveringen
+        ]
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    else:
+        _print_route(result)
+    raise typer.Exit(1 if result["refused"] else 0)
+
+
+def _print_route(result: dict[str, Any]) -> None:
+    if result["refused"]:
+        refused = result["refused"]
+        out.print(f"[red]refused[/red] {refused['code']}: {refused['reason']}")
+        return
+    out.print(
+        f"doel [bold]{result['doel']}[/bold], grondslag {', '.join(result['grondslagen'])} "
+        f"accepted (policy {result['policy']})"
+    )
+    for r in result["recipients"]:
+        out.rule(f"{r['rol']} {r['oin']} ({r['naam']}) under {r['grondslag']}")
+        out.print(f"kept:    {', '.join(r['kept']) or '-'}")
+        out.print(f"removed: {', '.join(r['removed']) or '-'}")
+        out.print(r["message"], markup=False, highlight=False)
+
+
+__all__ = ["route", "translate", "types", "validate"]

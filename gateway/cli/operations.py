@@ -1,0 +1,191 @@
+"""Running the gateway: serve, certificates, officers, status, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from gateway.cli import common
+from gateway.cli.common import err, out
+from gateway.domain.errors import Misconfigured
+from gateway.observe import logs
+from gateway.runtime import app as gateway_app
+from gateway.runtime.settings import load_settings
+
+dlq_app = typer.Typer(help="Dead-lettered messages: see and resend.", no_args_is_help=True)
+certs_app = typer.Typer(help="Certificates for mutual TLS.", no_args_is_help=True)
+officer_app = typer.Typer(help="Privacy officers (who may open /audit).", no_args_is_help=True)
+
+
+def serve() -> None:
+    """Run the gateway: AMQP consumers and the HTTPS door (partner API, /health, /metrics,
+    /audit) until SIGTERM or Ctrl-C; stops gracefully (HTTPS first, then AMQP drains)."""
+    from gateway.web import server  # noqa: PLC0415 - the web stack only where it is served
+
+    settings = load_settings()
+    logs.configure(settings.log_level, json=settings.log_json)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await server.serve(settings, stop)
+
+    try:
+        asyncio.run(main())
+    except Misconfigured as exc:
+        err.print(f"[red]refusing to start[/red]: {exc}")
+        raise typer.Exit(2) from None
+
+
+@certs_app.command("dev")
+def certs_dev(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the PEM files to.")],
+    host: Annotated[
+        list[str], typer.Option(help="Server names/addresses in the server certificate.")
+    ] = ["localhost", "127.0.0.1"],  # noqa: B006 - typer reads the default, never mutated
+) -> None:
+    """A development CA, a server certificate and a client certificate per registered partner
+    (OIN in the subject's serialNumber, as PKIoverheid has it). Not for production."""
+    from gateway.runtime import certs  # noqa: PLC0415 - only this command needs it
+
+    settings = load_settings()
+    policy = common.policy(settings.policy_dir)
+    files = certs.dev_ca(directory, [(p.oin, p.naam) for p in policy.partners.values()], hosts=host)
+    table = Table("wat", "bestand")
+    table.add_row("CA (tls_ca_file)", str(files.ca))
+    table.add_row("server (tls_cert_file)", str(files.server_cert))
+    table.add_row("server key (tls_key_file)", str(files.server_key))
+    for oin, (cert, key) in files.partners.items():
+        table.add_row(f"partner {oin} ({policy.partners[oin].naam})", f"{cert}, {key}")
+    out.print(table)
+
+
+@officer_app.command("add")
+def officer_add(
+    naam: Annotated[str, typer.Argument(help="The officer's login name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+) -> None:
+    """Add a privacy officer (or set a new password)."""
+    from gateway.runtime.officers import Officers  # noqa: PLC0415 - only this command needs it
+
+    settings = load_settings()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        Officers(settings.officers_file).add(naam, password)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    out.print(f"officer {naam.strip().lower()} can log in at /audit ({settings.officers_file})")
+
+
+@officer_app.command("list")
+def officer_list() -> None:
+    """The privacy officers."""
+    from gateway.runtime.officers import Officers  # noqa: PLC0415 - only this command needs it
+
+    for naam in Officers(load_settings().officers_file).names():
+        out.print(naam)
+
+
+def status(
+    afzender: Annotated[str, typer.Option(help="OIN of the sender (status is the sender's).")],
+    bericht_id: Annotated[str, typer.Argument(help="The BerichtId.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Delivery status per recipient of one message (exit 1 when the sender has no such message)."""
+    bekend = asyncio.run(
+        gateway_app.delivery_status(common.settings(), afzender, bericht_id.lower())
+    )
+    if bekend is None:
+        err.print(
+            f"{afzender} sent no message {bericht_id} (or it is older than the duplicate window)"
+        )
+        raise typer.Exit(1)
+    rows = [
+        {
+            "ontvanger": lev.ontvanger_oin,
+            "rol": lev.ontvanger_rol,
+            "status": lev.status.value,
+            "pogingen": lev.pogingen,
+            "bijgewerkt": lev.bijgewerkt.isoformat(),
+        }
+        for lev in bekend.leveringen
+    ]
+    if as_json:
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "bericht_id": bekend.bericht_id,
+                    "berichttype": bekend.berichttype,
+                    "ontvangers": rows,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        return
+    table = Table(title=f"{bekend.berichttype} {bekend.bericht_id}")
+    for column in ("ontvanger", "rol", "status", "pogingen", "bijgewerkt"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            *(str(row[c]) for c in ("ontvanger", "rol", "status", "pogingen", "bijgewerkt"))
+        )
+    out.print(table)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,
+) -> None:
+    """Show every dead-lettered message (metadata only, never the payload)."""
+    entries = asyncio.run(gateway_app.dlq_list(common.settings()))
+    if as_json:
+        sys.stdout.write(json.dumps(entries, indent=2) + "\n")
+        return
+    table = Table(title=f"Dead-lettered messages: {len(entries)}")
+    for column in ("ontvanger", "bericht_id", "berichttype", "afzender", "pogingen", "reden"):
+        table.add_column(column)
+    for e in entries:
+        table.add_row(
+            *(
+                str(e[c])
+                for c in ("ontvanger", "bericht_id", "berichttype", "afzender", "pogingen", "reden")
+            )
+        )
+    out.print(table)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    ontvanger: Annotated[str | None, typer.Option(help="Only this recipient OIN.")] = None,
+    bericht_id: Annotated[str | None, typer.Option("--id", help="Only this BerichtId.")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Every dead-lettered message.")] = False,
+) -> None:
+    """Put dead-lettered messages back in their recipient's inbox."""
+    if not (ontvanger or bericht_id or everything):
+        err.print("name --ontvanger, --id or --all")
+        raise typer.Exit(2)
+    replayed = asyncio.run(
+        gateway_app.dlq_replay(common.settings(), ontvanger=ontvanger, bericht_id=bericht_id)
+    )
+    for r in replayed:
+        out.print(f"replayed {r['bericht_id']} to {r['ontvanger']}")
+    out.print(f"{len(replayed)} message(s) replayed")
+
+
+__all__ = ["certs_app", "dlq_app", "officer_app", "serve", "status"]

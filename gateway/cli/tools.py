@@ -1,0 +1,272 @@
+"""Measure and show: bench and demo."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from gateway.cli.common import err, out
+from gateway.domain.errors import Misconfigured
+from gateway.observe import logs
+from gateway.runtime.settings import load_settings
+from gateway.tools import bench_audit as bench
+
+bench_app = typer.Typer(
+    help="Measure the gateway: `bench` alone runs raw broker vs AMQP vs HTTPS pipeline; "
+    "`bench audit` the audit trail at volume."
+)
+
+
+@bench_app.callback(invoke_without_command=True)
+def bench_pipeline(
+    ctx: typer.Context,
+    messages: Annotated[int, typer.Option(help="Messages per closed-loop run.")] = 3000,
+    window: Annotated[int, typer.Option(help="Messages in flight in closed loop.")] = 64,
+    rate: Annotated[float, typer.Option(help="Offered rate of the open-loop run.")] = 200.0,
+    open_seconds: Annotated[float, typer.Option(help="Length of the open-loop run.")] = 10.0,
+    as_json: Annotated[
+        Path | None, typer.Option("--json", help="Write the figures as JSON to this file.")
+    ] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option(help="Profile the gateway with py-spy (collapsed stacks to this file)."),
+    ] = None,
+) -> None:
+    """Raw RabbitMQ vs the full pipeline over AMQP vs over HTTPS, on the same broker."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from gateway.tools import bench_pipeline as pipeline_bench  # noqa: PLC0415 - the web stack only here
+
+    logs.configure("warning", json=True)
+    result = asyncio.run(
+        pipeline_bench.bench(messages=messages, window=window, rate=rate, open_seconds=open_seconds)
+    )
+    table = Table(title=f"ketenpoort bench ({result['datum']}, {result['machine']['cpus']} cpus)")
+    for column in ("meting", "msg/s", "p50 ms", "p99 ms", "max ms", "CPU ms/msg", "aangekomen"):
+        table.add_column(column)
+    for r in result["metingen"]:
+        table.add_row(
+            r["meting"],
+            f"{r['berichten_per_s']:.0f}",
+            f"{r['p50_ms']:.1f}",
+            f"{r['p99_ms']:.1f}",
+            f"{r['max_ms']:.1f}",
+            f"{r['cpu_ms_per_bericht']:.2f}",
+            f"{r['aangekomen']}/{r['berichten']}",
+        )
+    out.print(table)
+    out.print(f"ratio (b)/(a) = {result['ratio']['b_a']}, (c)/(a) = {result['ratio']['c_a']}")
+    out.print(f"targets: {result['doelen']}")
+    if as_json is not None:
+        as_json.write_text(json.dumps(result, indent=2) + "\n")
+        out.print(f"wrote {as_json}")
+
+
+@bench_app.command("audit")
+def bench_audit(
+    records: Annotated[
+        int, typer.Option("--records", min=1, help="Records to append.")
+    ] = 1_000_000,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    dsn: Annotated[
+        str | None,
+        typer.Option(
+            "--dsn",
+            help="postgresql://… (a fresh schema there, dropped afterwards); "
+            "default: a temporary SQLite file.",
+        ),
+    ] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Records per group commit.")] = 2_000,
+) -> None:
+    """Append realistic audit records in durable group commits, then time a full verify,
+    an inzage, inclusion and consistency proofs; exit 1 when verification fails."""
+    logs.configure("warning", json=True)
+    show = sys.stderr.isatty() and not as_json
+    with Progress(console=err, transient=True, disable=not show) as progress:
+        tasks: dict[str, Any] = {}
+
+        def step(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(phase, total=total)
+            progress.update(tasks[phase], completed=done)
+
+        report = asyncio.run(bench.bench_audit(records, dsn=dsn, batch=batch, progress=step))
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        _print_bench(report)
+    raise typer.Exit(0 if report["sound"] else 1)
+
+
+def _print_bench(report: dict[str, Any]) -> None:
+    met = report["targets"]
+
+    def target(key: str, text: str) -> str:
+        return f"[green]{text}[/green]" if met[key] else f"[red]{text} (missed)[/red]"
+
+    table = Table(
+        title=f"Audit trail: {report['records']:,} records on {report['engine']} "
+        f"({report['commits']:,} group commits of ≤ {report['batch']:,})"
+    )
+    for column in ("measure", "result", "target"):
+        table.add_column(column)
+    rows = [
+        (
+            "append (durable)",
+            f"{report['append_records_per_s']:,.0f} records/s ({report['append_s']:.1f} s)",
+            target("append_records_per_s", "≥ 5,000 records/s"),
+        ),
+        (
+            "full verification",
+            f"{report['verify_s']:.1f} s, {report['verified_records']:,} records, "
+            f"{report['checkpoints']} checkpoints: "
+            + ("sound" if report["verify_sound"] else f"FAILED: {report['verify_problem']}"),
+            target("verify_s", "< 60 s"),
+        ),
+        (
+            "one inzage",
+            f"{report['inzage_ms']:.2f} ms (max {report['inzage_max_ms']:.2f} ms), "
+            f"{report['inzage_records']:g} records",
+            target("inzage_ms", "< 1 s"),
+        ),
+        ("inzage query plan", report["inzage_plan"], ""),
+        (
+            "one inclusion proof",
+            f"{report['inclusion_ms']:.3f} ms",
+            target("inclusion_ms", "< 10 ms"),
+        ),
+        (
+            "one consistency proof",
+            "-" if report["consistency_ms"] is None else f"{report['consistency_ms']:.3f} ms",
+            "",
+        ),
+        (
+            "store size",
+            f"{report['db_bytes'] / 1e6:,.1f} MB ({report['bytes_per_record']:,.0f} B/record)",
+            "",
+        ),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    keep: Annotated[
+        Path | None,
+        typer.Option(help="Keep the demo's certificates, state and audit store in this folder."),
+    ] = None,
+) -> None:
+    """Play the seed scenarios through a real gateway (HTTPS with mutual TLS, AMQP, RabbitMQ,
+    audit trail): a timeline per scenario, then audit verify and one person's inzage."""
+    from gateway.tools import demo as demo_run  # noqa: PLC0415 - the web stack only here
+
+    settings = load_settings()
+    logs.configure("warning", json=settings.log_json)
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    try:
+        result = asyncio.run(demo_run.run(settings, keep))
+    except Misconfigured as exc:
+        err.print(f"[red]refusing to start[/red]: {exc}")
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(dataclasses.asdict(result), indent=2, ensure_ascii=False, default=str))
+    else:
+        _print_demo(result)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _print_demo(result: Any) -> None:
+    from rich.panel import Panel  # noqa: PLC0415
+    from rich.tree import Tree  # noqa: PLC0415
+
+    out.print(
+        Panel.fit(
+            "Ketenpoort demo: de seed-casussen door een echte gateway "
+            "(HTTPS met mutual TLS, RabbitMQ, audit trail)",
+            style="bold",
+        )
+    )
+    for scenario in result.scenarios:
+        tree = Tree(f"[bold]{scenario['titel']}[/bold]")
+        for step in scenario["stappen"]:
+            head = (
+                f"{step['afzender']} → [cyan]{step['berichttype']}[/cyan]"
+                f"  doel {step['doel'] or '-'}  [dim]{step['bericht_id'][:8]}[/dim]"
+            )
+            node = tree.add(f"{head}\n[italic]{step['titel']}[/italic]")
+            if step["antwoord"] == "Foutbericht":
+                node.add(
+                    f"[red]geweigerd[/red] (HTTP {step['http_status']}): "
+                    f"[bold]{step['foutcode']}[/bold] — {step['reden']}"
+                )
+                continue
+            if step["dubbel"]:
+                node.add(
+                    f"[yellow]dubbel[/yellow] (HTTP {step['http_status']}): de oorspronkelijke "
+                    "Ontvangstbevestiging opnieuw; niets twee keer afgeleverd"
+                )
+                continue
+            answer = f"[green]Ontvangstbevestiging[/green] (HTTP {step['http_status']})"
+            if step["uiterste_beslismoment"]:
+                answer += f", OM beslist uiterlijk {step['uiterste_beslismoment']}"
+            node.add(answer)
+            for o in step["ontvangers"]:
+                removed = ", ".join(o["verwijderd"]) or "niets"
+                mark = "[green]✓ afleverbevestiging[/green]" if o["bevestigd"] else "[red]✗[/red]"
+                node.add(
+                    f"→ [bold]{o['ontvanger']}[/bold]  krijgt {', '.join(o['categorieen'])}"
+                    f"  [red]verwijderd: {removed}[/red]  {mark}"
+                )
+            if step.get("toont"):
+                shown = step["toont"]
+                sub = node.add(
+                    "[bold]wat de agent bij een nieuwe melding op dit adres ziet:[/bold]"
+                )
+                for afspraak in shown["afspraken"]:
+                    sub.add(" · ".join(v for v in afspraak.values() if v))
+                for bel in shown["bellen"]:
+                    sub.add("bellen: " + " · ".join(v for v in bel.values() if v))
+        out.print(tree)
+    v = result.verificatie
+    status = (
+        "[green]in orde[/green]" if v["in_orde"] else f"[red]NIET in orde: {v['probleem']}[/red]"
+    )
+    out.print(
+        f"\n[bold]audit verify[/bold]: {status} — {v['checkpoints']} ondertekende checkpoints, "
+        + ", ".join(f"log {k}: {n} records" for k, n in v["logs"].items())
+    )
+    table = Table(title=f"Inzage: {result.inzage['bsn']}")
+    for column in ("tijd", "gebeurtenis", "ontvanger", "berichttype", "doel", "categorieën"):
+        table.add_column(column)
+    shown = ("afgeleverd", "bevestigd", "geweigerd", "inzage", "niet-afleverbaar")
+    for row in (r for r in result.inzage["regels"] if r["gebeurtenis"] in shown):
+        table.add_row(
+            (row["tijd"] or "")[11:19],
+            row["gebeurtenis"] or "",
+            row["ontvanger_rol"] or row["lezer"] or "",
+            row["berichttype"] or "",
+            row["doel"] or "",
+            ", ".join(row["categorieen"]),
+        )
+    out.print(table)
+    out.print(
+        f"klaar in {result.seconden} s"
+        + ("" if result.ok else " [red](NIET alles zoals verwacht)[/red]")
+    )
+
+
+__all__ = ["bench_app", "demo"]

@@ -1,0 +1,322 @@
+"""Read a message (bytes → canonical :class:`Bericht`) and write one (canonical → bytes).
+
+Reading: safe parse → envelope XSD → kop → body namespace and type → the sender's XSD →
+adapter parse (elfproef, rules XSD cannot say). Any failure is a :class:`Refused` carrying
+the foutbericht code, the element and the line. Writing renders the body in the recipient's
+format and, by default, checks it against the recipient's own XSD before it leaves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+
+from lxml import etree
+
+from adapters import BY_NAMESPACE, Adapter
+from adapters.xsd import Richting, schema_name
+from gateway.domain.errors import Refused
+from gateway.domain.model import (
+    KETENPOORT,
+    Afleverbevestiging,
+    Bericht,
+    BerichtType,
+    Doel,
+    Doelbinding,
+    Foutbericht,
+    Foutcode,
+    Inhoud,
+    Kop,
+    Ontvangstbevestiging,
+    Partij,
+    Prioriteit,
+    Rol,
+)
+from gateway.safexml import xmlsafe
+from gateway.safexml.validation import DEFAULT_SCHEMA_DIR, ENVELOP_NS, SchemaSet
+from gateway.safexml.xmlsafe import line
+
+KP = f"{{{ENVELOP_NS}}}"
+
+
+def _kp(name: str) -> str:
+    return KP + name
+
+
+class MessageCodec:
+    """Reads and writes enveloped messages for every registered partner."""
+
+    def __init__(
+        self,
+        schema_dir: Path = DEFAULT_SCHEMA_DIR,
+        *,
+        max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES,
+        max_depth: int = xmlsafe.DEFAULT_MAX_DEPTH,
+        adapters: Mapping[str, Adapter] = BY_NAMESPACE,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+        self.adapters = adapters
+        self.by_rol = {Rol(a.vocabulary.rol): a for a in adapters.values()}
+        self.schemas = SchemaSet(
+            schema_dir,
+            {
+                ns: (
+                    schema_name(a.partner, Richting.VERZENDEN),
+                    schema_name(a.partner, Richting.ONTVANGEN),
+                )
+                for ns, a in adapters.items()
+            },
+            {ns: a.vocabulary.prefix for ns, a in adapters.items()},
+        )
+
+    # ----------------------------------------------------------------- read
+
+    def read(self, data: bytes, *, afzender_oin: str | None = None) -> Bericht:
+        """Parse and validate one inbound message completely.
+
+        ``afzender_oin``: the authenticated sender; a Kop whose Afzender names another OIN is
+        refused (AFZENDER_ONJUIST) before the body is checked against the Afzender's format.
+        """
+        root = xmlsafe.parse(data, max_bytes=self.max_bytes, max_depth=self.max_depth)
+        if root.tag != _kp("Bericht"):
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                "the root element must be kp:Bericht in namespace urn:ketenpoort:envelop:1",
+                element=etree.QName(root).localname,
+                regel=line(root),
+            )
+        self.schemas.check_envelope(root)
+        kop_el = root.find(_kp("Kop"))
+        inhoud_el = root.find(_kp("Inhoud"))
+        assert kop_el is not None  # the envelope XSD requires it
+        assert inhoud_el is not None  # likewise
+        naam = _text(kop_el, "BerichtType")
+        try:
+            berichttype = BerichtType(naam)
+        except ValueError:
+            raise Refused(
+                Foutcode.ONBEKEND_BERICHTTYPE,
+                f"BerichtType {naam[:64]!r} is not in the catalogue",
+                element="kp:BerichtType",
+                regel=line(kop_el.find(_kp("BerichtType"))),
+            ) from None
+        kop = self._kop(kop_el, berichttype)
+        if afzender_oin is not None and kop.afzender.oin != afzender_oin:
+            raise Refused(
+                Foutcode.AFZENDER_ONJUIST,
+                f"Afzender says {kop.afzender.oin} but the message comes from {afzender_oin}",
+                element="kp:Afzender",
+                regel=line(kop_el.find(_kp("Afzender"))),
+            )
+        body = next(c for c in inhoud_el if isinstance(c.tag, str))  # the XSD demands one
+        if berichttype.technisch:
+            return Bericht(kop=kop, inhoud=self._technical(body, berichttype))
+        return Bericht(kop=kop, inhoud=self._body(kop, kop_el, body))
+
+    def _kop(self, kop: etree._Element, berichttype: BerichtType) -> Kop:
+        doelbinding_el = kop.find(_kp("Doelbinding"))
+        if doelbinding_el is None and not berichttype.technisch:
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                f"kp:Doelbinding (doel and grondslag) is required for a {berichttype.value}",
+                element="kp:Kop",
+                regel=line(kop),
+            )
+        doelbinding = None
+        if doelbinding_el is not None:
+            doelbinding = Doelbinding(
+                doel=Doel(_text(doelbinding_el, "Doel")),
+                grondslagen=tuple(
+                    (g.text or "").strip() for g in doelbinding_el.findall(_kp("Grondslag"))
+                ),
+            )
+        prioriteit = kop.findtext(_kp("Prioriteit"))
+        return Kop(
+            bericht_id=_text(kop, "BerichtId").lower(),
+            conversatie_id=_text(kop, "ConversatieId").lower(),
+            in_antwoord_op=(kop.findtext(_kp("InAntwoordOp")) or "").strip().lower() or None,
+            berichttype=berichttype,
+            afzender=_partij(kop.find(_kp("Afzender"))),
+            ontvangers=tuple(_partij(o) for o in kop.findall(_kp("Ontvanger"))),
+            doelbinding=doelbinding,
+            tijdstip=dt.datetime.fromisoformat(_text(kop, "Tijdstip")),
+            prioriteit=Prioriteit(prioriteit.strip()) if prioriteit else None,
+            traceparent=(kop.findtext(_kp("Traceparent")) or "").strip() or None,
+        )
+
+    def _body(self, kop: Kop, kop_el: etree._Element, body: etree._Element) -> Inhoud:
+        namespace = etree.QName(body).namespace or ""
+        adapter = self.adapters.get(namespace)
+        where = f"{etree.QName(body).localname}"
+        if adapter is None:
+            raise Refused(
+                Foutcode.ONBEKEND_BERICHTTYPE,
+                f"no partner format has namespace {namespace or '(none)'!r}",
+                element=where,
+                regel=line(body),
+            )
+        where = f"{adapter.vocabulary.prefix}:{where}"
+        rol = kop.afzender.rol
+        sender = self.by_rol.get(rol) if isinstance(rol, Rol) else None
+        if sender is not None and kop.berichttype not in sender.partner.sends:
+            # the Kop settles it (authenticated Afzender, BerichtType): the rol may not send
+            # this type, whatever format the body is in
+            raise Refused(
+                Foutcode.AFZENDER_NIET_GEAUTORISEERD,
+                f"rol {kop.afzender.rol} may not send a {kop.berichttype.value}",
+                element="kp:BerichtType",
+                regel=line(kop_el.find(_kp("BerichtType"))),
+            )
+        if adapter.vocabulary.rol != kop.afzender.rol:
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                f"the body is in the {adapter.vocabulary.rol} format but the afzender rol is "
+                f"{kop.afzender.rol}; a sender writes in its own namespace",
+                element=where,
+                regel=line(body),
+            )
+        found = adapter.sent_type(body)
+        receives = adapter.codecs.get(kop.berichttype)
+        if found is None and receives is not None and receives.tag == body.tag:
+            raise Refused(
+                Foutcode.AFZENDER_NIET_GEAUTORISEERD,
+                f"rol {adapter.vocabulary.rol} receives {kop.berichttype.value} but may not "
+                "send it",
+                element=where,
+                regel=line(body),
+            )
+        if found is None:
+            raise Refused(
+                Foutcode.ONBEKEND_BERICHTTYPE,
+                f"{adapter.vocabulary.rol} sends no message {etree.QName(body).localname}",
+                element=where,
+                regel=line(body),
+            )
+        if found is not kop.berichttype:
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                f"BerichtType is {kop.berichttype.value} but the body is a {found.value}",
+                element="kp:BerichtType",
+                regel=line(kop_el.find(_kp("BerichtType"))),
+            )
+        self.schemas.check_body(body, sent=True)
+        return adapter.parse(body)
+
+    def _technical(
+        self, body: etree._Element, berichttype: BerichtType
+    ) -> Ontvangstbevestiging | Foutbericht | Afleverbevestiging:
+        if body.tag != _kp(berichttype.value):
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                f"a {berichttype.value} carries a kp:{berichttype.value} body",
+                element=etree.QName(body).localname,
+                regel=line(body),
+            )
+        if berichttype is BerichtType.ONTVANGSTBEVESTIGING:
+            moment = body.findtext(_kp("UitersteBeslismoment"))
+            return Ontvangstbevestiging(
+                ontvangers=[_partij(o) for o in body.findall(_kp("Ontvanger"))],
+                uiterste_beslismoment=dt.datetime.fromisoformat(moment) if moment else None,
+            )
+        if berichttype is BerichtType.FOUTBERICHT:
+            regel = body.findtext(_kp("Regel"))
+            return Foutbericht(
+                code=Foutcode(_text(body, "Code")),
+                reden=_text(body, "Reden"),
+                element=body.findtext(_kp("Element")),
+                regel=int(regel) if regel else None,
+            )
+        ontvangen = body.findtext(_kp("Ontvangen"))
+        return Afleverbevestiging(
+            ontvangen=dt.datetime.fromisoformat(ontvangen) if ontvangen else None
+        )
+
+    # ----------------------------------------------------------------- write
+
+    def write(self, bericht: Bericht, *, voor: Rol | None = None, check: bool = True) -> bytes:
+        """The message as bytes; a body rendered in the format of rol ``voor``.
+
+        ``voor`` defaults to the afzender's rol (the sender's own format). With ``check`` the
+        body is validated against that partner's schema: the receive schema for a recipient,
+        the send schema for the sender's own format.
+        """
+        root = etree.Element(_kp("Bericht"), nsmap={"kp": ENVELOP_NS})
+        self._write_kop(etree.SubElement(root, _kp("Kop")), bericht.kop)
+        inhoud = etree.SubElement(root, _kp("Inhoud"))
+        if isinstance(bericht.inhoud, Inhoud):
+            rol = voor or bericht.kop.afzender.rol
+            adapter = self.by_rol[Rol(rol)]
+            body = adapter.render(bericht.inhoud)
+            if check:
+                self.schemas.check_body(body, sent=voor is None)
+            inhoud.append(body)
+        else:
+            _write_technical(inhoud, bericht.kop.berichttype, bericht.inhoud)
+        etree.indent(root, space="  ")
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
+
+    def _write_kop(self, kop: etree._Element, k: Kop) -> None:
+        _sub(kop, "BerichtId", k.bericht_id)
+        _sub(kop, "ConversatieId", k.conversatie_id)
+        if k.in_antwoord_op:
+            _sub(kop, "InAntwoordOp", k.in_antwoord_op)
+        _sub(kop, "BerichtType", k.berichttype.value)
+        _sub(kop, "Versie", k.versie)
+        _partij_el(kop, "Afzender", k.afzender)
+        for ontvanger in k.ontvangers:
+            _partij_el(kop, "Ontvanger", ontvanger)
+        if k.doelbinding is not None:
+            db = etree.SubElement(kop, _kp("Doelbinding"))
+            _sub(db, "Doel", k.doelbinding.doel.value)
+            for grondslag in k.doelbinding.grondslagen:
+                _sub(db, "Grondslag", grondslag)
+        _sub(kop, "Tijdstip", k.tijdstip.isoformat())
+        if k.prioriteit is not None:
+            _sub(kop, "Prioriteit", k.prioriteit.value)
+        if k.traceparent:
+            _sub(kop, "Traceparent", k.traceparent)
+
+
+def _write_technical(
+    inhoud: etree._Element,
+    berichttype: BerichtType,
+    body: Ontvangstbevestiging | Foutbericht | Afleverbevestiging,
+) -> None:
+    element = etree.SubElement(inhoud, _kp(berichttype.value))
+    if isinstance(body, Ontvangstbevestiging):
+        for ontvanger in body.ontvangers:
+            _partij_el(element, "Ontvanger", ontvanger)
+        if body.uiterste_beslismoment is not None:
+            _sub(element, "UitersteBeslismoment", body.uiterste_beslismoment.isoformat())
+    elif isinstance(body, Foutbericht):
+        _sub(element, "Code", body.code.value)
+        _sub(element, "Reden", body.reden[:2000])
+        if body.element:
+            _sub(element, "Element", body.element[:2000])
+        if body.regel:
+            _sub(element, "Regel", str(body.regel))
+    elif body.ontvangen is not None:
+        _sub(element, "Ontvangen", body.ontvangen.isoformat())
+
+
+def _text(parent: etree._Element, name: str) -> str:
+    return (parent.findtext(_kp(name)) or "").strip()
+
+
+def _sub(parent: etree._Element, name: str, text: str) -> None:
+    etree.SubElement(parent, _kp(name)).text = text
+
+
+def _partij(element: etree._Element | None) -> Partij:
+    assert element is not None  # required by the envelope XSD
+    rol = element.get("rol", "").strip()
+    return Partij(oin=element.get("oin", ""), rol=KETENPOORT if rol == KETENPOORT else Rol(rol))
+
+
+def _partij_el(parent: etree._Element, name: str, partij: Partij) -> None:
+    etree.SubElement(parent, _kp(name), oin=partij.oin, rol=str(partij.rol))
+
+
+__all__ = ["MessageCodec"]

@@ -1,0 +1,266 @@
+"""Authorise the sender, check doelbinding, decide the recipients and what each may see.
+
+Everything here follows from the policy (``gateway.policy.catalogue``); nothing is decided per
+BerichtType in code. Refusals are :class:`Refused` with the codes of spec §6.
+
+Choices where the spec is silent (documented in the README):
+- a partner never receives its own message (an ActieoverlegBesluit from the OM goes to the
+  four others);
+- a recipient rol shared by several partners (Veilig Thuis regions) needs a regio: from a
+  postcode in the body (a postcode outside every regio → GEEN_ONTVANGER, spec §5), or
+  ``conversatie``: the regio that took part earlier in the same ConversatieId, else the one the
+  sender names as Ontvanger; a casus in which no Veilig Thuis took part (a ZSM case without
+  HG-label) simply has no Veilig Thuis recipient;
+- Ontvangers in the Kop narrow the routing to exactly those partners, before any regio is
+  looked for (a route to a rol the sender did not name needs none); naming one the policy
+  would not route to is ONTVANGER_NIET_TOEGESTAAN;
+- each recipient receives under its own grondslag for the doel (policy ``doelen.yaml``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from gateway.domain.errors import Refused
+from gateway.domain.model import (
+    Bericht,
+    Categorie,
+    Doel,
+    Foutcode,
+    Persoon,
+    Prioriteit,
+    Rol,
+)
+from gateway.policy.catalogue import (
+    BerichtRegel,
+    Conditie,
+    DoelConditie,
+    LeeftijdConditie,
+    PartnerEntry,
+    Policy,
+    Route,
+    VeldConditie,
+    resolve,
+)
+
+
+class Conversations(Protocol):
+    """Which partners took part in a conversation (for ``regio: conversatie``)."""
+
+    def deelnemers(self, conversatie_id: str) -> set[str]:
+        """OINs that sent or received a message in this conversation."""
+        ...
+
+
+class NoConversations:
+    """For decisions without history (``ketenpoort route``): no conversation is known."""
+
+    def deelnemers(self, conversatie_id: str) -> set[str]:
+        return set()
+
+
+@dataclass(frozen=True)
+class Ontvanger:
+    """One recipient: the partner, its grondslag for the doel and its granted categories."""
+
+    partner: PartnerEntry
+    grondslag: str
+    granted: frozenset[Categorie]
+
+
+@dataclass(frozen=True)
+class Routering:
+    """The decision for one accepted message."""
+
+    afzender: PartnerEntry
+    doel: Doel
+    grondslagen: tuple[str, ...]
+    ontvangers: tuple[Ontvanger, ...]
+    prioriteit: Prioriteit | None
+    uiterste_beslismoment: dt.datetime | None
+    policy_versie: str
+
+
+class Router:
+    def __init__(self, policy: Policy, conversations: Conversations) -> None:
+        self.policy = policy
+        self.conversations = conversations
+
+    # ----------------------------------------------------------------- steps
+
+    def authorise(self, bericht: Bericht, authenticated_oin: str) -> PartnerEntry:
+        """The authenticated partner must be the Afzender and its rol may send this type."""
+        kop = bericht.kop
+        partner = self.policy.partners.get(authenticated_oin)
+        if partner is None:
+            raise Refused(
+                Foutcode.AFZENDER_ONJUIST,
+                f"OIN {authenticated_oin} is not a registered partner",
+                element="kp:Afzender",
+            )
+        if kop.afzender.oin != partner.oin or kop.afzender.rol != partner.rol:
+            raise Refused(
+                Foutcode.AFZENDER_ONJUIST,
+                f"Afzender says {kop.afzender.oin} ({kop.afzender.rol}) but the message comes "
+                f"from {partner.oin} ({partner.rol.value})",
+                element="kp:Afzender",
+            )
+        regel = self.policy.berichten[kop.berichttype]
+        if partner.rol not in regel.afzenders:
+            raise Refused(
+                Foutcode.AFZENDER_NIET_GEAUTORISEERD,
+                f"rol {partner.rol.value} may not send {kop.berichttype.value} "
+                f"(allowed: {', '.join(r.value for r in regel.afzenders)})",
+                element="kp:BerichtType",
+            )
+        return partner
+
+    def check_doelbinding(self, bericht: Bericht) -> tuple[Doel, tuple[str, ...]]:
+        """The doel fits the type and at least one grondslag fits the doel."""
+        kop = bericht.kop
+        regel = self.policy.berichten[kop.berichttype]
+        assert kop.doelbinding is not None  # required for catalogue types by the reader
+        doel = kop.doelbinding.doel
+        if doel not in regel.doelen:
+            raise Refused(
+                Foutcode.DOEL_NIET_TOEGESTAAN,
+                f"doel {doel.value} is not allowed for {kop.berichttype.value} "
+                f"(allowed: {', '.join(d.value for d in regel.doelen)})",
+                element="kp:Doel",
+            )
+        acceptable = self.policy.doelen[doel].grondslagen
+        fitting = tuple(g for g in kop.doelbinding.grondslagen if g in acceptable)
+        if not fitting:
+            raise Refused(
+                Foutcode.GRONDSLAG_ONTBREEKT,
+                f"no acceptable grondslag for doel {doel.value}: got "
+                f"{', '.join(kop.doelbinding.grondslagen)}; acceptable: {', '.join(acceptable)}",
+                element="kp:Grondslag",
+            )
+        return doel, fitting
+
+    def route(self, bericht: Bericht, authenticated_oin: str) -> Routering:
+        """authorise → doelbinding → recipients with their grants."""
+        afzender = self.authorise(bericht, authenticated_oin)
+        doel, grondslagen = self.check_doelbinding(bericht)
+        regel = self.policy.berichten[bericht.kop.berichttype]
+        named = {p.oin for p in bericht.kop.ontvangers}
+        named_rollen = {p.rol for p in bericht.kop.ontvangers}
+        partners: dict[str, PartnerEntry] = {}
+        for route in regel.routes:
+            if named and route.naar not in named_rollen:
+                continue  # narrowed away: no regio needed for a rol nobody asked for
+            if self._holds(route.als, bericht):
+                for partner in self._partners_for(route, bericht, named):
+                    partners[partner.oin] = partner
+        partners.pop(afzender.oin, None)
+        if named:
+            for ontvanger in bericht.kop.ontvangers:
+                routed = partners.get(ontvanger.oin)
+                if routed is None or routed.rol != ontvanger.rol:
+                    raise Refused(
+                        Foutcode.ONTVANGER_NIET_TOEGESTAAN,
+                        f"the policy does not route this {bericht.kop.berichttype.value} to "
+                        f"{ontvanger.oin} ({ontvanger.rol})",
+                        element="kp:Ontvanger",
+                    )
+            partners = {oin: p for oin, p in partners.items() if oin in named}
+        if not partners:
+            raise Refused(
+                Foutcode.GEEN_ONTVANGER,
+                f"the policy routes this {bericht.kop.berichttype.value} with doel "
+                f"{doel.value} to nobody",
+            )
+        ontvangers = tuple(self._ontvanger(p, regel, doel, bericht) for p in partners.values())
+        return Routering(
+            afzender=afzender,
+            doel=doel,
+            grondslagen=grondslagen,
+            ontvangers=ontvangers,
+            prioriteit=regel.prioriteit or bericht.kop.prioriteit,
+            uiterste_beslismoment=self._deadline(regel, bericht),
+            policy_versie=self.policy.versie,
+        )
+
+    # ----------------------------------------------------------------- helpers
+
+    def _partners_for(
+        self, route: Route, bericht: Bericht, named: set[str]
+    ) -> Iterable[PartnerEntry]:
+        candidates = self.policy.partners_met_rol(route.naar)
+        if route.regio is None:
+            return candidates
+        if route.regio == "conversatie":
+            took_part = self.conversations.deelnemers(bericht.kop.conversatie_id)
+            return [p for p in candidates if p.oin in took_part] or [
+                p for p in candidates if p.oin in named
+            ]
+        postcode = resolve(bericht, route.regio)
+        if not isinstance(postcode, str):
+            raise Refused(
+                Foutcode.GEEN_ONTVANGER,
+                f"no postcode at {route.regio} to find the {route.naar.value} regio",
+            )
+        oin = self.policy.regio_van_postcode(postcode)
+        if oin is None:
+            raise Refused(
+                Foutcode.GEEN_ONTVANGER,
+                f"postcode {postcode[:4]} is in no {route.naar.value} regio",
+                element="Postcode",
+            )
+        return [p for p in candidates if p.oin == oin]
+
+    def _ontvanger(
+        self, partner: PartnerEntry, regel: BerichtRegel, doel: Doel, bericht: Bericht
+    ) -> Ontvanger:
+        allowed = self.policy.doelen[doel].ontvangers[partner.rol]
+        toegang = regel.toegang.get(doel, {}).get(partner.rol)
+        if toegang is None:
+            granted = frozenset(allowed.categorieen)
+        else:
+            granted = frozenset(toegang.categorieen).union(
+                *(e.categorieen for e in toegang.extra if self._holds(e.als, bericht))
+            )
+        return Ontvanger(partner=partner, grondslag=allowed.grondslag, granted=granted)
+
+    def _holds(self, als: list[Conditie], bericht: Bericht) -> bool:
+        return all(self._condition(c, bericht) for c in als)
+
+    @staticmethod
+    def _condition(conditie: Conditie, bericht: Bericht) -> bool:
+        if isinstance(conditie, DoelConditie):
+            doelbinding = bericht.kop.doelbinding
+            return doelbinding is not None and doelbinding.doel is conditie.doel
+        if isinstance(conditie, VeldConditie):
+            return bool(resolve(bericht, conditie.veld) == conditie.is_)
+        assert isinstance(conditie, LeeftijdConditie)
+        persoon = resolve(bericht, conditie.leeftijd)
+        peil = resolve(bericht, conditie.op)
+        if not isinstance(persoon, Persoon) or not isinstance(peil, dt.date):
+            return False
+        peildatum = peil.date() if isinstance(peil, dt.datetime) else peil
+        leeftijd = persoon.leeftijd_op(peildatum)
+        if leeftijd is None:
+            return False
+        if conditie.minimaal is not None:
+            return leeftijd >= conditie.minimaal
+        assert conditie.onder is not None
+        return leeftijd < conditie.onder
+
+    @staticmethod
+    def _deadline(regel: BerichtRegel, bericht: Bericht) -> dt.datetime | None:
+        if regel.uiterste_beslismoment is None:
+            return None
+        start = resolve(bericht, regel.uiterste_beslismoment.veld)
+        if not isinstance(start, dt.datetime):
+            return None
+        try:
+            return start + dt.timedelta(hours=regel.uiterste_beslismoment.uren)
+        except OverflowError:  # an Aanhouding at the end of year 9999: no deadline to give
+            return None
+
+
+__all__ = ["NoConversations", "Ontvanger", "Rol", "Router", "Routering"]

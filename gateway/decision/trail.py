@@ -1,0 +1,279 @@
+"""What the audit trail records for each step of the pipeline (Logboek Dataverwerkingen).
+
+One record per step, recipient and data subject. The data subject is the keyed pseudonym of a
+BSN found in the message (a person without a BSN cannot be pseudonymised and is not looked
+up by inzage; the record then has no subject). Never the BSN itself, a name or free text.
+
+Steps: ``ontvangen`` (per subject of the received message), ``geweigerd`` (with the code),
+``gerouteerd``, ``gefilterd`` (categories kept and removed) and ``afgeleverd`` (the SHA-256
+of the exact bytes delivered) per recipient and subject, ``bevestigd`` (the recipient's
+Afleverbevestiging), ``niet-afleverbaar``, ``replayed``, and ``inzage`` (an officer's read).
+The trace id comes from the partner's traceparent or from the message digest; span ids are
+random (nothing in the signed public part may be derived from the data subject, or purge
+could not unlink it). A retried step is recognised by ``Entry.dedup`` and recorded once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from gateway.audit.log import Entry
+from gateway.decision.pipeline import Besluit, Ontvangen
+from gateway.domain.errors import Refused
+from gateway.domain.model import Bericht, Inhoud, Part
+
+Pseudonymise = Callable[[str], str]
+
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
+def bsns(part: Part) -> list[str]:
+    """Every BSN in a canonical body, in order, once."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, Part):
+            for name in type(value).model_fields:
+                inner = getattr(value, name)
+                if name == "bsn" and isinstance(inner, str):
+                    if inner not in found:
+                        found.append(inner)
+                else:
+                    walk(inner)
+
+    walk(part)
+    return found
+
+
+def trace_id(ontvangen: Ontvangen, bericht: Bericht | None) -> str:
+    """The partner's W3C trace id when it gave one; else one derived from the message."""
+    for candidate in (bericht.kop.traceparent if bericht else None, ontvangen.traceparent):
+        found = _TRACEPARENT.match(candidate or "")
+        if found:
+            return found.group(1)
+    return hashlib.sha256(ontvangen.sha256.encode() + ontvangen.afzender_oin.encode()).hexdigest()[
+        :32
+    ]
+
+
+def _span() -> str:
+    """A random span id: derived from anything about the person, it would outlive purge."""
+    return secrets.token_hex(8)
+
+
+class Trail:
+    """Builds the entries; the pseudonymiser holds the deployment secret."""
+
+    def __init__(self, pseudonymise: Pseudonymise) -> None:
+        self.pseudonymise = pseudonymise
+
+    def _subjects(self, inhoud: Inhoud | None) -> list[str | None]:
+        if inhoud is None:
+            return [None]
+        return [self.pseudonymise(b) for b in bsns(inhoud)] or [None]
+
+    def accepted(self, besluit: Besluit, bewaartermijn_dagen: int) -> list[Entry]:
+        """ontvangen, gerouteerd, gefilterd and afgeleverd for one accepted message."""
+        ontvangen = besluit.gerouteerd.gelezen.ontvangen
+        bericht = besluit.bericht
+        routering = besluit.gerouteerd.routering
+        kop = bericht.kop
+        assert isinstance(bericht.inhoud, Inhoud)
+        trace = trace_id(ontvangen, bericht)
+        base: dict[str, Any] = {
+            "trace_id": trace,
+            "berichttype": kop.berichttype.value,
+            "bericht_id": kop.bericht_id,
+            "afzender": (routering.afzender.oin, routering.afzender.rol.value),
+            "doel": routering.doel.value,
+            "policy": routering.policy_versie,
+            "bewaartermijn_dagen": bewaartermijn_dagen,
+        }
+        key = f"{routering.afzender.oin}|{kop.bericht_id}"
+        entries = []
+        present = sorted(bericht.categorieen_van())
+        for subject in self._subjects(bericht.inhoud):
+            dedup = f"{key}|ontvangen||{subject or ''}"
+            entries.append(
+                Entry(
+                    gebeurtenis="ontvangen",
+                    dedup=dedup,
+                    span_id=_span(),
+                    grondslag=", ".join(routering.grondslagen),
+                    categorieen=tuple(present),
+                    sha256=ontvangen.sha256,
+                    status="geaccepteerd",
+                    betrokkene=subject,
+                    **base,
+                )
+            )
+        original = set(self._subjects(bericht.inhoud))
+        for levering in besluit.leveringen:
+            partner = levering.ontvanger.partner
+            delivered = set(self._subjects(levering.inhoud))
+            for subject in sorted(original, key=lambda s: s or ""):
+                withheld = subject not in delivered
+                for gebeurtenis in ("gerouteerd", "gefilterd", "afgeleverd"):
+                    if withheld and gebeurtenis != "gefilterd":
+                        continue  # this person's data did not go to this recipient at all
+                    dedup = f"{key}|{gebeurtenis}|{partner.oin}|{subject or ''}"
+                    entries.append(
+                        Entry(
+                            gebeurtenis=gebeurtenis,
+                            dedup=dedup,
+                            span_id=_span(),
+                            ontvanger=(partner.oin, partner.rol.value),
+                            grondslag=levering.ontvanger.grondslag,
+                            categorieen=() if withheld else tuple(sorted(levering.kept)),
+                            verwijderd=tuple(sorted(levering.removed)),
+                            sha256=levering.sha256 if gebeurtenis == "afgeleverd" else None,
+                            status="weggelaten" if withheld else gebeurtenis,
+                            betrokkene=subject,
+                            **base,
+                        )
+                    )
+        return entries
+
+    def refused(
+        self,
+        refused: Refused,
+        ontvangen: Ontvangen,
+        bericht: Bericht | None,
+        bericht_id: str | None,
+        bewaartermijn_dagen: int,
+    ) -> list[Entry]:
+        inhoud = bericht.inhoud if bericht and isinstance(bericht.inhoud, Inhoud) else None
+        doelbinding = bericht.kop.doelbinding if bericht else None
+        entries = []
+        for subject in self._subjects(inhoud):
+            key = f"{ontvangen.afzender_oin}|{bericht_id or ontvangen.sha256}"
+            dedup = f"{key}|geweigerd||{subject or ''}"
+            entries.append(
+                Entry(
+                    gebeurtenis="geweigerd",
+                    dedup=dedup,
+                    trace_id=trace_id(ontvangen, bericht),
+                    span_id=_span(),
+                    berichttype=bericht.kop.berichttype.value if bericht else None,
+                    bericht_id=bericht_id,
+                    afzender=(ontvangen.afzender_oin, str(bericht.kop.afzender.rol))
+                    if bericht
+                    else (ontvangen.afzender_oin, "onbekend"),
+                    doel=doelbinding.doel.value if doelbinding else None,
+                    grondslag=", ".join(doelbinding.grondslagen) if doelbinding else None,
+                    sha256=ontvangen.sha256,
+                    bewaartermijn_dagen=bewaartermijn_dagen,
+                    status=refused.code.value,
+                    betrokkene=subject,
+                    extra={"element": refused.element} if refused.element else {},
+                )
+            )
+        return entries
+
+    @staticmethod
+    def follow_up(
+        gebeurtenis: str,
+        *,
+        afzender: str,
+        bericht_id: str,
+        ontvanger: tuple[str, str],
+        subjects: Iterable[str | None],
+        status: str,
+        bewaartermijn_dagen: int,
+        unique: str = "",
+    ) -> list[Entry]:
+        """bevestigd / niet-afleverbaar / replayed for the subjects delivered earlier."""
+        trace = hashlib.sha256(f"{afzender}|{bericht_id}".encode()).hexdigest()[:32]
+        entries = []
+        for subject in list(subjects) or [None]:
+            dedup = f"{afzender}|{bericht_id}|{gebeurtenis}|{ontvanger[0]}|{subject or ''}|{unique}"
+            entries.append(
+                Entry(
+                    gebeurtenis=gebeurtenis,
+                    dedup=dedup,
+                    trace_id=trace,
+                    span_id=_span(),
+                    bericht_id=bericht_id,
+                    afzender=(afzender, ""),
+                    ontvanger=ontvanger,
+                    status=status,
+                    betrokkene=subject,
+                    bewaartermijn_dagen=bewaartermijn_dagen,
+                )
+            )
+        return entries
+
+    @staticmethod
+    def export(lezer: str, waarheen: str, vraag_id: str) -> Entry:
+        """An officer exported the trail (a read of every record; no single data subject)."""
+        dedup = f"export|{vraag_id}"
+        return Entry(
+            gebeurtenis="inzage",
+            dedup=dedup,
+            trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
+            span_id=_span(),
+            status="geexporteerd",
+            extra={"lezer": lezer, "vraag": f"export van het hele logboek naar {waarheen}"},
+        )
+
+    def inzage(self, lezer: str, bsn: str, vraag_id: str, bewaartermijn_dagen: int) -> Entry:
+        subject = self.pseudonymise(bsn)
+        dedup = f"inzage|{vraag_id}"
+        return Entry(
+            gebeurtenis="inzage",
+            dedup=dedup,
+            trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
+            span_id=_span(),
+            status="gelezen",
+            betrokkene=subject,
+            bewaartermijn_dagen=bewaartermijn_dagen,
+            extra={"lezer": lezer, "vraag": "historie van een betrokkene (BSN, gepseudonimiseerd)"},
+        )
+
+    @staticmethod
+    def toegang_geweigerd(
+        reden: str, *, route: str, oin: str | None, vraag_id: str, bewaartermijn_dagen: int
+    ) -> Entry:
+        """A request the HTTPS door refused before any message was read (no certificate, an
+        unknown one, a partner certificate at the audit pages)."""
+        return Entry(
+            gebeurtenis="toegang-geweigerd",
+            dedup=f"toegang|{vraag_id}",
+            trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
+            span_id=_span(),
+            afzender=(oin, "") if oin else None,
+            status=reden,
+            bewaartermijn_dagen=bewaartermijn_dagen,
+            extra={"route": route},
+        )
+
+    @staticmethod
+    def pagina(
+        lezer: str,
+        pagina: str,
+        vraag_id: str,
+        bewaartermijn_dagen: int,
+        *,
+        betrokkene: str | None = None,
+        bericht_id: str | None = None,
+    ) -> Entry:
+        """A privacy officer viewed an audit page (about one data subject, if ``betrokkene``:
+        then the view shows up in that person's own history)."""
+        return Entry(
+            gebeurtenis="inzage",
+            dedup=f"pagina|{vraag_id}",
+            trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
+            span_id=_span(),
+            bericht_id=bericht_id,
+            status="bekeken",
+            betrokkene=betrokkene,
+            bewaartermijn_dagen=bewaartermijn_dagen,
+            extra={"lezer": lezer, "pagina": pagina},
+        )

@@ -1,0 +1,585 @@
+"""Wiring: every collaborator is built here, once, from the settings (and nowhere else)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import datetime as dt
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from gateway.audit.log import AuditLog, Pseudonymiser, Record
+from gateway.audit.signing import Checkpoint, Keyring, read_public_keys
+from gateway.audit.verify import EXPORT_FILES, Outcome, verify, write_export
+from gateway.codec.envelope import MessageCodec
+from gateway.decision.routing import Router
+from gateway.decision.trail import Trail
+from gateway.domain.errors import Misconfigured, Transient
+from gateway.observe.logs import get_logger
+from gateway.observe.metrics import Metrics, seconds_left
+from gateway.policy.catalogue import Policy, load_policy
+from gateway.runtime import certs
+from gateway.runtime.inbox import HttpInbox
+from gateway.runtime.service import Gateway, record_follow_up
+from gateway.runtime.settings import Settings
+from gateway.store.database import Database, Exec
+from gateway.store.state import Bekend, StateStore
+from gateway.transport.rabbit import AFZENDER, POGING, Broker, Topology
+
+log = get_logger("ketenpoort.app")
+
+PURGE_INTERVAL_S = 3600
+DEPTH_INTERVAL_S = 10
+
+
+@dataclass
+class Parts:
+    settings: Settings
+    policy: Policy
+    codec: MessageCodec
+    db: Database
+    state: StateStore
+    audit_db: Database
+    audit: AuditLog
+    trail: Trail
+    topology: Topology
+    broker: Broker
+    gateway: Gateway
+    metrics: Metrics
+    inbox: HttpInbox
+    depths: dict[str, int] = field(default_factory=dict)  # queue -> messages (refreshed)
+    client_expiry: dict[str, dt.datetime] = field(default_factory=dict)  # OIN -> notAfter
+
+    def close_stores(self) -> None:
+        self.db.close()
+        self.audit_db.close()
+
+
+def open_audit(settings: Settings, log_id: str | None = None) -> tuple[Database, AuditLog, Trail]:
+    """The audit store, this process's log in it, and the trail builder (with the secret)."""
+    audit_db = Database(settings.audit_dsn)
+    keyring = Keyring(settings.audit_key_dir)
+    audit = AuditLog(
+        audit_db,
+        log_id or settings.audit_log_id,
+        keyring,
+        checkpoint_every=settings.audit_checkpoint_every,
+        checkpoint_seconds=settings.audit_checkpoint_seconds,
+    )
+    audit.open()
+    secret = settings.audit_secret_file or settings.audit_key_dir / "pseudoniem.secret"
+    return audit_db, audit, Trail(Pseudonymiser.from_file(secret))
+
+
+def build(settings: Settings, *, log_id: str | None = None) -> Parts:
+    """Build every part; a broken policy or schema raises Misconfigured (refuse to start)."""
+    policy = load_policy(settings.policy_dir)
+    codec = MessageCodec(
+        settings.schema_dir, max_bytes=settings.max_bytes, max_depth=settings.max_depth
+    )
+    db = Database(settings.state_dsn)
+    state = StateStore(db, dedup_days=settings.dedup_days)
+    audit_db, audit, trail = open_audit(settings, log_id)
+    topology = Topology(settings.amqp_prefix, tuple(policy.partners), settings.retry_delays_ms)
+    broker = Broker(settings.amqp_url.get_secret_value(), topology, prefetch=settings.prefetch)
+    metrics = Metrics()
+    gateway = Gateway(
+        codec=codec,
+        router=Router(policy, state),
+        broker=broker,
+        state=state,
+        audit=audit,
+        trail=trail,
+        gateway_oin=settings.gateway_oin,
+        retry_delays_ms=settings.retry_delays_ms,
+        metrics=metrics,
+        owner=audit.log_id,
+    )
+    inbox = HttpInbox(broker, state, lease_seconds=settings.inbox_lease_seconds)
+    parts = Parts(
+        settings,
+        policy,
+        codec,
+        db,
+        state,
+        audit_db,
+        audit,
+        trail,
+        topology,
+        broker,
+        gateway,
+        metrics,
+        inbox,
+    )
+    _register_gauges(parts)
+    return parts
+
+
+def _register_gauges(parts: Parts) -> None:
+    m = parts.metrics
+    m.snapshot(
+        "ketenpoort_queue_berichten",
+        "Messages in each queue (refreshed every few seconds).",
+        ["queue"],
+        lambda: [((q,), float(n)) for q, n in parts.depths.items()],
+    )
+    m.snapshot(
+        "ketenpoort_dead_letters",
+        "Messages in each partner's dead-letter queue (alert when above 0).",
+        ["ontvanger"],
+        lambda: [
+            ((oin,), float(parts.depths[parts.topology.dlq(oin)]))
+            for oin in parts.topology.oins
+            if parts.topology.dlq(oin) in parts.depths
+        ],
+    )
+    m.snapshot(
+        "ketenpoort_certificaat_geldig_seconden",
+        "Seconds until a certificate expires (server, CA, and partners' client certificates "
+        "last seen); alert below cert_warning_days.",
+        ["certificaat"],
+        lambda: [((label,), seconds_left(when)) for label, when in certificates(parts).items()],
+    )
+    m.snapshot(
+        "ketenpoort_audit_backlog",
+        "Audit records waiting for the next group commit.",
+        [],
+        lambda: [((), float(parts.audit.backlog))],
+    )
+    m.snapshot(
+        "ketenpoort_audit_schrijfbaar",
+        "1 when the audit store can be written (else the gateway delivers nothing).",
+        [],
+        lambda: [((), 1.0 if parts.audit.writable else 0.0)],
+    )
+    m.snapshot(
+        "ketenpoort_rabbitmq_verbonden",
+        "1 when connected to RabbitMQ.",
+        [],
+        lambda: [((), 1.0 if parts.broker.connected else 0.0)],
+    )
+
+
+def certificates(parts: Parts) -> dict[str, dt.datetime]:
+    """notAfter of the server certificate, the CA bundle and the partners' certificates."""
+    s = parts.settings
+    files = [f for f in (s.tls_cert_file, s.tls_ca_file) if f is not None and f.exists()]
+    found = certs.expiries(files)
+    for oin, when in parts.client_expiry.items():
+        found[f"partner:{oin}"] = when
+    return found
+
+
+async def connect(broker: Broker, *, attempts: int | None = None) -> None:
+    """Connect and declare the topology, retrying while the broker is away."""
+    delay = 0.5
+    tried = 0
+    while True:
+        try:
+            await broker.connect()
+            await broker.declare()
+            return
+        except Transient as exc:
+            tried += 1
+            if attempts is not None and tried >= attempts:
+                raise
+            log.warning("broker_onbereikbaar", reden=str(exc), opnieuw_over_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30)
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Parts]:
+    """The gateway running: topology declared, consumers on; on exit a graceful stop
+    (finish what is in flight, sign a last checkpoint, close)."""
+    parts = build(settings)
+    await parts.audit.start()
+    await connect(parts.broker)
+    await parts.broker.consume(parts.topology.ingress, parts.gateway.on_ingress)
+    await parts.broker.consume(parts.topology.bounced, parts.gateway.on_bounced)
+    await parts.inbox.start()
+    log.info(
+        "gateway_gestart",
+        policy=parts.policy.versie,
+        partners=len(parts.policy.partners),
+        prefix=settings.amqp_prefix,
+    )
+    chores = [
+        asyncio.create_task(_purge_now_and_then(parts.state)),
+        asyncio.create_task(_measure_queues(parts)),
+    ]
+    try:
+        yield parts
+    finally:
+        log.info("gateway_stopt")
+        for chore in chores:
+            chore.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await chore
+        await parts.broker.stop_consuming()
+        await parts.gateway.drain()
+        await parts.inbox.close()
+        await parts.broker.close()
+        await parts.audit.close()
+        parts.close_stores()
+        log.info("gateway_gestopt")
+
+
+async def serve(
+    settings: Settings, stop: asyncio.Event, ready: asyncio.Event | None = None
+) -> None:
+    """Run the AMQP side until ``stop`` is set (the HTTPS door: ``gateway.web.server``).
+
+    ``ready`` is set once the topology is declared and the consumers run.
+    """
+    async with running(settings):
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+
+
+async def readiness(parts: Parts) -> tuple[bool, dict[str, Any]]:
+    """Whether this gateway can take messages, what is wrong if not, and alert-worthy states.
+
+    Checked: RabbitMQ connected, audit store writable (a write that is rolled back), signing
+    key loaded, policy loaded. Alerts (reported, not failing): dead letters waiting,
+    certificates expiring within ``cert_warning_days``.
+    """
+    checks: dict[str, dict[str, Any]] = {}
+    checks["rabbitmq"] = {"ok": parts.broker.connected}
+    writable = await parts.audit.probe()
+    checks["audit"] = {"ok": writable, "log": parts.audit.log_id, "backlog": parts.audit.backlog}
+    try:
+        key_id, _ = parts.audit.keyring.active()
+        checks["signing_key"] = {"ok": True, "key_id": key_id}
+    except (OSError, ValueError, Misconfigured) as exc:
+        checks["signing_key"] = {"ok": False, "reden": type(exc).__name__}
+    checks["policy"] = {"ok": bool(parts.policy.partners), "versie": parts.policy.versie}
+    for name, check in checks.items():
+        if not check["ok"]:
+            check.setdefault("reden", _WHY[name])
+    alerts: list[dict[str, Any]] = []
+    for oin in parts.topology.oins:
+        waiting = parts.depths.get(parts.topology.dlq(oin), 0)
+        if waiting:
+            alerts.append({"soort": "dead_letters", "ontvanger": oin, "berichten": waiting})
+    horizon = dt.timedelta(days=parts.settings.cert_warning_days)
+    now = dt.datetime.now(dt.UTC)
+    for label, when in certificates(parts).items():
+        if when - now < horizon:
+            alerts.append(
+                {"soort": "certificaat_verloopt", "certificaat": label, "tot": when.isoformat()}
+            )
+    if not writable:
+        alerts.append({"soort": "audit_niet_schrijfbaar", "log": parts.audit.log_id})
+    ok = all(check["ok"] for check in checks.values())
+    return ok, {"status": "ready" if ok else "not ready", "checks": checks, "alerts": alerts}
+
+
+_WHY = {
+    "rabbitmq": "not connected to RabbitMQ",
+    "audit": "the audit store cannot be written: nothing is delivered (fail closed)",
+    "signing_key": "no checkpoint signing key loaded",
+    "policy": "no policy loaded",
+}
+
+
+async def _measure_queues(parts: Parts) -> None:
+    names = [parts.topology.ingress, parts.topology.bounced]
+    names += [parts.topology.inbox(oin) for oin in parts.topology.oins]
+    names += [parts.topology.dlq(oin) for oin in parts.topology.oins]
+    while True:
+        with contextlib.suppress(Transient):
+            parts.depths.update(await parts.broker.depths(names))
+        await asyncio.sleep(DEPTH_INTERVAL_S)
+
+
+async def _purge_now_and_then(state: StateStore) -> None:
+    while True:
+        try:
+            forgotten = await state.purge()
+            if forgotten:
+                log.info("toestand_opgeruimd", berichten=forgotten)
+        except Transient as exc:
+            log.warning("opruimen_mislukt", reden=str(exc))
+        await asyncio.sleep(PURGE_INTERVAL_S)
+
+
+# --------------------------------------------------------------------------- status
+
+
+async def delivery_status(settings: Settings, afzender_oin: str, bericht_id: str) -> Bekend | None:
+    """The delivery status of one message, for its sender only (keyed by the sender's OIN)."""
+    db = Database(settings.state_dsn)
+    try:
+        return await StateStore(db, dedup_days=settings.dedup_days).lookup(afzender_oin, bericht_id)
+    finally:
+        db.close()
+
+
+# --------------------------------------------------------------------------- dead letters
+
+
+async def dlq_list(settings: Settings) -> list[dict[str, Any]]:
+    """Every dead-lettered message: metadata only (the payload holds personal data)."""
+    parts = build(settings, log_id=f"{settings.audit_log_id}-beheer")
+    await connect(parts.broker, attempts=3)
+    found: list[dict[str, Any]] = []
+    try:
+        for oin in parts.topology.oins:
+            messages = await parts.broker.take(parts.topology.dlq(oin))
+            for message in messages:
+                headers = message.headers or {}
+                found.append(
+                    {
+                        "ontvanger": oin,
+                        "bericht_id": message.message_id,
+                        "berichttype": message.type,
+                        "afzender": headers.get(AFZENDER),
+                        "pogingen": int(headers.get(POGING) or 0) + 1,  # type: ignore[arg-type]
+                        "reden": headers.get("ketenpoort-reden"),
+                        "bytes": len(message.body),
+                    }
+                )
+            for message in messages:
+                await message.nack(requeue=True)
+    finally:
+        await parts.broker.close()
+        await parts.audit.close()
+        parts.close_stores()
+    return found
+
+
+async def dlq_replay(
+    settings: Settings, *, ontvanger: str | None = None, bericht_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Put dead-lettered messages back in their inbox (a fresh round of attempts)."""
+    parts = build(settings, log_id=f"{settings.audit_log_id}-beheer")
+    await connect(parts.broker, attempts=3)
+    replayed: list[dict[str, Any]] = []
+    try:
+        for oin in parts.topology.oins:
+            if ontvanger is not None and oin != ontvanger:
+                continue
+            for message in await parts.broker.take(parts.topology.dlq(oin)):
+                if bericht_id is not None and message.message_id != bericht_id:
+                    await message.nack(requeue=True)
+                    continue
+                headers = dict(message.headers or {})
+                headers.pop("ketenpoort-reden", None)
+                headers[POGING] = 0
+                afzender = str(headers.get(AFZENDER, ""))
+                this_id = message.message_id or ""
+                # recorded before it is delivered again (fail closed, like every delivery)
+                await record_follow_up(
+                    parts.audit,
+                    parts.trail,
+                    parts.policy,
+                    "replayed",
+                    afzender=afzender,
+                    bericht_id=this_id,
+                    ontvanger_oin=oin,
+                    status="opnieuw-aangeboden",
+                    unique=str(uuid.uuid4()),
+                )
+                await parts.broker.forward(parts.topology.deliver_exchange, oin, message, headers)
+                await message.ack()
+                await parts.state.replayed(afzender, this_id, oin)
+                log.info("bericht_opnieuw_aangeboden", bericht_id=this_id, ontvanger=oin)
+                replayed.append({"ontvanger": oin, "bericht_id": message.message_id})
+    finally:
+        await parts.broker.close()
+        await parts.audit.close()
+        parts.close_stores()
+    return replayed
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+def _audit_reader(settings: Settings) -> tuple[Database, AuditLog]:
+    """Read access to the audit store (no log of its own, no lock: the gateway may run)."""
+    db = Database(settings.audit_dsn)
+    reader = AuditLog(db, "lezer", Keyring(settings.audit_key_dir))
+    reader.ensure_schema()
+    return db, reader
+
+
+def _signed_records(ex: Exec, reader: AuditLog, last: dict[str, int]) -> Iterator[Record]:
+    for record in reader.records(ex):
+        if record.seq < last.get(record.log, 0):
+            yield record
+
+
+async def audit_export(settings: Settings, directory: Path, lezer: str) -> dict[str, Any]:
+    """Export every record covered by a signed checkpoint, the checkpoints and public keys.
+
+    An export is a read of the whole trail (pseudonyms included): it is recorded right after
+    it is written (so it is not part of itself); if that fails, the export is removed again.
+    """
+    existed = directory.exists()
+    db, reader = _audit_reader(settings)
+    try:
+        checkpoints = await reader.checkpoints()
+        last = _last_sizes(checkpoints)
+        keys = reader.keyring.public_keys()
+        counts = db.run_sync(
+            lambda ex: write_export(
+                directory,
+                _signed_records(ex, reader, last),
+                checkpoints,
+                keys,
+                dt.datetime.now(dt.UTC).isoformat(),
+            )
+        )
+        total = _record_counts(db)
+    finally:
+        db.close()
+    audit_db, audit, trail = open_audit(settings, f"{settings.audit_log_id}-inzage")
+    try:
+        await audit.append([trail.export(lezer, str(directory), str(uuid.uuid4()))])
+    except Exception:
+        for name in EXPORT_FILES:
+            (directory / name).unlink(missing_ok=True)
+        shutil.rmtree(directory / "keys", ignore_errors=True)
+        if not existed:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+    finally:
+        await audit.close()
+        audit_db.close()
+    return {
+        "logs": counts,
+        "nog_niet_getekend": {log: n - last.get(log, 0) for log, n in total.items()},
+    }
+
+
+def _record_counts(db: Database) -> dict[str, int]:
+    """Records per log in the store (signed or not yet)."""
+    return db.run_sync(
+        lambda ex: {
+            r[0]: int(r[1]) for r in ex("SELECT log, COUNT(*) FROM audit_record GROUP BY log")
+        }
+    )
+
+
+def _last_sizes(checkpoints: list[Checkpoint]) -> dict[str, int]:
+    last: dict[str, int] = {}
+    for cp in checkpoints:
+        last[cp.log] = max(last.get(cp.log, 0), cp.size)
+    return last
+
+
+async def audit_verify_store(settings: Settings) -> tuple[Outcome, dict[str, int]]:
+    """Verify the live store like an export; records after the last checkpoint are counted."""
+    db, reader = _audit_reader(settings)
+    try:
+        checkpoints = await reader.checkpoints()
+        last = _last_sizes(checkpoints)
+        keys = read_public_keys(settings.audit_key_dir)
+        outcome = db.run_sync(
+            lambda ex: verify(_signed_records(ex, reader, last), checkpoints, keys)
+        )
+        total = _record_counts(db)
+    finally:
+        db.close()
+    for log_id in last:
+        if log_id not in total and outcome.sound:
+            outcome.problem = f"checkpoint {log_id}@{last[log_id]}: no records of log {log_id}"
+    return outcome, {log_id: n - last.get(log_id, 0) for log_id, n in total.items()}
+
+
+async def audit_inzage(settings: Settings, bsn: str, lezer: str) -> list[dict[str, Any]]:
+    """A person's history, newest last; the read itself is recorded (who asked)."""
+    audit_db, audit, trail = open_audit(settings, f"{settings.audit_log_id}-inzage")
+    policy = load_policy(settings.policy_dir)
+    try:
+        await audit.append(
+            [trail.inzage(lezer, bsn, str(uuid.uuid4()), policy.bewaartermijn_dagen())]
+        )
+        records = await audit.history(trail.pseudonymise(bsn))
+    finally:
+        await audit.close()
+        audit_db.close()
+    return [inzage_row(r) for r in records]
+
+
+INZAGE_COLUMNS = (
+    "tijd",
+    "gebeurtenis",
+    "afzender",
+    "afzender_rol",
+    "ontvanger",
+    "ontvanger_rol",
+    "berichttype",
+    "bericht_id",
+    "doel",
+    "grondslag",
+    "categorieen",
+    "verwijderd",
+    "status",
+    "lezer",
+    "log",
+    "seq",
+)
+
+
+def inzage_csv(rows: list[dict[str, Any]], out: TextIO) -> None:
+    """The inzage report as CSV (the CLI and the audit pages write the same one); log and seq
+    name the record for ``ketenpoort audit prove``."""
+    writer = csv.DictWriter(out, fieldnames=INZAGE_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                **row,
+                "categorieen": " ".join(row["categorieen"]),
+                "verwijderd": " ".join(row["verwijderd"]),
+            }
+        )
+
+
+def inzage_row(record: Record) -> dict[str, Any]:
+    p = record.public
+    verwerking = p.get("verwerking") or {}
+    return {
+        "tijd": p.get("tijd"),
+        "gebeurtenis": p.get("gebeurtenis"),
+        "afzender": (p.get("afzender") or {}).get("oin"),
+        "afzender_rol": (p.get("afzender") or {}).get("rol"),
+        "ontvanger": (p.get("ontvanger") or {}).get("oin"),
+        "ontvanger_rol": (p.get("ontvanger") or {}).get("rol"),
+        "berichttype": p.get("berichttype"),
+        "bericht_id": p.get("bericht_id"),
+        "doel": verwerking.get("doel"),
+        "grondslag": verwerking.get("grondslag"),
+        "categorieen": p.get("categorieen") or [],
+        "verwijderd": p.get("verwijderd") or [],
+        "status": p.get("status"),
+        "lezer": (p.get("extra") or {}).get("lezer"),
+        "log": record.log,
+        "seq": record.seq,
+    }
+
+
+async def audit_purge(settings: Settings) -> int:
+    db, reader = _audit_reader(settings)
+    try:
+        return await reader.purge()
+    finally:
+        db.close()
+
+
+async def audit_prove(settings: Settings, log_id: str, seq: int) -> bool:
+    db, reader = _audit_reader(settings)
+    try:
+        return await reader.prove(log_id, seq)
+    except KeyError:
+        return False
+    finally:
+        db.close()

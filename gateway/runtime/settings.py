@@ -1,0 +1,158 @@
+"""All configuration in one pydantic-settings object, read once at start.
+
+Every field can be set from the environment as ``KETENPOORT_<FIELD>`` (e.g.
+``KETENPOORT_AMQP_URL``) or from a ``.env`` file. Secrets are ``SecretStr`` and never logged.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Ketenpoort's settings. Each field documents itself."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KETENPOORT_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    amqp_url: SecretStr = Field(
+        SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
+        description="RabbitMQ URL (amqp:// or amqps://); holds a password, so never logged.",
+    )
+    amqp_prefix: str = Field(
+        "ketenpoort",
+        description="Prefix of every exchange and queue name, so several deployments "
+        "(or test runs) can share one broker.",
+    )
+    gateway_oin: str = Field(
+        "00000099000000000100",
+        pattern=r"^\d{20}$",
+        description="The gateway's own OIN: the Afzender of its Ontvangstbevestigingen and "
+        "Foutberichten.",
+    )
+    prefetch: int = Field(
+        32,
+        ge=1,
+        le=1000,
+        description="AMQP prefetch per consumer: bounds unacknowledged messages in flight "
+        "(memory) while keeping the pipeline busy during audit group commits.",
+    )
+    retry_delays_ms: tuple[int, ...] = Field(
+        (1_000, 10_000, 60_000, 600_000, 3_600_000),
+        description="Back-off between delivery attempts to a recipient that does not take a "
+        "message (TTL + dead-lettering); after the last one it is dead-lettered.",
+    )
+    schema_dir: Path = Field(
+        ROOT / "schemas" / "v1", description="Folder with envelop.xsd and the partner XSDs."
+    )
+    policy_dir: Path = Field(
+        ROOT / "policy" / "v1",
+        description="Folder with the versioned policy files (partners, doelen, routing, "
+        "need-to-know, retention).",
+    )
+    max_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest message accepted, in bytes (TE_GROOT above)."
+    )
+    max_depth: int = Field(
+        32, ge=8, le=250, description="Deepest element nesting accepted (XML_ONGELDIG above)."
+    )
+    state_dsn: str = Field(
+        "sqlite:///ketenpoort-state.db",
+        description="Where delivery status, duplicates and conversations are kept: "
+        "sqlite:///PATH or postgresql://user@host/db.",
+    )
+    dedup_days: int = Field(
+        7,
+        ge=5,
+        description="How long a BerichtId is remembered to recognise a duplicate; at least "
+        "the whole retry window (Digikoppeling's default is 5 days).",
+    )
+    audit_dsn: str = Field(
+        "sqlite:///ketenpoort-audit.db",
+        description="The audit store: sqlite:///PATH (default, WAL) or postgresql://user@host/db.",
+    )
+    audit_log_id: str = Field(
+        default_factory=socket.gethostname,
+        pattern=r"^[A-Za-z0-9_.\-]{1,64}$",
+        description="This process's own log in the audit store (each gateway process writes "
+        "its own Merkle tree); defaults to the host name, unique per Kubernetes pod.",
+    )
+    audit_key_dir: Path = Field(
+        Path("ketenpoort-keys"),
+        description="Folder with the Ed25519 checkpoint signing keys (created on first start) "
+        "and, unless audit_secret_file says otherwise, the pseudonym secret.",
+    )
+    audit_secret_file: Path | None = Field(
+        None,
+        description="File with the deployment secret for BSN pseudonyms (HMAC); default "
+        "<audit_key_dir>/pseudoniem.secret, created on first start. Never logged.",
+    )
+    audit_checkpoint_every: int = Field(
+        10_000, ge=1, description="Sign a checkpoint at least every this many records."
+    )
+    audit_checkpoint_seconds: float = Field(
+        60.0, gt=0, description="... and at least every this many seconds (and on shutdown)."
+    )
+    http_enabled: bool = Field(
+        True,
+        description="Serve the HTTPS door (partner API, ops endpoints, audit pages) next to "
+        "AMQP. It needs tls_cert_file, tls_key_file and tls_ca_file.",
+    )
+    http_host: str = Field("127.0.0.1", description="Address the HTTPS door listens on.")
+    http_port: int = Field(8443, ge=0, le=65535, description="Port of the HTTPS door.")
+    tls_cert_file: Path | None = Field(
+        None, description="The gateway's server certificate (PEM, with its chain)."
+    )
+    tls_key_file: Path | None = Field(
+        None, description="The server certificate's private key (PEM). Never logged."
+    )
+    tls_ca_file: Path | None = Field(
+        None,
+        description="CA certificates (PEM) that partner client certificates must chain to "
+        "(PKIoverheid in production; `ketenpoort certs dev` makes a development CA). The "
+        "partner's OIN is read from the subject's serialNumber.",
+    )
+    rate_per_second: float = Field(
+        50.0, gt=0, description="Per-partner request rate on the partner API (token bucket)."
+    )
+    rate_burst: int = Field(
+        200, ge=1, description="Per-partner burst on the partner API before 429."
+    )
+    inbox_lease_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="A message fetched with GET /v1/berichten is held for its recipient this "
+        "long; unconfirmed by then, it is offered again.",
+    )
+    cert_warning_days: int = Field(
+        30, ge=1, description="Certificates expiring within this many days are an alert."
+    )
+    officers_file: Path = Field(
+        Path("ketenpoort-officers.json"),
+        description="The privacy officers who may open /audit (name and scrypt hash; "
+        "`ketenpoort officer add`).",
+    )
+    session_secret_file: Path | None = Field(
+        None,
+        description="Secret signing the officers' session cookies; default "
+        "<audit_key_dir>/sessie.secret, created on first start. Shared by all replicas.",
+    )
+    session_minutes: int = Field(
+        30, ge=1, description="An officer's session ends after this many idle minutes."
+    )
+    log_level: str = Field("info", description="Lowest log level written (debug, info, ...).")
+    log_json: bool = Field(
+        True, description="Write logs as JSON lines (false: readable console output)."
+    )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once (environment, .env, then explicit overrides)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

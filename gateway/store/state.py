@@ -1,0 +1,383 @@
+"""Message state: duplicates, delivery status per recipient, conversation participants.
+
+One small relational schema on SQLite (default, WAL, embedded) or PostgreSQL (one setting,
+``state_dsn``). No payloads are stored: digests, identifiers and statuses only (the payload
+lives in RabbitMQ until it is delivered). The answer sent to the sender (Ontvangstbevestiging,
+which holds no personal data) is kept so a duplicate can be answered identically.
+
+Rows are forgotten ``dedup_days`` after the message arrived (at least the whole retry
+window) by :meth:`StateStore.purge`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from gateway.store.database import Database, Exec
+
+
+class Status(StrEnum):
+    """Delivery status of one message for one recipient."""
+
+    GEPLAND = "gepland"  # decided, not yet confirmed by the broker
+    GEPUBLICEERD = "gepubliceerd"  # in the recipient's inbox (publisher confirm)
+    AFGELEVERD = "afgeleverd"  # the recipient sent an Afleverbevestiging
+    NIET_AFLEVERBAAR = "niet-afleverbaar"  # dead-lettered after the retry policy
+
+
+@dataclass(frozen=True)
+class Levering:
+    ontvanger_oin: str
+    ontvanger_rol: str
+    sha256: str
+    status: Status
+    pogingen: int
+    bijgewerkt: dt.datetime
+
+
+@dataclass(frozen=True)
+class Bekend:
+    """What the gateway remembers of one accepted message."""
+
+    afzender_oin: str
+    bericht_id: str
+    sha256: str
+    berichttype: str
+    conversatie_id: str
+    antwoord: bytes | None  # None while not yet answered (in progress after a crash)
+    ontvangen: dt.datetime
+    leveringen: tuple[Levering, ...]
+    eigenaar: str | None = None  # the gateway process delivering it (its audit log id)
+    geclaimd: dt.datetime | None = None  # since when
+
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS kp_bericht (
+        afzender_oin TEXT NOT NULL,
+        bericht_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        berichttype TEXT NOT NULL,
+        conversatie_id TEXT NOT NULL,
+        antwoord {blob},
+        ontvangen TEXT NOT NULL,
+        verloopt TEXT NOT NULL,
+        eigenaar TEXT,
+        geclaimd TEXT,
+        PRIMARY KEY (afzender_oin, bericht_id))""",
+    """CREATE TABLE IF NOT EXISTS kp_levering (
+        afzender_oin TEXT NOT NULL,
+        bericht_id TEXT NOT NULL,
+        ontvanger_oin TEXT NOT NULL,
+        ontvanger_rol TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,
+        pogingen INTEGER NOT NULL DEFAULT 0,
+        bijgewerkt TEXT NOT NULL,
+        PRIMARY KEY (afzender_oin, bericht_id, ontvanger_oin))""",
+    "CREATE INDEX IF NOT EXISTS kp_levering_ontvanger ON kp_levering (ontvanger_oin, bericht_id)",
+    """CREATE TABLE IF NOT EXISTS kp_deelnemer (
+        conversatie_id TEXT NOT NULL,
+        oin TEXT NOT NULL,
+        gezien TEXT NOT NULL,
+        PRIMARY KEY (conversatie_id, oin))""",
+    "CREATE INDEX IF NOT EXISTS kp_bericht_verloopt ON kp_bericht (verloopt)",
+)
+
+
+# A casus thread can run for months (an OmBeslissing weeks after the ZsmAanmelding); who took
+# part in a conversation (UUIDs and OINs, no personal data) is kept this long.
+CONVERSATIE_BEWAARD = dt.timedelta(days=365)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+SCHEMA_LOCK = 0x4B50_5354  # pg advisory lock key while creating the tables ("KPST")
+
+
+def _add_missing_columns(ex: Exec, kind: str) -> None:
+    """Columns added after the first release (a store created by an older version)."""
+    added = (("kp_bericht", "eigenaar", "TEXT"), ("kp_bericht", "geclaimd", "TEXT"))
+    for table, column, kind_sql in added:
+        if kind == "postgresql":
+            ex(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind_sql}")
+            continue
+        have = {r[1] for r in ex(f"PRAGMA table_info({table})").fetchall()}
+        if column not in have:
+            ex(f"ALTER TABLE {table} ADD COLUMN {column} {kind_sql}")
+
+
+class StateStore:
+    """Duplicates, delivery status and conversations (the gateway's memory of messages)."""
+
+    def __init__(self, db: Database, *, dedup_days: int = 7) -> None:
+        self.db = db
+        self.dedup = dt.timedelta(days=dedup_days)
+        statements = [s.format(blob=db.blob) for s in _SCHEMA]
+
+        def create(ex: Exec) -> None:
+            if db.kind == "postgresql":
+                # replicas starting at once: CREATE TABLE IF NOT EXISTS is not atomic there
+                ex("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+            for statement in statements:
+                ex(statement)
+            _add_missing_columns(ex, db.kind)
+
+        db.run_sync(create)
+
+    # ----------------------------------------------------------------- accepted messages
+
+    async def lookup(self, afzender_oin: str, bericht_id: str) -> Bekend | None:
+        return await self.db.run(lambda ex: self._lookup(ex, afzender_oin, bericht_id))
+
+    @staticmethod
+    def _lookup(ex: Any, afzender_oin: str, bericht_id: str) -> Bekend | None:
+        row = ex(
+            "SELECT sha256, berichttype, conversatie_id, antwoord, ontvangen, eigenaar, "
+            "geclaimd FROM kp_bericht WHERE afzender_oin = ? AND bericht_id = ?",
+            (afzender_oin, bericht_id),
+        ).fetchone()
+        if row is None:
+            return None
+        leveringen = ex(
+            "SELECT ontvanger_oin, ontvanger_rol, sha256, status, pogingen, bijgewerkt "
+            "FROM kp_levering WHERE afzender_oin = ? AND bericht_id = ? ORDER BY ontvanger_oin",
+            (afzender_oin, bericht_id),
+        ).fetchall()
+        return Bekend(
+            afzender_oin=afzender_oin,
+            bericht_id=bericht_id,
+            sha256=row[0],
+            berichttype=row[1],
+            conversatie_id=row[2],
+            antwoord=bytes(row[3]) if row[3] is not None else None,
+            ontvangen=dt.datetime.fromisoformat(row[4]),
+            leveringen=tuple(
+                Levering(r[0], r[1], r[2], Status(r[3]), r[4], dt.datetime.fromisoformat(r[5]))
+                for r in leveringen
+            ),
+            eigenaar=row[5],
+            geclaimd=dt.datetime.fromisoformat(row[6]) if row[6] else None,
+        )
+
+    async def plan(
+        self,
+        afzender_oin: str,
+        bericht_id: str,
+        sha256: str,
+        berichttype: str,
+        conversatie_id: str,
+        leveringen: Sequence[tuple[str, str, str]],
+        eigenaar: str = "",
+    ) -> bool:
+        """Record an accepted message and its planned deliveries (oin, rol, sha256), claimed
+        by ``eigenaar``. False: the message was planned before (by another replica that got
+        the same message at the same time, or before a crash): this call changed nothing."""
+        now = _now()
+
+        def work(ex: Any) -> bool:
+            inserted = ex(
+                "INSERT INTO kp_bericht (afzender_oin, bericht_id, sha256, berichttype, "
+                "conversatie_id, antwoord, ontvangen, verloopt, eigenaar, geclaimd) "
+                "VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?) "
+                "ON CONFLICT (afzender_oin, bericht_id) DO NOTHING",
+                (
+                    afzender_oin,
+                    bericht_id,
+                    sha256,
+                    berichttype,
+                    conversatie_id,
+                    now.isoformat(),
+                    (now + self.dedup).isoformat(),
+                    eigenaar,
+                    now.isoformat(),
+                ),
+            ).rowcount
+            if inserted != 1:
+                return False
+            for oin, rol, digest in leveringen:
+                ex(
+                    "INSERT INTO kp_levering (afzender_oin, bericht_id, ontvanger_oin, "
+                    "ontvanger_rol, sha256, status, pogingen, bijgewerkt) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 0, ?) "
+                    "ON CONFLICT (afzender_oin, bericht_id, ontvanger_oin) DO NOTHING",
+                    (afzender_oin, bericht_id, oin, rol, digest, Status.GEPLAND, now.isoformat()),
+                )
+            for oin in (afzender_oin, *(o for o, _, _ in leveringen)):
+                ex(
+                    "INSERT INTO kp_deelnemer (conversatie_id, oin, gezien) VALUES (?, ?, ?) "
+                    "ON CONFLICT (conversatie_id, oin) DO NOTHING",
+                    (conversatie_id, oin, now.isoformat()),
+                )
+            return True
+
+        claimed: bool = await self.db.run(work)
+        return claimed
+
+    async def take_over(
+        self, afzender_oin: str, bericht_id: str, eigenaar: str, stale: dt.timedelta
+    ) -> bool:
+        """Claim an unanswered message to finish its delivery: when it is ours already (we
+        stopped half-way), unclaimed, or its claim is older than ``stale`` (its owner died)."""
+        now = _now()
+
+        def work(ex: Any) -> bool:
+            changed = ex(
+                "UPDATE kp_bericht SET eigenaar = ?, geclaimd = ? "
+                "WHERE afzender_oin = ? AND bericht_id = ? AND antwoord IS NULL "
+                "AND (eigenaar = ? OR eigenaar IS NULL OR eigenaar = '' OR geclaimd < ?)",
+                (
+                    eigenaar,
+                    now.isoformat(),
+                    afzender_oin,
+                    bericht_id,
+                    eigenaar,
+                    (now - stale).isoformat(),
+                ),
+            ).rowcount
+            return bool(changed == 1)
+
+        taken: bool = await self.db.run(work)
+        return taken
+
+    async def published(
+        self, afzender_oin: str, bericht_id: str, ontvangers: Iterable[str]
+    ) -> None:
+        await self._set_status(
+            afzender_oin, bericht_id, ontvangers, Status.GEPUBLICEERD, only_from=Status.GEPLAND
+        )
+
+    async def answered(self, afzender_oin: str, bericht_id: str, antwoord: bytes) -> None:
+        await self.db.run(
+            lambda ex: ex(
+                "UPDATE kp_bericht SET antwoord = ? WHERE afzender_oin = ? AND bericht_id = ?",
+                (antwoord, afzender_oin, bericht_id),
+            )
+        )
+
+    async def undeliverable(self, afzender_oin: str, bericht_id: str, ontvanger_oin: str) -> None:
+        await self._set_status(afzender_oin, bericht_id, [ontvanger_oin], Status.NIET_AFLEVERBAAR)
+
+    async def replayed(self, afzender_oin: str, bericht_id: str, ontvanger_oin: str) -> None:
+        await self._set_status(afzender_oin, bericht_id, [ontvanger_oin], Status.GEPUBLICEERD)
+
+    async def retried(self, afzender_oin: str, bericht_id: str, ontvanger_oin: str) -> None:
+        await self.db.run(
+            lambda ex: ex(
+                "UPDATE kp_levering SET pogingen = pogingen + 1, bijgewerkt = ? "
+                "WHERE afzender_oin = ? AND bericht_id = ? AND ontvanger_oin = ?",
+                (_now().isoformat(), afzender_oin, bericht_id, ontvanger_oin),
+            )
+        )
+
+    async def _set_status(
+        self,
+        afzender_oin: str,
+        bericht_id: str,
+        ontvangers: Iterable[str],
+        status: Status,
+        only_from: Status | None = None,
+    ) -> None:
+        oins = list(ontvangers)
+        now = _now().isoformat()
+
+        def work(ex: Any) -> None:
+            for oin in oins:
+                sql = (
+                    "UPDATE kp_levering SET status = ?, bijgewerkt = ? WHERE afzender_oin = ? "
+                    "AND bericht_id = ? AND ontvanger_oin = ?"
+                )
+                params: tuple[Any, ...] = (status, now, afzender_oin, bericht_id, oin)
+                if only_from is not None:
+                    sql += " AND status = ?"
+                    params = (*params, only_from)
+                ex(sql, params)
+
+        await self.db.run(work)
+
+    async def delivered(
+        self, ontvanger_oin: str, bericht_id: str, afzenders: Iterable[str] = ()
+    ) -> list[str]:
+        """An Afleverbevestiging: mark it; the senders whose message it was (none: unknown).
+
+        A BerichtId is unique per sender only: ``afzenders`` (the Ontvangers the recipient
+        names in its Afleverbevestiging) narrows it to those senders' messages.
+        """
+        now = _now().isoformat()
+        only = list(afzenders)
+
+        def work(ex: Any) -> list[str]:
+            rows = ex(
+                "SELECT afzender_oin FROM kp_levering WHERE ontvanger_oin = ? AND bericht_id = ?",
+                (ontvanger_oin, bericht_id),
+            ).fetchall()
+            senders = [r[0] for r in rows if not only or r[0] in only]
+            for afzender in senders:
+                ex(
+                    "UPDATE kp_levering SET status = ?, bijgewerkt = ? WHERE ontvanger_oin = ? "
+                    "AND bericht_id = ? AND afzender_oin = ?",
+                    (Status.AFGELEVERD, now, ontvanger_oin, bericht_id, afzender),
+                )
+            return senders
+
+        result: list[str] = await self.db.run(work)
+        return result
+
+    async def addressed_to(self, ontvanger_oin: str, bericht_id: str) -> dict[str, Status]:
+        """Per sender, the status of message ``bericht_id`` for this recipient (empty: no such
+        message was ever addressed to it)."""
+
+        def work(ex: Any) -> dict[str, Status]:
+            rows = ex(
+                "SELECT afzender_oin, status FROM kp_levering "
+                "WHERE ontvanger_oin = ? AND bericht_id = ?",
+                (ontvanger_oin, bericht_id),
+            ).fetchall()
+            return {r[0]: Status(r[1]) for r in rows}
+
+        result: dict[str, Status] = await self.db.run(work)
+        return result
+
+    # ----------------------------------------------------------------- conversations
+
+    def deelnemers(self, conversatie_id: str) -> set[str]:
+        """Routing's Conversations protocol (called synchronously from the pipeline)."""
+        rows = self.db.run_sync(
+            lambda ex: ex(
+                "SELECT oin FROM kp_deelnemer WHERE conversatie_id = ?", (conversatie_id,)
+            ).fetchall()
+        )
+        return {r[0] for r in rows}
+
+    # ----------------------------------------------------------------- housekeeping
+
+    async def purge(self, now: dt.datetime | None = None) -> int:
+        """Forget messages older than the duplicate window; returns how many."""
+        moment = (now or _now()).isoformat()
+
+        def work(ex: Any) -> int:
+            old = ex(
+                "SELECT afzender_oin, bericht_id FROM kp_bericht WHERE verloopt < ?", (moment,)
+            ).fetchall()
+            for afzender, bericht_id in old:
+                ex(
+                    "DELETE FROM kp_levering WHERE afzender_oin = ? AND bericht_id = ?",
+                    (afzender, bericht_id),
+                )
+                ex(
+                    "DELETE FROM kp_bericht WHERE afzender_oin = ? AND bericht_id = ?",
+                    (afzender, bericht_id),
+                )
+            ex(
+                "DELETE FROM kp_deelnemer WHERE gezien < ?",
+                (((now or _now()) - CONVERSATIE_BEWAARD).isoformat(),),
+            )
+            return len(old)
+
+        count: int = await self.db.run(work)
+        return count

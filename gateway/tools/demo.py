@@ -1,0 +1,484 @@
+"""``ketenpoort demo``: the seed scenarios played through a real gateway.
+
+The gateway runs as in production (HTTPS door with mutual TLS, AMQP, RabbitMQ, audit trail in
+SQLite in a temporary folder unless told otherwise). Each partner system sends with its own
+client certificate, in its own format, reads its inbox and confirms what it received. After
+the scenarios the gateway stops (signing its last checkpoint), the audit trail is verified and
+the inzage report of one person is drawn up.
+
+The result is a plain data structure (``Result``), printed as a rich timeline or as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import ssl
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import httpx
+from lxml import etree
+
+from gateway.policy.catalogue import Policy
+from gateway.runtime import app as core
+from gateway.runtime import certs
+from gateway.runtime.settings import Settings
+from gateway.safexml import xmlsafe
+from gateway.web import server
+
+KP = "{urn:ketenpoort:envelop:1}"
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
+INZAGE_BSN = "999990019"  # Anna, the victim in the seed cases (a test BSN)
+
+PARTNERS = {
+    "politie": "00000099000000000101",
+    "vt-twente": "00000099000000000102",
+    "om": "00000099000000000103",
+    "rvdk": "00000099000000000104",
+    "reclassering": "00000099000000000105",
+    "vt-rijnmond": "00000099000000000106",
+}
+NAME_OF = {oin: name for name, oin in PARTNERS.items()}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One message a partner sends: an example, changed by ``edits`` (regex, replacement)."""
+
+    titel: str
+    afzender: str  # a key of PARTNERS
+    example: str
+    edits: tuple[tuple[str, str], ...] = ()
+    ontvangers: tuple[str, ...] = ()  # names the Kop narrows the routing to
+    herhaal: str | None = None  # send the exact bytes of this earlier step again
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    titel: str
+    stappen: tuple[Step, ...]
+
+
+def _doel(doel: str, grondslag: str) -> tuple[tuple[str, str], ...]:
+    return (
+        (r"<kp:Doel>[^<]+</kp:Doel>", f"<kp:Doel>{doel}</kp:Doel>"),
+        (r"<kp:Grondslag>[^<]+</kp:Grondslag>", f"<kp:Grondslag>{grondslag}</kp:Grondslag>"),
+    )
+
+
+SCENARIOS = (
+    Scenario(
+        "hg-melding",
+        "Nachtelijk HG-incident: VT-melding, veiligheidsbeoordeling, terugkoppeling",
+        (
+            Step("politie meldt het incident bij Veilig Thuis", "politie", "politie/VtMelding.xml"),
+            Step(
+                "VT beoordeelt de veiligheid (veiligheidsschaal, vijf kernvragen) voor het OM",
+                "vt-twente",
+                "veilig-thuis/Veiligheidsbeoordeling.xml",
+            ),
+            Step(
+                "VT koppelt terug aan de melder (need-to-know)",
+                "vt-twente",
+                "veilig-thuis/Terugkoppeling.xml",
+            ),
+        ),
+    ),
+    Scenario(
+        "zsm",
+        "HG door VT & ZSM: aangehouden verdachte, advies, beslissing",
+        (
+            Step(
+                "politie meldt de verdachte aan bij ZSM (HG-label)",
+                "politie",
+                "politie/ZsmAanmelding.xml",
+            ),
+            Step(
+                "reclassering adviseert het OM",
+                "reclassering",
+                "reclassering/Reclasseringsadvies.xml",
+            ),
+            Step(
+                "OM beslist: heenzenden met voorwaarden (contactverbod)",
+                "om",
+                "openbaar-ministerie/OmBeslissing.xml",
+            ),
+        ),
+    ),
+    Scenario(
+        "actieoverleg",
+        "Actieoverleg ex-partnerstalking: aanmelding en besluit naar alle vijf",
+        (
+            Step(
+                "politie meldt de casus aan voor het Actieoverleg",
+                "politie",
+                "politie/ActieoverlegAanmelding.xml",
+            ),
+            Step(
+                "de officier legt het besluit van het Actieoverleg vast",
+                "om",
+                "openbaar-ministerie/ActieoverlegBesluit.xml",
+            ),
+        ),
+    ),
+    Scenario(
+        "kindermishandeling",
+        "Strafbare kindermishandeling, gemeld door school via VT: naar politie en RvdK",
+        (
+            Step(
+                "VT brengt de melding van school bij politie en RvdK",
+                "vt-twente",
+                "veilig-thuis/ActieoverlegAanmelding.xml",
+                edits=(
+                    (
+                        r"<vt:aanleiding>[^<]+</vt:aanleiding>",
+                        "<vt:aanleiding>School meldt blauwe plekken bij Jan; Jan vertelt dat "
+                        "vader hem slaat. Vermoeden van strafbare kindermishandeling."
+                        "</vt:aanleiding>",
+                    ),
+                ),
+                ontvangers=("politie", "rvdk"),
+            ),
+        ),
+    ),
+    Scenario(
+        "acuut",
+        "Structureel → acuut: veiligheidsafspraken, later een nachtelijke melding",
+        (
+            Step(
+                "VT deelt de veiligheidsafspraken met de politie",
+                "vt-twente",
+                "veilig-thuis/Veiligheidsafspraken.xml",
+            ),
+            Step(
+                "weken later: nieuwe nachtelijke melding op hetzelfde adres",
+                "politie",
+                "politie/VtMelding.xml",
+                edits=(
+                    (r"PL0900-2026112012345", "PL0900-2027011500017"),
+                    (r"2026-11-20T22:40:00\+01:00", "2027-01-15T02:10:00+01:00"),
+                ),
+            ),
+        ),
+    ),
+    Scenario(
+        "verzoek-rvdk",
+        "VT → RvdK: verzoek tot onderzoek met geaccordeerde informatie",
+        (
+            Step(
+                "VT vraagt de Raad om onderzoek",
+                "vt-twente",
+                "veilig-thuis/VerzoekTotOnderzoek.xml",
+            ),
+        ),
+    ),
+    Scenario(
+        "geweigerd-en-dubbel",
+        "Een geweigerd bericht en een dubbel",
+        (
+            Step(
+                "politie stuurt een VT-melding met een doel dat de policy niet toestaat",
+                "politie",
+                "politie/VtMelding.xml",
+                edits=_doel("STRAFRECHTELIJKE_BESLISSING", "WPG-ART-19"),
+            ),
+            Step(
+                "politie stuurt dezelfde melding nog eens (zelfde BerichtId, zelfde inhoud)",
+                "politie",
+                "politie/VtMelding.xml",
+                herhaal="hg-melding/0",
+            ),
+        ),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Aflevering:
+    ontvanger: str  # name
+    oin: str
+    categorieen: list[str]
+    verwijderd: list[str]
+    bevestigd: bool  # the recipient sent its Afleverbevestiging
+    bevestiging: str = ""  # the gateway's answer to it (HTTP status and start of the body)
+
+
+@dataclass
+class StapUitkomst:
+    titel: str
+    afzender: str
+    berichttype: str
+    bericht_id: str
+    doel: str | None
+    http_status: int
+    antwoord: str  # Ontvangstbevestiging | Foutbericht
+    foutcode: str | None = None
+    reden: str | None = None
+    ontvangers: list[Aflevering] = field(default_factory=list)
+    uiterste_beslismoment: str | None = None
+    dubbel: bool = False  # the original answer again, nothing delivered twice
+    toont: dict[str, Any] | None = None  # what a recipient's system shows (scenario acuut)
+
+
+@dataclass
+class Result:
+    scenarios: list[dict[str, Any]]
+    verificatie: dict[str, Any]
+    inzage: dict[str, Any]
+    seconden: float
+    ok: bool
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _kop(root: etree._Element, name: str) -> str | None:
+    found = root.find(f"{KP}Kop/{KP}{name}")
+    return None if found is None else found.text
+
+
+class Players:
+    """The partner systems: an HTTPS client each, with its own certificate."""
+
+    def __init__(self, base_url: str, pki: certs.DevFiles) -> None:
+        self.clients: dict[str, httpx.AsyncClient] = {}
+        for name, oin in PARTNERS.items():
+            context = ssl.create_default_context(cafile=str(pki.ca))
+            cert, key = pki.partners[oin]
+            context.load_cert_chain(str(cert), str(key))
+            self.clients[name] = httpx.AsyncClient(base_url=base_url, verify=context, timeout=30)
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+
+
+def _build(step: Step, conversatie: str, bericht_id: str, policy: Policy) -> bytes:
+    text = (EXAMPLES / step.example).read_text()
+    text = re.sub(r"(<kp:BerichtId>)[^<]+(</kp:BerichtId>)", rf"\g<1>{bericht_id}\g<2>", text)
+    text = re.sub(
+        r"(<kp:ConversatieId>)[^<]+(</kp:ConversatieId>)", rf"\g<1>{conversatie}\g<2>", text
+    )
+    for pattern, replacement in step.edits:
+        text, n = re.subn(pattern, replacement, text, count=1)
+        if n != 1:
+            raise ValueError(f"{step.example}: {pattern!r} not found")
+    if step.ontvangers:
+        narrowed = "".join(
+            f'<kp:Ontvanger oin="{PARTNERS[n]}" rol="{policy.partners[PARTNERS[n]].rol.value}"/>'
+            for n in step.ontvangers
+        )
+        text = re.sub(r"(<kp:Afzender [^>]+/>)", rf"\g<1>{narrowed}", text, count=1)
+    return text.encode()
+
+
+async def _collect(
+    players: Players, name: str, bericht_id: str, timeout: float = 10
+) -> dict[str, Any] | None:
+    """Read ``name``'s inbox until the message arrives; confirm it; return the item."""
+    client = players.clients[name]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = await client.get("/v1/berichten", params={"limit": 100})
+        response.raise_for_status()
+        for item in response.json()["berichten"]:
+            if item["id"] == bericht_id:
+                confirmed = await client.post(f"/v1/berichten/{bericht_id}/afleverbevestiging")
+                item["bevestigd"] = confirmed.status_code == 200
+                item["bevestiging"] = f"{confirmed.status_code} {confirmed.text[:300]}"
+                return dict(item)
+        await asyncio.sleep(0.05)
+    return None
+
+
+async def _filtered(parts: core.Parts, bericht_id: str) -> dict[str, tuple[list[str], list[str]]]:
+    """Per recipient OIN: the categories that went out and those removed (from the audit)."""
+    kept: dict[str, set[str]] = {}
+    removed: dict[str, set[str]] = {}
+    for record in await parts.audit.journey(bericht_id):
+        row = core.inzage_row(record)
+        if row["gebeurtenis"] == "gefilterd" and row["ontvanger"]:
+            # one record per data subject: the recipient got the union of what was kept
+            kept.setdefault(row["ontvanger"], set()).update(row["categorieen"])
+            removed.setdefault(row["ontvanger"], set()).update(row["verwijderd"])
+    return {oin: (sorted(kept[oin]), sorted(removed[oin] - kept[oin])) for oin in kept}
+
+
+def _afspraken(xml: str) -> dict[str, Any]:
+    """What the responding officer's system shows of the Veiligheidsafspraken it received."""
+    root = xmlsafe.parse(xml.encode())
+    body = root.find(f"{KP}Inhoud")
+    assert body is not None
+    shown: dict[str, Any] = {"afspraken": [], "bellen": [], "velden": []}
+    for element in body.iter():
+        if not isinstance(element.tag, str):
+            continue
+        local = etree.QName(element).localname
+        shown["velden"].append(local)
+        if local in {"Afspraak", "afspraak"}:
+            parts = {etree.QName(c).localname: (c.text or "") for c in element}
+            shown["afspraken"].append(parts)
+        if local in {"BijBlijver", "bij-blijver", "Bijblijver"}:
+            parts = {etree.QName(c).localname: (c.text or "") for c in element}
+            shown["bellen"].append(parts)
+    shown["velden"] = sorted(set(shown["velden"]))
+    return shown
+
+
+async def play(parts: core.Parts, players: Players) -> list[dict[str, Any]]:
+    sent: dict[str, tuple[bytes, str]] = {}
+    out: list[dict[str, Any]] = []
+    for scenario in SCENARIOS:
+        conversatie = str(uuid.uuid4())
+        uitkomsten: list[StapUitkomst] = []
+        for index, step in enumerate(scenario.stappen):
+            if step.herhaal is not None:
+                raw, bericht_id = sent[step.herhaal]
+            else:
+                bericht_id = str(uuid.uuid4())
+                raw = _build(step, conversatie, bericht_id, parts.policy)
+            sent[f"{scenario.key}/{index}"] = (raw, bericht_id)
+            response = await players.clients[step.afzender].post(
+                "/v1/berichten", content=raw, headers={"content-type": "application/xml"}
+            )
+            answer = xmlsafe.parse(response.content)
+            root = xmlsafe.parse(raw)
+            uitkomst = StapUitkomst(
+                titel=step.titel,
+                afzender=step.afzender,
+                berichttype=_kop(root, "BerichtType") or "",
+                bericht_id=bericht_id,
+                doel=root.findtext(f"{KP}Kop/{KP}Doelbinding/{KP}Doel"),
+                http_status=response.status_code,
+                antwoord=_kop(answer, "BerichtType") or "",
+                dubbel=step.herhaal is not None,
+            )
+            if uitkomst.antwoord == "Foutbericht":
+                uitkomst.foutcode = answer.findtext(f".//{KP}Code")
+                uitkomst.reden = answer.findtext(f".//{KP}Reden")
+            else:
+                uitkomst.uiterste_beslismoment = answer.findtext(f".//{KP}UitersteBeslismoment")
+                inhoud = answer.find(f"{KP}Inhoud")
+                oins = (
+                    [e.get("oin") for e in inhoud.iter(f"{KP}Ontvanger") if e.get("oin")]
+                    if inhoud is not None
+                    else []
+                )
+                filtered = await _filtered(parts, bericht_id)
+                for oin in oins:
+                    assert oin is not None
+                    name = NAME_OF.get(oin, oin)
+                    item = None if step.herhaal else await _collect(players, name, bericht_id)
+                    kept, removed = filtered.get(oin, ([], []))
+                    uitkomst.ontvangers.append(
+                        Aflevering(
+                            name,
+                            oin,
+                            kept,
+                            removed,
+                            bool(item and item["bevestigd"]),
+                            str(item["bevestiging"]) if item else "not in the inbox",
+                        )
+                    )
+                    if scenario.key == "acuut" and index == 0 and item is not None:
+                        uitkomst.toont = _afspraken(str(item["xml"]))
+            uitkomsten.append(uitkomst)
+        out.append(
+            {
+                "key": scenario.key,
+                "titel": scenario.titel,
+                "stappen": [asdict(u) for u in uitkomsten],
+            }
+        )
+    return out
+
+
+async def _delete_topology(settings: Settings, parts: core.Parts) -> None:
+    """The demo's queues and exchanges go again (it used its own prefix)."""
+    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
+    try:
+        channel = await connection.channel()
+        for name, _ in parts.topology.queues():
+            await channel.queue_delete(name)
+        for name, _ in parts.topology.exchanges():
+            await channel.exchange_delete(name)
+    finally:
+        await connection.close()
+
+
+async def run(settings: Settings | None = None, workdir: Path | None = None) -> Result:
+    started = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        if workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kp-demo-")))
+        pki = certs.dev_ca(workdir / "certs", [(oin, name) for name, oin in PARTNERS.items()])
+        base = settings or Settings()
+        settings = base.model_copy(
+            update={
+                "amqp_prefix": f"kp-demo-{uuid.uuid4().hex[:8]}",
+                "http_enabled": True,
+                "http_host": "127.0.0.1",
+                "http_port": 0,
+                "tls_cert_file": pki.server_cert,
+                "tls_key_file": pki.server_key,
+                "tls_ca_file": pki.ca,
+                "state_dsn": f"sqlite:///{workdir / 'state.db'}",
+                "audit_dsn": (
+                    base.audit_dsn
+                    if settings is not None and "audit_dsn" in base.model_fields_set
+                    else f"sqlite:///{workdir / 'audit.db'}"
+                ),
+                "audit_key_dir": workdir / "keys",
+                "audit_log_id": "demo",
+                "officers_file": workdir / "officers.json",
+                "retry_delays_ms": (1000, 5000),
+            }
+        )
+        async with server.running(settings) as (parts, door):
+            players = Players(f"https://127.0.0.1:{door.port}", pki)
+            try:
+                scenarios = await play(parts, players)
+            finally:
+                await players.close()
+        await _delete_topology(settings, parts)  # after the consumers stopped
+        outcome, unsigned = await core.audit_verify_store(settings)
+        rows = await core.audit_inzage(settings, INZAGE_BSN, "demo-privacy-officer")
+    return Result(
+        scenarios=scenarios,
+        verificatie={
+            "in_orde": outcome.sound,
+            "probleem": outcome.problem,
+            "logs": outcome.logs,
+            "checkpoints": outcome.checkpoints,
+            "nog_niet_getekend": unsigned,
+        },
+        inzage={"bsn": "999990019 (test-BSN, gepseudonimiseerd opgezocht)", "regels": rows},
+        seconden=round(time.monotonic() - started, 2),
+        ok=outcome.sound and _as_expected(scenarios),
+    )
+
+
+def _as_expected(scenarios: list[dict[str, Any]]) -> bool:
+    """Every step accepted and delivered and confirmed, except the deliberate refusal."""
+    for scenario in scenarios:
+        for step in scenario["stappen"]:
+            if scenario["key"] == "geweigerd-en-dubbel" and not step["dubbel"]:
+                if step["foutcode"] != "DOEL_NIET_TOEGESTAAN":
+                    return False
+                continue
+            if step["antwoord"] != "Ontvangstbevestiging" or not step["ontvangers"]:
+                return False
+            if not step["dubbel"] and not all(o["bevestigd"] for o in step["ontvangers"]):
+                return False
+    return True

@@ -1,0 +1,396 @@
+"""RabbitMQ transport: the topology, publishing with confirms, consuming.
+
+Knows queues, exchanges and bytes; nothing of adapters, policy or HTTP.
+
+Topology (prefix ``ketenpoort``; all queues quorum queues, all messages persistent):
+
+    partner ──▶ [ketenpoort.ingress] ──▶ ketenpoort.ingress ──▶ gateway
+    gateway ──▶ [ketenpoort.deliver] ──(key: OIN)──▶ ketenpoort.inbox.<OIN> ──▶ partner
+    inbox.<OIN> rejected/expired ──(dead-letter)──▶ [ketenpoort.bounced] ──▶ ketenpoort.bounced
+        ──▶ gateway: attempt < n ──▶ [ketenpoort.retry] ──(header level)──▶ ketenpoort.retry.<i>
+              (TTL = delay i, then dead-lettered back to [ketenpoort.deliver] with key OIN)
+        ──▶ gateway: attempt = n ──▶ [ketenpoort.dlq] ──(key: OIN)──▶ ketenpoort.dlq.<OIN>
+    ingress poison (redelivered past the limit) ──▶ ketenpoort.ingress.dlq
+
+Retries use TTL + dead-lettering (no delayed-message plugin). Dead-lettering from quorum
+queues is at-least-once (``x-dead-letter-strategy``), so a bounce is never lost.
+A partner's RabbitMQ user may write only to the ingress exchange and read only its own inbox
+(:func:`partner_permissions`); the broker checks the ``user_id`` property against the
+connection's user, which is how the gateway knows who sent a message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+
+from gateway.domain.errors import Transient
+
+Handler = Callable[[AbstractIncomingMessage], Awaitable[None]]
+
+INGRESS_DELIVERY_LIMIT = 20  # a message that crashes the gateway this often is set aside
+
+
+SOORT = "ketenpoort-soort"  # header: "levering" (a partner message) or "antwoord" (ours)
+AFZENDER = "ketenpoort-afzender"  # header: OIN of the original sender
+POGING = "ketenpoort-poging"  # header: delivery attempt, 0 = first
+NIVEAU = "ketenpoort-niveau"  # header: retry level (binds to <prefix>.retry.<level>)
+HERHAALD = "ketenpoort-herhaald"  # header: re-published after a crash (may be a duplicate)
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Names and arguments of every exchange and queue, derived from the partner OINs."""
+
+    prefix: str
+    oins: tuple[str, ...]
+    retry_delays_ms: tuple[int, ...]
+
+    @property
+    def ingress_exchange(self) -> str:
+        return f"{self.prefix}.ingress"
+
+    @property
+    def ingress(self) -> str:
+        return f"{self.prefix}.ingress"
+
+    @property
+    def ingress_dlq(self) -> str:
+        return f"{self.prefix}.ingress.dlq"
+
+    @property
+    def deliver_exchange(self) -> str:
+        return f"{self.prefix}.deliver"
+
+    def inbox(self, oin: str) -> str:
+        return f"{self.prefix}.inbox.{oin}"
+
+    @property
+    def bounced(self) -> str:
+        return f"{self.prefix}.bounced"
+
+    @property
+    def retry_exchange(self) -> str:
+        return f"{self.prefix}.retry"
+
+    def retry(self, level: int) -> str:
+        return f"{self.prefix}.retry.{level}"
+
+    @property
+    def dlq_exchange(self) -> str:
+        return f"{self.prefix}.dlq"
+
+    def dlq(self, oin: str) -> str:
+        return f"{self.prefix}.dlq.{oin}"
+
+    # ----------------------------------------------------------------- declarations
+
+    def exchanges(self) -> list[tuple[str, str]]:
+        return [
+            (self.ingress_exchange, "direct"),
+            (self.deliver_exchange, "direct"),
+            (self.bounced, "fanout"),
+            (self.retry_exchange, "headers"),
+            (self.dlq_exchange, "direct"),
+        ]
+
+    def queues(self) -> list[tuple[str, dict[str, Any]]]:
+        quorum: dict[str, Any] = {"x-queue-type": "quorum"}
+        at_least_once = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+        queues: list[tuple[str, dict[str, Any]]] = [
+            (
+                self.ingress,
+                {
+                    **quorum,
+                    **at_least_once,
+                    "x-delivery-limit": INGRESS_DELIVERY_LIMIT,
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": self.ingress_dlq,
+                },
+            ),
+            (self.ingress_dlq, dict(quorum)),
+            (self.bounced, dict(quorum)),
+        ]
+        for oin in self.oins:
+            queues.append(
+                (
+                    self.inbox(oin),
+                    {**quorum, **at_least_once, "x-dead-letter-exchange": self.bounced},
+                )
+            )
+            queues.append((self.dlq(oin), dict(quorum)))
+        for level, delay in enumerate(self.retry_delays_ms):
+            queues.append(
+                (
+                    self.retry(level),
+                    {
+                        **quorum,
+                        **at_least_once,
+                        "x-message-ttl": delay,
+                        "x-dead-letter-exchange": self.deliver_exchange,
+                    },
+                )
+            )
+        return queues
+
+    def bindings(self) -> list[tuple[str, str, str, dict[str, Any]]]:
+        """(exchange, queue, routing key, arguments)."""
+        bindings: list[tuple[str, str, str, dict[str, Any]]] = [
+            (self.ingress_exchange, self.ingress, "ingress", {}),
+            (self.bounced, self.bounced, "", {}),
+        ]
+        for oin in self.oins:
+            bindings.append((self.deliver_exchange, self.inbox(oin), oin, {}))
+            bindings.append((self.dlq_exchange, self.dlq(oin), oin, {}))
+        for level in range(len(self.retry_delays_ms)):
+            bindings.append(
+                (
+                    self.retry_exchange,
+                    self.retry(level),
+                    "",
+                    {"x-match": "all", "ketenpoort-niveau": level},
+                )
+            )
+        return bindings
+
+    def definitions(self, vhost: str = "/") -> dict[str, Any]:
+        """RabbitMQ definitions (``rabbitmqctl import_definitions``) for this topology.
+
+        Partner users are listed without a password hash: in production they authenticate
+        with their PKIoverheid client certificate (``rabbitmq_auth_mechanism_ssl``).
+        """
+        return {
+            "vhosts": [{"name": vhost}],
+            "users": [
+                {"name": oin, "password_hash": "", "hashing_algorithm": "", "tags": []}
+                for oin in self.oins
+            ],
+            "permissions": [
+                dict(
+                    zip(
+                        ("configure", "write", "read"),
+                        partner_permissions(self, oin),
+                        strict=True,
+                    ),
+                    user=oin,
+                    vhost=vhost,
+                )
+                for oin in self.oins
+            ],
+            "exchanges": [
+                {
+                    "name": name,
+                    "vhost": vhost,
+                    "type": kind,
+                    "durable": True,
+                    "auto_delete": False,
+                    "internal": False,
+                    "arguments": {},
+                }
+                for name, kind in self.exchanges()
+            ],
+            "queues": [
+                {
+                    "name": name,
+                    "vhost": vhost,
+                    "durable": True,
+                    "auto_delete": False,
+                    "arguments": args,
+                }
+                for name, args in self.queues()
+            ],
+            "bindings": [
+                {
+                    "source": exchange,
+                    "vhost": vhost,
+                    "destination": queue,
+                    "destination_type": "queue",
+                    "routing_key": key,
+                    "arguments": args,
+                }
+                for exchange, queue, key, args in self.bindings()
+            ],
+        }
+
+
+def partner_permissions(topology: Topology, oin: str) -> tuple[str, str, str]:
+    """RabbitMQ (configure, write, read) for a partner: send to ingress, read its own inbox."""
+    return (
+        "^$",
+        f"^{re.escape(topology.ingress_exchange)}$",
+        f"^{re.escape(topology.inbox(oin))}$",
+    )
+
+
+class Broker:
+    """One robust connection, a confirming channel for publishing, one per consumer."""
+
+    def __init__(self, url: str, topology: Topology, *, prefetch: int = 32) -> None:
+        self._url = url
+        self.topology = topology
+        self.prefetch = prefetch
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._exchanges: dict[str, AbstractExchange] = {}
+        self._consumers: list[tuple[AbstractChannel, AbstractQueue, str]] = []
+
+    @property
+    def connected(self) -> bool:
+        # a robust connection is not "closed" while it reconnects: ask whether it is up now
+        connection = self._connection
+        return connection is not None and not connection.is_closed and connection.connected.is_set()
+
+    async def connect(self) -> None:
+        try:
+            self._connection = await aio_pika.connect_robust(self._url, timeout=10)
+        except (OSError, aio_pika.exceptions.AMQPError) as exc:
+            raise Transient(f"cannot connect to RabbitMQ: {type(exc).__name__}") from exc
+        self._channel = await self._connection.channel(publisher_confirms=True)
+
+    async def open_channel(self) -> AbstractChannel:
+        """A channel of its own (e.g. for messages held across requests)."""
+        if self._connection is None or not self.connected:  # else aio_pika: RuntimeError
+            raise Transient("not connected to RabbitMQ")
+        return await self._connection.channel()
+
+    async def declare(self) -> None:
+        """Declare every exchange, queue and binding (idempotent)."""
+        channel = self._require_channel()
+        for name, kind in self.topology.exchanges():
+            self._exchanges[name] = await channel.declare_exchange(
+                name, aio_pika.ExchangeType(kind), durable=True
+            )
+        queues = {}
+        for name, args in self.topology.queues():
+            queues[name] = await channel.declare_queue(name, durable=True, arguments=args)
+        for exchange, queue, key, args in self.topology.bindings():
+            await queues[queue].bind(self._exchanges[exchange], routing_key=key, arguments=args)
+
+    def _require_channel(self) -> AbstractChannel:
+        if self._channel is None:
+            raise Transient("not connected to RabbitMQ")
+        return self._channel
+
+    async def _exchange(self, name: str) -> AbstractExchange:
+        if name not in self._exchanges:
+            self._exchanges[name] = await self._require_channel().get_exchange(name)
+        return self._exchanges[name]
+
+    async def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str | None = None,
+        type_: str | None = None,
+        correlation_id: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Publish persistently and wait for the broker's confirm (Transient otherwise)."""
+        message = aio_pika.Message(
+            body,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            content_type="application/xml",
+            message_id=message_id,
+            type=type_,
+            correlation_id=correlation_id,
+            headers=dict(headers or {}),
+            app_id="ketenpoort",
+        )
+        try:
+            target = await self._exchange(exchange)
+            await target.publish(message, routing_key=routing_key, mandatory=True, timeout=30)
+        except (
+            TimeoutError,
+            aio_pika.exceptions.AMQPError,
+            aio_pika.exceptions.ChannelInvalidStateError,  # a RuntimeError: the broker is away
+            ConnectionError,
+        ) as exc:
+            raise Transient(f"publish to {exchange}/{routing_key}: {type(exc).__name__}") from exc
+
+    async def forward(
+        self,
+        exchange: str,
+        routing_key: str,
+        message: AbstractIncomingMessage,
+        headers: Mapping[str, Any],
+    ) -> None:
+        """Publish an incoming message again elsewhere, keeping its id, type and correlation."""
+        await self.publish(
+            exchange,
+            routing_key,
+            message.body,
+            message_id=message.message_id,
+            type_=message.type,
+            correlation_id=message.correlation_id,
+            headers=headers,
+        )
+
+    async def consume(self, queue_name: str, handler: Handler) -> None:
+        """Consume a queue on a channel of its own with the configured prefetch."""
+        if self._connection is None:
+            raise Transient("not connected to RabbitMQ")
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=self.prefetch)
+        queue = await channel.get_queue(queue_name)
+        tag = await queue.consume(handler, no_ack=False)
+        self._consumers.append((channel, queue, tag))
+
+    async def stop_consuming(self) -> None:
+        for _channel, queue, tag in self._consumers:
+            if not self.connected:  # the consumers went with the connection; a cancel would
+                return  # wait for the robust connection to come back (forever, at a stop)
+            with contextlib.suppress(aio_pika.exceptions.AMQPError):  # channel already gone
+                await queue.cancel(tag)
+
+    async def take(self, queue_name: str, *, limit: int = 10_000) -> list[AbstractIncomingMessage]:
+        """Fetch up to ``limit`` messages without acknowledging them (for inspection)."""
+        channel = self._require_channel()
+        queue = await channel.get_queue(queue_name)
+        taken: list[AbstractIncomingMessage] = []
+        while len(taken) < limit:
+            message = await queue.get(no_ack=False, fail=False)
+            if message is None:
+                break
+            taken.append(message)
+        return taken
+
+    async def depths(self, names: list[str]) -> dict[str, int]:
+        """Messages waiting in each queue (passive declares on a channel of their own)."""
+        found: dict[str, int] = {}
+        try:
+            channel = await self.open_channel()
+            try:
+                for name in names:
+                    queue = await channel.declare_queue(name, passive=True)
+                    count = queue.declaration_result.message_count
+                    found[name] = int(count or 0)
+            finally:
+                if not channel.is_closed:
+                    await channel.close()
+        except (aio_pika.exceptions.AMQPError, ConnectionError, OSError, TimeoutError) as exc:
+            raise Transient(f"queue depths: {type(exc).__name__}") from exc
+        return found
+
+    async def close(self) -> None:
+        for channel, _queue, _tag in self._consumers:
+            if not channel.is_closed:
+                await channel.close()
+        self._consumers.clear()
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+            self._channel = None

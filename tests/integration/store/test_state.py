@@ -1,0 +1,161 @@
+"""The state store on both engines: SQLite (default) and PostgreSQL (127.0.0.1:5432)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from gateway.domain.errors import Misconfigured
+from gateway.store.database import Database
+from gateway.store.state import StateStore, Status
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'state.db'}")
+        yield StateStore(db, dedup_days=7)
+        db.close()
+        return
+    schema = f"kp_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    db = Database(f"{PG}?options=-csearch_path%3D{schema}")
+    try:
+        yield StateStore(db, dedup_days=7)
+    finally:
+        db.close()
+        with psycopg.connect(PG, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+POLITIE, OM, VT, RC = (f"0000009900000000010{i}" for i in (1, 3, 2, 5))
+
+
+async def test_plan_publish_answer_and_look_up(store: StateStore) -> None:
+    bid, conv = str(uuid.uuid4()), str(uuid.uuid4())
+    assert await store.lookup(POLITIE, bid) is None
+    await store.plan(
+        POLITIE,
+        bid,
+        "a" * 64,
+        "ZsmAanmelding",
+        conv,
+        [(OM, "openbaar-ministerie", "b" * 64), (VT, "veilig-thuis", "c" * 64)],
+    )
+    bekend = await store.lookup(POLITIE, bid)
+    assert bekend is not None
+    assert bekend.antwoord is None
+    # ordered by recipient OIN
+    assert [(lev.ontvanger_oin, lev.status) for lev in bekend.leveringen] == [
+        (VT, Status.GEPLAND),
+        (OM, Status.GEPLAND),
+    ]
+    await store.published(POLITIE, bid, [OM, VT])
+    await store.answered(POLITIE, bid, b"<antwoord/>")
+    bekend = await store.lookup(POLITIE, bid)
+    assert bekend is not None
+    assert bekend.antwoord == b"<antwoord/>"
+    assert {lev.status for lev in bekend.leveringen} == {Status.GEPUBLICEERD}
+    assert store.deelnemers(conv) == {POLITIE, OM, VT}
+    # status is the sender's: another sender with the same BerichtId finds nothing
+    assert await store.lookup(OM, bid) is None
+
+
+async def test_plan_twice_keeps_the_first(store: StateStore) -> None:
+    bid = str(uuid.uuid4())
+    await store.plan(POLITIE, bid, "a" * 64, "VtMelding", "c1", [(VT, "veilig-thuis", "b" * 64)])
+    await store.published(POLITIE, bid, [VT])
+    await store.plan(POLITIE, bid, "a" * 64, "VtMelding", "c1", [(VT, "veilig-thuis", "b" * 64)])
+    bekend = await store.lookup(POLITIE, bid)
+    assert bekend is not None
+    assert [lev.status for lev in bekend.leveringen] == [Status.GEPUBLICEERD]
+
+
+async def test_delivered_retried_undeliverable_replayed(store: StateStore) -> None:
+    bid = str(uuid.uuid4())
+    await store.plan(
+        POLITIE,
+        bid,
+        "a" * 64,
+        "ZsmAanmelding",
+        "c",
+        [(OM, "openbaar-ministerie", "b" * 64), (RC, "reclassering", "d" * 64)],
+    )
+    await store.published(POLITIE, bid, [OM, RC])
+    assert await store.delivered(OM, bid) == [POLITIE]
+    assert await store.delivered(VT, bid) == []  # never delivered to VT
+    await store.retried(POLITIE, bid, RC)
+    await store.retried(POLITIE, bid, RC)
+    await store.undeliverable(POLITIE, bid, RC)
+    bekend = await store.lookup(POLITIE, bid)
+    assert bekend is not None
+    by_oin = {lev.ontvanger_oin: lev for lev in bekend.leveringen}
+    assert by_oin[OM].status is Status.AFGELEVERD
+    assert by_oin[RC].status is Status.NIET_AFLEVERBAAR
+    assert by_oin[RC].pogingen == 2
+    await store.replayed(POLITIE, bid, RC)
+    bekend = await store.lookup(POLITIE, bid)
+    assert bekend is not None
+    assert {lev.ontvanger_oin: lev.status for lev in bekend.leveringen}[RC] is Status.GEPUBLICEERD
+
+
+async def test_delivered_narrowed_to_the_named_sender(store: StateStore) -> None:
+    bid = str(uuid.uuid4())
+    await store.plan(
+        POLITIE, bid, "a" * 64, "ZsmAanmelding", "c", [(OM, "openbaar-ministerie", "b" * 64)]
+    )
+    await store.plan(
+        RC, bid, "e" * 64, "Reclasseringsadvies", "c2", [(OM, "openbaar-ministerie", "f" * 64)]
+    )
+    assert await store.delivered(OM, bid, [RC]) == [RC]
+    politie = await store.lookup(POLITIE, bid)
+    assert politie is not None
+    assert politie.leveringen[0].status is Status.GEPLAND
+
+
+async def test_purge_forgets_after_the_duplicate_window(store: StateStore) -> None:
+    bid = str(uuid.uuid4())
+    await store.plan(POLITIE, bid, "a" * 64, "VtMelding", "c", [(VT, "veilig-thuis", "b" * 64)])
+    assert await store.purge(dt.datetime.now(dt.UTC) + dt.timedelta(days=6)) == 0
+    assert await store.lookup(POLITIE, bid) is not None
+    assert await store.purge(dt.datetime.now(dt.UTC) + dt.timedelta(days=8)) == 1
+    assert await store.lookup(POLITIE, bid) is None
+
+
+def test_an_unknown_dsn_refuses_to_start() -> None:
+    with pytest.raises(Misconfigured, match="sqlite"):
+        Database("mysql://localhost/x")
+
+
+def test_status_command_shows_the_senders_message_only(tmp_path: Path) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from gateway.cli.main import app  # noqa: PLC0415
+
+    dsn = f"sqlite:///{tmp_path / 'state.db'}"
+    db = Database(dsn)
+    store = StateStore(db)
+    bid = str(uuid.uuid4())
+
+    async def prepare() -> None:
+        await store.plan(POLITIE, bid, "a" * 64, "VtMelding", "c", [(VT, "veilig-thuis", "b" * 64)])
+        await store.published(POLITIE, bid, [VT])
+
+    asyncio.run(prepare())
+    db.close()
+    env = {"KETENPOORT_STATE_DSN": dsn}
+    result = CliRunner().invoke(app, ["status", "--afzender", POLITIE, bid, "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert '"status": "gepubliceerd"' in result.stdout
+    assert VT in result.stdout
+    other = CliRunner().invoke(app, ["status", "--afzender", OM, bid], env=env)
+    assert other.exit_code == 1

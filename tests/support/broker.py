@@ -1,0 +1,209 @@
+"""Test support for the real RabbitMQ on 127.0.0.1:5672.
+
+A test session gets its own vhost with the partner users (user name = OIN) that the gateway
+really authenticates through the ``user_id`` property; every test gets its own prefix, so
+topologies do not meet. Partner permissions are the production ones
+(``gateway.transport.rabbit.partner_permissions``) with the prefix widened to any test prefix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+
+from gateway.transport.rabbit import Topology, partner_permissions
+
+OINS = {
+    "politie": "00000099000000000101",
+    "vt-twente": "00000099000000000102",
+    "om": "00000099000000000103",
+    "rvdk": "00000099000000000104",
+    "reclassering": "00000099000000000105",
+    "vt-rijnmond": "00000099000000000106",
+}
+PASSWORD = "kp-test-partner"  # noqa: S105 - a test user on a throw-away vhost
+PREFIX_PATTERN = "kp-[0-9a-f]+"
+
+
+def rabbitmqctl(*args: str) -> str:
+    tool = shutil.which("rabbitmqctl")
+    if tool is None:
+        raise RuntimeError("rabbitmqctl is not installed: run ./run test, which installs it")
+    stderr = ""
+    for attempt in range(10):
+        # its own process group: on a time-out the whole tree (su, sh, beam) is ended, so
+        # no stuck CLI keeps one of the few distribution ports the CLI may use
+        process = subprocess.Popen(
+            [tool, "-q", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            stdout, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            stderr = "timed out after 60 s"
+            continue
+        if process.returncode == 0:
+            return stdout
+        # Two rabbitmqctl processes at once can collide on the CLI's Erlang node name.
+        if "Distribution failed" not in stderr or attempt == 9:
+            break
+        time.sleep(0.2 + random.random())  # noqa: S311 - jitter, not cryptography
+    raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {stderr.strip()}")
+
+
+def create_vhost(vhost: str) -> None:
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    users = set(rabbitmqctl("list_users").split())
+    marker = Topology(prefix="PREFIX", oins=(), retry_delays_ms=())
+    for oin in OINS.values():
+        if oin not in users:
+            rabbitmqctl("add_user", oin, PASSWORD)
+        configure, write, read = partner_permissions(marker, oin)
+        widen = re.escape("PREFIX")
+        rabbitmqctl(
+            "set_permissions",
+            "-p",
+            vhost,
+            oin,
+            configure,
+            write.replace(widen, PREFIX_PATTERN),
+            read.replace(widen, PREFIX_PATTERN),
+        )
+
+
+def delete_vhost(vhost: str) -> None:
+    rabbitmqctl("delete_vhost", vhost)
+
+
+async def delete_topology(vhost: str, topology: Topology) -> None:
+    """Remove a test's queues and exchanges, so the broker does not pile up quorum queues."""
+    connection = await aio_pika.connect_robust(f"amqp://guest:guest@127.0.0.1:5672/{vhost}")
+    try:
+        channel = await connection.channel()
+        for name, _args in topology.queues():
+            await channel.queue_delete(name)
+        for name, _kind in topology.exchanges():
+            await channel.exchange_delete(name)
+    finally:
+        await connection.close()
+
+
+def new_prefix() -> str:
+    return f"kp-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class Partner:
+    """A partner system: publishes to ingress as itself and reads its own inbox."""
+
+    oin: str
+    vhost: str
+    topology: Topology
+    connection: AbstractRobustConnection | None = None
+    received: list[AbstractIncomingMessage] = field(default_factory=list)
+
+    async def connect(self) -> None:
+        self.connection = await aio_pika.connect_robust(
+            f"amqp://{self.oin}:{PASSWORD}@127.0.0.1:5672/{self.vhost}"
+        )
+        self.channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
+
+    async def send(
+        self, raw: bytes, *, user_id: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        exchange = await self.channel.get_exchange(self.topology.ingress_exchange, ensure=False)
+        await exchange.publish(
+            aio_pika.Message(
+                raw,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                user_id=user_id or self.oin,
+                headers=headers or {},
+            ),
+            routing_key="ingress",
+            mandatory=True,
+        )
+
+    async def inbox(
+        self, *, settle: float = 0.3, ack: bool = True
+    ) -> list[AbstractIncomingMessage]:
+        """Everything in the inbox now (waiting until nothing new arrives for ``settle`` s)."""
+        queue = await self.channel.get_queue(self.topology.inbox(self.oin), ensure=False)
+        taken: list[AbstractIncomingMessage] = []
+        quiet = 0.0
+        while quiet < settle:
+            message = await queue.get(no_ack=False, fail=False)
+            if message is None:
+                await asyncio.sleep(0.05)
+                quiet += 0.05
+                continue
+            quiet = 0.0
+            taken.append(message)
+            if ack:
+                await message.ack()
+        return taken
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+
+
+def split(
+    messages: Iterable[AbstractIncomingMessage],
+) -> tuple[list[AbstractIncomingMessage], list[AbstractIncomingMessage]]:
+    """(deliveries of partner messages, answers of the gateway)."""
+    deliveries, answers = [], []
+    for m in messages:
+        soort = (m.headers or {}).get("ketenpoort-soort")
+        (answers if soort == "antwoord" else deliveries).append(m)
+    return deliveries, answers
+
+
+NAME_OF = {oin: name for name, oin in OINS.items()}
+
+
+async def take(partner: Partner, count: int, *, timeout: float) -> list[AbstractIncomingMessage]:
+    """Wait until ``count`` messages arrived in the partner's inbox (each acknowledged)."""
+    queue = await partner.channel.get_queue(partner.topology.inbox(partner.oin), ensure=False)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    taken: list[AbstractIncomingMessage] = []
+    while len(taken) < count:
+        message = await queue.get(no_ack=False, fail=False)
+        if message is None:
+            if loop.time() > deadline:
+                raise AssertionError(
+                    f"{NAME_OF[partner.oin]}: {len(taken)} of {count} messages after {timeout} s"
+                )
+            await asyncio.sleep(0.02)
+            continue
+        await message.ack()
+        taken.append(message)
+    return taken
+
+
+async def drain(partner: Partner) -> list[AbstractIncomingMessage]:
+    """Everything in the partner's inbox right now (no waiting)."""
+    queue = await partner.channel.get_queue(partner.topology.inbox(partner.oin), ensure=False)
+    taken: list[AbstractIncomingMessage] = []
+    while (message := await queue.get(no_ack=False, fail=False)) is not None:
+        await message.ack()
+        taken.append(message)
+    return taken

@@ -1,0 +1,242 @@
+"""The audit pages in a real browser: headless Chromium (Debian's ``chromium`` and
+``chromedriver``; ``./run test`` installs them) driven by Selenium, against a gateway whose
+partners sent example messages over HTTPS.
+
+The officer is sent to the login page without a session, logs in through the form, types a
+BSN, sees the person's timeline (with the recipients) and downloads the inzage CSV. A
+screenshot of the timeline is kept in ``test-output/audit-timeline.png`` (and in the test's
+tmp dir). Without Chromium the test is skipped, except under CI, where it fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from gateway.runtime.app import INZAGE_COLUMNS
+from tests.conftest import OFFICER, Door, fresh
+from tests.support.broker import OINS
+from tests.support.paths import REPO_ROOT
+
+pytestmark = pytest.mark.broker
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+REPO = REPO_ROOT
+SCREENSHOT = REPO / "test-output" / "audit-timeline.png"
+BSN = "999990019"  # the victim in these examples
+XML = {"content-type": "application/xml"}
+EXAMPLES = (
+    ("politie", "politie/VtMelding.xml"),  # -> Veilig Thuis Twente
+    ("politie", "politie/ZsmAanmelding.xml"),  # -> OM, Veilig Thuis Twente, Reclassering
+    ("vt-twente", "veilig-thuis/Veiligheidsbeoordeling.xml"),  # -> OM
+)
+WAIT_S = 10
+
+
+def on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require_chromium() -> None:
+    if CHROMIUM.exists():
+        if not CHROMEDRIVER.exists():
+            pytest.fail(f"{CHROMIUM} is installed but {CHROMEDRIVER} is not (chromium-driver)")
+        return
+    reason = (
+        f"{CHROMIUM} is not installed: `./run test` installs Debian's chromium and "
+        "chromium-driver (scripts/ensure-services.sh chromium)"
+    )
+    if on_ci():
+        pytest.fail(f"CI is set, so the browser test must run: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def chromium() -> None:
+    """Checked before the gateway starts (skip or fail at once)."""
+    require_chromium()
+
+
+@dataclass
+class Seen:
+    """What the browser saw (checked by the test, in its own thread)."""
+
+    login_url: str = ""
+    login_form: bool = False
+    after_login_url: str = ""
+    officer: str = ""
+    timeline_url: str = ""
+    timeline_html: str = ""
+    recipients: list[str] = field(default_factory=list)
+    rows: int = 0
+    csv_name: str = ""
+    csv_text: str = ""
+    after_logout_url: str = ""
+
+
+def browse(base_url: str, tmp_path: Path) -> Seen:
+    """The officer's session in headless Chromium (blocking: run it in a thread)."""
+    from selenium import webdriver  # noqa: PLC0415 - only when Chromium is there
+    from selenium.webdriver.chrome.service import Service  # noqa: PLC0415
+    from selenium.webdriver.common.by import By  # noqa: PLC0415
+    from selenium.webdriver.support import expected_conditions as ec  # noqa: PLC0415
+    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--ignore-certificate-errors",  # the dev CA is not in the browser's trust store
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(argument)
+    options.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False,
+            "download.directory_upgrade": True,
+            "safebrowsing.enabled": False,
+        },
+    )
+    service = Service(executable_path=str(CHROMEDRIVER), log_output=str(tmp_path / "driver.log"))
+    driver = webdriver.Chrome(service=service, options=options)
+    seen = Seen()
+    try:
+        driver.set_page_load_timeout(WAIT_S * 2)
+        # downloads in headless Chromium need an explicit allowance
+        driver.execute_cdp_cmd(
+            "Browser.setDownloadBehavior",
+            {"behavior": "allow", "downloadPath": str(downloads), "eventsEnabled": True},
+        )
+        wait = WebDriverWait(driver, WAIT_S)
+
+        # no session: /audit sends the browser to the login page
+        driver.get(f"{base_url}/audit")
+        wait.until(ec.presence_of_element_located((By.ID, "inloggen")))
+        seen.login_url = driver.current_url
+        seen.login_form = bool(
+            driver.find_elements(By.ID, "naam") and driver.find_elements(By.ID, "wachtwoord")
+        )
+
+        # log in through the form
+        driver.find_element(By.ID, "naam").send_keys(OFFICER[0])
+        driver.find_element(By.ID, "wachtwoord").send_keys(OFFICER[1])
+        driver.find_element(By.ID, "inloggen").click()
+        wait.until(ec.presence_of_element_located((By.ID, "bsn")))
+        seen.after_login_url = driver.current_url
+        seen.officer = driver.find_element(By.ID, "officer").text
+
+        # type the BSN: the timeline, addressed by pseudonym
+        driver.find_element(By.ID, "bsn").send_keys(BSN)
+        driver.find_element(By.ID, "zoek-bsn").click()
+        wait.until(ec.presence_of_element_located((By.ID, "tijdlijn")))
+        seen.timeline_url = driver.current_url
+        seen.timeline_html = driver.page_source
+        seen.rows = len(driver.find_elements(By.CSS_SELECTOR, "#tijdlijn tr.rij"))
+        seen.recipients = [
+            cell.text for cell in driver.find_elements(By.CSS_SELECTOR, "#tijdlijn td.ontvanger")
+        ]
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        assert driver.save_screenshot(str(tmp_path / SCREENSHOT.name))
+        shutil.copyfile(tmp_path / SCREENSHOT.name, SCREENSHOT)
+
+        # the inzage CSV: click, wait for the download to finish
+        driver.find_element(By.ID, "csv").click()
+        deadline = time.monotonic() + WAIT_S
+        done: list[Path] = []
+        while time.monotonic() < deadline:
+            done = [
+                p
+                for p in downloads.glob("inzage-*.csv")
+                if not p.name.endswith(".crdownload") and p.stat().st_size > 0
+            ]
+            if done and not list(downloads.glob("*.crdownload")):
+                break
+            time.sleep(0.1)
+        if done:
+            seen.csv_name = done[0].name
+            seen.csv_text = done[0].read_text(encoding="utf-8")
+
+        # log out: /audit is the login page again
+        driver.find_element(By.CSS_SELECTOR, "header form button").click()
+        wait.until(ec.presence_of_element_located((By.ID, "inloggen")))
+        driver.get(f"{base_url}/audit")
+        wait.until(ec.presence_of_element_located((By.ID, "inloggen")))
+        seen.after_logout_url = driver.current_url
+    finally:
+        driver.quit()
+    return seen
+
+
+async def test_an_officer_finds_a_persons_timeline_and_downloads_the_inzage(
+    chromium: None, door: Door, example_bytes: Callable[[str], bytes], tmp_path: Path
+) -> None:
+    began = time.monotonic()
+    for sender, example in EXAMPLES:  # the demo data: partners send over HTTPS
+        async with door.client(sender) as client:
+            response = await client.post(
+                "/v1/berichten",
+                content=fresh(example_bytes(example), bericht_id=str(uuid.uuid4())),
+                headers=XML,
+            )
+        assert response.status_code == 202, response.text
+    pseudonym = door.parts.trail.pseudonymise(BSN)
+
+    seen = await asyncio.to_thread(browse, door.base_url, tmp_path)
+
+    assert seen.login_url == f"{door.base_url}/audit/login"
+    assert seen.login_form
+    assert seen.after_login_url == f"{door.base_url}/audit"
+    assert seen.officer == OFFICER[0]
+
+    assert seen.timeline_url == f"{door.base_url}/audit/persoon/{pseudonym}"
+    assert BSN not in seen.timeline_url
+    assert BSN not in seen.timeline_html
+    assert seen.rows == len(await door.parts.audit.history(pseudonym)) - 1  # + the CSV view
+    assert "Veilig Thuis Twente (veilig-thuis)" in seen.recipients
+    assert "Openbaar Ministerie (ZSM) (openbaar-ministerie)" in seen.recipients
+    assert "VEILIGHEIDSBEOORDELING" in seen.timeline_html
+    assert "WMO2015-ART-5.2.6" in seen.timeline_html
+    assert (tmp_path / SCREENSHOT.name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert SCREENSHOT.read_bytes() == (tmp_path / SCREENSHOT.name).read_bytes()
+
+    assert seen.csv_name == f"inzage-{pseudonym[:12]}.csv", "the CSV was not downloaded"
+    assert seen.csv_text.splitlines()[0] == ",".join(INZAGE_COLUMNS)
+    rows = list(csv.DictReader(io.StringIO(seen.csv_text)))
+    assert len(rows) == seen.rows + 1  # its own view as well
+    delivered = {(r["gebeurtenis"], r["berichttype"], r["ontvanger"]) for r in rows}
+    assert ("afgeleverd", "VtMelding", OINS["vt-twente"]) in delivered
+    assert ("afgeleverd", "ZsmAanmelding", OINS["om"]) in delivered
+    assert [r["lezer"] for r in rows if r["gebeurtenis"] == "inzage"] == [OFFICER[0]] * 2
+    assert BSN not in seen.csv_text
+
+    assert seen.after_logout_url == f"{door.base_url}/audit/login"
+    # the officer's two views of this person are in the person's own history
+    views = [
+        r.public["extra"]
+        for r in await door.parts.audit.history(pseudonym)
+        if r.public["gebeurtenis"] == "inzage"
+    ]
+    assert views == [
+        {"lezer": OFFICER[0], "pagina": "tijdlijn van een betrokkene"},
+        {"lezer": OFFICER[0], "pagina": "inzagerapport (CSV)"},
+    ]
+    assert time.monotonic() - began < 30

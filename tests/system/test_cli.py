@@ -1,0 +1,447 @@
+"""The ``ketenpoort`` command line: validate, translate, types, route, policy check, schemas.
+
+Most tests run the Typer app in-process (``typer.testing.CliRunner``); one runs the installed
+``.venv/bin/ketenpoort`` script. Rich tables are printed at the width in ``COLUMNS``; tests
+that read a table set it wide enough for every cell.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from typer.testing import CliRunner, Result
+
+from adapters import ADAPTERS, PARTNERS
+from gateway.cli.main import app
+from gateway.codec.envelope import KP
+from gateway.domain.model import BerichtType, Categorie, Inhoud, Rol, categorieen_in
+from gateway.policy.catalogue import load_policy
+from gateway.safexml import xmlsafe
+from tests.support.paths import REPO_ROOT
+from tests.support.strategies import MESSAGE_CODEC
+
+ROOT = REPO_ROOT
+EXAMPLES_DIR = ROOT / "examples"
+POLICY_DIR = ROOT / "policy" / "v1"
+EXAMPLES = sorted(str(p.relative_to(EXAMPLES_DIR)) for p in EXAMPLES_DIR.glob("*/*.xml"))
+CATALOGUE = [t for t in BerichtType if not t.technisch]
+PROBLEM = re.compile(
+    r"^(?P<file>.+?):(?P<line>\d+): (?P<code>[A-Z_]+): (?P<element>\S+): (?P<reason>.+)$"
+)
+WIDE = 400
+
+runner = CliRunner()
+
+
+def invoke(*args: str | Path, columns: int = WIDE) -> Result:
+    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": str(columns)})
+
+
+def line_of(text: str, needle: str) -> int:
+    assert text.count(needle) == 1, f"{needle!r} occurs {text.count(needle)} times"
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def example_text(rel: str) -> str:
+    return (EXAMPLES_DIR / rel).read_text(encoding="utf-8")
+
+
+def body_of(message: str) -> etree._Element:
+    root = xmlsafe.parse(message.encode("utf-8"))
+    inhoud = root.find(f"{KP}Inhoud")
+    assert inhoud is not None
+    (body,) = [c for c in inhoud if isinstance(c.tag, str)]
+    return body
+
+
+def parse_for(message: str, rol: Rol, berichttype: BerichtType) -> Inhoud:
+    """A message rendered for ``rol``: valid for its receive XSD, parsed by its codec."""
+    body = body_of(message)
+    codec = ADAPTERS[rol].codecs[berichttype]
+    assert body.tag == codec.tag
+    MESSAGE_CODEC.schemas.check_body(body, sent=False)
+    return codec.parse(body)
+
+
+# --------------------------------------------------------------------------- validate
+
+
+@pytest.mark.parametrize("rel", EXAMPLES)
+def test_validate_accepts_every_example(rel: str) -> None:
+    result = invoke("validate", EXAMPLES_DIR / rel)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert f"{EXAMPLES_DIR / rel}: valid" in result.stderr
+
+
+def test_validate_accepts_all_examples_at_once() -> None:
+    result = invoke("validate", *(EXAMPLES_DIR / rel for rel in EXAMPLES))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count(": valid") == len(EXAMPLES) == 13
+
+
+def test_validate_reports_file_line_code_element_reason(tmp_path: Path) -> None:
+    text = example_text("politie/VtMelding.xml")
+
+    schema = tmp_path / "schema.xml"
+    schema_text = text.replace(
+        "<pol:Geslacht>V</pol:Geslacht>", "<pol:Geslacht>Q</pol:Geslacht>", 1
+    )
+    schema.write_text(schema_text, encoding="utf-8")
+    bsn = tmp_path / "bsn.xml"
+    bsn_text = text.replace("<pol:BSN>999990019</pol:BSN>", "<pol:BSN>999990018</pol:BSN>")
+    bsn.write_text(bsn_text, encoding="utf-8")
+    broken = tmp_path / "broken.xml"
+    broken_text = text.replace("<pol:Eenheid>OOST-NEDERLAND", "<pol:Eenheid>OOST & NEDERLAND")
+    broken.write_text(broken_text, encoding="utf-8")
+    good = EXAMPLES_DIR / "politie" / "ZsmAanmelding.xml"
+
+    result = invoke("validate", schema, good, bsn, broken)
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3, result.stdout
+    found = [PROBLEM.match(line) for line in lines]
+    assert all(found), lines
+    problems = [m.groupdict() for m in found if m is not None]
+
+    assert problems[0]["file"] == str(schema)
+    assert int(problems[0]["line"]) == line_of(schema_text, "<pol:Geslacht>Q")
+    assert (problems[0]["code"], problems[0]["element"]) == ("SCHEMA_ONGELDIG", "pol:Geslacht")
+    assert "'Q'" in problems[0]["reason"]
+
+    assert problems[1]["file"] == str(bsn)
+    assert int(problems[1]["line"]) == line_of(bsn_text, "999990018")
+    assert (problems[1]["code"], problems[1]["element"]) == ("BSN_ONGELDIG", "pol:BSN")
+    assert "elfproef" in problems[1]["reason"]
+
+    assert problems[2]["file"] == str(broken)
+    assert problems[2]["code"] == "XML_ONGELDIG"
+    assert int(problems[2]["line"]) == line_of(broken_text, "OOST & NEDERLAND")
+    assert problems[2]["element"] == "-"
+
+    assert f"{good}: valid" in result.stderr
+
+
+def test_validate_a_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nergens.xml"
+    result = invoke("validate", missing)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{missing}:0: XML_ONGELDIG: -: cannot read")
+
+
+# --------------------------------------------------------------------------- translate
+
+TRANSLATIONS = [
+    (rel, rol)
+    for rel in EXAMPLES
+    for rol in Rol
+    if BerichtType(Path(rel).stem) in PARTNERS[rol].receives
+]
+
+
+@pytest.mark.parametrize(
+    ("rel", "rol"), TRANSLATIONS, ids=[f"{rel}->{rol.value}" for rel, rol in TRANSLATIONS]
+)
+def test_translate_renders_a_valid_message_for_the_recipient(rel: str, rol: Rol) -> None:
+    result = invoke("translate", EXAMPLES_DIR / rel, "--to", rol.value)
+    assert result.exit_code == 0, result.output
+    original = MESSAGE_CODEC.read((EXAMPLES_DIR / rel).read_bytes())
+    berichttype = original.kop.berichttype
+    body = body_of(result.stdout)
+    assert etree.QName(body).namespace == ADAPTERS[rol].vocabulary.namespace
+    # Before need-to-know: the whole message, in the recipient's words.
+    assert parse_for(result.stdout, rol, berichttype) == original.inhoud
+    assert "<kp:BerichtType>" + berichttype.value in result.stdout
+
+
+def test_translate_covers_every_type_and_recipient_of_the_catalogue() -> None:
+    covered = {(BerichtType(Path(rel).stem), rol) for rel, rol in TRANSLATIONS}
+    assert covered == {(t, rol) for rol in Rol for t in PARTNERS[rol].receives}
+    assert {t for t, _ in covered} == set(CATALOGUE)
+
+
+def test_translate_to_a_rol_that_does_not_receive_the_type() -> None:
+    result = invoke(
+        "translate", EXAMPLES_DIR / "politie" / "VtMelding.xml", "--to", "openbaar-ministerie"
+    )
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "openbaar-ministerie receives no VtMelding" in result.stderr
+
+
+def test_translate_an_invalid_message(tmp_path: Path) -> None:
+    text = example_text("veilig-thuis/Terugkoppeling.xml")
+    bad = text.replace("<vt:besluit>voorwaarden-en-vervolg", "<vt:besluit>ergens-anders")
+    path = tmp_path / "bad.xml"
+    path.write_text(bad, encoding="utf-8")
+    result = invoke("translate", path, "--to", "politie")
+    assert result.exit_code == 1
+    problem = PROBLEM.match(result.stdout.strip())
+    assert problem is not None, result.stdout
+    assert problem["code"] == "SCHEMA_ONGELDIG"
+    assert problem["element"] == "vt:besluit"
+    assert int(problem["line"]) == line_of(bad, "ergens-anders")
+
+
+def test_translate_an_unknown_rol() -> None:
+    result = invoke("translate", EXAMPLES_DIR / "politie" / "VtMelding.xml", "--to", "wijkteam")
+    assert result.exit_code == 2
+    assert "wijkteam" in result.output
+
+
+# --------------------------------------------------------------------------- types
+
+
+def _table_rows(output: str, title: str) -> list[list[str]]:
+    """The body rows of the rich table printed after ``title``, as stripped cells."""
+    after = output[output.index(title) :]
+    rows = []
+    for line in after.splitlines():
+        if line.startswith("└"):
+            break
+        if line.startswith("│"):
+            rows.append([cell.strip() for cell in line.strip("│").split("│")])
+    return rows
+
+
+def test_types_lists_the_whole_catalogue() -> None:
+    result = invoke("types")
+    assert result.exit_code == 0, result.output
+    versie = load_policy(POLICY_DIR).versie
+    assert f"Berichttypen (policy {versie})" in result.stdout
+    rows = _table_rows(result.stdout, "Berichttypen")
+    named = [row[0] for row in rows if row[0]]
+    assert named == [t.value for t in load_policy(POLICY_DIR).berichten]
+    assert sorted(named) == sorted(t.value for t in CATALOGUE)
+    assert len(named) == 11
+    by_type = {row[0]: row for row in rows if row[0]}
+    assert by_type["VtMelding"][1:] == ["politie", "VEILIGHEIDSBEOORDELING", "veilig-thuis"]
+    assert by_type["ZsmAanmelding"][3] == (
+        "openbaar-ministerie, veilig-thuis, reclassering, raad-kinderbescherming"
+    )
+
+
+def test_types_lists_every_name_in_full_at_the_default_width() -> None:
+    result = invoke("types", columns=80)
+    assert result.exit_code == 0
+    for berichttype in CATALOGUE:
+        assert berichttype.value in result.stdout, berichttype
+
+
+# --------------------------------------------------------------------------- route
+
+
+def route_json(path: Path) -> tuple[int, dict[str, Any]]:
+    result = invoke("route", path, "--json")
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_route_json_of_the_zsm_aanmelding() -> None:
+    exit_code, data = route_json(EXAMPLES_DIR / "politie" / "ZsmAanmelding.xml")
+    assert exit_code == 0
+    assert data["refused"] is None
+    assert data["doel"] == "STRAFRECHTELIJKE_BESLISSING"
+    assert data["grondslagen"] == ["WPG-ART-19"]
+    assert data["policy"] == load_policy(POLICY_DIR).versie
+    recipients = data["recipients"]
+    assert isinstance(recipients, list)
+    for r in recipients:
+        assert {"rol", "oin", "kept", "removed", "message"} <= set(r)
+        assert r["kept"] == sorted(r["kept"])
+        assert r["removed"] == sorted(r["removed"])
+        assert set(r["kept"]) <= {c.value for c in Categorie}
+        assert not set(r["kept"]) & set(r["removed"])
+    by_rol = {r["rol"]: r for r in recipients}
+    assert len(by_rol) == len(recipients) == 3
+    assert {rol: r["oin"] for rol, r in by_rol.items()} == {
+        "openbaar-ministerie": "00000099000000000103",
+        "veilig-thuis": "00000099000000000102",
+        "reclassering": "00000099000000000105",
+    }
+    reclassering = by_rol["reclassering"]
+    assert {"kind", "contact"} <= set(reclassering["removed"])
+    assert "kind" not in reclassering["kept"]
+    assert "contact" not in reclassering["kept"]
+    assert by_rol["openbaar-ministerie"]["removed"] == []
+    for rol, r in by_rol.items():
+        parsed = parse_for(r["message"], Rol(rol), BerichtType.ZSM_AANMELDING)
+        assert sorted(categorieen_in(parsed)) == r["kept"], rol
+    assert "999990032" not in reclassering["message"]
+    assert "Lindelaan" not in reclassering["message"]
+    assert "999990032" in by_rol["openbaar-ministerie"]["message"]
+
+
+def test_route_json_of_a_refused_message(tmp_path: Path) -> None:
+    text = example_text("politie/ZsmAanmelding.xml")
+    bad = text.replace(
+        "<kp:Doel>STRAFRECHTELIJKE_BESLISSING</kp:Doel>", "<kp:Doel>ACTIEOVERLEG</kp:Doel>"
+    )
+    assert bad != text
+    path = tmp_path / "zsm-actieoverleg.xml"
+    path.write_text(bad, encoding="utf-8")
+    exit_code, data = route_json(path)
+    assert exit_code == 1
+    assert data["recipients"] == []
+    refused = data["refused"]
+    assert refused["code"] == "DOEL_NIET_TOEGESTAAN"
+    assert refused["element"] == "kp:Doel"
+    assert "ACTIEOVERLEG" in refused["reason"]
+    assert "STRAFRECHTELIJKE_BESLISSING" in refused["reason"]
+    assert set(refused) == {"code", "reason", "element", "line"}
+
+
+def test_route_json_of_an_invalid_message_names_the_line(tmp_path: Path) -> None:
+    text = example_text("politie/ZsmAanmelding.xml")
+    bad = text.replace("<pol:HgLabel>true</pol:HgLabel>", "<pol:HgLabel>ja</pol:HgLabel>")
+    path = tmp_path / "zsm-ja.xml"
+    path.write_text(bad, encoding="utf-8")
+    exit_code, data = route_json(path)
+    assert exit_code == 1
+    assert data["refused"]["code"] == "SCHEMA_ONGELDIG"
+    assert data["refused"]["element"] == "pol:HgLabel"
+    assert data["refused"]["line"] == line_of(bad, "<pol:HgLabel>ja")
+    assert data["recipients"] == []
+
+
+def test_route_plain_shows_kept_and_removed() -> None:
+    result = invoke("route", EXAMPLES_DIR / "veilig-thuis" / "Terugkoppeling.xml")
+    assert result.exit_code == 0, result.output
+    assert "doel TERUGKOPPELING_MELDER" in result.stdout
+    assert "kept:    hulpverlening, proces" in result.stdout
+    assert "removed: veiligheid" in result.stdout
+    assert "Vervolg is ingezet" not in result.stdout
+
+
+def test_installed_script_routes(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "ketenpoort"
+    if not script.exists():
+        found = shutil.which("ketenpoort")
+        assert found is not None, "the ketenpoort script is not installed"
+        script = Path(found)
+    done = subprocess.run(
+        [str(script), "route", str(EXAMPLES_DIR / "veilig-thuis" / "Terugkoppeling.xml"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["refused"] is None
+    assert [(r["rol"], r["removed"]) for r in data["recipients"]] == [("politie", ["veiligheid"])]
+
+
+# --------------------------------------------------------------------------- policy check
+
+MATRIX = "Need-to-know: categories per (BerichtType, doel, rol)"
+
+
+def test_policy_check_of_the_default_policy_shows_the_matrix() -> None:
+    result = invoke("policy", "check")
+    assert result.exit_code == 0, result.output
+    versie = load_policy(POLICY_DIR).versie
+    assert f"policy {versie}: ok ({POLICY_DIR})" in result.stdout
+    assert "Routing" in result.stdout
+    assert MATRIX in result.stdout
+
+    header = [c.value[:6] for c in Categorie]
+    rows = _table_rows(result.stdout, MATRIX)
+    matrix = {(r[0], r[1], r[2]): dict(zip(header, r[4:], strict=True)) for r in rows}
+    terug = matrix[("Terugkoppeling", "TERUGKOPPELING_MELDER", "politie")]
+    assert {c for c, v in terug.items() if v} == {"proces", "hulpve"}
+    assert all(v == "x" for v in terug.values() if v)
+    om = matrix[("Veiligheidsbeoordeling", "STRAFRECHTELIJKE_BESLISSING", "openbaar-ministerie")]
+    assert om["gezond"] == "(x)"
+    assert all(v == "x" for c, v in om.items() if c != "gezond")
+    reclassering = matrix[("ActieoverlegAanmelding", "ACTIEOVERLEG", "reclassering")]
+    assert reclassering["kind"] == ""
+    assert reclassering["contac"] == ""
+    assert (
+        matrix[("ActieoverlegAanmelding", "ACTIEOVERLEG", "raad-kinderbescherming")]["kind"] == "x"
+    )
+    # every routed (type, doel, rol) that the doel admits has a row
+    policy = load_policy(POLICY_DIR)
+    expected = {
+        (t.value, d.value, r.naar.value)
+        for t, regel in policy.berichten.items()
+        for d in regel.doelen
+        for r in regel.routes
+        if r.naar in policy.doelen[d].ontvangers
+    }
+    assert set(matrix) == expected
+
+
+def test_policy_check_of_a_named_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "v1"
+    shutil.copytree(POLICY_DIR, folder)
+    result = invoke("policy", "check", folder)
+    assert result.exit_code == 0, result.output
+    assert f"policy {load_policy(POLICY_DIR).versie}: ok ({folder})" in result.stdout
+
+
+def test_policy_check_of_a_broken_policy(tmp_path: Path) -> None:
+    folder = tmp_path / "v1"
+    shutil.copytree(POLICY_DIR, folder)
+    path = folder / "partners.yaml"
+    text = path.read_text(encoding="utf-8")
+    edited = text.replace('oin: "00000099000000000105"', 'oin: "00000099000000000101"')
+    path.write_text(edited, encoding="utf-8")
+    line = line_of(edited, "rol: reclassering") - 1
+    result = invoke("policy", "check", folder)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert f"policy error partners.yaml:{line}: OIN 00000099000000000101 twice" in result.stderr
+
+
+def test_policy_check_of_a_missing_folder(tmp_path: Path) -> None:
+    result = invoke("policy", "check", tmp_path / "nergens")
+    assert result.exit_code == 2
+    assert "policy folder does not exist" in result.stderr
+
+
+def test_policy_check_shows_the_problem_verbatim(tmp_path: Path) -> None:
+    folder = tmp_path / "v1"
+    shutil.copytree(POLICY_DIR, folder)
+    path = folder / "berichten.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = '{leeftijd: "personen[rol=verdachte]", op: zaak.aanhouding, minimaal: 18}'
+    new = '{leeftijd: "personen[rol=verdachte].naam", op: zaak.aanhouding, minimaal: 18}'
+    assert text.count(old) == 1
+    edited = text.replace(old, new)
+    path.write_text(edited, encoding="utf-8")
+    line = line_of(edited, "personen[rol=verdachte].naam")
+    result = invoke("policy", "check", folder)
+    assert result.exit_code == 2
+    assert f"berichten.yaml:{line}: 'personen[rol=verdachte].naam' is not a person" in result.stderr
+
+
+# --------------------------------------------------------------------------- schemas check
+
+
+def test_schemas_check_of_the_committed_schemas() -> None:
+    result = invoke("schemas", "check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+
+
+def test_schemas_check_names_a_stale_schema(tmp_path: Path) -> None:
+    folder = tmp_path / "v1"
+    shutil.copytree(ROOT / "schemas" / "v1", folder)
+    stale = folder / "politie-ontvangst.xsd"
+    stale.write_bytes(stale.read_bytes().replace(b"</xs:schema>", b"<!-- x --></xs:schema>"))
+    (folder / "rvdk.xsd").unlink()
+    result = invoke("schemas", "check", folder)
+    assert result.exit_code == 1
+    assert set(result.stdout.splitlines()) == {
+        "politie-ontvangst.xsd is out of date: run `ketenpoort schemas write`",
+        "rvdk.xsd is out of date: run `ketenpoort schemas write`",
+    }

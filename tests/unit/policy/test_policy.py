@@ -1,0 +1,448 @@
+"""The policy loader: the default policy, its version, and one test per kind of broken policy.
+
+Every broken-policy test copies ``policy/v1`` to a temporary folder, makes one edit and
+asserts that :func:`load_policy` raises :class:`PolicyError` naming the file, the exact line
+(computed from the edited text, so a reformatted policy moves the expectation with it) and
+the problem.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gateway.domain.errors import Misconfigured
+from gateway.domain.model import INHOUD_TYPES, Categorie, Doel, Rol
+from gateway.policy.catalogue import FILES, PolicyError, load_policy
+from tests.support.paths import REPO_ROOT
+
+ROOT = REPO_ROOT
+POLICY_DIR = ROOT / "policy" / "v1"
+VERSIE = re.compile(r"^(\d+\.\d+\.\d+)\+sha256:([0-9a-f]{12})$")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture
+def policy_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "v1"
+    shutil.copytree(POLICY_DIR, target)
+    return target
+
+
+def line_at(text: str, index: int) -> int:
+    return text[:index].count("\n") + 1
+
+
+def edit(folder: Path, file: str, old: str, new: str, *, after: str = "") -> int:
+    """Replace the first ``old`` after the (unique) ``after`` in one policy file.
+
+    Returns the 1-based line of the replacement in the edited text."""
+    path = folder / file
+    text = path.read_text(encoding="utf-8")
+    start = 0
+    if after:
+        assert text.count(after) == 1, f"{after!r} occurs {text.count(after)} times in {file}"
+        start = text.index(after)
+    index = text.find(old, start)
+    assert index >= 0, f"{old!r} not found after {after!r} in {file}"
+    edited = text[:index] + new + text[index + len(old) :]
+    path.write_text(edited, encoding="utf-8")
+    return line_at(edited, index)
+
+
+def line_of(folder: Path, file: str, needle: str, *, after: str = "") -> int:
+    """The line of the first ``needle`` after ``after`` in the (edited) file."""
+    text = (folder / file).read_text(encoding="utf-8")
+    start = text.index(after) if after else 0
+    index = text.find(needle, start)
+    assert index >= 0, f"{needle!r} not found in {file}"
+    return line_at(text, index)
+
+
+def broken(folder: Path) -> PolicyError:
+    with pytest.raises(PolicyError) as caught:
+        load_policy(folder)
+    return caught.value
+
+
+def assert_error(error: PolicyError, file: str, line: int, problem: str) -> None:
+    assert (error.file, error.line) == (file, line), str(error)
+    assert problem in error.problem, str(error)
+    assert str(error) == f"{file}:{line}: {error.problem}"
+
+
+# --------------------------------------------------------------------------- the default policy
+
+
+def test_default_policy_loads_with_everything_of_the_spec() -> None:
+    policy = load_policy(POLICY_DIR)
+    assert policy.directory == POLICY_DIR
+    assert {(p.oin, p.rol) for p in policy.partners.values()} == {
+        ("00000099000000000101", Rol.POLITIE),
+        ("00000099000000000102", Rol.VEILIG_THUIS),
+        ("00000099000000000106", Rol.VEILIG_THUIS),
+        ("00000099000000000103", Rol.OPENBAAR_MINISTERIE),
+        ("00000099000000000104", Rol.RAAD_KINDERBESCHERMING),
+        ("00000099000000000105", Rol.RECLASSERING),
+    }
+    assert set(policy.doelen) == set(Doel)
+    assert set(policy.berichten) == set(INHOUD_TYPES)
+    assert len(policy.berichten) == 11
+    # spec §5: the two default regions
+    assert policy.regio_van_postcode("7400AA") == "00000099000000000102"
+    assert policy.regio_van_postcode("7699 ZZ") == "00000099000000000102"
+    assert policy.regio_van_postcode("3000AB") == "00000099000000000106"
+    assert policy.regio_van_postcode("3299AB") == "00000099000000000106"
+    assert policy.regio_van_postcode("7399AA") is None
+    assert policy.regio_van_postcode("3300AA") is None
+    # spec §3: the grondslagen per doel
+    assert policy.doelen[Doel.TERUGKOPPELING_MELDER].grondslagen == ["WMO2015-ART-5.2.6"]
+    assert set(policy.doelen[Doel.ACTIEOVERLEG].grondslagen) == {
+        "WPG-ART-19",
+        "WJSG-ART-39F",
+        "WMO2015-ART-5.2.6",
+    }
+
+
+def test_default_policy_grants_rvdk_but_not_reclassering_kind_under_actieoverleg() -> None:
+    ontvangers = load_policy(POLICY_DIR).doelen[Doel.ACTIEOVERLEG].ontvangers
+    assert Categorie.KIND in ontvangers[Rol.RAAD_KINDERBESCHERMING].categorieen
+    assert Categorie.KIND not in ontvangers[Rol.RECLASSERING].categorieen
+
+
+def test_version_has_the_form_semver_plus_digest() -> None:
+    versie = load_policy(POLICY_DIR).versie
+    found = VERSIE.match(versie)
+    assert found is not None, versie
+    assert found.group(1) == "1.0.0"
+
+
+def test_version_depends_on_content_not_on_the_folder(policy_copy: Path) -> None:
+    assert load_policy(policy_copy).versie == load_policy(POLICY_DIR).versie
+
+
+@pytest.mark.parametrize("file", FILES)
+def test_version_changes_when_any_policy_file_changes(policy_copy: Path, file: str) -> None:
+    before = load_policy(policy_copy).versie
+    path = policy_copy / file
+    path.write_text(path.read_text(encoding="utf-8") + "# reviewed again\n", encoding="utf-8")
+    after = load_policy(policy_copy).versie
+    assert VERSIE.match(after) is not None
+    assert after != before
+    assert after.split("+")[0] == before.split("+")[0]  # only the digest moved
+
+
+def test_version_names_the_versie_of_policy_yaml(policy_copy: Path) -> None:
+    edit(policy_copy, "policy.yaml", 'versie: "1.0.0"', 'versie: "1.4.2"')
+    versie = load_policy(policy_copy).versie
+    assert versie.startswith("1.4.2+sha256:")
+    assert versie != load_policy(POLICY_DIR).versie
+
+
+def test_policy_error_is_a_misconfiguration() -> None:
+    assert issubclass(PolicyError, Misconfigured)
+
+
+# --------------------------------------------------------------------------- broken policies
+
+
+def test_invalid_yaml(policy_copy: Path) -> None:
+    line = edit(policy_copy, "partners.yaml", "naam: Nationale Politie", "naam: Nationale: Politie")
+    error = broken(policy_copy)
+    assert_error(error, "partners.yaml", line, "not valid YAML")
+    assert "mapping values are not allowed here" in error.problem
+
+
+def test_duplicate_key(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "doelen.yaml",
+        "    bewaartermijn_dagen: 365\n",
+        "    bewaartermijn_dagen: 365\n    bewaartermijn_dagen: 730\n",
+        after="  TERUGKOPPELING_MELDER:",
+    )
+    assert_error(broken(policy_copy), "doelen.yaml", line + 1, "'bewaartermijn_dagen' twice")
+
+
+def test_unknown_category(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "doelen.yaml",
+        "categorieen: [proces, hulpverlening]",
+        "categorieen: [proces, hulpverlening, geheim]",
+        after="  TERUGKOPPELING_MELDER:",
+    )
+    error = broken(policy_copy)
+    assert_error(
+        error, "doelen.yaml", line, "doelen.TERUGKOPPELING_MELDER.ontvangers.politie.categorieen.2"
+    )
+    assert "'identificatie'" in error.problem  # the allowed values are named
+
+
+def test_unknown_category_on_a_continuation_line(policy_copy: Path) -> None:
+    """A flow list over two lines: the line of the bad item, not of the key."""
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "gezinsprofiel, hulpverlening, kind, proces]",
+        "gezinsprofiel, hulpverlening, kinderen, proces]",
+        after="  Veiligheidsbeoordeling:",
+    )
+    assert line == line_of(policy_copy, "berichten.yaml", "categorieen: [identificatie") + 1
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "toegang.STRAFRECHTELIJKE_BESLISSING.openbaar-ministerie.categorieen.7: Input should be",
+    )
+
+
+def test_unknown_rol_in_a_route(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy, "berichten.yaml", "naar: politie", "naar: wijkteam", after="  Terugkoppeling:"
+    )
+    error = broken(policy_copy)
+    assert_error(error, "berichten.yaml", line, "routes.0.naar: Input should be")
+    assert "'politie'" in error.problem
+
+
+def test_unknown_rol_problem_names_the_berichttype(policy_copy: Path) -> None:
+    edit(
+        policy_copy, "berichten.yaml", "naar: politie", "naar: wijkteam", after="  Terugkoppeling:"
+    )
+    assert broken(policy_copy).problem.startswith("berichten.Terugkoppeling.routes.0.naar:")
+
+
+def test_unknown_category_problem_names_the_doel(policy_copy: Path) -> None:
+    edit(
+        policy_copy,
+        "doelen.yaml",
+        "categorieen: [identificatie, incident, strafrechtelijk, veiligheid, proces]",
+        "categorieen: [identificatie, incident, strafrechtelijk, veiligheid, geheim]",
+        after="  ACTIEOVERLEG:",
+    )
+    assert broken(policy_copy).problem.startswith(
+        "doelen.ACTIEOVERLEG.ontvangers.reclassering.categorieen.4:"
+    )
+
+
+def test_route_to_a_rol_the_doel_does_not_admit(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "naar: politie",
+        "naar: reclassering",
+        after="  Terugkoppeling:",
+    )
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "doel TERUGKOPPELING_MELDER admits no recipient reclassering",
+    )
+
+
+def test_route_doel_condition_checked_per_doel(policy_copy: Path) -> None:
+    """A route limited to one doel is checked against that doel only."""
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "- naar: reclassering",
+        "- naar: politie",
+        after="  Veiligheidsbeoordeling:",
+    )
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "doel RECLASSERINGSADVIES admits no recipient politie",
+    )
+
+
+def test_toegang_wider_than_the_doel_allows(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "reclassering: {categorieen: [identificatie, strafrechtelijk, proces]}",
+        "reclassering: {categorieen: [identificatie, strafrechtelijk, proces, gezondheid]}",
+        after="  Adviesaanvraag:",
+    )
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "grants gezondheid to reclassering, more than doel RECLASSERINGSADVIES allows",
+    )
+
+
+def test_toegang_extra_wider_than_the_doel_allows(policy_copy: Path) -> None:
+    """The conditional extra grants count too: OM may get gezondheid, politie may not."""
+    edit(
+        policy_copy,
+        "berichten.yaml",
+        "        veilig-thuis: {categorieen: [identificatie, strafrechtelijk, proces]}",
+        "        politie:\n"
+        "          categorieen: [identificatie]\n"
+        "          extra:\n"
+        "            - als: [{veld: uitkomst, is: sepot}]\n"
+        "              categorieen: [gezondheid]",
+        after="  OmBeslissing:",
+    )
+    line = line_of(
+        policy_copy, "berichten.yaml", "categorieen: [identificatie]", after="politie:\n"
+    )
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "grants gezondheid to politie, more than doel STRAFRECHTELIJKE_BESLISSING allows",
+    )
+
+
+def test_duplicate_oin(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "partners.yaml",
+        'oin: "00000099000000000105"',
+        'oin: "00000099000000000101"',
+    )
+    assert_error(broken(policy_copy), "partners.yaml", line, "OIN 00000099000000000101 twice")
+
+
+def test_overlapping_regio_ranges(policy_copy: Path) -> None:
+    line = edit(policy_copy, "partners.yaml", "van: 3000", "van: 7600", after="regios:")
+    edit(policy_copy, "partners.yaml", "tot: 3299", "tot: 7800", after="regios:")
+    assert_error(broken(policy_copy), "partners.yaml", line, "regio 7600-7800 overlaps 7400-7699")
+
+
+def test_regio_pointing_at_a_partner_that_is_no_veilig_thuis(policy_copy: Path) -> None:
+    edit(
+        policy_copy,
+        "partners.yaml",
+        'oin: "00000099000000000106"',
+        'oin: "00000099000000000103"',
+        after="van: 3000",
+    )
+    line = line_of(policy_copy, "partners.yaml", "- van: 3000")
+    assert_error(
+        broken(policy_copy),
+        "partners.yaml",
+        line,
+        "regio OIN 00000099000000000103 is no registered veilig-thuis",
+    )
+
+
+def test_regio_pointing_at_an_unregistered_oin(policy_copy: Path) -> None:
+    edit(
+        policy_copy,
+        "partners.yaml",
+        'oin: "00000099000000000102"',
+        'oin: "00000099000000000199"',
+        after="regios:",
+    )
+    line = line_of(policy_copy, "partners.yaml", "- van: 7400")
+    assert_error(
+        broken(policy_copy),
+        "partners.yaml",
+        line,
+        "regio OIN 00000099000000000199 is no registered veilig-thuis",
+    )
+
+
+def test_route_to_veilig_thuis_without_regio(policy_copy: Path) -> None:
+    edit(
+        policy_copy,
+        "berichten.yaml",
+        "\n        regio: incident.adres.postcode",
+        "",
+        after="  VtMelding:",
+    )
+    line = line_of(policy_copy, "berichten.yaml", "- naar: veilig-thuis", after="  VtMelding:")
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "veilig-thuis has several partners: say how the regio is found",
+    )
+
+
+def test_field_path_that_does_not_exist(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "regio: incident.adres.postcode",
+        "regio: incident.adres.huisnr",
+        after="  VtMelding:",
+    )
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "'incident.adres.huisnr': Adres has no field 'huisnr'",
+    )
+
+
+def test_field_path_in_a_condition_that_does_not_exist(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "{veld: zaak.hg_label, is: true}",
+        "{veld: zaak.hg, is: true}",
+        after="  ZsmAanmelding:",
+    )
+    assert_error(broken(policy_copy), "berichten.yaml", line, "'zaak.hg': Zaak has no field 'hg'")
+
+
+def test_missing_berichttype(policy_copy: Path) -> None:
+    text = (policy_copy / "berichten.yaml").read_text(encoding="utf-8")
+    start = text.index("  Terugkoppeling:")
+    end = text.index("  Veiligheidsafspraken:")
+    (policy_copy / "berichten.yaml").write_text(text[:start] + text[end:], encoding="utf-8")
+    # The line of the `berichten` mapping (its first entry), where the type is missing.
+    line = line_of(policy_copy, "berichten.yaml", "  VtMelding:")
+    assert_error(
+        broken(policy_copy), "berichten.yaml", line, "no rules for BerichtType Terugkoppeling"
+    )
+
+
+def test_leeftijd_condition_on_a_path_that_is_no_person(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        '{leeftijd: "personen[rol=verdachte]", op: zaak.aanhouding, minimaal: 18}',
+        "{leeftijd: incident.adres, op: zaak.aanhouding, minimaal: 18}",
+        after="  ZsmAanmelding:",
+    )
+    assert_error(broken(policy_copy), "berichten.yaml", line, "'incident.adres' is not a person")
+
+
+def test_leeftijd_condition_on_a_date_that_is_no_date(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "{leeftijd: verdachte, op: kop.tijdstip, onder: 18}",
+        "{leeftijd: verdachte, op: parketnummer, onder: 18}",
+        after="  Adviesaanvraag:",
+    )
+    assert_error(broken(policy_copy), "berichten.yaml", line, "'parketnummer' is not a date")
+
+
+def test_grondslag_of_a_recipient_not_among_the_doels_grondslagen(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "doelen.yaml",
+        "grondslag: WMO2015-ART-5.2.6",
+        "grondslag: SV-ART-148",
+        after="  TERUGKOPPELING_MELDER:",
+    )
+    assert_error(
+        broken(policy_copy),
+        "doelen.yaml",
+        line,
+        "TERUGKOPPELING_MELDER: grondslag SV-ART-148 of politie is not one of the doel's",
+    )
