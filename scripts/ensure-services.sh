@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the local services that Ketenpoort's tests need are up.
 #
-#   scripts/ensure-services.sh rabbitmq postgresql [chromium]
+#   scripts/ensure-services.sh rabbitmq postgresql [chromium] [asyncapi]
 #
 # For each service named:
 #   - already up               -> one line on stderr, well under a second;
@@ -17,6 +17,10 @@
 # postgresql: 127.0.0.1:5432, database "test", user postgres, no password.
 # chromium:   Debian's chromium and chromium-driver (/usr/bin/chromium,
 #             /usr/bin/chromedriver), for browser tests.
+# asyncapi:   Node.js and npm (Debian's nodejs and npm) and the npm package
+#             @asyncapi/parser at the version locked in scripts/asyncapi/, installed
+#             with `npm ci` into .cache/node (project-local), for the test that
+#             validates docs/asyncapi.yaml.
 set -euo pipefail
 
 readonly PROG=ensure-services
@@ -34,7 +38,7 @@ die() {
 usage() {
     cat >&2 <<'EOF'
 usage: scripts/ensure-services.sh SERVICE...
-services: rabbitmq, postgresql, chromium
+services: rabbitmq, postgresql, chromium, asyncapi
 EOF
 }
 
@@ -289,6 +293,36 @@ ensure_chromium() {
     say "chromium present (/usr/bin/chromium, /usr/bin/chromedriver)"
 }
 
+# ---------------------------------------------------------------- asyncapi --
+
+ensure_asyncapi() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        can_apt || die "Node.js is not installed: install Debian's nodejs and npm (e.g. apt-get install nodejs npm)"
+        say "installing nodejs npm with apt-get"
+        apt_install nodejs npm
+    fi
+    local root dir stamp want have=""
+    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    dir=$root/.cache/node
+    stamp=$dir/.installed
+    want=$(cat "$root/scripts/asyncapi/package.json" "$root/scripts/asyncapi/package-lock.json" | sha256sum | cut -d' ' -f1)
+    [[ -f $stamp ]] && have=$(<"$stamp")
+    if [[ $want == "$have" && -d $dir/node_modules/@asyncapi/parser ]]; then
+        say "@asyncapi/parser present ($dir)"
+        return
+    fi
+    mkdir -p "$dir"
+    cp "$root/scripts/asyncapi/package.json" "$root/scripts/asyncapi/package-lock.json" "$dir/"
+    local log="$LOG_DIR/ketenpoort-npm.log"
+    say "installing @asyncapi/parser with npm ci into $dir"
+    if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >"$log" 2>&1; then
+        tail -n 30 "$log" >&2 || true
+        die "npm ci failed (log: $log)"
+    fi
+    printf '%s\n' "$want" >"$stamp"
+    say "@asyncapi/parser present ($dir)"
+}
+
 # -------------------------------------------------------------------- main --
 
 main() {
@@ -299,7 +333,7 @@ main() {
     local service
     for service in "$@"; do
         case $service in
-        rabbitmq | postgresql | chromium) ;;
+        rabbitmq | postgresql | chromium | asyncapi) ;;
         -h | --help)
             usage
             exit 0

@@ -83,7 +83,7 @@ def create_vhost(vhost: str) -> None:
             "-p",
             vhost,
             oin,
-            configure,
+            configure.replace(widen, PREFIX_PATTERN),
             write.replace(widen, PREFIX_PATTERN),
             read.replace(widen, PREFIX_PATTERN),
         )
