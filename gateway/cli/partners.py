@@ -50,9 +50,7 @@ def partner_add(
         err.print(f"{oin} is not a partner in the policy register ({settings.policy_dir})")
         raise typer.Exit(2)
     topology = Topology(settings.amqp_prefix, tuple(policy.partners), settings.retry_delays_ms)
-    user = PartnerUser.of(
-        topology, oin, vhost or vhost_of(settings.amqp_url.get_secret_value())
-    )
+    user = PartnerUser.of(topology, oin, vhost or vhost_of(settings.amqp_url.get_secret_value()))
     secret = generate_secret()
     if secret_file is not None:
         # exclusive create with 0600: never overwrite, never readable by others

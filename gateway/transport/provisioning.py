@@ -97,7 +97,7 @@ def provision(user: PartnerUser, secret: str, *, rabbitmqctl: str | None = None)
     document = json.dumps(user.definitions(secret))
     # its own process group: on a time-out the whole tree (sh, erl) is ended
     process = subprocess.Popen(  # noqa: S603 - fixed arguments, the document on stdin
-        [tool, "-q", "import_definitions", "-", "--format", "json"],
+        [tool, "-q", "import_definitions", "--format", "json"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
