@@ -99,6 +99,8 @@ class BerichtType(StrEnum):
     ONTVANGSTBEVESTIGING = "Ontvangstbevestiging"
     FOUTBERICHT = "Foutbericht"
     AFLEVERBEVESTIGING = "Afleverbevestiging"
+    STATUSVRAAG = "Statusvraag"
+    STATUSANTWOORD = "Statusantwoord"
 
     @property
     def technisch(self) -> bool:
@@ -107,7 +109,13 @@ class BerichtType(StrEnum):
 
 
 _TECHNISCH = frozenset(
-    {BerichtType.ONTVANGSTBEVESTIGING, BerichtType.FOUTBERICHT, BerichtType.AFLEVERBEVESTIGING}
+    {
+        BerichtType.ONTVANGSTBEVESTIGING,
+        BerichtType.FOUTBERICHT,
+        BerichtType.AFLEVERBEVESTIGING,
+        BerichtType.STATUSVRAAG,
+        BerichtType.STATUSANTWOORD,
+    }
 )
 
 
@@ -641,7 +649,35 @@ class Afleverbevestiging(Part):
     ontvangen: dt.datetime | None = None
 
 
-TechnischeInhoud = Ontvangstbevestiging | Foutbericht | Afleverbevestiging
+class Statusvraag(Part):
+    """Sender → gateway: how far did my message (named in InAntwoordOp) get?"""
+
+
+LeveringStatus = Literal["gepland", "gepubliceerd", "afgeleverd", "niet-afleverbaar"]
+
+
+class StatusLevering(Part):
+    """One recipient's delivery of the asked message, as the state store knows it."""
+
+    ontvanger: Partij
+    status: LeveringStatus
+    pogingen: int
+    bijgewerkt: dt.datetime
+
+
+class Statusantwoord(Part):
+    """Gateway → sender: the delivery status per recipient of the sender's own message.
+    ``bekend`` is false for an id the sender did not send (or no longer remembered)."""
+
+    bericht_id: str
+    bekend: bool
+    berichttype: str | None = None
+    leveringen: list[StatusLevering] = Field(default_factory=list)
+
+
+TechnischeInhoud = (
+    Ontvangstbevestiging | Foutbericht | Afleverbevestiging | Statusvraag | Statusantwoord
+)
 
 
 # --------------------------------------------------------------------------- envelope
@@ -672,7 +708,7 @@ class Bericht(Part):
     """One message: the header and a canonical body."""
 
     kop: Kop
-    inhoud: Inhoud | Ontvangstbevestiging | Foutbericht | Afleverbevestiging
+    inhoud: Inhoud | TechnischeInhoud
 
     def categorieen_van(self) -> frozenset[Categorie]:
         """Every category that occurs in the body (the filled fields'), for the audit trail."""
