@@ -80,6 +80,14 @@ class Metrics:
             ["ontvanger"],
             registry=r,
         )
+        self.set_aside = Counter(
+            "ketenpoort_ingress_apart_gezet",
+            "Ingress messages the gateway moved to the ops queue unanswered, per reason "
+            "(user_id-ontbreekt: no user_id property; afzender-onbekend: a RabbitMQ user "
+            "outside the register). Alert when it grows.",
+            ["reden"],
+            registry=r,
+        )
         self.pipeline_seconds = Histogram(
             "ketenpoort_pipeline_seconds",
             "Time from receipt to answer for one message (validate ... audit, deliver).",

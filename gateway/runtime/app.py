@@ -139,6 +139,18 @@ def _register_gauges(parts: Parts) -> None:
         ],
     )
     m.snapshot(
+        "ketenpoort_ops_wachtrij_berichten",
+        "Messages in the ops queue: published to the ingress exchange with an unknown routing "
+        "key (its alternate exchange), or set aside by the gateway (no user_id, unknown "
+        "user). Nothing there is answered: alert when above 0.",
+        [],
+        lambda: (
+            [((), float(parts.depths[parts.topology.ops]))]
+            if parts.topology.ops in parts.depths
+            else []
+        ),
+    )
+    m.snapshot(
         "ketenpoort_certificaat_geldig_seconden",
         "Seconds until a certificate expires (server, CA, and partners' client certificates "
         "last seen); alert below cert_warning_days.",
@@ -268,6 +280,9 @@ async def readiness(parts: Parts) -> tuple[bool, dict[str, Any]]:
         waiting = parts.depths.get(parts.topology.dlq(oin), 0)
         if waiting:
             alerts.append({"soort": "dead_letters", "ontvanger": oin, "berichten": waiting})
+    set_aside = parts.depths.get(parts.topology.ops, 0)
+    if set_aside:
+        alerts.append({"soort": "ops_wachtrij", "berichten": set_aside})
     horizon = dt.timedelta(days=parts.settings.cert_warning_days)
     now = dt.datetime.now(dt.UTC)
     for label, when in certificates(parts).items():
@@ -293,9 +308,14 @@ async def _measure_queues(parts: Parts) -> None:
     names = [parts.topology.ingress, parts.topology.bounced]
     names += [parts.topology.inbox(oin) for oin in parts.topology.oins]
     names += [parts.topology.dlq(oin) for oin in parts.topology.oins]
+    names.append(parts.topology.ops)
     while True:
+        before = parts.depths.get(parts.topology.ops, 0)
         with contextlib.suppress(Transient):
             parts.depths.update(await parts.broker.depths(names))
+        now = parts.depths.get(parts.topology.ops, 0)
+        if now > before:  # unroutable or unattributable messages came in: an operator's turn
+            log.warning("ops_wachtrij_gegroeid", queue=parts.topology.ops, berichten=now)
         await asyncio.sleep(DEPTH_INTERVAL_S)
 
 

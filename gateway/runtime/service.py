@@ -36,12 +36,23 @@ from gateway.decision import pipeline
 from gateway.decision.routing import Router
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Busy, Refused, Transient
-from gateway.domain.model import Afleverbevestiging, Bericht, Foutcode
+from gateway.domain.model import Afleverbevestiging, Bericht, Foutcode, Statusvraag
 from gateway.observe.logs import get_logger
 from gateway.observe.metrics import Metrics
 from gateway.policy.catalogue import Policy
+from gateway.runtime import status
 from gateway.store.state import Bekend, StateStore, Status
-from gateway.transport.rabbit import AFZENDER, HERHAALD, NIVEAU, POGING, SOORT, Topology
+from gateway.transport.rabbit import (
+    AFZENDER,
+    AFZENDER_ONBEKEND,
+    HERHAALD,
+    NIVEAU,
+    POGING,
+    REDEN,
+    SOORT,
+    ZONDER_USER_ID,
+    Topology,
+)
 
 log = get_logger("ketenpoort.service")
 
@@ -153,6 +164,11 @@ class Gateway:
         """Consumer callback for the ingress queue."""
         with self._tracked():
             try:
+                sender = message.user_id or ""
+                if sender not in self.router.policy.partners:
+                    await self._set_aside(message, AFZENDER_ONBEKEND if sender else ZONDER_USER_ID)
+                    await message.ack()
+                    return
                 headers = message.headers or {}
                 traceparent = headers.get("traceparent")
                 await self._handle_when_free(
@@ -175,6 +191,20 @@ class Gateway:
                 # queue for ops (it was not delivered, nor audited as accepted).
                 log.error("bericht_interne_fout", fout=type(exc).__name__)
                 await message.nack(requeue=False)
+
+    async def _set_aside(self, message: AbstractIncomingMessage, reden: str) -> None:
+        """No trustworthy sender (no user_id, or a user outside the register): nobody to
+        answer, so keep it in the ops queue (confirmed) for an operator, never drop it."""
+        headers = {**(message.headers or {}), REDEN: reden}
+        if message.user_id:
+            headers[AFZENDER] = message.user_id
+        await self.broker.forward(
+            self.topology.ops_exchange, message.routing_key or "", message, headers
+        )
+        self.metrics.set_aside.labels(reden).inc()
+        log.warning(
+            "bericht_apart_gezet", reden=reden, user=message.user_id, bytes=len(message.body)
+        )
 
     @contextlib.contextmanager
     def _tracked(self) -> Iterator[None]:
@@ -467,6 +497,14 @@ class Gateway:
         bericht = gelezen.bericht
         kop = bericht.kop
         afzender = gelezen.ontvangen.afzender_oin
+        if isinstance(bericht.inhoud, Statusvraag):
+            answer = await status.answer(
+                self.state, self.codec, kop, afzender, self.gateway_oin, self.clock()
+            )
+            log.info("status_gevraagd", bericht_id=kop.in_antwoord_op, afzender=afzender)
+            if reply:
+                await self._answer(afzender, answer, kop.bericht_id)
+            return answer
         if not isinstance(bericht.inhoud, Afleverbevestiging):
             raise Refused(
                 Foutcode.AFZENDER_NIET_GEAUTORISEERD,

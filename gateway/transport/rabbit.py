@@ -13,6 +13,8 @@ Topology (prefix ``ketenpoort``; all queues quorum queues, all messages persiste
     ingress poison (redelivered past the limit) ──▶ ketenpoort.ingress.dlq
     partner ──▶ [ketenpoort.ingress] with an unknown routing key ──(alternate exchange)──▶
         [ketenpoort.ops] ──▶ ketenpoort.ops   (never dropped: counted, alerted, kept for ops)
+    gateway ──▶ [ketenpoort.deliver] for an inbox that does not exist ──(alternate exchange)──▶
+        [ketenpoort.ops] ──▶ ketenpoort.ops
     gateway: an ingress message without user_id (or of a user outside the register) ──▶
         [ketenpoort.ops] ──▶ ketenpoort.ops   (header ketenpoort-reden)
 
@@ -127,8 +129,13 @@ class Topology:
         ]
 
     def exchange_arguments(self, name: str) -> dict[str, Any]:
-        """Arguments of one exchange of :meth:`exchanges` (the same at every declare)."""
-        if name == self.ingress_exchange:
+        """Arguments of one exchange of :meth:`exchanges` (the same at every declare).
+
+        Ingress and deliver have the ops exchange as alternate exchange: a partner's publish
+        with an unknown routing key, and a delivery to an inbox that does not exist (a partner
+        may delete its own), are kept in the ops queue instead of being confirmed and dropped.
+        """
+        if name in (self.ingress_exchange, self.deliver_exchange):
             return {"alternate-exchange": self.ops_exchange}
         return {}
 

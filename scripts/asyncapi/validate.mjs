@@ -40,5 +40,6 @@ const report = {
   version: document?.version(),
   document: document?.json(),
 };
+// exitCode, not exit(): a pipe takes more than 64 KiB only once Node's event loop drains it
+process.exitCode = report.valid ? 0 : 1;
 process.stdout.write(JSON.stringify(report));
-process.exit(report.valid ? 0 : 1);

@@ -251,6 +251,37 @@ async def test_send_receive_reject_retry_and_confirm(world: World) -> None:
         (vt.oin, "afgeleverd")
     ]
 
+    # the sender asks over AMQP and gets the same view in its inbox
+    antwoord = await asyncio.to_thread(ask_status, politie, bericht_id)
+    assert kop_of(antwoord, "BerichtType") == "Statusantwoord"
+    body = inhoud_of(antwoord)
+    assert body.findtext(f"{KP}BerichtId") == bericht_id
+    assert body.findtext(f"{KP}Bekend") == "true"
+    assert body.findtext(f"{KP}BerichtType") == "VtMelding"
+    (levering,) = body.findall(f"{KP}Levering")
+    assert levering.get("oin") == vt.oin
+    assert levering.get("rol") == "veilig-thuis"
+    assert levering.get("status") == "afgeleverd"
+    assert levering.get("pogingen") == "1"
+    # status is the sender's only: the recipient asking, or an unknown id, learns nothing
+    for asker, about in ((vt, bericht_id), (politie, str(uuid.uuid4()))):
+        antwoord = await asyncio.to_thread(ask_status, asker, about)
+        body = inhoud_of(antwoord)
+        assert body.findtext(f"{KP}BerichtId") == about
+        assert body.findtext(f"{KP}Bekend") == "false"
+        assert body.findall(f"{KP}Levering") == []
+
+
+def ask_status(partner: PikaPartner, bericht_id: str) -> Received:
+    """Statusvraag about ``bericht_id``; the Statusantwoord (correlated) from the inbox."""
+    rol = {"1": "politie", "2": "veilig-thuis"}[partner.oin[-1]]
+    raw, vraag_id = technical("Statusvraag", (partner.oin, rol), bericht_id, "<kp:Statusvraag/>")
+    partner.send(raw)
+    antwoord = partner.receive(lambda m: m.correlation_id == vraag_id)
+    assert kop_of(antwoord, "InAntwoordOp") == vraag_id
+    assert antwoord.headers[partner.contract.soort_header] == partner.contract.antwoord
+    return antwoord
+
 
 async def test_a_wrong_routing_key_is_kept_in_the_ops_queue(world: World) -> None:
     """Confirmed by the broker and not lost: the alternate exchange puts it in the ops queue."""
@@ -269,3 +300,41 @@ async def test_a_wrong_routing_key_is_kept_in_the_ops_queue(world: World) -> Non
     assert kept.routing_key == "Ingress"
     await kept.nack(requeue=True)
     assert (await parts.broker.depths([topology.ingress]))[topology.ingress] == 0
+
+
+async def test_no_user_id_and_unknown_users_are_kept_in_the_ops_queue(world: World) -> None:
+    """A publish without user_id (the default of many clients) and one by a RabbitMQ user
+    outside the register: nobody to answer, so not answered, but kept (ops queue), counted
+    and never acknowledged away."""
+    politie = world.partners["politie"]
+    parts, topology = world.parts, world.parts.topology
+    without, without_id = world.example("politie/VtMelding.xml")
+    await asyncio.to_thread(politie.send, without, user_id=None)
+    stranger = PikaPartner(world.contract, "guest", "guest", world.vhost)
+    await asyncio.to_thread(stranger.connect)
+    try:
+        foreign, _ = world.example("politie/VtMelding.xml")
+        await asyncio.to_thread(stranger.send, foreign)
+    finally:
+        await asyncio.to_thread(stranger.close)
+    for _ in range(400):
+        if (await parts.broker.depths([topology.ops]))[topology.ops] == 2:
+            break
+        await asyncio.sleep(0.05)
+    kept = await parts.broker.take(topology.ops)
+    reasons = {
+        (m.headers or {}).get("ketenpoort-reden"): (m.headers or {}).get("ketenpoort-afzender")
+        for m in kept
+    }
+    assert reasons == {"user_id-ontbreekt": None, "afzender-onbekend": "guest"}
+    assert {m.body for m in kept} == {without, foreign}
+    for m in kept:
+        await m.nack(requeue=True)
+    registry = parts.metrics.registry
+    for reden in ("user_id-ontbreekt", "afzender-onbekend"):
+        assert (
+            registry.get_sample_value("ketenpoort_ingress_apart_gezet_total", {"reden": reden}) == 1
+        )
+    depths = await parts.broker.depths([topology.ingress, politie.inbox])
+    assert depths == {topology.ingress: 0, politie.inbox: 0}  # acknowledged; nobody answered
+    assert await parts.state.lookup(politie.oin, without_id) is None

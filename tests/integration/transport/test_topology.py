@@ -57,6 +57,7 @@ def test_unroutable_ingress_goes_to_the_ops_queue() -> None:
     definitions = default_topology().definitions()
     exchanges = {e["name"]: e for e in definitions["exchanges"]}
     assert exchanges["ketenpoort.ingress"]["arguments"] == {"alternate-exchange": "ketenpoort.ops"}
+    assert exchanges["ketenpoort.deliver"]["arguments"] == {"alternate-exchange": "ketenpoort.ops"}
     assert exchanges["ketenpoort.ops"]["type"] == "fanout"
     assert {
         "source": "ketenpoort.ops",
