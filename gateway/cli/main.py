@@ -25,6 +25,7 @@ app.command()(tools.demo)
 
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(operations.dlq_app, name="dlq")
+app.add_typer(operations.ops_app, name="ops")
 app.add_typer(catalogue.policy_app, name="policy")
 app.add_typer(catalogue.schemas_app, name="schemas")
 app.add_typer(tools.bench_app, name="bench")

@@ -22,6 +22,10 @@ from gateway.runtime.settings import load_settings
 dlq_app = typer.Typer(help="Dead-lettered messages: see and resend.", no_args_is_help=True)
 certs_app = typer.Typer(help="Certificates for mutual TLS.", no_args_is_help=True)
 officer_app = typer.Typer(help="Privacy officers (who may open /audit).", no_args_is_help=True)
+ops_app = typer.Typer(
+    help="The ops queue: unroutable and unattributable messages (never answered).",
+    no_args_is_help=True,
+)
 
 
 def serve() -> None:
@@ -188,4 +192,25 @@ def dlq_replay(
     out.print(f"{len(replayed)} message(s) replayed")
 
 
-__all__ = ["certs_app", "dlq_app", "officer_app", "serve", "status"]
+@ops_app.command("list")
+def ops_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,
+) -> None:
+    """Show every message in the ops queue (metadata only, never the payload; nothing is
+    taken away). Move or delete them with RabbitMQ's own tools once followed up."""
+    from gateway.runtime import ops  # noqa: PLC0415 - only this command needs it
+
+    entries = asyncio.run(ops.ops_list(common.settings()))
+    if as_json:
+        sys.stdout.write(json.dumps(entries, indent=2) + "\n")
+        return
+    columns = ("reden", "user", "exchange", "routing_key", "bericht_id", "type", "bytes")
+    table = Table(title=f"Ops queue: {len(entries)}")
+    for column in columns:
+        table.add_column(column)
+    for e in entries:
+        table.add_row(*(str(e[c]) for c in columns))
+    out.print(table)
+
+
+__all__ = ["certs_app", "dlq_app", "officer_app", "ops_app", "serve", "status"]

@@ -11,6 +11,7 @@ users this test provisions and deletes are never the shared test users of other 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 import shutil
@@ -338,3 +339,24 @@ async def test_no_user_id_and_unknown_users_are_kept_in_the_ops_queue(world: Wor
     depths = await parts.broker.depths([topology.ingress, politie.inbox])
     assert depths == {topology.ingress: 0, politie.inbox: 0}  # acknowledged; nobody answered
     assert await parts.state.lookup(politie.oin, without_id) is None
+
+    # the operator's view: metadata only, and nothing taken away
+    settings = parts.settings
+    env = {
+        "KETENPOORT_AMQP_URL": settings.amqp_url.get_secret_value(),
+        "KETENPOORT_AMQP_PREFIX": settings.amqp_prefix,
+        "KETENPOORT_POLICY_DIR": str(settings.policy_dir),
+        "KETENPOORT_STATE_DSN": settings.state_dsn,
+        "KETENPOORT_AUDIT_DSN": settings.audit_dsn,
+        "KETENPOORT_AUDIT_KEY_DIR": str(settings.audit_key_dir),
+        "KETENPOORT_RETRY_DELAYS_MS": json.dumps(list(settings.retry_delays_ms)),
+    }
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["ops", "list", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    assert {(e["reden"], e["user"]) for e in listed} == {
+        ("user_id-ontbreekt", None),
+        ("afzender-onbekend", "guest"),
+    }
+    assert all(e["bytes"] == len(without) for e in listed)
+    assert (await parts.broker.depths([topology.ops]))[topology.ops] == 2

@@ -621,7 +621,7 @@ async def test_amqp_afleverbevestiging_for_another_partners_message_is_refused(
         assert (await world.status_for(sent))[b] == "gepubliceerd"
 
 
-SHARED_QUEUES = ("ingress", "ingress_dlq", "bounced")
+SHARED_QUEUES = ("ingress", "ingress_dlq", "bounced", "ops")
 
 
 @pytest.mark.parametrize("a", list(OINS))
@@ -646,7 +646,7 @@ async def test_amqp_shared_queues_and_topology_are_closed_to_partners(world: Wor
     tap = f"{topology.prefix}.tap.{OINS[a]}"
     verdicts[f"declare-queue {tap}"] = await attempt(connection, declare_queue(tap))
     verdicts[f"declare-exchange {tap}"] = await attempt(connection, declare_exchange(tap))
-    for exchange in (topology.retry_exchange, topology.bounced):
+    for exchange in (topology.retry_exchange, topology.bounced, topology.ops_exchange):
         verdicts[f"publish {exchange}"] = await attempt(
             connection, publish(exchange, OINS[a], b"<x/>", user_id=OINS[a])
         )

@@ -847,11 +847,12 @@ async def test_dubbel_bericht(gateway: Running, codec: MessageCodec) -> None:
     assert statuses(bekend) == {"vt-twente": Status.GEPUBLICEERD}
 
 
-async def test_unknown_amqp_user_is_dropped(
+async def test_unknown_amqp_user_is_kept_for_ops_and_answered_to_nobody(
     gateway: Running, codec: MessageCodec, settings: Settings
 ) -> None:
     """The guest user (not in the partner register) publishes a valid VtMelding: nobody gets
-    anything (there is no inbox to answer to)."""
+    anything (there is no inbox to answer to), and it is not dropped: the ops queue keeps it
+    with the reason and the user."""
     raw, _ = build(VT_MELDING)
     connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
     try:
@@ -867,6 +868,11 @@ async def test_unknown_amqp_user_is_dropped(
         assert_routed(await send(gateway, codec, "politie", marker, bid), "politie", ["vt-twente"])
         ingress = await channel.declare_queue(gateway.topology.ingress, passive=True)
         assert ingress.declaration_result.message_count == 0
+        ops = await channel.declare_queue(gateway.topology.ops, passive=True)
+        kept = await ops.get(no_ack=True)
+        assert kept.body == raw
+        assert kept.headers["ketenpoort-reden"] == "afzender-onbekend"
+        assert kept.headers["ketenpoort-afzender"] == "guest"
     finally:
         await connection.close()
     for name, partner in gateway.partners.items():
