@@ -43,7 +43,7 @@ from gateway.domain.model import (
 from gateway.runtime import app as gateway_app
 from gateway.runtime.settings import Settings
 from gateway.safexml import xmlsafe
-from gateway.state import Bekend, StateStore, Status
+from gateway.store.state import Bekend, StateStore, Status
 from gateway.transport.rabbit import AFZENDER, POGING, SOORT
 from tests.conftest import EXAMPLES_DIR, Running, fresh, run_gateway
 from tests.support.broker import NAME_OF, OINS, Partner, drain, split
