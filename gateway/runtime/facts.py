@@ -1,0 +1,97 @@
+"""The facts a decision needs, looked up before the decision (the decision path does no I/O).
+
+Which facts: the message state of this sender's BerichtId (a duplicate, or a delivery to
+resume), who took part in the conversation (``regio: conversatie``), and for a recipient's
+Afleverbevestiging whose message it confirms and whose data went along (audit trail); for a
+Statusvraag, the state of the sender's own message it asks about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from gateway.audit.log import AuditLog
+from gateway.decision.besluit import Eerder, Feiten, Geleverd, Vraag
+from gateway.domain.model import Partij, Rol, Statusantwoord, StatusLevering
+from gateway.store.state import Bekend, StateStore, Status
+
+
+def eerder(bekend: Bekend) -> Eerder:
+    """The decision's view of a stored message."""
+    return Eerder(
+        sha256=bekend.sha256,
+        conversatie_id=bekend.conversatie_id,
+        antwoord=bekend.antwoord,
+        gepland=frozenset(lev.ontvanger_oin for lev in bekend.leveringen),
+        open=frozenset(
+            lev.ontvanger_oin for lev in bekend.leveringen if lev.status is Status.GEPLAND
+        ),
+        eigenaar=bekend.eigenaar,
+    )
+
+
+def statusantwoord(bericht_id: str, bekend: Bekend | None) -> Statusantwoord:
+    """The store's view of one message as a Statusantwoord (the view ``ketenpoort status`` and
+    ``GET /v1/berichten/{id}/status`` give); ``bekend`` false when the sender has no such id."""
+    if bekend is None:
+        return Statusantwoord(bericht_id=bericht_id, bekend=False)
+    return Statusantwoord(
+        bericht_id=bekend.bericht_id,
+        bekend=True,
+        berichttype=bekend.berichttype,
+        leveringen=[
+            StatusLevering(
+                ontvanger=Partij(oin=lev.ontvanger_oin, rol=Rol(lev.ontvanger_rol)),
+                status=lev.status.value,
+                pogingen=lev.pogingen,
+                bijgewerkt=lev.bijgewerkt,
+            )
+            for lev in bekend.leveringen
+        ],
+    )
+
+
+class FactFinder:
+    """Reads the message state and the audit trail for one :class:`Vraag`."""
+
+    def __init__(
+        self, state: StateStore, audit: AuditLog, clock: Callable[[], dt.datetime]
+    ) -> None:
+        self.state = state
+        self.audit = audit
+        self.clock = clock
+
+    def now(self) -> Feiten:
+        """Only the clock (for reading and refusing)."""
+        return Feiten(nu=self.clock())
+
+    async def gather(self, vraag: Vraag) -> Feiten:
+        if vraag.status_van is not None:  # keyed by the asking sender: its own messages only
+            bekend = await self.state.lookup(vraag.afzender_oin, vraag.status_van)
+            return Feiten(nu=self.clock(), status=statusantwoord(vraag.status_van, bekend))
+        if vraag.bevestigt is not None:
+            afzenders = await self.state.senders_of(
+                vraag.afzender_oin, vraag.bevestigt, vraag.bevestigt_van
+            )
+            betrokkenen = (
+                tuple(await self.audit.subjects_delivered(vraag.bevestigt, vraag.afzender_oin))
+                if afzenders
+                else ()
+            )
+            return Feiten(
+                nu=self.clock(),
+                geleverd=tuple(Geleverd(afzender, betrokkenen) for afzender in afzenders),
+            )
+        bekend = await self.state.lookup(vraag.afzender_oin, vraag.bericht_id)
+        deelnemers = (
+            await self.state.deelnemers(vraag.conversatie_id) if vraag.deelnemers else frozenset()
+        )
+        return Feiten(
+            nu=self.clock(),
+            eerder=eerder(bekend) if bekend is not None else None,
+            deelnemers=deelnemers,
+        )
+
+
+__all__ = ["FactFinder", "eerder", "statusantwoord"]
