@@ -43,7 +43,7 @@ from gateway.audit.verify import verify
 from gateway.domain.errors import Transient
 from gateway.runtime.settings import Settings
 from gateway.store.database import Database
-from gateway.tools.bench_audit import Workload
+from gateway.tools.audit_workload import Workload
 from gateway.transport.rabbit import Topology
 from tests.conftest import fresh
 from tests.support.broker import OINS, Partner, delete_topology
