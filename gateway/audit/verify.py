@@ -30,8 +30,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from gateway.audit.log import Record, canonical
 from gateway.audit.merkle import Frontier, leaf_hash
+from gateway.audit.record import Record, canonical
 from gateway.audit.signing import Checkpoint, read_public_keys, verify_checkpoint
 
 EXPORT_FORMAT = "ketenpoort-audit-export/v1"

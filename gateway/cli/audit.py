@@ -18,7 +18,7 @@ from gateway.audit.verify import verify_export
 from gateway.cli import common
 from gateway.cli.common import err, out
 from gateway.domain.bsn import elfproef
-from gateway.runtime import app as gateway_app
+from gateway.runtime import audit_access
 
 audit_app = typer.Typer(
     help="The audit trail: export, verify, inzage, retention, keys.", no_args_is_help=True
@@ -40,7 +40,7 @@ def audit_export(
 ) -> None:
     """Export records (those covered by a signed checkpoint), checkpoints and public keys.
     The export is itself recorded as a read of the trail."""
-    result = asyncio.run(gateway_app.audit_export(common.settings(), directory, lezer))
+    result = asyncio.run(audit_access.audit_export(common.settings(), directory, lezer))
     for log_id, counts in result["logs"].items():
         out.print(f"log {log_id}: {counts['records']} records, {counts['checkpoints']} checkpoints")
     for log_id, unsigned in result["nog_niet_getekend"].items():
@@ -62,7 +62,7 @@ def audit_verify(
         outcome = verify_export(directory)
         unsigned: dict[str, int] = {}
     else:
-        outcome, unsigned = asyncio.run(gateway_app.audit_verify_store(common.settings()))
+        outcome, unsigned = asyncio.run(audit_access.audit_verify_store(common.settings()))
     if not outcome.sound:
         out.print(f"audit verify: FAILED: {outcome.problem}", markup=False, highlight=False)
         raise typer.Exit(1)
@@ -87,12 +87,12 @@ def audit_inzage(
     if not elfproef(bsn):
         err.print("not a valid BSN (elfproef)")
         raise typer.Exit(2)
-    rows = asyncio.run(gateway_app.audit_inzage(common.settings(), bsn, lezer))
+    rows = asyncio.run(audit_access.audit_inzage(common.settings(), bsn, lezer))
     if formaat is Formaat.JSON:
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return
     if formaat is Formaat.CSV:
-        gateway_app.inzage_csv(rows, sys.stdout)
+        audit_access.inzage_csv(rows, sys.stdout)
         return
     table = Table(title=f"Inzage: {len(rows)} vermeldingen (de vraag zelf is vastgelegd)")
     for column in (
@@ -123,7 +123,7 @@ def audit_inzage(
 @audit_app.command("purge")
 def audit_purge() -> None:
     """Remove the personal part of records past their retention; proofs stay valid."""
-    count = asyncio.run(gateway_app.audit_purge(common.settings()))
+    count = asyncio.run(audit_access.audit_purge(common.settings()))
     out.print(f"{count} record(s) past their retention lost their personal part")
 
 
@@ -140,7 +140,7 @@ def audit_prove(
     seq: Annotated[int, typer.Option("--seq", help="The record's number in its log.")],
 ) -> None:
     """Check one record's inclusion proof against the latest signed checkpoint."""
-    if asyncio.run(gateway_app.audit_prove(common.settings(), log_id, seq)):
+    if asyncio.run(audit_access.audit_prove(common.settings(), log_id, seq)):
         out.print(f"record {log_id}/{seq} is included in the latest signed checkpoint")
         return
     out.print(f"record {log_id}/{seq}: no valid inclusion proof")

@@ -1412,9 +1412,9 @@ def test_an_export_is_recorded_as_a_read(tmp_path: Path) -> None:
         audit_key_dir=tmp_path / "keys",
         audit_log_id="export-test",
     )
-    from gateway.runtime import app as gateway_app  # noqa: PLC0415
+    from gateway.runtime import audit_access  # noqa: PLC0415
 
-    asyncio.run(gateway_app.audit_export(settings, tmp_path / "eerste", "auditor-a"))
+    asyncio.run(audit_access.audit_export(settings, tmp_path / "eerste", "auditor-a"))
     db = Database(settings.audit_dsn)
     try:
         rows = db.run_sync(
@@ -1427,7 +1427,7 @@ def test_an_export_is_recorded_as_a_read(tmp_path: Path) -> None:
         ("inzage", "geexporteerd", "auditor-a")
     ]
     # the next export contains the first one's read, and verifies
-    asyncio.run(gateway_app.audit_export(settings, tmp_path / "tweede", "auditor-b"))
+    asyncio.run(audit_access.audit_export(settings, tmp_path / "tweede", "auditor-b"))
     assert verify_export(tmp_path / "tweede").sound
     exported = (tmp_path / "tweede" / "records.jsonl").read_text()
     assert "auditor-a" in exported

@@ -42,7 +42,8 @@ from gateway.domain.errors import Transient
 from gateway.domain.model import Foutbericht, Ontvangstbevestiging
 from gateway.observe import logs
 from gateway.runtime import app as gateway_app
-from gateway.runtime.app import INZAGE_COLUMNS
+from gateway.runtime import audit_access
+from gateway.runtime.audit_access import INZAGE_COLUMNS
 from gateway.runtime.settings import ROOT, Settings
 from gateway.store.database import Database
 from tests.conftest import EXAMPLES_DIR, fresh, run_gateway
@@ -273,7 +274,7 @@ async def test_no_personal_data_in_the_audit_trail(
         db.close()
 
     directory = tmp_path / "export"
-    result = await gateway_app.audit_export(settings, directory, "auditor")
+    result = await audit_access.audit_export(settings, directory, "auditor")
     assert result["nog_niet_getekend"] == {settings.audit_log_id: 0}
     assert verify_export(directory).sound
 
@@ -298,7 +299,7 @@ async def test_no_personal_data_in_the_audit_trail(
     subjects = {str(v) for w, v in values if w == "audit_record.betrokkene" and v is not None}
     for bsn in bsns:
         assert audit.pseudonym(bsn) in subjects, bsn
-        rows = await gateway_app.audit_inzage(settings, bsn, "privacy-test")
+        rows = await audit_access.audit_inzage(settings, bsn, "privacy-test")
         assert [r for r in rows if r["gebeurtenis"] == "ontvangen"], bsn
         assert rows[-1]["gebeurtenis"] == "inzage"
 
@@ -518,7 +519,7 @@ async def test_fail_closed_while_the_audit_store_cannot_be_written(
     assert "gateway_weer_gereed" in events
     assert events.index("gateway_niet_gereed") < events.index("gateway_weer_gereed")
 
-    outcome, unsigned = await gateway_app.audit_verify_store(settings)
+    outcome, unsigned = await audit_access.audit_verify_store(settings)
     assert outcome.sound, outcome.problem
     assert unsigned == {settings.audit_log_id: 0}
     db = audit.database()
