@@ -88,6 +88,9 @@ class AuditLog(AuditReader):
         if self.db.kind == "postgresql":
             self.db.run_sync(lambda ex: ex("ANALYZE audit_record"))
         self.keyring.ensure()
+        for kid, verifier in self.keyring.verifier_keys().items():
+            # public: the fingerprints an auditor pins (ketenpoort audit keys prints them too)
+            log.info("audit_sleutel", log=self.log_id, key_id=kid, verifier_key=verifier)
 
     def _load(self, ex: Exec) -> tuple[int, dict[int, bytes], int]:
         row = ex("SELECT MAX(seq) FROM audit_record WHERE log = ?", (self.log_id,)).fetchone()

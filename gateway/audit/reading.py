@@ -11,7 +11,7 @@ from typing import Any
 
 from gateway.audit.merkle import consistency_proof, inclusion_proof, leaf_hash, verify_inclusion
 from gateway.audit.record import Record, canonical, index_mismatch, row_record
-from gateway.audit.signing import Checkpoint, Keyring
+from gateway.audit.signing import Checkpoint, Keyring, verify_checkpoint
 from gateway.store.database import Database, Exec
 
 __all__ = ["SCHEMA_LOCK", "AuditReader", "now_utc"]
@@ -130,11 +130,14 @@ class AuditReader:
         return await self.db.run(work)
 
     async def prove(self, log_id: str, seq: int) -> bool:
-        """Check record ``seq`` against the latest checkpoint of its log (inclusion)."""
+        """Check record ``seq`` against the latest checkpoint of its log (its signature by a key
+        in the key folder, then inclusion)."""
         cps = [c for c in await self.checkpoints(log_id) if c.size > seq]
         if not cps:
             return False
         latest = cps[-1]
+        if verify_checkpoint(latest, self.keyring.public_keys()) is not None:
+            return False
         leaf, path = await self.inclusion(log_id, seq, latest.size)
         return verify_inclusion(leaf, seq, latest.size, path, latest.root)
 
@@ -238,16 +241,45 @@ class AuditReader:
 
     async def purge(self, now: dt.datetime | None = None) -> int:
         """Remove the personal part of every record past its retention period."""
-        moment = (now or now_utc()).isoformat()
+        return sum((await self.purge_counts(now)).values())
 
-        def work(ex: Exec) -> int:
+    async def purge_counts(self, now: dt.datetime | None = None) -> dict[str, int]:
+        """:meth:`purge`, returning how many personal parts each log lost."""
+        moment = (now or now_utc()).isoformat()
+        due = "verloopt < ? AND (personal IS NOT NULL OR betrokkene IS NOT NULL)"
+
+        def work(ex: Exec) -> dict[str, int]:
+            counts = {
+                str(r[0]): int(r[1])
+                for r in ex(
+                    f"SELECT log, COUNT(*) FROM audit_record WHERE {due} GROUP BY log",  # noqa: S608 - a fixed clause
+                    (moment,),
+                ).fetchall()
+            }
             # The dedup key names the subject too; it is replaced by the record's place.
-            cursor = ex(
-                "UPDATE audit_record SET personal = NULL, betrokkene = NULL, "
-                "dedup = 'gewist:' || log || ':' || CAST(seq AS TEXT) "
-                "WHERE verloopt < ? AND (personal IS NOT NULL OR betrokkene IS NOT NULL)",
+            ex(
+                "UPDATE audit_record SET personal = NULL, betrokkene = NULL, "  # noqa: S608 - a fixed clause
+                f"dedup = 'gewist:' || log || ':' || CAST(seq AS TEXT) WHERE {due}",
                 (moment,),
             )
-            return int(cursor.rowcount or 0)
+            return counts
+
+        return await self.db.run(work)
+
+    async def erase(self, places: list[tuple[str, int]]) -> int:
+        """Remove the personal part of the records at ``places`` (log, seq) now, before their
+        retention ends: only after an erasure record naming them was appended."""
+
+        def work(ex: Exec) -> int:
+            done = 0
+            for log_id, seq in places:
+                cursor = ex(
+                    "UPDATE audit_record SET personal = NULL, betrokkene = NULL, "
+                    "dedup = 'gewist:' || log || ':' || CAST(seq AS TEXT) "
+                    "WHERE log = ? AND seq = ? AND personal IS NOT NULL",
+                    (log_id, seq),
+                )
+                done += int(cursor.rowcount or 0)
+            return done
 
         return await self.db.run(work)

@@ -33,9 +33,9 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 from lxml import etree
 
+from gateway.audit.export import verify_export
 from gateway.audit.log import AuditLog, Pseudonymiser
 from gateway.audit.signing import Keyring
-from gateway.audit.verify import verify_export
 from gateway.codec.envelope import MessageCodec
 from gateway.domain.bsn import elfproef
 from gateway.domain.errors import Transient
@@ -416,6 +416,13 @@ async def test_inzage_of_a_child_after_a_zsm_aanmelding(audit: Audit, vhost: str
         assert code == 0, err
         assert [r["gebeurtenis"] for r in json.loads(out)] == ["inzage"]
     code, out, err = await ketenpoort(audit, "audit", "verify")
+    assert code == 3, out + err  # sound, but no pinned keys: internal consistency only
+    assert "only internally consistent" in out
+    code, keys, err = await ketenpoort(audit, "audit", "keys")
+    assert code == 0, err
+    pinned = settings.audit_key_dir.parent / "trusted-keys.txt"
+    pinned.write_text(keys)
+    code, out, err = await ketenpoort(audit, "audit", "verify", "--trusted-keys", str(pinned))
     assert code == 0, out + err
 
 
