@@ -556,3 +556,41 @@ def test_go_checks_the_checkpoints_and_proofs(sqlite_store: Store, tlogcheck: Pa
     (other_vkey,) = other.verifier_keys().values()
     unknown = go_check(tlogcheck, {"vkey": other_vkey, "checkpoint": notes[built.size]})
     assert unknown.returncode == 1
+
+
+# =========================================================================== older stores
+
+
+def test_a_store_signed_before_issue_17_still_verifies(any_store: Store) -> None:
+    """Checkpoints of the legacy form (a statement of our own, 16-hex key id) are read and
+    verified as they are: nothing is migrated or re-signed."""
+    store = any_store
+    built = build(store)
+    keyring = Keyring(store.key_dir)
+    kid, private = keyring.active()
+
+    def to_legacy(ex: Exec) -> None:
+        for cp in built.checkpoints[: len(built.checkpoints) // 2]:
+            old = dataclasses.replace(cp, key_id=kid, signature=b"")
+            ex(
+                "UPDATE audit_checkpoint SET key_id = ?, signature = ? WHERE log = ? AND size = ?",
+                (kid, private.sign(old.statement()), cp.log, cp.size),
+            )
+
+    store.sql(to_legacy)
+    live = store.verify()
+    assert live.exit_code == 0, live.output
+    directory = export(store)
+    rows = read_lines(directory / "checkpoints.jsonl")
+    assert {"root", "tijd", "key_id", "signature"} <= set(rows[0])  # the legacy form
+    assert "note" in rows[-1]
+    offline = store.verify(directory)
+    assert offline.exit_code == 0, offline.output
+    # and a legacy signature is still checked
+    rows[0]["root"] = base64.b64encode(flip(base64.b64decode(rows[0]["root"]))).decode()
+    write_lines(directory / "checkpoints.jsonl", rows)
+    forged = store.verify(directory)
+    assert forged.exit_code == 1, forged.output
+    assert f"checkpoint {store.log_id}@{rows[0]['size']}: the signature does not match" in (
+        forged.output
+    )
