@@ -182,7 +182,17 @@ def verify_export(
     except (OSError, ValueError) as exc:
         return Outcome(problem=str(exc))
     outcome.trusted = trusted is not None
-    return verify_signed_to_the_end(outcome, checkpoints)
+    outcome = verify_signed_to_the_end(outcome, checkpoints)
+    if outcome.sound and manifest["logs"] != _counts(outcome, checkpoints):
+        outcome.problem = "manifest.json: its counts per log are not the export's"
+    return outcome
+
+
+def _counts(outcome: Outcome, checkpoints: list[Checkpoint]) -> dict[str, dict[str, int]]:
+    counts = {log_id: {"records": n, "checkpoints": 0} for log_id, n in outcome.logs.items()}
+    for cp in checkpoints:
+        counts.setdefault(cp.log, {"records": 0, "checkpoints": 0})["checkpoints"] += 1
+    return counts
 
 
 def write_export(

@@ -224,6 +224,18 @@ def test_every_lax_form_in_an_export_is_refused(sqlite_store: Store) -> None:
         result = store.verify(directory)
         assert result.exit_code == 1, (name, result.output)
         assert "FAILED: records.jsonl line 1: " in result.output, (name, result.output)
+    (directory / "records.jsonl").write_text(records)
+    assert store.verify(directory).exit_code == 0
+
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["logs"][store.log_id]["records"] += 1
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    result = store.verify(directory)
+    assert result.exit_code == 1, result.output
+    assert "FAILED: manifest.json: its counts per log are not the export's" in result.output
+    manifest["geexporteerd"] = manifest["geexporteerd"].replace("+00:00", "Z")
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    assert "FAILED: manifest.json geexporteerd: " in store.verify(directory).output
 
 
 # =========================================================================== retention
