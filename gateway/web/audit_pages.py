@@ -338,4 +338,5 @@ async def verify_now(request: Request) -> Response:
         logs=outcome.logs,
         checkpoints=outcome.checkpoints,
         unsigned=unsigned,
+        trusted=outcome.trusted,
     )

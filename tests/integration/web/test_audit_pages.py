@@ -476,6 +476,7 @@ async def test_verify_now_says_in_orde(door: Door, example_bytes: Callable[[str]
         overview = await client.get("/audit")
     assert response.status_code == 200
     assert '<p class="ok" id="uitkomst">In orde:' in response.text
+    assert "alleen interne samenhang" in response.text  # no pinned keys in this test
     assert "NIET in orde" not in response.text
     assert f"<td>{door.parts.audit.log_id}</td>" in response.text
     # the overview lists the latest signed checkpoint of the log
