@@ -69,7 +69,8 @@ def settings_of(store: Store) -> Settings:
 
 def forge_without_record(directory: Path, seq: int, attacker: Keyring) -> None:
     """Erase record ``seq`` of the export's log, renumber the rest, recompute every
-    checkpoint's root and re-sign every checkpoint and the list of logs with ``attacker``."""
+    checkpoint's root, re-sign every checkpoint and the list of logs with ``attacker`` and
+    fix the manifest's counts."""
     rows = read_lines(directory / "records.jsonl")
     log_id = rows[0]["log"]
     del rows[seq]
@@ -90,6 +91,9 @@ def forge_without_record(directory: Path, seq: int, attacker: Keyring) -> None:
     (directory / "logs.note").write_text(
         attacker.sign_text(logs_text(checkpoints, moment)).encode()
     )
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["logs"][log_id]["records"] -= 1
+    (directory / "manifest.json").write_text(json.dumps(manifest))
 
 
 @pytest.mark.parametrize("keys", ["replaced", "added"])
