@@ -29,7 +29,7 @@ from lxml import etree
 
 from gateway.policy.catalogue import Policy
 from gateway.runtime import app as core
-from gateway.runtime import certs
+from gateway.runtime import audit_access, certs
 from gateway.runtime.settings import Settings
 from gateway.safexml import xmlsafe
 from gateway.tools.demo_scenarios import NAME_OF, PARTNERS, SCENARIOS, Step
@@ -147,7 +147,7 @@ async def _filtered(parts: core.Parts, bericht_id: str) -> dict[str, tuple[list[
     kept: dict[str, set[str]] = {}
     removed: dict[str, set[str]] = {}
     for record in await parts.audit.journey(bericht_id):
-        row = core.inzage_row(record)
+        row = audit_access.inzage_row(record)
         if row["gebeurtenis"] == "gefilterd" and row["ontvanger"]:
             # one record per data subject: the recipient got the union of what was kept
             kept.setdefault(row["ontvanger"], set()).update(row["categorieen"])
@@ -292,8 +292,8 @@ async def run(settings: Settings | None = None, workdir: Path | None = None) -> 
             finally:
                 await players.close()
         await _delete_topology(settings, parts)  # after the consumers stopped
-        outcome, unsigned = await core.audit_verify_store(settings)
-        rows = await core.audit_inzage(settings, INZAGE_BSN, "demo-privacy-officer")
+        outcome, unsigned = await audit_access.audit_verify_store(settings)
+        rows = await audit_access.audit_inzage(settings, INZAGE_BSN, "demo-privacy-officer")
     return Result(
         scenarios=scenarios,
         verificatie={
