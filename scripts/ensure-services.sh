@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the local services that Ketenpoort's tests need are up.
 #
-#   scripts/ensure-services.sh rabbitmq postgresql [chromium] [asyncapi]
+#   scripts/ensure-services.sh rabbitmq postgresql [chromium] [go] [asyncapi]
 #
 # For each service named:
 #   - already up               -> one line on stderr, well under a second;
@@ -17,6 +17,10 @@
 # postgresql: 127.0.0.1:5432, database "test", user postgres, no password.
 # chromium:   Debian's chromium and chromium-driver (/usr/bin/chromium,
 #             /usr/bin/chromedriver), for browser tests.
+# go:         Debian's golang-go and golang-golang-x-mod-dev (go on PATH,
+#             golang.org/x/mod/sumdb under /usr/share/gocode), for the audit test that
+#             checks checkpoints and proofs with Go's sumdb/note and sumdb/tlog (GOPATH
+#             mode, no network).
 # asyncapi:   Node.js and npm (Debian's nodejs and npm) and the npm package
 #             @asyncapi/parser at the version locked in scripts/asyncapi/, installed
 #             with `npm ci` into .cache/node (project-local), for the test that
@@ -38,7 +42,7 @@ die() {
 usage() {
     cat >&2 <<'EOF'
 usage: scripts/ensure-services.sh SERVICE...
-services: rabbitmq, postgresql, chromium, asyncapi
+services: rabbitmq, postgresql, chromium, go, asyncapi
 EOF
 }
 
@@ -293,6 +297,27 @@ ensure_chromium() {
     say "chromium present (/usr/bin/chromium, /usr/bin/chromedriver)"
 }
 
+# ---------------------------------------------------------------------- go --
+
+readonly GO_SUMDB=/usr/share/gocode/src/golang.org/x/mod/sumdb
+
+go_present() {
+    command -v go >/dev/null 2>&1 && [[ -d $GO_SUMDB/note && -d $GO_SUMDB/tlog ]]
+}
+
+ensure_go() {
+    if go_present; then
+        say "go present ($(command -v go), golang.org/x/mod in /usr/share/gocode)"
+        return
+    fi
+    can_apt || die "Go or golang.org/x/mod is not installed: install Debian's golang-go and golang-golang-x-mod-dev (e.g. apt-get install golang-go golang-golang-x-mod-dev)"
+    say "installing golang-go golang-golang-x-mod-dev with apt-get"
+    apt_install golang-go golang-golang-x-mod-dev
+    go_present ||
+        die "apt-get installed golang-go and golang-golang-x-mod-dev but go or $GO_SUMDB/{note,tlog} is missing"
+    say "go present ($(command -v go), golang.org/x/mod in /usr/share/gocode)"
+}
+
 # ---------------------------------------------------------------- asyncapi --
 
 ensure_asyncapi() {
@@ -333,7 +358,7 @@ main() {
     local service
     for service in "$@"; do
         case $service in
-        rabbitmq | postgresql | chromium | asyncapi) ;;
+        rabbitmq | postgresql | chromium | go | asyncapi) ;;
         -h | --help)
             usage
             exit 0

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from gateway.audit.log import AuditLog
 from gateway.decision.besluit import Eerder, Feiten, Geleverd, Vraag
-from gateway.domain.model import Partij, Rol, Statusantwoord, StatusLevering
+from gateway.domain.model import Partij, Rol, Statusantwoord, Statusregel
 from gateway.store.state import Bekend, StateStore, Status
 
 
@@ -41,7 +41,7 @@ def statusantwoord(bericht_id: str, bekend: Bekend | None) -> Statusantwoord:
         bekend=True,
         berichttype=bekend.berichttype,
         leveringen=[
-            StatusLevering(
+            Statusregel(
                 ontvanger=Partij(oin=lev.ontvanger_oin, rol=Rol(lev.ontvanger_rol)),
                 status=lev.status.value,
                 pogingen=lev.pogingen,

@@ -45,7 +45,7 @@ from gateway.domain.model import (
     Prioriteit,
     Rol,
     Statusantwoord,
-    StatusLevering,
+    Statusregel,
     Statusvraag,
 )
 from tests.support.paths import REPO_ROOT
@@ -299,7 +299,7 @@ TECHNISCH: dict[BerichtType, st.SearchStrategy[Part]] = {
         berichttype=st.none() | st.sampled_from([t.value for t in BerichtType]),
         leveringen=st.lists(
             st.builds(
-                StatusLevering,
+                Statusregel,
                 ontvanger=partij(),
                 status=st.sampled_from(
                     ["gepland", "gepubliceerd", "afgeleverd", "niet-afleverbaar"]

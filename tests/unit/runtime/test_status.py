@@ -11,7 +11,7 @@ from lxml import etree
 from gateway.decision.besluit import Feiten, Gelezen, Inlichting, Weigering, ingress
 from gateway.domain.model import Foutcode, Rol, Statusantwoord
 from gateway.runtime.facts import statusantwoord
-from gateway.store.state import Bekend, Levering, Status
+from gateway.store.state import Bekend, Leveringsstatus, Status
 from tests.support.decisions import offline_pipeline
 
 POLITIE = "00000099000000000101"
@@ -47,7 +47,7 @@ def bekend() -> Bekend:
         conversatie_id=str(uuid.uuid4()),
         antwoord=b"<x/>",
         ontvangen=NU,
-        leveringen=(Levering(VT, "veilig-thuis", "11" * 32, Status.AFGELEVERD, 2, NU),),
+        leveringen=(Leveringsstatus(VT, "veilig-thuis", "11" * 32, Status.AFGELEVERD, 2, NU),),
     )
 
 
