@@ -393,10 +393,10 @@ async def world(
         partners = {name: Partner(oin, vhost, topology) for name, oin in OINS.items()}
         door = Door(
             Running(matrix_settings, topology, partners, parts.state),
-            server.port,
+            server.partner_port,
             pki,
             parts,
-            server.server.config.app,
+            server.partner_app,
         )
         clients = {name: door.client(name) for name in OINS}
         amqp: dict[str, AbstractConnection] = {}

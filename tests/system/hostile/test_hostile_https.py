@@ -192,7 +192,7 @@ async def _run(settings: Settings, vhost: str, pki: DevPki, canary: Canary) -> R
     sends = list(_sends(cases))
     outcomes: dict[str, Outcome] = {}
     async with run_door(settings, vhost) as (parts, server):
-        base_url = f"https://127.0.0.1:{server.port}"
+        base_url = f"https://127.0.0.1:{server.partner_port}"
         raw_clients = {
             name: Client(base_url, str(pki.files.ca), *pki.client_cert(name)) for name in OINS
         }
