@@ -57,12 +57,15 @@ ENV PATH=/opt/venv/bin:$PATH \
     KETENPOORT_AUDIT_KEY_DIR=/var/lib/ketenpoort/keys \
     KETENPOORT_HTTP_HOST=0.0.0.0 \
     KETENPOORT_HTTP_PORT=8443 \
+    KETENPOORT_OPS_HOST=0.0.0.0 \
+    KETENPOORT_OPS_PORT=9464 \
     KETENPOORT_LOG_JSON=true
 
 USER 10001:10001
 
-# The HTTPS door: partner API, /health/live, /health/ready, /metrics (TLS).
-EXPOSE 8443
+# The HTTPS door (partner API, audit pages; TLS) and the ops port (/health/live,
+# /health/ready, /metrics; plain HTTP, keep it off the partners' network).
+EXPOSE 8443 9464
 
 # No HEALTHCHECK: Kubernetes probes /health/live and /health/ready itself.
 ENTRYPOINT ["ketenpoort"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the local services that Ketenpoort's tests need are up.
 #
-#   scripts/ensure-services.sh rabbitmq postgresql [chromium]
+#   scripts/ensure-services.sh rabbitmq postgresql [chromium] [promtool]
 #
 # For each service named:
 #   - already up               -> one line on stderr, well under a second;
@@ -17,6 +17,8 @@
 # postgresql: 127.0.0.1:5432, database "test", user postgres, no password.
 # chromium:   Debian's chromium and chromium-driver (/usr/bin/chromium,
 #             /usr/bin/chromedriver), for browser tests.
+# promtool:   Debian's prometheus package (/usr/bin/promtool), for `promtool test rules`
+#             of deploy/prometheus/alerts.yml.
 set -euo pipefail
 
 readonly PROG=ensure-services
@@ -34,7 +36,7 @@ die() {
 usage() {
     cat >&2 <<'EOF'
 usage: scripts/ensure-services.sh SERVICE...
-services: rabbitmq, postgresql, chromium
+services: rabbitmq, postgresql, chromium, promtool
 EOF
 }
 
@@ -289,6 +291,21 @@ ensure_chromium() {
     say "chromium present (/usr/bin/chromium, /usr/bin/chromedriver)"
 }
 
+# ---------------------------------------------------------------- promtool --
+
+ensure_promtool() {
+    if command -v promtool >/dev/null 2>&1; then
+        say "promtool present ($(command -v promtool))"
+        return
+    fi
+    can_apt || die "promtool is not installed: install Debian's prometheus package (e.g. apt-get install prometheus)"
+    say "installing prometheus (for promtool) with apt-get"
+    apt_install --no-install-recommends prometheus
+    command -v promtool >/dev/null 2>&1 ||
+        die "apt-get installed prometheus but promtool is missing"
+    say "promtool present ($(command -v promtool))"
+}
+
 # -------------------------------------------------------------------- main --
 
 main() {
@@ -299,7 +316,7 @@ main() {
     local service
     for service in "$@"; do
         case $service in
-        rabbitmq | postgresql | chromium) ;;
+        rabbitmq | postgresql | chromium | promtool) ;;
         -h | --help)
             usage
             exit 0

@@ -327,7 +327,7 @@ def test_docker_compose_accepts_the_file() -> None:
 # --------------------------------------------------------------------------- prometheus
 
 
-def test_prometheus_scrapes_both_gateways_over_https_and_every_rabbitmq_node(
+def test_prometheus_scrapes_both_gateways_on_the_ops_port_and_every_rabbitmq_node(
     compose: dict[str, Any],
 ) -> None:
     config = yaml.safe_load(PROMETHEUS.read_text())
@@ -336,20 +336,20 @@ def test_prometheus_scrapes_both_gateways_over_https_and_every_rabbitmq_node(
     def targets(job: dict[str, Any]) -> set[str]:
         return {t for group in job["static_configs"] for t in group["targets"]}
 
-    gateway_jobs = [j for j in jobs.values() if targets(j) & {f"{g}:8443" for g in GATEWAYS}]
+    ops_port = settings_from(environment(services(compose)["gateway-1"])).ops_port
+    assert ops_port == 9464
+    gateway_jobs = [j for j in jobs.values() if targets(j) & {f"{g}:{ops_port}" for g in GATEWAYS}]
     assert len(gateway_jobs) == 1
     job = gateway_jobs[0]
-    assert targets(job) == {f"{g}:8443" for g in GATEWAYS}
-    assert job["scheme"] == "https"
+    assert targets(job) == {f"{g}:{ops_port}" for g in GATEWAYS}
+    assert job["scheme"] == "http"
     assert job.get("metrics_path", "/metrics") == "/metrics"
-    ca_file = job["tls_config"]["ca_file"]
-    # The CA file comes from the certs volume, under the name the gateways read it by.
+    # nothing scrapes the partner port (8443): /metrics is not there
+    assert not {t for j in jobs.values() for t in targets(j) if t.endswith(":8443")}
     prometheus = services(compose)["prometheus"]
-    certs_volume = next(s for s, t in mounts(services(compose)["certs"]) if s in compose["volumes"])
-    folder = next(t for s, t in mounts(prometheus) if s == certs_volume)
-    assert str(PurePosixPath(ca_file).parent) == folder
-    gateway_ca = environment(services(compose)["gateway-1"])[f"{PREFIX}TLS_CA_FILE"]
-    assert PurePosixPath(ca_file).name == PurePosixPath(gateway_ca).name
+    # the alert rules are loaded, from the file that deploy/prometheus/alerts.test.yml tests
+    (rules,) = config["rule_files"]
+    assert any(s == "./prometheus/alerts.yml" and t == rules for s, t in mounts(prometheus))
     assert {f"{n}:15692" for n in RABBITS} <= set().union(*(targets(j) for j in jobs.values()))
     for job in jobs.values():
         for target in targets(job):
@@ -382,7 +382,7 @@ def test_dockerfile_runs_ketenpoort_as_a_non_root_user() -> None:
     assert args["FROM"].startswith("python:3.11-slim")
     assert json.loads(args["ENTRYPOINT"]) == ["ketenpoort"]
     assert json.loads(args["CMD"]) == ["serve"]
-    assert "8443" in args["EXPOSE"].split()
+    assert {"8443", "9464"} <= set(args["EXPOSE"].split())
     user = args["USER"].split(":")[0]
     assert user not in {"root", "0"}
     # Numeric, so that Kubernetes can check runAsNonRoot; the Deployment runs as the same uid.
@@ -499,14 +499,20 @@ def test_deployment_runs_two_probed_locked_down_replicas() -> None:
     assert container["resources"]["requests"]
     assert container["resources"]["limits"]["memory"]
     ports = {p["containerPort"] for p in container["ports"]}
-    assert 8443 in ports
+    assert {8443, 9464} <= ports
+    # probes on the ops port (health is not on the partner port)
     for probe, path in (
         ("livenessProbe", "/health/live"),
         ("readinessProbe", "/health/ready"),
         ("startupProbe", "/health/live"),
     ):
         get = container[probe]["httpGet"]
-        assert (get["path"], get["scheme"], get["port"]) == (path, "HTTPS", 8443), probe
+        assert (get["path"], get["scheme"], get["port"]) == (path, "HTTP", 9464), probe
+    annotations = template["metadata"]["annotations"]
+    assert (annotations["prometheus.io/port"], annotations["prometheus.io/scheme"]) == (
+        "9464",
+        "http",
+    )
 
 
 def test_deployment_settings_are_settings_and_their_files_are_mounted() -> None:
@@ -524,6 +530,8 @@ def test_deployment_settings_are_settings_and_their_files_are_mounted() -> None:
     settings = settings_from(values)
     assert settings.http_host == "0.0.0.0"  # noqa: S104 - a container listens on all
     assert settings.http_port == 8443
+    assert (settings.ops_host, settings.ops_port) == ("0.0.0.0", 9464)  # noqa: S104 - in a pod
+    assert settings.tls_crl_file is not None
     for required in ("AMQP_URL", "STATE_DSN", "AUDIT_DSN"):
         assert PREFIX + required in values, f"{PREFIX}{required} is set nowhere"
     # Every path setting lies in a mounted volume, and names a key of what is mounted there.
