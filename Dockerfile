@@ -17,12 +17,17 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
+# The locked dependencies first, every file checked against its hash (requirements.lock,
+# scripts/lock.sh), then the project without dependencies: nothing unpinned or unhashed.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 # Only what `pip install .` needs: the metadata (pyproject.toml names README.md as the
 # readme) and the two packages. schemas/ policy/ examples/ are data, copied below.
 COPY pyproject.toml README.md ./
 COPY gateway ./gateway
 COPY adapters ./adapters
-RUN pip install . \
+RUN pip install --no-deps --no-build-isolation . \
+    && pip check \
     && ketenpoort --help >/dev/null
 
 # -------------------------------------------------------------------- runtime stage

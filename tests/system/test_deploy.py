@@ -14,6 +14,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -390,7 +391,10 @@ def test_dockerfile_runs_ketenpoort_as_a_non_root_user() -> None:
     deployment = next(d for d in k8s_documents() if d["kind"] == "Deployment")
     assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == int(user)
     text = DOCKERFILE.read_text()
-    assert re.search(r"^RUN pip install \.", text, re.M)
+    # the locked dependencies with their hashes, then the project without dependencies
+    assert re.search(r"^COPY requirements\.lock ", text, re.M)
+    assert re.search(r"^RUN pip install --require-hashes -r requirements\.lock$", text, re.M)
+    assert re.search(r"^RUN pip install --no-deps --no-build-isolation \. ", text, re.M)
     for folder in ("schemas", "policy", "examples"):
         assert re.search(rf"^COPY {folder} ", text, re.M), f"the image lacks {folder}/"
 
@@ -418,6 +422,78 @@ def test_dockerignore_keeps_what_the_image_needs() -> None:
     needed = {"pyproject.toml", "README.md", "gateway", "adapters", "schemas", "policy", "examples"}
     assert not needed & patterns
     assert {".git", ".venv"} <= patterns
+    # *.lock is kept out, except the dependency lock the image installs from
+    assert "!requirements.lock" in patterns
+
+
+# --------------------------------------------------------------------------- lock files
+
+LOCKS = (ROOT / "requirements.lock", ROOT / "requirements-test.lock")
+PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", re.M)
+
+
+def locked(path: Path) -> dict[str, str]:
+    return {
+        name.lower().replace("_", "-"): version for name, version in PIN.findall(path.read_text())
+    }
+
+
+def test_the_locks_fit_pyproject_and_pin_every_package_with_hashes() -> None:
+    want = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "deps-hash.py"), str(ROOT / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    for lock in LOCKS:
+        text = lock.read_text()
+        assert text.splitlines()[0] == f"# pyproject-deps-sha256: {want}", (
+            f"{lock.name} was made from other dependencies: run scripts/lock.sh"
+        )
+        # every requirement is pinned (==) and followed by at least one hash
+        entries = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2].strip())
+        assert len(entries) > 20
+        for entry in entries:
+            assert PIN.match(entry), entry.splitlines()[0]
+            assert "--hash=sha256:" in entry, entry.splitlines()[0]
+    runtime, test = locked(LOCKS[0]), locked(LOCKS[1])
+    # the test lock is the runtime lock plus the test tools, at the same versions
+    assert runtime.items() <= test.items()
+    assert {"pytest", "schemathesis", "mypy"} <= set(test) - set(runtime)
+    assert {"fastapi", "uvicorn", "setuptools"} <= set(runtime)
+
+
+def test_run_installs_the_test_lock_with_hashes_and_checks_it() -> None:
+    run = (ROOT / "run").read_text()
+    assert "readonly LOCK=requirements-test.lock" in run
+    assert '--require-hashes -r "$LOCK"' in run
+    assert "--no-deps --no-build-isolation -e ." in run
+    assert "scripts/deps-hash.py" in run
+
+
+def test_a_changed_dependency_without_new_locks_stops_run(tmp_path: Path) -> None:
+    """./run's check, against a copy of the tree whose pyproject.toml gained a dependency."""
+    for name in ("run", "pyproject.toml", *(lock.name for lock in LOCKS)):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "deps-hash.py", tmp_path / "scripts" / "deps-hash.py")
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "python").symlink_to(sys.executable)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('"httpx>=0.27",', '"httpx>=0.27", "idna>=3",')
+    )
+    done = subprocess.run(
+        ["bash", str(tmp_path / "run"), "lint"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "dependencies changed but requirements.lock was not regenerated" in done.stderr
+    assert "scripts/lock.sh" in done.stderr
 
 
 # --------------------------------------------------------------------------- Kubernetes
