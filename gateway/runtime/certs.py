@@ -58,6 +58,18 @@ def expiries(paths: Iterable[Path]) -> dict[str, dt.datetime]:
     return found
 
 
+def crl_expiries(path: Path) -> dict[str, dt.datetime]:
+    """The nextUpdate of each CRL in a PEM file, by issuer (none: no nextUpdate given)."""
+    found: dict[str, dt.datetime] = {}
+    text = path.read_bytes()
+    marker = b"-----BEGIN X509 CRL-----"
+    for chunk in text.split(marker)[1:]:
+        crl = x509.load_pem_x509_crl(marker + chunk)
+        if crl.next_update_utc is not None:
+            found[f"{path.name}:{crl.issuer.rfc4514_string()}"] = crl.next_update_utc
+    return found
+
+
 # --------------------------------------------------------------------------- development CA
 
 
