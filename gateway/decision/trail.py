@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gateway.audit.log import Entry
-from gateway.decision.pipeline import Besluit, Ontvangen
+from gateway.decision.besluit import Gerouteerd, Levering, Ontvangen
 from gateway.domain.errors import Refused
 from gateway.domain.model import Bericht, Inhoud, Part
 
@@ -79,11 +79,16 @@ class Trail:
             return [None]
         return [self.pseudonymise(b) for b in bsns(inhoud)] or [None]
 
-    def accepted(self, besluit: Besluit, bewaartermijn_dagen: int) -> list[Entry]:
+    def accepted(
+        self,
+        gerouteerd: Gerouteerd,
+        leveringen: Iterable[Levering],
+        bewaartermijn_dagen: int,
+    ) -> list[Entry]:
         """ontvangen, gerouteerd, gefilterd and afgeleverd for one accepted message."""
-        ontvangen = besluit.gerouteerd.gelezen.ontvangen
-        bericht = besluit.bericht
-        routering = besluit.gerouteerd.routering
+        ontvangen = gerouteerd.gelezen.ontvangen
+        bericht = gerouteerd.gelezen.bericht
+        routering = gerouteerd.routering
         kop = bericht.kop
         assert isinstance(bericht.inhoud, Inhoud)
         trace = trace_id(ontvangen, bericht)
@@ -115,7 +120,7 @@ class Trail:
                 )
             )
         original = set(self._subjects(bericht.inhoud))
-        for levering in besluit.leveringen:
+        for levering in leveringen:
             partner = levering.ontvanger.partner
             delivered = set(self._subjects(levering.inhoud))
             for subject in sorted(original, key=lambda s: s or ""):

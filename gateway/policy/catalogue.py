@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import re
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -308,8 +309,14 @@ class Policy:
         return max(d.bewaartermijn_dagen for d in self.doelen.values())
 
 
-def load_policy(directory: Path) -> Policy:
-    """Read and check a policy folder; :class:`PolicyError` when anything is wrong."""
+def load_policy(
+    directory: Path, *, leesbaar: Mapping[Rol, frozenset[BerichtType]] | None = None
+) -> Policy:
+    """Read and check a policy folder; :class:`PolicyError` when anything is wrong.
+
+    ``leesbaar``: per rol, the types its adapter can read as a sender (the codec's
+    ``readable()``); given, a rol allowed to send a type its format cannot express is an error.
+    """
     if not directory.is_dir():
         raise PolicyError(str(directory), None, "policy folder does not exist")
     meta, _ = _parse(PolicyMeta, directory / "policy.yaml")
@@ -331,6 +338,8 @@ def load_policy(directory: Path) -> Policy:
     _check_regios(partners, partner_lines, by_oin)
     _check_doelen(doelen, doel_lines)
     _check_berichten(berichten, bericht_lines, doelen, by_oin)
+    if leesbaar is not None:
+        _check_leesbaar(berichten, bericht_lines, leesbaar)
     return Policy(
         versie=f"{meta.versie}+sha256:{digest.hexdigest()[:12]}",
         directory=directory,
@@ -408,6 +417,24 @@ def _check_berichten(
                 check_path(berichttype, regel.uiterste_beslismoment.veld)
             except ValueError as exc:
                 raise fail((berichttype.value, "uiterste_beslismoment"), str(exc)) from None
+
+
+def _check_leesbaar(
+    berichten: BerichtenFile,
+    lines: dict[tuple[Any, ...], int],
+    leesbaar: Mapping[Rol, frozenset[BerichtType]],
+) -> None:
+    """Every rol allowed to send a type has an adapter that reads it."""
+    for berichttype, regel in berichten.berichten.items():
+        for i, rol in enumerate(regel.afzenders):
+            if berichttype not in leesbaar.get(rol, frozenset()):
+                raise PolicyError(
+                    "berichten.yaml",
+                    _line(lines, ("berichten", berichttype.value, "afzenders", i)),
+                    f"rol {rol.value} may send {berichttype.value} but its adapter cannot read "
+                    f"a {berichttype.value} (it reads: "
+                    f"{', '.join(sorted(t.value for t in leesbaar.get(rol, ()))) or 'nothing'})",
+                )
 
 
 def _check_route(

@@ -17,15 +17,21 @@ from gateway.audit.log import AuditLog, Pseudonymiser, Record
 from gateway.audit.signing import Checkpoint, Keyring, read_public_keys
 from gateway.audit.verify import EXPORT_FILES, Outcome, verify, write_export
 from gateway.codec.envelope import MessageCodec
-from gateway.decision.routing import Router
+from gateway.decision.pipeline import Pipeline, leesbaar
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Misconfigured, Transient
 from gateway.observe.logs import get_logger
 from gateway.observe.metrics import Metrics, seconds_left
 from gateway.policy.catalogue import Policy, load_policy
 from gateway.runtime import certs
+from gateway.runtime.bounces import REDEN, Bounces
+from gateway.runtime.consumers import BouncedConsumer, IngressConsumer
+from gateway.runtime.effects import Effects
+from gateway.runtime.facts import FactFinder
 from gateway.runtime.inbox import HttpInbox
-from gateway.runtime.service import Gateway, record_follow_up
+from gateway.runtime.observer import Observer
+from gateway.runtime.outbox import Outbox
+from gateway.runtime.service import Gateway
 from gateway.runtime.settings import Settings
 from gateway.store.database import Database, Exec
 from gateway.store.state import Bekend, StateStore
@@ -49,7 +55,9 @@ class Parts:
     trail: Trail
     topology: Topology
     broker: Broker
+    pipeline: Pipeline
     gateway: Gateway
+    bounces: Bounces
     metrics: Metrics
     inbox: HttpInbox
     depths: dict[str, int] = field(default_factory=dict)  # queue -> messages (refreshed)
@@ -78,43 +86,59 @@ def open_audit(settings: Settings, log_id: str | None = None) -> tuple[Database,
 
 def build(settings: Settings, *, log_id: str | None = None) -> Parts:
     """Build every part; a broken policy or schema raises Misconfigured (refuse to start)."""
-    policy = load_policy(settings.policy_dir)
     codec = MessageCodec(
         settings.schema_dir, max_bytes=settings.max_bytes, max_depth=settings.max_depth
     )
+    policy = load_policy(settings.policy_dir, leesbaar=leesbaar(codec))
     db = Database(settings.state_dsn)
     state = StateStore(db, dedup_days=settings.dedup_days)
     audit_db, audit, trail = open_audit(settings, log_id)
     topology = Topology(settings.amqp_prefix, tuple(policy.partners), settings.retry_delays_ms)
     broker = Broker(settings.amqp_url.get_secret_value(), topology, prefetch=settings.prefetch)
     metrics = Metrics()
-    gateway = Gateway(
-        codec=codec,
-        router=Router(policy, state),
-        broker=broker,
+    observer = Observer(metrics)
+    pipeline = Pipeline(codec, policy, trail, settings.gateway_oin)
+    facts = FactFinder(state, audit, clock=lambda: dt.datetime.now(dt.UTC))
+    outbox = Outbox(broker, settings.gateway_oin)
+    effects = Effects(
+        outbox=outbox,
         state=state,
         audit=audit,
         trail=trail,
-        gateway_oin=settings.gateway_oin,
-        retry_delays_ms=settings.retry_delays_ms,
-        metrics=metrics,
+        policy=policy,
+        observer=observer,
         owner=audit.log_id,
+    )
+    gateway = Gateway(
+        pipeline=pipeline, facts=facts, effects=effects, observer=observer, audit=audit
+    )
+    bounces = Bounces(
+        transport=broker,
+        pipeline=pipeline,
+        effects=effects,
+        outbox=outbox,
+        state=state,
+        observer=observer,
+        retry_delays_ms=settings.retry_delays_ms,
+        feiten=facts.now,
     )
     inbox = HttpInbox(broker, state, lease_seconds=settings.inbox_lease_seconds)
     parts = Parts(
-        settings,
-        policy,
-        codec,
-        db,
-        state,
-        audit_db,
-        audit,
-        trail,
-        topology,
-        broker,
-        gateway,
-        metrics,
-        inbox,
+        settings=settings,
+        policy=policy,
+        codec=codec,
+        db=db,
+        state=state,
+        audit_db=audit_db,
+        audit=audit,
+        trail=trail,
+        topology=topology,
+        broker=broker,
+        pipeline=pipeline,
+        gateway=gateway,
+        bounces=bounces,
+        metrics=metrics,
+        inbox=inbox,
     )
     _register_gauges(parts)
     return parts
@@ -218,8 +242,10 @@ async def running(settings: Settings) -> AsyncIterator[Parts]:
     parts = build(settings)
     await parts.audit.start()
     await connect(parts.broker)
-    await parts.broker.consume(parts.topology.ingress, parts.gateway.on_ingress)
-    await parts.broker.consume(parts.topology.bounced, parts.gateway.on_bounced)
+    await parts.broker.consume(parts.topology.ingress, IngressConsumer(parts.gateway))
+    await parts.broker.consume(
+        parts.topology.bounced, BouncedConsumer(parts.gateway, parts.bounces)
+    )
     await parts.inbox.start()
     log.info(
         "gateway_gestart",
@@ -360,7 +386,7 @@ async def dlq_list(settings: Settings) -> list[dict[str, Any]]:
                         "berichttype": message.type,
                         "afzender": headers.get(AFZENDER),
                         "pogingen": int(headers.get(POGING) or 0) + 1,  # type: ignore[arg-type]
-                        "reden": headers.get("ketenpoort-reden"),
+                        "reden": headers.get(REDEN),
                         "bytes": len(message.body),
                     }
                 )
@@ -388,27 +414,7 @@ async def dlq_replay(
                 if bericht_id is not None and message.message_id != bericht_id:
                     await message.nack(requeue=True)
                     continue
-                headers = dict(message.headers or {})
-                headers.pop("ketenpoort-reden", None)
-                headers[POGING] = 0
-                afzender = str(headers.get(AFZENDER, ""))
-                this_id = message.message_id or ""
-                # recorded before it is delivered again (fail closed, like every delivery)
-                await record_follow_up(
-                    parts.audit,
-                    parts.trail,
-                    parts.policy,
-                    "replayed",
-                    afzender=afzender,
-                    bericht_id=this_id,
-                    ontvanger_oin=oin,
-                    status="opnieuw-aangeboden",
-                    unique=str(uuid.uuid4()),
-                )
-                await parts.broker.forward(parts.topology.deliver_exchange, oin, message, headers)
-                await message.ack()
-                await parts.state.replayed(afzender, this_id, oin)
-                log.info("bericht_opnieuw_aangeboden", bericht_id=this_id, ontvanger=oin)
+                await parts.bounces.replay(oin, message)
                 replayed.append({"ontvanger": oin, "bericht_id": message.message_id})
     finally:
         await parts.broker.close()

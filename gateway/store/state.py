@@ -345,14 +345,29 @@ class StateStore:
 
     # ----------------------------------------------------------------- conversations
 
-    def deelnemers(self, conversatie_id: str) -> set[str]:
-        """Routing's Conversations protocol (called synchronously from the pipeline)."""
-        rows = self.db.run_sync(
+    async def deelnemers(self, conversatie_id: str) -> frozenset[str]:
+        """The OINs that sent or received a message in this conversation (a fact the
+        decision path needs for ``regio: conversatie``)."""
+        rows = await self.db.run(
             lambda ex: ex(
                 "SELECT oin FROM kp_deelnemer WHERE conversatie_id = ?", (conversatie_id,)
             ).fetchall()
         )
-        return {r[0] for r in rows}
+        return frozenset(r[0] for r in rows)
+
+    async def senders_of(
+        self, ontvanger_oin: str, bericht_id: str, afzenders: Iterable[str] = ()
+    ) -> list[str]:
+        """The senders whose message ``bericht_id`` went to ``ontvanger_oin`` (read only; a
+        BerichtId is unique per sender, ``afzenders`` narrows it when given)."""
+        only = set(afzenders)
+        rows = await self.db.run(
+            lambda ex: ex(
+                "SELECT afzender_oin FROM kp_levering WHERE ontvanger_oin = ? AND bericht_id = ?",
+                (ontvanger_oin, bericht_id),
+            ).fetchall()
+        )
+        return sorted(r[0] for r in rows if not only or r[0] in only)
 
     # ----------------------------------------------------------------- housekeeping
 

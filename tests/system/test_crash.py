@@ -55,14 +55,12 @@ import pytest
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
 from gateway.codec.envelope import MessageCodec
-from gateway.decision import pipeline
-from gateway.decision.routing import NoConversations, Router
 from gateway.domain.errors import Transient
-from gateway.policy.catalogue import load_policy
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import Broker, Topology
 from tests.conftest import fresh
 from tests.support.broker import NAME_OF, OINS, Partner, new_prefix
+from tests.support.decisions import decide
 from tests.support.private_broker import PrivateBroker, PrivateBrokerUnavailableError
 from tests.system.test_restart import start_gateway, started
 
@@ -195,11 +193,10 @@ async def send_all(partner: Partner, messages: list[Sent], log: SendLog, deadlin
 
 def plan_messages(codec: MessageCodec, example_bytes: Callable[[str], bytes]) -> list[Sent]:
     """The run: fresh copies of the examples, shuffled; recipients as routing decides them."""
-    router = Router(load_policy(Settings().policy_dir), NoConversations())
     messages: list[Sent] = []
     for sender, example, count in MIX:
         template = example_bytes(example)
-        besluit = pipeline.decide(codec, router, pipeline.ingress(template, OINS[sender]))
+        besluit = decide(template, OINS[sender])
         recipients = frozenset(lev.ontvanger.partner.oin for lev in besluit.leveringen)
         assert recipients, example
         for _ in range(count):

@@ -33,13 +33,11 @@ import psycopg
 import pytest
 
 from gateway.codec.envelope import MessageCodec
-from gateway.decision import pipeline
-from gateway.decision.routing import NoConversations, Router
-from gateway.policy.catalogue import load_policy
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import Topology
 from tests.conftest import EXAMPLES_DIR, fresh
 from tests.support.broker import NAME_OF, OINS, Partner, delete_topology
+from tests.support.decisions import decide
 from tests.system.test_restart import start_gateway, started
 
 pytestmark = pytest.mark.broker
@@ -81,12 +79,11 @@ class Example:
 def examples(codec: MessageCodec, settings: Settings) -> list[Example]:
     """Every example with the recipients the policy gives it in a conversation of its own
     (each message below gets a fresh ConversatieId, so no history changes the routing)."""
-    router = Router(load_policy(settings.policy_dir), NoConversations())
     found = []
     for path in sorted(EXAMPLES_DIR.glob("*/*.xml")):
         raw = path.read_bytes()
         afzender = codec.read(raw).kop.afzender.oin
-        besluit = pipeline.decide(codec, router, pipeline.ingress(raw, afzender))
+        besluit = decide(raw, afzender)
         recipients = frozenset(lev.ontvanger.partner.oin for lev in besluit.leveringen)
         assert recipients, path
         found.append(Example(str(path.relative_to(EXAMPLES_DIR)), afzender, recipients))

@@ -41,13 +41,12 @@ from gateway.audit.signing import Checkpoint, Keyring, read_public_keys, verify_
 from gateway.audit.verify import Outcome, verify, verify_export
 from gateway.cli.main import app as cli_app
 from gateway.codec.envelope import MessageCodec
-from gateway.decision import pipeline
-from gateway.decision.routing import NoConversations, Router
+from gateway.decision.besluit import ingress
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Misconfigured, Refused, Transient
-from gateway.policy.catalogue import load_policy
 from gateway.runtime.settings import ROOT, Settings
 from gateway.store.database import Database, Exec
+from tests.support.decisions import decide
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 EXAMPLES_DIR = ROOT / "examples"
@@ -282,19 +281,18 @@ def decisions() -> tuple[tuple[str, Any], ...]:
     """Every example through the real pipeline (no conversation history): the Besluit, and
     one refusal (a VtMelding sent by the wrong party)."""
     codec = MessageCodec()
-    router = Router(load_policy(ROOT / "policy" / "v1"), NoConversations())
     found: list[tuple[str, Any]] = []
     for path in sorted(EXAMPLES_DIR.glob("*/*.xml")):
         raw = path.read_bytes()
         oin = re.search(rb'<kp:Afzender oin="(\d{20})"', raw)
         assert oin is not None
-        besluit = pipeline.decide(codec, router, pipeline.ingress(raw, oin.group(1).decode()))
+        besluit = decide(raw, oin.group(1).decode())
         found.append((str(path.relative_to(EXAMPLES_DIR)), besluit))
     raw = (EXAMPLES_DIR / "politie" / "VtMelding.xml").read_bytes()
-    ontvangen = pipeline.ingress(raw, OM)
+    ontvangen = ingress(raw, OM)
     bericht = codec.read(raw)
     with pytest.raises(Refused) as refused:
-        pipeline.authorise_and_route(router, pipeline.Gelezen(ontvangen, bericht))
+        decide(raw, OM)
     found.append(("refused", (refused.value, ontvangen, bericht)))
     return tuple(found)
 
@@ -312,7 +310,7 @@ def message_entries(
                 trail.refused(refused, ontvangen, bericht, bericht.kop.bericht_id, dagen(rel))
             )
             continue
-        groups.append(trail.accepted(decision, dagen(rel)))
+        groups.append(trail.accepted(decision.gerouteerd, decision.leveringen, dagen(rel)))
         if rel == "politie/ZsmAanmelding.xml":
             kop = decision.bericht.kop
             groups.append(

@@ -843,7 +843,7 @@ async def test_dubbel_bericht(gateway: Running, codec: MessageCodec) -> None:
     assert_routed(await send(gateway, codec, "reclassering", raw_rc, bid), "reclassering", ["om"])
 
     # The original is still remembered as delivered once, to VT Twente only.
-    bekend = await wait_for_status(gateway.store.state, "politie", bid)
+    bekend = await wait_for_status(gateway.state, "politie", bid)
     assert statuses(bekend) == {"vt-twente": Status.GEPUBLICEERD}
 
 
@@ -920,7 +920,7 @@ async def test_niet_afleverbaar_dead_letter_list_and_replay(
     for name, partner in gateway.partners.items():
         assert await drain(partner) == [], name
 
-    bekend = await gateway.store.state.lookup(OINS["politie"], bid)
+    bekend = await gateway.state.lookup(OINS["politie"], bid)
     assert bekend is not None
     [levering] = bekend.leveringen
     assert (levering.ontvanger_oin, levering.status) == (vt.oin, Status.NIET_AFLEVERBAAR)
@@ -948,7 +948,7 @@ async def test_niet_afleverbaar_dead_letter_list_and_replay(
     assert (again.headers or {}).get(SOORT) == "levering"
     assert (again.headers or {}).get(AFZENDER) == OINS["politie"]
     assert await gateway_app.dlq_list(settings) == []
-    bekend = await gateway.store.state.lookup(OINS["politie"], bid)
+    bekend = await gateway.state.lookup(OINS["politie"], bid)
     assert bekend is not None
     assert statuses(bekend) == {"vt-twente": Status.GEPUBLICEERD}
 
@@ -956,7 +956,7 @@ async def test_niet_afleverbaar_dead_letter_list_and_replay(
     conf, conf_id = afleverbevestiging("vt-twente", bid, conversatie_id=fout.kop.conversatie_id)
     answer = await send(gateway, codec, "vt-twente", conf, conf_id)
     assert answer.answer.kop.berichttype is BerichtType.ONTVANGSTBEVESTIGING
-    bekend = await gateway.store.state.lookup(OINS["politie"], bid)
+    bekend = await gateway.state.lookup(OINS["politie"], bid)
     assert bekend is not None
     assert statuses(bekend) == {"vt-twente": Status.AFGELEVERD}
     for name, partner in gateway.partners.items():
@@ -972,7 +972,7 @@ async def test_afleverbevestiging_sets_the_status_for_that_recipient_only(
     raw, bid = build(ZSM)
     outcome = await send(gateway, codec, "politie", raw, bid)
     assert_routed(outcome, "politie", ["om", "vt-twente", "reclassering"])
-    bekend = await wait_for_status(gateway.store.state, "politie", bid)
+    bekend = await wait_for_status(gateway.state, "politie", bid)
     assert statuses(bekend) == {
         "om": Status.GEPUBLICEERD,
         "vt-twente": Status.GEPUBLICEERD,
@@ -985,7 +985,7 @@ async def test_afleverbevestiging_sets_the_status_for_that_recipient_only(
     assert answer.answer.kop.berichttype is BerichtType.ONTVANGSTBEVESTIGING
     assert answer.answer.kop.ontvangers == (Partij(oin=OINS["om"], rol=Rol.OPENBAAR_MINISTERIE),)
 
-    bekend = await gateway.store.state.lookup(OINS["politie"], bid)
+    bekend = await gateway.state.lookup(OINS["politie"], bid)
     assert bekend is not None
     assert statuses(bekend) == {
         "om": Status.AFGELEVERD,
@@ -994,7 +994,7 @@ async def test_afleverbevestiging_sets_the_status_for_that_recipient_only(
     }
     # The status is the sender's: nobody else's OIN finds it.
     for other in ("om", "vt-twente", "reclassering", "rvdk", "vt-rijnmond"):
-        assert await gateway.store.state.lookup(OINS[other], bid) is None, other
+        assert await gateway.state.lookup(OINS[other], bid) is None, other
 
 
 async def test_afleverbevestiging_naming_the_sender_settles_a_shared_bericht_id(
@@ -1012,7 +1012,7 @@ async def test_afleverbevestiging_naming_the_sender_settles_a_shared_bericht_id(
     answer = await send(gateway, codec, "om", conf, conf_id)
     assert answer.answer.kop.berichttype is BerichtType.ONTVANGSTBEVESTIGING
     for sender, status in (("reclassering", Status.AFGELEVERD), ("politie", Status.GEPUBLICEERD)):
-        bekend = await gateway.store.state.lookup(OINS[sender], bid)
+        bekend = await gateway.state.lookup(OINS[sender], bid)
         assert bekend is not None
         assert [lev.status for lev in bekend.leveringen] == [status], sender
 
@@ -1038,7 +1038,7 @@ async def test_afleverbevestiging_for_a_message_not_delivered_to_the_partner_is_
     fout = assert_refused(answer, Foutcode.SCHEMA_ONGELDIG)
     assert fout.element == "kp:InAntwoordOp"
 
-    bekend = await wait_for_status(gateway.store.state, "politie", bid)
+    bekend = await wait_for_status(gateway.state, "politie", bid)
     assert statuses(bekend) == {"vt-twente": Status.GEPUBLICEERD}
 
 
@@ -1051,5 +1051,5 @@ async def test_afleverbevestiging_in_another_partners_name_is_refused(
         "om", bid, conversatie_id=str(uuid.uuid4()), afzender="vt-twente"
     )
     assert_refused(await send(gateway, codec, "om", conf, conf_id), Foutcode.AFZENDER_ONJUIST)
-    bekend = await wait_for_status(gateway.store.state, "politie", bid)
+    bekend = await wait_for_status(gateway.state, "politie", bid)
     assert statuses(bekend) == {"vt-twente": Status.GEPUBLICEERD}
