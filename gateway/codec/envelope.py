@@ -182,45 +182,48 @@ class MessageCodec:
         namespace = etree.QName(body).namespace or ""
         adapter = self.adapters.get(namespace)
         where = f"{etree.QName(body).localname}"
+
+        def refused(code: Foutcode, reden: str, *, in_kop: bool = False) -> Refused:
+            """Refused at the body (as named in ``where`` now), or at the Kop's BerichtType."""
+            if in_kop:
+                return Refused(
+                    code,
+                    reden,
+                    element="kp:BerichtType",
+                    regel=line(kop_el.find(_kp("BerichtType"))),
+                )
+            return Refused(code, reden, element=where, regel=line(body))
+
         if adapter is None:
-            raise Refused(
+            raise refused(
                 Foutcode.ONBEKEND_BERICHTTYPE,
                 f"no partner format has namespace {namespace or '(none)'!r}",
-                element=where,
-                regel=line(body),
             )
         where = f"{adapter.vocabulary.prefix}:{where}"
         if adapter.vocabulary.rol != kop.afzender.rol:
-            raise Refused(
+            raise refused(
                 Foutcode.SCHEMA_ONGELDIG,
                 f"the body is in the {adapter.vocabulary.rol} format but the afzender rol is "
                 f"{kop.afzender.rol}; a sender writes in its own namespace",
-                element=where,
-                regel=line(body),
             )
         found = adapter.sent_type(body)
         receives = adapter.codecs.get(kop.berichttype)
         if found is None and receives is not None and receives.tag == body.tag:
-            raise Refused(
+            raise refused(
                 Foutcode.SCHEMA_ONGELDIG,
                 f"the body is the format in which {adapter.vocabulary.rol} receives a "
                 f"{kop.berichttype.value}, not one it sends",
-                element=where,
-                regel=line(body),
             )
         if found is None:
-            raise Refused(
+            raise refused(
                 Foutcode.ONBEKEND_BERICHTTYPE,
                 f"{adapter.vocabulary.rol} sends no message {etree.QName(body).localname}",
-                element=where,
-                regel=line(body),
             )
         if found is not kop.berichttype:
-            raise Refused(
+            raise refused(
                 Foutcode.SCHEMA_ONGELDIG,
                 f"BerichtType is {kop.berichttype.value} but the body is a {found.value}",
-                element="kp:BerichtType",
-                regel=line(kop_el.find(_kp("BerichtType"))),
+                in_kop=True,
             )
         self.schemas.check_body(body, sent=True)
         return adapter.parse(body)

@@ -33,16 +33,16 @@ from gateway.domain.model import (
     Persoon,
     Prioriteit,
 )
-from gateway.policy.catalogue import (
+from gateway.policy.catalogue import Policy
+from gateway.policy.fieldpath import resolve
+from gateway.policy.files import (
     BerichtRegel,
     Conditie,
     DoelConditie,
     LeeftijdConditie,
     PartnerEntry,
-    Policy,
     Route,
     VeldConditie,
-    resolve,
 )
 
 

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         description="File with the deployment secret for BSN pseudonyms (HMAC); default "
         "<audit_key_dir>/pseudoniem.secret, created on first start. Never logged.",
     )
+    audit_trusted_keys: Path | None = Field(
+        None,
+        description="File of verifier keys (ketenpoort-audit+<hex>+<base64>, one a line) that "
+        "`ketenpoort audit verify` and `prove` check every signature against; obtained from "
+        "the operator, not from an export. Without it they only check internal consistency.",
+    )
     audit_checkpoint_every: int = Field(
         10_000, ge=1, description="Sign a checkpoint at least every this many records."
     )

@@ -59,6 +59,7 @@ from gateway.domain.errors import Transient
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import Broker, Topology
 from tests.conftest import fresh
+from tests.support.audit_keys import pin_keys
 from tests.support.broker import NAME_OF, OINS, Partner, new_prefix
 from tests.support.decisions import decide
 from tests.support.private_broker import PrivateBroker, PrivateBrokerUnavailableError
@@ -278,6 +279,8 @@ def audit_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str
         "KETENPOORT_HTTP_ENABLED": "false",
         "COLUMNS": "240",
     }
+    if "verify" in args:  # as an auditor: against the published verifier keys
+        env["KETENPOORT_AUDIT_TRUSTED_KEYS"] = str(pin_keys(settings.audit_key_dir))
     return subprocess.run(
         [str(EXE), "audit", *args],
         env=env,

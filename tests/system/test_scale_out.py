@@ -36,6 +36,7 @@ from gateway.codec.envelope import MessageCodec
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import Topology
 from tests.conftest import EXAMPLES_DIR, fresh
+from tests.support.audit_keys import pin_keys
 from tests.support.broker import NAME_OF, OINS, Partner, delete_topology
 from tests.support.decisions import decide
 from tests.system.test_restart import start_gateway, started
@@ -251,6 +252,8 @@ def audit_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str
         "KETENPOORT_HTTP_ENABLED": "false",
         "COLUMNS": "240",
     }
+    if "verify" in args:  # as an auditor: against the published verifier keys
+        env["KETENPOORT_AUDIT_TRUSTED_KEYS"] = str(pin_keys(settings.audit_key_dir))
     return subprocess.run(
         [str(EXE), "audit", *args],
         env=env,

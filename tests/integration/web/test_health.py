@@ -23,6 +23,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.runtime import app as gateway_app
+from gateway.runtime import audit_access
 from gateway.runtime import certs as gateway_certs
 from gateway.runtime.settings import Settings
 from gateway.store.database import Database
@@ -386,6 +387,6 @@ async def test_ready_names_rabbitmq_while_it_is_stopped_and_recovers_by_itself(
         await asyncio.wait_for(stack.aclose(), timeout=30)
     assert loop.time() - began < 30
     # a graceful stop: the last checkpoint was signed, the trail verifies
-    outcome, unsigned = await gateway_app.audit_verify_store(parts.settings)
+    outcome, unsigned = await audit_access.audit_verify_store(parts.settings)
     assert outcome.sound, outcome.problem
     assert unsigned == {"test": 0}
