@@ -24,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from gateway.runtime.app import INZAGE_COLUMNS
-from tests.conftest import OFFICER, Door, fresh
 from tests.support.broker import OINS
+from tests.support.door import OFFICER, Door
+from tests.support.messages import fresh
 from tests.support.paths import REPO_ROOT
 
 pytestmark = pytest.mark.broker

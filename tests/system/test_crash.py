@@ -61,12 +61,15 @@ from gateway.domain.errors import Transient
 from gateway.policy.catalogue import load_policy
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import Broker, Topology
-from tests.conftest import fresh
-from tests.support.broker import NAME_OF, OINS, Partner, new_prefix
+from tests.support.broker import OINS, new_prefix
+from tests.support.messages import fresh
+from tests.support.partners import NAME_OF, RabbitPartner
 from tests.support.private_broker import PrivateBroker, PrivateBrokerUnavailableError
-from tests.system.test_restart import start_gateway, started
+from tests.support.processes import berichttype_of, start_gateway, started
 
 # (sender, example, how many): 5,000 messages, 6,000 deliveries to five inboxes
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+
 MIX = (
     ("politie", "politie/VtMelding.xml", 2_500),
     ("politie", "politie/ZsmAanmelding.xml", 500),
@@ -122,8 +125,8 @@ def crash_settings(private: PrivateBroker, tmp_path: Path) -> Settings:
 
 
 @dataclass
-class PrivatePartner(Partner):
-    """A partner (``tests.support.broker.Partner``) on the private node."""
+class PrivatePartner(RabbitPartner):
+    """A partner (``tests.support.broker.RabbitPartner``) on the private node."""
 
     url: str = ""
 
@@ -168,7 +171,9 @@ class SendLog:
     errors: Counter[str] = field(default_factory=Counter)
 
 
-async def send_all(partner: Partner, messages: list[Sent], log: SendLog, deadline: float) -> None:
+async def send_all(
+    partner: RabbitPartner, messages: list[Sent], log: SendLog, deadline: float
+) -> None:
     """Publish every message with confirms, many in flight; what fails is sent again (the
     broker may be away): same BerichtId, same bytes."""
     todo = list(reversed(messages))
@@ -304,15 +309,6 @@ class Copy:
     herhaald: bool
     afzender: str
     berichttype: str | None
-
-
-def _berichttype(body: bytes) -> str | None:
-    text = body.decode(errors="replace")
-    start = text.find("<kp:BerichtType>")
-    if start < 0:
-        return None
-    start += len("<kp:BerichtType>")
-    return text[start : text.find("<", start)]
 
 
 @dataclass
@@ -482,7 +478,7 @@ class Run:
                         ),
                         herhaald=bool(headers.get("ketenpoort-herhaald")),
                         afzender=str(headers.get("ketenpoort-afzender")),
-                        berichttype=_berichttype(message.body),
+                        berichttype=berichttype_of(message.body),
                     )
                 )
         after = await self.watch.counts(list(inboxes.values()))

@@ -13,7 +13,6 @@ Three layers:
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 from collections import Counter
@@ -21,7 +20,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from aio_pika.abc import AbstractIncomingMessage
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -65,8 +63,10 @@ from gateway.domain.model import (
 )
 from gateway.policy.catalogue import load_policy
 from gateway.safexml import xmlsafe
-from tests.conftest import Running, fresh
-from tests.support.broker import OINS, Partner, split
+from tests.support.broker import OINS
+from tests.support.gateways import ON_BOTH_TRANSPORTS, Running
+from tests.support.messages import fresh
+from tests.support.partners import drain, inbox_until_answered, split
 from tests.support.paths import REPO_ROOT
 from tests.support.strategies import MESSAGE_CODEC, SENT, TIJDSTIP, UUID, inhoud, pair_id
 
@@ -158,7 +158,7 @@ def body_values(payload: bytes) -> set[str]:
 # --------------------------------------------------------------------------- broker helpers
 
 
-def received_text(message: AbstractIncomingMessage) -> str:
+def received_text(message: Any) -> str:
     """Everything a recipient gets: the body and every header and property."""
     return "\n".join(
         [
@@ -169,32 +169,24 @@ def received_text(message: AbstractIncomingMessage) -> str:
     )
 
 
-async def answers_of(partner: Partner, timeout: float = 20.0) -> list[AbstractIncomingMessage]:
-    """Wait for the gateway's answer(s) in a partner's inbox."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        _, answers = split(await partner.inbox(settle=0.2))
-        if answers:
-            return answers
-    raise AssertionError(f"no answer for {partner.oin} within {timeout} s")
-
-
 async def send_and_collect(
     gateway: Running, sender: str, raw: bytes, recipients: set[str]
-) -> dict[str, AbstractIncomingMessage]:
+) -> dict[str, Any]:
     """Send as ``sender``; the gateway accepts it for exactly ``recipients``, each of which
     receives exactly one delivery (and nobody else receives anything)."""
     await gateway.partner(sender).send(fresh(raw))
-    answers = await answers_of(gateway.partner(sender))
+    own, answers = await inbox_until_answered(gateway.partner(sender))
+    assert own == []
     assert len(answers) == 1
     answer = MESSAGE_CODEC.read(answers[0].body)
     assert isinstance(answer.inhoud, Ontvangstbevestiging), answers[0].body.decode()
     assert {o.oin for o in answer.inhoud.ontvangers} == {OINS[r] for r in recipients}
-    delivered: dict[str, AbstractIncomingMessage] = {}
+    delivered: dict[str, Any] = {}
     for name in OINS:
         if name == sender:
             continue
-        deliveries, others = split(await gateway.partner(name).inbox(settle=0.2))
+        # deliveries are confirmed before the answer: every inbox is final now
+        deliveries, others = split(await drain(gateway.partner(name)))
         assert others == []
         if name in recipients:
             assert len(deliveries) == 1, f"{name} got {len(deliveries)} deliveries"
@@ -223,7 +215,7 @@ KIND_NAAM = re.compile(r"\bJan\b")  # not "Jansen"
 ADRES = ("Lindelaan", "7511AB", "Enschede")
 
 
-@pytest.mark.broker
+@ON_BOTH_TRANSPORTS
 async def test_terugkoppeling_to_politie_has_proces_and_casusregisseur_only(
     gateway: Running, example_bytes: ExampleBytes
 ) -> None:
@@ -254,7 +246,7 @@ async def test_terugkoppeling_to_politie_has_proces_and_casusregisseur_only(
     assert categorieen_in(parsed) == {Categorie.PROCES, Categorie.HULPVERLENING}
 
 
-@pytest.mark.broker
+@ON_BOTH_TRANSPORTS
 async def test_veiligheidsafspraken_to_politie_has_afspraken_address_and_names(
     gateway: Running, example_bytes: ExampleBytes
 ) -> None:
@@ -290,7 +282,7 @@ async def test_veiligheidsafspraken_to_politie_has_afspraken_address_and_names(
     assert parsed == MESSAGE_CODEC.read(raw).inhoud
 
 
-@pytest.mark.broker
+@ON_BOTH_TRANSPORTS
 async def test_zsm_aanmelding_to_reclassering_has_the_verdachte_not_the_child(
     gateway: Running, example_bytes: ExampleBytes
 ) -> None:
@@ -331,7 +323,7 @@ async def test_zsm_aanmelding_to_reclassering_has_the_verdachte_not_the_child(
     assert KIND_NAAM.search(om) is not None
 
 
-@pytest.mark.broker
+@ON_BOTH_TRANSPORTS
 @pytest.mark.parametrize("deel", [False, True], ids=["gezondheid-niet-delen", "delen"])
 async def test_veiligheidsbeoordeling_to_om_shares_gezondheid_only_when_marked(
     gateway: Running, example_bytes: ExampleBytes, deel: bool
@@ -383,7 +375,7 @@ ACTIEOVERLEG_GRANTS = {
 }
 
 
-@pytest.mark.broker
+@ON_BOTH_TRANSPORTS
 @pytest.mark.parametrize(
     ("example", "sender"),
     [

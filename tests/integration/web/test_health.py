@@ -25,8 +25,9 @@ from gateway.runtime import app as gateway_app
 from gateway.runtime import certs as gateway_certs
 from gateway.runtime.settings import Settings
 from gateway.store.database import Database
-from tests.conftest import DevPki, Door, fresh, https_settings, run_door
 from tests.support.broker import OINS, new_prefix
+from tests.support.door import DevPki, Door, https_settings, run_door
+from tests.support.messages import fresh
 
 broker = pytest.mark.broker
 
@@ -315,6 +316,7 @@ async def gateway_on(url: str, pki: DevPki, tmp_path: Path) -> AsyncIterator[tup
 
 
 @broker
+@pytest.mark.slow  # a private RabbitMQ node of its own
 async def test_ready_names_rabbitmq_while_it_is_stopped_and_recovers_by_itself(
     private_node: Any,
     pki: DevPki,

@@ -43,7 +43,7 @@ from gateway.policy.catalogue import load_policy
 from gateway.runtime.settings import Settings
 from gateway.safexml import xmlsafe
 from tests.support.broker import OINS
-from tests.system.hostile.corpus import DEFAULT_SENDER, EXAMPLES_DIR
+from tests.support.hostile_corpus import DEFAULT_SENDER, EXAMPLES_DIR
 
 FUZZ = settings(
     max_examples=4000,

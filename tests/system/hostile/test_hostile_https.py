@@ -38,16 +38,19 @@ from gateway.codec.envelope import MessageCodec
 from gateway.domain.model import Bericht, BerichtType, Foutbericht, Foutcode, Ontvangstbevestiging
 from gateway.runtime.settings import Settings
 from gateway.safexml import xmlsafe
-from tests.conftest import EXAMPLES_DIR, DevPki, fresh, https_settings, run_door
-from tests.support.broker import OINS, Partner, drain, new_prefix, split
-from tests.system.hostile.corpus import GATEWAY_OIN, KNOWN_BUGS, Case, corpus
-from tests.system.hostile.test_hostile_amqp import (
+from tests.support.broker import OINS, new_prefix
+from tests.support.door import DevPki, https_settings, run_door
+from tests.support.hostile_corpus import GATEWAY_OIN, KNOWN_BUGS, Case, corpus
+from tests.support.hostile_probes import (
     Canary,
     Memory,
-    _release_free_memory,
-    _reset_peak,
-    _status_kib,
+    release_free_memory,
+    reset_peak,
+    status_kib,
 )
+from tests.support.messages import fresh
+from tests.support.partners import RabbitPartner, drain, read_until_quiet, split
+from tests.support.paths import EXAMPLES_DIR
 
 pytestmark = pytest.mark.broker
 
@@ -147,7 +150,7 @@ async def _send(
     chunked: bool,
     clients: dict[str, httpx.AsyncClient],
     raw_clients: dict[str, Client],
-    partners: dict[str, Partner],
+    partners: dict[str, RabbitPartner],
     pool: concurrent.futures.Executor,
 ) -> Outcome:
     """Post one case as its sender, then collect every inbox.
@@ -200,32 +203,32 @@ async def _run(settings: Settings, vhost: str, pki: DevPki, canary: Canary) -> R
             name: httpx.AsyncClient(base_url=base_url, verify=c.context(), timeout=LARGE_TIMEOUT)
             for name, c in raw_clients.items()
         }
-        partners = {name: Partner(oin, vhost, parts.topology) for name, oin in OINS.items()}
+        partners = {name: RabbitPartner(oin, vhost, parts.topology) for name, oin in OINS.items()}
         for partner in partners.values():
             await partner.connect()
         try:
             with concurrent.futures.ProcessPoolExecutor(1, mp_context=SPAWN) as pool:
                 # the child starts (imports httpx) before the baseline is taken
                 await asyncio.get_running_loop().run_in_executor(pool, time.sleep, 0)
-                _release_free_memory()
-                reset = _reset_peak()
-                rss_before = _status_kib("VmRSS") * 1024
-                peak_before = _status_kib("VmHWM") * 1024
+                release_free_memory()
+                reset = reset_peak()
+                rss_before = status_kib("VmRSS") * 1024
+                peak_before = status_kib("VmHWM") * 1024
                 peak_after = peak_before
                 for name, case, chunked in sends:
                     if reset:  # each case's own peak; the run's is the largest of them
-                        _release_free_memory()
-                        _reset_peak()
-                    start = _status_kib("VmRSS") * 1024
+                        release_free_memory()
+                        reset_peak()
+                    start = status_kib("VmRSS") * 1024
                     args = (clients, raw_clients, partners, pool)
                     outcomes[name] = await _send(case, chunked, *args)
-                    peak = _status_kib("VmHWM") * 1024
+                    peak = status_kib("VmHWM") * 1024
                     outcomes[name].growth = peak - start
                     peak_after = max(peak_after, peak)
-                _release_free_memory()
-                rss_after = _status_kib("VmRSS") * 1024
+                release_free_memory()
+                rss_after = status_kib("VmRSS") * 1024
 
-            inboxes = await asyncio.gather(*(p.inbox(settle=0.5) for p in partners.values()))
+            inboxes = await asyncio.gather(*(read_until_quiet(p, 0.5) for p in partners.values()))
             late = {name: len(got) for name, got in zip(partners, inboxes, strict=True)}
             ready = await clients["politie"].get("/health/ready")
 
