@@ -6,19 +6,22 @@ Runs on both transports (RabbitMQ, the proof, and the in-memory double).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
 from pathlib import Path
 
 import pytest
 
 from gateway.codec.envelope import MessageCodec
-from gateway.domain.model import Foutcode, Partij, Rol
+from gateway.domain.model import BerichtType, Foutbericht, Foutcode, Partij, Rol
 from gateway.runtime.settings import Settings
 from gateway.store.state import Status
+from gateway.transport.rabbit import POGING
 from tests.support.broker import OINS
 from tests.support.gateways import ON_BOTH_TRANSPORTS, Running, run_gateway, vhost_of
 from tests.support.messages import fresh, replace_once
-from tests.support.partners import SendRefused, drain
+from tests.support.partners import SendRefused, drain, inbox_until_answered
 from tests.support.routing import (
     AO_VT,
     OM_BESLISSING,
@@ -211,3 +214,53 @@ async def test_a_partner_cannot_publish_as_another_user(gateway: Running) -> Non
         await politie.close()
     for name, partner in gateway.partners.items():
         assert await drain(partner) == [], name
+
+
+# --------------------------------------------------------------------------- NIET_AFLEVERBAAR
+
+
+async def test_niet_afleverbaar_after_the_first_attempt_and_every_retry(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    """VT Twente rejects every delivery: one attempt and one per retry delay (dead-lettered,
+    held back by the retry queue's TTL, delivered again), then the sender gets
+    NIET_AFLEVERBAAR and the state says so."""
+    politie = gateway.partner("politie")
+    vt = gateway.partner("vt-twente")
+    attempts: list[tuple[int, bytes]] = []
+
+    async def reject_everything() -> None:
+        while True:
+            message = await vt.get()
+            if message is None:
+                await asyncio.sleep(0.01)
+                continue
+            attempts.append((int((message.headers or {}).get(POGING) or 0), message.body))
+            await message.nack(requeue=False)
+
+    rejecting = asyncio.create_task(reject_everything())
+    try:
+        raw, bid = build(VT_MELDING)
+        await politie.send(raw)
+        own, answers = await inbox_until_answered(politie, 2)
+    finally:
+        rejecting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await rejecting
+    assert own == []
+    read = {codec.read(a.body).kop.berichttype: codec.read(a.body) for a in answers}
+    assert set(read) == {BerichtType.ONTVANGSTBEVESTIGING, BerichtType.FOUTBERICHT}
+    fout = read[BerichtType.FOUTBERICHT]
+    assert isinstance(fout.inhoud, Foutbericht)
+    assert fout.inhoud.code is Foutcode.NIET_AFLEVERBAAR
+    assert fout.kop.in_antwoord_op == bid
+    # one first attempt and one per retry delay (200, 400 ms), the same payload each time
+    assert [p for p, _ in attempts] == [0, 1, 2]
+    assert len({body for _, body in attempts}) == 1
+    for name, partner in gateway.partners.items():
+        assert await drain(partner) == [], name
+    bekend = await gateway.state.lookup(OINS["politie"], bid)
+    assert bekend is not None
+    [levering] = bekend.leveringen
+    assert (levering.ontvanger_oin, levering.status) == (vt.oin, Status.NIET_AFLEVERBAAR)
+    assert levering.pogingen == 2
