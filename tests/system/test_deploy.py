@@ -86,9 +86,70 @@ def test_every_yaml_file_parses(path: Path) -> None:
     assert all(isinstance(d, dict) for d in documents)
 
 
-@pytest.mark.parametrize("path", deploy_files(".json"), ids=lambda p: str(p.relative_to(ROOT)))
-def test_every_json_file_parses(path: Path) -> None:
-    assert isinstance(json.loads(path.read_text()), dict)
+def test_the_json_files_are_the_rabbitmq_definitions() -> None:
+    """Every JSON file of deploy/ is checked for its content below (a new one needs checks)."""
+    assert deploy_files(".json") == sorted(
+        [RABBITMQ_DIR / "definitions.json", RABBITMQ_DIR / "users.json"]
+    )
+
+
+def test_rabbitmq_definitions_are_a_whole_topology() -> None:
+    """Every binding joins a declared exchange and queue in a declared vhost; every partner
+    user has exactly its own permissions on that vhost (send to ingress, read its own inbox);
+    every queue is a durable quorum queue."""
+    data = json.loads((RABBITMQ_DIR / "definitions.json").read_text())
+    vhosts = {v["name"] for v in data["vhosts"]}
+    assert vhosts == {"/"}
+    exchanges = {e["name"]: e for e in data["exchanges"]}
+    queues = {q["name"]: q for q in data["queues"]}
+    assert exchanges
+    assert queues
+    assert data["bindings"]
+    for item in [*exchanges.values(), *queues.values(), *data["bindings"], *data["permissions"]]:
+        assert item["vhost"] in vhosts, item
+    for queue in queues.values():
+        assert queue["durable"], queue["name"]
+        assert queue["arguments"]["x-queue-type"] == "quorum", queue["name"]
+        dead_letter = queue["arguments"].get("x-dead-letter-exchange")
+        assert dead_letter in (None, "", *exchanges), queue["name"]
+    for binding in data["bindings"]:
+        assert binding["source"] in exchanges, binding
+        assert binding["destination_type"] == "queue"
+        assert binding["destination"] in queues, binding
+    bound = {b["destination"] for b in data["bindings"]}
+    dead_letter_targets = {
+        q["arguments"].get("x-dead-letter-routing-key") for q in queues.values()
+    } - {None}
+    assert set(queues) == bound | dead_letter_targets, "a queue nothing can reach"
+    partners = {u["name"] for u in data["users"]}
+    assert len(partners) >= 2
+    assert all(u["password_hash"] == "" for u in data["users"])  # client certificates only
+    assert {p["user"] for p in data["permissions"]} == partners
+    for permission in data["permissions"]:
+        oin = permission["user"]
+        assert permission["configure"] == "^$", oin
+        writable = [n for n in exchanges if re.fullmatch(permission["write"], n)]
+        readable = [n for n in queues if re.fullmatch(permission["read"], n)]
+        assert writable == ["ketenpoort.ingress"], oin
+        assert readable == [f"ketenpoort.inbox.{oin}"], oin
+
+
+def test_rabbitmq_users_are_the_gateway_and_an_administrator() -> None:
+    data = json.loads((RABBITMQ_DIR / "users.json").read_text())
+    users = {u["name"]: u for u in data["users"]}
+    assert set(users) == {"ketenpoort", "admin"}
+    assert all(PLACEHOLDER in u["password"] for u in users.values())  # set per installation
+    assert users["admin"]["tags"] == ["administrator"]
+    assert users["ketenpoort"]["tags"] == []
+    vhosts = {v["name"] for v in data["vhosts"]}
+    assert {p["user"] for p in data["permissions"]} == set(users)
+    for permission in data["permissions"]:
+        assert permission["vhost"] in vhosts
+    [gateway] = [p for p in data["permissions"] if p["user"] == "ketenpoort"]
+    prefix = Settings(_env_file=None).amqp_prefix
+    for kind in ("configure", "write", "read"):
+        assert re.match(gateway[kind], f"{prefix}.ingress"), kind
+        assert not re.match(gateway[kind], "other.queue"), f"{kind} wider than the prefix"
 
 
 # --------------------------------------------------------------------------- compose
