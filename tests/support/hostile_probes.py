@@ -8,8 +8,10 @@ import errno
 import gc
 import os
 import socket
+import statistics
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,4 +114,29 @@ class Memory:
     reset: bool  # VmHWM could be reset, so the peak is the corpus's own
 
 
-__all__ = ["Canary", "Memory", "release_free_memory", "reset_peak", "status_kib"]
+# --------------------------------------------------------------------------- answer times
+
+FLOOR_S = 5.0  # a case may always take this long ...
+SLOW_FACTOR = 20  # ... or this many times the run's median answer (a busy machine slows all)
+
+
+def answer_budget(seconds: Iterable[float]) -> float:
+    """How long one ordinary case may take in a run whose ordinary cases took ``seconds``.
+
+    Not a fixed wall-clock budget: a loaded machine slows every case alike and raises the
+    median with it; a case that makes the gateway work (an expansion, a fetch, a hang) stands
+    out against the rest of the same run.
+    """
+    return max(FLOOR_S, SLOW_FACTOR * statistics.median(seconds))
+
+
+__all__ = [
+    "FLOOR_S",
+    "SLOW_FACTOR",
+    "Canary",
+    "Memory",
+    "answer_budget",
+    "release_free_memory",
+    "reset_peak",
+    "status_kib",
+]

@@ -190,7 +190,6 @@ def browse(base_url: str, tmp_path: Path) -> Seen:
 async def test_an_officer_finds_a_persons_timeline_and_downloads_the_inzage(
     chromium: None, door: Door, example_bytes: Callable[[str], bytes], tmp_path: Path
 ) -> None:
-    began = time.monotonic()
     for sender, example in EXAMPLES:  # the demo data: partners send over HTTPS
         async with door.client(sender) as client:
             response = await client.post(
@@ -240,4 +239,3 @@ async def test_an_officer_finds_a_persons_timeline_and_downloads_the_inzage(
         {"lezer": OFFICER[0], "pagina": "tijdlijn van een betrokkene"},
         {"lezer": OFFICER[0], "pagina": "inzagerapport (CSV)"},
     ]
-    assert time.monotonic() - began < 30

@@ -81,7 +81,8 @@ MESSAGES = sum(n for _, _, n in MIX)
 SEND_CONCURRENCY = 50  # publishes in flight per sender
 SEND_TIMEOUT = 10.0  # a publish unconfirmed for this long is sent again
 GATEWAY_KILLS = (0.25, 0.5, 0.75)  # kill when this share of the inbox messages is there
-RUN_TIMEOUT = 150.0  # from the first send until the ingress queue is empty
+RUN_TIMEOUT = 150.0  # a sender gives up re-sending after this long
+STALL_TIMEOUT = 60.0  # nothing moved (inboxes, ingress, confirms) this long: the run is stuck
 SETTLE_TIMEOUT = 20.0  # an unacknowledged ingress message this long while idle is stuck
 EXE = Path(sys.executable).parent / "ketenpoort"
 SCENARIOS = ("gateway-kill", "broker-restart", "broker-kill")
@@ -385,8 +386,10 @@ class Run:
 
     async def wait_until(self, what: str, done: Callable[[int, int], bool]) -> None:
         """Until ``done(messages in the inboxes, ready on ingress)``; fails when the gateway
-        dies, a sender gives up or the run takes too long."""
+        dies, a sender gives up or nothing moves for ``STALL_TIMEOUT``."""
         inboxes = [self.topology.inbox(oin) for oin in OINS.values()]
+        seen: tuple[object, int] | None = None
+        moved = self.loop.time()
         while True:
             counts = await self.watch.counts([*inboxes, self.topology.ingress])
             if counts is not None:
@@ -397,9 +400,12 @@ class Run:
             for task in self.sending:
                 if task.done() and task.exception() is not None:
                     raise AssertionError(f"a sender gave up: {task.exception()!r}")
-            assert self.loop.time() - self.begin < RUN_TIMEOUT, (
-                f"timed out waiting for {what}: {counts}, {self.confirmed} sends confirmed\n"
-                + self.tail()
+            # waits on progress: only a run in which nothing moves for a while is stuck
+            if (counts, self.confirmed) != seen:
+                seen, moved = (counts, self.confirmed), self.loop.time()
+            assert self.loop.time() - moved < STALL_TIMEOUT, (
+                f"no progress for {STALL_TIMEOUT:.0f} s waiting for {what}: {counts}, "
+                f"{self.confirmed} sends confirmed\n" + self.tail()
             )
             await asyncio.sleep(0.2)
 

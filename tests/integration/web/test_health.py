@@ -28,6 +28,7 @@ from gateway.store.database import Database
 from tests.support.broker import OINS, new_prefix
 from tests.support.door import DevPki, Door, https_settings, run_door
 from tests.support.messages import fresh
+from tests.support.waiting import CEILING_S
 
 broker = pytest.mark.broker
 
@@ -339,7 +340,7 @@ async def test_ready_names_rabbitmq_while_it_is_stopped_and_recovers_by_itself(
 
         # RabbitMQ stops: not ready, naming rabbitmq (and only rabbitmq)
         await asyncio.to_thread(private_node.stop)
-        status, detail, took = await ready_until(client, 503, timeout=20)
+        status, detail, took = await ready_until(client, 503, timeout=CEILING_S)
         assert status == 503, f"still ready {took:.1f} s after RabbitMQ stopped: {detail}"
         assert detail["checks"]["rabbitmq"] == {
             "ok": False,
@@ -359,7 +360,7 @@ async def test_ready_names_rabbitmq_while_it_is_stopped_and_recovers_by_itself(
 
         # RabbitMQ is back: ready again within a bounded time, without help
         await asyncio.to_thread(private_node.start)
-        status, detail, took = await ready_until(client, 200, timeout=60)
+        status, detail, took = await ready_until(client, 200, timeout=CEILING_S)
         assert status == 200, f"not ready {took:.1f} s after RabbitMQ came back: {detail}"
         assert named(await metrics(client), "ketenpoort_rabbitmq_verbonden") == {(): 1.0}
         # the sender retries the refused message (same bytes): now it is accepted
@@ -374,7 +375,7 @@ async def test_ready_names_rabbitmq_while_it_is_stopped_and_recovers_by_itself(
 
         # and a gateway asked to stop while RabbitMQ is away stops (it does not wait for it)
         await asyncio.to_thread(private_node.stop)
-        assert (await ready_until(client, 503, timeout=20))[0] == 503
+        assert (await ready_until(client, 503, timeout=CEILING_S))[0] == 503
     finally:
         began = loop.time()
         await asyncio.wait_for(stack.aclose(), timeout=30)

@@ -48,6 +48,7 @@ from tests.support.hostile_corpus import GATEWAY_OIN, KNOWN_BUGS, Case, corpus
 from tests.support.hostile_probes import (
     Canary,
     Memory,
+    answer_budget,
     release_free_memory,
     reset_peak,
     status_kib,
@@ -55,11 +56,11 @@ from tests.support.hostile_probes import (
 from tests.support.messages import fresh
 from tests.support.partners import RabbitPartner, drain, read_until_quiet, split
 from tests.support.paths import EXAMPLES_DIR
+from tests.support.waiting import CEILING_S, wait_until
 
 pytestmark = pytest.mark.broker
 
-FAST = 5.0  # seconds: every answer but the large case's comes within this (no hang, no fetch)
-ANSWER_TIMEOUT = FAST + 1  # how long to wait for one (a refusal takes milliseconds)
+ANSWER_TIMEOUT = CEILING_S  # a hang, not slowness (how fast: answer_budget, per run)
 LARGE_TIMEOUT = 120.0  # ... for a case of tens of megabytes through the broker
 GIVE_UP_AFTER = 3  # consecutive cases without an answer: the gateway is gone, stop sending
 MIB = 1024 * 1024
@@ -323,7 +324,9 @@ def test_case_gets_the_right_answer(name: str, run: Run, codec: MessageCodec) ->
         for body in came_back:
             assert secret not in body, f"{secret!r} came back: {body[:600]!r}"
     if not case.large:
-        assert outcome.seconds < FAST, f"answered after {outcome.seconds:.1f} s"
+        budget = answer_budget(o.seconds for n, o in run.outcomes.items() if not run.cases[n].large)
+        took = f"answered after {outcome.seconds:.1f} s (> {budget:.1f})"
+        assert outcome.seconds < budget, took
 
 
 def test_the_corpus_is_large_and_varied() -> None:
@@ -344,10 +347,10 @@ def test_the_canaries_notice_a_touch(tmp_path: Path) -> None:
         host, port = canary.listener.getsockname()
         socket.create_connection((host, port), timeout=1).close()
         reader = os.open(canary.fifo, os.O_RDONLY | os.O_NONBLOCK)
-        deadline = time.monotonic() + 5
-        while len({hit.split()[0] for hit in canary.hits}) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        os.close(reader)
+        try:
+            wait_until(lambda: len({hit.split()[0] for hit in canary.hits}) == 2, "both noticed")
+        finally:
+            os.close(reader)
     finally:
         canary.close()
     assert {hit.split()[0] for hit in canary.hits} == {"connection", str(canary.fifo)}
