@@ -255,3 +255,25 @@ async def test_depths_of_an_unknown_queue_is_transient() -> None:
     _broker, transport = await started()
     with pytest.raises(Transient):
         await transport.depths(["kp-unit.nope"])
+
+
+async def test_topic_and_headers_any_routing() -> None:
+    broker = MemoryBroker()
+    broker.declare_exchange("t", "topic")
+    broker.declare_exchange("h", "headers")
+    for name in ("one-word", "any-depth", "either"):
+        broker.declare_queue(name)
+    broker.bind("t", "one-word", "melding.*", {})
+    broker.bind("t", "any-depth", "melding.#", {})
+    broker.bind("h", "either", "", {"x-match": "any", "a": 1, "b": 2})
+    client = Client(broker)
+    client.publish("t", "melding.vt", b"1")
+    client.publish("t", "melding.vt.twente", b"2")
+    client.publish("h", "", b"a", headers={"a": 1, "b": 9})
+    with pytest.raises(Returned):
+        client.publish("h", "", b"neither", headers={"a": 2})
+    with pytest.raises(Returned):
+        client.publish("t", "zaak.vt", b"3")
+    assert [e.body for e in broker.queue("one-word").ready] == [b"1"]
+    assert [e.body for e in broker.queue("any-depth").ready] == [b"1", b"2"]
+    assert [e.body for e in broker.queue("either").ready] == [b"a"]
