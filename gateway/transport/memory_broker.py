@@ -64,15 +64,12 @@ class MemoryMessage:
     client: Client
     consumer: Consumer | None
     redelivered: bool
+    headers: dict[str, Any]  # this delivery's copy (changing it changes nothing stored)
     settled: bool = False
 
     @property
     def body(self) -> bytes:
         return self.envelope.body
-
-    @property
-    def headers(self) -> dict[str, Any]:
-        return self.envelope.headers
 
     @property
     def user_id(self) -> str | None:
@@ -103,7 +100,7 @@ class MemoryMessage:
             "type": e.type,
             "correlation_id": e.correlation_id,
             "user_id": e.user_id,
-            "headers": e.headers,
+            "headers": self.headers,
         }
 
     async def ack(self) -> None:
@@ -167,7 +164,8 @@ class Queue:
     def deliver(self, client: Client, consumer: Consumer | None = None) -> MemoryMessage:
         envelope = self.ready.popleft()
         redelivered = envelope.delivery_count > 0
-        message = MemoryMessage(envelope, self, client, consumer, redelivered)
+        headers = dict(envelope.headers)
+        message = MemoryMessage(envelope, self, client, consumer, redelivered, headers)
         client.unsettled.add(message)
         return message
 

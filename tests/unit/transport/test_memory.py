@@ -277,3 +277,15 @@ async def test_topic_and_headers_any_routing() -> None:
     assert [e.body for e in broker.queue("one-word").ready] == [b"1"]
     assert [e.body for e in broker.queue("any-depth").ready] == [b"1", b"2"]
     assert [e.body for e in broker.queue("either").ready] == [b"a"]
+
+
+async def test_a_delivery_s_headers_are_its_own_copy() -> None:
+    _broker, transport = await started()
+    t = transport.topology
+    await transport.publish(t.deliver_exchange, A, b"m", headers={"h": "v"})
+    [first] = await transport.take(t.inbox(A))
+    first.headers["h"] = "changed by the consumer"
+    await first.nack(requeue=True)
+    [again] = await transport.take(t.inbox(A))
+    assert again.headers == {"h": "v", "x-delivery-count": 1}
+    assert first.headers == {"h": "changed by the consumer"}
