@@ -66,6 +66,7 @@ from tests.support.messages import fresh
 from tests.support.partners import NAME_OF, RabbitPartner
 from tests.support.private_broker import PrivateBroker, PrivateBrokerUnavailableError
 from tests.support.processes import berichttype_of, start_gateway, started
+from tests.support.waiting import CEILING_S
 
 # (sender, example, how many): 5,000 messages, 6,000 deliveries to five inboxes
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -695,7 +696,7 @@ async def test_publish_while_the_channel_is_restored_raises_only_transient(
         restarted.set()
         await asyncio.to_thread(private.restart)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
+        deadline = loop.time() + CEILING_S  # a hang, not slowness
         while any(c["confirmed"] < 3 for c in outcomes) and loop.time() < deadline:
             await asyncio.sleep(0.1)
     finally:

@@ -28,7 +28,7 @@ from gateway.store.database import Database
 from tests.support.broker import OINS, new_prefix
 from tests.support.door import DevPki, Door, https_settings, run_door
 from tests.support.messages import fresh
-from tests.support.waiting import CEILING_S
+from tests.support.waiting import CEILING_S, eventually
 
 broker = pytest.mark.broker
 
@@ -177,11 +177,13 @@ async def test_metrics_count_messages_time_the_pipeline_and_show_queues_and_cert
     topology = door.parts.topology
     async with door.client(None) as client:
         samples = await metrics(client)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 15  # queue depths are measured every few seconds
-        while not named(samples, "ketenpoort_queue_berichten") and loop.time() < deadline:
-            await asyncio.sleep(0.5)
+
+        async def measured() -> bool:  # queue depths are measured every few seconds
+            nonlocal samples
             samples = await metrics(client)
+            return bool(named(samples, "ketenpoort_queue_berichten"))
+
+        await eventually(measured, "queue depths measured", poll=0.5)
 
     accepted = named(samples, "ketenpoort_berichten_geaccepteerd_total")
     assert accepted == {(("afzender", politie), ("berichttype", "VtMelding")): 1.0}
