@@ -17,6 +17,16 @@ the proof. What it models, as RabbitMQ does it:
 - dead-lettering to ``x-dead-letter-exchange`` (with ``x-dead-letter-routing-key`` or the
   message's own routing keys) with an ``x-death`` header, newest death first; per-queue
   ``x-message-ttl`` expiry (reason ``expired``) on asyncio timers, checked at the queue head.
+
+Where it is stricter or simpler than RabbitMQ, on purpose:
+
+- :meth:`MemoryTransport.publish` raises :class:`~gateway.domain.errors.Transient` for a
+  returned (unroutable) message; :class:`~gateway.transport.rabbit.Broker` publishes mandatory
+  on a channel that only logs returns. A test that routes nowhere fails here instead of
+  losing the message.
+- a requeued message goes back to the head of its queue (its original place), not the tail;
+  no ``x-max-length``/``x-overflow``, per-message ``expiration``, priorities or vhosts;
+- nothing survives the process: durability and broker restarts are RabbitMQ-only tests.
 """
 
 from __future__ import annotations
