@@ -136,25 +136,21 @@ class Codec:
 
     def _convert(self, node: Leaf, raw: str, where: Element) -> Any:
         name = self._describe(node, where)
+
+        def refused(code: Foutcode, reden: str) -> Refused:
+            return Refused(code, reden, element=name, regel=line(where))
+
         if node.kind is Kind.BSN:
             if not elfproef(raw):
-                raise Refused(
-                    Foutcode.BSN_ONGELDIG,
-                    "BSN fails the elfproef",
-                    element=name,
-                    regel=line(where),
-                )
+                raise refused(Foutcode.BSN_ONGELDIG, "BSN fails the elfproef")
             return raw
         if node.kind is Kind.CODE:
             table = self.vocabulary.codes(node, sendable_only=False)
             try:
                 return table[raw.strip()]
             except KeyError:
-                raise Refused(
-                    Foutcode.SCHEMA_ONGELDIG,
-                    f"unknown code {raw.strip()[:40]!r}",
-                    element=name,
-                    regel=line(where),
+                raise refused(
+                    Foutcode.SCHEMA_ONGELDIG, f"unknown code {raw.strip()[:40]!r}"
                 ) from None
         convert = _FROM_TEXT.get(node.kind)
         if convert is None:
@@ -162,11 +158,8 @@ class Codec:
         try:
             return convert(raw)
         except ValueError as exc:
-            raise Refused(
-                Foutcode.SCHEMA_ONGELDIG,
-                f"not a valid {node.kind.value.lower()}: {exc}",
-                element=name,
-                regel=line(where),
+            raise refused(
+                Foutcode.SCHEMA_ONGELDIG, f"not a valid {node.kind.value.lower()}: {exc}"
             ) from None
 
     def _describe(self, node: Leaf, where: Element) -> str:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the local services that Ketenpoort's tests need are up.
 #
-#   scripts/ensure-services.sh rabbitmq postgresql [chromium]
+#   scripts/ensure-services.sh rabbitmq postgresql [chromium] [go] [promtool]
 #
 # For each service named:
 #   - already up               -> one line on stderr, well under a second;
@@ -17,6 +17,12 @@
 # postgresql: 127.0.0.1:5432, database "test", user postgres, no password.
 # chromium:   Debian's chromium and chromium-driver (/usr/bin/chromium,
 #             /usr/bin/chromedriver), for browser tests.
+# go:         Debian's golang-go and golang-golang-x-mod-dev (go on PATH,
+#             golang.org/x/mod/sumdb under /usr/share/gocode), for the audit test that
+#             checks checkpoints and proofs with Go's sumdb/note and sumdb/tlog (GOPATH
+#             mode, no network).
+# promtool:   Debian's prometheus package (/usr/bin/promtool), for `promtool test rules`
+#             of deploy/prometheus/alerts.yml.
 set -euo pipefail
 
 readonly PROG=ensure-services
@@ -34,7 +40,7 @@ die() {
 usage() {
     cat >&2 <<'EOF'
 usage: scripts/ensure-services.sh SERVICE...
-services: rabbitmq, postgresql, chromium
+services: rabbitmq, postgresql, chromium, go, promtool
 EOF
 }
 
@@ -289,6 +295,42 @@ ensure_chromium() {
     say "chromium present (/usr/bin/chromium, /usr/bin/chromedriver)"
 }
 
+# ---------------------------------------------------------------------- go --
+
+readonly GO_SUMDB=/usr/share/gocode/src/golang.org/x/mod/sumdb
+
+go_present() {
+    command -v go >/dev/null 2>&1 && [[ -d $GO_SUMDB/note && -d $GO_SUMDB/tlog ]]
+}
+
+ensure_go() {
+    if go_present; then
+        say "go present ($(command -v go), golang.org/x/mod in /usr/share/gocode)"
+        return
+    fi
+    can_apt || die "Go or golang.org/x/mod is not installed: install Debian's golang-go and golang-golang-x-mod-dev (e.g. apt-get install golang-go golang-golang-x-mod-dev)"
+    say "installing golang-go golang-golang-x-mod-dev with apt-get"
+    apt_install golang-go golang-golang-x-mod-dev
+    go_present ||
+        die "apt-get installed golang-go and golang-golang-x-mod-dev but go or $GO_SUMDB/{note,tlog} is missing"
+    say "go present ($(command -v go), golang.org/x/mod in /usr/share/gocode)"
+}
+
+# ---------------------------------------------------------------- promtool --
+
+ensure_promtool() {
+    if command -v promtool >/dev/null 2>&1; then
+        say "promtool present ($(command -v promtool))"
+        return
+    fi
+    can_apt || die "promtool is not installed: install Debian's prometheus package (e.g. apt-get install prometheus)"
+    say "installing prometheus (for promtool) with apt-get"
+    apt_install --no-install-recommends prometheus
+    command -v promtool >/dev/null 2>&1 ||
+        die "apt-get installed prometheus but promtool is missing"
+    say "promtool present ($(command -v promtool))"
+}
+
 # -------------------------------------------------------------------- main --
 
 main() {
@@ -299,7 +341,7 @@ main() {
     local service
     for service in "$@"; do
         case $service in
-        rabbitmq | postgresql | chromium) ;;
+        rabbitmq | postgresql | chromium | go | promtool) ;;
         -h | --help)
             usage
             exit 0

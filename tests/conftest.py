@@ -75,6 +75,7 @@ def settings(transport: str, request: pytest.FixtureRequest, tmp_path: Path) -> 
         retry_delays_ms=(200, 400),
         log_json=True,
         http_enabled=False,  # AMQP-only tests; the HTTPS door has its own fixtures
+        ops_port=0,  # any free port: tests run side by side
     )
 
 
@@ -109,10 +110,11 @@ async def door(settings: Settings, vhost: str, pki: DevPki, tmp_path: Path) -> A
         try:
             yield Door(
                 Running(configured, topology, partners, parts.state),
-                server.port,
+                server.partner_port,
                 pki,
                 parts,
-                server.server.config.app,
+                server.partner_app,
+                server.ops_port,
             )
         finally:
             for p in partners.values():

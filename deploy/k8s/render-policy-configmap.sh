@@ -7,7 +7,7 @@
 #   deploy/k8s/render-policy-configmap.sh --check   exit 1 when that file is out of date
 #   deploy/k8s/render-policy-configmap.sh --stdout  print it instead
 #
-# Run it after every change under policy/v1/ and commit the result (tests/test_deploy.py
+# Run it after every change under policy/v1/ and commit the result (tests/system/test_deploy.py
 # fails while it is out of date). kustomization.yaml copies the digest annotation into the
 # Deployment's pod template, so applying a changed policy rolls the pods one at a time
 # (the gateway reads its policy only at start).

@@ -5,29 +5,52 @@ public key, base64) and ``actief`` (the key id that signs now). Rotating adds a 
 it active; the old public keys stay, so every old checkpoint keeps verifying. An auditor
 needs only the ``.pub`` files.
 
-A checkpoint commits to (log, tree size, root hash, time) in this exact text::
-
-    ketenpoort-audit-checkpoint/v1
-    <log id>
-    <tree size>
-    <root hash, base64>
-    <time, ISO 8601 UTC>
+Checkpoints (:mod:`gateway.audit.checkpoint`) are C2SP signed notes; a key is named there by
+its note key id ``ketenpoort-audit+<8 hex>`` and published as a verifier key
+``ketenpoort-audit+<8 hex>+<base64>`` (``ketenpoort audit keys``). An auditor pins those
+verifier keys (``audit verify --trusted-keys FILE``) rather than trusting an export's
+``keys/`` folder.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from gateway.audit.checkpoint import Checkpoint, statement
+from gateway.audit.note import (
+    NOTE_KEY_NAME,
+    SignedNote,
+    note_key_id,
+    parse_verifier_key,
+    sign_note,
+    verifier_key,
+)
+from gateway.audit.strict import Malformed
 from gateway.domain.errors import Misconfigured
+
+__all__ = [
+    "ACTIEF",
+    "Checkpoint",
+    "Keyring",
+    "index_keys",
+    "key_id",
+    "load_public",
+    "public_text",
+    "read_public_keys",
+    "read_trusted_keys",
+    "statement",
+    "verify_checkpoint",
+]
 
 ACTIEF = "actief"
 
@@ -46,50 +69,18 @@ def load_public(text: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip()))
 
 
-@dataclass(frozen=True)
-class Checkpoint:
-    log: str
-    size: int
-    root: bytes
-    tijd: dt.datetime
-    key_id: str
-    signature: bytes
-
-    def statement(self) -> bytes:
-        return statement(self.log, self.size, self.root, self.tijd)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "log": self.log,
-            "size": self.size,
-            "root": base64.b64encode(self.root).decode(),
-            "tijd": self.tijd.isoformat(),
-            "key_id": self.key_id,
-            "signature": base64.b64encode(self.signature).decode(),
-        }
-
-    @staticmethod
-    def from_json(data: dict[str, object]) -> Checkpoint:
-        return Checkpoint(
-            log=str(data["log"]),
-            size=int(str(data["size"])),
-            root=base64.b64decode(str(data["root"])),
-            tijd=dt.datetime.fromisoformat(str(data["tijd"])),
-            key_id=str(data["key_id"]),
-            signature=base64.b64decode(str(data["signature"])),
-        )
+def index_keys(keys: Mapping[str, Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:
+    """Every id a checkpoint may name each key by: its legacy id and its note key id."""
+    index = dict(keys)
+    for public in keys.values():
+        index[key_id(public)] = public
+        index[note_key_id(NOTE_KEY_NAME, public)] = public
+    return index
 
 
-def statement(log: str, size: int, root: bytes, tijd: dt.datetime) -> bytes:
-    return (
-        f"ketenpoort-audit-checkpoint/v1\n{log}\n{size}\n"
-        f"{base64.b64encode(root).decode()}\n{tijd.isoformat()}\n"
-    ).encode()
-
-
-def verify_checkpoint(checkpoint: Checkpoint, keys: dict[str, Ed25519PublicKey]) -> str | None:
+def verify_checkpoint(checkpoint: Checkpoint, keys: Mapping[str, Ed25519PublicKey]) -> str | None:
     """None when the signature is sound; otherwise why not."""
-    public = keys.get(checkpoint.key_id)
+    public = index_keys(keys).get(checkpoint.key_id)
     if public is None:
         return f"signed by unknown key {checkpoint.key_id}"
     try:
@@ -97,6 +88,24 @@ def verify_checkpoint(checkpoint: Checkpoint, keys: dict[str, Ed25519PublicKey])
     except InvalidSignature:
         return "the signature does not match"
     return None
+
+
+def read_trusted_keys(path: Path) -> dict[str, Ed25519PublicKey]:
+    """The keys an auditor pinned: one verifier key a line (``#`` comments, blank lines)."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        try:
+            name, public = parse_verifier_key(text)
+        except Malformed as exc:
+            raise Malformed(f"{path.name} line {number}: {exc}") from None
+        keys[note_key_id(name, public)] = public
+        keys[key_id(public)] = public
+    if not keys:
+        raise Malformed(f"{path.name}: no verifier key")
+    return keys
 
 
 class Keyring:
@@ -146,10 +155,24 @@ class Keyring:
         return read_public_keys(self.directory)
 
     def sign(self, log: str, size: int, root: bytes, tijd: dt.datetime) -> Checkpoint:
-        kid, private = self.active()
-        return Checkpoint(
-            log, size, root, tijd, kid, private.sign(statement(log, size, root, tijd))
+        """A checkpoint note over (log, size, root, tijd) with the active key."""
+        _kid, private = self.active()
+        unsigned = Checkpoint(
+            log, size, root, tijd, note_key_id(NOTE_KEY_NAME, private.public_key()), b""
         )
+        signature = sign_note(unsigned.body().text(), NOTE_KEY_NAME, private)
+        return dataclasses.replace(unsigned, signature=signature.signature)
+
+    def sign_text(self, text: str) -> SignedNote:
+        """Any note (the export's list of logs) signed with the active key."""
+        _kid, private = self.active()
+        return SignedNote(text, (sign_note(text, NOTE_KEY_NAME, private),))
+
+    def verifier_keys(self) -> dict[str, str]:
+        """Legacy key id -> verifier key of every key in the folder (to publish)."""
+        return {
+            kid: verifier_key(NOTE_KEY_NAME, public) for kid, public in self.public_keys().items()
+        }
 
 
 def read_public_keys(directory: Path) -> dict[str, Ed25519PublicKey]:

@@ -1,41 +1,45 @@
-"""Verify an audit trail without trusting the gateway: records, checkpoints, public keys.
-
-Export format (``ketenpoort audit export DIR``), documented in the README and written into
-``DIR/LEESMIJ.md``:
-
-- ``manifest.json``: ``{"formaat": "ketenpoort-audit-export/v1", "geexporteerd": time,
-  "logs": {log id: {"records": n, "checkpoints": m}}}``
-- ``records.jsonl``: one record a line, by log then seq:
-  ``{"log", "seq", "public": {...}, "personal": {...} | null}``; the leaf is
-  SHA-256(0x00 || canonical JSON of ``public``) (sorted keys, no spaces, UTF-8).
-- ``checkpoints.jsonl``: ``{"log", "size", "root", "tijd", "key_id", "signature"}`` (base64);
-  the signature is Ed25519 over the statement in ``gateway/audit/signing.py``.
-- ``keys/<key id>.pub``: the raw Ed25519 public keys, base64.
+"""Verify an audit trail without trusting the gateway: records against signed checkpoints.
 
 Checks, per log, in order, stopping at the first failure (which is what is reported):
 records are numbered 0, 1, 2, … without gaps; every record names its own log and seq; the
 personal part, where present, matches its digest; every checkpoint's root equals the root of
 the first ``size`` leaves; every checkpoint is signed by a known key; no record lies beyond the
-last checkpoint; no checkpoint lies beyond the last record.
+last checkpoint; no checkpoint lies beyond the last record. Then, over every log: no personal
+part is missing before its retention ended unless an erasure record (AVG art. 17, with who
+decided) names that record.
+
+Which keys are "known" is the caller's choice: keys the auditor pinned (``trusted``) or the
+keys that came with the trail (only internal consistency). The export files are read in
+:mod:`gateway.audit.export`.
 """
 
 from __future__ import annotations
 
-import base64
+import datetime as dt
 import hashlib
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from gateway.audit.log import Record, canonical
 from gateway.audit.merkle import Frontier, leaf_hash
-from gateway.audit.signing import Checkpoint, read_public_keys, verify_checkpoint
+from gateway.audit.record import Record, canonical
+from gateway.audit.signing import Checkpoint, verify_checkpoint
 
-EXPORT_FORMAT = "ketenpoort-audit-export/v1"
-EXPORT_FILES = ("manifest.json", "records.jsonl", "checkpoints.jsonl", "LEESMIJ.md")
+__all__ = [
+    "ERASURE",
+    "ERASURE_GRONDSLAG",
+    "PURGE",
+    "Outcome",
+    "retention_end",
+    "verify",
+    "verify_signed_to_the_end",
+]
+
+
+ERASURE = "gewist"  # gebeurtenis of a lawful early erasure (AVG art. 17)
+ERASURE_GRONDSLAG = "AVG art. 17"
+PURGE = "opgeschoond"  # gebeurtenis of a retention purge (counts per log)
 
 
 @dataclass
@@ -45,6 +49,8 @@ class Outcome:
     problem: str | None = None
     logs: dict[str, int] = field(default_factory=dict)  # log -> records verified
     checkpoints: int = 0
+    trusted: bool = False  # every signature checked against keys pinned from outside
+    erased: int = 0  # personal parts removed early, each covered by an erasure record
 
     @property
     def sound(self) -> bool:
@@ -54,10 +60,14 @@ class Outcome:
 def verify(  # noqa: PLR0911, PLR0912 - one pass, each failure reported where it is found
     records: Iterable[Record],
     checkpoints: Iterable[Checkpoint],
-    keys: dict[str, Ed25519PublicKey],
+    keys: Mapping[str, Ed25519PublicKey],
+    *,
+    now: dt.datetime | None = None,
 ) -> Outcome:
-    """Check the records (by log, then seq) against the signed checkpoints."""
+    """Check the records (by log, then seq) against the signed checkpoints; a personal part
+    is due no earlier than its retention end as of ``now`` (default: the present)."""
     outcome = Outcome()
+    retention = _Retention(now or dt.datetime.now(dt.UTC))
     by_log: dict[str, list[Checkpoint]] = {}
     for cp in checkpoints:
         by_log.setdefault(cp.log, []).append(cp)
@@ -88,6 +98,7 @@ def verify(  # noqa: PLR0911, PLR0912 - one pass, each failure reported where it
         if problem := _check(record, frontier.size):
             outcome.problem = problem
             return outcome
+        retention.see(record)
         frontier.append(leaf_hash(canonical(record.public)))
         outcome.logs[record.log] += 1
         while pending and pending[0].size == frontier.size:
@@ -112,7 +123,57 @@ def verify(  # noqa: PLR0911, PLR0912 - one pass, each failure reported where it
                 "(records were removed)"
             )
             return outcome
+    outcome.problem = retention.problem()
+    outcome.erased = retention.erased
     return outcome
+
+
+def retention_end(public: Mapping[str, object]) -> dt.datetime | None:
+    """When a record's personal part may go (None: never, no retention was given)."""
+    verwerking = public.get("verwerking")
+    days = verwerking.get("bewaartermijn_dagen") if isinstance(verwerking, dict) else None
+    tijd = public.get("tijd")
+    if not isinstance(days, int) or not isinstance(tijd, str) or days <= 0:
+        return None
+    return dt.datetime.fromisoformat(tijd) + dt.timedelta(days=days)
+
+
+class _Retention:
+    """Personal parts missing before their time, and the erasure records that allow it."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.early: list[tuple[str, int, dt.datetime | None]] = []
+        self.allowed: set[str] = set()
+        self.erased = 0
+
+    def see(self, record: Record) -> None:
+        public = record.public
+        if public.get("gebeurtenis") == ERASURE:
+            extra = public.get("extra") or {}
+            named = extra.get("records") if isinstance(extra, dict) else None
+            if (
+                isinstance(named, list)
+                and extra.get("besluit_door")
+                and (public.get("verwerking") or {}).get("grondslag") == ERASURE_GRONDSLAG
+            ):
+                self.allowed.update(str(n) for n in named)
+        if record.personal is None and public.get("persoonlijk_sha256") is not None:
+            end = retention_end(public)
+            if end is None or end > self.now:
+                self.early.append((record.log, record.seq, end))
+
+    def problem(self) -> str | None:
+        for log_id, seq, end in self.early:
+            if f"{log_id}/{seq}" in self.allowed:
+                self.erased += 1
+                continue
+            until = "never" if end is None else f"on {end.isoformat()}"
+            return (
+                f"record {log_id}/{seq}: the personal part was removed before its retention "
+                f"ended ({until}) and no erasure record (AVG art. 17) covers it"
+            )
+        return None
 
 
 def _check(record: Record, expected_seq: int) -> str | None:
@@ -158,118 +219,3 @@ def verify_signed_to_the_end(outcome: Outcome, checkpoints: Iterable[Checkpoint]
             )
             return outcome
     return outcome
-
-
-# --------------------------------------------------------------------------- export files
-
-
-def read_records(directory: Path) -> Iterator[Record]:
-    with (directory / "records.jsonl").open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-                yield Record(
-                    log=str(data["log"]),
-                    seq=int(data["seq"]),
-                    public=data["public"],
-                    personal=data.get("personal"),
-                )
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"records.jsonl line {number}: {exc}") from None
-
-
-def read_checkpoints(directory: Path) -> list[Checkpoint]:
-    checkpoints = []
-    with (directory / "checkpoints.jsonl").open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                checkpoints.append(Checkpoint.from_json(json.loads(line)))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"checkpoints.jsonl line {number}: {exc}") from None
-    return checkpoints
-
-
-def verify_export(directory: Path) -> Outcome:
-    """Verify an export folder offline (only its files and public keys)."""
-    try:
-        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("formaat") != EXPORT_FORMAT:
-            return Outcome(problem=f"manifest.json: not a {EXPORT_FORMAT} export")
-        checkpoints = read_checkpoints(directory)
-        keys = read_public_keys(directory / "keys")
-        outcome = verify(read_records(directory), checkpoints, keys)
-    except (OSError, ValueError) as exc:
-        return Outcome(problem=str(exc))
-    return verify_signed_to_the_end(outcome, checkpoints)
-
-
-def write_export(
-    directory: Path,
-    records: Iterable[Record],
-    checkpoints: list[Checkpoint],
-    keys: dict[str, Ed25519PublicKey],
-    exported: str,
-) -> dict[str, dict[str, int]]:
-    """Write the export files; returns the per-log counts."""
-    from gateway.audit.signing import public_text  # noqa: PLC0415 - keeps the module light
-
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "keys").mkdir(exist_ok=True)
-    counts: dict[str, dict[str, int]] = {}
-    with (directory / "records.jsonl").open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(
-                json.dumps(
-                    {
-                        "log": record.log,
-                        "seq": record.seq,
-                        "public": record.public,
-                        "personal": record.personal,
-                    },
-                    sort_keys=True,
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
-            counts.setdefault(record.log, {"records": 0, "checkpoints": 0})["records"] += 1
-    with (directory / "checkpoints.jsonl").open("w", encoding="utf-8") as handle:
-        for cp in checkpoints:
-            handle.write(json.dumps(cp.to_json(), sort_keys=True) + "\n")
-            counts.setdefault(cp.log, {"records": 0, "checkpoints": 0})["checkpoints"] += 1
-    for kid, public in keys.items():
-        (directory / "keys" / f"{kid}.pub").write_text(public_text(public))
-    (directory / "manifest.json").write_text(
-        json.dumps({"formaat": EXPORT_FORMAT, "geexporteerd": exported, "logs": counts}, indent=2)
-        + "\n"
-    )
-    (directory / "LEESMIJ.md").write_text(_LEESMIJ)
-    return counts
-
-
-_LEESMIJ = """# Ketenpoort audit export
-
-Verify with `ketenpoort audit verify <this folder>` (needs nothing but these files), or by
-hand: for each log, records are numbered from 0 without gaps; the leaf of a record is
-SHA-256(0x00 || canonical JSON of its "public" part) (sorted keys, no spaces, UTF-8); nodes are
-SHA-256(0x01 || left || right) as RFC 6962 defines the Merkle tree; every line of
-checkpoints.jsonl gives a tree size and root, signed with Ed25519 (keys/<key_id>.pub, raw
-public key in base64) over:
-
-    ketenpoort-audit-checkpoint/v1
-    <log>
-    <size>
-    <root, base64>
-    <tijd>
-
-The "personal" part holds only a keyed pseudonym of the data subject and a salt; its SHA-256
-is in the public part ("persoonlijk_sha256"). After the retention period it is removed; the
-leaf, and so every checkpoint, stays valid.
-"""
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()

@@ -28,7 +28,10 @@ def policy_check(
     directory: Annotated[Path | None, typer.Argument(help="Policy folder.")] = None,
 ) -> None:
     """Validate a policy and print the routing and need-to-know matrix."""
-    policy = common.policy(directory or common.settings().policy_dir)
+    settings = common.settings()
+    policy = common.policy(
+        directory or settings.policy_dir, leesbaar=common.codec(settings).readable()
+    )
     out.print(f"policy {policy.versie}: [green]ok[/green] ({policy.directory})")
     routes = Table(title="Routing")
     for column in ("BerichtType", "afzender", "doel", "naar", "als", "regio"):

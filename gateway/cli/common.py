@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import typer
@@ -10,6 +11,7 @@ from rich.console import Console
 
 from gateway.codec.envelope import MessageCodec
 from gateway.domain.errors import Misconfigured, Refused
+from gateway.domain.model import BerichtType, Rol
 from gateway.observe import logs
 from gateway.policy.catalogue import Policy, load_policy
 from gateway.runtime.settings import Settings, load_settings
@@ -31,9 +33,13 @@ def codec(settings: Settings) -> MessageCodec:
     )
 
 
-def policy(directory: Path) -> Policy:
+def policy(
+    directory: Path, *, leesbaar: Mapping[Rol, frozenset[BerichtType]] | None = None
+) -> Policy:
+    """The policy, or exit 2 naming file, line and problem. ``leesbaar`` (the codec's
+    ``readable()``): also check that every rol can send what the policy lets it send."""
     try:
-        return load_policy(directory)
+        return load_policy(directory, leesbaar=leesbaar)
     except Misconfigured as exc:
         err.print("[red]policy error[/red] ", end="")
         err.print(str(exc), markup=False, highlight=False)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import secrets
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,12 +13,14 @@ import typer
 from rich.table import Table
 
 from adapters import PARTNERS
+from gateway.audit.log import Pseudonymiser
 from gateway.cli import common
 from gateway.cli.common import err, out
-from gateway.decision import pipeline
-from gateway.decision.routing import NoConversations, Router
+from gateway.decision.besluit import Aanvaarding, Besluit, Feiten, Onbekend, Weigering, ingress
+from gateway.decision.pipeline import Pipeline
+from gateway.decision.trail import Trail
 from gateway.domain.errors import Refused
-from gateway.domain.model import Rol
+from gateway.domain.model import Foutcode, Rol
 
 
 def validate(
@@ -79,21 +83,31 @@ def route(
     """Explain the routing decision for one message without sending it (sender: Afzender)."""
     settings = common.settings()
     codec = common.codec(settings)
-    router = Router(common.policy(settings.policy_dir), NoConversations())
+    policy = common.policy(settings.policy_dir, leesbaar=codec.readable())
+    # the offline decision makes no audit records: pseudonyms under a throwaway secret
+    decision = Pipeline(
+        codec, policy, Trail(Pseudonymiser(secrets.token_bytes(32))), settings.gateway_oin
+    )
     raw = file.read_bytes()
     result: dict[str, Any] = {"refused": None, "recipients": []}
-    besluit = None
+    besluit: Besluit | None = None
     try:
-        afzender = codec.read(raw).kop.afzender.oin
-        besluit = pipeline.decide(codec, router, pipeline.ingress(raw, afzender))
+        afzender = codec.read_envelope(raw).kop.afzender.oin
     except Refused as refused:
-        result["refused"] = {
-            "code": refused.code.value,
-            "reason": refused.reden,
-            "element": refused.element,
-            "line": refused.regel,
-        }
-    if besluit is not None:
+        result["refused"] = _refusal(refused)
+    else:
+        besluit = decision.route(ingress(raw, afzender), Feiten(nu=dt.datetime.now(dt.UTC)))
+    if isinstance(besluit, Weigering):
+        result["refused"] = _refusal(besluit.refused)
+    elif isinstance(besluit, Onbekend):
+        result["refused"] = _refusal(
+            Refused(
+                Foutcode.AFZENDER_ONJUIST,
+                f"OIN {afzender} is not a registered partner",
+                element="kp:Afzender",
+            )
+        )
+    elif isinstance(besluit, Aanvaarding):
         routering = besluit.gerouteerd.routering
         result["doel"] = routering.doel.value
         result["grondslagen"] = list(routering.grondslagen)
@@ -115,6 +129,15 @@ def route(
     else:
         _print_route(result)
     raise typer.Exit(1 if result["refused"] else 0)
+
+
+def _refusal(refused: Refused) -> dict[str, Any]:
+    return {
+        "code": refused.code.value,
+        "reason": refused.reden,
+        "element": refused.element,
+        "line": refused.regel,
+    }
 
 
 def _print_route(result: dict[str, Any]) -> None:

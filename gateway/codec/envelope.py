@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
@@ -44,8 +45,25 @@ def _kp(name: str) -> str:
     return KP + name
 
 
+@dataclass(frozen=True)
+class Envelop:
+    """A message read up to its Kop: the Kop, and the elements the body is read from."""
+
+    kop: Kop
+    kop_el: etree._Element
+    body: etree._Element
+
+    def regel(self, name: str) -> int | None:
+        """The line of an element of the Kop (``BerichtType``, ``Afzender``, …)."""
+        return line(self.kop_el.find(_kp(name)))
+
+
 class MessageCodec:
-    """Reads and writes enveloped messages for every registered partner."""
+    """Reads and writes enveloped messages for every registered partner.
+
+    Reading only checks the format; who may send what is the policy's (authorised by the
+    decision path between :meth:`read_envelope` and :meth:`read_inhoud`).
+    """
 
     def __init__(
         self,
@@ -74,10 +92,14 @@ class MessageCodec:
     # ----------------------------------------------------------------- read
 
     def read(self, data: bytes, *, afzender_oin: str | None = None) -> Bericht:
-        """Parse and validate one inbound message completely.
+        """Parse and validate one inbound message completely (envelope, then body)."""
+        return self.read_inhoud(self.read_envelope(data, afzender_oin=afzender_oin))
+
+    def read_envelope(self, data: bytes, *, afzender_oin: str | None = None) -> Envelop:
+        """Parse safely, validate the envelope and read the Kop; the body is not read yet.
 
         ``afzender_oin``: the authenticated sender; a Kop whose Afzender names another OIN is
-        refused (AFZENDER_ONJUIST) before the body is checked against the Afzender's format.
+        refused (AFZENDER_ONJUIST) before anything else about the message is checked.
         """
         root = xmlsafe.parse(data, max_bytes=self.max_bytes, max_depth=self.max_depth)
         if root.tag != _kp("Bericht"):
@@ -111,9 +133,19 @@ class MessageCodec:
                 regel=line(kop_el.find(_kp("Afzender"))),
             )
         body = next(c for c in inhoud_el if isinstance(c.tag, str))  # the XSD demands one
-        if berichttype.technisch:
-            return Bericht(kop=kop, inhoud=self._technical(body, berichttype))
-        return Bericht(kop=kop, inhoud=self._body(kop, kop_el, body))
+        return Envelop(kop=kop, kop_el=kop_el, body=body)
+
+    def read_inhoud(self, envelop: Envelop) -> Bericht:
+        """The body of an envelope read by :meth:`read_envelope`, in the canonical model."""
+        kop = envelop.kop
+        if kop.berichttype.technisch:
+            return Bericht(kop=kop, inhoud=self._technical(envelop.body, kop.berichttype))
+        return Bericht(kop=kop, inhoud=self._body(kop, envelop.kop_el, envelop.body))
+
+    def readable(self) -> dict[Rol, frozenset[BerichtType]]:
+        """Per rol, the BerichtTypes its format can express as a sender (for the policy check
+        at start: a rol may be allowed to send only what its adapter can read)."""
+        return {rol: frozenset(a.partner.sends) for rol, a in self.by_rol.items()}
 
     def _kop(self, kop: etree._Element, berichttype: BerichtType) -> Kop:
         doelbinding_el = kop.find(_kp("Doelbinding"))
@@ -150,56 +182,48 @@ class MessageCodec:
         namespace = etree.QName(body).namespace or ""
         adapter = self.adapters.get(namespace)
         where = f"{etree.QName(body).localname}"
+
+        def refused(code: Foutcode, reden: str, *, in_kop: bool = False) -> Refused:
+            """Refused at the body (as named in ``where`` now), or at the Kop's BerichtType."""
+            if in_kop:
+                return Refused(
+                    code,
+                    reden,
+                    element="kp:BerichtType",
+                    regel=line(kop_el.find(_kp("BerichtType"))),
+                )
+            return Refused(code, reden, element=where, regel=line(body))
+
         if adapter is None:
-            raise Refused(
+            raise refused(
                 Foutcode.ONBEKEND_BERICHTTYPE,
                 f"no partner format has namespace {namespace or '(none)'!r}",
-                element=where,
-                regel=line(body),
             )
         where = f"{adapter.vocabulary.prefix}:{where}"
-        rol = kop.afzender.rol
-        sender = self.by_rol.get(rol) if isinstance(rol, Rol) else None
-        if sender is not None and kop.berichttype not in sender.partner.sends:
-            # the Kop settles it (authenticated Afzender, BerichtType): the rol may not send
-            # this type, whatever format the body is in
-            raise Refused(
-                Foutcode.AFZENDER_NIET_GEAUTORISEERD,
-                f"rol {kop.afzender.rol} may not send a {kop.berichttype.value}",
-                element="kp:BerichtType",
-                regel=line(kop_el.find(_kp("BerichtType"))),
-            )
         if adapter.vocabulary.rol != kop.afzender.rol:
-            raise Refused(
+            raise refused(
                 Foutcode.SCHEMA_ONGELDIG,
                 f"the body is in the {adapter.vocabulary.rol} format but the afzender rol is "
                 f"{kop.afzender.rol}; a sender writes in its own namespace",
-                element=where,
-                regel=line(body),
             )
         found = adapter.sent_type(body)
         receives = adapter.codecs.get(kop.berichttype)
         if found is None and receives is not None and receives.tag == body.tag:
-            raise Refused(
-                Foutcode.AFZENDER_NIET_GEAUTORISEERD,
-                f"rol {adapter.vocabulary.rol} receives {kop.berichttype.value} but may not "
-                "send it",
-                element=where,
-                regel=line(body),
+            raise refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                f"the body is the format in which {adapter.vocabulary.rol} receives a "
+                f"{kop.berichttype.value}, not one it sends",
             )
         if found is None:
-            raise Refused(
+            raise refused(
                 Foutcode.ONBEKEND_BERICHTTYPE,
                 f"{adapter.vocabulary.rol} sends no message {etree.QName(body).localname}",
-                element=where,
-                regel=line(body),
             )
         if found is not kop.berichttype:
-            raise Refused(
+            raise refused(
                 Foutcode.SCHEMA_ONGELDIG,
                 f"BerichtType is {kop.berichttype.value} but the body is a {found.value}",
-                element="kp:BerichtType",
-                regel=line(kop_el.find(_kp("BerichtType"))),
+                in_kop=True,
             )
         self.schemas.check_body(body, sent=True)
         return adapter.parse(body)

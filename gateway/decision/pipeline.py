@@ -1,277 +1,294 @@
-"""The pipeline, in order, in one place.
+"""The pipeline: one decision path, pure, fed with the facts it needs.
 
-    ingress → validate → translate → authorise → doelbinding → route
-            → need-to-know filter → render → deliver → acknowledge → audit
+    validate → translate → authorise → doelbinding → route → need-to-know → render → answer
 
-This module holds the decision steps (pure: bytes in, decision out, no I/O), each a small
-function with a typed input and output. ``gateway.runtime.service`` runs them for every message and
-does the I/O steps (deliver, acknowledge, audit) through collaborators passed in.
-Every failure is a :class:`Refused` that becomes a Foutbericht; never a stack trace.
+:class:`Pipeline` is built once at start (codec, policy, trail, the gateway's OIN). For every
+message the runtime calls, in this order::
+
+    gelezen = pipeline.read(ontvangen)          # validate, translate, authorise (pure)
+    feiten = await facts(pipeline.vraag(gelezen))  # the only I/O: state and audit lookups
+    besluit = pipeline.decide(gelezen, feiten)  # doelbinding … answer (pure)
+
+``read`` returns a :class:`Weigering` or :class:`Onbekend` directly when the message cannot
+be read or may not be sent; ``decide`` returns a :data:`Besluit`: a refusal, a duplicate's
+earlier answer, the deliveries with their audit entries and answer, or a recipient's
+Afleverbevestiging recorded. Nothing here does I/O, logs or counts: the runtime carries out
+the decision (claim → audit → publish → mark → answer → ack) and observes each step.
+The AMQP consumer, the HTTPS door, ``ketenpoort route`` and the benches all use this path.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import re
-import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 from gateway.codec.envelope import MessageCodec
+from gateway.decision import answers
+from gateway.decision.authorise import authorise
+from gateway.decision.besluit import (
+    Aanvaarding,
+    Besluit,
+    Bevestiging,
+    Feiten,
+    Gelezen,
+    Gerouteerd,
+    Herhaling,
+    Levering,
+    Onbekend,
+    Ontvangen,
+    Vraag,
+    Weigering,
+    sha256,
+)
 from gateway.decision.needtoknow import filter_inhoud
-from gateway.decision.routing import Ontvanger, Router, Routering
+from gateway.decision.routing import Router
+from gateway.decision.trail import Trail
 from gateway.domain.errors import Refused
 from gateway.domain.model import (
-    KETENPOORT,
+    Afleverbevestiging,
     Bericht,
     BerichtType,
-    Categorie,
     Doelbinding,
-    Foutbericht,
+    Foutcode,
     Inhoud,
-    Kop,
-    Ontvangstbevestiging,
     Partij,
+    Rol,
 )
-from gateway.observe.logs import get_logger
-
-log = get_logger("ketenpoort.pipeline")
+from gateway.policy.catalogue import Policy
 
 
-@dataclass(frozen=True)
-class Ontvangen:
-    """ingress: the raw bytes and who sent them (authenticated by certificate or AMQP user)."""
+class Pipeline:
+    """The decision path. Holds only what depends on shapes, vocabularies and policy."""
 
-    raw: bytes
-    afzender_oin: str
-    sha256: str
-    traceparent: str | None = None
-
-
-@dataclass(frozen=True)
-class Gelezen:
-    """validate + translate: the message in the canonical model."""
-
-    ontvangen: Ontvangen
-    bericht: Bericht
-
-
-@dataclass(frozen=True)
-class Gerouteerd:
-    """authorise + doelbinding + route: who receives it, under which grondslag."""
-
-    gelezen: Gelezen
-    routering: Routering
-
-
-@dataclass(frozen=True)
-class Levering:
-    """need-to-know filter + render: exactly what one recipient receives."""
-
-    ontvanger: Ontvanger
-    inhoud: Inhoud  # the filtered body
-    kept: frozenset[Categorie]
-    removed: frozenset[Categorie]
-    payload: bytes
-    sha256: str
-
-
-@dataclass(frozen=True)
-class Besluit:
-    """The whole decision for one accepted message."""
-
-    gerouteerd: Gerouteerd
-    leveringen: tuple[Levering, ...]
-
-    @property
-    def bericht(self) -> Bericht:
-        return self.gerouteerd.gelezen.bericht
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-# --------------------------------------------------------------------------- the steps
-
-
-def ingress(raw: bytes, afzender_oin: str, traceparent: str | None = None) -> Ontvangen:
-    return Ontvangen(
-        raw=raw, afzender_oin=afzender_oin, sha256=sha256(raw), traceparent=traceparent
-    )
-
-
-def validate_and_translate(codec: MessageCodec, ontvangen: Ontvangen) -> Gelezen:
-    """Safe parse, envelope and partner XSD, adapter parse to the canonical model."""
-    return Gelezen(
-        ontvangen=ontvangen,
-        bericht=codec.read(ontvangen.raw, afzender_oin=ontvangen.afzender_oin),
-    )
-
-
-def authorise_and_route(router: Router, gelezen: Gelezen) -> Gerouteerd:
-    """The sender is who it says and may send this; doel and grondslag fit; the recipients."""
-    routering = router.route(gelezen.bericht, gelezen.ontvangen.afzender_oin)
-    return Gerouteerd(gelezen=gelezen, routering=routering)
-
-
-def filter_and_render(codec: MessageCodec, gerouteerd: Gerouteerd) -> Besluit:
-    """Per recipient: keep only granted categories, render in its format, check its XSD."""
-    bericht = gerouteerd.gelezen.bericht
-    routering = gerouteerd.routering
-    assert isinstance(bericht.inhoud, Inhoud)
-    leveringen = []
-    for ontvanger in routering.ontvangers:
-        gefilterd = filter_inhoud(bericht.inhoud, ontvanger.granted)
-        partner = ontvanger.partner
-        kop = bericht.kop.model_copy(
-            update={
-                "ontvangers": (Partij(oin=partner.oin, rol=partner.rol),),
-                "doelbinding": Doelbinding(doel=routering.doel, grondslagen=(ontvanger.grondslag,)),
-                "prioriteit": routering.prioriteit,
-                "traceparent": bericht.kop.traceparent or gerouteerd.gelezen.ontvangen.traceparent,
-            }
+    def __init__(self, codec: MessageCodec, policy: Policy, trail: Trail, gateway_oin: str):
+        self.codec = codec
+        self.policy = policy
+        self.router = Router(policy)
+        self.trail = trail
+        self.gateway_oin = gateway_oin
+        # the types whose routing looks at who took part in the conversation
+        self._per_conversatie = frozenset(
+            berichttype
+            for berichttype, regel in policy.berichten.items()
+            if any(route.regio == "conversatie" for route in regel.routes)
         )
-        payload = codec.write(Bericht(kop=kop, inhoud=gefilterd.inhoud), voor=partner.rol)
-        leveringen.append(
-            Levering(
-                ontvanger=ontvanger,
-                inhoud=gefilterd.inhoud,
-                kept=gefilterd.kept,
-                removed=gefilterd.removed,
-                payload=payload,
-                sha256=sha256(payload),
+
+    # ----------------------------------------------------------------- read
+
+    def read(self, ontvangen: Ontvangen, feiten: Feiten) -> Gelezen | Weigering | Onbekend:
+        """validate → translate → authorise. ``feiten`` needs only the clock here."""
+        if ontvangen.afzender_oin not in self.policy.partners:
+            return Onbekend(ontvangen)
+        bericht: Bericht | None = None
+        try:
+            envelop = self.codec.read_envelope(ontvangen.raw, afzender_oin=ontvangen.afzender_oin)
+            authorise(
+                self.policy,
+                envelop.kop,
+                ontvangen.afzender_oin,
+                regel=envelop.regel("BerichtType"),
             )
+            bericht = self.codec.read_inhoud(envelop)
+        except Refused as refused:
+            return self.weiger(ontvangen, refused, feiten, bericht)
+        return Gelezen(ontvangen=ontvangen, bericht=bericht)
+
+    def vraag(self, gelezen: Gelezen) -> Vraag:
+        """Which facts :meth:`decide` needs for this message."""
+        kop = gelezen.bericht.kop
+        bevestigt = (
+            kop.in_antwoord_op if isinstance(gelezen.bericht.inhoud, Afleverbevestiging) else None
         )
-    return Besluit(gerouteerd=gerouteerd, leveringen=tuple(leveringen))
-
-
-def decide(codec: MessageCodec, router: Router, ontvangen: Ontvangen) -> Besluit:
-    """validate → translate → authorise → doelbinding → route → filter → render."""
-    bound = log.bind(afzender=ontvangen.afzender_oin, sha256=ontvangen.sha256[:16])
-    gelezen = validate_and_translate(codec, ontvangen)
-    kop = gelezen.bericht.kop
-    bound = bound.bind(bericht_id=kop.bericht_id, berichttype=kop.berichttype.value)
-    bound.info("bericht_gevalideerd")
-    gerouteerd = authorise_and_route(router, gelezen)
-    bound.info(
-        "bericht_gerouteerd",
-        doel=gerouteerd.routering.doel.value,
-        ontvangers=[o.partner.oin for o in gerouteerd.routering.ontvangers],
-        policy=gerouteerd.routering.policy_versie,
-    )
-    besluit = filter_and_render(codec, gerouteerd)
-    for levering in besluit.leveringen:
-        bound.info(
-            "bericht_gefilterd",
-            ontvanger=levering.ontvanger.partner.oin,
-            kept=sorted(levering.kept),
-            removed=sorted(levering.removed),
+        return Vraag(
+            afzender_oin=gelezen.ontvangen.afzender_oin,
+            bericht_id=kop.bericht_id,
+            conversatie_id=kop.conversatie_id,
+            deelnemers=kop.berichttype in self._per_conversatie,
+            bevestigt=bevestigt,
+            bevestigt_van=tuple(o.oin for o in kop.ontvangers) if bevestigt else (),
         )
-    return besluit
+
+    # ----------------------------------------------------------------- decide
+
+    def decide(self, gelezen: Gelezen, feiten: Feiten) -> Besluit:
+        """doelbinding → route → need-to-know → render → answer, for a read message."""
+        eerder = feiten.eerder
+        try:
+            if gelezen.bericht.kop.berichttype.technisch:
+                return self._bevestiging(gelezen, feiten)
+            if eerder is not None:
+                if eerder.sha256 != gelezen.ontvangen.sha256:
+                    raise Refused(
+                        Foutcode.DUBBEL_BERICHT,
+                        f"BerichtId {gelezen.bericht.kop.bericht_id} was already received with "
+                        "other content",
+                        element="kp:BerichtId",
+                    )
+                if eerder.antwoord is not None:
+                    return Herhaling(
+                        bericht=gelezen.bericht,
+                        antwoord=eerder.antwoord,
+                        stil=gelezen.ontvangen.herbezorgd,
+                    )
+            aanvaarding = self._aanvaarding(gelezen, feiten)
+        except Refused as refused:
+            return self.weiger(gelezen.ontvangen, refused, feiten, gelezen.bericht)
+        if eerder is None:
+            return aanvaarding
+        # Planned but never answered: resume. Only what was planned is delivered (the
+        # policy may have changed since), and only the unconfirmed part is published again.
+        return Aanvaarding(
+            gerouteerd=aanvaarding.gerouteerd,
+            leveringen=tuple(
+                lev for lev in aanvaarding.leveringen if lev.ontvanger.partner.oin in eerder.gepland
+            ),
+            antwoord=aanvaarding.antwoord,
+            entries=aanvaarding.entries,
+            hervat=True,
+            alleen=eerder.open,
+        )
+
+    def route(self, ontvangen: Ontvangen, feiten: Feiten) -> Besluit:
+        """The whole path for a message whose facts are known up front (``ketenpoort route``,
+        the benches): :meth:`read`, then :meth:`decide`."""
+        gelezen = self.read(ontvangen, feiten)
+        if not isinstance(gelezen, Gelezen):
+            return gelezen
+        return self.decide(gelezen, feiten)
+
+    def _aanvaarding(self, gelezen: Gelezen, feiten: Feiten) -> Aanvaarding:
+        bericht = gelezen.bericht
+        afzender = self.policy.partners[gelezen.ontvangen.afzender_oin]
+        routering = self.router.route(bericht, afzender, feiten.deelnemers)
+        gerouteerd = Gerouteerd(gelezen=gelezen, routering=routering)
+        leveringen = self._leveringen(gerouteerd)
+        antwoord = answers.ontvangstbevestiging(
+            self.codec, bericht.kop, routering, self.gateway_oin, feiten.nu
+        )
+        entries = self.trail.accepted(
+            gerouteerd, leveringen, self.policy.bewaartermijn_dagen(routering.doel)
+        )
+        return Aanvaarding(
+            gerouteerd=gerouteerd,
+            leveringen=leveringen,
+            antwoord=antwoord,
+            entries=tuple(entries),
+        )
+
+    def _leveringen(self, gerouteerd: Gerouteerd) -> tuple[Levering, ...]:
+        """Per recipient: keep only granted categories, render in its format, check its XSD."""
+        bericht = gerouteerd.gelezen.bericht
+        routering = gerouteerd.routering
+        assert isinstance(bericht.inhoud, Inhoud)
+        leveringen = []
+        for ontvanger in routering.ontvangers:
+            gefilterd = filter_inhoud(bericht.inhoud, ontvanger.granted)
+            partner = ontvanger.partner
+            kop = bericht.kop.model_copy(
+                update={
+                    "ontvangers": (Partij(oin=partner.oin, rol=partner.rol),),
+                    "doelbinding": Doelbinding(
+                        doel=routering.doel, grondslagen=(ontvanger.grondslag,)
+                    ),
+                    "prioriteit": routering.prioriteit,
+                    "traceparent": bericht.kop.traceparent
+                    or gerouteerd.gelezen.ontvangen.traceparent,
+                }
+            )
+            payload = self.codec.write(Bericht(kop=kop, inhoud=gefilterd.inhoud), voor=partner.rol)
+            leveringen.append(
+                Levering(
+                    ontvanger=ontvanger,
+                    inhoud=gefilterd.inhoud,
+                    kept=gefilterd.kept,
+                    removed=gefilterd.removed,
+                    payload=payload,
+                    sha256=sha256(payload),
+                )
+            )
+        return tuple(leveringen)
+
+    def _bevestiging(self, gelezen: Gelezen, feiten: Feiten) -> Bevestiging:
+        """A recipient confirms a delivery: audit it for each sender whose message it was."""
+        kop = gelezen.bericht.kop
+        ontvanger = self.policy.partners[gelezen.ontvangen.afzender_oin]
+        if kop.in_antwoord_op is None:
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                "an Afleverbevestiging names the delivered BerichtId in kp:InAntwoordOp",
+                element="kp:InAntwoordOp",
+            )
+        if not feiten.geleverd:
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                f"InAntwoordOp {kop.in_antwoord_op} names no message delivered to {ontvanger.oin}",
+                element="kp:InAntwoordOp",
+            )
+        entries = []
+        for geleverd in feiten.geleverd:
+            entries += self.trail.follow_up(
+                "bevestigd",
+                afzender=geleverd.afzender_oin,
+                bericht_id=kop.in_antwoord_op,
+                ontvanger=(ontvanger.oin, ontvanger.rol.value),
+                subjects=geleverd.betrokkenen,
+                status="afgeleverd",
+                bewaartermijn_dagen=self.policy.bewaartermijn_dagen(),
+            )
+        return Bevestiging(
+            gelezen=gelezen,
+            bevestigd=kop.in_antwoord_op,
+            afzenders=tuple(g.afzender_oin for g in feiten.geleverd),
+            antwoord=answers.bevestiging(self.codec, kop, self.gateway_oin, feiten.nu),
+            entries=tuple(entries),
+        )
+
+    # ----------------------------------------------------------------- refusals
+
+    def weiger(
+        self,
+        ontvangen: Ontvangen,
+        refused: Refused,
+        feiten: Feiten,
+        bericht: Bericht | None = None,
+    ) -> Weigering:
+        """Refused (here, or at the door: size, content type): the Foutbericht and its audit."""
+        bericht_id, conversatie_id = answers.answer_ids(ontvangen, bericht)
+        doel = bericht.kop.doelbinding.doel if bericht and bericht.kop.doelbinding else None
+        entries = self.trail.refused(
+            refused, ontvangen, bericht, bericht_id, self.policy.bewaartermijn_dagen(doel)
+        )
+        antwoord = self.foutbericht(refused, bericht_id, conversatie_id, feiten)
+        return Weigering(
+            refused=refused,
+            ontvangen=ontvangen,
+            bericht=bericht,
+            bericht_id=bericht_id,
+            antwoord=antwoord,
+            entries=tuple(entries),
+        )
+
+    def foutbericht(
+        self,
+        refused: Refused,
+        bericht_id: str | None,
+        conversatie_id: str | None,
+        feiten: Feiten,
+    ) -> bytes:
+        """The Foutbericht for a refusal (answering ``bericht_id``): a message refused, or one
+        a recipient never took (NIET_AFLEVERBAAR)."""
+        return answers.foutbericht(
+            self.codec,
+            refused,
+            self.gateway_oin,
+            feiten.nu,
+            in_antwoord_op=bericht_id,
+            conversatie_id=conversatie_id,
+        )
 
 
-# --------------------------------------------------------------------------- answers
+def leesbaar(codec: MessageCodec) -> Mapping[Rol, frozenset[BerichtType]]:
+    """What each rol's adapter can read as a sender (for ``load_policy(leesbaar=…)``)."""
+    return codec.readable()
 
 
-_BERICHT_ID = re.compile(rb"BerichtId>\s*([0-9a-fA-F\-]{36})\s*<")
-_CONVERSATIE_ID = re.compile(rb"ConversatieId>\s*([0-9a-fA-F\-]{36})\s*<")
-
-
-def answer_kop(
-    berichttype: BerichtType,
-    gateway_oin: str,
-    *,
-    ontvanger: Partij | None,
-    in_antwoord_op: str | None,
-    conversatie_id: str | None,
-    doelbinding: Doelbinding | None,
-    now: dt.datetime,
-) -> Kop:
-    """The header of every answer of the gateway (Afzender: the gateway itself)."""
-    return Kop(
-        bericht_id=str(uuid.uuid4()),
-        conversatie_id=conversatie_id or str(uuid.uuid4()),
-        in_antwoord_op=in_antwoord_op,
-        berichttype=berichttype,
-        afzender=Partij(oin=gateway_oin, rol=KETENPOORT),
-        ontvangers=(ontvanger,) if ontvanger else (),
-        doelbinding=doelbinding,
-        tijdstip=now,
-    )
-
-
-def ontvangstbevestiging(
-    codec: MessageCodec, besluit: Besluit, gateway_oin: str, now: dt.datetime
-) -> bytes:
-    """Accepted: the recipients, and for a ZsmAanmelding the OM's deadline."""
-    kop = besluit.bericht.kop
-    routering = besluit.gerouteerd.routering
-    inhoud = Ontvangstbevestiging(
-        ontvangers=[Partij(oin=o.partner.oin, rol=o.partner.rol) for o in routering.ontvangers],
-        uiterste_beslismoment=routering.uiterste_beslismoment,
-    )
-    return bevestiging(codec, kop, gateway_oin, now, inhoud)
-
-
-def bevestiging(
-    codec: MessageCodec,
-    kop: Kop,
-    gateway_oin: str,
-    now: dt.datetime,
-    inhoud: Ontvangstbevestiging | None = None,
-) -> bytes:
-    """An Ontvangstbevestiging answering the message with header ``kop``."""
-    answer = answer_kop(
-        BerichtType.ONTVANGSTBEVESTIGING,
-        gateway_oin,
-        ontvanger=kop.afzender,
-        in_antwoord_op=kop.bericht_id,
-        conversatie_id=kop.conversatie_id,
-        doelbinding=kop.doelbinding,
-        now=now,
-    )
-    return codec.write(Bericht(kop=answer, inhoud=inhoud or Ontvangstbevestiging()))
-
-
-def answer_ids(ontvangen: Ontvangen, bericht: Bericht | None) -> tuple[str | None, str | None]:
-    """BerichtId and ConversatieId to answer: from the message, or found in unreadable bytes."""
-    if bericht is not None:
-        return bericht.kop.bericht_id, bericht.kop.conversatie_id
-    found = _BERICHT_ID.search(ontvangen.raw[:65536])
-    conv = _CONVERSATIE_ID.search(ontvangen.raw[:65536])
-    return (
-        found.group(1).decode().lower() if found else None,
-        conv.group(1).decode().lower() if conv else None,
-    )
-
-
-def own_bericht_id(answer: bytes) -> str | None:
-    """The BerichtId of an answer the gateway wrote (the first one in its Kop)."""
-    found = _BERICHT_ID.search(answer[:4096])
-    return found.group(1).decode() if found else None
-
-
-def foutbericht(
-    codec: MessageCodec,
-    refused: Refused,
-    gateway_oin: str,
-    now: dt.datetime,
-    *,
-    in_antwoord_op: str | None,
-    conversatie_id: str | None,
-) -> bytes:
-    """Refused: the code, why, and where."""
-    kop = answer_kop(
-        BerichtType.FOUTBERICHT,
-        gateway_oin,
-        ontvanger=None,
-        in_antwoord_op=in_antwoord_op,
-        conversatie_id=conversatie_id,
-        doelbinding=None,
-        now=now,
-    )
-    inhoud = Foutbericht(
-        code=refused.code, reden=refused.reden, element=refused.element, regel=refused.regel
-    )
-    return codec.write(Bericht(kop=kop, inhoud=inhoud))
+__all__ = ["Pipeline", "leesbaar"]

@@ -1,4 +1,5 @@
-"""Authorise the sender, check doelbinding, decide the recipients and what each may see.
+"""Doelbinding, the recipients and what each may see (the sender is authorised already:
+``gateway.decision.authorise``).
 
 Everything here follows from the policy (``gateway.policy.catalogue``); nothing is decided per
 BerichtType in code. Refusals are :class:`Refused` with the codes of spec §6.
@@ -22,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
 from gateway.domain.errors import Refused
 from gateway.domain.model import (
@@ -32,34 +32,18 @@ from gateway.domain.model import (
     Foutcode,
     Persoon,
     Prioriteit,
-    Rol,
 )
-from gateway.policy.catalogue import (
+from gateway.policy.catalogue import Policy
+from gateway.policy.fieldpath import resolve
+from gateway.policy.files import (
     BerichtRegel,
     Conditie,
     DoelConditie,
     LeeftijdConditie,
     PartnerEntry,
-    Policy,
     Route,
     VeldConditie,
-    resolve,
 )
-
-
-class Conversations(Protocol):
-    """Which partners took part in a conversation (for ``regio: conversatie``)."""
-
-    def deelnemers(self, conversatie_id: str) -> set[str]:
-        """OINs that sent or received a message in this conversation."""
-        ...
-
-
-class NoConversations:
-    """For decisions without history (``ketenpoort route``): no conversation is known."""
-
-    def deelnemers(self, conversatie_id: str) -> set[str]:
-        return set()
 
 
 @dataclass(frozen=True)
@@ -85,38 +69,12 @@ class Routering:
 
 
 class Router:
-    def __init__(self, policy: Policy, conversations: Conversations) -> None:
+    """Doelbinding and recipients for one authorised message, from the policy alone."""
+
+    def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.conversations = conversations
 
     # ----------------------------------------------------------------- steps
-
-    def authorise(self, bericht: Bericht, authenticated_oin: str) -> PartnerEntry:
-        """The authenticated partner must be the Afzender and its rol may send this type."""
-        kop = bericht.kop
-        partner = self.policy.partners.get(authenticated_oin)
-        if partner is None:
-            raise Refused(
-                Foutcode.AFZENDER_ONJUIST,
-                f"OIN {authenticated_oin} is not a registered partner",
-                element="kp:Afzender",
-            )
-        if kop.afzender.oin != partner.oin or kop.afzender.rol != partner.rol:
-            raise Refused(
-                Foutcode.AFZENDER_ONJUIST,
-                f"Afzender says {kop.afzender.oin} ({kop.afzender.rol}) but the message comes "
-                f"from {partner.oin} ({partner.rol.value})",
-                element="kp:Afzender",
-            )
-        regel = self.policy.berichten[kop.berichttype]
-        if partner.rol not in regel.afzenders:
-            raise Refused(
-                Foutcode.AFZENDER_NIET_GEAUTORISEERD,
-                f"rol {partner.rol.value} may not send {kop.berichttype.value} "
-                f"(allowed: {', '.join(r.value for r in regel.afzenders)})",
-                element="kp:BerichtType",
-            )
-        return partner
 
     def check_doelbinding(self, bericht: Bericht) -> tuple[Doel, tuple[str, ...]]:
         """The doel fits the type and at least one grondslag fits the doel."""
@@ -142,9 +100,14 @@ class Router:
             )
         return doel, fitting
 
-    def route(self, bericht: Bericht, authenticated_oin: str) -> Routering:
-        """authorise → doelbinding → recipients with their grants."""
-        afzender = self.authorise(bericht, authenticated_oin)
+    def route(
+        self, bericht: Bericht, afzender: PartnerEntry, deelnemers: frozenset[str] = frozenset()
+    ) -> Routering:
+        """doelbinding → recipients with their grants (the sender is authorised already).
+
+        ``deelnemers``: the OINs that took part in this conversation (for ``regio:
+        conversatie``), looked up by the runtime before the decision.
+        """
         doel, grondslagen = self.check_doelbinding(bericht)
         regel = self.policy.berichten[bericht.kop.berichttype]
         named = {p.oin for p in bericht.kop.ontvangers}
@@ -154,7 +117,7 @@ class Router:
             if named and route.naar not in named_rollen:
                 continue  # narrowed away: no regio needed for a rol nobody asked for
             if self._holds(route.als, bericht):
-                for partner in self._partners_for(route, bericht, named):
+                for partner in self._partners_for(route, bericht, named, deelnemers):
                     partners[partner.oin] = partner
         partners.pop(afzender.oin, None)
         if named:
@@ -188,14 +151,13 @@ class Router:
     # ----------------------------------------------------------------- helpers
 
     def _partners_for(
-        self, route: Route, bericht: Bericht, named: set[str]
+        self, route: Route, bericht: Bericht, named: set[str], deelnemers: frozenset[str]
     ) -> Iterable[PartnerEntry]:
         candidates = self.policy.partners_met_rol(route.naar)
         if route.regio is None:
             return candidates
         if route.regio == "conversatie":
-            took_part = self.conversations.deelnemers(bericht.kop.conversatie_id)
-            return [p for p in candidates if p.oin in took_part] or [
+            return [p for p in candidates if p.oin in deelnemers] or [
                 p for p in candidates if p.oin in named
             ]
         postcode = resolve(bericht, route.regio)
@@ -263,4 +225,4 @@ class Router:
             return None
 
 
-__all__ = ["NoConversations", "Ontvanger", "Rol", "Router", "Routering"]
+__all__ = ["Ontvanger", "Router", "Routering"]

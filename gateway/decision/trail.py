@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gateway.audit.log import Entry
-from gateway.decision.pipeline import Besluit, Ontvangen
+from gateway.decision.besluit import Gerouteerd, Levering, Ontvangen
 from gateway.domain.errors import Refused
 from gateway.domain.model import Bericht, Inhoud, Part
 
@@ -63,6 +63,34 @@ def trace_id(ontvangen: Ontvangen, bericht: Bericht | None) -> str:
     ]
 
 
+def _verzoek(
+    dedup: str,
+    vraag_id: str,
+    *,
+    gebeurtenis: str,
+    status: str,
+    extra: dict[str, Any],
+    afzender: tuple[str, str] | None = None,
+    bericht_id: str | None = None,
+    betrokkene: str | None = None,
+    bewaartermijn_dagen: int | None = None,
+) -> Entry:
+    """An entry about a request to the gateway (an officer's read, a refused request), traced
+    by the request's own id."""
+    return Entry(
+        gebeurtenis=gebeurtenis,
+        dedup=dedup,
+        trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
+        span_id=_span(),
+        bericht_id=bericht_id,
+        afzender=afzender,
+        status=status,
+        betrokkene=betrokkene,
+        bewaartermijn_dagen=bewaartermijn_dagen,
+        extra=extra,
+    )
+
+
 def _span() -> str:
     """A random span id: derived from anything about the person, it would outlive purge."""
     return secrets.token_hex(8)
@@ -79,11 +107,16 @@ class Trail:
             return [None]
         return [self.pseudonymise(b) for b in bsns(inhoud)] or [None]
 
-    def accepted(self, besluit: Besluit, bewaartermijn_dagen: int) -> list[Entry]:
+    def accepted(
+        self,
+        gerouteerd: Gerouteerd,
+        leveringen: Iterable[Levering],
+        bewaartermijn_dagen: int,
+    ) -> list[Entry]:
         """ontvangen, gerouteerd, gefilterd and afgeleverd for one accepted message."""
-        ontvangen = besluit.gerouteerd.gelezen.ontvangen
-        bericht = besluit.bericht
-        routering = besluit.gerouteerd.routering
+        ontvangen = gerouteerd.gelezen.ontvangen
+        bericht = gerouteerd.gelezen.bericht
+        routering = gerouteerd.routering
         kop = bericht.kop
         assert isinstance(bericht.inhoud, Inhoud)
         trace = trace_id(ontvangen, bericht)
@@ -115,7 +148,7 @@ class Trail:
                 )
             )
         original = set(self._subjects(bericht.inhoud))
-        for levering in besluit.leveringen:
+        for levering in leveringen:
             partner = levering.ontvanger.partner
             delivered = set(self._subjects(levering.inhoud))
             for subject in sorted(original, key=lambda s: s or ""):
@@ -213,24 +246,20 @@ class Trail:
     @staticmethod
     def export(lezer: str, waarheen: str, vraag_id: str) -> Entry:
         """An officer exported the trail (a read of every record; no single data subject)."""
-        dedup = f"export|{vraag_id}"
-        return Entry(
+        return _verzoek(
+            f"export|{vraag_id}",
+            vraag_id,
             gebeurtenis="inzage",
-            dedup=dedup,
-            trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
-            span_id=_span(),
             status="geexporteerd",
             extra={"lezer": lezer, "vraag": f"export van het hele logboek naar {waarheen}"},
         )
 
     def inzage(self, lezer: str, bsn: str, vraag_id: str, bewaartermijn_dagen: int) -> Entry:
         subject = self.pseudonymise(bsn)
-        dedup = f"inzage|{vraag_id}"
-        return Entry(
+        return _verzoek(
+            f"inzage|{vraag_id}",
+            vraag_id,
             gebeurtenis="inzage",
-            dedup=dedup,
-            trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
-            span_id=_span(),
             status="gelezen",
             betrokkene=subject,
             bewaartermijn_dagen=bewaartermijn_dagen,
@@ -243,11 +272,10 @@ class Trail:
     ) -> Entry:
         """A request the HTTPS door refused before any message was read (no certificate, an
         unknown one, a partner certificate at the audit pages)."""
-        return Entry(
+        return _verzoek(
+            f"toegang|{vraag_id}",
+            vraag_id,
             gebeurtenis="toegang-geweigerd",
-            dedup=f"toegang|{vraag_id}",
-            trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
-            span_id=_span(),
             afzender=(oin, "") if oin else None,
             status=reden,
             bewaartermijn_dagen=bewaartermijn_dagen,
@@ -266,11 +294,10 @@ class Trail:
     ) -> Entry:
         """A privacy officer viewed an audit page (about one data subject, if ``betrokkene``:
         then the view shows up in that person's own history)."""
-        return Entry(
+        return _verzoek(
+            f"pagina|{vraag_id}",
+            vraag_id,
             gebeurtenis="inzage",
-            dedup=f"pagina|{vraag_id}",
-            trace_id=hashlib.sha256(vraag_id.encode()).hexdigest()[:32],
-            span_id=_span(),
             bericht_id=bericht_id,
             status="bekeken",
             betrokkene=betrokkene,

@@ -4,30 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import datetime as dt
-import shutil
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from gateway.audit.log import AuditLog, Pseudonymiser, Record
-from gateway.audit.signing import Checkpoint, Keyring, read_public_keys
-from gateway.audit.verify import EXPORT_FILES, Outcome, verify, write_export
+from gateway.audit.log import AuditLog, Pseudonymiser
+from gateway.audit.signing import Keyring
 from gateway.codec.envelope import MessageCodec
-from gateway.decision.routing import Router
+from gateway.decision.pipeline import Pipeline, leesbaar
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Misconfigured, Transient
 from gateway.observe.logs import get_logger
 from gateway.observe.metrics import Metrics, seconds_left
 from gateway.policy.catalogue import Policy, load_policy
 from gateway.runtime import certs
+from gateway.runtime.bounces import REDEN, Bounces
+from gateway.runtime.consumers import BouncedConsumer, IngressConsumer
+from gateway.runtime.effects import Effects
+from gateway.runtime.facts import FactFinder
 from gateway.runtime.inbox import HttpInbox
-from gateway.runtime.service import Gateway, record_follow_up
+from gateway.runtime.observer import Observer
+from gateway.runtime.outbox import Outbox
+from gateway.runtime.service import Gateway
 from gateway.runtime.settings import Settings
-from gateway.store.database import Database, Exec
+from gateway.store.database import Database
 from gateway.store.state import Bekend, StateStore
 from gateway.transport.port import Transport
 from gateway.transport.rabbit import AFZENDER, POGING, Broker, Topology
@@ -50,7 +51,9 @@ class Parts:
     trail: Trail
     topology: Topology
     broker: Transport  # RabbitMQ's Broker, or another transport given to build()
+    pipeline: Pipeline
     gateway: Gateway
+    bounces: Bounces
     metrics: Metrics
     inbox: HttpInbox
     depths: dict[str, int] = field(default_factory=dict)  # queue -> messages (refreshed)
@@ -86,10 +89,10 @@ def build(
     the in-memory transport of :mod:`gateway.transport.memory`); its topology must be the one
     the settings and policy describe.
     """
-    policy = load_policy(settings.policy_dir)
     codec = MessageCodec(
         settings.schema_dir, max_bytes=settings.max_bytes, max_depth=settings.max_depth
     )
+    policy = load_policy(settings.policy_dir, leesbaar=leesbaar(codec))
     db = Database(settings.state_dsn)
     state = StateStore(db, dedup_days=settings.dedup_days)
     audit_db, audit, trail = open_audit(settings, log_id)
@@ -102,33 +105,49 @@ def build(
     else:
         broker = transport
     metrics = Metrics()
-    gateway = Gateway(
-        codec=codec,
-        router=Router(policy, state),
-        broker=broker,
+    observer = Observer(metrics)
+    pipeline = Pipeline(codec, policy, trail, settings.gateway_oin)
+    facts = FactFinder(state, audit, clock=lambda: dt.datetime.now(dt.UTC))
+    outbox = Outbox(broker, settings.gateway_oin)
+    effects = Effects(
+        outbox=outbox,
         state=state,
         audit=audit,
         trail=trail,
-        gateway_oin=settings.gateway_oin,
-        retry_delays_ms=settings.retry_delays_ms,
-        metrics=metrics,
+        policy=policy,
+        observer=observer,
         owner=audit.log_id,
+    )
+    gateway = Gateway(
+        pipeline=pipeline, facts=facts, effects=effects, observer=observer, audit=audit
+    )
+    bounces = Bounces(
+        transport=broker,
+        pipeline=pipeline,
+        effects=effects,
+        outbox=outbox,
+        state=state,
+        observer=observer,
+        retry_delays_ms=settings.retry_delays_ms,
+        feiten=facts.now,
     )
     inbox = HttpInbox(broker, state, lease_seconds=settings.inbox_lease_seconds)
     parts = Parts(
-        settings,
-        policy,
-        codec,
-        db,
-        state,
-        audit_db,
-        audit,
-        trail,
-        topology,
-        broker,
-        gateway,
-        metrics,
-        inbox,
+        settings=settings,
+        policy=policy,
+        codec=codec,
+        db=db,
+        state=state,
+        audit_db=audit_db,
+        audit=audit,
+        trail=trail,
+        topology=topology,
+        broker=broker,
+        pipeline=pipeline,
+        gateway=gateway,
+        bounces=bounces,
+        metrics=metrics,
+        inbox=inbox,
     )
     _register_gauges(parts)
     return parts
@@ -164,6 +183,13 @@ def _register_gauges(parts: Parts) -> None:
         lambda: [((label,), seconds_left(when)) for label, when in certificates(parts).items()],
     )
     m.snapshot(
+        "ketenpoort_crl_geldig_seconden",
+        "Seconds until each CRL in tls_crl_file must be replaced (its nextUpdate): an expired "
+        "CRL refuses every partner certificate.",
+        ["crl"],
+        lambda: [((label,), seconds_left(when)) for label, when in crls(parts).items()],
+    )
+    m.snapshot(
         "ketenpoort_audit_backlog",
         "Audit records waiting for the next group commit.",
         [],
@@ -193,6 +219,17 @@ def certificates(parts: Parts) -> dict[str, dt.datetime]:
     return found
 
 
+def crls(parts: Parts) -> dict[str, dt.datetime]:
+    """nextUpdate of the CRLs the HTTPS door checks client certificates against."""
+    path = parts.settings.tls_crl_file
+    if path is None or not path.is_file():
+        return {}
+    try:
+        return certs.crl_expiries(path)
+    except ValueError:  # unreadable now: the door keeps its last good CRL and logs it
+        return {}
+
+
 async def connect(broker: Transport, *, attempts: int | None = None) -> None:
     """Connect and declare the topology, retrying while the broker is away."""
     delay = 0.5
@@ -220,8 +257,10 @@ async def running(
     parts = build(settings, transport=transport)
     await parts.audit.start()
     await connect(parts.broker)
-    await parts.broker.consume(parts.topology.ingress, parts.gateway.on_ingress)
-    await parts.broker.consume(parts.topology.bounced, parts.gateway.on_bounced)
+    await parts.broker.consume(parts.topology.ingress, IngressConsumer(parts.gateway))
+    await parts.broker.consume(
+        parts.topology.bounced, BouncedConsumer(parts.gateway, parts.bounces)
+    )
     await parts.inbox.start()
     log.info(
         "gateway_gestart",
@@ -367,7 +406,7 @@ async def dlq_list(settings: Settings) -> list[dict[str, Any]]:
                         "berichttype": message.type,
                         "afzender": headers.get(AFZENDER),
                         "pogingen": int(headers.get(POGING) or 0) + 1,
-                        "reden": headers.get("ketenpoort-reden"),
+                        "reden": headers.get(REDEN),
                         "bytes": len(message.body),
                     }
                 )
@@ -395,216 +434,10 @@ async def dlq_replay(
                 if bericht_id is not None and message.message_id != bericht_id:
                     await message.nack(requeue=True)
                     continue
-                headers = dict(message.headers or {})
-                headers.pop("ketenpoort-reden", None)
-                headers[POGING] = 0
-                afzender = str(headers.get(AFZENDER, ""))
-                this_id = message.message_id or ""
-                # recorded before it is delivered again (fail closed, like every delivery)
-                await record_follow_up(
-                    parts.audit,
-                    parts.trail,
-                    parts.policy,
-                    "replayed",
-                    afzender=afzender,
-                    bericht_id=this_id,
-                    ontvanger_oin=oin,
-                    status="opnieuw-aangeboden",
-                    unique=str(uuid.uuid4()),
-                )
-                await parts.broker.forward(parts.topology.deliver_exchange, oin, message, headers)
-                await message.ack()
-                await parts.state.replayed(afzender, this_id, oin)
-                log.info("bericht_opnieuw_aangeboden", bericht_id=this_id, ontvanger=oin)
+                await parts.bounces.replay(oin, message)
                 replayed.append({"ontvanger": oin, "bericht_id": message.message_id})
     finally:
         await parts.broker.close()
         await parts.audit.close()
         parts.close_stores()
     return replayed
-
-
-# --------------------------------------------------------------------------- audit trail
-
-
-def _audit_reader(settings: Settings) -> tuple[Database, AuditLog]:
-    """Read access to the audit store (no log of its own, no lock: the gateway may run)."""
-    db = Database(settings.audit_dsn)
-    reader = AuditLog(db, "lezer", Keyring(settings.audit_key_dir))
-    reader.ensure_schema()
-    return db, reader
-
-
-def _signed_records(ex: Exec, reader: AuditLog, last: dict[str, int]) -> Iterator[Record]:
-    for record in reader.records(ex):
-        if record.seq < last.get(record.log, 0):
-            yield record
-
-
-async def audit_export(settings: Settings, directory: Path, lezer: str) -> dict[str, Any]:
-    """Export every record covered by a signed checkpoint, the checkpoints and public keys.
-
-    An export is a read of the whole trail (pseudonyms included): it is recorded right after
-    it is written (so it is not part of itself); if that fails, the export is removed again.
-    """
-    existed = directory.exists()
-    db, reader = _audit_reader(settings)
-    try:
-        checkpoints = await reader.checkpoints()
-        last = _last_sizes(checkpoints)
-        keys = reader.keyring.public_keys()
-        counts = db.run_sync(
-            lambda ex: write_export(
-                directory,
-                _signed_records(ex, reader, last),
-                checkpoints,
-                keys,
-                dt.datetime.now(dt.UTC).isoformat(),
-            )
-        )
-        total = _record_counts(db)
-    finally:
-        db.close()
-    audit_db, audit, trail = open_audit(settings, f"{settings.audit_log_id}-inzage")
-    try:
-        await audit.append([trail.export(lezer, str(directory), str(uuid.uuid4()))])
-    except Exception:
-        for name in EXPORT_FILES:
-            (directory / name).unlink(missing_ok=True)
-        shutil.rmtree(directory / "keys", ignore_errors=True)
-        if not existed:
-            shutil.rmtree(directory, ignore_errors=True)
-        raise
-    finally:
-        await audit.close()
-        audit_db.close()
-    return {
-        "logs": counts,
-        "nog_niet_getekend": {log: n - last.get(log, 0) for log, n in total.items()},
-    }
-
-
-def _record_counts(db: Database) -> dict[str, int]:
-    """Records per log in the store (signed or not yet)."""
-    return db.run_sync(
-        lambda ex: {
-            r[0]: int(r[1]) for r in ex("SELECT log, COUNT(*) FROM audit_record GROUP BY log")
-        }
-    )
-
-
-def _last_sizes(checkpoints: list[Checkpoint]) -> dict[str, int]:
-    last: dict[str, int] = {}
-    for cp in checkpoints:
-        last[cp.log] = max(last.get(cp.log, 0), cp.size)
-    return last
-
-
-async def audit_verify_store(settings: Settings) -> tuple[Outcome, dict[str, int]]:
-    """Verify the live store like an export; records after the last checkpoint are counted."""
-    db, reader = _audit_reader(settings)
-    try:
-        checkpoints = await reader.checkpoints()
-        last = _last_sizes(checkpoints)
-        keys = read_public_keys(settings.audit_key_dir)
-        outcome = db.run_sync(
-            lambda ex: verify(_signed_records(ex, reader, last), checkpoints, keys)
-        )
-        total = _record_counts(db)
-    finally:
-        db.close()
-    for log_id in last:
-        if log_id not in total and outcome.sound:
-            outcome.problem = f"checkpoint {log_id}@{last[log_id]}: no records of log {log_id}"
-    return outcome, {log_id: n - last.get(log_id, 0) for log_id, n in total.items()}
-
-
-async def audit_inzage(settings: Settings, bsn: str, lezer: str) -> list[dict[str, Any]]:
-    """A person's history, newest last; the read itself is recorded (who asked)."""
-    audit_db, audit, trail = open_audit(settings, f"{settings.audit_log_id}-inzage")
-    policy = load_policy(settings.policy_dir)
-    try:
-        await audit.append(
-            [trail.inzage(lezer, bsn, str(uuid.uuid4()), policy.bewaartermijn_dagen())]
-        )
-        records = await audit.history(trail.pseudonymise(bsn))
-    finally:
-        await audit.close()
-        audit_db.close()
-    return [inzage_row(r) for r in records]
-
-
-INZAGE_COLUMNS = (
-    "tijd",
-    "gebeurtenis",
-    "afzender",
-    "afzender_rol",
-    "ontvanger",
-    "ontvanger_rol",
-    "berichttype",
-    "bericht_id",
-    "doel",
-    "grondslag",
-    "categorieen",
-    "verwijderd",
-    "status",
-    "lezer",
-    "log",
-    "seq",
-)
-
-
-def inzage_csv(rows: list[dict[str, Any]], out: TextIO) -> None:
-    """The inzage report as CSV (the CLI and the audit pages write the same one); log and seq
-    name the record for ``ketenpoort audit prove``."""
-    writer = csv.DictWriter(out, fieldnames=INZAGE_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {
-                **row,
-                "categorieen": " ".join(row["categorieen"]),
-                "verwijderd": " ".join(row["verwijderd"]),
-            }
-        )
-
-
-def inzage_row(record: Record) -> dict[str, Any]:
-    p = record.public
-    verwerking = p.get("verwerking") or {}
-    return {
-        "tijd": p.get("tijd"),
-        "gebeurtenis": p.get("gebeurtenis"),
-        "afzender": (p.get("afzender") or {}).get("oin"),
-        "afzender_rol": (p.get("afzender") or {}).get("rol"),
-        "ontvanger": (p.get("ontvanger") or {}).get("oin"),
-        "ontvanger_rol": (p.get("ontvanger") or {}).get("rol"),
-        "berichttype": p.get("berichttype"),
-        "bericht_id": p.get("bericht_id"),
-        "doel": verwerking.get("doel"),
-        "grondslag": verwerking.get("grondslag"),
-        "categorieen": p.get("categorieen") or [],
-        "verwijderd": p.get("verwijderd") or [],
-        "status": p.get("status"),
-        "lezer": (p.get("extra") or {}).get("lezer"),
-        "log": record.log,
-        "seq": record.seq,
-    }
-
-
-async def audit_purge(settings: Settings) -> int:
-    db, reader = _audit_reader(settings)
-    try:
-        return await reader.purge()
-    finally:
-        db.close()
-
-
-async def audit_prove(settings: Settings, log_id: str, seq: int) -> bool:
-    db, reader = _audit_reader(settings)
-    try:
-        return await reader.prove(log_id, seq)
-    except KeyError:
-        return False
-    finally:
-        db.close()

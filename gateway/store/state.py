@@ -30,7 +30,9 @@ class Status(StrEnum):
 
 
 @dataclass(frozen=True)
-class Levering:
+class Leveringsstatus:
+    """Where the delivery of one accepted message to one recipient stands."""
+
     ontvanger_oin: str
     ontvanger_rol: str
     sha256: str
@@ -50,7 +52,7 @@ class Bekend:
     conversatie_id: str
     antwoord: bytes | None  # None while not yet answered (in progress after a crash)
     ontvangen: dt.datetime
-    leveringen: tuple[Levering, ...]
+    leveringen: tuple[Leveringsstatus, ...]
     eigenaar: str | None = None  # the gateway process delivering it (its audit log id)
     geclaimd: dt.datetime | None = None  # since when
 
@@ -112,58 +114,64 @@ def _add_missing_columns(ex: Exec, kind: str) -> None:
             ex(f"ALTER TABLE {table} ADD COLUMN {column} {kind_sql}")
 
 
+def _create_tables(db: Database) -> None:
+    """The store's tables, created when missing and brought up to date."""
+    statements = [s.format(blob=db.blob) for s in _SCHEMA]
+
+    def create(ex: Exec) -> None:
+        if db.kind == "postgresql":
+            # replicas starting at once: CREATE TABLE IF NOT EXISTS is not atomic there
+            ex("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+        for statement in statements:
+            ex(statement)
+        _add_missing_columns(ex, db.kind)
+
+    db.run_sync(create)
+
+
+def _read_bekend(ex: Exec, afzender_oin: str, bericht_id: str) -> Bekend | None:
+    """The stored state of one message, with its deliveries (None: never accepted)."""
+    row = ex(
+        "SELECT sha256, berichttype, conversatie_id, antwoord, ontvangen, eigenaar, "
+        "geclaimd FROM kp_bericht WHERE afzender_oin = ? AND bericht_id = ?",
+        (afzender_oin, bericht_id),
+    ).fetchone()
+    if row is None:
+        return None
+    leveringen = ex(
+        "SELECT ontvanger_oin, ontvanger_rol, sha256, status, pogingen, bijgewerkt "
+        "FROM kp_levering WHERE afzender_oin = ? AND bericht_id = ? ORDER BY ontvanger_oin",
+        (afzender_oin, bericht_id),
+    ).fetchall()
+    return Bekend(
+        afzender_oin=afzender_oin,
+        bericht_id=bericht_id,
+        sha256=row[0],
+        berichttype=row[1],
+        conversatie_id=row[2],
+        antwoord=bytes(row[3]) if row[3] is not None else None,
+        ontvangen=dt.datetime.fromisoformat(row[4]),
+        leveringen=tuple(
+            Leveringsstatus(r[0], r[1], r[2], Status(r[3]), r[4], dt.datetime.fromisoformat(r[5]))
+            for r in leveringen
+        ),
+        eigenaar=row[5],
+        geclaimd=dt.datetime.fromisoformat(row[6]) if row[6] else None,
+    )
+
+
 class StateStore:
     """Duplicates, delivery status and conversations (the gateway's memory of messages)."""
 
     def __init__(self, db: Database, *, dedup_days: int = 7) -> None:
         self.db = db
         self.dedup = dt.timedelta(days=dedup_days)
-        statements = [s.format(blob=db.blob) for s in _SCHEMA]
-
-        def create(ex: Exec) -> None:
-            if db.kind == "postgresql":
-                # replicas starting at once: CREATE TABLE IF NOT EXISTS is not atomic there
-                ex("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
-            for statement in statements:
-                ex(statement)
-            _add_missing_columns(ex, db.kind)
-
-        db.run_sync(create)
+        _create_tables(db)
 
     # ----------------------------------------------------------------- accepted messages
 
     async def lookup(self, afzender_oin: str, bericht_id: str) -> Bekend | None:
-        return await self.db.run(lambda ex: self._lookup(ex, afzender_oin, bericht_id))
-
-    @staticmethod
-    def _lookup(ex: Any, afzender_oin: str, bericht_id: str) -> Bekend | None:
-        row = ex(
-            "SELECT sha256, berichttype, conversatie_id, antwoord, ontvangen, eigenaar, "
-            "geclaimd FROM kp_bericht WHERE afzender_oin = ? AND bericht_id = ?",
-            (afzender_oin, bericht_id),
-        ).fetchone()
-        if row is None:
-            return None
-        leveringen = ex(
-            "SELECT ontvanger_oin, ontvanger_rol, sha256, status, pogingen, bijgewerkt "
-            "FROM kp_levering WHERE afzender_oin = ? AND bericht_id = ? ORDER BY ontvanger_oin",
-            (afzender_oin, bericht_id),
-        ).fetchall()
-        return Bekend(
-            afzender_oin=afzender_oin,
-            bericht_id=bericht_id,
-            sha256=row[0],
-            berichttype=row[1],
-            conversatie_id=row[2],
-            antwoord=bytes(row[3]) if row[3] is not None else None,
-            ontvangen=dt.datetime.fromisoformat(row[4]),
-            leveringen=tuple(
-                Levering(r[0], r[1], r[2], Status(r[3]), r[4], dt.datetime.fromisoformat(r[5]))
-                for r in leveringen
-            ),
-            eigenaar=row[5],
-            geclaimd=dt.datetime.fromisoformat(row[6]) if row[6] else None,
-        )
+        return await self.db.run(lambda ex: _read_bekend(ex, afzender_oin, bericht_id))
 
     async def plan(
         self,
@@ -345,14 +353,29 @@ class StateStore:
 
     # ----------------------------------------------------------------- conversations
 
-    def deelnemers(self, conversatie_id: str) -> set[str]:
-        """Routing's Conversations protocol (called synchronously from the pipeline)."""
-        rows = self.db.run_sync(
+    async def deelnemers(self, conversatie_id: str) -> frozenset[str]:
+        """The OINs that sent or received a message in this conversation (a fact the
+        decision path needs for ``regio: conversatie``)."""
+        rows = await self.db.run(
             lambda ex: ex(
                 "SELECT oin FROM kp_deelnemer WHERE conversatie_id = ?", (conversatie_id,)
             ).fetchall()
         )
-        return {r[0] for r in rows}
+        return frozenset(r[0] for r in rows)
+
+    async def senders_of(
+        self, ontvanger_oin: str, bericht_id: str, afzenders: Iterable[str] = ()
+    ) -> list[str]:
+        """The senders whose message ``bericht_id`` went to ``ontvanger_oin`` (read only; a
+        BerichtId is unique per sender, ``afzenders`` narrows it when given)."""
+        only = set(afzenders)
+        rows = await self.db.run(
+            lambda ex: ex(
+                "SELECT afzender_oin FROM kp_levering WHERE ontvanger_oin = ? AND bericht_id = ?",
+                (ontvanger_oin, bericht_id),
+            ).fetchall()
+        )
+        return sorted(r[0] for r in rows if not only or r[0] in only)
 
     # ----------------------------------------------------------------- housekeeping
 

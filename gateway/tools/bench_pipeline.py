@@ -11,6 +11,7 @@ Latency is from send to arrival in the recipient's inbox (a consumer on it). Clo
 keep ``window`` messages in flight; the open-loop run offers a fixed rate. CPU per message is
 the gateway process's CPU time (user + system) over the run divided by the messages (for (a):
 the bench process's own). Everything runs in a vhost of its own that is deleted afterwards.
+The measuring (loops, arrivals, summary) is :mod:`gateway.tools.bench_measure`.
 """
 
 from __future__ import annotations
@@ -25,13 +26,11 @@ import shutil
 import signal
 import socket
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,17 @@ import httpx
 from gateway.policy.catalogue import load_policy
 from gateway.runtime import certs
 from gateway.runtime.settings import Settings
+from gateway.tools.bench_measure import (
+    Arrivals,
+    closed_loop,
+    cpu_of,
+    latencies,
+    open_loop,
+    summary,
+)
 from gateway.transport.rabbit import Topology
+
+__all__ = ["TARGETS", "bench"]
 
 EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "politie" / "VtMelding.xml"
 POLITIE = "00000099000000000101"
@@ -62,100 +71,10 @@ def _fresh(raw: str) -> tuple[str, bytes]:
     return bericht_id, text.encode()
 
 
-def _cpu_of(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _summary(
-    name: str, latencies: list[float], seconds: float, cpu_s: float, count: int
-) -> dict[str, Any]:
-    ordered = sorted(latencies)
-    if not ordered:
-        raise RuntimeError(f"{name}: none of {count} messages arrived")
-
-    def pct(p: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2)
-
-    return {
-        "meting": name,
-        "berichten": count,
-        "aangekomen": len(latencies),
-        "berichten_per_s": round(len(latencies) / seconds, 1) if seconds else 0.0,
-        "p50_ms": pct(0.50),
-        "p99_ms": pct(0.99),
-        "max_ms": round(ordered[-1] * 1000, 2) if ordered else 0.0,
-        "gemiddeld_ms": round(statistics.fmean(ordered) * 1000, 2) if ordered else 0.0,
-        "cpu_ms_per_bericht": round(cpu_s / max(1, len(latencies)) * 1000, 3),
-    }
-
-
-class Arrivals:
-    """A consumer on a queue noting when each message (by message_id) arrived."""
-
-    def __init__(self) -> None:
-        self.at: dict[str, float] = {}
-        self.event = asyncio.Event()
-        self.expect = 0
-
-    async def on_message(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        self.at[message.message_id or ""] = time.perf_counter()
-        await message.ack()
-        if len(self.at) >= self.expect:
-            self.event.set()
-
-    async def wait(self, expect: int, timeout: float) -> None:
-        self.expect = expect
-        if len(self.at) >= expect:
-            return
-        self.event.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.event.wait(), timeout)
-
-
-async def _closed_loop(
-    send: Callable[[str, bytes], Awaitable[None]],
-    messages: list[tuple[str, bytes]],
-    window: int,
-    sent_at: dict[str, float],
-) -> None:
-    gate = asyncio.Semaphore(window)
-
-    async def one(bericht_id: str, body: bytes) -> None:
-        async with gate:
-            sent_at[bericht_id] = time.perf_counter()
-            await send(bericht_id, body)
-
-    await asyncio.gather(*(one(b, m) for b, m in messages))
-
-
-async def _open_loop(
-    send: Callable[[str, bytes], Coroutine[Any, Any, None]],
-    messages: list[tuple[str, bytes]],
-    rate: float,
-    sent_at: dict[str, float],
-) -> None:
-    start = time.perf_counter()
-    tasks = []
-    for i, (bericht_id, body) in enumerate(messages):
-        due = start + i / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        sent_at[bericht_id] = time.perf_counter()
-        tasks.append(asyncio.create_task(send(bericht_id, body)))
-    await asyncio.gather(*tasks)
-
-
-def _latencies(sent_at: dict[str, float], arrivals: Arrivals) -> list[float]:
-    return [arrivals.at[b] - t for b, t in sent_at.items() if b in arrivals.at]
 
 
 async def bench(  # noqa: PLR0915 - one measurement after the other, top to bottom
@@ -193,7 +112,7 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
             results.append(await _raw(amqp, raw_text.encode(), messages, window))
 
             # the gateway, a process of its own -------------------------------------------
-            port = _free_port()
+            port, ops_port = _free_port(), _free_port()
             env = {
                 **os.environ,
                 "KETENPOORT_AMQP_URL": amqp,
@@ -203,6 +122,7 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
                 "KETENPOORT_AUDIT_KEY_DIR": str(work / "keys"),
                 "KETENPOORT_AUDIT_LOG_ID": "bench",
                 "KETENPOORT_HTTP_PORT": str(port),
+                "KETENPOORT_OPS_PORT": str(ops_port),
                 "KETENPOORT_TLS_CERT_FILE": str(pki.server_cert),
                 "KETENPOORT_TLS_KEY_FILE": str(pki.server_key),
                 "KETENPOORT_TLS_CA_FILE": str(pki.ca),
@@ -235,7 +155,7 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
                 context = ssl.create_default_context(cafile=str(pki.ca))
                 context.load_cert_chain(*(str(p) for p in pki.partners[POLITIE]))
                 base = f"https://127.0.0.1:{port}"
-                await _ready(base, context, process)
+                await _ready(f"http://127.0.0.1:{ops_port}", process)
                 sender_url = f"amqp://{user}:{password}@127.0.0.1:5672/{vhost}"
                 vt_url = sender_url
                 results.append(
@@ -304,8 +224,9 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
     }
 
 
-async def _ready(base: str, context: ssl.SSLContext, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=base, verify=context) as client:
+async def _ready(ops: str, process: subprocess.Popen[bytes]) -> None:
+    """Poll the gateway's ops port until it is ready."""
+    async with httpx.AsyncClient(base_url=ops) as client:
         for _ in range(300):
             if process.poll() is not None:
                 raise RuntimeError("the gateway stopped while starting (see its log)")
@@ -344,12 +265,12 @@ async def _raw(url: str, body: bytes, count: int, window: int) -> dict[str, Any]
             )
 
         cpu0, start = time.process_time(), time.perf_counter()
-        await _closed_loop(send, messages, window, sent_at)
+        await closed_loop(send, messages, window, sent_at)
         await arrivals.wait(count, 60)
         seconds = max(arrivals.at.values()) - start if arrivals.at else 0.0
         cpu = time.process_time() - cpu0
         await queue.delete(if_unused=False, if_empty=False)
-        return _summary("a_raw_broker", _latencies(sent_at, arrivals), seconds, cpu, count)
+        return summary("a_raw_broker", latencies(sent_at, arrivals), seconds, cpu, count)
     finally:
         await publisher.close()
         await consumer.close()
@@ -405,16 +326,16 @@ async def _pipeline(
                 routing_key="ingress",
             )
 
-        cpu0, start = _cpu_of(pid), time.perf_counter()
+        cpu0, start = cpu_of(pid), time.perf_counter()
         if rate is None:
-            await _closed_loop(send, messages, window, sent_at)
+            await closed_loop(send, messages, window, sent_at)
         else:
-            await _open_loop(send, messages, rate, sent_at)
+            await open_loop(send, messages, rate, sent_at)
         await arrivals.wait(count, 120)
         seconds = max(arrivals.at.values()) - start if arrivals.at else 0.0
-        cpu = _cpu_of(pid) - cpu0
+        cpu = cpu_of(pid) - cpu0
         await answers.wait(count, 30)
-        return _summary(name, _latencies(sent_at, arrivals), seconds, cpu, count)
+        return summary(name, latencies(sent_at, arrivals), seconds, cpu, count)
     finally:
         await sender.close()
         await receiver.close()
@@ -448,12 +369,12 @@ async def _https(
                 if response.status_code != 202:
                     failures += 1
 
-            cpu0, start = _cpu_of(pid), time.perf_counter()
-            await _closed_loop(send, messages, window, sent_at)
+            cpu0, start = cpu_of(pid), time.perf_counter()
+            await closed_loop(send, messages, window, sent_at)
             await arrivals.wait(count, 120)
             seconds = max(arrivals.at.values()) - start if arrivals.at else 0.0
-            cpu = _cpu_of(pid) - cpu0
-            result = _summary(name, _latencies(sent_at, arrivals), seconds, cpu, count)
+            cpu = cpu_of(pid) - cpu0
+            result = summary(name, latencies(sent_at, arrivals), seconds, cpu, count)
             result["fouten"] = failures
             return result
     finally:

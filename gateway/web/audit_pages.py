@@ -25,6 +25,7 @@ from gateway.domain.bsn import elfproef
 from gateway.domain.errors import Transient
 from gateway.observe.logs import get_logger
 from gateway.runtime import app as core
+from gateway.runtime import audit_access
 from gateway.runtime.officers import Officers, Sessions
 from gateway.web.callers import client_identity, deny, parts_of
 
@@ -229,7 +230,7 @@ async def search(
         request,
         "zoek.html",
         naam,
-        rows=[core.inzage_row(r) for r in records],
+        rows=[audit_access.inzage_row(r) for r in records],
         partner=partner,
         van=van,
         tot=tot,
@@ -244,7 +245,7 @@ async def _timeline(
         raise HTTPException(404, "no such person page")
     await _viewed(request, naam, pagina, betrokkene=pseudonym)
     records = await parts_of(request).audit.history(pseudonym)
-    return [core.inzage_row(r) for r in records]
+    return [audit_access.inzage_row(r) for r in records]
 
 
 @router.get("/persoon/{pseudonym}", response_class=HTMLResponse)
@@ -287,7 +288,7 @@ async def person_csv(request: Request, pseudonym: str) -> Response:
         return _login_redirect()
     rows = await _timeline(request, pseudonym, naam, "inzagerapport (CSV)")
     out = io.StringIO()
-    core.inzage_csv(rows, out)
+    audit_access.inzage_csv(rows, out)
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -311,7 +312,7 @@ async def message_journey(request: Request, bericht_id: str) -> Response:
         request,
         "bericht.html",
         naam,
-        rows=[core.inzage_row(r) for r in records],
+        rows=[audit_access.inzage_row(r) for r in records],
         bericht_id=bericht_id,
         partners=_partner_names(parts_of(request)),
     )
@@ -326,7 +327,7 @@ async def verify_now(request: Request) -> Response:
     await _viewed(request, naam, "verificatie")
     settings = parts.settings
     outcome, unsigned = await asyncio.to_thread(
-        lambda: asyncio.run(core.audit_verify_store(settings))
+        lambda: asyncio.run(audit_access.audit_verify_store(settings))
     )
     return _page(
         request,
@@ -337,4 +338,5 @@ async def verify_now(request: Request) -> Response:
         logs=outcome.logs,
         checkpoints=outcome.checkpoints,
         unsigned=unsigned,
+        trusted=outcome.trusted,
     )

@@ -53,6 +53,8 @@ def https_settings(settings: Settings, pki: DevPki, tmp_path: Path) -> Settings:
             "tls_cert_file": pki.files.server_cert,
             "tls_key_file": pki.files.server_key,
             "tls_ca_file": pki.files.ca,
+            "tls_crl_file": pki.files.crl,
+            "ops_port": 0,
             "officers_file": officers,
         }
     )
@@ -67,10 +69,15 @@ class Door:
     pki: DevPki
     parts: Any
     asgi: Any  # the FastAPI app
+    ops_port: int = 0  # the ops door (health, metrics): plain HTTP
 
     @property
     def base_url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
+
+    def ops(self) -> httpx.AsyncClient:
+        """A client of the ops port (health and metrics; plain HTTP, no certificate)."""
+        return httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.ops_port}", timeout=30)
 
     def client(self, name: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
         """An HTTPS client: with partner ``name``'s certificate, or none (officers)."""

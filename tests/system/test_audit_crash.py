@@ -41,8 +41,9 @@ from gateway.audit.verify import verify
 from gateway.domain.errors import Transient
 from gateway.runtime.settings import Settings
 from gateway.store.database import Database
-from gateway.tools.bench_audit import Workload
+from gateway.tools.audit_workload import Workload
 from gateway.transport.rabbit import Topology
+from tests.support.audit_keys import pin_keys
 from tests.support.broker import OINS, delete_topology
 from tests.support.messages import fresh
 from tests.support.partners import RabbitPartner
@@ -66,6 +67,8 @@ def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "KETENPOORT_AUDIT_LOG_ID": f"{settings.audit_log_id}-cli",
         "COLUMNS": "240",
     }
+    if "verify" in args:  # as an auditor: against the published verifier keys
+        env["KETENPOORT_AUDIT_TRUSTED_KEYS"] = str(pin_keys(settings.audit_key_dir))
     return subprocess.run(
         [str(EXE), *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from gateway.cli.main import app
 from gateway.tools import bench_audit as bench
+from gateway.tools.audit_workload import Workload
 
 KEYS = {
     "engine",
@@ -99,7 +100,7 @@ def test_bench_audit_reports_every_measure_and_verifies() -> None:
 
 
 def test_bench_workload_is_like_the_trail() -> None:
-    workload = bench.Workload(subjects=500)
+    workload = Workload(subjects=500)
     entries = [e for group in workload.batches(5_000, 1_000) for e in group]
     assert len(entries) == 5_000
     assert len({e.dedup for e in entries}) == 5_000  # nothing the log would drop as a repeat

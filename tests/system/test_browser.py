@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.runtime.app import INZAGE_COLUMNS
+from gateway.runtime.audit_access import INZAGE_COLUMNS
 from tests.support.broker import OINS
 from tests.support.door import OFFICER, Door
 from tests.support.messages import fresh

@@ -55,13 +55,12 @@ import pytest
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
 from gateway.codec.envelope import MessageCodec
-from gateway.decision import pipeline
-from gateway.decision.routing import NoConversations, Router
 from gateway.domain.errors import Transient
-from gateway.policy.catalogue import load_policy
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import Broker, Topology
+from tests.support.audit_keys import pin_keys
 from tests.support.broker import OINS, new_prefix
+from tests.support.decisions import decide
 from tests.support.messages import fresh
 from tests.support.partners import NAME_OF, RabbitPartner
 from tests.support.private_broker import PrivateBroker, PrivateBrokerUnavailableError
@@ -126,15 +125,18 @@ def crash_settings(private: PrivateBroker, tmp_path: Path) -> Settings:
 # --------------------------------------------------------------------------- partners
 
 
-@dataclass
 class PrivatePartner(RabbitPartner):
-    """A partner (``tests.support.broker.RabbitPartner``) on the private node."""
+    """A partner (``tests.support.partners.RabbitPartner``) on the private node."""
 
-    url: str = ""
+    def __init__(self, oin: str, vhost: str, topology: Topology, *, url: str) -> None:
+        super().__init__(oin, vhost, topology)
+        self.url = url
 
     async def connect(self) -> None:
         self.connection = await aio_pika.connect_robust(self.url, reconnect_interval=1)
-        self.channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
+        self._channel = await self.connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
 
     async def read_inbox(self, count: int, timeout: float = 60) -> list[AbstractIncomingMessage]:
         """The ``count`` messages in the inbox (one consumer, auto-ack: much faster than a
@@ -202,11 +204,10 @@ async def send_all(
 
 def plan_messages(codec: MessageCodec, example_bytes: Callable[[str], bytes]) -> list[Sent]:
     """The run: fresh copies of the examples, shuffled; recipients as routing decides them."""
-    router = Router(load_policy(Settings().policy_dir), NoConversations())
     messages: list[Sent] = []
     for sender, example, count in MIX:
         template = example_bytes(example)
-        besluit = pipeline.decide(codec, router, pipeline.ingress(template, OINS[sender]))
+        besluit = decide(template, OINS[sender])
         recipients = frozenset(lev.ontvanger.partner.oin for lev in besluit.leveringen)
         assert recipients, example
         for _ in range(count):
@@ -288,6 +289,8 @@ def audit_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str
         "KETENPOORT_HTTP_ENABLED": "false",
         "COLUMNS": "240",
     }
+    if "verify" in args:  # as an auditor: against the published verifier keys
+        env["KETENPOORT_AUDIT_TRUSTED_KEYS"] = str(pin_keys(settings.audit_key_dir))
     return subprocess.run(
         [str(EXE), "audit", *args],
         env=env,

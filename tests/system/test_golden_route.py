@@ -27,6 +27,17 @@ DELIBERATE = {
     "hostile-foutbericht-from-a-partner": "AFZENDER_NIET_GEAUTORISEERD",
     "hostile-ontvangstbevestiging-from-a-partner": "AFZENDER_NIET_GEAUTORISEERD",
 }
+# Before: `route` read the whole body before authorising, so a Kop naming the gateway itself as
+# Afzender got SCHEMA_ONGELDIG for the body's namespace. Now the Kop is authorised first, as in
+# the gateway: the gateway's OIN is no registered partner.
+CHANGED = {
+    "hostile-afzender-onjuist-impersonates-the-gateway": {
+        "code": "AFZENDER_ONJUIST",
+        "element": "kp:Afzender",
+        "line": None,
+        "reason": "OIN 00000099000000000100 is not a registered partner",
+    },
+}
 
 
 def test_the_recording_is_there() -> None:
@@ -43,6 +54,11 @@ def test_route_json_unchanged(name: str) -> None:
         assert expected["output"] == {"stdout": ""}, "the recording changed: review DELIBERATE"
         assert result.exit_code == 1, result.output
         assert json.loads(result.stdout)["refused"]["code"] == DELIBERATE[name]
+        return
+    if name in CHANGED:
+        assert expected["output"]["refused"]["code"] == "SCHEMA_ONGELDIG", "review CHANGED"
+        assert result.exit_code == 1, result.output
+        assert json.loads(result.stdout)["refused"] == CHANGED[name]
         return
     assert result.exit_code == expected["exit"], result.output
     assert json.loads(result.stdout) == expected["output"]

@@ -33,12 +33,11 @@ import psycopg
 import pytest
 
 from gateway.codec.envelope import MessageCodec
-from gateway.decision import pipeline
-from gateway.decision.routing import NoConversations, Router
-from gateway.policy.catalogue import load_policy
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import Topology
+from tests.support.audit_keys import pin_keys
 from tests.support.broker import OINS, delete_topology
+from tests.support.decisions import decide
 from tests.support.messages import fresh
 from tests.support.partners import NAME_OF, RabbitPartner
 from tests.support.paths import EXAMPLES_DIR
@@ -83,12 +82,11 @@ class Example:
 def examples(codec: MessageCodec, settings: Settings) -> list[Example]:
     """Every example with the recipients the policy gives it in a conversation of its own
     (each message below gets a fresh ConversatieId, so no history changes the routing)."""
-    router = Router(load_policy(settings.policy_dir), NoConversations())
     found = []
     for path in sorted(EXAMPLES_DIR.glob("*/*.xml")):
         raw = path.read_bytes()
         afzender = codec.read(raw).kop.afzender.oin
-        besluit = pipeline.decide(codec, router, pipeline.ingress(raw, afzender))
+        besluit = decide(raw, afzender)
         recipients = frozenset(lev.ontvanger.partner.oin for lev in besluit.leveringen)
         assert recipients, path
         found.append(Example(str(path.relative_to(EXAMPLES_DIR)), afzender, recipients))
@@ -217,6 +215,8 @@ def audit_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str
         "KETENPOORT_HTTP_ENABLED": "false",
         "COLUMNS": "240",
     }
+    if "verify" in args:  # as an auditor: against the published verifier keys
+        env["KETENPOORT_AUDIT_TRUSTED_KEYS"] = str(pin_keys(settings.audit_key_dir))
     return subprocess.run(
         [str(EXE), "audit", *args],
         env=env,

@@ -1,5 +1,6 @@
-"""The audit trail without the broker: RFC 6962 proofs, tamper evidence, key rotation,
-retention, proofs against the signed checkpoints and several logs in one store.
+"""The audit trail without the broker: tamper evidence, key rotation, retention, proofs
+against the signed checkpoints and several logs in one store (the Merkle tree itself:
+tests/unit/audit/test_merkle.py; what an outside auditor checks: test_outside.py).
 
 Store tests run on both engines: SQLite (a file in ``tmp_path``) and PostgreSQL (a fresh
 schema per test on 127.0.0.1:5432, dropped afterwards). Audit data is built the way the
@@ -15,421 +16,52 @@ of the live store (then ``verify()`` and ``ketenpoort audit verify`` must name i
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import datetime as dt
-import functools
 import gc
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from typer.testing import CliRunner, Result
 
 from gateway.audit import merkle
-from gateway.audit.log import AuditLog, Entry, Pseudonymiser, canonical
-from gateway.audit.signing import Checkpoint, Keyring, read_public_keys, verify_checkpoint
-from gateway.audit.verify import Outcome, verify, verify_export
-from gateway.cli.main import app as cli_app
-from gateway.codec.envelope import MessageCodec
-from gateway.decision import pipeline
-from gateway.decision.routing import NoConversations, Router
+from gateway.audit.export import verify_export
+from gateway.audit.log import AuditLog, Entry, canonical
+from gateway.audit.signing import Keyring, read_public_keys, verify_checkpoint
 from gateway.decision.trail import Trail
-from gateway.domain.errors import Misconfigured, Refused, Transient
-from gateway.policy.catalogue import load_policy
-from gateway.runtime.settings import ROOT, Settings
+from gateway.domain.errors import Misconfigured, Transient
+from gateway.runtime.settings import Settings
 from gateway.store.database import Database, Exec
-
-PG = "postgresql://postgres@127.0.0.1:5432/test"
-EXAMPLES_DIR = ROOT / "examples"
-LONG = 1825  # days: the usual retention in policy/v1/doelen.yaml
-OM = "00000099000000000103"
-
-runner = CliRunner()
-
-
-# =========================================================================== 1. Merkle trees
-#
-# An independent implementation of RFC 6962 §2.1 straight from the definitions (MTH, PATH,
-# PROOF), over leaf hashes, memoised per range so large trees stay fast.
-
-
-def _h(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()
-
-
-def _split(n: int) -> int:
-    k = 1
-    while k * 2 < n:
-        k *= 2
-    return k
-
-
-class Reference:
-    """MTH, PATH and PROOF of RFC 6962 for one list of leaf hashes."""
-
-    def __init__(self, leaves: list[bytes]) -> None:
-        self.leaves = leaves
-
-    @functools.cache  # noqa: B019 - one small object per test example
-    def mth(self, start: int, end: int) -> bytes:
-        n = end - start
-        if n == 0:
-            return _h(b"")
-        if n == 1:
-            return self.leaves[start]
-        k = _split(n)
-        return _h(b"\x01" + self.mth(start, start + k) + self.mth(start + k, end))
-
-    def path(self, m: int, start: int, end: int) -> list[bytes]:
-        n = end - start
-        if n == 1:
-            return []
-        k = _split(n)
-        if m < k:
-            return [*self.path(m, start, start + k), self.mth(start + k, end)]
-        return [*self.path(m - k, start + k, end), self.mth(start, start + k)]
-
-    def proof(self, m: int, start: int, end: int, complete: bool = True) -> list[bytes]:
-        n = end - start
-        if m == n:
-            return [] if complete else [self.mth(start, end)]
-        k = _split(n)
-        if m <= k:
-            return [*self.proof(m, start, start + k, complete), self.mth(start + k, end)]
-        return [*self.proof(m - k, start + k, end, False), self.mth(start, start + k)]
-
-
-def leaves_for(n: int, salt: bytes) -> list[bytes]:
-    return [_h(b"\x00" + salt + i.to_bytes(4, "big")) for i in range(n)]
-
-
-def gateway_tree(leaves: list[bytes], ref: Reference) -> Callable[[int, int], bytes]:
-    """The gateway's Frontier over ``leaves``: its completed nodes answer proofs."""
-    frontier = merkle.Frontier()
-    nodes: dict[tuple[int, int], bytes] = {}
-    for i, leaf in enumerate(leaves):
-        for level, index, digest in frontier.append(leaf):
-            # every completed node is the MTH of its perfect aligned range
-            assert digest == ref.mth(index << level, (index + 1) << level)
-            nodes[(level, index)] = digest
-        assert frontier.size == i + 1
-        assert frontier.root() == ref.mth(0, i + 1)
-    assert sorted(frontier.hashes) == sorted(lv for lv, _ in merkle.Frontier.levels_of(len(leaves)))
-
-    def perfect(start: int, end: int) -> bytes:
-        level = (end - start).bit_length() - 1
-        assert end - start == 1 << level
-        assert start % (1 << level) == 0
-        return nodes[(level, start >> level)]
-
-    return perfect
-
-
-def flip(data: bytes, at: int = 0) -> bytes:
-    at %= len(data)
-    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
-
-
-def check_tree(n: int, salt: bytes, pick: Callable[[int], int]) -> None:
-    """Every inclusion proof and every consistency proof of a tree of ``n`` leaves."""
-    leaves = leaves_for(n, salt)
-    ref = Reference(leaves)
-    perfect = gateway_tree(leaves, ref)
-    root = ref.mth(0, n)
-    assert merkle.root_of(leaves) == root
-    for i in range(n):
-        proof = merkle.inclusion_proof(perfect, i, n)
-        assert proof == ref.path(i, 0, n)
-        assert merkle.verify_inclusion(leaves[i], i, n, proof, root)
-    for m in range(1, n + 1):
-        proof = merkle.consistency_proof(perfect, m, n)
-        assert proof == ref.proof(m, 0, n)
-        assert merkle.verify_consistency(m, n, proof, ref.mth(0, m), root)
-
-    # tampering: one proof of each kind, picked by the caller
-    i = pick(n)
-    proof = merkle.inclusion_proof(perfect, i, n)
-    assert not merkle.verify_inclusion(leaves[i], i, n, proof, flip(root, pick(32)))
-    assert not merkle.verify_inclusion(flip(leaves[i], pick(32)), i, n, proof, root)
-    assert not merkle.verify_inclusion(leaves[i], n, n, proof, root)
-    assert not merkle.verify_inclusion(leaves[i], i, n, [*proof, root], root)
-    if proof:
-        j = pick(len(proof))
-        bad = [*proof[:j], flip(proof[j], pick(32)), *proof[j + 1 :]]
-        assert not merkle.verify_inclusion(leaves[i], i, n, bad, root)
-        assert not merkle.verify_inclusion(leaves[i], i, n, proof[:-1], root)
-        other = (i + 1 + pick(n - 1)) % n
-        assert other != i
-        assert not merkle.verify_inclusion(leaves[i], other, n, proof, root)
-    m = 1 + pick(n)
-    proof = merkle.consistency_proof(perfect, m, n)
-    old = ref.mth(0, m)
-    assert not merkle.verify_consistency(m, n, proof, flip(old, pick(32)), root)
-    assert not merkle.verify_consistency(m, n, proof, old, flip(root, pick(32)))
-    if m < n:
-        j = pick(len(proof))
-        bad = [*proof[:j], flip(proof[j], pick(32)), *proof[j + 1 :]]
-        assert not merkle.verify_consistency(m, n, bad, old, root)
-        assert not merkle.verify_consistency(m, n, proof[:-1], old, root)
-        assert not merkle.verify_consistency(m, n, [*proof, root], old, root)
-        assert not merkle.verify_consistency(m, n, [], old, root)
-        assert not merkle.verify_consistency(n, m, proof, root, old)
-    assert not merkle.verify_consistency(0, n, proof, old, root)
-
-
-@settings(max_examples=40, deadline=None)
-@given(n=st.integers(1, 300), salt=st.binary(max_size=8), data=st.data())
-def test_merkle_proofs_match_rfc6962_and_tampering_fails(n: int, salt: bytes, data: Any) -> None:
-    check_tree(n, salt, lambda bound: data.draw(st.integers(0, max(bound - 1, 0))))
-
-
-def test_merkle_every_size_up_to_70_exhaustively() -> None:
-    for n in range(1, 71):
-        check_tree(n, b"x", lambda bound, n=n: (n * 7) % max(bound, 1))
-
-
-def test_merkle_empty_tree_and_bad_arguments() -> None:
-    assert merkle.Frontier().root() == _h(b"")
-    assert merkle.root_of([]) == merkle.EMPTY_ROOT == _h(b"")
-    assert merkle.leaf_hash(b"abc") == _h(b"\x00abc")
-    assert merkle.node_hash(b"l", b"r") == _h(b"\x01lr")
-
-    def perfect(start: int, end: int) -> bytes:
-        raise AssertionError("not needed")
-
-    with pytest.raises(ValueError, match="not in a tree"):
-        merkle.inclusion_proof(perfect, 3, 3)
-    with pytest.raises(ValueError, match="no consistency proof"):
-        merkle.consistency_proof(perfect, 0, 3)
-    with pytest.raises(ValueError, match="no consistency proof"):
-        merkle.consistency_proof(perfect, 4, 3)
-
-
-# =========================================================================== stores
-
-
-@dataclass
-class Store:
-    """One audit store (engine, DSN) with its key folder and log id."""
-
-    engine: str
-    dsn: str
-    tmp: Path
-    log_id: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:8]}")
-
-    @property
-    def key_dir(self) -> Path:
-        return self.tmp / "keys"
-
-    def env(self) -> dict[str, str]:
-        return {
-            "KETENPOORT_AUDIT_DSN": self.dsn,
-            "KETENPOORT_AUDIT_KEY_DIR": str(self.key_dir),
-            "KETENPOORT_AUDIT_LOG_ID": self.log_id,
-            "KETENPOORT_STATE_DSN": f"sqlite:///{self.tmp / 'state.db'}",
-        }
-
-    def sql(self, work: Callable[[Exec], Any]) -> Any:
-        """Run ``work`` in one transaction on a connection of its own (the tamperer's)."""
-        db = Database(self.dsn)
-        try:
-            return db.run_sync(work)
-        finally:
-            db.close()
-
-    def pseudonymiser(self) -> Pseudonymiser:
-        return Pseudonymiser.from_file(self.key_dir / "pseudoniem.secret")
-
-    def log(self, log_id: str | None = None, *, every: int = 10) -> tuple[Database, AuditLog]:
-        db = Database(self.dsn)
-        audit = AuditLog(db, log_id or self.log_id, Keyring(self.key_dir), checkpoint_every=every)
-        return db, audit
-
-    def cli(self, *args: str | Path) -> Result:
-        return runner.invoke(cli_app, [str(a) for a in args], env=self.env())
+from tests.support.audit_store import (
+    LONG,
+    OM,
+    PG,
+    SHORT,
+    Built,
+    Store,
+    append_all,
+    build,
+    checkpoints_of,
+    edit_checkpoint,
+    edit_note,
+    edit_records,
+    export,
+    flip,
+    live_outcome,
+    message_entries,
+    read_lines,
+    store_on,
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        yield Store("sqlite", f"sqlite:///{tmp_path / 'audit.db'}", tmp_path)
-        return
-    schema = f"kp_audit_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield Store("postgresql", f"{PG}?options=-csearch_path%3D{schema}", tmp_path)
-    finally:
-        with psycopg.connect(PG, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-# --------------------------------------------------------------------------- realistic entries
-
-
-@functools.cache
-def decisions() -> tuple[tuple[str, Any], ...]:
-    """Every example through the real pipeline (no conversation history): the Besluit, and
-    one refusal (a VtMelding sent by the wrong party)."""
-    codec = MessageCodec()
-    router = Router(load_policy(ROOT / "policy" / "v1"), NoConversations())
-    found: list[tuple[str, Any]] = []
-    for path in sorted(EXAMPLES_DIR.glob("*/*.xml")):
-        raw = path.read_bytes()
-        oin = re.search(rb'<kp:Afzender oin="(\d{20})"', raw)
-        assert oin is not None
-        besluit = pipeline.decide(codec, router, pipeline.ingress(raw, oin.group(1).decode()))
-        found.append((str(path.relative_to(EXAMPLES_DIR)), besluit))
-    raw = (EXAMPLES_DIR / "politie" / "VtMelding.xml").read_bytes()
-    ontvangen = pipeline.ingress(raw, OM)
-    bericht = codec.read(raw)
-    with pytest.raises(Refused) as refused:
-        pipeline.authorise_and_route(router, pipeline.Gelezen(ontvangen, bericht))
-    found.append(("refused", (refused.value, ontvangen, bericht)))
-    return tuple(found)
-
-
-def message_entries(
-    trail: Trail, dagen: Callable[[str], int] = lambda _: LONG
-) -> list[list[Entry]]:
-    """One group of entries per message (as the gateway appends them), plus follow-ups and
-    an inzage."""
-    groups: list[list[Entry]] = []
-    for rel, decision in decisions():
-        if rel == "refused":
-            refused, ontvangen, bericht = decision
-            groups.append(
-                trail.refused(refused, ontvangen, bericht, bericht.kop.bericht_id, dagen(rel))
-            )
-            continue
-        groups.append(trail.accepted(decision, dagen(rel)))
-        if rel == "politie/ZsmAanmelding.xml":
-            kop = decision.bericht.kop
-            groups.append(
-                Trail.follow_up(
-                    "bevestigd",
-                    afzender=kop.afzender.oin,
-                    bericht_id=kop.bericht_id,
-                    ontvanger=(OM, "openbaar-ministerie"),
-                    subjects=[e.betrokkene for e in groups[-1] if e.gebeurtenis == "ontvangen"],
-                    status="afgeleverd",
-                    bewaartermijn_dagen=dagen(rel),
-                )
-            )
-    groups.append([trail.inzage("auditor", "999990032", str(uuid.uuid4()), LONG)])
-    return groups
-
-
-@dataclass
-class Built:
-    store: Store
-    size: int
-    checkpoints: list[Checkpoint]
-    kid: str
-
-    @property
-    def log_id(self) -> str:
-        return self.store.log_id
-
-    def first_checkpoint_above(self, seq: int) -> int:
-        return min(cp.size for cp in self.checkpoints if cp.size > seq)
-
-    def middle_checkpoint(self) -> Checkpoint:
-        return self.checkpoints[len(self.checkpoints) // 2]
-
-
-async def append_all(
-    store: Store, groups: list[list[Entry]], *, every: int = 10, log_id: str | None = None
-) -> None:
-    db, audit = store.log(log_id, every=every)
-    try:
-        audit.open()
-        for group in groups:
-            await audit.append(group)
-        await audit.checkpoint()
-        await audit.close()
-    finally:
-        db.close()
-
-
-def checkpoints_of(store: Store, log_id: str | None = None) -> list[Checkpoint]:
-    db, reader = store.log("lezer")
-    try:
-        return asyncio.run(reader.checkpoints(log_id or store.log_id))
-    finally:
-        db.close()
-
-
-def build(store: Store, **kwargs: Any) -> Built:
-    trail = Trail(store.pseudonymiser())
-    asyncio.run(append_all(store, message_entries(trail, **kwargs)))
-    checkpoints = checkpoints_of(store)
-    (kid,) = read_public_keys(store.key_dir)
-    built = Built(store, checkpoints[-1].size, checkpoints, kid)
-    assert len(checkpoints) >= 8, [c.size for c in checkpoints]
-    assert (
-        built.size
-        == store.sql(
-            lambda ex: ex(
-                "SELECT COUNT(*) FROM audit_record WHERE log = ?", (store.log_id,)
-            ).fetchone()
-        )[0]
-    )
-    return built
-
-
-def live_outcome(store: Store) -> Outcome:
-    """verify() over every record and checkpoint of the live store."""
-    db, reader = store.log("lezer")
-    try:
-        checkpoints = asyncio.run(reader.checkpoints())
-        keys = read_public_keys(store.key_dir)
-        return db.run_sync(lambda ex: verify(reader.records(ex), checkpoints, keys))
-    finally:
-        db.close()
-
-
-def export(store: Store, name: str = "export") -> Path:
-    directory = store.tmp / name
-    result = store.cli("audit", "export", directory)
-    assert result.exit_code == 0, result.output
-    return directory
-
-
-# --------------------------------------------------------------------------- export files
-
-
-def read_lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
-def write_lines(path: Path, rows: list[dict[str, Any]]) -> None:
-    path.write_text(
-        "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows), "utf-8"
-    )
-
-
-def edit_records(directory: Path, change: Callable[[list[dict[str, Any]]], None]) -> None:
-    rows = read_lines(directory / "records.jsonl")
-    change(rows)
-    write_lines(directory / "records.jsonl", rows)
-
-
-def edit_checkpoint(directory: Path, size: int, change: Callable[[dict[str, Any]], None]) -> None:
-    rows = read_lines(directory / "checkpoints.jsonl")
-    (row,) = [r for r in rows if r["size"] == size]
-    change(row)
-    write_lines(directory / "checkpoints.jsonl", rows)
+    yield from store_on(request.param, tmp_path)
 
 
 # --------------------------------------------------------------------------- store rows
@@ -496,12 +128,12 @@ def assert_detected(
     """Tamper an export and the live store; both verifications name ``expected`` first."""
     store = built.store
     directory = export(store)
-    sound = store.cli("audit", "verify", directory)
+    sound = store.verify(directory)
     assert sound.exit_code == 0, sound.output
     assert live_outcome(store).sound
 
     tamper_export(directory)
-    result = store.cli("audit", "verify", directory)
+    result = store.verify(directory)
     assert result.exit_code == 1, result.output
     assert f"audit verify: FAILED: {expected}" in result.output, result.output
     assert verify_export(directory).problem is not None
@@ -513,7 +145,7 @@ def assert_detected(
     assert not outcome.sound
     assert outcome.problem is not None
     assert outcome.problem.startswith(want), outcome.problem
-    live = store.cli("audit", "verify")
+    live = store.verify()
     assert live.exit_code == 1, live.output
     assert f"audit verify: FAILED: {want}" in live.output, live.output
 
@@ -631,19 +263,19 @@ def test_tamper_checkpoint(store: Store, column: str) -> None:
     size = cp.size
     named = size
     if column == "root":
-        new_json: Any = base64.b64encode(flip(cp.root, 7)).decode()
-        new_row: Any = flip(cp.root, 7)
+        new_note: Any = flip(cp.root, 7)
+        new_row: Any = new_note
     elif column == "signature":
-        new_json = base64.b64encode(flip(cp.signature, 11)).decode()
-        new_row = flip(cp.signature, 11)
+        new_row = new_note = flip(cp.signature, 11)
     elif column == "tijd":
-        new_row = new_json = (cp.tijd + dt.timedelta(minutes=5)).isoformat()
+        new_note = cp.tijd + dt.timedelta(minutes=5)
+        new_row = new_note.isoformat()
     else:
         assert size + 1 not in {c.size for c in built.checkpoints}
-        new_row = new_json = named = size + 1
+        new_row = new_note = named = size + 1
 
     def in_export(directory: Path) -> None:
-        edit_checkpoint(directory, size, lambda row: row.update({column: new_json}))
+        edit_note(directory, size, **{column: new_note})
 
     assert_detected(
         built,
@@ -771,7 +403,7 @@ def test_tamper_insert_a_duplicate_line_in_an_export(store: Store) -> None:
     seq = built.size // 2
     directory = export(store)
     edit_records(directory, lambda rows: rows.insert(seq + 1, json.loads(json.dumps(rows[seq]))))
-    result = store.cli("audit", "verify", directory)
+    result = store.verify(directory)
     assert result.exit_code == 1
     assert f"FAILED: record {built.log_id}/{seq}: expected seq {seq + 1}" in result.output
 
@@ -833,16 +465,13 @@ def test_tamper_checkpoint_signed_by_an_unknown_key(store: Store) -> None:
     built = build(store)
     cp = built.middle_checkpoint()
     other = Keyring(store.tmp / "elders")
-    other_kid = other.rotate()
+    other.rotate()
     forged = other.sign(cp.log, cp.size, cp.root, cp.tijd)
     assert forged.statement() == cp.statement()
+    assert forged.key_id != cp.key_id
 
     def in_export(directory: Path) -> None:
-        edit_checkpoint(
-            directory,
-            cp.size,
-            lambda row: row.update(key_id=forged.key_id, signature=forged.to_json()["signature"]),
-        )
+        edit_checkpoint(directory, cp.size, lambda row: row.update(note=forged.note()))
 
     def in_store() -> None:
         store.sql(
@@ -856,23 +485,30 @@ def test_tamper_checkpoint_signed_by_an_unknown_key(store: Store) -> None:
         built,
         tamper_export=in_export,
         tamper_store=in_store,
-        expected=f"checkpoint {built.log_id}@{cp.size}: signed by unknown key {other_kid}",
+        expected=f"checkpoint {built.log_id}@{cp.size}: signed by unknown key {forged.key_id}",
     )
 
 
 def test_tamper_key_file_missing(store: Store) -> None:
+    """Without pinned keys a missing key file fails the check against the folder's keys; with
+    pinned keys the folder's keys are not used at all."""
     built = build(store)
     first = built.checkpoints[0].size
+    note_id = store.note_id(built.kid)
+    directory = export(store)
+    store.trusted()
+    (directory / "keys" / f"{built.kid}.pub").unlink()
+    internal = store.cli("audit", "verify", directory)
+    assert internal.exit_code == 1, internal.output
+    assert f"FAILED: logs.note: signed by unknown key {note_id}" in internal.output
+    assert store.verify(directory).exit_code == 0
 
-    def in_export(directory: Path) -> None:
-        (directory / "keys" / f"{built.kid}.pub").unlink()
-
-    assert_detected(
-        built,
-        tamper_export=in_export,
-        tamper_store=(store.key_dir / f"{built.kid}.pub").unlink,
-        expected=f"checkpoint {built.log_id}@{first}: signed by unknown key {built.kid}",
-    )
+    (store.key_dir / f"{built.kid}.pub").unlink()
+    outcome = live_outcome(store)
+    assert outcome.problem == f"checkpoint {built.log_id}@{first}: signed by unknown key {note_id}"
+    live = store.cli("audit", "verify")
+    assert live.exit_code == 1, live.output
+    assert store.verify().exit_code == 0
 
 
 # --------------------------------------------------------------------------- outside the leaf
@@ -901,12 +537,14 @@ def test_tamper_index_columns_is_detected(store: Store, column: str) -> None:
 def test_prove_fails_for_an_edited_record(store: Store) -> None:
     built = build(store)
     seq = target(built, lambda p: p["sha256"] is not None)
-    result = store.cli("audit", "prove", "--log", built.log_id, "--seq", str(seq))
+    pinned = ("--trusted-keys", store.trusted())
+    result = store.cli("audit", "prove", "--log", built.log_id, "--seq", str(seq), *pinned)
     assert result.exit_code == 0, result.output
     set_public(store, seq, _edit_sha256)
     assert not live_outcome(store).sound
-    result = store.cli("audit", "prove", "--log", built.log_id, "--seq", str(seq))
+    result = store.cli("audit", "prove", "--log", built.log_id, "--seq", str(seq), *pinned)
     assert result.exit_code == 1, result.output
+    assert "is not in the signed tree" in result.output
 
 
 # =========================================================================== 3. key rotation
@@ -920,7 +558,8 @@ def test_key_rotation_keeps_old_checkpoints_verifying(store: Store) -> None:
     (old,) = read_public_keys(store.key_dir)
     before = checkpoints_of(store)
     assert before
-    assert {cp.key_id for cp in before} == {old}
+    assert {cp.key_id for cp in before} == {store.note_id(old)}
+    pinned_old = store.trusted().read_text()
 
     result = store.cli("audit", "rotate-key")
     assert result.exit_code == 0, result.output
@@ -928,20 +567,28 @@ def test_key_rotation_keeps_old_checkpoints_verifying(store: Store) -> None:
     assert new != old
     assert f"new signing key {new} is active" in result.output
     assert set(read_public_keys(store.key_dir)) == {old, new}
+    assert store.note_id(new) in result.output  # the verifier key to publish
 
     asyncio.run(append_all(store, groups[half:]))
     after = checkpoints_of(store)
     assert after[: len(before)] == before
-    assert {cp.key_id for cp in after[len(before) :]} == {new}
+    assert {cp.key_id for cp in after[len(before) :]} == {store.note_id(new)}
 
-    live = store.cli("audit", "verify")
+    # pinned only the old key: the new checkpoints are by an unknown key
+    stale = store.verify()
+    assert stale.exit_code == 1, stale.output
+    assert f"signed by unknown key {store.note_id(new)}" in stale.output
+    pinned_both = store.trusted(refresh=True).read_text()  # the auditor fetches the new key
+    assert pinned_old in pinned_both
+    assert len(pinned_both.splitlines()) == 2
+    live = store.verify()
     assert live.exit_code == 0, live.output
     assert f"audit verify: sound ({len(after)} signed checkpoints)" in live.output
     directory = export(store)
     assert sorted(p.name for p in (directory / "keys").iterdir()) == sorted(
         [f"{old}.pub", f"{new}.pub"]
     )
-    offline = store.cli("audit", "verify", directory)
+    offline = store.verify(directory)
     assert offline.exit_code == 0, offline.output
     assert f"log {store.log_id}: {after[-1].size} records verified" in offline.output
 
@@ -950,8 +597,8 @@ def test_key_rotation_keeps_old_checkpoints_verifying(store: Store) -> None:
     offline = store.cli("audit", "verify", directory)
     assert offline.exit_code == 1
     assert (
-        f"FAILED: checkpoint {store.log_id}@{before[0].size}: signed by unknown key {old}"
-        in offline.output
+        f"FAILED: checkpoint {store.log_id}@{before[0].size}: signed by unknown key "
+        f"{store.note_id(old)}" in offline.output
     )
     # the new checkpoints alone still verify with the new key
     newer = [cp for cp in after if cp.key_id == new]
@@ -962,8 +609,6 @@ def test_key_rotation_keeps_old_checkpoints_verifying(store: Store) -> None:
 
 
 # =========================================================================== 4. retention
-
-SHORT = {"raad-kinderbescherming/Reclasseringsadvies.xml", "openbaar-ministerie/Adviesaanvraag.xml"}
 
 
 def test_purge_removes_personal_part_and_keeps_every_proof(store: Store) -> None:
@@ -1029,10 +674,16 @@ def test_purge_removes_personal_part_and_keeps_every_proof(store: Store) -> None
     )
     assert purged >= expiring
 
-    # everything still verifies, offline and live, and every record is still proven
-    assert live_outcome(store).sound
+    # everything still verifies, offline and live, as of the purge's clock, and every record
+    # is still proven
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    assert live_outcome(store, later).sound
     directory = export(store)
-    assert verify_export(directory).sound
+    assert verify_export(directory, now=later).sound
+    # by today's clock those parts went before their retention ended (no erasure record)
+    early = live_outcome(store).problem
+    assert early is not None
+    assert "the personal part was removed before its retention ended" in early
     offline = [
         r for r in read_lines(directory / "records.jsonl") if r["public"]["persoonlijk_sha256"]
     ]
@@ -1043,7 +694,7 @@ def test_purge_removes_personal_part_and_keeps_every_proof(store: Store) -> None
     assert asyncio.run(purge(2)) == 0
     assert asyncio.run(purge(400)) == 0
     assert counts() == after
-    assert live_outcome(store).sound
+    assert live_outcome(store, later).sound
 
 
 async def prove_all(store: Store, size: int) -> list[bool]:
@@ -1145,7 +796,9 @@ def test_every_record_is_proven_and_checkpoints_are_consistent(store: Store) -> 
     assert [bytes(r[0]) for r in rows] == [
         merkle.leaf_hash(canonical(json.loads(r[1]))) for r in rows
     ]
-    result = store.cli("audit", "prove", "--log", store.log_id, "--seq", "0")
+    result = store.cli(
+        "audit", "prove", "--log", store.log_id, "--seq", "0", "--trusted-keys", store.trusted()
+    )
     assert result.exit_code == 0, result.output
     assert f"record {store.log_id}/0 is included" in result.output
     result = store.cli("audit", "prove", "--log", store.log_id, "--seq", str(built.size))
@@ -1167,7 +820,7 @@ def test_records_after_the_last_checkpoint_are_not_exported(store: Store) -> Non
             db.close()
 
     asyncio.run(more())
-    live = store.cli("audit", "verify")
+    live = store.verify()
     assert live.exit_code == 0, live.output
     assert f"log {store.log_id}: 1 newer record(s) await their checkpoint" in live.output
     result = store.cli("audit", "export", store.tmp / "e")
@@ -1227,7 +880,7 @@ def test_two_logs_append_concurrently_and_both_verify(store: Store) -> None:
         assert len(cps) >= 2
         assert cps[-1].size == size
     directory = export(store)
-    offline = store.cli("audit", "verify", directory)
+    offline = store.verify(directory)
     assert offline.exit_code == 0, offline.output
     for log_id, size in zip(ids, sizes, strict=True):
         assert f"log {log_id}: {size} records verified" in offline.output
@@ -1412,9 +1065,9 @@ def test_an_export_is_recorded_as_a_read(tmp_path: Path) -> None:
         audit_key_dir=tmp_path / "keys",
         audit_log_id="export-test",
     )
-    from gateway.runtime import app as gateway_app  # noqa: PLC0415
+    from gateway.runtime import audit_access  # noqa: PLC0415
 
-    asyncio.run(gateway_app.audit_export(settings, tmp_path / "eerste", "auditor-a"))
+    asyncio.run(audit_access.audit_export(settings, tmp_path / "eerste", "auditor-a"))
     db = Database(settings.audit_dsn)
     try:
         rows = db.run_sync(
@@ -1427,7 +1080,7 @@ def test_an_export_is_recorded_as_a_read(tmp_path: Path) -> None:
         ("inzage", "geexporteerd", "auditor-a")
     ]
     # the next export contains the first one's read, and verifies
-    asyncio.run(gateway_app.audit_export(settings, tmp_path / "tweede", "auditor-b"))
+    asyncio.run(audit_access.audit_export(settings, tmp_path / "tweede", "auditor-b"))
     assert verify_export(tmp_path / "tweede").sound
     exported = (tmp_path / "tweede" / "records.jsonl").read_text()
     assert "auditor-a" in exported

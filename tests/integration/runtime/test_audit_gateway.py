@@ -33,16 +33,17 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 from lxml import etree
 
+from gateway.audit.export import verify_export
 from gateway.audit.log import AuditLog, Pseudonymiser
 from gateway.audit.signing import Keyring
-from gateway.audit.verify import verify_export
 from gateway.codec.envelope import MessageCodec
 from gateway.domain.bsn import elfproef
 from gateway.domain.errors import Transient
 from gateway.domain.model import Foutbericht, Ontvangstbevestiging
 from gateway.observe import logs
 from gateway.runtime import app as gateway_app
-from gateway.runtime.app import INZAGE_COLUMNS
+from gateway.runtime import audit_access
+from gateway.runtime.audit_access import INZAGE_COLUMNS
 from gateway.runtime.settings import ROOT, Settings
 from gateway.store.database import Database
 from tests.support.broker import OINS
@@ -284,7 +285,7 @@ async def test_no_personal_data_in_the_audit_trail(
         db.close()
 
     directory = tmp_path / "export"
-    result = await gateway_app.audit_export(settings, directory, "auditor")
+    result = await audit_access.audit_export(settings, directory, "auditor")
     assert result["nog_niet_getekend"] == {settings.audit_log_id: 0}
     assert verify_export(directory).sound
 
@@ -309,7 +310,7 @@ async def test_no_personal_data_in_the_audit_trail(
     subjects = {str(v) for w, v in values if w == "audit_record.betrokkene" and v is not None}
     for bsn in bsns:
         assert audit.pseudonym(bsn) in subjects, bsn
-        rows = await gateway_app.audit_inzage(settings, bsn, "privacy-test")
+        rows = await audit_access.audit_inzage(settings, bsn, "privacy-test")
         assert [r for r in rows if r["gebeurtenis"] == "ontvangen"], bsn
         assert rows[-1]["gebeurtenis"] == "inzage"
 
@@ -426,6 +427,13 @@ async def test_inzage_of_a_child_after_a_zsm_aanmelding(audit: Audit, vhost: str
         assert code == 0, err
         assert [r["gebeurtenis"] for r in json.loads(out)] == ["inzage"]
     code, out, err = await ketenpoort(audit, "audit", "verify")
+    assert code == 3, out + err  # sound, but no pinned keys: internal consistency only
+    assert "only internally consistent" in out
+    code, keys, err = await ketenpoort(audit, "audit", "keys")
+    assert code == 0, err
+    pinned = settings.audit_key_dir.parent / "trusted-keys.txt"
+    pinned.write_text(keys)
+    code, out, err = await ketenpoort(audit, "audit", "verify", "--trusted-keys", str(pinned))
     assert code == 0, out + err
 
 
@@ -525,7 +533,7 @@ async def test_fail_closed_while_the_audit_store_cannot_be_written(
     assert "gateway_weer_gereed" in events
     assert events.index("gateway_niet_gereed") < events.index("gateway_weer_gereed")
 
-    outcome, unsigned = await gateway_app.audit_verify_store(settings)
+    outcome, unsigned = await audit_access.audit_verify_store(settings)
     assert outcome.sound, outcome.problem
     assert unsigned == {settings.audit_log_id: 0}
     db = audit.database()

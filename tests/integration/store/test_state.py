@@ -65,7 +65,11 @@ async def test_plan_publish_answer_and_look_up(store: StateStore) -> None:
     assert bekend is not None
     assert bekend.antwoord == b"<antwoord/>"
     assert {lev.status for lev in bekend.leveringen} == {Status.GEPUBLICEERD}
-    assert store.deelnemers(conv) == {POLITIE, OM, VT}
+    assert await store.deelnemers(conv) == {POLITIE, OM, VT}
+    # an Afleverbevestiging finds whose message it confirms (read only, narrowed by sender)
+    assert await store.senders_of(VT, bid) == [POLITIE]
+    assert await store.senders_of(VT, bid, [OM]) == []
+    assert await store.senders_of(OM, "other") == []
     # status is the sender's: another sender with the same BerichtId finds nothing
     assert await store.lookup(OM, bid) is None
 

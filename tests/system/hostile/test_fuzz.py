@@ -9,9 +9,8 @@ and replaced text and attribute values), plus plain random bytes. The targets:
   parsing) and, for what it accepts, rendering back in the sender's format and in the format
   of every partner that receives the type (the adapters' rendering and receive XSDs), which
   must not fail at all: what the sender's schema accepts, every format carries;
-- :func:`gateway.decision.pipeline.decide`: read, authorise, doelbinding, route, need-to-know
-  filter,
-  render, with the real policy (as the partner whose example was mutated).
+- :meth:`gateway.decision.pipeline.Pipeline.route`: read, authorise, doelbinding, route,
+  need-to-know filter, render, with the real policy (as the partner whose example was mutated).
 
 The only exception allowed is :class:`gateway.domain.errors.Refused` (it becomes a Foutbericht);
 anything else would escape the gateway's consumer and leave the message unanswered. Every
@@ -35,14 +34,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from gateway.codec.envelope import MessageCodec
-from gateway.decision import pipeline
-from gateway.decision.routing import NoConversations, Router
 from gateway.domain.errors import Refused
 from gateway.domain.model import Foutcode, Inhoud, Rol
-from gateway.policy.catalogue import load_policy
-from gateway.runtime.settings import Settings
 from gateway.safexml import xmlsafe
 from tests.support.broker import OINS
+from tests.support.decisions import decide
 from tests.support.hostile_corpus import DEFAULT_SENDER, EXAMPLES_DIR
 
 FUZZ = settings(
@@ -276,17 +272,12 @@ def codec() -> MessageCodec:
     return MessageCodec()
 
 
-@pytest.fixture(scope="module")
-def router() -> Router:
-    return Router(load_policy(Settings().policy_dir), NoConversations())
-
-
-def test_every_seed_is_a_valid_message(codec: MessageCodec, router: Router) -> None:
+def test_every_seed_is_a_valid_message() -> None:
     """Control: every refusal in the fuzzing is caused by a mutation."""
     assert len(EXAMPLES) == 13
     for rel, data in EXAMPLES.items():
         sender = OINS[DEFAULT_SENDER[Path(rel).parent.name]]
-        besluit = pipeline.decide(codec, router, pipeline.ingress(data, sender))
+        besluit = decide(data, sender)
         assert besluit.bericht.kop.berichttype.value == Path(rel).stem
         assert besluit.leveringen
 
@@ -325,13 +316,11 @@ def test_codec_read_and_render_only_refuse(codec: MessageCodec, case: tuple[str,
 
 @FUZZ
 @given(mutated())
-def test_the_whole_decision_only_refuses(
-    codec: MessageCodec, router: Router, case: tuple[str, bytes]
-) -> None:
+def test_the_whole_decision_only_refuses(case: tuple[str, bytes]) -> None:
     rel, data = case
     sender = OINS[DEFAULT_SENDER[Path(rel).parent.name]]
     try:
-        besluit = pipeline.decide(codec, router, pipeline.ingress(data, sender))
+        besluit = decide(data, sender)
     except Refused as refused:
         event(f"refused {refused.code.value}")
     else:

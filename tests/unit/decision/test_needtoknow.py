@@ -21,9 +21,8 @@ from adapters.codec import _part_type
 from adapters.shape import Group, Kind, Node
 from adapters.shapes import SHAPES
 from gateway.codec.envelope import KP
+from gateway.decision.besluit import Aanvaarding
 from gateway.decision.needtoknow import filter_inhoud
-from gateway.decision.pipeline import Besluit, decide, ingress
-from gateway.decision.routing import Router
 from gateway.domain.errors import Refused
 from gateway.domain.model import (
     INHOUD_TYPES,
@@ -46,6 +45,7 @@ from gateway.domain.model import (
     is_empty,
 )
 from gateway.safexml import xmlsafe
+from tests.support.decisions import decide
 from tests.support.needtoknow import (
     ALL,
     KIND_BSN,
@@ -106,16 +106,6 @@ POSTCODE = st.builds(
 )
 
 
-class Deelnemers:
-    """Conversations in which one Veilig Thuis regio took part before."""
-
-    def __init__(self, oin: str) -> None:
-        self.oin = oin
-
-    def deelnemers(self, conversatie_id: str) -> set[str]:
-        return {self.oin}
-
-
 @st.composite
 def routable(draw: st.DrawFn, rol: Rol, berichttype: BerichtType) -> tuple[Bericht, str]:
     """A valid message of ``berichttype`` from a partner of ``rol``, with a doel and
@@ -151,7 +141,7 @@ PIPELINE = settings(
 )
 
 
-def _check_levering(besluit: Besluit, index: int) -> None:
+def _check_levering(besluit: Aanvaarding, index: int) -> None:
     bericht = besluit.bericht
     original = bericht.inhoud
     assert isinstance(original, Inhoud)
@@ -204,9 +194,9 @@ def _check_levering(besluit: Besluit, index: int) -> None:
             assert value not in values, (rol, path)
 
 
-def _decide(raw: bytes, oin: str, router: Router) -> Besluit | Refused:
+def _decide(raw: bytes, oin: str, deelnemers: frozenset[str]) -> Aanvaarding | Refused:
     try:
-        return decide(MESSAGE_CODEC, router, ingress(raw, oin))
+        return decide(raw, oin, deelnemers=deelnemers)
     except Refused as refused:
         return refused
 
@@ -220,7 +210,7 @@ def test_every_delivery_holds_exactly_the_granted_categories(
     bericht, oin = data.draw(routable(rol, berichttype), label="bericht")
     vt = data.draw(st.sampled_from(POLICY.partners_met_rol(Rol.VEILIG_THUIS)), label="regio")
     raw = MESSAGE_CODEC.write(bericht)
-    besluit = _decide(raw, oin, Router(POLICY, Deelnemers(vt.oin)))
+    besluit = _decide(raw, oin, frozenset({vt.oin}))
     if isinstance(besluit, Refused):
         # Only routing may find nobody (no postcode, no age, doel routes to the sender).
         assert besluit.code is Foutcode.GEEN_ONTVANGER, str(besluit)

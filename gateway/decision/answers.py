@@ -1,0 +1,133 @@
+"""The gateway's own answers: Ontvangstbevestiging and Foutbericht (spec §6), rendered by the
+codec with the gateway as Afzender. Pure: the clock is passed in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+from gateway.codec.envelope import MessageCodec
+from gateway.decision.besluit import Ontvangen
+from gateway.decision.routing import Routering
+from gateway.domain.errors import Refused
+from gateway.domain.model import (
+    KETENPOORT,
+    Bericht,
+    BerichtType,
+    Doelbinding,
+    Foutbericht,
+    Kop,
+    Ontvangstbevestiging,
+    Partij,
+)
+
+_BERICHT_ID = re.compile(rb"BerichtId>\s*([0-9a-fA-F\-]{36})\s*<")
+_CONVERSATIE_ID = re.compile(rb"ConversatieId>\s*([0-9a-fA-F\-]{36})\s*<")
+
+
+def answer_kop(
+    berichttype: BerichtType,
+    gateway_oin: str,
+    *,
+    ontvanger: Partij | None,
+    in_antwoord_op: str | None,
+    conversatie_id: str | None,
+    doelbinding: Doelbinding | None,
+    now: dt.datetime,
+) -> Kop:
+    """The header of every answer of the gateway (Afzender: the gateway itself)."""
+    return Kop(
+        bericht_id=str(uuid.uuid4()),
+        conversatie_id=conversatie_id or str(uuid.uuid4()),
+        in_antwoord_op=in_antwoord_op,
+        berichttype=berichttype,
+        afzender=Partij(oin=gateway_oin, rol=KETENPOORT),
+        ontvangers=(ontvanger,) if ontvanger else (),
+        doelbinding=doelbinding,
+        tijdstip=now,
+    )
+
+
+def ontvangstbevestiging(
+    codec: MessageCodec, kop: Kop, routering: Routering, gateway_oin: str, now: dt.datetime
+) -> bytes:
+    """Accepted: the recipients, and for a ZsmAanmelding the OM's deadline."""
+    inhoud = Ontvangstbevestiging(
+        ontvangers=[Partij(oin=o.partner.oin, rol=o.partner.rol) for o in routering.ontvangers],
+        uiterste_beslismoment=routering.uiterste_beslismoment,
+    )
+    return bevestiging(codec, kop, gateway_oin, now, inhoud)
+
+
+def bevestiging(
+    codec: MessageCodec,
+    kop: Kop,
+    gateway_oin: str,
+    now: dt.datetime,
+    inhoud: Ontvangstbevestiging | None = None,
+) -> bytes:
+    """An Ontvangstbevestiging answering the message with header ``kop``."""
+    answer = answer_kop(
+        BerichtType.ONTVANGSTBEVESTIGING,
+        gateway_oin,
+        ontvanger=kop.afzender,
+        in_antwoord_op=kop.bericht_id,
+        conversatie_id=kop.conversatie_id,
+        doelbinding=kop.doelbinding,
+        now=now,
+    )
+    return codec.write(Bericht(kop=answer, inhoud=inhoud or Ontvangstbevestiging()))
+
+
+def answer_ids(ontvangen: Ontvangen, bericht: Bericht | None) -> tuple[str | None, str | None]:
+    """BerichtId and ConversatieId to answer: from the message, or found in unreadable bytes."""
+    if bericht is not None:
+        return bericht.kop.bericht_id, bericht.kop.conversatie_id
+    found = _BERICHT_ID.search(ontvangen.raw[:65536])
+    conv = _CONVERSATIE_ID.search(ontvangen.raw[:65536])
+    return (
+        found.group(1).decode().lower() if found else None,
+        conv.group(1).decode().lower() if conv else None,
+    )
+
+
+def own_bericht_id(answer: bytes) -> str | None:
+    """The BerichtId of an answer the gateway wrote (the first one in its Kop)."""
+    found = _BERICHT_ID.search(answer[:4096])
+    return found.group(1).decode() if found else None
+
+
+def foutbericht(
+    codec: MessageCodec,
+    refused: Refused,
+    gateway_oin: str,
+    now: dt.datetime,
+    *,
+    in_antwoord_op: str | None,
+    conversatie_id: str | None,
+) -> bytes:
+    """Refused: the code, why, and where."""
+    kop = answer_kop(
+        BerichtType.FOUTBERICHT,
+        gateway_oin,
+        ontvanger=None,
+        in_antwoord_op=in_antwoord_op,
+        conversatie_id=conversatie_id,
+        doelbinding=None,
+        now=now,
+    )
+    inhoud = Foutbericht(
+        code=refused.code, reden=refused.reden, element=refused.element, regel=refused.regel
+    )
+    return codec.write(Bericht(kop=kop, inhoud=inhoud))
+
+
+__all__ = [
+    "answer_ids",
+    "answer_kop",
+    "bevestiging",
+    "foutbericht",
+    "ontvangstbevestiging",
+    "own_bericht_id",
+]

@@ -1,0 +1,216 @@
+"""The values the decision path takes and gives: what was received, the facts, the decision.
+
+Everything here is a frozen value. The runtime fills :class:`Ontvangen` and :class:`Feiten`
+(the only I/O: reading the message state and the audit trail), calls the decision path
+(:class:`gateway.decision.pipeline.Pipeline`) and carries out the :data:`Besluit` it returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from gateway.audit.log import Entry
+from gateway.decision.routing import Ontvanger, Routering
+from gateway.domain.errors import Refused
+from gateway.domain.model import Bericht, Categorie, Inhoud
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Ontvangen:
+    """ingress: the raw bytes and who sent them (authenticated by certificate or AMQP user)."""
+
+    raw: bytes
+    afzender_oin: str
+    sha256: str
+    traceparent: str | None = None
+    herbezorgd: bool = False  # the broker hands this same ingress message out again
+
+
+def ingress(
+    raw: bytes, afzender_oin: str, traceparent: str | None = None, *, herbezorgd: bool = False
+) -> Ontvangen:
+    return Ontvangen(
+        raw=raw,
+        afzender_oin=afzender_oin,
+        sha256=sha256(raw),
+        traceparent=traceparent,
+        herbezorgd=herbezorgd,
+    )
+
+
+@dataclass(frozen=True)
+class Gelezen:
+    """validate + translate + authorise: the message in the canonical model, from a partner
+    that may send it."""
+
+    ontvangen: Ontvangen
+    bericht: Bericht
+
+
+@dataclass(frozen=True)
+class Gerouteerd:
+    """doelbinding + route: who receives it, under which grondslag."""
+
+    gelezen: Gelezen
+    routering: Routering
+
+
+@dataclass(frozen=True)
+class Levering:
+    """need-to-know filter + render: exactly what one recipient receives."""
+
+    ontvanger: Ontvanger
+    inhoud: Inhoud  # the filtered body
+    kept: frozenset[Categorie]
+    removed: frozenset[Categorie]
+    payload: bytes
+    sha256: str
+
+
+# --------------------------------------------------------------------------- facts
+
+
+@dataclass(frozen=True)
+class Vraag:
+    """The facts a decision about one read message needs (the runtime looks them up)."""
+
+    afzender_oin: str
+    bericht_id: str
+    conversatie_id: str
+    deelnemers: bool = False  # the routing needs who took part in the conversation
+    # an Afleverbevestiging: the BerichtId it confirms and the senders it names (may be none)
+    bevestigt: str | None = None
+    bevestigt_van: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Eerder:
+    """What the message state knows of this sender's BerichtId (a duplicate or a resumption)."""
+
+    sha256: str
+    conversatie_id: str
+    antwoord: bytes | None  # None: planned but never answered (in progress, or a crash)
+    gepland: frozenset[str]  # every recipient planned
+    open: frozenset[str]  # recipients whose delivery was not confirmed by the broker
+    eigenaar: str | None = None
+
+
+@dataclass(frozen=True)
+class Geleverd:
+    """For an Afleverbevestiging: one sender's message delivered to the confirming recipient,
+    and the data subjects whose data went along (from the audit trail)."""
+
+    afzender_oin: str
+    betrokkenen: tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
+class Feiten:
+    """The facts, as values: the clock, what the store knows, who took part."""
+
+    nu: dt.datetime
+    eerder: Eerder | None = None
+    deelnemers: frozenset[str] = frozenset()  # OINs that took part in the conversation
+    geleverd: tuple[Geleverd, ...] = ()
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+@dataclass(frozen=True)
+class Weigering:
+    """Refused: audited, answered with a Foutbericht, nothing delivered."""
+
+    refused: Refused
+    ontvangen: Ontvangen
+    bericht: Bericht | None
+    bericht_id: str | None  # the BerichtId answered (found in unreadable bytes if need be)
+    antwoord: bytes
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Herhaling:
+    """A BerichtId answered before, with the same content: the original answer again.
+
+    ``stil``: the broker redelivered the very ingress message whose answer is stored (the
+    answer was confirmed before it was stored, so the sender has it): acknowledge only.
+    """
+
+    bericht: Bericht
+    antwoord: bytes
+    stil: bool
+
+
+@dataclass(frozen=True)
+class Aanvaarding:
+    """Accepted: deliver each :class:`Levering` (after its audit entries), answer the sender.
+
+    ``hervat``: a message planned earlier and never answered (a crash, or another replica
+    still at it): only ``alleen`` is published again, flagged ``ketenpoort-herhaald``.
+    """
+
+    gerouteerd: Gerouteerd
+    leveringen: tuple[Levering, ...]
+    antwoord: bytes
+    entries: tuple[Entry, ...]
+    hervat: bool = False
+    alleen: frozenset[str] | None = None
+
+    @property
+    def bericht(self) -> Bericht:
+        return self.gerouteerd.gelezen.bericht
+
+    @property
+    def te_publiceren(self) -> tuple[Levering, ...]:
+        return tuple(
+            lev
+            for lev in self.leveringen
+            if self.alleen is None or lev.ontvanger.partner.oin in self.alleen
+        )
+
+
+@dataclass(frozen=True)
+class Bevestiging:
+    """A recipient's Afleverbevestiging: recorded per original sender, answered."""
+
+    gelezen: Gelezen
+    bevestigd: str  # the confirmed BerichtId
+    afzenders: tuple[str, ...]  # whose message it was
+    antwoord: bytes
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Onbekend:
+    """The authenticated sender is no registered partner: nobody to answer, nothing to do."""
+
+    ontvangen: Ontvangen
+
+
+Besluit = Weigering | Herhaling | Aanvaarding | Bevestiging | Onbekend
+
+__all__ = [
+    "Aanvaarding",
+    "Besluit",
+    "Bevestiging",
+    "Eerder",
+    "Feiten",
+    "Geleverd",
+    "Gelezen",
+    "Gerouteerd",
+    "Herhaling",
+    "Levering",
+    "Onbekend",
+    "Ontvangen",
+    "Vraag",
+    "Weigering",
+    "ingress",
+    "sha256",
+]

@@ -1,0 +1,88 @@
+"""The envelope (spec §2): the parties, the header (Kop) with its doelbinding, the technical
+bodies (the gateway's answers and the recipients' receipts) and the whole Bericht."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from gateway.domain.model.codes import BerichtType, Categorie, Doel, Foutcode, Prioriteit, Rol
+from gateway.domain.model.inhoud import Inhoud
+from gateway.domain.model.part import Part, categorieen_in
+
+__all__ = [
+    "Afleverbevestiging",
+    "Bericht",
+    "Doelbinding",
+    "Foutbericht",
+    "Kop",
+    "Ontvangstbevestiging",
+    "Partij",
+    "TechnischeInhoud",
+]
+
+
+class Partij(Part):
+    """A party in the envelope: OIN and rol (``ketenpoort`` for the gateway's answers)."""
+
+    oin: str
+    rol: Rol | Literal["ketenpoort"]
+
+
+class Ontvangstbevestiging(Part):
+    """Gateway → sender: accepted, and routed to these recipients."""
+
+    ontvangers: list[Partij] = Field(default_factory=list)
+    uiterste_beslismoment: dt.datetime | None = None
+
+
+class Foutbericht(Part):
+    """Gateway → sender: refused, with a code from spec §6 and where and why."""
+
+    code: Foutcode
+    reden: str
+    element: str | None = None
+    regel: int | None = None
+
+
+class Afleverbevestiging(Part):
+    """Recipient → gateway: the message named in InAntwoordOp was received."""
+
+    ontvangen: dt.datetime | None = None
+
+
+TechnischeInhoud = Ontvangstbevestiging | Foutbericht | Afleverbevestiging
+
+
+class Doelbinding(Part):
+    doel: Doel
+    grondslagen: tuple[str, ...]
+
+
+class Kop(Part):
+    """The envelope header (spec §2)."""
+
+    bericht_id: str
+    conversatie_id: str
+    in_antwoord_op: str | None = None
+    berichttype: BerichtType
+    versie: Literal["1"] = "1"
+    afzender: Partij
+    ontvangers: tuple[Partij, ...] = ()
+    doelbinding: Doelbinding | None = None
+    tijdstip: dt.datetime
+    prioriteit: Prioriteit | None = None
+    traceparent: str | None = None
+
+
+class Bericht(Part):
+    """One message: the header and a canonical body."""
+
+    kop: Kop
+    inhoud: Inhoud | Ontvangstbevestiging | Foutbericht | Afleverbevestiging
+
+    def categorieen_van(self) -> frozenset[Categorie]:
+        """Every category that occurs in the body (the filled fields'), for the audit trail."""
+        return frozenset(categorieen_in(self.inhoud))

@@ -1,0 +1,123 @@
+"""The base of every canonical model and the need-to-know annotations (spec §7).
+
+Every body field carries its categories as ``Annotated`` metadata (:class:`Cat`). A field's
+*effective* categories are its own plus those of every model field that contains it; a list
+item may add categories from its content through :meth:`Part.extra_categorieen`. The helpers
+here walk those annotations (``categorieen_in``, ``part_type``) for the filter and the trail.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from gateway.domain.model.codes import Categorie
+
+__all__ = [
+    "CONTACT",
+    "GEZINSPROFIEL",
+    "GEZONDHEID",
+    "HULP",
+    "ID",
+    "INCIDENT",
+    "KIND",
+    "PROCES",
+    "STRAF",
+    "VEILIGHEID",
+    "Cat",
+    "Part",
+    "categorieen_in",
+    "field_categorieen",
+    "is_empty",
+    "part_type",
+]
+
+
+class Cat:
+    """Annotated marker: the need-to-know categories of one field."""
+
+    __slots__ = ("categorieen",)
+
+    def __init__(self, *categorieen: Categorie) -> None:
+        self.categorieen = frozenset(categorieen)
+
+    def __repr__(self) -> str:
+        return f"Cat({', '.join(sorted(self.categorieen))})"
+
+
+ID = Cat(Categorie.IDENTIFICATIE)
+CONTACT = Cat(Categorie.CONTACT)
+INCIDENT = Cat(Categorie.INCIDENT)
+STRAF = Cat(Categorie.STRAFRECHTELIJK)
+VEILIGHEID = Cat(Categorie.VEILIGHEID)
+GEZINSPROFIEL = Cat(Categorie.GEZINSPROFIEL)
+GEZONDHEID = Cat(Categorie.GEZONDHEID)
+HULP = Cat(Categorie.HULPVERLENING)
+KIND = Cat(Categorie.KIND)
+PROCES = Cat(Categorie.PROCES)
+
+
+class Part(BaseModel):
+    """Base of every canonical model: immutable, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def extra_categorieen(self) -> frozenset[Categorie]:
+        """Categories this item needs on top of its field's (content-dependent)."""
+        return frozenset()
+
+
+def field_categorieen(model: type[BaseModel], name: str) -> frozenset[Categorie]:
+    """The categories a model field declares itself (not its ancestors')."""
+    cats: set[Categorie] = set()
+    for meta in model.model_fields[name].metadata:
+        if isinstance(meta, Cat):
+            cats |= meta.categorieen
+    return frozenset(cats)
+
+
+def is_empty(value: Any) -> bool:
+    """None, an empty list, or a part none of whose fields is filled."""
+    if value is None:
+        return True
+    if isinstance(value, list | tuple):
+        return all(is_empty(v) for v in value)
+    if isinstance(value, BaseModel):
+        return all(is_empty(getattr(value, name)) for name in type(value).model_fields)
+    return False
+
+
+def categorieen_in(
+    part: BaseModel, inherited: frozenset[Categorie] = frozenset()
+) -> set[Categorie]:
+    """All effective categories of the filled fields below ``part``."""
+    found: set[Categorie] = set()
+    for name in type(part).model_fields:
+        value = getattr(part, name)
+        if is_empty(value):
+            continue
+        cats = inherited | field_categorieen(type(part), name)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, Part):
+                item_cats = cats | item.extra_categorieen()
+                found |= item_cats
+                found |= categorieen_in(item, item_cats)
+            else:
+                found |= cats
+    return found
+
+
+def part_type(model: type[BaseModel], name: str) -> type[Part] | None:
+    """The Part class behind ``X | None`` or ``list[X]`` of one model field (None for values)."""
+    stack: list[Any] = [model.model_fields[name].annotation]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, type) and issubclass(current, Part):
+            return current
+        if isinstance(current, types.UnionType) or typing.get_origin(current) is not None:
+            stack.extend(typing.get_args(current))
+    return None

@@ -1,0 +1,193 @@
+"""The checks across the policy files, beyond their structure: every catalogue type has
+rules; every route goes to a rol that the doel admits; a type's grants never exceed what the
+doel allows that rol; a rol shared by several partners is routed with a regio; every field
+path names a field of the canonical model; regio ranges do not overlap and point at a
+registered Veilig Thuis."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.domain.model import INHOUD_TYPES, BerichtType, Doel, Persoon, Rol
+from gateway.policy.fieldpath import check_path
+from gateway.policy.files import (
+    BerichtenFile,
+    BerichtRegel,
+    Conditie,
+    DoelConditie,
+    DoelenFile,
+    LeeftijdConditie,
+    PartnerEntry,
+    PartnersFile,
+    RegioEntry,
+    Route,
+    Toegang,
+    VeldConditie,
+)
+from gateway.policy.reading import Lines, PolicyError, line_of
+
+__all__ = [
+    "check_berichten",
+    "check_doelen",
+    "check_leesbaar",
+    "check_regios",
+]
+
+
+def check_regios(partners: PartnersFile, lines: Lines, by_oin: dict[str, PartnerEntry]) -> None:
+    seen: list[RegioEntry] = []
+    for i, regio in enumerate(partners.regios):
+        line = line_of(lines, ("regios", i))
+        if regio.van > regio.tot:
+            raise PolicyError("partners.yaml", line, f"regio {regio.van}-{regio.tot} is empty")
+        partner = by_oin.get(regio.oin)
+        if partner is None or partner.rol is not Rol.VEILIG_THUIS:
+            raise PolicyError(
+                "partners.yaml", line, f"regio OIN {regio.oin} is no registered veilig-thuis"
+            )
+        for other in seen:
+            if regio.van <= other.tot and other.van <= regio.tot:
+                raise PolicyError(
+                    "partners.yaml",
+                    line,
+                    f"regio {regio.van}-{regio.tot} overlaps {other.van}-{other.tot}",
+                )
+        seen.append(regio)
+
+
+def check_doelen(doelen: DoelenFile, lines: Lines) -> None:
+    for doel in Doel:
+        if doel not in doelen.doelen:
+            raise PolicyError("doelen.yaml", line_of(lines, ("doelen",)), f"doel {doel} missing")
+    for doel, entry in doelen.doelen.items():
+        for rol, grant in entry.ontvangers.items():
+            if grant.grondslag not in entry.grondslagen:
+                raise PolicyError(
+                    "doelen.yaml",
+                    line_of(lines, ("doelen", doel.value, "ontvangers", rol.value, "grondslag")),
+                    f"{doel}: grondslag {grant.grondslag} of {rol} is not one of the doel's "
+                    f"grondslagen {entry.grondslagen}",
+                )
+
+
+Fail = typing.Callable[[tuple[Any, ...], str], PolicyError]
+
+
+def check_berichten(
+    berichten: BerichtenFile,
+    lines: Lines,
+    doelen: DoelenFile,
+    by_oin: dict[str, PartnerEntry],
+) -> None:
+    def fail(where: tuple[Any, ...], problem: str) -> PolicyError:
+        return PolicyError("berichten.yaml", line_of(lines, ("berichten", *where)), problem)
+
+    for berichttype in INHOUD_TYPES:
+        if berichttype not in berichten.berichten:
+            raise fail((), f"no rules for BerichtType {berichttype}")
+    for berichttype, regel in berichten.berichten.items():
+        if berichttype.technisch:
+            raise fail((berichttype.value,), f"{berichttype} is the gateway's own message")
+        for i, route in enumerate(regel.routes):
+            _check_route(
+                berichttype, regel, route, (berichttype.value, "routes", i), doelen, by_oin, fail
+            )
+        for doel, per_rol in regel.toegang.items():
+            _check_toegang(berichttype, regel, doel, per_rol, doelen, fail)
+        if regel.uiterste_beslismoment is not None:
+            try:
+                check_path(berichttype, regel.uiterste_beslismoment.veld)
+            except ValueError as exc:
+                raise fail((berichttype.value, "uiterste_beslismoment"), str(exc)) from None
+
+
+def check_leesbaar(
+    berichten: BerichtenFile, lines: Lines, leesbaar: Mapping[Rol, frozenset[BerichtType]]
+) -> None:
+    """Every rol allowed to send a type has an adapter that reads it."""
+    for berichttype, regel in berichten.berichten.items():
+        for i, rol in enumerate(regel.afzenders):
+            if berichttype not in leesbaar.get(rol, frozenset()):
+                raise PolicyError(
+                    "berichten.yaml",
+                    line_of(lines, ("berichten", berichttype.value, "afzenders", i)),
+                    f"rol {rol.value} may send {berichttype.value} but its adapter cannot read "
+                    f"a {berichttype.value} (it reads: "
+                    f"{', '.join(sorted(t.value for t in leesbaar.get(rol, ()))) or 'nothing'})",
+                )
+
+
+def _check_route(
+    berichttype: BerichtType,
+    regel: BerichtRegel,
+    route: Route,
+    where: tuple[Any, ...],
+    doelen: DoelenFile,
+    by_oin: dict[str, PartnerEntry],
+    fail: Fail,
+) -> None:
+    route_doelen = [c.doel for c in route.als if isinstance(c, DoelConditie)] or regel.doelen
+    for doel in route_doelen:
+        if route.naar not in doelen.doelen[doel].ontvangers:
+            raise fail(where, f"doel {doel} admits no recipient {route.naar}")
+    shared = sum(1 for p in by_oin.values() if p.rol is route.naar) > 1
+    if shared and route.regio is None:
+        raise fail(where, f"{route.naar} has several partners: say how the regio is found")
+    if route.regio not in (None, "conversatie"):
+        try:
+            check_path(berichttype, route.regio)
+        except ValueError as exc:
+            raise fail((*where, "regio"), str(exc)) from None
+    _check_conditions(berichttype, regel, route.als, (*where, "als"), fail)
+
+
+def _check_toegang(
+    berichttype: BerichtType,
+    regel: BerichtRegel,
+    doel: Doel,
+    per_rol: dict[Rol, Toegang],
+    doelen: DoelenFile,
+    fail: Fail,
+) -> None:
+    t = berichttype.value
+    if doel not in regel.doelen:
+        raise fail((t, "toegang", doel.value), f"doel {doel} is not a doel of {t}")
+    for rol, toegang in per_rol.items():
+        where = (t, "toegang", doel.value, rol.value)
+        allowed = doelen.doelen[doel].ontvangers.get(rol)
+        if allowed is None:
+            raise fail(where, f"doel {doel} admits no recipient {rol}")
+        asked = set(toegang.categorieen).union(*(e.categorieen for e in toegang.extra))
+        too_much = sorted(asked - set(allowed.categorieen))
+        if too_much:
+            raise fail(
+                where, f"grants {', '.join(too_much)} to {rol}, more than doel {doel} allows"
+            )
+        for k, extra in enumerate(toegang.extra):
+            _check_conditions(berichttype, regel, extra.als, (*where, "extra", k, "als"), fail)
+
+
+def _check_conditions(
+    berichttype: BerichtType,
+    regel: BerichtRegel,
+    als: list[Conditie],
+    where: tuple[Any, ...],
+    fail: Fail,
+) -> None:
+    """Every condition names real fields of the right type."""
+    for j, c in enumerate(als):
+        try:
+            if isinstance(c, VeldConditie):
+                check_path(berichttype, c.veld)
+            elif isinstance(c, LeeftijdConditie):
+                if check_path(berichttype, c.leeftijd) is not Persoon:
+                    raise ValueError(f"{c.leeftijd!r} is not a person")
+                if check_path(berichttype, c.op) not in (dt.date, dt.datetime):
+                    raise ValueError(f"{c.op!r} is not a date")
+            elif c.doel not in regel.doelen:
+                raise ValueError(f"doel {c.doel} is not a doel of {berichttype.value}")
+        except ValueError as exc:
+            raise fail((*where, j), str(exc)) from None

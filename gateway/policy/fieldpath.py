@@ -1,0 +1,70 @@
+"""Field paths of the policy (``kop.afzender.rol``, ``personen[rol=kind].geboortedatum``):
+resolving one in a message, and checking at load time that it names a field of the model."""
+
+from __future__ import annotations
+
+import re
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+
+from gateway.domain.model import INHOUD_TYPES, Bericht, BerichtType, Kop, part_type
+
+__all__ = [
+    "check_path",
+    "resolve",
+]
+
+_SEGMENT = re.compile(r"^([a-z_]+)(?:\[([a-z_]+)=([a-z\-]+)\])?$")
+
+
+def resolve(bericht: Bericht, path: str) -> Any:
+    """The value at ``path`` in a message (None where a part is missing)."""
+    segments = path.split(".")
+    current: Any = bericht.kop if segments[0] == "kop" else bericht.inhoud
+    if segments[0] == "kop":
+        segments = segments[1:]
+    for segment in segments:
+        found = _SEGMENT.match(segment)
+        if found is None or current is None:
+            return None
+        name, attr, value = found.groups()
+        current = getattr(current, name, None)
+        if attr is not None:
+            current = next((i for i in current or [] if str(getattr(i, attr, None)) == value), None)
+        elif isinstance(current, list):
+            current = current[0] if current else None
+    return current
+
+
+def check_path(berichttype: BerichtType, path: str) -> type[Any]:
+    """The model type a path ends in; ValueError when it names no field."""
+    segments = path.split(".")
+    model: type[BaseModel] = INHOUD_TYPES[berichttype]
+    if segments[0] == "kop":
+        model, segments = Kop, segments[1:]
+    for index, segment in enumerate(segments):
+        found = _SEGMENT.match(segment)
+        if found is None or found.group(1) not in model.model_fields:
+            raise ValueError(f"{path!r}: {model.__name__} has no field {segment!r}")
+        name = found.group(1)
+        sub = part_type(model, name)
+        if found.group(2) is not None and (sub is None or found.group(2) not in sub.model_fields):
+            raise ValueError(f"{path!r}: cannot select on {found.group(2)!r} in {name}")
+        if index == len(segments) - 1:
+            if sub is not None:
+                return sub
+            return _value_type(model.model_fields[name].annotation)
+        if sub is None:
+            raise ValueError(f"{path!r}: {name} has no fields")
+        model = sub
+    return model
+
+
+def _value_type(annotation: Any) -> type[Any]:
+    """``X`` for an annotation ``X`` or ``X | None``; ``object`` for anything else."""
+    if isinstance(annotation, type):
+        return annotation
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return args[0] if len(args) == 1 and isinstance(args[0], type) else object

@@ -1,0 +1,131 @@
+"""The schemas of the policy files (``policy/v1``): one strict pydantic model per file and
+the entries, conditions and grants they hold, as read before the cross-file checks."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gateway.domain.model import BerichtType, Categorie, Doel, Prioriteit, Rol
+
+__all__ = [
+    "CONDITIE_BRANCHES",
+    "BerichtRegel",
+    "BerichtenFile",
+    "Conditie",
+    "Deadline",
+    "DoelConditie",
+    "DoelEntry",
+    "DoelenFile",
+    "ExtraGrant",
+    "LeeftijdConditie",
+    "OntvangerGrant",
+    "PartnerEntry",
+    "PartnersFile",
+    "PolicyMeta",
+    "RegioEntry",
+    "Route",
+    "Toegang",
+    "VeldConditie",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class PolicyMeta(_Strict):
+    versie: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    omschrijving: str = ""
+
+
+class PartnerEntry(_Strict):
+    oin: str = Field(pattern=r"^\d{20}$")
+    rol: Rol
+    naam: str = Field(min_length=1)
+
+
+class RegioEntry(_Strict):
+    van: int = Field(ge=1000, le=9999)
+    tot: int = Field(ge=1000, le=9999)
+    oin: str = Field(pattern=r"^\d{20}$")
+
+
+class PartnersFile(_Strict):
+    partners: list[PartnerEntry] = Field(min_length=1)
+    regios: list[RegioEntry] = Field(default_factory=list)
+
+
+class OntvangerGrant(_Strict):
+    grondslag: str = Field(pattern=r"^[A-Z0-9][A-Z0-9.\-]{0,63}$")
+    categorieen: list[Categorie] = Field(min_length=1)
+
+
+class DoelEntry(_Strict):
+    omschrijving: str = ""
+    grondslagen: list[str] = Field(min_length=1)
+    bewaartermijn_dagen: int = Field(gt=0)
+    ontvangers: dict[Rol, OntvangerGrant] = Field(min_length=1)
+
+
+class DoelenFile(_Strict):
+    doelen: dict[Doel, DoelEntry]
+
+
+class DoelConditie(_Strict):
+    doel: Doel
+
+
+class VeldConditie(_Strict):
+    veld: str
+    is_: bool | int | str = Field(alias="is")
+
+
+class LeeftijdConditie(_Strict):
+    leeftijd: str
+    op: str
+    minimaal: int | None = None
+    onder: int | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> LeeftijdConditie:
+        if (self.minimaal is None) == (self.onder is None):
+            raise ValueError("a leeftijd condition has exactly one of minimaal or onder")
+        return self
+
+
+Conditie = DoelConditie | VeldConditie | LeeftijdConditie
+CONDITIE_BRANCHES = frozenset(c.__name__ for c in (DoelConditie, VeldConditie, LeeftijdConditie))
+
+
+class Route(_Strict):
+    naar: Rol
+    als: list[Conditie] = Field(default_factory=list)
+    regio: str | None = None
+
+
+class ExtraGrant(_Strict):
+    als: list[Conditie] = Field(min_length=1)
+    categorieen: list[Categorie] = Field(min_length=1)
+
+
+class Toegang(_Strict):
+    categorieen: list[Categorie] = Field(min_length=1)
+    extra: list[ExtraGrant] = Field(default_factory=list)
+
+
+class Deadline(_Strict):
+    veld: str
+    uren: int = Field(gt=0)
+
+
+class BerichtRegel(_Strict):
+    afzenders: list[Rol] = Field(min_length=1)
+    doelen: list[Doel] = Field(min_length=1)
+    prioriteit: Prioriteit | None = None
+    uiterste_beslismoment: Deadline | None = None
+    routes: list[Route] = Field(min_length=1)
+    toegang: dict[Doel, dict[Rol, Toegang]] = Field(default_factory=dict)
+
+
+class BerichtenFile(_Strict):
+    berichten: dict[BerichtType, BerichtRegel]

@@ -1,0 +1,53 @@
+"""The gateway's decision path offline (no broker, no store): for tests that check decisions.
+
+:func:`decide` runs :meth:`gateway.decision.pipeline.Pipeline.route` with the given facts and
+returns the accepted decision, raising the refusal as :class:`Refused` (what the gateway would
+answer with a Foutbericht).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import secrets
+
+from gateway.audit.log import Pseudonymiser
+from gateway.codec.envelope import MessageCodec
+from gateway.decision.besluit import Aanvaarding, Feiten, Onbekend, Weigering, ingress
+from gateway.decision.pipeline import Pipeline, leesbaar
+from gateway.decision.trail import Trail
+from gateway.domain.errors import Refused
+from gateway.domain.model import Foutcode
+from gateway.policy.catalogue import load_policy
+from gateway.runtime.settings import Settings
+
+__all__ = ["decide", "offline_pipeline"]
+
+
+@functools.cache
+def offline_pipeline() -> Pipeline:
+    """The real pipeline with the repository's policy and schemas (throwaway audit secret)."""
+    settings = Settings()
+    codec = MessageCodec(settings.schema_dir)
+    policy = load_policy(settings.policy_dir, leesbaar=leesbaar(codec))
+    trail = Trail(Pseudonymiser(secrets.token_bytes(32)))
+    return Pipeline(codec, policy, trail, settings.gateway_oin)
+
+
+def decide(
+    raw: bytes,
+    afzender_oin: str,
+    *,
+    deelnemers: frozenset[str] = frozenset(),
+    pipeline: Pipeline | None = None,
+) -> Aanvaarding:
+    """The accepted decision for ``raw`` sent by ``afzender_oin``; Refused otherwise."""
+    besluit = (pipeline or offline_pipeline()).route(
+        ingress(raw, afzender_oin), Feiten(nu=dt.datetime.now(dt.UTC), deelnemers=deelnemers)
+    )
+    if isinstance(besluit, Weigering):
+        raise besluit.refused
+    if isinstance(besluit, Onbekend):
+        raise Refused(Foutcode.AFZENDER_ONJUIST, f"OIN {afzender_oin} is not a partner")
+    assert isinstance(besluit, Aanvaarding), besluit
+    return besluit

@@ -1,0 +1,226 @@
+"""The decision path alone: pure, every outcome from values (no broker, no store, no clock)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import uuid
+
+import pytest
+from lxml import etree
+
+from gateway.decision.besluit import (
+    Aanvaarding,
+    Bevestiging,
+    Eerder,
+    Feiten,
+    Geleverd,
+    Gelezen,
+    Herhaling,
+    Onbekend,
+    Weigering,
+    ingress,
+)
+from gateway.domain.model import Foutcode
+from tests.support.decisions import offline_pipeline
+from tests.support.paths import EXAMPLES_DIR
+
+POLITIE = "00000099000000000101"
+VT_TWENTE = "00000099000000000102"
+OM = "00000099000000000103"
+RECLASSERING = "00000099000000000105"
+VT_RIJNMOND = "00000099000000000106"
+NU = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
+KP = "{urn:ketenpoort:envelop:1}"
+
+
+def example(rel: str) -> bytes:
+    return (EXAMPLES_DIR / rel).read_bytes()
+
+
+def read(raw: bytes, oin: str) -> Gelezen:
+    gelezen = offline_pipeline().read(ingress(raw, oin), Feiten(nu=NU))
+    assert isinstance(gelezen, Gelezen), gelezen
+    return gelezen
+
+
+def afleverbevestiging(bericht_id: str, als: str, rol: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<kp:Bericht xmlns:kp="urn:ketenpoort:envelop:1">
+  <kp:Kop>
+    <kp:BerichtId>{uuid.uuid4()}</kp:BerichtId>
+    <kp:ConversatieId>{uuid.uuid4()}</kp:ConversatieId>
+    <kp:InAntwoordOp>{bericht_id}</kp:InAntwoordOp>
+    <kp:BerichtType>Afleverbevestiging</kp:BerichtType>
+    <kp:Versie>1</kp:Versie>
+    <kp:Afzender oin="{als}" rol="{rol}"/>
+    <kp:Tijdstip>2026-11-21T08:00:00+01:00</kp:Tijdstip>
+  </kp:Kop>
+  <kp:Inhoud>
+    <kp:Afleverbevestiging/>
+  </kp:Inhoud>
+</kp:Bericht>
+""".encode()
+
+
+def kop_text(answer: bytes, name: str) -> str | None:
+    return etree.fromstring(answer).findtext(f"{KP}Kop/{KP}{name}")
+
+
+# --------------------------------------------------------------------------- read
+
+
+def test_a_sender_outside_the_register_is_nobody_to_answer() -> None:
+    besluit = offline_pipeline().read(
+        ingress(example("politie/VtMelding.xml"), "00000099000000009999"), Feiten(nu=NU)
+    )
+    assert isinstance(besluit, Onbekend)
+
+
+def test_an_unreadable_message_is_refused_with_its_audit_entries() -> None:
+    besluit = offline_pipeline().read(ingress(b"<kp:Bericht", POLITIE), Feiten(nu=NU))
+    assert isinstance(besluit, Weigering)
+    assert besluit.refused.code is Foutcode.XML_ONGELDIG
+    assert [e.gebeurtenis for e in besluit.entries] == ["geweigerd"]
+    assert besluit.entries[0].status == "XML_ONGELDIG"
+    assert b"<kp:Code>XML_ONGELDIG</kp:Code>" in besluit.antwoord
+
+
+def test_vraag_asks_for_the_conversation_only_where_routing_needs_it() -> None:
+    pipeline = offline_pipeline()
+    melding = pipeline.vraag(read(example("politie/VtMelding.xml"), POLITIE))
+    beslissing = pipeline.vraag(read(example("openbaar-ministerie/OmBeslissing.xml"), OM))
+    assert not melding.deelnemers
+    assert beslissing.deelnemers
+    assert melding.bevestigt is None
+
+
+# --------------------------------------------------------------------------- decide
+
+
+def test_accepted_deliveries_entries_and_answer_from_the_facts() -> None:
+    gelezen = read(example("politie/VtMelding.xml"), POLITIE)
+    besluit = offline_pipeline().decide(gelezen, Feiten(nu=NU))
+    assert isinstance(besluit, Aanvaarding)
+    assert not besluit.hervat
+    assert [lev.ontvanger.partner.oin for lev in besluit.leveringen] == [VT_TWENTE]
+    assert besluit.te_publiceren == besluit.leveringen
+    steps = [e.gebeurtenis for e in besluit.entries]
+    assert steps[0] == "ontvangen"
+    assert {"gerouteerd", "gefilterd", "afgeleverd"} <= set(steps)
+    assert kop_text(besluit.antwoord, "BerichtType") == "Ontvangstbevestiging"
+    assert kop_text(besluit.antwoord, "InAntwoordOp") == gelezen.bericht.kop.bericht_id
+    assert kop_text(besluit.antwoord, "Tijdstip") == NU.isoformat()
+
+
+def test_the_decision_is_a_function_of_its_inputs() -> None:
+    gelezen = read(example("politie/ZsmAanmelding.xml"), POLITIE)
+    first = offline_pipeline().decide(gelezen, Feiten(nu=NU))
+    again = offline_pipeline().decide(gelezen, Feiten(nu=NU))
+    assert isinstance(first, Aanvaarding)
+    assert isinstance(again, Aanvaarding)
+    assert [lev.payload for lev in first.leveringen] == [lev.payload for lev in again.leveringen]
+    strip = [dataclasses.replace(e, span_id="") for e in first.entries]
+    assert strip == [dataclasses.replace(e, span_id="") for e in again.entries]
+
+
+def test_conversation_participants_are_a_fact() -> None:
+    """OmBeslissing goes to the VT regio that took part (regio: conversatie)."""
+    gelezen = read(example("openbaar-ministerie/OmBeslissing.xml"), OM)
+    pipeline = offline_pipeline()
+    without = pipeline.decide(gelezen, Feiten(nu=NU))
+    rijnmond = pipeline.decide(gelezen, Feiten(nu=NU, deelnemers=frozenset({VT_RIJNMOND})))
+    assert isinstance(without, Aanvaarding)
+    assert isinstance(rijnmond, Aanvaarding)
+    oins = {lev.ontvanger.partner.oin for lev in rijnmond.leveringen}
+    assert VT_RIJNMOND in oins
+    assert VT_RIJNMOND not in {lev.ontvanger.partner.oin for lev in without.leveringen}
+
+
+@pytest.mark.parametrize("stil", [False, True])
+def test_a_duplicate_gets_the_earlier_answer(stil: bool) -> None:
+    raw = example("politie/VtMelding.xml")
+    gelezen = offline_pipeline().read(ingress(raw, POLITIE, herbezorgd=stil), Feiten(nu=NU))
+    assert isinstance(gelezen, Gelezen)
+    eerder = Eerder(
+        sha256=gelezen.ontvangen.sha256,
+        conversatie_id=gelezen.bericht.kop.conversatie_id,
+        antwoord=b"<the-first-answer/>",
+        gepland=frozenset({VT_TWENTE}),
+        open=frozenset(),
+    )
+    besluit = offline_pipeline().decide(gelezen, Feiten(nu=NU, eerder=eerder))
+    assert besluit == Herhaling(bericht=gelezen.bericht, antwoord=b"<the-first-answer/>", stil=stil)
+
+
+def test_the_same_berichtid_with_other_content_is_dubbel_bericht() -> None:
+    gelezen = read(example("politie/VtMelding.xml"), POLITIE)
+    eerder = Eerder(
+        sha256="0" * 64,
+        conversatie_id=gelezen.bericht.kop.conversatie_id,
+        antwoord=b"<a/>",
+        gepland=frozenset(),
+        open=frozenset(),
+    )
+    besluit = offline_pipeline().decide(gelezen, Feiten(nu=NU, eerder=eerder))
+    assert isinstance(besluit, Weigering)
+    assert besluit.refused.code is Foutcode.DUBBEL_BERICHT
+    assert besluit.refused.element == "kp:BerichtId"
+
+
+def test_a_message_planned_and_never_answered_is_resumed() -> None:
+    gelezen = read(example("politie/ZsmAanmelding.xml"), POLITIE)
+    fresh = offline_pipeline().decide(gelezen, Feiten(nu=NU))
+    assert isinstance(fresh, Aanvaarding)
+    planned = [lev.ontvanger.partner.oin for lev in fresh.leveringen]
+    assert len(planned) >= 2
+    eerder = Eerder(
+        sha256=gelezen.ontvangen.sha256,
+        conversatie_id=gelezen.bericht.kop.conversatie_id,
+        antwoord=None,
+        gepland=frozenset(planned),
+        open=frozenset(planned[:1]),
+    )
+    besluit = offline_pipeline().decide(gelezen, Feiten(nu=NU, eerder=eerder))
+    assert isinstance(besluit, Aanvaarding)
+    assert besluit.hervat
+    assert [lev.ontvanger.partner.oin for lev in besluit.te_publiceren] == planned[:1]
+    assert {lev.ontvanger.partner.oin for lev in besluit.leveringen} == set(planned)
+
+
+def test_an_afleverbevestiging_is_recorded_per_original_sender() -> None:
+    confirmed = str(uuid.uuid4())
+    gelezen = read(afleverbevestiging(confirmed, VT_TWENTE, "veilig-thuis"), VT_TWENTE)
+    vraag = offline_pipeline().vraag(gelezen)
+    assert vraag.bevestigt == confirmed
+    feiten = Feiten(nu=NU, geleverd=(Geleverd(POLITIE, ("pseudoniem-a", "pseudoniem-b")),))
+    besluit = offline_pipeline().decide(gelezen, feiten)
+    assert isinstance(besluit, Bevestiging)
+    assert besluit.afzenders == (POLITIE,)
+    assert [(e.gebeurtenis, e.betrokkene) for e in besluit.entries] == [
+        ("bevestigd", "pseudoniem-a"),
+        ("bevestigd", "pseudoniem-b"),
+    ]
+    assert all(e.ontvanger == (VT_TWENTE, "veilig-thuis") for e in besluit.entries)
+
+
+def test_an_afleverbevestiging_of_nothing_delivered_is_refused() -> None:
+    gelezen = read(afleverbevestiging(str(uuid.uuid4()), OM, "openbaar-ministerie"), OM)
+    besluit = offline_pipeline().decide(gelezen, Feiten(nu=NU))
+    assert isinstance(besluit, Weigering)
+    assert besluit.refused.code is Foutcode.SCHEMA_ONGELDIG
+    assert besluit.refused.element == "kp:InAntwoordOp"
+
+
+def test_refusals_after_reading_name_the_message() -> None:
+    """A doel the type does not allow: refused, answered to the message's own BerichtId."""
+    raw = example("politie/VtMelding.xml")
+    raw = re.sub(rb"<kp:Doel>[A-Z_]+</kp:Doel>", b"<kp:Doel>ACUTE_VEILIGHEID</kp:Doel>", raw)
+    gelezen = read(raw, POLITIE)
+    besluit = offline_pipeline().decide(gelezen, Feiten(nu=NU))
+    assert isinstance(besluit, Weigering)
+    assert besluit.refused.code is Foutcode.DOEL_NIET_TOEGESTAAN
+    assert besluit.bericht_id == gelezen.bericht.kop.bericht_id
+    assert kop_text(besluit.antwoord, "InAntwoordOp") == gelezen.bericht.kop.bericht_id
+    assert besluit.entries[0].doel == "ACUTE_VEILIGHEID"
