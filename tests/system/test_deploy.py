@@ -30,6 +30,7 @@ ROOT = REPO_ROOT
 DEPLOY = ROOT / "deploy"
 COMPOSE = DEPLOY / "compose.yaml"
 RABBITMQ_DIR = DEPLOY / "rabbitmq"
+DASHBOARD = DEPLOY / "grafana" / "ketenpoort.json"
 PROMETHEUS = DEPLOY / "prometheus" / "prometheus.yml"
 K8S = DEPLOY / "k8s"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -87,11 +88,34 @@ def test_every_yaml_file_parses(path: Path) -> None:
     assert all(isinstance(d, dict) for d in documents)
 
 
-def test_the_json_files_are_the_rabbitmq_definitions() -> None:
+def test_every_json_file_of_deploy_has_its_content_checked() -> None:
     """Every JSON file of deploy/ is checked for its content below (a new one needs checks)."""
     assert deploy_files(".json") == sorted(
-        [RABBITMQ_DIR / "definitions.json", RABBITMQ_DIR / "users.json"]
+        [RABBITMQ_DIR / "definitions.json", RABBITMQ_DIR / "users.json", DASHBOARD]
     )
+
+
+def test_the_grafana_dashboard_is_whole() -> None:
+    """Every panel is titled and queries the selected job through the selected data source
+    (the variables exist); panel ids and each panel's refIds are unique. That the queries are
+    valid PromQL and name exposed metrics is tests/system/test_alerts.py's."""
+    data = json.loads(DASHBOARD.read_text())
+    assert data["uid"]
+    assert data["title"]
+    variables = {v["name"] for v in data["templating"]["list"]}
+    assert {"datasource", "job"} <= variables
+    panels = data["panels"]
+    assert len(panels) >= 5
+    assert len({p["id"] for p in panels}) == len(panels), "two panels share an id"
+    for panel in panels:
+        assert panel["title"], panel["id"]
+        assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
+        targets = panel["targets"]
+        assert targets, panel["title"]
+        assert len({t["refId"] for t in targets}) == len(targets), panel["title"]
+        for target in targets:
+            assert 'job="$job"' in target["expr"], (panel["title"], target["expr"])
+            assert "ketenpoort_" in target["expr"], (panel["title"], target["expr"])
 
 
 def test_rabbitmq_definitions_are_a_whole_topology() -> None:
