@@ -30,6 +30,7 @@ from gateway.runtime.service import Gateway
 from gateway.runtime.settings import Settings
 from gateway.store.database import Database
 from gateway.store.state import Bekend, StateStore
+from gateway.transport.port import Transport
 from gateway.transport.rabbit import AFZENDER, POGING, Broker, Topology
 
 log = get_logger("ketenpoort.app")
@@ -49,7 +50,7 @@ class Parts:
     audit: AuditLog
     trail: Trail
     topology: Topology
-    broker: Broker
+    broker: Transport  # RabbitMQ's Broker, or another transport given to build()
     pipeline: Pipeline
     gateway: Gateway
     bounces: Bounces
@@ -79,8 +80,15 @@ def open_audit(settings: Settings, log_id: str | None = None) -> tuple[Database,
     return audit_db, audit, Trail(Pseudonymiser.from_file(secret))
 
 
-def build(settings: Settings, *, log_id: str | None = None) -> Parts:
-    """Build every part; a broken policy or schema raises Misconfigured (refuse to start)."""
+def build(
+    settings: Settings, *, log_id: str | None = None, transport: Transport | None = None
+) -> Parts:
+    """Build every part; a broken policy or schema raises Misconfigured (refuse to start).
+
+    ``transport``: used instead of a RabbitMQ :class:`Broker` on ``settings.amqp_url`` (e.g.
+    the in-memory transport of :mod:`gateway.transport.memory`); its topology must be the one
+    the settings and policy describe.
+    """
     codec = MessageCodec(
         settings.schema_dir, max_bytes=settings.max_bytes, max_depth=settings.max_depth
     )
@@ -89,7 +97,13 @@ def build(settings: Settings, *, log_id: str | None = None) -> Parts:
     state = StateStore(db, dedup_days=settings.dedup_days)
     audit_db, audit, trail = open_audit(settings, log_id)
     topology = Topology(settings.amqp_prefix, tuple(policy.partners), settings.retry_delays_ms)
-    broker = Broker(settings.amqp_url.get_secret_value(), topology, prefetch=settings.prefetch)
+    broker: Transport
+    if transport is None:
+        broker = Broker(settings.amqp_url.get_secret_value(), topology, prefetch=settings.prefetch)
+    elif _shape(transport.topology) != _shape(topology):
+        raise Misconfigured("the transport's topology is not the one of the settings and policy")
+    else:
+        broker = transport
     metrics = Metrics()
     observer = Observer(metrics)
     pipeline = Pipeline(codec, policy, trail, settings.gateway_oin)
@@ -137,6 +151,10 @@ def build(settings: Settings, *, log_id: str | None = None) -> Parts:
     )
     _register_gauges(parts)
     return parts
+
+
+def _shape(topology: Topology) -> tuple[str, frozenset[str], tuple[int, ...]]:
+    return topology.prefix, frozenset(topology.oins), topology.retry_delays_ms
 
 
 def _register_gauges(parts: Parts) -> None:
@@ -224,7 +242,7 @@ def crls(parts: Parts) -> dict[str, dt.datetime]:
         return {}
 
 
-async def connect(broker: Broker, *, attempts: int | None = None) -> None:
+async def connect(broker: Transport, *, attempts: int | None = None) -> None:
     """Connect and declare the topology, retrying while the broker is away."""
     delay = 0.5
     tried = 0
@@ -243,10 +261,12 @@ async def connect(broker: Broker, *, attempts: int | None = None) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Parts]:
+async def running(
+    settings: Settings, *, transport: Transport | None = None
+) -> AsyncIterator[Parts]:
     """The gateway running: topology declared, consumers on; on exit a graceful stop
-    (finish what is in flight, sign a last checkpoint, close)."""
-    parts = build(settings)
+    (finish what is in flight, sign a last checkpoint, close). ``transport``: see build()."""
+    parts = build(settings, transport=transport)
     await parts.audit.start()
     await connect(parts.broker)
     await parts.broker.consume(
@@ -290,13 +310,18 @@ async def running(settings: Settings) -> AsyncIterator[Parts]:
 
 
 async def serve(
-    settings: Settings, stop: asyncio.Event, ready: asyncio.Event | None = None
+    settings: Settings,
+    stop: asyncio.Event,
+    ready: asyncio.Event | None = None,
+    *,
+    transport: Transport | None = None,
 ) -> None:
     """Run the AMQP side until ``stop`` is set (the HTTPS door: ``gateway.web.server``).
 
-    ``ready`` is set once the topology is declared and the consumers run.
+    ``ready`` is set once the topology is declared and the consumers run. ``transport``: used
+    instead of RabbitMQ (see build()).
     """
-    async with running(settings):
+    async with running(settings, transport=transport):
         if ready is not None:
             ready.set()
         await stop.wait()
@@ -408,7 +433,7 @@ async def dlq_list(settings: Settings) -> list[dict[str, Any]]:
                         "bericht_id": message.message_id,
                         "berichttype": message.type,
                         "afzender": headers.get(AFZENDER),
-                        "pogingen": int(headers.get(POGING) or 0) + 1,  # type: ignore[arg-type]
+                        "pogingen": int(headers.get(POGING) or 0) + 1,
                         "reden": headers.get(REDEN),
                         "bytes": len(message.body),
                     }

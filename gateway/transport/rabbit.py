@@ -259,6 +259,28 @@ def partner_permissions(topology: Topology, oin: str) -> tuple[str, str, str]:
     )
 
 
+class ChannelHolder:
+    """The :class:`~gateway.transport.port.Holder` on RabbitMQ: one channel of its own."""
+
+    def __init__(self, channel: AbstractChannel) -> None:
+        self.channel = channel
+
+    @property
+    def is_closed(self) -> bool:
+        return bool(self.channel.is_closed)
+
+    async def get(self, queue_name: str) -> AbstractIncomingMessage | None:
+        try:
+            queue = await self.channel.get_queue(queue_name, ensure=False)
+            return await queue.get(no_ack=False, fail=False)
+        except (aio_pika.exceptions.AMQPError, ConnectionError, OSError) as exc:
+            raise Transient(f"get from {queue_name}: {type(exc).__name__}") from exc
+
+    async def close(self) -> None:
+        if not self.channel.is_closed:
+            await self.channel.close()
+
+
 class Broker:
     """One robust connection, a confirming channel for publishing, one per consumer."""
 
@@ -289,6 +311,11 @@ class Broker:
         if self._connection is None or not self.connected:  # else aio_pika: RuntimeError
             raise Transient("not connected to RabbitMQ")
         return await self._connection.channel()
+
+    async def open_holder(self) -> ChannelHolder:
+        """A channel of its own that holds messages until acknowledged (for the HTTPS inbox:
+        if the process dies, RabbitMQ returns them to their queue)."""
+        return ChannelHolder(await self.open_channel())
 
     async def declare(self) -> None:
         """Declare every exchange, queue and binding (idempotent)."""

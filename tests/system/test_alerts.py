@@ -23,7 +23,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Door
+from tests.support.door import Door
 from tests.support.paths import REPO_ROOT
 
 PROMETHEUS = REPO_ROOT / "deploy" / "prometheus"

@@ -30,6 +30,7 @@ ROOT = REPO_ROOT
 DEPLOY = ROOT / "deploy"
 COMPOSE = DEPLOY / "compose.yaml"
 RABBITMQ_DIR = DEPLOY / "rabbitmq"
+DASHBOARD = DEPLOY / "grafana" / "ketenpoort.json"
 PROMETHEUS = DEPLOY / "prometheus" / "prometheus.yml"
 K8S = DEPLOY / "k8s"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -87,9 +88,93 @@ def test_every_yaml_file_parses(path: Path) -> None:
     assert all(isinstance(d, dict) for d in documents)
 
 
-@pytest.mark.parametrize("path", deploy_files(".json"), ids=lambda p: str(p.relative_to(ROOT)))
-def test_every_json_file_parses(path: Path) -> None:
-    assert isinstance(json.loads(path.read_text()), dict)
+def test_every_json_file_of_deploy_has_its_content_checked() -> None:
+    """Every JSON file of deploy/ is checked for its content below (a new one needs checks)."""
+    assert deploy_files(".json") == sorted(
+        [RABBITMQ_DIR / "definitions.json", RABBITMQ_DIR / "users.json", DASHBOARD]
+    )
+
+
+def test_the_grafana_dashboard_is_whole() -> None:
+    """Every panel is titled and queries the selected job through the selected data source
+    (the variables exist); panel ids and each panel's refIds are unique. That the queries are
+    valid PromQL and name exposed metrics is tests/system/test_alerts.py's."""
+    data = json.loads(DASHBOARD.read_text())
+    assert data["uid"]
+    assert data["title"]
+    variables = {v["name"] for v in data["templating"]["list"]}
+    assert {"datasource", "job"} <= variables
+    panels = data["panels"]
+    assert len(panels) >= 5
+    assert len({p["id"] for p in panels}) == len(panels), "two panels share an id"
+    for panel in panels:
+        assert panel["title"], panel["id"]
+        assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
+        targets = panel["targets"]
+        assert targets, panel["title"]
+        assert len({t["refId"] for t in targets}) == len(targets), panel["title"]
+        for target in targets:
+            assert 'job="$job"' in target["expr"], (panel["title"], target["expr"])
+            assert "ketenpoort_" in target["expr"], (panel["title"], target["expr"])
+
+
+def test_rabbitmq_definitions_are_a_whole_topology() -> None:
+    """Every binding joins a declared exchange and queue in a declared vhost; every partner
+    user has exactly its own permissions on that vhost (send to ingress, read its own inbox);
+    every queue is a durable quorum queue."""
+    data = json.loads((RABBITMQ_DIR / "definitions.json").read_text())
+    vhosts = {v["name"] for v in data["vhosts"]}
+    assert vhosts == {"/"}
+    exchanges = {e["name"]: e for e in data["exchanges"]}
+    queues = {q["name"]: q for q in data["queues"]}
+    assert exchanges
+    assert queues
+    assert data["bindings"]
+    for item in [*exchanges.values(), *queues.values(), *data["bindings"], *data["permissions"]]:
+        assert item["vhost"] in vhosts, item
+    for queue in queues.values():
+        assert queue["durable"], queue["name"]
+        assert queue["arguments"]["x-queue-type"] == "quorum", queue["name"]
+        dead_letter = queue["arguments"].get("x-dead-letter-exchange")
+        assert dead_letter in (None, "", *exchanges), queue["name"]
+    for binding in data["bindings"]:
+        assert binding["source"] in exchanges, binding
+        assert binding["destination_type"] == "queue"
+        assert binding["destination"] in queues, binding
+    bound = {b["destination"] for b in data["bindings"]}
+    dead_letter_targets = {
+        q["arguments"].get("x-dead-letter-routing-key") for q in queues.values()
+    } - {None}
+    assert set(queues) == bound | dead_letter_targets, "a queue nothing can reach"
+    partners = {u["name"] for u in data["users"]}
+    assert len(partners) >= 2
+    assert all(u["password_hash"] == "" for u in data["users"])  # client certificates only
+    assert {p["user"] for p in data["permissions"]} == partners
+    for permission in data["permissions"]:
+        oin = permission["user"]
+        assert permission["configure"] == "^$", oin
+        writable = [n for n in exchanges if re.fullmatch(permission["write"], n)]
+        readable = [n for n in queues if re.fullmatch(permission["read"], n)]
+        assert writable == ["ketenpoort.ingress"], oin
+        assert readable == [f"ketenpoort.inbox.{oin}"], oin
+
+
+def test_rabbitmq_users_are_the_gateway_and_an_administrator() -> None:
+    data = json.loads((RABBITMQ_DIR / "users.json").read_text())
+    users = {u["name"]: u for u in data["users"]}
+    assert set(users) == {"ketenpoort", "admin"}
+    assert all(PLACEHOLDER in u["password"] for u in users.values())  # set per installation
+    assert users["admin"]["tags"] == ["administrator"]
+    assert users["ketenpoort"]["tags"] == []
+    vhosts = {v["name"] for v in data["vhosts"]}
+    assert {p["user"] for p in data["permissions"]} == set(users)
+    for permission in data["permissions"]:
+        assert permission["vhost"] in vhosts
+    [gateway] = [p for p in data["permissions"] if p["user"] == "ketenpoort"]
+    prefix = Settings(_env_file=None).amqp_prefix
+    for kind in ("configure", "write", "read"):
+        assert re.match(gateway[kind], f"{prefix}.ingress"), kind
+        assert not re.match(gateway[kind], "other.queue"), f"{kind} wider than the prefix"
 
 
 # --------------------------------------------------------------------------- compose

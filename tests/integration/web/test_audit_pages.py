@@ -33,8 +33,9 @@ from gateway.runtime.audit_access import INZAGE_COLUMNS
 from gateway.runtime.officers import Officers, Sessions
 from gateway.store.database import Database
 from gateway.web.audit_pages import COOKIE
-from tests.conftest import OFFICER, Door, fresh
 from tests.support.broker import OINS
+from tests.support.door import OFFICER, Door
+from tests.support.messages import fresh
 
 broker = pytest.mark.broker
 

@@ -20,36 +20,23 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.runtime import app as gateway_app
 from gateway.runtime import audit_access
 from gateway.runtime import certs as gateway_certs
 from gateway.runtime.settings import Settings
-from gateway.store.database import Database
-from tests.conftest import DevPki, Door, fresh, https_settings, run_door
 from tests.support.broker import OINS, new_prefix
+from tests.support.door import DevPki, Door, https_settings, run_door
+from tests.support.messages import fresh
+from tests.support.ops import Samples, block_audit_writes, named, scrape
+from tests.support.waiting import CEILING_S, eventually
 
 broker = pytest.mark.broker
 
 XML = {"content-type": "application/xml"}
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def scrape(text: str) -> Samples:
-    """Every sample of a Prometheus text exposition: (name, sorted labels) -> value."""
-    found: Samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return found
-
-
-def named(samples: Samples, name: str) -> dict[tuple[tuple[str, str], ...], float]:
-    return {labels: value for (n, labels), value in samples.items() if n == name}
 
 
 async def metrics(client: httpx.AsyncClient) -> Samples:
@@ -75,25 +62,6 @@ async def ready_until(
         if status == want or loop.time() - began > timeout:
             return status, detail, loop.time() - began
         await asyncio.sleep(0.2)
-
-
-def block_audit_writes(dsn: str, blocked: bool) -> None:
-    """Triggers that refuse every write the gateway and the readiness probe make."""
-    tables = ("audit_checkpoint", "audit_record")
-    statements = (
-        [
-            f"CREATE TRIGGER kp_test_ro_{table} BEFORE INSERT ON {table} "
-            "BEGIN SELECT RAISE(ABORT, 'audit store read-only'); END"
-            for table in tables
-        ]
-        if blocked
-        else [f"DROP TRIGGER IF EXISTS kp_test_ro_{table}" for table in tables]
-    )
-    db = Database(dsn)
-    try:
-        db.run_sync(lambda ex: [ex(s) for s in statements])
-    finally:
-        db.close()
 
 
 # --------------------------------------------------------------------------- live, ready
@@ -177,11 +145,13 @@ async def test_metrics_count_messages_time_the_pipeline_and_show_queues_and_cert
     topology = door.parts.topology
     async with door.ops() as client:
         samples = await metrics(client)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 15  # queue depths are measured every few seconds
-        while not named(samples, "ketenpoort_queue_berichten") and loop.time() < deadline:
-            await asyncio.sleep(0.5)
+
+        async def measured() -> bool:  # queue depths are measured every few seconds
+            nonlocal samples
             samples = await metrics(client)
+            return bool(named(samples, "ketenpoort_queue_berichten"))
+
+        await eventually(measured, "queue depths measured", poll=0.5)
 
     accepted = named(samples, "ketenpoort_berichten_geaccepteerd_total")
     assert accepted == {(("afzender", politie), ("berichttype", "VtMelding")): 1.0}
@@ -319,6 +289,7 @@ async def gateway_on(url: str, pki: DevPki, tmp_path: Path) -> AsyncIterator[tup
 
 
 @broker
+@pytest.mark.slow  # a private RabbitMQ node of its own
 async def test_ready_names_rabbitmq_while_it_is_stopped_and_recovers_by_itself(
     private_node: Any,
     pki: DevPki,
@@ -346,7 +317,7 @@ async def test_ready_names_rabbitmq_while_it_is_stopped_and_recovers_by_itself(
 
         # RabbitMQ stops: not ready, naming rabbitmq (and only rabbitmq)
         await asyncio.to_thread(private_node.stop)
-        status, detail, took = await ready_until(ops, 503, timeout=20)
+        status, detail, took = await ready_until(ops, 503, timeout=CEILING_S)
         assert status == 503, f"still ready {took:.1f} s after RabbitMQ stopped: {detail}"
         assert detail["checks"]["rabbitmq"] == {
             "ok": False,
@@ -366,7 +337,7 @@ async def test_ready_names_rabbitmq_while_it_is_stopped_and_recovers_by_itself(
 
         # RabbitMQ is back: ready again within a bounded time, without help
         await asyncio.to_thread(private_node.start)
-        status, detail, took = await ready_until(ops, 200, timeout=60)
+        status, detail, took = await ready_until(ops, 200, timeout=CEILING_S)
         assert status == 200, f"not ready {took:.1f} s after RabbitMQ came back: {detail}"
         assert named(await metrics(ops), "ketenpoort_rabbitmq_verbonden") == {(): 1.0}
         # the sender retries the refused message (same bytes): now it is accepted
@@ -381,7 +352,7 @@ async def test_ready_names_rabbitmq_while_it_is_stopped_and_recovers_by_itself(
 
         # and a gateway asked to stop while RabbitMQ is away stops (it does not wait for it)
         await asyncio.to_thread(private_node.stop)
-        assert (await ready_until(ops, 503, timeout=20))[0] == 503
+        assert (await ready_until(ops, 503, timeout=CEILING_S))[0] == 503
     finally:
         began = loop.time()
         await asyncio.wait_for(stack.aclose(), timeout=30)

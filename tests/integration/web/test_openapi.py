@@ -30,8 +30,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gateway.runtime.settings import Settings
-from tests.conftest import DevPki, fresh, https_settings, run_door
 from tests.support.broker import new_prefix
+from tests.support.door import DevPki, https_settings, run_door
+from tests.support.messages import fresh
 
 pytestmark = pytest.mark.broker
 

@@ -16,8 +16,9 @@ import pytest
 from gateway.domain.model import BerichtType, Foutbericht, Foutcode
 from gateway.web.api import RateLimiter
 from gateway.web.contract import HSTS
-from tests.conftest import Door, fresh
-from tests.integration.web.test_health import block_audit_writes
+from tests.support.door import Door
+from tests.support.messages import fresh
+from tests.support.ops import block_audit_writes
 
 pytestmark = pytest.mark.broker
 

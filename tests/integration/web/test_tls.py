@@ -32,9 +32,9 @@ import pytest
 from gateway.runtime import certs
 from gateway.runtime.settings import Settings
 from gateway.web.tls import TLS12_CIPHERS
-from tests.conftest import DevPki, https_settings, run_door
-from tests.integration.web.test_health import named, scrape
 from tests.support.broker import OINS, new_prefix
+from tests.support.door import DevPki, https_settings, run_door
+from tests.support.ops import named, scrape
 
 pytestmark = pytest.mark.broker
 
