@@ -24,7 +24,7 @@ from typing import Any
 from gateway.audit.log import Entry
 from gateway.decision.besluit import Gerouteerd, Levering, Ontvangen
 from gateway.domain.errors import Refused
-from gateway.domain.model import Bericht, Inhoud, Part
+from gateway.domain.model import Bericht, Inhoud, Part, field_plan
 
 Pseudonymise = Callable[[str], str]
 
@@ -32,21 +32,23 @@ _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}
 
 
 def bsns(part: Part) -> list[str]:
-    """Every BSN in a canonical body, in order, once."""
+    """Every BSN in a canonical body, in order, once.
+
+    Walks only the fields that can hold one: a ``bsn`` text field, or a field holding parts
+    (its model's :func:`field_plan`, read once per class).
+    """
     found: list[str] = []
 
-    def walk(value: Any) -> None:
-        if isinstance(value, list):
-            for item in value:
-                walk(item)
-        elif isinstance(value, Part):
-            for name in type(value).model_fields:
-                inner = getattr(value, name)
-                if name == "bsn" and isinstance(inner, str):
-                    if inner not in found:
-                        found.append(inner)
-                else:
-                    walk(inner)
+    def walk(value: Part) -> None:
+        for f in field_plan(type(value)):
+            inner = getattr(value, f.name)
+            if f.name == "bsn" and isinstance(inner, str):
+                if inner not in found:
+                    found.append(inner)
+            elif f.part is not None and inner is not None:
+                for item in inner if isinstance(inner, list) else (inner,):
+                    if isinstance(item, Part):
+                        walk(item)
 
     walk(part)
     return found
