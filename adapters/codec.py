@@ -98,6 +98,17 @@ class _GroupPlan:
     uncarried: tuple[str, ...]  # fields of ``model`` this shape has no element for
 
 
+def _by_tag(element: Element) -> dict[str, list[Element]]:
+    """The child elements by qualified name, in document order: one pass instead of a
+    ``findall`` per field (comments and processing instructions have no name)."""
+    found: dict[str, list[Element]] = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str):
+            found.setdefault(tag, []).append(child)
+    return found
+
+
 def _to_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -210,12 +221,14 @@ class Codec:
 
     def _parse_children(self, element: Element, plan: _GroupPlan) -> dict[str, Any]:
         values: dict[str, Any] = {}
+        by_tag = _by_tag(element)
         for child in plan.children:
             if isinstance(child, _GroupPlan):
-                parent: Element | None = element
-                if child.wrapper is not None:
-                    parent = element.find(child.wrapper)
-                items = [] if parent is None else parent.findall(child.item)
+                if child.wrapper is None:
+                    items = by_tag.get(child.item, [])
+                else:
+                    wrappers = by_tag.get(child.wrapper)
+                    items = _by_tag(wrappers[0]).get(child.item, []) if wrappers else []
                 sub = child.model
                 parsed = [sub(**self._parse_children(i, child)) for i in items]
                 values[child.field] = (parsed[0] if parsed else None) if child.single else parsed
@@ -226,7 +239,7 @@ class Codec:
                 value = element.get(child.name)
                 raws = [] if value is None else [(value, element)]
             else:
-                raws = [(c.text or "", c) for c in element.findall(child.name)]
+                raws = [(c.text or "", c) for c in by_tag.get(child.name, ())]
             converted = [self._convert(child, raw, where) for raw, where in raws]
             values[child.field] = (
                 (converted[0] if converted else None) if child.single else converted
@@ -305,19 +318,20 @@ class Codec:
                     self._render_children(etree.SubElement(parent, child.item), item, child)
                 continue
             for item in items:
-                if child.spellings is not None:
-                    canonical = str(item)
-                    text = child.spellings.get(canonical)
-                    if text is None:
-                        text = self.vocabulary.spell(child.node, canonical)
-                else:
-                    text = _to_text(item)
+                text = self._text(child, item)
                 if child.plek is _Plek.TEXT:
                     element.text = text
                 elif child.plek is _Plek.ATTRIBUTE:
                     element.set(child.name, text)
                 else:
                     etree.SubElement(element, child.name).text = text
+
+    def _text(self, plan: _LeafPlan, item: Any) -> str:
+        if plan.spellings is None:
+            return _to_text(item)
+        canonical = str(item)
+        spelled = plan.spellings.get(canonical)
+        return self.vocabulary.spell(plan.node, canonical) if spelled is None else spelled
 
 
 class Adapter:

@@ -104,10 +104,20 @@ class Trail:
     def __init__(self, pseudonymise: Pseudonymise) -> None:
         self.pseudonymise = pseudonymise
 
-    def _subjects(self, inhoud: Inhoud | None) -> list[str | None]:
+    def _subjects(
+        self, inhoud: Inhoud | None, known: dict[str, str] | None = None
+    ) -> list[str | None]:
+        """The pseudonyms of the BSNs in ``inhoud`` ([None] when there is none); ``known``
+        holds pseudonyms computed already for this message (a keyed hash each)."""
         if inhoud is None:
             return [None]
-        return [self.pseudonymise(b) for b in bsns(inhoud)] or [None]
+        known = {} if known is None else known
+        found: list[str | None] = []
+        for bsn in bsns(inhoud):
+            if bsn not in known:
+                known[bsn] = self.pseudonymise(bsn)
+            found.append(known[bsn])
+        return found or [None]
 
     def accepted(
         self,
@@ -134,7 +144,9 @@ class Trail:
         key = f"{routering.afzender.oin}|{kop.bericht_id}"
         entries = []
         present = sorted(bericht.categorieen_van())
-        for subject in self._subjects(bericht.inhoud):
+        known: dict[str, str] = {}
+        subjects = self._subjects(bericht.inhoud, known)
+        for subject in subjects:
             dedup = f"{key}|ontvangen||{subject or ''}"
             entries.append(
                 Entry(
@@ -149,10 +161,10 @@ class Trail:
                     **base,
                 )
             )
-        original = set(self._subjects(bericht.inhoud))
+        original = set(subjects)
         for levering in leveringen:
             partner = levering.ontvanger.partner
-            delivered = set(self._subjects(levering.inhoud))
+            delivered = set(self._subjects(levering.inhoud, known))
             for subject in sorted(original, key=lambda s: s or ""):
                 withheld = subject not in delivered
                 for gebeurtenis in ("gerouteerd", "gefilterd", "afgeleverd"):

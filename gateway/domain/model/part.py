@@ -139,25 +139,35 @@ def categorieen_in(
     part: BaseModel, inherited: frozenset[Categorie] = frozenset()
 ) -> set[Categorie]:
     """All effective categories of the filled fields below ``part``."""
+    return _walk(part, inherited)[0]
+
+
+def _walk(part: BaseModel, inherited: frozenset[Categorie]) -> tuple[set[Categorie], bool]:
+    """(the effective categories of the filled fields below ``part``, whether any field of
+    ``part`` is filled): one pass, where asking :func:`is_empty` first would walk twice."""
     found: set[Categorie] = set()
+    filled = False
     for f in field_plan(type(part)):
         value = getattr(part, f.name)
-        if is_empty(value):
+        if value is None or (isinstance(value, list) and not value):
             continue
         cats = inherited | f.categorieen
-        if f.part is None:
-            # a value, or a list of values (a field holds parts only when its annotation
-            # names a Part class)
+        if f.part is None:  # a value or a list of values: filled
             found |= cats
+            filled = True
             continue
-        for item in value if isinstance(value, list) else (value,):
-            if isinstance(item, Part):
-                item_cats = cats | item.extra_categorieen()
-                found |= item_cats
-                found |= categorieen_in(item, item_cats)
-            else:
-                found |= cats
-    return found
+        items = value if isinstance(value, list) else (value,)
+        walked = []
+        for item in items:
+            item_cats = cats | item.extra_categorieen()
+            walked.append((item_cats, *_walk(item, item_cats)))
+        if not any(item_filled for _, _, item_filled in walked):
+            continue  # only empty parts: the field counts as empty (see is_empty)
+        filled = True
+        for item_cats, below, _ in walked:
+            found |= item_cats
+            found |= below
+    return found, filled
 
 
 def part_type(model: type[BaseModel], name: str) -> type[Part] | None:
