@@ -38,20 +38,22 @@ def bsns(part: Part) -> list[str]:
     (its model's :func:`field_plan`, read once per class).
     """
     found: list[str] = []
-
-    def walk(value: Part) -> None:
-        for f in field_plan(type(value)):
-            inner = getattr(value, f.name)
-            if f.name == "bsn" and isinstance(inner, str):
-                if inner not in found:
-                    found.append(inner)
-            elif f.part is not None and inner is not None:
-                for item in inner if isinstance(inner, list) else (inner,):
-                    if isinstance(item, Part):
-                        walk(item)
-
-    walk(part)
+    _collect_bsns(part, found)
     return found
+
+
+def _collect_bsns(part: Part, found: list[str]) -> None:
+    # a module function, not a closure: a recursive closure is a reference cycle, garbage
+    # that only the cyclic collector frees (and the collector then runs far more often)
+    for f in field_plan(type(part)):
+        inner = getattr(part, f.name)
+        if f.name == "bsn" and isinstance(inner, str):
+            if inner not in found:
+                found.append(inner)
+        elif f.part is not None and inner is not None:
+            for item in inner if isinstance(inner, list) else (inner,):
+                if isinstance(item, Part):
+                    _collect_bsns(item, found)
 
 
 def trace_id(ontvangen: Ontvangen, bericht: Bericht | None) -> str:
