@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the local services that Ketenpoort's tests need are up.
 #
-#   scripts/ensure-services.sh rabbitmq postgresql [chromium] [go]
+#   scripts/ensure-services.sh rabbitmq postgresql [chromium] [go] [promtool]
 #
 # For each service named:
 #   - already up               -> one line on stderr, well under a second;
@@ -21,6 +21,8 @@
 #             golang.org/x/mod/sumdb under /usr/share/gocode), for the audit test that
 #             checks checkpoints and proofs with Go's sumdb/note and sumdb/tlog (GOPATH
 #             mode, no network).
+# promtool:   Debian's prometheus package (/usr/bin/promtool), for `promtool test rules`
+#             of deploy/prometheus/alerts.yml.
 set -euo pipefail
 
 readonly PROG=ensure-services
@@ -38,7 +40,7 @@ die() {
 usage() {
     cat >&2 <<'EOF'
 usage: scripts/ensure-services.sh SERVICE...
-services: rabbitmq, postgresql, chromium, go
+services: rabbitmq, postgresql, chromium, go, promtool
 EOF
 }
 
@@ -314,6 +316,21 @@ ensure_go() {
     say "go present ($(command -v go), golang.org/x/mod in /usr/share/gocode)"
 }
 
+# ---------------------------------------------------------------- promtool --
+
+ensure_promtool() {
+    if command -v promtool >/dev/null 2>&1; then
+        say "promtool present ($(command -v promtool))"
+        return
+    fi
+    can_apt || die "promtool is not installed: install Debian's prometheus package (e.g. apt-get install prometheus)"
+    say "installing prometheus (for promtool) with apt-get"
+    apt_install --no-install-recommends prometheus
+    command -v promtool >/dev/null 2>&1 ||
+        die "apt-get installed prometheus but promtool is missing"
+    say "promtool present ($(command -v promtool))"
+}
+
 # -------------------------------------------------------------------- main --
 
 main() {
@@ -324,7 +341,7 @@ main() {
     local service
     for service in "$@"; do
         case $service in
-        rabbitmq | postgresql | chromium | go) ;;
+        rabbitmq | postgresql | chromium | go | promtool) ;;
         -h | --help)
             usage
             exit 0

@@ -80,6 +80,7 @@ def settings(vhost: str, tmp_path: Path) -> Settings:
         retry_delays_ms=(200, 400),
         log_json=True,
         http_enabled=False,  # AMQP-only tests; the HTTPS door has its own fixtures
+        ops_port=0,  # any free port: tests run side by side
     )
 
 
@@ -191,6 +192,8 @@ def https_settings(settings: Settings, pki: DevPki, tmp_path: Path) -> Settings:
             "tls_cert_file": pki.files.server_cert,
             "tls_key_file": pki.files.server_key,
             "tls_ca_file": pki.files.ca,
+            "tls_crl_file": pki.files.crl,
+            "ops_port": 0,
             "officers_file": officers,
         }
     )
@@ -205,10 +208,15 @@ class Door:
     pki: DevPki
     parts: Any
     asgi: Any  # the FastAPI app
+    ops_port: int = 0  # the ops door (health, metrics): plain HTTP
 
     @property
     def base_url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
+
+    def ops(self) -> httpx.AsyncClient:
+        """A client of the ops port (health and metrics; plain HTTP, no certificate)."""
+        return httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.ops_port}", timeout=30)
 
     def client(self, name: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
         """An HTTPS client: with partner ``name``'s certificate, or none (officers)."""
@@ -238,10 +246,11 @@ async def door(settings: Settings, vhost: str, pki: DevPki, tmp_path: Path) -> A
         try:
             yield Door(
                 Running(configured, topology, partners, parts.state),
-                server.port,
+                server.partner_port,
                 pki,
                 parts,
-                server.server.config.app,
+                server.partner_app,
+                server.ops_port,
             )
         finally:
             for p in partners.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -25,10 +26,17 @@ officer_app = typer.Typer(help="Privacy officers (who may open /audit).", no_arg
 
 
 def serve() -> None:
-    """Run the gateway: AMQP consumers and the HTTPS door (partner API, /health, /metrics,
-    /audit) until SIGTERM or Ctrl-C; stops gracefully (HTTPS first, then AMQP drains)."""
-    from gateway.web import server  # noqa: PLC0415 - the web stack only where it is served
+    """Run the gateway: AMQP consumers, the HTTPS door (partner API, /audit) and the ops port
+    (/health, /metrics) until SIGTERM or Ctrl-C; stops gracefully (HTTPS first, then AMQP
+    drains)."""
+    from gateway.web import server, tls  # noqa: PLC0415 - the web stack only where it is served
 
+    conf = tls.openssl_conf_to_load()
+    if conf is not None:
+        # OpenSSL reads its configuration once, at start: run again under the one that limits
+        # the TLS groups (gateway/web/openssl.cnf), as Python's ssl cannot set them
+        os.environ["OPENSSL_CONF"] = str(conf)
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])  # noqa: S606 - ourselves
     settings = load_settings()
     logs.configure(settings.log_level, json=settings.log_json)
 
@@ -66,6 +74,9 @@ def certs_dev(
     table.add_row("server key (tls_key_file)", str(files.server_key))
     for oin, (cert, key) in files.partners.items():
         table.add_row(f"partner {oin} ({policy.partners[oin].naam})", f"{cert}, {key}")
+    if files.revoked is not None and files.crl is not None:
+        table.add_row("revoked partner certificate", f"{files.revoked[0]}, {files.revoked[1]}")
+        table.add_row("CRL (tls_crl_file)", str(files.crl))
     out.print(table)
 
 

@@ -106,6 +106,14 @@ class Metrics:
             registry=r,
         )
 
+        self.tls_refused = Counter(
+            "ketenpoort_tls_handshakes_geweigerd",
+            "TLS handshakes the partner port refused, per alert sent (unknown_ca, "
+            "certificate_revoked, handshake_failure, protocol_version, ...).",
+            ["reden"],
+            registry=r,
+        )
+
     def snapshot(
         self,
         name: str,

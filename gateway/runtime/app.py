@@ -165,6 +165,13 @@ def _register_gauges(parts: Parts) -> None:
         lambda: [((label,), seconds_left(when)) for label, when in certificates(parts).items()],
     )
     m.snapshot(
+        "ketenpoort_crl_geldig_seconden",
+        "Seconds until each CRL in tls_crl_file must be replaced (its nextUpdate): an expired "
+        "CRL refuses every partner certificate.",
+        ["crl"],
+        lambda: [((label,), seconds_left(when)) for label, when in crls(parts).items()],
+    )
+    m.snapshot(
         "ketenpoort_audit_backlog",
         "Audit records waiting for the next group commit.",
         [],
@@ -192,6 +199,17 @@ def certificates(parts: Parts) -> dict[str, dt.datetime]:
     for oin, when in parts.client_expiry.items():
         found[f"partner:{oin}"] = when
     return found
+
+
+def crls(parts: Parts) -> dict[str, dt.datetime]:
+    """nextUpdate of the CRLs the HTTPS door checks client certificates against."""
+    path = parts.settings.tls_crl_file
+    if path is None or not path.is_file():
+        return {}
+    try:
+        return certs.crl_expiries(path)
+    except ValueError:  # unreadable now: the door keeps its last good CRL and logs it
+        return {}
 
 
 async def connect(broker: Broker, *, attempts: int | None = None) -> None:

@@ -14,8 +14,8 @@ exactly the expected recipients), correlated to the case (kp:InAntwoordOp), an H
 for a refusal (413 exactly when the code is TE_GROOT), XML, nothing in any inbox (deliveries
 nor answers: the HTTPS sender has its answer in the response), nothing of ``case.forbidden``
 in any byte that came back, within seconds. Afterwards: no canary touched, nothing arrives
-late, /health/ready is 200, a valid message is still accepted and delivered, and the memory
-of this process (the gateway's) stayed bounded.
+late, /health/ready (ops port) is 200, a valid message is still accepted and delivered, and
+the memory of this process (the gateway's) stayed bounded.
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ async def _run(settings: Settings, vhost: str, pki: DevPki, canary: Canary) -> R
     sends = list(_sends(cases))
     outcomes: dict[str, Outcome] = {}
     async with run_door(settings, vhost) as (parts, server):
-        base_url = f"https://127.0.0.1:{server.port}"
+        base_url = f"https://127.0.0.1:{server.partner_port}"
         raw_clients = {
             name: Client(base_url, str(pki.files.ca), *pki.client_cert(name)) for name in OINS
         }
@@ -227,7 +227,8 @@ async def _run(settings: Settings, vhost: str, pki: DevPki, canary: Canary) -> R
 
             inboxes = await asyncio.gather(*(p.inbox(settle=0.5) for p in partners.values()))
             late = {name: len(got) for name, got in zip(partners, inboxes, strict=True)}
-            ready = await clients["politie"].get("/health/ready")
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.ops_port}") as ops:
+                ready = await ops.get("/health/ready")  # the ops port
 
             valid_id = str(uuid.uuid4())
             raw = fresh((EXAMPLES_DIR / "politie/VtMelding.xml").read_bytes(), bericht_id=valid_id)
