@@ -16,7 +16,7 @@ from gateway.domain.model import (
     Inhoud,
     Part,
     categorieen_in,
-    field_categorieen,
+    field_plan,
     is_empty,
 )
 
@@ -46,9 +46,10 @@ def _filter_fields(
     part: Part, inherited: frozenset[Categorie], granted: frozenset[Categorie]
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for name in type(part).model_fields:
+    for f in field_plan(type(part)):  # the model's fields and categories, read once per class
+        name = f.name
         value = getattr(part, name)
-        cats = inherited | field_categorieen(type(part), name)
+        cats = inherited | f.categorieen
         if isinstance(value, list):
             values[name] = [
                 kept for item in value if (kept := _filter_value(item, cats, granted)) is not None
