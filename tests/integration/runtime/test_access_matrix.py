@@ -49,12 +49,13 @@ from gateway.domain.model import (
 )
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import SOORT
-from tests.support.broker import OINS, PASSWORD, new_prefix
+from tests.support.broker import OINS, PASSWORD
 from tests.support.door import DevPki, Door, https_settings, run_door
 from tests.support.gateways import Running
 from tests.support.messages import replace_once
 from tests.support.partners import RabbitPartner
 from tests.support.paths import EXAMPLES_DIR, REPO_ROOT
+from tests.support.settings import local_settings
 
 pytestmark = [pytest.mark.broker, pytest.mark.asyncio(loop_scope="module")]
 
@@ -346,16 +347,10 @@ class World:
 @pytest.fixture(scope="module")
 def matrix_settings(vhost: str, pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     tmp = tmp_path_factory.mktemp("access-matrix")
-    base = Settings(
-        amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",  # type: ignore[arg-type]
-        amqp_prefix=new_prefix(),
-        state_dsn=f"sqlite:///{tmp / 'state.db'}",
-        audit_dsn=f"sqlite:///{tmp / 'audit.db'}",
-        audit_key_dir=tmp / "keys",
+    base = local_settings(
+        tmp,
+        f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
         audit_log_id="access-matrix",
-        retry_delays_ms=(200, 400),
-        log_json=True,
-        http_enabled=False,  # https_settings opens the door
         rate_burst=100_000,  # this module makes many calls per partner; not what it tests
     )
     return https_settings(base, pki, tmp)
