@@ -49,12 +49,13 @@ from gateway.domain.model import (
 )
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import SOORT
-from tests.support.broker import OINS, PASSWORD
+from tests.support.broker import OINS, PASSWORD, ROL
 from tests.support.door import DevPki, Door, https_settings, run_door
 from tests.support.gateways import Running
 from tests.support.messages import replace_once
 from tests.support.partners import RabbitPartner
 from tests.support.paths import EXAMPLES_DIR, REPO_ROOT
+from tests.support.routing import afleverbevestiging
 from tests.support.settings import local_settings
 
 pytestmark = [pytest.mark.broker, pytest.mark.asyncio(loop_scope="module")]
@@ -63,14 +64,6 @@ XML = {"content-type": "application/xml"}
 TIMEOUT = 10.0  # seconds to wait for an AMQP answer
 POLICY = REPO_ROOT / "policy" / "v1" / "berichten.yaml"
 
-ROL = {
-    "politie": "politie",
-    "vt-twente": "veilig-thuis",
-    "vt-rijnmond": "veilig-thuis",
-    "om": "openbaar-ministerie",
-    "rvdk": "raad-kinderbescherming",
-    "reclassering": "reclassering",
-}
 PAIRS = list(itertools.permutations(OINS, 2))  # 30 ordered pairs
 PAIR_IDS = [f"{a}-vs-{b}" for a, b in PAIRS]
 
@@ -137,36 +130,6 @@ def build(plan: Plan) -> tuple[bytes, str]:
     for old, new in plan.edits:
         text = replace_once(text, old, new)
     return with_new_ids(text)
-
-
-def afleverbevestiging(
-    als: str, in_antwoord_op: str, *, original_sender: str | None
-) -> tuple[bytes, str]:
-    """RabbitPartner ``als`` confirms receipt of ``in_antwoord_op`` (spec §2), naming the original
-    sender as kp:Ontvanger when given (the most precise claim a confirmation can make)."""
-    bericht_id = str(uuid.uuid4())
-    ontvanger = (
-        f'<kp:Ontvanger oin="{OINS[original_sender]}" rol="{ROL[original_sender]}"/>'
-        if original_sender
-        else ""
-    )
-    text = f"""<?xml version="1.0" encoding="UTF-8"?>
-<kp:Bericht xmlns:kp="urn:ketenpoort:envelop:1">
-  <kp:Kop>
-    <kp:BerichtId>{bericht_id}</kp:BerichtId>
-    <kp:ConversatieId>{uuid.uuid4()}</kp:ConversatieId>
-    <kp:InAntwoordOp>{in_antwoord_op}</kp:InAntwoordOp>
-    <kp:BerichtType>Afleverbevestiging</kp:BerichtType>
-    <kp:Versie>1</kp:Versie>
-    <kp:Afzender oin="{OINS[als]}" rol="{ROL[als]}"/>{ontvanger}
-    <kp:Tijdstip>2026-11-21T08:00:00+01:00</kp:Tijdstip>
-  </kp:Kop>
-  <kp:Inhoud>
-    <kp:Afleverbevestiging/>
-  </kp:Inhoud>
-</kp:Bericht>
-"""
-    return text.encode("utf-8"), bericht_id
 
 
 # --------------------------------------------------------------------------- AMQP helpers
