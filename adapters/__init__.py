@@ -1,9 +1,11 @@
 """Adapters: one module per partner, each translating its native XML to and from the
 canonical model (``gateway.domain.model``). Adapters only translate; they do no I/O.
 
-To add a partner: copy ``adapters/politie.py``, set its vocabulary and the types it sends and
-receives, register it in ``PARTNERS`` below, run ``ketenpoort schemas write`` and add an
-example per type it sends under ``examples/``.
+Each partner's vocabulary (how it spells names and codes, which types it sends and receives) is
+a data file beside its module, ``adapters/<name>.yaml`` (read by ``vocabulary_file``). To add a
+partner: copy ``adapters/politie.yaml`` and ``politie.py``, set its vocabulary, register it in
+``PARTNERS`` below, run ``ketenpoort schemas write`` and add an example per type it sends under
+``examples/``.
 """
 
 from __future__ import annotations

@@ -2,31 +2,16 @@
 
 The parketnummer and a person's BSN are attributes in every OM element (``parketnummer="…"``,
 ``<om:Verdachte bsn="…">``); the OmBeslissing is ``om:Beslissing``.
+
+The vocabulary (names, code spellings, what it sends and receives) is data:
+``adapters/openbaar_ministerie.yaml``.
 """
 
 from __future__ import annotations
 
-from adapters.shape import Partner, Stijl, Vocabulary
-from gateway.domain.model import BerichtType as T
-from gateway.domain.model import Rol
+from adapters.vocabulary_file import load_partner
 
-VOCABULARY = Vocabulary(
-    rol=Rol.OPENBAAR_MINISTERIE,
-    namespace="urn:ketenpoort:om:1",
-    prefix="om",
-    stijl=Stijl.PASCAL,
-    names={"proces_verbaalnummer": "ProcesVerbaalNummer", "@ref": "id"},
-    roots={T.OM_BESLISSING: "Beslissing"},
-    ident_as_attribute=True,
-)
+PARTNER = load_partner("openbaar_ministerie")
+VOCABULARY = PARTNER.vocabulary
 
-PARTNER = Partner(
-    VOCABULARY,
-    sends=(T.ADVIESAANVRAAG, T.OM_BESLISSING, T.ACTIEOVERLEG_BESLUIT),
-    receives=(
-        T.VEILIGHEIDSBEOORDELING,
-        T.ZSM_AANMELDING,
-        T.RECLASSERINGSADVIES,
-        T.ACTIEOVERLEG_AANMELDING,
-    ),
-)
+__all__ = ["PARTNER", "VOCABULARY"]

@@ -4,31 +4,16 @@ This is the reference adapter: every partner module has this anatomy, a
 :class:`~adapters.shape.Vocabulary` (how the partner spells things) and a
 :class:`~adapters.shape.Partner` (which types it sends and receives). Structure lives in
 ``adapters.shapes``; parsing, rendering and the XSD follow from the two together.
+
+The vocabulary (names, code spellings, what it sends and receives) is data:
+``adapters/politie.yaml``.
 """
 
 from __future__ import annotations
 
-from adapters.shape import Partner, Stijl, Vocabulary
-from gateway.domain.model import BerichtType as T
-from gateway.domain.model import Rol
+from adapters.vocabulary_file import load_partner
 
-VOCABULARY = Vocabulary(
-    rol=Rol.POLITIE,
-    namespace="urn:ketenpoort:politie:1",
-    prefix="pol",
-    stijl=Stijl.PASCAL,
-    names={"bsn": "BSN", "proces_verbaalnummer": "ProcesVerbaalNummer", "@ref": "id"},
-    roots={T.VT_MELDING: "VTMelding"},
-)
+PARTNER = load_partner("politie")
+VOCABULARY = PARTNER.vocabulary
 
-PARTNER = Partner(
-    VOCABULARY,
-    sends=(T.VT_MELDING, T.ZSM_AANMELDING, T.ACTIEOVERLEG_AANMELDING),
-    receives=(
-        T.TERUGKOPPELING,
-        T.VEILIGHEIDSAFSPRAKEN,
-        T.OM_BESLISSING,
-        T.ACTIEOVERLEG_AANMELDING,
-        T.ACTIEOVERLEG_BESLUIT,
-    ),
-)
+__all__ = ["PARTNER", "VOCABULARY"]

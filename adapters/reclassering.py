@@ -2,32 +2,16 @@
 
 The reclassering calls the verdachte its ``Client``: the element of the verdachte in an
 Adviesaanvraag or OmBeslissing, and the rol of that person in a ZsmAanmelding (``CLIENT``).
+
+The vocabulary (names, code spellings, what it sends and receives) is data:
+``adapters/reclassering.yaml``.
 """
 
 from __future__ import annotations
 
-from adapters.shape import Partner, Stijl, Vocabulary
-from gateway.domain.model import BerichtType as T
-from gateway.domain.model import Rol
+from adapters.vocabulary_file import load_partner
 
-VOCABULARY = Vocabulary(
-    rol=Rol.RECLASSERING,
-    namespace="urn:ketenpoort:reclassering:1",
-    prefix="rc",
-    stijl=Stijl.PASCAL,
-    names={"verdachte": "Client", "proces_verbaalnummer": "ProcesVerbaalNummer", "@ref": "id"},
-    spellings={"verdachte": "CLIENT"},
-)
+PARTNER = load_partner("reclassering")
+VOCABULARY = PARTNER.vocabulary
 
-PARTNER = Partner(
-    VOCABULARY,
-    sends=(T.RECLASSERINGSADVIES,),
-    receives=(
-        T.VEILIGHEIDSBEOORDELING,
-        T.ZSM_AANMELDING,
-        T.ADVIESAANVRAAG,
-        T.OM_BESLISSING,
-        T.ACTIEOVERLEG_AANMELDING,
-        T.ACTIEOVERLEG_BESLUIT,
-    ),
-)
+__all__ = ["PARTNER", "VOCABULARY"]
