@@ -249,7 +249,7 @@ def test_route_json_of_the_zsm_aanmelding() -> None:
     assert exit_code == 0
     assert data["refused"] is None
     assert data["doel"] == "STRAFRECHTELIJKE_BESLISSING"
-    assert data["grondslagen"] == ["WPG-ART-19"]
+    assert data["grondslagen"] == ["WPG-ART-15", "WPG-ART-20"]  # politie's own (v2 §4)
     assert data["policy"] == load_policy(POLICY_DIR).versie
     recipients = data["recipients"]
     assert isinstance(recipients, list)

@@ -64,6 +64,7 @@ EXPECTED: dict[str, list[tuple[str, str, dict[str, set[str]] | str]]] = {
     "verzoek-rvdk": [("vt-twente", "VerzoekTotOnderzoek", {"rvdk": set()})],
     "geweigerd-en-dubbel": [
         ("politie", "VtMelding", "DOEL_NIET_TOEGESTAAN"),
+        ("politie", "VtMelding", "GRONDSLAG_ONTBREEKT"),
         ("politie", "VtMelding", {"vt-twente": set()}),
     ],
 }

@@ -481,9 +481,11 @@ def routable(draw: st.DrawFn, rol: Rol, berichttype: BerichtType) -> tuple[Beric
             body = _set_path(body, route.regio, draw(POSTCODE, label="postcode"))
     body = _marked(body, SHAPES[berichttype].children, itertools.count(1))
     doel = draw(st.sampled_from(regel.doelen), label="doel")
-    grondslagen = draw(
-        st.lists(st.sampled_from(POLICY.doelen[doel].grondslagen), min_size=1, unique=True)
+    # every code the sending rol has for the doel (v2 §4), in any order: each recipient covered
+    codes = sorted(
+        {c for r in POLICY.doelen[doel].grondslagen if r.afzender is rol for c in r.codes}
     )
+    grondslagen = draw(st.permutations(codes), label="grondslagen")
     afzender = draw(st.sampled_from(POLICY.partners_met_rol(rol)), label="afzender")
     kop = Kop(
         bericht_id=draw(UUID),

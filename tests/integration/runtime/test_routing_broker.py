@@ -323,9 +323,9 @@ async def test_vtmelding_outside_every_regio_is_refused_geen_ontvanger(
 @pytest.mark.parametrize(
     ("doel", "grondslag", "recipient", "recipient_grondslag"),
     [
-        ("STRAFRECHTELIJKE_BESLISSING", "WPG-ART-19", "om", "SV-ART-148"),
-        ("ONDERZOEK_KINDERBESCHERMING", "BW1-ART-1.238", "rvdk", "BW1-ART-1.238"),
-        ("RECLASSERINGSADVIES", "WJSG-ART-39F", "reclassering", "WJSG-ART-39F"),
+        ("STRAFRECHTELIJKE_BESLISSING", "WMO2015-ART-4.1.1", "om", "WMO2015-ART-4.1.1"),
+        ("ONDERZOEK_KINDERBESCHERMING", "JW-ART-7.3.11", "rvdk", "JW-ART-7.3.11"),
+        ("RECLASSERINGSADVIES", "WMO2015-ART-4.1.1", "reclassering", "WMO2015-ART-4.1.1"),
     ],
 )
 async def test_veiligheidsbeoordeling_is_routed_by_its_doel(
@@ -339,13 +339,16 @@ async def test_veiligheidsbeoordeling_is_routed_by_its_doel(
     raw, bid = build(
         VEILIGHEIDSBEOORDELING,
         ("<kp:Doel>STRAFRECHTELIJKE_BESLISSING</kp:Doel>", f"<kp:Doel>{doel}</kp:Doel>"),
-        ("<kp:Grondslag>WPG-ART-19</kp:Grondslag>", f"<kp:Grondslag>{grondslag}</kp:Grondslag>"),
+        (
+            "<kp:Grondslag>WMO2015-ART-4.1.1</kp:Grondslag>",
+            f"<kp:Grondslag>{grondslag}</kp:Grondslag>",
+        ),
     )
     outcome = await send(gateway, codec, "vt-twente", raw, bid)
     assert_routed(outcome, "vt-twente", [recipient])
     kop = kop_of(outcome.deliveries[recipient][0])
     assert kop["doel"] == doel
-    assert kop["grondslagen"] == [recipient_grondslag]  # the recipient's own grondslag
+    assert kop["grondslagen"] == [recipient_grondslag]  # the grondslag it was delivered under
 
 
 @pytest.mark.parametrize(
@@ -761,17 +764,21 @@ async def test_doel_niet_toegestaan(gateway: Running, codec: MessageCodec) -> No
 
 
 async def test_grondslag_ontbreekt(gateway: Running, codec: MessageCodec) -> None:
+    """v2 §4: the politie citing VT's meldrecht (a grondslag of another party) is refused,
+    naming the recipient and the codes the politie could have cited."""
     raw, bid = build(
         VT_MELDING,
         (
+            "<kp:Grondslag>WPG-ART-18-BPG-4.3</kp:Grondslag>",
             "<kp:Grondslag>WMO2015-ART-5.2.6</kp:Grondslag>",
-            "<kp:Grondslag>SV-ART-148</kp:Grondslag>",
         ),
     )
     fout = assert_refused(
         await send(gateway, codec, "politie", raw, bid), Foutcode.GRONDSLAG_ONTBREEKT
     )
     assert fout.element == "kp:Grondslag"
+    assert "00000099000000000102 (veilig-thuis)" in fout.reden, fout
+    assert "acceptable: WPG-ART-18-BPG-4.3, WPG-ART-19" in fout.reden, fout
 
 
 @pytest.mark.parametrize(
