@@ -12,7 +12,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.domain.model import INHOUD_TYPES, BerichtType, Doel, Persoon, Rol
+from gateway.domain.model import INHOUD_TYPES, BerichtType, Doel, Part, Persoon, Rol
 from gateway.policy.fieldpath import check_path
 from gateway.policy.files import (
     BerichtenFile,
@@ -103,6 +103,13 @@ def check_berichten(
                 check_path(berichttype, regel.uiterste_beslismoment.veld)
             except ValueError as exc:
                 raise fail((berichttype.value, "uiterste_beslismoment"), str(exc)) from None
+        for path in regel.vrije_tekst:
+            try:
+                found = check_path(berichttype, path)
+                if found is not str and not issubclass(found, Part):
+                    raise ValueError(f"{path!r} of {berichttype.value} is no free text")
+            except ValueError as exc:
+                raise fail((berichttype.value, "vrije_tekst", path), str(exc)) from None
 
 
 def check_leesbaar(

@@ -147,6 +147,8 @@ class BerichtRegel(_Strict):
     uiterste_beslismoment: Deadline | None = None
     routes: list[Route] = Field(min_length=1)
     toegang: dict[Doel, dict[Rol, Toegang]] = Field(default_factory=dict)
+    # spec v2 §8: per free-text field (a dotted path), every category its content may hold
+    vrije_tekst: dict[str, list[Categorie]] = Field(default_factory=dict)
 
 
 class BerichtenFile(_Strict):

@@ -77,6 +77,80 @@ UNDER = {
     ("politie", "STRAFRECHTELIJKE_BESLISSING", "reclassering"): "WPG-ART-20",
     ("politie", "STRAFRECHTELIJKE_BESLISSING", "raad-kinderbescherming"): "WPG-ART-20",
 }
+# Issue 13 (spec v2 §8): a free-text field carries every category its content may hold and
+# reaches only a recipient granted all of them; kept and removed count those categories, so the
+# audit's account is what the bytes can contain; each recipient's "withheld" names the
+# free-text fields withheld and the categories it lacks (before: no "withheld"; free text went
+# out under its field's one category, and the categories of delivered free text were not
+# counted as kept). ACUTE_VEILIGHEID grants the politie `kind` (v2 §8: the responders must know
+# which children to protect). Every recipient not listed here has "withheld": [] and is as
+# recorded. Per (case, rol): the withheld fields with what is missing, the categories added to
+# kept and to removed, and the elements gone from the message.
+VT_LETSEL = {"kept": ["gezondheid"]}  # the Letsel (incident, gezondheid) it did receive
+FREE_TEXT: dict[tuple[str, str], dict[str, Any]] = {
+    ("example-politie-VtMelding", "veilig-thuis"): VT_LETSEL,
+    ("example-politie-ZsmAanmelding", "openbaar-ministerie"): VT_LETSEL,
+    ("example-politie-ZsmAanmelding", "veilig-thuis"): {
+        "withheld": {"incident.letsel": ["gezondheid"]},
+        "removed": ["gezondheid"],
+        "gone": ["letsel"],
+    },
+    ("example-politie-ZsmAanmelding", "reclassering"): {
+        "withheld": {"incident.letsel": ["gezondheid"]},
+        "removed": ["gezondheid"],
+        "gone": ["Letsel"],
+    },
+    # lopende hulp (hulpverlening, gezondheid) to the OM, which is granted both
+    ("example-raad-kinderbescherming-Reclasseringsadvies", "openbaar-ministerie"): VT_LETSEL,
+    ("example-reclassering-Reclasseringsadvies", "openbaar-ministerie"): VT_LETSEL,
+    # the toelichting (veiligheid, hulpverlening, kind) was withheld before, for veiligheid
+    ("example-veilig-thuis-Terugkoppeling", "politie"): {
+        "withheld": {"toelichting": ["kind", "veiligheid"]},
+        "removed": ["kind"],
+    },
+    ("hostile-afzender-onjuist-other-vt-regio", "politie"): {
+        "withheld": {"toelichting": ["kind", "veiligheid"]},
+        "removed": ["kind"],
+    },
+    ("example-veilig-thuis-Veiligheidsafspraken", "politie"): {"kept": ["kind"]},
+    # the issue's case: psychiatry and children in "wat is er bekend", health in the factors
+    ("example-veilig-thuis-Veiligheidsbeoordeling", "openbaar-ministerie"): {
+        "withheld": {
+            "beschermende_factor": ["gezondheid"],
+            "kernvragen.wat_is_er_bekend": ["gezondheid"],
+            "risicofactor": ["gezondheid"],
+        },
+        "gone": ["WatIsErBekend", "Risicofactor", "BeschermendeFactor"],
+    },
+    # zorgen (kind, gezondheid) to the Raad, which is granted both
+    ("example-veilig-thuis-VerzoekTotOnderzoek", "raad-kinderbescherming"): VT_LETSEL,
+    ("hostile-cdata-hidden-markup", "veilig-thuis"): VT_LETSEL,
+    ("hostile-processing-instruction-in-free-text", "veilig-thuis"): VT_LETSEL,
+    ("hostile-xsi-nonamespace-schemalocation-file", "veilig-thuis"): VT_LETSEL,
+    ("hostile-xsi-schemalocation-elsewhere", "veilig-thuis"): VT_LETSEL,
+}
+
+
+def _free_text(name: str, recipient: dict[str, Any]) -> dict[str, Any]:
+    change = FREE_TEXT.get((name, recipient["rol"]), {})
+    message = recipient["message"]
+    for element in change.get("gone", []):
+        leaf = re.compile(rf"\n[ ]*<[a-z]+:{element}>[^<]*</[a-z]+:{element}>")
+        assert leaf.search(message), (name, element)
+        message = leaf.sub("", message)
+    return {
+        **recipient,
+        "kept": sorted({*recipient["kept"], *change.get("kept", [])}),
+        "removed": sorted({*recipient["removed"], *change.get("removed", [])}),
+        "message": message,
+    }
+
+
+def _withheld(name: str, rol: str) -> list[dict[str, Any]]:
+    withheld = FREE_TEXT.get((name, rol), {}).get("withheld", {})
+    return [{"field": f, "missing": missing} for f, missing in withheld.items()]
+
+
 # Recorded refusals whose reason changes: the grondslag is checked per recipient now.
 REASON = {
     "hostile-grondslag-ontbreekt": (
@@ -136,6 +210,18 @@ def test_route_json_unchanged(name: str, tmp_path: Path) -> None:
         source.write_bytes(own[0])
         expected = own[1]
     result = CliRunner().invoke(app, ["route", "--json", str(source)])
+    if own is not None:
+        got = json.loads(result.stdout)
+        for recipient in got.get("recipients", []):
+            withheld = recipient.pop("withheld")
+            assert [{"field": w["field"], "missing": w["missing"]} for w in withheld] == _withheld(
+                name, recipient["rol"]
+            ), (name, recipient["rol"])
+        output = expected["output"]
+        output = {**output, "recipients": [_free_text(name, r) for r in output["recipients"]]}
+        assert result.exit_code == expected["exit"], result.output
+        assert got == output
+        return
     if name in REASON:
         assert result.exit_code == expected["exit"] == 1, result.output
         assert json.loads(result.stdout)["refused"] == {
