@@ -17,12 +17,17 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
+# The locked dependencies first, every file checked against its hash (requirements.lock,
+# scripts/lock.sh), then the project without dependencies: nothing unpinned or unhashed.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 # Only what `pip install .` needs: the metadata (pyproject.toml names README.md as the
 # readme) and the two packages. schemas/ policy/ examples/ are data, copied below.
 COPY pyproject.toml README.md ./
 COPY gateway ./gateway
 COPY adapters ./adapters
-RUN pip install . \
+RUN pip install --no-deps --no-build-isolation . \
+    && pip check \
     && ketenpoort --help >/dev/null
 
 # -------------------------------------------------------------------- runtime stage
@@ -57,12 +62,15 @@ ENV PATH=/opt/venv/bin:$PATH \
     KETENPOORT_AUDIT_KEY_DIR=/var/lib/ketenpoort/keys \
     KETENPOORT_HTTP_HOST=0.0.0.0 \
     KETENPOORT_HTTP_PORT=8443 \
+    KETENPOORT_OPS_HOST=0.0.0.0 \
+    KETENPOORT_OPS_PORT=9464 \
     KETENPOORT_LOG_JSON=true
 
 USER 10001:10001
 
-# The HTTPS door: partner API, /health/live, /health/ready, /metrics (TLS).
-EXPOSE 8443
+# The HTTPS door (partner API, audit pages; TLS) and the ops port (/health/live,
+# /health/ready, /metrics; plain HTTP, keep it off the partners' network).
+EXPOSE 8443 9464
 
 # No HEALTHCHECK: Kubernetes probes /health/live and /health/ready itself.
 ENTRYPOINT ["ketenpoort"]

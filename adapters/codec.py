@@ -5,12 +5,19 @@ checks what XSD 1.0 cannot (the BSN elfproef, a reason required when a gezagsdra
 informed) and raises :class:`gateway.domain.errors.Refused` naming the element and line.
 ``render`` builds the partner's element from a canonical body and refuses (``ValueError``) to
 drop a filled field that the shape cannot carry.
+
+Everything that depends only on the shape and the vocabulary (qualified element and attribute
+names, code tables both ways, value converters, the sub-model of every group, the fields a
+shape does not carry) is compiled into a plan when the :class:`Codec` is built; per message
+only the values are read and written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from lxml import etree
@@ -18,7 +25,15 @@ from lxml import etree
 from adapters.shape import Group, Kind, Leaf, Node, Partner, Shape, Vocabulary
 from gateway.domain.bsn import elfproef
 from gateway.domain.errors import Refused
-from gateway.domain.model import INHOUD_TYPES, BerichtType, Foutcode, Inhoud, Part, part_type
+from gateway.domain.model import (
+    INHOUD_TYPES,
+    BerichtType,
+    Foutcode,
+    Inhoud,
+    Part,
+    field_plan,
+    part_type,
+)
 from gateway.safexml.xmlsafe import line
 
 Element = etree._Element
@@ -48,6 +63,52 @@ _FROM_TEXT: dict[Kind, Callable[[str], Any]] = {
 }
 
 
+class _Plek(Enum):
+    """Where a leaf's value is in the partner's XML."""
+
+    TEXT = "the parent element's own text"
+    ATTRIBUTE = "an attribute of the parent element"
+    ELEMENT = "child elements"
+
+
+@dataclass(frozen=True, slots=True)
+class _LeafPlan:
+    """A leaf, compiled for one vocabulary."""
+
+    node: Leaf
+    field: str
+    single: bool
+    plek: _Plek
+    name: str  # the qualified element name (ELEMENT) or the attribute name (ATTRIBUTE)
+    convert: Callable[[str], Any] | None  # text -> value (None: the text itself)
+    codes: dict[str, str] | None  # CODE: native spelling -> canonical value
+    spellings: dict[str, str] | None  # CODE: canonical value -> native spelling
+
+
+@dataclass(frozen=True, slots=True)
+class _GroupPlan:
+    """A group (or the body itself), compiled for one vocabulary."""
+
+    field: str
+    single: bool
+    model: type[Part]
+    wrapper: str | None  # the qualified name of the element wrapping the items
+    item: str  # the qualified name of each item's element
+    children: tuple[_LeafPlan | _GroupPlan, ...]
+    uncarried: tuple[str, ...]  # fields of ``model`` this shape has no element for
+
+
+def _by_tag(element: Element) -> dict[str, list[Element]]:
+    """The child elements by qualified name, in document order: one pass instead of a
+    ``findall`` per field (comments and processing instructions have no name)."""
+    found: dict[str, list[Element]] = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str):
+            found.setdefault(tag, []).append(child)
+    return found
+
+
 def _to_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -66,6 +127,15 @@ class Codec:
         self.root = vocabulary.root(shape.berichttype)
         self.tag = self.q(self.root)
         self._check(self.model, shape.children)
+        self._plan = _GroupPlan(
+            field="",
+            single=True,
+            model=self.model,
+            wrapper=None,
+            item=self.tag,
+            children=self._compile(self.model, shape.children),
+            uncarried=self._uncarried(self.model, shape.children),
+        )
 
     def q(self, name: str) -> str:
         return f"{{{self.vocabulary.namespace}}}{name}"
@@ -77,6 +147,57 @@ class Codec:
                 raise TypeError(f"{self.root}: {model.__name__} has no field {node.field}")
             if isinstance(node, Group):
                 self._check(_part_type(model, node.field), node.children)
+
+    def _compile(
+        self, model: type[Part], nodes: tuple[Node, ...]
+    ) -> tuple[_LeafPlan | _GroupPlan, ...]:
+        field_plan(model)  # the category plans of the model's tree, read now and not per message
+        plans: list[_LeafPlan | _GroupPlan] = []
+        for node in nodes:
+            if isinstance(node, Group):
+                sub = _part_type(model, node.field)
+                wrapper = self.wrapper_name(node)
+                plans.append(
+                    _GroupPlan(
+                        field=node.field,
+                        single=node.max == 1,
+                        model=sub,
+                        wrapper=None if wrapper is None else self.q(wrapper),
+                        item=self.q(self.element_name(node)),
+                        children=self._compile(sub, node.children),
+                        uncarried=self._uncarried(sub, node.children),
+                    )
+                )
+                continue
+            if node.text:
+                plek, name = _Plek.TEXT, ""
+            elif self.vocabulary.is_attribute(node):
+                plek, name = _Plek.ATTRIBUTE, self.vocabulary.attribute(node.field)
+            else:
+                plek, name = _Plek.ELEMENT, self.q(self.element_name(node))
+            codes = spellings = None
+            if node.kind is Kind.CODE:
+                assert node.codes is not None  # a CODE leaf has codes (shape.leaf)
+                codes = self.vocabulary.codes(node, sendable_only=False)
+                spellings = {m.value: self.vocabulary.spell(node, m.value) for m in node.codes}
+            plans.append(
+                _LeafPlan(
+                    node=node,
+                    field=node.field,
+                    single=node.max == 1,
+                    plek=plek,
+                    name=name,
+                    convert=_FROM_TEXT.get(node.kind),
+                    codes=codes,
+                    spellings=spellings,
+                )
+            )
+        return tuple(plans)
+
+    @staticmethod
+    def _uncarried(model: type[Part], nodes: tuple[Node, ...]) -> tuple[str, ...]:
+        carried = {node.field for node in nodes}
+        return tuple(name for name in model.model_fields if name not in carried)
 
     # ----------------------------------------------------------------- names
 
@@ -93,70 +214,60 @@ class Codec:
     # ----------------------------------------------------------------- parse
 
     def parse(self, element: Element) -> Inhoud:
-        values = self._parse_children(element, self.model, self.shape.children)
-        inhoud = self.model(**values)
+        plan = self._plan
+        inhoud = plan.model(**self._parse_children(element, plan))
         assert isinstance(inhoud, Inhoud)
         return inhoud
 
-    def _parse_children(
-        self, element: Element, model: type[Part], nodes: tuple[Node, ...]
-    ) -> dict[str, Any]:
+    def _parse_children(self, element: Element, plan: _GroupPlan) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for node in nodes:
-            if isinstance(node, Group):
-                items = self._items(element, node)
-                sub = _part_type(model, node.field)
-                parsed = [sub(**self._parse_children(i, sub, node.children)) for i in items]
-                values[node.field] = parsed if node.max != 1 else (parsed[0] if parsed else None)
+        by_tag = _by_tag(element)
+        for child in plan.children:
+            if isinstance(child, _GroupPlan):
+                if child.wrapper is None:
+                    items = by_tag.get(child.item, [])
+                else:
+                    wrappers = by_tag.get(child.wrapper)
+                    items = _by_tag(wrappers[0]).get(child.item, []) if wrappers else []
+                sub = child.model
+                parsed = [sub(**self._parse_children(i, child)) for i in items]
+                values[child.field] = (parsed[0] if parsed else None) if child.single else parsed
+                continue
+            if child.plek is _Plek.TEXT:
+                raws = [(element.text or "", element)]
+            elif child.plek is _Plek.ATTRIBUTE:
+                value = element.get(child.name)
+                raws = [] if value is None else [(value, element)]
             else:
-                raws = self._raw(element, node)
-                converted = [self._convert(node, raw, where) for raw, where in raws]
-                values[node.field] = (
-                    converted if node.max != 1 else (converted[0] if converted else None)
-                )
+                raws = [(c.text or "", c) for c in by_tag.get(child.name, ())]
+            converted = [self._convert(child, raw, where) for raw, where in raws]
+            values[child.field] = (
+                (converted[0] if converted else None) if child.single else converted
+            )
         self._rules(element, values)
         return values
 
-    def _items(self, element: Element, node: Group) -> list[Element]:
-        wrapper = self.wrapper_name(node)
-        parent: Element | None = element
-        if wrapper is not None:
-            parent = element.find(self.q(wrapper))
-        if parent is None:
-            return []
-        return parent.findall(self.q(self.element_name(node)))
-
-    def _raw(self, element: Element, node: Leaf) -> list[tuple[str, Element]]:
-        if node.text:
-            return [(element.text or "", element)]
-        if self.vocabulary.is_attribute(node):
-            value = element.get(self.vocabulary.attribute(node.field))
-            return [] if value is None else [(value, element)]
-        return [(c.text or "", c) for c in element.findall(self.q(self.element_name(node)))]
-
-    def _convert(self, node: Leaf, raw: str, where: Element) -> Any:
-        name = self._describe(node, where)
+    def _convert(self, plan: _LeafPlan, raw: str, where: Element) -> Any:
+        node = plan.node
 
         def refused(code: Foutcode, reden: str) -> Refused:
-            return Refused(code, reden, element=name, regel=line(where))
+            return Refused(code, reden, element=self._describe(node, where), regel=line(where))
 
         if node.kind is Kind.BSN:
             if not elfproef(raw):
                 raise refused(Foutcode.BSN_ONGELDIG, "BSN fails the elfproef")
             return raw
-        if node.kind is Kind.CODE:
-            table = self.vocabulary.codes(node, sendable_only=False)
+        if plan.codes is not None:
             try:
-                return table[raw.strip()]
+                return plan.codes[raw.strip()]
             except KeyError:
                 raise refused(
                     Foutcode.SCHEMA_ONGELDIG, f"unknown code {raw.strip()[:40]!r}"
                 ) from None
-        convert = _FROM_TEXT.get(node.kind)
-        if convert is None:
+        if plan.convert is None:
             return raw
         try:
-            return convert(raw)
+            return plan.convert(raw)
         except ValueError as exc:
             raise refused(
                 Foutcode.SCHEMA_ONGELDIG, f"not a valid {node.kind.value.lower()}: {exc}"
@@ -185,42 +296,42 @@ class Codec:
         if not isinstance(inhoud, self.model):
             raise TypeError(f"{self.root} renders {self.model.__name__}, not {type(inhoud)}")
         root = etree.Element(self.tag, nsmap={self.vocabulary.prefix: self.vocabulary.namespace})
-        self._render_children(root, inhoud, self.shape.children)
+        self._render_children(root, inhoud, self._plan)
         return root
 
-    def _render_children(self, element: Element, part: Part, nodes: tuple[Node, ...]) -> None:
-        carried = {node.field for node in nodes}
-        for name in type(part).model_fields:
-            if name not in carried and getattr(part, name) not in (None, []):
+    def _render_children(self, element: Element, part: Part, plan: _GroupPlan) -> None:
+        for name in plan.uncarried:
+            if getattr(part, name) not in (None, []):
                 raise ValueError(
                     f"{self.vocabulary.rol} {self.root} cannot carry {type(part).__name__}.{name}"
                 )
-        for node in nodes:
-            value = getattr(part, node.field)
+        for child in plan.children:
+            value = getattr(part, child.field)
             items = value if isinstance(value, list) else ([] if value is None else [value])
-            if isinstance(node, Group):
+            if isinstance(child, _GroupPlan):
                 if not items:
                     continue
-                wrapper = self.wrapper_name(node)
                 parent = element
-                if wrapper is not None:
-                    parent = etree.SubElement(element, self.q(wrapper))
+                if child.wrapper is not None:
+                    parent = etree.SubElement(element, child.wrapper)
                 for item in items:
-                    child = etree.SubElement(parent, self.q(self.element_name(node)))
-                    self._render_children(child, item, node.children)
+                    self._render_children(etree.SubElement(parent, child.item), item, child)
                 continue
             for item in items:
-                text = (
-                    self.vocabulary.spell(node, str(item))
-                    if node.kind is Kind.CODE
-                    else _to_text(item)
-                )
-                if node.text:
+                text = self._text(child, item)
+                if child.plek is _Plek.TEXT:
                     element.text = text
-                elif self.vocabulary.is_attribute(node):
-                    element.set(self.vocabulary.attribute(node.field), text)
+                elif child.plek is _Plek.ATTRIBUTE:
+                    element.set(child.name, text)
                 else:
-                    etree.SubElement(element, self.q(self.element_name(node))).text = text
+                    etree.SubElement(element, child.name).text = text
+
+    def _text(self, plan: _LeafPlan, item: Any) -> str:
+        if plan.spellings is None:
+            return _to_text(item)
+        canonical = str(item)
+        spelled = plan.spellings.get(canonical)
+        return self.vocabulary.spell(plan.node, canonical) if spelled is None else spelled
 
 
 class Adapter:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the local services that Ketenpoort's tests need are up.
 #
-#   scripts/ensure-services.sh rabbitmq postgresql [chromium] [go]
+#   scripts/ensure-services.sh rabbitmq postgresql [chromium] [go] [promtool] [asyncapi]
 #
 # For each service named:
 #   - already up               -> one line on stderr, well under a second;
@@ -21,6 +21,12 @@
 #             golang.org/x/mod/sumdb under /usr/share/gocode), for the audit test that
 #             checks checkpoints and proofs with Go's sumdb/note and sumdb/tlog (GOPATH
 #             mode, no network).
+# promtool:   Debian's prometheus package (/usr/bin/promtool), for `promtool test rules`
+#             of deploy/prometheus/alerts.yml.
+# asyncapi:   Node.js and npm (Debian's nodejs and npm) and the npm package
+#             @asyncapi/parser at the version locked in scripts/asyncapi/, installed
+#             with `npm ci` into .cache/node (project-local), for the test that
+#             validates docs/asyncapi.yaml.
 set -euo pipefail
 
 readonly PROG=ensure-services
@@ -38,7 +44,7 @@ die() {
 usage() {
     cat >&2 <<'EOF'
 usage: scripts/ensure-services.sh SERVICE...
-services: rabbitmq, postgresql, chromium, go
+services: rabbitmq, postgresql, chromium, go, promtool, asyncapi
 EOF
 }
 
@@ -314,6 +320,51 @@ ensure_go() {
     say "go present ($(command -v go), golang.org/x/mod in /usr/share/gocode)"
 }
 
+# ---------------------------------------------------------------- promtool --
+
+ensure_promtool() {
+    if command -v promtool >/dev/null 2>&1; then
+        say "promtool present ($(command -v promtool))"
+        return
+    fi
+    can_apt || die "promtool is not installed: install Debian's prometheus package (e.g. apt-get install prometheus)"
+    say "installing prometheus (for promtool) with apt-get"
+    apt_install --no-install-recommends prometheus
+    command -v promtool >/dev/null 2>&1 ||
+        die "apt-get installed prometheus but promtool is missing"
+    say "promtool present ($(command -v promtool))"
+}
+
+# ---------------------------------------------------------------- asyncapi --
+
+ensure_asyncapi() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        can_apt || die "Node.js is not installed: install Debian's nodejs and npm (e.g. apt-get install nodejs npm)"
+        say "installing nodejs npm with apt-get"
+        apt_install nodejs npm
+    fi
+    local root dir stamp want have=""
+    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    dir=$root/.cache/node
+    stamp=$dir/.installed
+    want=$(cat "$root/scripts/asyncapi/package.json" "$root/scripts/asyncapi/package-lock.json" | sha256sum | cut -d' ' -f1)
+    [[ -f $stamp ]] && have=$(<"$stamp")
+    if [[ $want == "$have" && -d $dir/node_modules/@asyncapi/parser ]]; then
+        say "@asyncapi/parser present ($dir)"
+        return
+    fi
+    mkdir -p "$dir"
+    cp "$root/scripts/asyncapi/package.json" "$root/scripts/asyncapi/package-lock.json" "$dir/"
+    local log="$LOG_DIR/ketenpoort-npm.log"
+    say "installing @asyncapi/parser with npm ci into $dir"
+    if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >"$log" 2>&1; then
+        tail -n 30 "$log" >&2 || true
+        die "npm ci failed (log: $log)"
+    fi
+    printf '%s\n' "$want" >"$stamp"
+    say "@asyncapi/parser present ($dir)"
+}
+
 # -------------------------------------------------------------------- main --
 
 main() {
@@ -324,7 +375,7 @@ main() {
     local service
     for service in "$@"; do
         case $service in
-        rabbitmq | postgresql | chromium | go) ;;
+        rabbitmq | postgresql | chromium | go | promtool | asyncapi) ;;
         -h | --help)
             usage
             exit 0

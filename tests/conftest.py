@@ -1,16 +1,25 @@
-"""Shared fixtures: the codec, the example messages."""
+"""Shared fixtures (fixtures only: helpers live in ``tests/support/``).
+
+``transport``: "rabbitmq" unless a module parametrises it with
+:data:`tests.support.gateways.ON_BOTH_TRANSPORTS`; the ``gateway`` fixture runs on that
+transport. The memory variant needs no RabbitMQ (no vhost is made for it).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from gateway.codec.envelope import MessageCodec
-from tests.support.paths import REPO_ROOT
-
-EXAMPLES_DIR = REPO_ROOT / "examples"
+from gateway.runtime.settings import Settings
+from tests.support.broker import OINS, create_vhost, delete_vhost, new_prefix
+from tests.support.door import DevPki, Door, dev_pki, https_settings, run_door
+from tests.support.gateways import Running, run_gateway
+from tests.support.partners import PartnerClient, RabbitPartner
+from tests.support.paths import EXAMPLES_DIR
 
 
 @pytest.fixture(scope="session")
@@ -34,28 +43,7 @@ def example_bytes(examples_dir: Path) -> Callable[[str], bytes]:
     return read
 
 
-# --------------------------------------------------------------------------- the real broker
-
-import asyncio  # noqa: E402
-import contextlib  # noqa: E402
-import re  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import AsyncIterator, Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-
-from gateway.runtime import app as gateway_app  # noqa: E402
-from gateway.runtime.settings import Settings  # noqa: E402
-from gateway.store.database import Database  # noqa: E402
-from gateway.store.state import StateStore  # noqa: E402
-from gateway.transport.rabbit import Topology  # noqa: E402
-from tests.support.broker import (  # noqa: E402
-    OINS,
-    Partner,
-    create_vhost,
-    delete_topology,
-    delete_vhost,
-    new_prefix,
-)
+# --------------------------------------------------------------------------- the broker
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +56,15 @@ def vhost() -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(vhost: str, tmp_path: Path) -> Settings:
+def transport(request: pytest.FixtureRequest) -> str:
+    """The transport the ``gateway`` fixture runs on (parametrise indirectly for both)."""
+    return str(getattr(request, "param", "rabbitmq"))
+
+
+@pytest.fixture
+def settings(transport: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for one test: its own prefix, state store and short retry delays."""
+    vhost = str(request.getfixturevalue("vhost")) if transport == "rabbitmq" else "unused"
     return Settings(
         amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",  # type: ignore[arg-type]
         amqp_prefix=new_prefix(),
@@ -80,151 +75,26 @@ def settings(vhost: str, tmp_path: Path) -> Settings:
         retry_delays_ms=(200, 400),
         log_json=True,
         http_enabled=False,  # AMQP-only tests; the HTTPS door has its own fixtures
+        ops_port=0,  # any free port: tests run side by side
     )
-
-
-@dataclass
-class Running:
-    """A gateway running in this process, with its partners connected."""
-
-    settings: Settings
-    topology: Topology
-    partners: dict[str, Partner]
-    state: StateStore
-
-    def partner(self, name: str) -> Partner:
-        return self.partners[name]
-
-
-@contextlib.asynccontextmanager
-async def run_gateway(settings: Settings, vhost: str) -> AsyncIterator[Running]:
-    stop = asyncio.Event()
-    ready = asyncio.Event()
-    task = asyncio.create_task(gateway_app.serve(settings, stop, ready))
-    topology = Topology(settings.amqp_prefix, tuple(OINS.values()), settings.retry_delays_ms)
-    done, _ = await asyncio.wait(
-        [task, asyncio.create_task(ready.wait())], timeout=30, return_when=asyncio.FIRST_COMPLETED
-    )
-    if task in done:
-        task.result()  # it stopped: raise what stopped it
-    assert ready.is_set(), "the gateway did not become ready within 30 s"
-    partners = {name: Partner(oin, vhost, topology) for name, oin in OINS.items()}
-    for p in partners.values():
-        await p.connect()
-    db = Database(settings.state_dsn)
-    state = StateStore(db)
-    try:
-        yield Running(settings, topology, partners, state)
-    finally:
-        for p in partners.values():
-            await p.close()
-        stop.set()
-        await task
-        db.close()
-        await delete_topology(vhost, topology)
 
 
 @pytest.fixture
-async def gateway(settings: Settings, vhost: str) -> AsyncIterator[Running]:
-    async with run_gateway(settings, vhost) as running:
+async def gateway(
+    settings: Settings, transport: str, request: pytest.FixtureRequest
+) -> AsyncIterator[Running]:
+    vhost = str(request.getfixturevalue("vhost")) if transport == "rabbitmq" else "unused"
+    async with run_gateway(settings, vhost, transport) as running:
         yield running
 
 
-def fresh(raw: bytes, *, bericht_id: str | None = None, conversatie_id: str | None = None) -> bytes:
-    """The message with a new BerichtId (and optionally another ConversatieId)."""
-    text = raw.decode()
-    text = re.sub(
-        r"(<kp:BerichtId>)[^<]+(</kp:BerichtId>)", rf"\g<1>{bericht_id or uuid.uuid4()}\g<2>", text
-    )
-    if conversatie_id is not None:
-        text = re.sub(
-            r"(<kp:ConversatieId>)[^<]+(</kp:ConversatieId>)", rf"\g<1>{conversatie_id}\g<2>", text
-        )
-    return text.encode()
-
-
 # --------------------------------------------------------------------------- the HTTPS door
-
-import ssl  # noqa: E402
-from typing import Any  # noqa: E402
-
-import httpx  # noqa: E402
-
-from gateway.runtime import certs as gateway_certs  # noqa: E402
-from gateway.runtime.officers import Officers  # noqa: E402
-
-UNKNOWN_OIN = "00000099000000000999"  # a valid certificate of the dev CA, not in the register
-OFFICER = ("fg-officer", "correct horse battery staple")
-
-
-@dataclass
-class DevPki:
-    files: gateway_certs.DevFiles
-
-    def client_cert(self, name: str) -> tuple[str, str]:
-        """``name``: a partner name of OINS, an OIN, or "onbekend"."""
-        stem = OINS.get(name, name)
-        cert, key = self.files.partners[stem]
-        return str(cert), str(key)
 
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
     """A development CA with a client certificate per partner (and one unknown OIN)."""
-    directory = tmp_path_factory.mktemp("pki")
-    return DevPki(
-        gateway_certs.dev_ca(
-            directory,
-            [(oin, name) for name, oin in OINS.items()],
-            extra_clients=[("onbekend", UNKNOWN_OIN)],
-        )
-    )
-
-
-def https_settings(settings: Settings, pki: DevPki, tmp_path: Path) -> Settings:
-    officers = tmp_path / "officers.json"
-    Officers(officers).add(*OFFICER)
-    return settings.model_copy(
-        update={
-            "http_enabled": True,
-            "http_port": 0,
-            "tls_cert_file": pki.files.server_cert,
-            "tls_key_file": pki.files.server_key,
-            "tls_ca_file": pki.files.ca,
-            "officers_file": officers,
-        }
-    )
-
-
-@dataclass
-class Door:
-    """A gateway with its HTTPS door open, partners on AMQP too."""
-
-    running: Running
-    port: int
-    pki: DevPki
-    parts: Any
-    asgi: Any  # the FastAPI app
-
-    @property
-    def base_url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    def client(self, name: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
-        """An HTTPS client: with partner ``name``'s certificate, or none (officers)."""
-        context = ssl.create_default_context(cafile=str(self.pki.files.ca))
-        if name is not None:
-            context.load_cert_chain(*self.pki.client_cert(name))
-        return httpx.AsyncClient(base_url=self.base_url, verify=context, timeout=30, **kwargs)
-
-
-@contextlib.asynccontextmanager
-async def run_door(settings: Settings, vhost: str) -> AsyncIterator[tuple[Any, Any]]:
-    from gateway.web import server  # noqa: PLC0415
-
-    async with server.running(settings) as (parts, door):
-        yield parts, door
-    await delete_topology(vhost, parts.topology)
+    return dev_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture
@@ -232,16 +102,19 @@ async def door(settings: Settings, vhost: str, pki: DevPki, tmp_path: Path) -> A
     configured = https_settings(settings, pki, tmp_path)
     async with run_door(configured, vhost) as (parts, server):
         topology = parts.topology
-        partners = {name: Partner(oin, vhost, topology) for name, oin in OINS.items()}
+        partners: dict[str, PartnerClient] = {
+            name: RabbitPartner(oin, vhost, topology) for name, oin in OINS.items()
+        }
         for p in partners.values():
             await p.connect()
         try:
             yield Door(
                 Running(configured, topology, partners, parts.state),
-                server.port,
+                server.partner_port,
                 pki,
                 parts,
-                server.server.config.app,
+                server.partner_app,
+                server.ops_port,
             )
         finally:
             for p in partners.values():

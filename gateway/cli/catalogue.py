@@ -107,8 +107,8 @@ def schemas_check(
 def topology(
     write: Annotated[Path | None, typer.Option(help="Write the definitions to this file.")] = None,
 ) -> None:
-    """The RabbitMQ definitions (exchanges, quorum queues, bindings, partner users and
-    permissions) the gateway declares, as ``rabbitmqctl import_definitions`` reads them."""
+    """The RabbitMQ definitions (exchanges, quorum queues, bindings) the gateway declares, as
+    ``rabbitmqctl import_definitions`` reads them. Partner users: ``ketenpoort partner add``."""
     settings = common.settings()
     policy = common.policy(settings.policy_dir)
     definitions = Topology(

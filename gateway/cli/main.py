@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import audit, catalogue, messages, operations, tools
+from gateway.cli import audit, catalogue, messages, operations, partners, tools
 
 app = typer.Typer(
     name="ketenpoort",
@@ -25,11 +25,13 @@ app.command()(tools.demo)
 
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(operations.dlq_app, name="dlq")
+app.add_typer(operations.ops_app, name="ops")
 app.add_typer(catalogue.policy_app, name="policy")
 app.add_typer(catalogue.schemas_app, name="schemas")
 app.add_typer(tools.bench_app, name="bench")
 app.add_typer(operations.certs_app, name="certs")
 app.add_typer(operations.officer_app, name="officer")
+app.add_typer(partners.partner_app, name="partner")
 
 __all__ = ["app"]
 

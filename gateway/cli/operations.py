@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -22,13 +23,24 @@ from gateway.runtime.settings import load_settings
 dlq_app = typer.Typer(help="Dead-lettered messages: see and resend.", no_args_is_help=True)
 certs_app = typer.Typer(help="Certificates for mutual TLS.", no_args_is_help=True)
 officer_app = typer.Typer(help="Privacy officers (who may open /audit).", no_args_is_help=True)
+ops_app = typer.Typer(
+    help="The ops queue: unroutable and unattributable messages (never answered).",
+    no_args_is_help=True,
+)
 
 
 def serve() -> None:
-    """Run the gateway: AMQP consumers and the HTTPS door (partner API, /health, /metrics,
-    /audit) until SIGTERM or Ctrl-C; stops gracefully (HTTPS first, then AMQP drains)."""
-    from gateway.web import server  # noqa: PLC0415 - the web stack only where it is served
+    """Run the gateway: AMQP consumers, the HTTPS door (partner API, /audit) and the ops port
+    (/health, /metrics) until SIGTERM or Ctrl-C; stops gracefully (HTTPS first, then AMQP
+    drains)."""
+    from gateway.web import server, tls  # noqa: PLC0415 - the web stack only where it is served
 
+    conf = tls.openssl_conf_to_load()
+    if conf is not None:
+        # OpenSSL reads its configuration once, at start: run again under the one that limits
+        # the TLS groups (gateway/web/openssl.cnf), as Python's ssl cannot set them
+        os.environ["OPENSSL_CONF"] = str(conf)
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])  # noqa: S606 - ourselves
     settings = load_settings()
     logs.configure(settings.log_level, json=settings.log_json)
 
@@ -66,6 +78,9 @@ def certs_dev(
     table.add_row("server key (tls_key_file)", str(files.server_key))
     for oin, (cert, key) in files.partners.items():
         table.add_row(f"partner {oin} ({policy.partners[oin].naam})", f"{cert}, {key}")
+    if files.revoked is not None and files.crl is not None:
+        table.add_row("revoked partner certificate", f"{files.revoked[0]}, {files.revoked[1]}")
+        table.add_row("CRL (tls_crl_file)", str(files.crl))
     out.print(table)
 
 
@@ -188,4 +203,25 @@ def dlq_replay(
     out.print(f"{len(replayed)} message(s) replayed")
 
 
-__all__ = ["certs_app", "dlq_app", "officer_app", "serve", "status"]
+@ops_app.command("list")
+def ops_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,
+) -> None:
+    """Show every message in the ops queue (metadata only, never the payload; nothing is
+    taken away). Move or delete them with RabbitMQ's own tools once followed up."""
+    from gateway.runtime import ops  # noqa: PLC0415 - only this command needs it
+
+    entries = asyncio.run(ops.ops_list(common.settings()))
+    if as_json:
+        sys.stdout.write(json.dumps(entries, indent=2) + "\n")
+        return
+    columns = ("reden", "user", "exchange", "routing_key", "bericht_id", "type", "bytes")
+    table = Table(title=f"Ops queue: {len(entries)}")
+    for column in columns:
+        table.add_column(column)
+    for e in entries:
+        table.add_row(*(str(e[c]) for c in columns))
+    out.print(table)
+
+
+__all__ = ["certs_app", "dlq_app", "officer_app", "ops_app", "serve", "status"]

@@ -106,6 +106,54 @@ def bench_audit(
     raise typer.Exit(0 if report["sound"] else 1)
 
 
+@bench_app.command("codec")
+def bench_codec(
+    messages: Annotated[
+        int, typer.Option("--messages", min=1, help="Decisions per measured run.")
+    ] = 200,
+    runs: Annotated[int, typer.Option("--runs", min=1, help="Runs; the median counts.")] = 5,
+    as_json: Annotated[
+        Path | None, typer.Option("--json", help="Write the figures as JSON to this file.")
+    ] = None,
+) -> None:
+    """CPU of one decision (VtMelding, one recipient) against lxml parse + XSD of its bytes,
+    in-process; the steps of the decision; every example message."""
+    from gateway.tools import bench_codec  # noqa: PLC0415 - loads the whole decision path
+
+    logs.configure("warning", json=True)
+    report = bench_codec.run(messages=messages, runs=runs)
+    medians, ratio = report["medians_ms"], report["ratios"]["decide_over_parse"]
+    table = Table(
+        title=f"ketenpoort bench codec ({report['datum']}, {report['machine']['cpus']} cpus): "
+        f"CPU ms per message, median of {report['runs']} runs of {report['berichten_per_run']}"
+    )
+    for column in ("bericht", "uitkomst", "decide", "parse + XSD", "decide / parse"):
+        table.add_column(column)
+    for row in report["examples"]:
+        table.add_row(
+            row["bericht"],
+            row["uitkomst"],
+            f"{row['decide_ms']:.3f}",
+            f"{row['parse_ms']:.3f}",
+            f"{row['decide_over_parse']:.1f}",
+        )
+    out.print(table)
+    steps = ", ".join(f"{name} {ms:.3f}" for name, ms in report["steps_ms"].items())
+    out.print(
+        f"{report['bericht']}: decide {medians['decide']:.3f} ms, parse + XSD "
+        f"{medians['parse']:.3f} ms; steps (ms): {steps}"
+    )
+    met = ratio <= report["target"]["decide_over_parse"]
+    colour = "green" if met else "red"
+    out.print(
+        f"decide_over_parse = [{colour}]{ratio:.2f}[/{colour}] "
+        f"(target ≤ {report['target']['decide_over_parse']:g})"
+    )
+    if as_json is not None:
+        as_json.write_text(json.dumps(report, indent=2) + "\n")
+        out.print(f"wrote {as_json}")
+
+
 def _print_bench(report: dict[str, Any]) -> None:
     met = report["targets"]
 

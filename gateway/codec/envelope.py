@@ -33,6 +33,10 @@ from gateway.domain.model import (
     Partij,
     Prioriteit,
     Rol,
+    Statusantwoord,
+    Statusregel,
+    Statusvraag,
+    TechnischeInhoud,
 )
 from gateway.safexml import xmlsafe
 from gateway.safexml.validation import DEFAULT_SCHEMA_DIR, ENVELOP_NS, SchemaSet
@@ -228,9 +232,7 @@ class MessageCodec:
         self.schemas.check_body(body, sent=True)
         return adapter.parse(body)
 
-    def _technical(
-        self, body: etree._Element, berichttype: BerichtType
-    ) -> Ontvangstbevestiging | Foutbericht | Afleverbevestiging:
+    def _technical(self, body: etree._Element, berichttype: BerichtType) -> TechnischeInhoud:
         if body.tag != _kp(berichttype.value):
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,
@@ -252,6 +254,10 @@ class MessageCodec:
                 element=body.findtext(_kp("Element")),
                 regel=int(regel) if regel else None,
             )
+        if berichttype is BerichtType.STATUSVRAAG:
+            return Statusvraag()
+        if berichttype is BerichtType.STATUSANTWOORD:
+            return _statusantwoord(body)
         ontvangen = body.findtext(_kp("Ontvangen"))
         return Afleverbevestiging(
             ontvangen=dt.datetime.fromisoformat(ontvangen) if ontvangen else None
@@ -304,9 +310,7 @@ class MessageCodec:
 
 
 def _write_technical(
-    inhoud: etree._Element,
-    berichttype: BerichtType,
-    body: Ontvangstbevestiging | Foutbericht | Afleverbevestiging,
+    inhoud: etree._Element, berichttype: BerichtType, body: TechnischeInhoud
 ) -> None:
     element = etree.SubElement(inhoud, _kp(berichttype.value))
     if isinstance(body, Ontvangstbevestiging):
@@ -321,8 +325,40 @@ def _write_technical(
             _sub(element, "Element", body.element[:2000])
         if body.regel:
             _sub(element, "Regel", str(body.regel))
-    elif body.ontvangen is not None:
+    elif isinstance(body, Statusantwoord):
+        _sub(element, "BerichtId", body.bericht_id)
+        _sub(element, "Bekend", "true" if body.bekend else "false")
+        if body.berichttype:
+            _sub(element, "BerichtType", body.berichttype)
+        for lev in body.leveringen:
+            etree.SubElement(
+                element,
+                _kp("Levering"),
+                oin=lev.ontvanger.oin,
+                rol=str(lev.ontvanger.rol),
+                status=lev.status,
+                pogingen=str(lev.pogingen),
+                bijgewerkt=lev.bijgewerkt.isoformat(),
+            )
+    elif isinstance(body, Afleverbevestiging) and body.ontvangen is not None:
         _sub(element, "Ontvangen", body.ontvangen.isoformat())
+
+
+def _statusantwoord(body: etree._Element) -> Statusantwoord:
+    return Statusantwoord(
+        bericht_id=_text(body, "BerichtId").lower(),
+        bekend=_text(body, "Bekend") in ("true", "1"),
+        berichttype=_text(body, "BerichtType") or None,
+        leveringen=[
+            Statusregel(
+                ontvanger=_partij(lev),
+                status=lev.get("status", "").strip(),  # one of the XSD enumeration
+                pogingen=int(lev.get("pogingen", "0")),
+                bijgewerkt=dt.datetime.fromisoformat(lev.get("bijgewerkt", "").strip()),
+            )
+            for lev in body.findall(_kp("Levering"))
+        ],
+    )
 
 
 def _text(parent: etree._Element, name: str) -> str:

@@ -1,5 +1,6 @@
-"""The gateway's own answers: Ontvangstbevestiging and Foutbericht (spec §6), rendered by the
-codec with the gateway as Afzender. Pure: the clock is passed in."""
+"""The gateway's own answers: Ontvangstbevestiging and Foutbericht (spec §6), and the
+Statusantwoord to a Statusvraag, rendered by the codec with the gateway as Afzender. Pure: the
+clock is passed in."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from gateway.domain.model import (
     Kop,
     Ontvangstbevestiging,
     Partij,
+    Statusantwoord,
 )
 
 _BERICHT_ID = re.compile(rb"BerichtId>\s*([0-9a-fA-F\-]{36})\s*<")
@@ -80,6 +82,22 @@ def bevestiging(
     return codec.write(Bericht(kop=answer, inhoud=inhoud or Ontvangstbevestiging()))
 
 
+def statusantwoord(
+    codec: MessageCodec, kop: Kop, inhoud: Statusantwoord, gateway_oin: str, now: dt.datetime
+) -> bytes:
+    """The Statusantwoord to the Statusvraag with header ``kop`` (InAntwoordOp: the vraag)."""
+    answer = answer_kop(
+        BerichtType.STATUSANTWOORD,
+        gateway_oin,
+        ontvanger=kop.afzender,
+        in_antwoord_op=kop.bericht_id,
+        conversatie_id=kop.conversatie_id,
+        doelbinding=None,
+        now=now,
+    )
+    return codec.write(Bericht(kop=answer, inhoud=inhoud))
+
+
 def answer_ids(ontvangen: Ontvangen, bericht: Bericht | None) -> tuple[str | None, str | None]:
     """BerichtId and ConversatieId to answer: from the message, or found in unreadable bytes."""
     if bericht is not None:
@@ -130,4 +148,5 @@ __all__ = [
     "foutbericht",
     "ontvangstbevestiging",
     "own_bericht_id",
+    "statusantwoord",
 ]

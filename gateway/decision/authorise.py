@@ -4,8 +4,9 @@ rol may send this BerichtType.
 It runs on the Kop, before the body is read: the Kop settles it (the authenticated Afzender,
 the BerichtType), so a rol that may not send a type is refused with
 ``AFZENDER_NIET_GEAUTORISEERD`` whatever the body's format. Technical messages follow the same
-rule: a partner may send only the recipients' receipt (Afleverbevestiging); the gateway alone
-answers (Ontvangstbevestiging, Foutbericht).
+rule: a partner may send only the recipients' receipt (Afleverbevestiging) and a status
+request (Statusvraag); the gateway alone answers (Ontvangstbevestiging, Foutbericht,
+Statusantwoord).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from gateway.domain.model import BerichtType, Foutcode, Kop
 from gateway.policy.catalogue import PartnerEntry, Policy
 
 # Technical types a partner may send (the rest are the gateway's own answers).
-VAN_PARTNERS = frozenset({BerichtType.AFLEVERBEVESTIGING})
+VAN_PARTNERS = frozenset({BerichtType.AFLEVERBEVESTIGING, BerichtType.STATUSVRAAG})
 
 
 def authorise(

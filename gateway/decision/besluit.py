@@ -15,7 +15,7 @@ from gateway.audit.log import Entry
 from gateway.decision.needtoknow import Achtergehouden
 from gateway.decision.routing import Ontvanger, Routering
 from gateway.domain.errors import Refused
-from gateway.domain.model import Bericht, Categorie, Inhoud
+from gateway.domain.model import Bericht, Categorie, Inhoud, Statusantwoord
 
 
 def sha256(data: bytes) -> str:
@@ -91,6 +91,8 @@ class Vraag:
     # an Afleverbevestiging: the BerichtId it confirms and the senders it names (may be none)
     bevestigt: str | None = None
     bevestigt_van: tuple[str, ...] = ()
+    # a Statusvraag: the sender's own BerichtId it asks about
+    status_van: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class Feiten:
     eerder: Eerder | None = None
     deelnemers: frozenset[str] = frozenset()  # OINs that took part in the conversation
     geleverd: tuple[Geleverd, ...] = ()
+    status: Statusantwoord | None = None  # for a Statusvraag: the store's view of that id
 
 
 # --------------------------------------------------------------------------- decisions
@@ -192,13 +195,23 @@ class Bevestiging:
 
 
 @dataclass(frozen=True)
+class Inlichting:
+    """A sender's Statusvraag: the delivery status of its own message, answered (nothing is
+    stored or audited: it reveals only what the sender sent)."""
+
+    gelezen: Gelezen
+    gevraagd: str  # the BerichtId asked about
+    antwoord: bytes  # the Statusantwoord
+
+
+@dataclass(frozen=True)
 class Onbekend:
     """The authenticated sender is no registered partner: nobody to answer, nothing to do."""
 
     ontvangen: Ontvangen
 
 
-Besluit = Weigering | Herhaling | Aanvaarding | Bevestiging | Onbekend
+Besluit = Weigering | Herhaling | Aanvaarding | Bevestiging | Inlichting | Onbekend
 
 __all__ = [
     "Aanvaarding",
@@ -210,6 +223,7 @@ __all__ = [
     "Gelezen",
     "Gerouteerd",
     "Herhaling",
+    "Inlichting",
     "Levering",
     "Onbekend",
     "Ontvangen",

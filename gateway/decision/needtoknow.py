@@ -21,7 +21,7 @@ from gateway.domain.model import (
     Categorie,
     Inhoud,
     Part,
-    field_categorieen,
+    field_plan,
     is_empty,
 )
 
@@ -101,12 +101,12 @@ def _walk(
     found: set[Categorie],
     teksten: list[tuple[str, frozenset[Categorie]]] | None,
 ) -> None:
-    for name in type(part).model_fields:
-        value = getattr(part, name)
+    for f in field_plan(type(part)):  # the model's fields and categories, read once per class
+        value = getattr(part, f.name)
         if is_empty(value):
             continue
-        path = f"{prefix}{name}"
-        cats = inherited | field_categorieen(type(part), name) | vrij.get(path, frozenset())
+        path = f"{prefix}{f.name}"
+        cats = inherited | f.categorieen | vrij.get(path, frozenset())
         if teksten is not None and path in vrij:
             teksten.append((path, cats))
         for item in value if isinstance(value, list) else [value]:
@@ -125,12 +125,11 @@ class _Filter:
 
     def fields(self, part: Part, inherited: frozenset[Categorie], prefix: str) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for name in type(part).model_fields:
+        for f in field_plan(type(part)):  # read once per class
+            name = f.name
             value = getattr(part, name)
             path = f"{prefix}{name}"
-            cats = (
-                inherited | field_categorieen(type(part), name) | self.vrij.get(path, frozenset())
-            )
+            cats = inherited | f.categorieen | self.vrij.get(path, frozenset())
             if isinstance(value, list):
                 values[name] = [
                     kept for item in value if (kept := self.value(item, cats, path)) is not None

@@ -32,6 +32,7 @@ from gateway.decision.besluit import (
     Gelezen,
     Gerouteerd,
     Herhaling,
+    Inlichting,
     Levering,
     Onbekend,
     Ontvangen,
@@ -52,6 +53,8 @@ from gateway.domain.model import (
     Inhoud,
     Partij,
     Rol,
+    Statusantwoord,
+    Statusvraag,
 )
 from gateway.policy.catalogue import Policy
 
@@ -105,6 +108,9 @@ class Pipeline:
             deelnemers=kop.berichttype in self._per_conversatie,
             bevestigt=bevestigt,
             bevestigt_van=tuple(o.oin for o in kop.ontvangers) if bevestigt else (),
+            status_van=(
+                kop.in_antwoord_op if isinstance(gelezen.bericht.inhoud, Statusvraag) else None
+            ),
         )
 
     # ----------------------------------------------------------------- decide
@@ -113,6 +119,8 @@ class Pipeline:
         """doelbinding → route → need-to-know → render → answer, for a read message."""
         eerder = feiten.eerder
         try:
+            if isinstance(gelezen.bericht.inhoud, Statusvraag):
+                return self._inlichting(gelezen, feiten)
             if gelezen.bericht.kop.berichttype.technisch:
                 return self._bevestiging(gelezen, feiten)
             if eerder is not None:
@@ -245,6 +253,23 @@ class Pipeline:
             afzenders=tuple(g.afzender_oin for g in feiten.geleverd),
             antwoord=answers.bevestiging(self.codec, kop, self.gateway_oin, feiten.nu),
             entries=tuple(entries),
+        )
+
+    def _inlichting(self, gelezen: Gelezen, feiten: Feiten) -> Inlichting:
+        """A sender asks how far its own message got: the store's view (``feiten.status``;
+        keyed by the sender, so another's BerichtId is as unknown as a made-up one)."""
+        kop = gelezen.bericht.kop
+        if kop.in_antwoord_op is None:
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                "a Statusvraag names the asked BerichtId in kp:InAntwoordOp",
+                element="kp:InAntwoordOp",
+            )
+        status = feiten.status or Statusantwoord(bericht_id=kop.in_antwoord_op, bekend=False)
+        return Inlichting(
+            gelezen=gelezen,
+            gevraagd=kop.in_antwoord_op,
+            antwoord=answers.statusantwoord(self.codec, kop, status, self.gateway_oin, feiten.nu),
         )
 
     # ----------------------------------------------------------------- refusals

@@ -24,7 +24,7 @@ from typing import Any
 from gateway.audit.log import Entry
 from gateway.decision.besluit import Gerouteerd, Levering, Ontvangen
 from gateway.domain.errors import Refused
-from gateway.domain.model import Bericht, Inhoud, Part
+from gateway.domain.model import Bericht, Inhoud, Part, field_plan
 
 Pseudonymise = Callable[[str], str]
 
@@ -32,24 +32,28 @@ _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}
 
 
 def bsns(part: Part) -> list[str]:
-    """Every BSN in a canonical body, in order, once."""
+    """Every BSN in a canonical body, in order, once.
+
+    Walks only the fields that can hold one: a ``bsn`` text field, or a field holding parts
+    (its model's :func:`field_plan`, read once per class).
+    """
     found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, list):
-            for item in value:
-                walk(item)
-        elif isinstance(value, Part):
-            for name in type(value).model_fields:
-                inner = getattr(value, name)
-                if name == "bsn" and isinstance(inner, str):
-                    if inner not in found:
-                        found.append(inner)
-                else:
-                    walk(inner)
-
-    walk(part)
+    _collect_bsns(part, found)
     return found
+
+
+def _collect_bsns(part: Part, found: list[str]) -> None:
+    # a module function, not a closure: a recursive closure is a reference cycle, garbage
+    # that only the cyclic collector frees (and the collector then runs far more often)
+    for f in field_plan(type(part)):
+        inner = getattr(part, f.name)
+        if f.name == "bsn" and isinstance(inner, str):
+            if inner not in found:
+                found.append(inner)
+        elif f.part is not None and inner is not None:
+            for item in inner if isinstance(inner, list) else (inner,):
+                if isinstance(item, Part):
+                    _collect_bsns(item, found)
 
 
 def trace_id(ontvangen: Ontvangen, bericht: Bericht | None) -> str:
@@ -118,10 +122,20 @@ class Trail:
     def __init__(self, pseudonymise: Pseudonymise) -> None:
         self.pseudonymise = pseudonymise
 
-    def _subjects(self, inhoud: Inhoud | None) -> list[str | None]:
+    def _subjects(
+        self, inhoud: Inhoud | None, known: dict[str, str] | None = None
+    ) -> list[str | None]:
+        """The pseudonyms of the BSNs in ``inhoud`` ([None] when there is none); ``known``
+        holds pseudonyms computed already for this message (a keyed hash each)."""
         if inhoud is None:
             return [None]
-        return [self.pseudonymise(b) for b in bsns(inhoud)] or [None]
+        known = {} if known is None else known
+        found: list[str | None] = []
+        for bsn in bsns(inhoud):
+            if bsn not in known:
+                known[bsn] = self.pseudonymise(bsn)
+            found.append(known[bsn])
+        return found or [None]
 
     def accepted(
         self,
@@ -148,7 +162,9 @@ class Trail:
         key = f"{routering.afzender.oin}|{kop.bericht_id}"
         entries = []
         present = sorted(bericht.categorieen_van())
-        for subject in self._subjects(bericht.inhoud):
+        known: dict[str, str] = {}
+        subjects = self._subjects(bericht.inhoud, known)
+        for subject in subjects:
             dedup = f"{key}|ontvangen||{subject or ''}"
             entries.append(
                 Entry(
@@ -163,10 +179,10 @@ class Trail:
                     **base,
                 )
             )
-        original = set(self._subjects(bericht.inhoud))
+        original = set(subjects)
         for levering in leveringen:
             partner = levering.ontvanger.partner
-            delivered = set(self._subjects(levering.inhoud))
+            delivered = set(self._subjects(levering.inhoud, known))
             vrije_tekst = _achtergehouden(levering)
             for subject in sorted(original, key=lambda s: s or ""):
                 withheld = subject not in delivered

@@ -80,6 +80,14 @@ class Metrics:
             ["ontvanger"],
             registry=r,
         )
+        self.set_aside = Counter(
+            "ketenpoort_ingress_apart_gezet",
+            "Ingress messages the gateway moved to the ops queue unanswered, per reason "
+            "(user_id-ontbreekt: no user_id property; afzender-onbekend: a RabbitMQ user "
+            "outside the register). Alert when it grows.",
+            ["reden"],
+            registry=r,
+        )
         self.pipeline_seconds = Histogram(
             "ketenpoort_pipeline_seconds",
             "Time from receipt to answer for one message (validate ... audit, deliver).",
@@ -102,6 +110,14 @@ class Metrics:
         self.access_denied = Counter(
             "ketenpoort_toegang_geweigerd",
             "Requests refused for lack of a (known) certificate, a session, or the rate limit.",
+            ["reden"],
+            registry=r,
+        )
+
+        self.tls_refused = Counter(
+            "ketenpoort_tls_handshakes_geweigerd",
+            "TLS handshakes the partner port refused, per alert sent (unknown_ca, "
+            "certificate_revoked, handshake_failure, protocol_version, ...).",
             ["reden"],
             registry=r,
         )

@@ -30,6 +30,7 @@ from gateway.runtime.service import Gateway
 from gateway.runtime.settings import Settings
 from gateway.store.database import Database
 from gateway.store.state import Bekend, StateStore
+from gateway.transport.port import Transport
 from gateway.transport.rabbit import AFZENDER, POGING, Broker, Topology
 
 log = get_logger("ketenpoort.app")
@@ -49,7 +50,7 @@ class Parts:
     audit: AuditLog
     trail: Trail
     topology: Topology
-    broker: Broker
+    broker: Transport  # RabbitMQ's Broker, or another transport given to build()
     pipeline: Pipeline
     gateway: Gateway
     bounces: Bounces
@@ -79,8 +80,15 @@ def open_audit(settings: Settings, log_id: str | None = None) -> tuple[Database,
     return audit_db, audit, Trail(Pseudonymiser.from_file(secret))
 
 
-def build(settings: Settings, *, log_id: str | None = None) -> Parts:
-    """Build every part; a broken policy or schema raises Misconfigured (refuse to start)."""
+def build(
+    settings: Settings, *, log_id: str | None = None, transport: Transport | None = None
+) -> Parts:
+    """Build every part; a broken policy or schema raises Misconfigured (refuse to start).
+
+    ``transport``: used instead of a RabbitMQ :class:`Broker` on ``settings.amqp_url`` (e.g.
+    the in-memory transport of :mod:`gateway.transport.memory`); its topology must be the one
+    the settings and policy describe.
+    """
     codec = MessageCodec(
         settings.schema_dir, max_bytes=settings.max_bytes, max_depth=settings.max_depth
     )
@@ -89,7 +97,13 @@ def build(settings: Settings, *, log_id: str | None = None) -> Parts:
     state = StateStore(db, dedup_days=settings.dedup_days)
     audit_db, audit, trail = open_audit(settings, log_id)
     topology = Topology(settings.amqp_prefix, tuple(policy.partners), settings.retry_delays_ms)
-    broker = Broker(settings.amqp_url.get_secret_value(), topology, prefetch=settings.prefetch)
+    broker: Transport
+    if transport is None:
+        broker = Broker(settings.amqp_url.get_secret_value(), topology, prefetch=settings.prefetch)
+    elif _shape(transport.topology) != _shape(topology):
+        raise Misconfigured("the transport's topology is not the one of the settings and policy")
+    else:
+        broker = transport
     metrics = Metrics()
     observer = Observer(metrics)
     pipeline = Pipeline(codec, policy, trail, settings.gateway_oin)
@@ -139,6 +153,10 @@ def build(settings: Settings, *, log_id: str | None = None) -> Parts:
     return parts
 
 
+def _shape(topology: Topology) -> tuple[str, frozenset[str], tuple[int, ...]]:
+    return topology.prefix, frozenset(topology.oins), topology.retry_delays_ms
+
+
 def _register_gauges(parts: Parts) -> None:
     m = parts.metrics
     m.snapshot(
@@ -158,11 +176,30 @@ def _register_gauges(parts: Parts) -> None:
         ],
     )
     m.snapshot(
+        "ketenpoort_ops_wachtrij_berichten",
+        "Messages in the ops queue: published to the ingress exchange with an unknown routing "
+        "key (its alternate exchange), or set aside by the gateway (no user_id, unknown "
+        "user). Nothing there is answered: alert when above 0.",
+        [],
+        lambda: (
+            [((), float(parts.depths[parts.topology.ops]))]
+            if parts.topology.ops in parts.depths
+            else []
+        ),
+    )
+    m.snapshot(
         "ketenpoort_certificaat_geldig_seconden",
         "Seconds until a certificate expires (server, CA, and partners' client certificates "
         "last seen); alert below cert_warning_days.",
         ["certificaat"],
         lambda: [((label,), seconds_left(when)) for label, when in certificates(parts).items()],
+    )
+    m.snapshot(
+        "ketenpoort_crl_geldig_seconden",
+        "Seconds until each CRL in tls_crl_file must be replaced (its nextUpdate): an expired "
+        "CRL refuses every partner certificate.",
+        ["crl"],
+        lambda: [((label,), seconds_left(when)) for label, when in crls(parts).items()],
     )
     m.snapshot(
         "ketenpoort_audit_backlog",
@@ -194,7 +231,18 @@ def certificates(parts: Parts) -> dict[str, dt.datetime]:
     return found
 
 
-async def connect(broker: Broker, *, attempts: int | None = None) -> None:
+def crls(parts: Parts) -> dict[str, dt.datetime]:
+    """nextUpdate of the CRLs the HTTPS door checks client certificates against."""
+    path = parts.settings.tls_crl_file
+    if path is None or not path.is_file():
+        return {}
+    try:
+        return certs.crl_expiries(path)
+    except ValueError:  # unreadable now: the door keeps its last good CRL and logs it
+        return {}
+
+
+async def connect(broker: Transport, *, attempts: int | None = None) -> None:
     """Connect and declare the topology, retrying while the broker is away."""
     delay = 0.5
     tried = 0
@@ -213,13 +261,23 @@ async def connect(broker: Broker, *, attempts: int | None = None) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Parts]:
+async def running(
+    settings: Settings, *, transport: Transport | None = None
+) -> AsyncIterator[Parts]:
     """The gateway running: topology declared, consumers on; on exit a graceful stop
-    (finish what is in flight, sign a last checkpoint, close)."""
-    parts = build(settings)
+    (finish what is in flight, sign a last checkpoint, close). ``transport``: see build()."""
+    parts = build(settings, transport=transport)
     await parts.audit.start()
     await connect(parts.broker)
-    await parts.broker.consume(parts.topology.ingress, IngressConsumer(parts.gateway))
+    await parts.broker.consume(
+        parts.topology.ingress,
+        IngressConsumer(
+            parts.gateway,
+            transport=parts.broker,
+            observer=parts.gateway.observer,
+            partners=frozenset(parts.policy.partners),
+        ),
+    )
     await parts.broker.consume(
         parts.topology.bounced, BouncedConsumer(parts.gateway, parts.bounces)
     )
@@ -252,13 +310,18 @@ async def running(settings: Settings) -> AsyncIterator[Parts]:
 
 
 async def serve(
-    settings: Settings, stop: asyncio.Event, ready: asyncio.Event | None = None
+    settings: Settings,
+    stop: asyncio.Event,
+    ready: asyncio.Event | None = None,
+    *,
+    transport: Transport | None = None,
 ) -> None:
     """Run the AMQP side until ``stop`` is set (the HTTPS door: ``gateway.web.server``).
 
-    ``ready`` is set once the topology is declared and the consumers run.
+    ``ready`` is set once the topology is declared and the consumers run. ``transport``: used
+    instead of RabbitMQ (see build()).
     """
-    async with running(settings):
+    async with running(settings, transport=transport):
         if ready is not None:
             ready.set()
         await stop.wait()
@@ -289,6 +352,9 @@ async def readiness(parts: Parts) -> tuple[bool, dict[str, Any]]:
         waiting = parts.depths.get(parts.topology.dlq(oin), 0)
         if waiting:
             alerts.append({"soort": "dead_letters", "ontvanger": oin, "berichten": waiting})
+    set_aside = parts.depths.get(parts.topology.ops, 0)
+    if set_aside:
+        alerts.append({"soort": "ops_wachtrij", "berichten": set_aside})
     horizon = dt.timedelta(days=parts.settings.cert_warning_days)
     now = dt.datetime.now(dt.UTC)
     for label, when in certificates(parts).items():
@@ -314,9 +380,14 @@ async def _measure_queues(parts: Parts) -> None:
     names = [parts.topology.ingress, parts.topology.bounced]
     names += [parts.topology.inbox(oin) for oin in parts.topology.oins]
     names += [parts.topology.dlq(oin) for oin in parts.topology.oins]
+    names.append(parts.topology.ops)
     while True:
+        before = parts.depths.get(parts.topology.ops, 0)
         with contextlib.suppress(Transient):
             parts.depths.update(await parts.broker.depths(names))
+        now = parts.depths.get(parts.topology.ops, 0)
+        if now > before:  # unroutable or unattributable messages came in: an operator's turn
+            log.warning("ops_wachtrij_gegroeid", queue=parts.topology.ops, berichten=now)
         await asyncio.sleep(DEPTH_INTERVAL_S)
 
 
@@ -362,7 +433,7 @@ async def dlq_list(settings: Settings) -> list[dict[str, Any]]:
                         "bericht_id": message.message_id,
                         "berichttype": message.type,
                         "afzender": headers.get(AFZENDER),
-                        "pogingen": int(headers.get(POGING) or 0) + 1,  # type: ignore[arg-type]
+                        "pogingen": int(headers.get(POGING) or 0) + 1,
                         "reden": headers.get(REDEN),
                         "bytes": len(message.body),
                     }

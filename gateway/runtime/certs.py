@@ -5,7 +5,8 @@ A partner is identified over HTTPS by its client certificate: mutual TLS, verifi
 ``tls_ca_file``; the partner's OIN is the subject's ``serialNumber`` (as PKIoverheid
 certificates carry it), and the OIN must be in the partner register. ``dev_ca`` makes a
 throw-away CA with a server certificate and one client certificate per registered partner,
-so the demo and the tests use real mutual TLS.
+so the demo and the tests use real mutual TLS, plus a revoked client certificate of the first
+partner (``revoked.pem``) and the CA's CRL listing it (``crl.pem``, for ``tls_crl_file``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,18 @@ def expiries(paths: Iterable[Path]) -> dict[str, dt.datetime]:
     return found
 
 
+def crl_expiries(path: Path) -> dict[str, dt.datetime]:
+    """The nextUpdate of each CRL in a PEM file, by issuer (none: no nextUpdate given)."""
+    found: dict[str, dt.datetime] = {}
+    text = path.read_bytes()
+    marker = b"-----BEGIN X509 CRL-----"
+    for chunk in text.split(marker)[1:]:
+        crl = x509.load_pem_x509_crl(marker + chunk)
+        if crl.next_update_utc is not None:
+            found[f"{path.name}:{crl.issuer.rfc4514_string()}"] = crl.next_update_utc
+    return found
+
+
 # --------------------------------------------------------------------------- development CA
 
 
@@ -67,6 +80,8 @@ class DevFiles:
     server_cert: Path
     server_key: Path
     partners: dict[str, tuple[Path, Path]]  # OIN -> (certificate, key)
+    revoked: tuple[Path, Path] | None = None  # a client certificate the CRL revokes, and key
+    crl: Path | None = None  # the CA's CRL (revoking ``revoked``)
     officer_hint: str = "privacy officers log in with a password, not a certificate"
 
 
@@ -114,10 +129,11 @@ def dev_ca(
 ) -> DevFiles:
     """Write ``ca.pem``, ``server.pem``/``server-key.pem`` and ``<OIN>.pem``/``<OIN>-key.pem``.
 
-    ``partners``: (OIN, display name) of every partner in the register. ``extra_clients``:
-    more client certificates (file stem, OIN) — e.g. one for an OIN the register does not
-    know, for tests. Everything is signed by a new CA whose key is written as ``ca-key.pem``
-    (a development CA: keep it out of production).
+    ``partners``: (OIN, display name) of every partner in the register; the first one also
+    gets ``revoked.pem``/``revoked-key.pem``, revoked in ``crl.pem`` (valid as long as the CA).
+    ``extra_clients``: more client certificates (file stem, OIN) — e.g. one for an OIN the
+    register does not know, for tests. Everything is signed by a new CA whose key is written
+    as ``ca-key.pem`` (a development CA: keep it out of production).
     """
     directory.mkdir(parents=True, exist_ok=True)
     ca_key = _key()
@@ -183,8 +199,11 @@ def dev_ca(
     _write_key(server_key_path, server_key)
 
     written: dict[str, tuple[Path, Path]] = {}
-    clients = [(oin, naam, oin) for oin, naam in partners]
+    registered = list(partners)
+    clients = [(oin, naam, oin) for oin, naam in registered]
     clients += [(oin, stem, stem) for stem, oin in extra_clients]
+    if registered:
+        clients.append((registered[0][0], registered[0][1], "revoked"))
     for oin, naam, stem in clients:
         cert, key = leaf(
             x509.Name(
@@ -202,4 +221,53 @@ def dev_ca(
         _write_cert(paths[0], cert)
         _write_key(paths[1], key)
         written[stem] = paths
-    return DevFiles(directory, ca_path, server_path, server_key_path, written)
+    revoked = written.pop("revoked", None)
+    crl_path = directory / "crl.pem"
+    write_crl(crl_path, ca_cert, ca_key, [revoked[0]] if revoked else [], days=days)
+    return DevFiles(
+        directory, ca_path, server_path, server_key_path, written, revoked=revoked, crl=crl_path
+    )
+
+
+def write_crl(
+    path: Path,
+    ca_cert: x509.Certificate,
+    ca_key: ec.EllipticCurvePrivateKey,
+    revoked: Iterable[Path],
+    *,
+    days: int = DEV_DAYS,
+) -> None:
+    """A CRL of ``ca_cert`` revoking the certificates in the PEM files ``revoked`` (written
+    through a temporary file and a rename, so a gateway reading it never sees half)."""
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(now - dt.timedelta(minutes=5))
+        .next_update(now + dt.timedelta(days=days))
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .add_extension(x509.CRLNumber(int(now.timestamp() * 1000)), False)
+    )
+    for cert_path in revoked:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(cert.serial_number)
+            .revocation_date(now - dt.timedelta(minutes=1))
+            .build()
+        )
+    crl = builder.sign(ca_key, hashes.SHA256())
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    partial.replace(path)
+
+
+def dev_crl(directory: Path, path: Path, revoked: Iterable[Path]) -> None:
+    """A new CRL of the development CA in ``directory`` (its ca.pem and ca-key.pem)."""
+    ca_cert = x509.load_pem_x509_certificate((directory / "ca.pem").read_bytes())
+    ca_key = serialization.load_pem_private_key((directory / "ca-key.pem").read_bytes(), None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise TypeError("the development CA key is an EC key")
+    write_crl(path, ca_cert, ca_key, revoked)

@@ -24,6 +24,7 @@ from gateway.decision.besluit import (
     Besluit,
     Bevestiging,
     Herhaling,
+    Inlichting,
     Onbekend,
     Weigering,
 )
@@ -89,6 +90,11 @@ class Effects:
             return Antwoord(besluit.antwoord)
         if isinstance(besluit, Bevestiging):
             await self._confirm(besluit, reply=reply)
+            return Antwoord(besluit.antwoord)
+        if isinstance(besluit, Inlichting):
+            if reply:
+                kop = besluit.gelezen.bericht.kop
+                await self.outbox.answer(kop.afzender.oin, besluit.antwoord, kop.bericht_id)
             return Antwoord(besluit.antwoord)
         await self._deliver(besluit, reply=reply)
         return Antwoord(besluit.antwoord)

@@ -2,7 +2,8 @@
 
 Which facts: the message state of this sender's BerichtId (a duplicate, or a delivery to
 resume), who took part in the conversation (``regio: conversatie``), and for a recipient's
-Afleverbevestiging whose message it confirms and whose data went along (audit trail).
+Afleverbevestiging whose message it confirms and whose data went along (audit trail); for a
+Statusvraag, the state of the sender's own message it asks about.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 from gateway.audit.log import AuditLog
 from gateway.decision.besluit import Eerder, Feiten, Geleverd, Vraag
+from gateway.domain.model import Partij, Rol, Statusantwoord, Statusregel
 from gateway.store.state import Bekend, StateStore, Status
 
 
@@ -26,6 +28,27 @@ def eerder(bekend: Bekend) -> Eerder:
             lev.ontvanger_oin for lev in bekend.leveringen if lev.status is Status.GEPLAND
         ),
         eigenaar=bekend.eigenaar,
+    )
+
+
+def statusantwoord(bericht_id: str, bekend: Bekend | None) -> Statusantwoord:
+    """The store's view of one message as a Statusantwoord (the view ``ketenpoort status`` and
+    ``GET /v1/berichten/{id}/status`` give); ``bekend`` false when the sender has no such id."""
+    if bekend is None:
+        return Statusantwoord(bericht_id=bericht_id, bekend=False)
+    return Statusantwoord(
+        bericht_id=bekend.bericht_id,
+        bekend=True,
+        berichttype=bekend.berichttype,
+        leveringen=[
+            Statusregel(
+                ontvanger=Partij(oin=lev.ontvanger_oin, rol=Rol(lev.ontvanger_rol)),
+                status=lev.status.value,
+                pogingen=lev.pogingen,
+                bijgewerkt=lev.bijgewerkt,
+            )
+            for lev in bekend.leveringen
+        ],
     )
 
 
@@ -44,6 +67,9 @@ class FactFinder:
         return Feiten(nu=self.clock())
 
     async def gather(self, vraag: Vraag) -> Feiten:
+        if vraag.status_van is not None:  # keyed by the asking sender: its own messages only
+            bekend = await self.state.lookup(vraag.afzender_oin, vraag.status_van)
+            return Feiten(nu=self.clock(), status=statusantwoord(vraag.status_van, bekend))
         if vraag.bevestigt is not None:
             afzenders = await self.state.senders_of(
                 vraag.afzender_oin, vraag.bevestigt, vraag.bevestigt_van
@@ -68,4 +94,4 @@ class FactFinder:
         )
 
 
-__all__ = ["FactFinder", "eerder"]
+__all__ = ["FactFinder", "eerder", "statusantwoord"]

@@ -8,8 +8,8 @@ that runs out puts the message back in the queue, so a recipient that crashed af
 loses nothing; a message the recipient confirmed through another gateway replica is dropped
 instead (the delivery state says so).
 
-The held messages live on this process's own AMQP channel: if the process dies, RabbitMQ
-returns them to the queue by itself.
+The held messages live on this process's own holder (on RabbitMQ an AMQP channel of its own):
+if the process dies, the broker returns them to the queue by itself.
 
 A message re-published after a gateway crash (header ``ketenpoort-herhaald``) is a possible
 duplicate: when this recipient already confirmed it, or this process already holds a message
@@ -24,14 +24,16 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from gateway.domain.errors import Transient
 from gateway.observe.logs import get_logger
 from gateway.store.state import StateStore, Status
-from gateway.transport.rabbit import AFZENDER, HERHAALD, POGING, SOORT, Broker
+from gateway.transport.memory import MemoryTransportError
+from gateway.transport.port import Holder, Transport
+from gateway.transport.rabbit import AFZENDER, HERHAALD, POGING, SOORT
 
 log = get_logger("ketenpoort.inbox")
 
@@ -40,7 +42,7 @@ log = get_logger("ketenpoort.inbox")
 class Held:
     """One message handed to its recipient and not yet confirmed."""
 
-    message: AbstractIncomingMessage
+    message: Any  # an IncomingMessage of the transport
     bericht_id: str
     soort: str  # "levering" (a partner's message) or "antwoord" (the gateway's)
     afzender: str
@@ -52,7 +54,7 @@ class Held:
 
     @property
     def body(self) -> bytes:
-        return self.message.body
+        return bytes(self.message.body)
 
 
 class HttpInbox:
@@ -60,7 +62,7 @@ class HttpInbox:
 
     def __init__(
         self,
-        broker: Broker,
+        broker: Transport,
         state: StateStore,
         *,
         lease_seconds: float,
@@ -70,7 +72,7 @@ class HttpInbox:
         self.state = state
         self.lease_seconds = lease_seconds
         self.clock = clock
-        self._channel: AbstractChannel | None = None
+        self._channel: Holder | None = None
         self._held: dict[str, dict[str, Held]] = {}  # recipient OIN -> id -> held
         self._locks: dict[str, asyncio.Lock] = {}
         self._reaper: asyncio.Task[None] | None = None
@@ -97,12 +99,12 @@ class HttpInbox:
                 await self._channel.close()
         self._channel = None
 
-    async def _channel_open(self) -> AbstractChannel:
+    async def _channel_open(self) -> Holder:
         if self._channel is None or self._channel.is_closed:
-            # a new channel: whatever the old one held went back to the queue with it
+            # a new holder: whatever the old one held went back to the queue with it
             for held in self._held.values():
                 held.clear()
-            self._channel = await self.broker.open_channel()
+            self._channel = await self.broker.open_holder()
         return self._channel
 
     def held(self, oin: str) -> list[Held]:
@@ -113,10 +115,9 @@ class HttpInbox:
         async with self._lock(oin):
             try:
                 channel = await self._channel_open()
-                queue = await channel.get_queue(queue_name, ensure=False)
                 holding = self._held.setdefault(oin, {})
                 while len(holding) < limit:
-                    message = await queue.get(no_ack=False, fail=False)
+                    message = await channel.get(queue_name)
                     if message is None:
                         break
                     held = _held(message, self.clock())
@@ -127,7 +128,12 @@ class HttpInbox:
                         )
                         continue
                     holding[held.bericht_id] = held
-            except (aio_pika.exceptions.AMQPError, ConnectionError, OSError) as exc:
+            except (
+                aio_pika.exceptions.AMQPError,
+                MemoryTransportError,
+                ConnectionError,
+                OSError,
+            ) as exc:
                 raise Transient(f"inbox of {oin}: {type(exc).__name__}") from exc
             return self.held(oin)[:limit]
 
@@ -153,7 +159,11 @@ class HttpInbox:
             if held is not None:
                 try:
                     await held.message.ack()
-                except (aio_pika.exceptions.AMQPError, ConnectionError) as exc:
+                except (
+                    aio_pika.exceptions.AMQPError,
+                    MemoryTransportError,
+                    ConnectionError,
+                ) as exc:
                     # the channel went away: the message is back in the queue and will be
                     # dropped at the next fetch because its state says it was confirmed
                     log.warning("inbox_ack_mislukt", ontvanger=oin, reden=type(exc).__name__)
@@ -184,7 +194,7 @@ class HttpInbox:
         return returned
 
 
-def _held(message: AbstractIncomingMessage, now: float) -> Held:
+def _held(message: Any, now: float) -> Held:
     headers = message.headers or {}
     return Held(
         message=message,
@@ -192,7 +202,7 @@ def _held(message: AbstractIncomingMessage, now: float) -> Held:
         soort=str(headers.get(SOORT, "levering")),
         afzender=str(headers.get(AFZENDER, "")),
         berichttype=message.type or "",
-        poging=int(headers.get(POGING) or 0),  # type: ignore[arg-type]
+        poging=int(headers.get(POGING) or 0),
         herhaald=bool(headers.get(HERHAALD, False)),
         held_since=now,
     )

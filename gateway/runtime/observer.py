@@ -7,7 +7,9 @@ Log events of one message, in order: ``bericht_ontvangen`` → ``bericht_gevalid
 ``bericht_gerouteerd`` → ``bericht_gefilterd`` (per recipient) → ``bericht_afgeleverd`` (per
 recipient) → ``bericht_bevestigd``; or ``bericht_geweigerd``; or ``bericht_dubbel`` /
 ``bericht_al_afgehandeld``; ``bericht_hervat`` when a crash is recovered;
-``bericht_bevestigd_door_ontvanger`` for an Afleverbevestiging. No event carries content:
+``bericht_bevestigd_door_ontvanger`` for an Afleverbevestiging; ``status_gevraagd`` for a
+Statusvraag; ``bericht_apart_gezet`` for an ingress message without a trustworthy sender (no
+``user_id``, or a user outside the register), kept in the ops queue. No event carries content:
 identifiers, codes, digests and OINs only (the reason of a refusal may quote content, so it is
 not logged).
 """
@@ -25,6 +27,7 @@ from gateway.decision.besluit import (
     Bevestiging,
     Gelezen,
     Herhaling,
+    Inlichting,
     Levering,
     Onbekend,
     Ontvangen,
@@ -71,6 +74,8 @@ class Observer:
             log.info("bericht_al_afgehandeld" if besluit.stil else "bericht_dubbel")
         elif isinstance(besluit, Aanvaarding):
             self._routed(besluit)
+        elif isinstance(besluit, Inlichting):
+            log.info("status_gevraagd", gevraagd=besluit.gevraagd)
 
     def _refused(self, besluit: Weigering) -> None:
         refused = besluit.refused
@@ -152,6 +157,11 @@ class Observer:
 
     def replayed(self, bericht_id: str, ontvanger: str) -> None:
         log.info("bericht_opnieuw_aangeboden", bericht_id=bericht_id, ontvanger=ontvanger)
+
+    def set_aside(self, reden: str, user: str | None, size: int) -> None:
+        """An ingress message without a trustworthy sender, kept in the ops queue."""
+        self.metrics.set_aside.labels(reden).inc()
+        log.warning("bericht_apart_gezet", reden=reden, user=user, bytes=size)
 
     def timed(self, kanaal: str, seconds: float) -> None:
         self.metrics.pipeline_seconds.labels(kanaal).observe(seconds)

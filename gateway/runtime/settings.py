@@ -108,8 +108,8 @@ class Settings(BaseSettings):
     )
     http_enabled: bool = Field(
         True,
-        description="Serve the HTTPS door (partner API, ops endpoints, audit pages) next to "
-        "AMQP. It needs tls_cert_file, tls_key_file and tls_ca_file.",
+        description="Serve the HTTPS door (partner API and audit pages) next to AMQP. It "
+        "needs tls_cert_file, tls_key_file and tls_ca_file.",
     )
     http_host: str = Field("127.0.0.1", description="Address the HTTPS door listens on.")
     http_port: int = Field(8443, ge=0, le=65535, description="Port of the HTTPS door.")
@@ -125,6 +125,24 @@ class Settings(BaseSettings):
         "(PKIoverheid in production; `ketenpoort certs dev` makes a development CA). The "
         "partner's OIN is read from the subject's serialNumber.",
     )
+    tls_crl_file: Path | None = Field(
+        None,
+        description="Certificate revocation lists (PEM, one per issuing CA) for the partners' "
+        "client certificates: a revoked certificate gets no connection. Read again when the "
+        "file changes; an expired CRL refuses every client certificate (fail closed). "
+        "Without it, revocation is not checked.",
+    )
+    ops_enabled: bool = Field(
+        True,
+        description="Serve /health/live, /health/ready and /metrics on the ops port (plain "
+        "HTTP for the kubelet and Prometheus; never on the partner port).",
+    )
+    ops_host: str = Field(
+        "127.0.0.1",
+        description="Address the ops port listens on (0.0.0.0 in a pod; keep it off the "
+        "network partners reach).",
+    )
+    ops_port: int = Field(9464, ge=0, le=65535, description="The ops port (0: any free one).")
     rate_per_second: float = Field(
         50.0, gt=0, description="Per-partner request rate on the partner API (token bucket)."
     )

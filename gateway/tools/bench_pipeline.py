@@ -112,7 +112,7 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
             results.append(await _raw(amqp, raw_text.encode(), messages, window))
 
             # the gateway, a process of its own -------------------------------------------
-            port = _free_port()
+            port, ops_port = _free_port(), _free_port()
             env = {
                 **os.environ,
                 "KETENPOORT_AMQP_URL": amqp,
@@ -122,6 +122,7 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
                 "KETENPOORT_AUDIT_KEY_DIR": str(work / "keys"),
                 "KETENPOORT_AUDIT_LOG_ID": "bench",
                 "KETENPOORT_HTTP_PORT": str(port),
+                "KETENPOORT_OPS_PORT": str(ops_port),
                 "KETENPOORT_TLS_CERT_FILE": str(pki.server_cert),
                 "KETENPOORT_TLS_KEY_FILE": str(pki.server_key),
                 "KETENPOORT_TLS_CA_FILE": str(pki.ca),
@@ -154,7 +155,7 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
                 context = ssl.create_default_context(cafile=str(pki.ca))
                 context.load_cert_chain(*(str(p) for p in pki.partners[POLITIE]))
                 base = f"https://127.0.0.1:{port}"
-                await _ready(base, context, process)
+                await _ready(f"http://127.0.0.1:{ops_port}", process)
                 sender_url = f"amqp://{user}:{password}@127.0.0.1:5672/{vhost}"
                 vt_url = sender_url
                 results.append(
@@ -223,8 +224,9 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
     }
 
 
-async def _ready(base: str, context: ssl.SSLContext, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=base, verify=context) as client:
+async def _ready(ops: str, process: subprocess.Popen[bytes]) -> None:
+    """Poll the gateway's ops port until it is ready."""
+    async with httpx.AsyncClient(base_url=ops) as client:
         for _ in range(300):
             if process.poll() is not None:
                 raise RuntimeError("the gateway stopped while starting (see its log)")

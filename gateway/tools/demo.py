@@ -301,7 +301,7 @@ async def run(settings: Settings | None = None, workdir: Path | None = None) -> 
             }
         )
         async with server.running(settings) as (parts, door):
-            players = Players(f"https://127.0.0.1:{door.port}", pki)
+            players = Players(f"https://127.0.0.1:{door.partner_port}", pki)
             try:
                 scenarios = await play(parts, players)
             finally:

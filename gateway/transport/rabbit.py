@@ -11,11 +11,17 @@ Topology (prefix ``ketenpoort``; all queues quorum queues, all messages persiste
               (TTL = delay i, then dead-lettered back to [ketenpoort.deliver] with key OIN)
         ──▶ gateway: attempt = n ──▶ [ketenpoort.dlq] ──(key: OIN)──▶ ketenpoort.dlq.<OIN>
     ingress poison (redelivered past the limit) ──▶ ketenpoort.ingress.dlq
+    partner ──▶ [ketenpoort.ingress] with an unknown routing key ──(alternate exchange)──▶
+        [ketenpoort.ops] ──▶ ketenpoort.ops   (never dropped: counted, alerted, kept for ops)
+    gateway ──▶ [ketenpoort.deliver] for an inbox that does not exist ──(alternate exchange)──▶
+        [ketenpoort.ops] ──▶ ketenpoort.ops
+    gateway: an ingress message without user_id (or of a user outside the register) ──▶
+        [ketenpoort.ops] ──▶ ketenpoort.ops   (header ketenpoort-reden)
 
 Retries use TTL + dead-lettering (no delayed-message plugin). Dead-lettering from quorum
 queues is at-least-once (``x-dead-letter-strategy``), so a bounce is never lost.
-A partner's RabbitMQ user may write only to the ingress exchange and read only its own inbox
-(:func:`partner_permissions`); the broker checks the ``user_id`` property against the
+A partner's RabbitMQ user may write only to the ingress exchange and read (and declare) only its
+own inbox (:func:`partner_permissions`); the broker checks the ``user_id`` property against the
 connection's user, which is how the gateway knows who sent a message.
 """
 
@@ -48,6 +54,11 @@ AFZENDER = "ketenpoort-afzender"  # header: OIN of the original sender
 POGING = "ketenpoort-poging"  # header: delivery attempt, 0 = first
 NIVEAU = "ketenpoort-niveau"  # header: retry level (binds to <prefix>.retry.<level>)
 HERHAALD = "ketenpoort-herhaald"  # header: re-published after a crash (may be a duplicate)
+REDEN = "ketenpoort-reden"  # header: why a message was set aside (dead-letter and ops queues)
+INGRESS_ROUTING_KEY = "ingress"  # the one routing key of the ingress exchange
+# ketenpoort-reden of a message the gateway moved to the ops queue
+ZONDER_USER_ID = "user_id-ontbreekt"  # no user_id property: the sender cannot be known
+AFZENDER_ONBEKEND = "afzender-onbekend"  # a RabbitMQ user that is not in the register
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,16 @@ class Topology:
     def dlq(self, oin: str) -> str:
         return f"{self.prefix}.dlq.{oin}"
 
+    @property
+    def ops_exchange(self) -> str:
+        """The ingress exchange's alternate exchange: what no binding takes lands here."""
+        return f"{self.prefix}.ops"
+
+    @property
+    def ops(self) -> str:
+        """Messages for an operator: unroutable, without user_id, of an unknown user."""
+        return f"{self.prefix}.ops"
+
     # ----------------------------------------------------------------- declarations
 
     def exchanges(self) -> list[tuple[str, str]]:
@@ -104,7 +125,19 @@ class Topology:
             (self.bounced, "fanout"),
             (self.retry_exchange, "headers"),
             (self.dlq_exchange, "direct"),
+            (self.ops_exchange, "fanout"),
         ]
+
+    def exchange_arguments(self, name: str) -> dict[str, Any]:
+        """Arguments of one exchange of :meth:`exchanges` (the same at every declare).
+
+        Ingress and deliver have the ops exchange as alternate exchange: a partner's publish
+        with an unknown routing key, and a delivery to an inbox that does not exist (a partner
+        may delete its own), are kept in the ops queue instead of being confirmed and dropped.
+        """
+        if name in (self.ingress_exchange, self.deliver_exchange):
+            return {"alternate-exchange": self.ops_exchange}
+        return {}
 
     def queues(self) -> list[tuple[str, dict[str, Any]]]:
         quorum: dict[str, Any] = {"x-queue-type": "quorum"}
@@ -122,6 +155,7 @@ class Topology:
             ),
             (self.ingress_dlq, dict(quorum)),
             (self.bounced, dict(quorum)),
+            (self.ops, dict(quorum)),
         ]
         for oin in self.oins:
             queues.append(
@@ -148,8 +182,9 @@ class Topology:
     def bindings(self) -> list[tuple[str, str, str, dict[str, Any]]]:
         """(exchange, queue, routing key, arguments)."""
         bindings: list[tuple[str, str, str, dict[str, Any]]] = [
-            (self.ingress_exchange, self.ingress, "ingress", {}),
+            (self.ingress_exchange, self.ingress, INGRESS_ROUTING_KEY, {}),
             (self.bounced, self.bounced, "", {}),
+            (self.ops_exchange, self.ops, "", {}),
         ]
         for oin in self.oins:
             bindings.append((self.deliver_exchange, self.inbox(oin), oin, {}))
@@ -168,27 +203,12 @@ class Topology:
     def definitions(self, vhost: str = "/") -> dict[str, Any]:
         """RabbitMQ definitions (``rabbitmqctl import_definitions``) for this topology.
 
-        Partner users are listed without a password hash: in production they authenticate
-        with their PKIoverheid client certificate (``rabbitmq_auth_mechanism_ssl``).
+        Exchanges, queues and bindings only: partner users and their permissions are
+        provisioned one by one with a generated secret (``ketenpoort partner add``,
+        :mod:`gateway.transport.provisioning`), never committed with a password hash.
         """
         return {
             "vhosts": [{"name": vhost}],
-            "users": [
-                {"name": oin, "password_hash": "", "hashing_algorithm": "", "tags": []}
-                for oin in self.oins
-            ],
-            "permissions": [
-                dict(
-                    zip(
-                        ("configure", "write", "read"),
-                        partner_permissions(self, oin),
-                        strict=True,
-                    ),
-                    user=oin,
-                    vhost=vhost,
-                )
-                for oin in self.oins
-            ],
             "exchanges": [
                 {
                     "name": name,
@@ -197,7 +217,7 @@ class Topology:
                     "durable": True,
                     "auto_delete": False,
                     "internal": False,
-                    "arguments": {},
+                    "arguments": self.exchange_arguments(name),
                 }
                 for name, kind in self.exchanges()
             ],
@@ -226,12 +246,39 @@ class Topology:
 
 
 def partner_permissions(topology: Topology, oin: str) -> tuple[str, str, str]:
-    """RabbitMQ (configure, write, read) for a partner: send to ingress, read its own inbox."""
+    """RabbitMQ (configure, write, read) for a partner: send to ingress, read its own inbox.
+
+    Configure on its own inbox lets a partner ``queue.declare`` it (with the arguments of
+    :meth:`Topology.queues`, else PRECONDITION_FAILED), as AMQP clients do by habit; it also
+    lets the partner delete its own inbox (RabbitMQ has no declare-only permission).
+    """
     return (
-        "^$",
+        f"^{re.escape(topology.inbox(oin))}$",
         f"^{re.escape(topology.ingress_exchange)}$",
         f"^{re.escape(topology.inbox(oin))}$",
     )
+
+
+class ChannelHolder:
+    """The :class:`~gateway.transport.port.Holder` on RabbitMQ: one channel of its own."""
+
+    def __init__(self, channel: AbstractChannel) -> None:
+        self.channel = channel
+
+    @property
+    def is_closed(self) -> bool:
+        return bool(self.channel.is_closed)
+
+    async def get(self, queue_name: str) -> AbstractIncomingMessage | None:
+        try:
+            queue = await self.channel.get_queue(queue_name, ensure=False)
+            return await queue.get(no_ack=False, fail=False)
+        except (aio_pika.exceptions.AMQPError, ConnectionError, OSError) as exc:
+            raise Transient(f"get from {queue_name}: {type(exc).__name__}") from exc
+
+    async def close(self) -> None:
+        if not self.channel.is_closed:
+            await self.channel.close()
 
 
 class Broker:
@@ -265,12 +312,20 @@ class Broker:
             raise Transient("not connected to RabbitMQ")
         return await self._connection.channel()
 
+    async def open_holder(self) -> ChannelHolder:
+        """A channel of its own that holds messages until acknowledged (for the HTTPS inbox:
+        if the process dies, RabbitMQ returns them to their queue)."""
+        return ChannelHolder(await self.open_channel())
+
     async def declare(self) -> None:
         """Declare every exchange, queue and binding (idempotent)."""
         channel = self._require_channel()
         for name, kind in self.topology.exchanges():
             self._exchanges[name] = await channel.declare_exchange(
-                name, aio_pika.ExchangeType(kind), durable=True
+                name,
+                aio_pika.ExchangeType(kind),
+                durable=True,
+                arguments=self.topology.exchange_arguments(name),
             )
         queues = {}
         for name, args in self.topology.queues():

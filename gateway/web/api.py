@@ -1,15 +1,16 @@
-"""The FastAPI application: partner API (``/v1``), ops (``/health``, ``/metrics``) and the
-audit pages (``/audit``, see ``gateway.web.audit_pages``).
+"""The FastAPI application of the partner port: partner API (``/v1``) and the audit pages
+(``/audit``, see ``gateway.web.audit_pages``). Health and metrics are on the ops port
+(``gateway.web.ops``).
 
 Partners are identified by their client certificate only (mutual TLS; OIN = the subject's
 serialNumber; the OIN must be in the partner register). A request without a certificate gets
 401, one with a certificate of an unknown OIN 403; both are audited. Every refused message is
-answered with a Foutbericht (XML) and audited, like over AMQP.
+answered with a Foutbericht (XML) and audited, like over AMQP; every other refusal of the door
+too is a Foutbericht (``gateway.web.refusals``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 import uuid
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from gateway.domain.errors import Refused, Transient
 from gateway.domain.model import Afleverbevestiging, Bericht, BerichtType, Foutcode, Kop, Partij
@@ -26,12 +27,23 @@ from gateway.policy.catalogue import PartnerEntry as Partner
 from gateway.runtime import app as core
 from gateway.runtime.officers import Officers, Sessions
 from gateway.store.state import Bekend
+from gateway.web import refusals
 from gateway.web.audit_pages import router as audit_router
 from gateway.web.callers import client_identity, deny, parts_of
+from gateway.web.contract import (
+    BERICHTEN_TAG,
+    ERRORS,
+    HSTS,
+    XML_BODY,
+    InboxAntwoord,
+    StatusAntwoord,
+    documented,
+    fout,
+)
 
 log = get_logger("ketenpoort.http")
 
-XML = "application/xml"
+XML = refusals.XML
 XML_TYPES = frozenset({"application/xml", "text/xml"})
 ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
@@ -51,14 +63,6 @@ STATUS = {
     Foutcode.DUBBEL_BERICHT: 409,
     Foutcode.NIET_AFLEVERBAAR: 422,
 }
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No client certificate (mutual TLS required)."},
-    403: {"description": "The certificate's OIN is not in the partner register."},
-    429: {"description": "Rate limit of this partner exceeded; see Retry-After."},
-    503: {"description": "Broker or audit store unavailable; nothing was accepted. Retry."},
-}
-XML_BODY = {"content": {XML: {"schema": {"type": "string"}}}}
 
 
 class RateLimiter:
@@ -112,11 +116,12 @@ def xml(body: bytes, status: int) -> Response:
     return Response(body, status_code=status, media_type=XML)
 
 
-def unavailable(exc: Transient) -> Response:
+def unavailable(request: Request, exc: Transient) -> Response:
     log.warning("http_uitgesteld", reden=str(exc))
-    return PlainTextResponse(
+    return refusals.foutbericht_response(
+        request,
+        503,
         "the gateway cannot take messages right now (broker or audit store); retry",
-        status_code=503,
         headers={"Retry-After": "5"},
     )
 
@@ -158,6 +163,7 @@ def create_app(parts: core.Parts) -> FastAPI:  # noqa: PLR0915 - every route in 
         docs_url=None,
         redoc_url=None,
     )
+    refusals.install(api, parts.codec, settings.gateway_oin)
     api.state.parts = parts
     api.state.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     api.state.officers = Officers(settings.officers_file)
@@ -174,6 +180,8 @@ def create_app(parts: core.Parts) -> FastAPI:  # noqa: PLR0915 - every route in 
         route = request.scope.get("route")
         template = getattr(route, "path", "onbekend")
         parts.metrics.http_requests.labels(template, str(response.status_code)).inc()
+        # browsers (the officers' audit pages) must never come back over plain HTTP
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     # ------------------------------------------------------------- partner API
@@ -181,16 +189,17 @@ def create_app(parts: core.Parts) -> FastAPI:  # noqa: PLR0915 - every route in 
     @api.post(
         "/v1/berichten",
         status_code=202,
-        tags=["berichten"],
+        response_class=Response,  # XML, documented below (not FastAPI's JSON)
+        tags=[BERICHTEN_TAG],
         summary="Send a message (enveloped XML).",
         openapi_extra={"requestBody": {"required": True, **XML_BODY}},
         responses={
             202: {"description": "Accepted: the Ontvangstbevestiging.", **XML_BODY},
-            400: {"description": "Refused (XML/schema/BSN): the Foutbericht.", **XML_BODY},
-            409: {"description": "DUBBEL_BERICHT: the Foutbericht.", **XML_BODY},
-            413: {"description": "TE_GROOT: the Foutbericht.", **XML_BODY},
-            415: {"description": "Not application/xml: the Foutbericht.", **XML_BODY},
-            422: {"description": "Refused by the policy: the Foutbericht.", **XML_BODY},
+            400: fout("Refused (XML/schema/BSN): the Foutbericht."),
+            409: fout("DUBBEL_BERICHT: the Foutbericht."),
+            413: fout("TE_GROOT: the Foutbericht."),
+            415: fout("Not application/xml: the Foutbericht (XML_ONGELDIG)."),
+            422: fout("Refused by the policy: the Foutbericht."),
             **ERRORS,
         },
     )
@@ -224,25 +233,30 @@ def create_app(parts: core.Parts) -> FastAPI:  # noqa: PLR0915 - every route in 
                 return xml(antwoord.body, 415)
             antwoord = await parts.gateway.submit(raw, caller.oin, traceparent=traceparent)
         except Transient as exc:
-            return unavailable(exc)
+            return unavailable(request, exc)
         if antwoord.foutcode is not None:
             return xml(antwoord.body, STATUS.get(antwoord.foutcode, 400))
         return xml(antwoord.body, 202)
 
     @api.get(
         "/v1/berichten",
-        tags=["berichten"],
+        tags=[BERICHTEN_TAG],
         summary="The caller's inbox: messages not yet confirmed, oldest first.",
-        responses=ERRORS,
+        responses={
+            200: {"model": InboxAntwoord, "description": "The messages held for the caller."},
+            400: fout("A malformed limit: the Foutbericht (VERZOEK_ONGELDIG)."),
+            **ERRORS,
+        },
     )
     async def inbox(
+        request: Request,
         caller: Caller,
         limit: Annotated[int, Query(ge=1, le=100, description="At most this many.")] = 20,
     ) -> JSONResponse:
         try:
             held = await parts.inbox.fetch(caller.oin, parts.topology.inbox(caller.oin), limit)
         except Transient as exc:
-            return unavailable(exc)  # type: ignore[return-value]
+            return unavailable(request, exc)  # type: ignore[return-value]
         log.info("inbox_gelezen", ontvanger=caller.oin, berichten=len(held))
         return JSONResponse(
             {
@@ -265,16 +279,21 @@ def create_app(parts: core.Parts) -> FastAPI:  # noqa: PLR0915 - every route in 
 
     @api.post(
         "/v1/berichten/{bericht_id}/afleverbevestiging",
-        tags=["berichten"],
+        response_class=Response,  # XML, documented below (not FastAPI's JSON)
+        tags=[BERICHTEN_TAG],
         summary="Confirm receipt of a message from the inbox (it is then removed).",
         responses={
             200: {"description": "Recorded: the Ontvangstbevestiging of it.", **XML_BODY},
             204: {"description": "A gateway answer, removed from the inbox."},
-            404: {"description": "No such message in the caller's inbox."},
-            **ERRORS,
+            400: fout("A malformed BerichtId, or the confirmation was refused: the Foutbericht."),
+            403: fout("Not a registered partner, or the confirmation was refused: Foutbericht."),
+            404: fout("No such message in the caller's inbox: the Foutbericht (NIET_GEVONDEN)."),
+            409: fout("DUBBEL_BERICHT: the Foutbericht."),
+            422: fout("The confirmation was refused by the policy: the Foutbericht."),
+            **{k: v for k, v in ERRORS.items() if k != 403},
         },
     )
-    async def confirm(bericht_id: BerichtIdPath, caller: Caller) -> Response:
+    async def confirm(request: Request, bericht_id: BerichtIdPath, caller: Caller) -> Response:
         bericht_id = bericht_id.lower()
         held = parts.inbox.find(caller.oin, bericht_id)
         try:
@@ -309,52 +328,31 @@ def create_app(parts: core.Parts) -> FastAPI:  # noqa: PLR0915 - every route in 
                 return xml(antwoord.body, STATUS.get(antwoord.foutcode, 400))
             await parts.inbox.release(caller.oin, bericht_id)
         except Transient as exc:
-            return unavailable(exc)
+            return unavailable(request, exc)
         return xml(antwoord.body, 200)
 
     @api.get(
         "/v1/berichten/{bericht_id}/status",
-        tags=["berichten"],
+        tags=[BERICHTEN_TAG],
         summary="Delivery status per recipient (for the message's sender only).",
-        responses={404: {"description": "The caller sent no such message."}, **ERRORS},
+        responses={
+            200: {"model": StatusAntwoord, "description": "Delivery status per recipient."},
+            400: fout("A malformed BerichtId: the Foutbericht (VERZOEK_ONGELDIG)."),
+            404: fout("The caller sent no such message: the Foutbericht (NIET_GEVONDEN)."),
+            **ERRORS,
+        },
     )
-    async def status(bericht_id: BerichtIdPath, caller: Caller) -> JSONResponse:
+    async def status(request: Request, bericht_id: BerichtIdPath, caller: Caller) -> JSONResponse:
         try:
             bekend = await parts.state.lookup(caller.oin, bericht_id.lower())
         except Transient as exc:
-            return unavailable(exc)  # type: ignore[return-value]
+            return unavailable(request, exc)  # type: ignore[return-value]
         if bekend is None:  # keyed by the caller's OIN: another sender's message is not found
             raise HTTPException(404, f"{caller.oin} sent no message {bericht_id}")
         return JSONResponse(status_json(bekend))
 
-    # ------------------------------------------------------------- ops
-
-    @api.get("/health/live", tags=["ops"], summary="The process runs.")
-    async def live() -> dict[str, str]:
-        return {"status": "live"}
-
-    @api.get(
-        "/health/ready",
-        tags=["ops"],
-        summary="Ready to take messages (RabbitMQ, audit store, signing key, policy).",
-        responses={503: {"description": "Not ready: the detail names what is wrong."}},
-    )
-    async def ready() -> JSONResponse:
-        ok, detail = await asyncio.wait_for(core.readiness(parts), timeout=10)
-        return JSONResponse(detail, status_code=200 if ok else 503)
-
-    @api.get(
-        "/metrics",
-        tags=["ops"],
-        summary="Prometheus metrics.",
-        response_class=PlainTextResponse,
-    )
-    async def metrics() -> Response:
-        return Response(
-            parts.metrics.expose(), media_type="text/plain; version=0.0.4; charset=utf-8"
-        )
-
     api.include_router(audit_router)
+    documented(api)
     return api
 
 

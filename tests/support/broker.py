@@ -8,7 +8,6 @@ topologies do not meet. Partner permissions are the production ones
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import re
@@ -17,11 +16,8 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 import aio_pika
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from gateway.transport.rabbit import Topology, partner_permissions
 
@@ -83,7 +79,7 @@ def create_vhost(vhost: str) -> None:
             "-p",
             vhost,
             oin,
-            configure,
+            configure.replace(widen, PREFIX_PATTERN),
             write.replace(widen, PREFIX_PATTERN),
             read.replace(widen, PREFIX_PATTERN),
         )
@@ -110,100 +106,13 @@ def new_prefix() -> str:
     return f"kp-{uuid.uuid4().hex[:10]}"
 
 
-@dataclass
-class Partner:
-    """A partner system: publishes to ingress as itself and reads its own inbox."""
-
-    oin: str
-    vhost: str
-    topology: Topology
-    connection: AbstractRobustConnection | None = None
-    received: list[AbstractIncomingMessage] = field(default_factory=list)
-
-    async def connect(self) -> None:
-        self.connection = await aio_pika.connect_robust(
-            f"amqp://{self.oin}:{PASSWORD}@127.0.0.1:5672/{self.vhost}"
-        )
-        self.channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
-
-    async def send(
-        self, raw: bytes, *, user_id: str | None = None, headers: dict[str, str] | None = None
-    ) -> None:
-        exchange = await self.channel.get_exchange(self.topology.ingress_exchange, ensure=False)
-        await exchange.publish(
-            aio_pika.Message(
-                raw,
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                user_id=user_id or self.oin,
-                headers=headers or {},
-            ),
-            routing_key="ingress",
-            mandatory=True,
-        )
-
-    async def inbox(
-        self, *, settle: float = 0.3, ack: bool = True
-    ) -> list[AbstractIncomingMessage]:
-        """Everything in the inbox now (waiting until nothing new arrives for ``settle`` s)."""
-        queue = await self.channel.get_queue(self.topology.inbox(self.oin), ensure=False)
-        taken: list[AbstractIncomingMessage] = []
-        quiet = 0.0
-        while quiet < settle:
-            message = await queue.get(no_ack=False, fail=False)
-            if message is None:
-                await asyncio.sleep(0.05)
-                quiet += 0.05
-                continue
-            quiet = 0.0
-            taken.append(message)
-            if ack:
-                await message.ack()
-        return taken
-
-    async def close(self) -> None:
-        if self.connection is not None:
-            await self.connection.close()
-
-
-def split(
-    messages: Iterable[AbstractIncomingMessage],
-) -> tuple[list[AbstractIncomingMessage], list[AbstractIncomingMessage]]:
-    """(deliveries of partner messages, answers of the gateway)."""
-    deliveries, answers = [], []
-    for m in messages:
-        soort = (m.headers or {}).get("ketenpoort-soort")
-        (answers if soort == "antwoord" else deliveries).append(m)
-    return deliveries, answers
-
-
-NAME_OF = {oin: name for name, oin in OINS.items()}
-
-
-async def take(partner: Partner, count: int, *, timeout: float) -> list[AbstractIncomingMessage]:
-    """Wait until ``count`` messages arrived in the partner's inbox (each acknowledged)."""
-    queue = await partner.channel.get_queue(partner.topology.inbox(partner.oin), ensure=False)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    taken: list[AbstractIncomingMessage] = []
-    while len(taken) < count:
-        message = await queue.get(no_ack=False, fail=False)
-        if message is None:
-            if loop.time() > deadline:
-                raise AssertionError(
-                    f"{NAME_OF[partner.oin]}: {len(taken)} of {count} messages after {timeout} s"
-                )
-            await asyncio.sleep(0.02)
-            continue
-        await message.ack()
-        taken.append(message)
-    return taken
-
-
-async def drain(partner: Partner) -> list[AbstractIncomingMessage]:
-    """Everything in the partner's inbox right now (no waiting)."""
-    queue = await partner.channel.get_queue(partner.topology.inbox(partner.oin), ensure=False)
-    taken: list[AbstractIncomingMessage] = []
-    while (message := await queue.get(no_ack=False, fail=False)) is not None:
-        await message.ack()
-        taken.append(message)
-    return taken
+__all__ = [
+    "OINS",
+    "PASSWORD",
+    "PREFIX_PATTERN",
+    "create_vhost",
+    "delete_topology",
+    "delete_vhost",
+    "new_prefix",
+    "rabbitmqctl",
+]

@@ -33,9 +33,7 @@ no finaliser runs: a node still running then is ``kp-<hex>@localhost`` (``rabbit
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -50,6 +48,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.transport.provisioning import password_hash
 from gateway.transport.rabbit import Topology, partner_permissions
 from tests.support.broker import OINS, PASSWORD, PREFIX_PATTERN, rabbitmqctl
 
@@ -90,12 +89,6 @@ def speaks_amqp(port: int, timeout: float = 2.0) -> bool:
     return len(frame) == 7 and frame[0] == 1  # frame type 1: a method frame
 
 
-def password_hash(password: str) -> str:
-    """RabbitMQ's ``rabbit_password_hashing_sha256``: base64(salt + sha256(salt + password))."""
-    salt = secrets.token_bytes(4)
-    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
-
-
 def definitions() -> dict[str, object]:
     """guest and the partner users on vhost ``/``; partner permissions as on the shared node."""
     marker = Topology(prefix="PREFIX", oins=(), retry_delays_ms=())
@@ -125,7 +118,7 @@ def definitions() -> dict[str, object]:
             {
                 "user": oin,
                 "vhost": "/",
-                "configure": configure,
+                "configure": configure.replace(widen, PREFIX_PATTERN),
                 "write": write.replace(widen, PREFIX_PATTERN),
                 "read": read.replace(widen, PREFIX_PATTERN),
             }

@@ -44,6 +44,9 @@ from gateway.domain.model import (
     Partij,
     Prioriteit,
     Rol,
+    Statusantwoord,
+    Statusregel,
+    Statusvraag,
 )
 from tests.support.paths import REPO_ROOT
 
@@ -288,6 +291,25 @@ TECHNISCH: dict[BerichtType, st.SearchStrategy[Part]] = {
         regel=st.none() | st.integers(min_value=1, max_value=10**6),
     ),
     BerichtType.AFLEVERBEVESTIGING: st.builds(Afleverbevestiging, ontvangen=st.none() | TIJDSTIP),
+    BerichtType.STATUSVRAAG: st.builds(Statusvraag),
+    BerichtType.STATUSANTWOORD: st.builds(
+        Statusantwoord,
+        bericht_id=UUID,
+        bekend=st.booleans(),
+        berichttype=st.none() | st.sampled_from([t.value for t in BerichtType]),
+        leveringen=st.lists(
+            st.builds(
+                Statusregel,
+                ontvanger=partij(),
+                status=st.sampled_from(
+                    ["gepland", "gepubliceerd", "afgeleverd", "niet-afleverbaar"]
+                ),
+                pogingen=st.integers(min_value=0, max_value=100),
+                bijgewerkt=TIJDSTIP,
+            ),
+            max_size=4,
+        ),
+    ),
 }
 
 

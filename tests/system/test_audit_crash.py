@@ -20,7 +20,6 @@ over records that were never written.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import signal
@@ -31,7 +30,6 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,54 +43,20 @@ from gateway.runtime.settings import Settings
 from gateway.store.database import Database
 from gateway.tools.audit_workload import Workload
 from gateway.transport.rabbit import Topology
-from tests.conftest import fresh
 from tests.support.audit_keys import pin_keys
-from tests.support.broker import OINS, Partner, delete_topology
-from tests.system.test_restart import start_gateway, started, wait_for
+from tests.support.broker import OINS, delete_topology
+from tests.support.messages import fresh
+from tests.support.partners import RabbitPartner
+from tests.support.processes import Received, collect, start_gateway, started
+from tests.support.waiting import eventually
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 MESSAGES = 2_000
 SUBJECTS = ("999990019", "999990020", "999990032")  # the BSNs in politie/VtMelding.xml
 PER_RECIPIENT = ("gerouteerd", "gefilterd", "afgeleverd")
 SEND_CONCURRENCY = 100
 EXE = Path(sys.executable).parent / "ketenpoort"
-
-
-@dataclass(frozen=True)
-class Received:
-    bericht_id: str | None
-    soort: str
-    herhaald: bool
-    sha256: str
-    berichttype: str | None
-
-
-def _berichttype(body: bytes) -> str | None:
-    text = body.decode(errors="replace")
-    start = text.find("<kp:BerichtType>")
-    if start < 0:
-        return None
-    start += len("<kp:BerichtType>")
-    return text[start : text.find("<", start)]
-
-
-async def collect(partner: Partner, into: list[Received]) -> None:
-    """Consume a partner's inbox for ever, keeping what each message was and its digest."""
-    queue = await partner.channel.get_queue(partner.topology.inbox(partner.oin), ensure=False)
-    async with queue.iterator() as messages:
-        async for message in messages:
-            headers = message.headers or {}
-            soort = str(headers.get("ketenpoort-soort"))
-            bericht_id = message.correlation_id if soort == "antwoord" else message.message_id
-            into.append(
-                Received(
-                    bericht_id=bericht_id,
-                    soort=soort,
-                    herhaald=bool(headers.get("ketenpoort-herhaald")),
-                    sha256=hashlib.sha256(message.body).hexdigest(),
-                    berichttype=_berichttype(message.body),
-                )
-            )
-            await message.ack()
 
 
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -123,8 +87,8 @@ async def test_sigkill_mid_stream_keeps_a_complete_verifiable_audit_trail(
     log = tmp_path / "gateway.log"
     topology = Topology(settings.amqp_prefix, tuple(OINS.values()), settings.retry_delays_ms)
     vt_oin = OINS["vt-twente"]
-    politie = Partner(OINS["politie"], vhost, topology)
-    vt = Partner(vt_oin, vhost, topology)
+    politie = RabbitPartner(OINS["politie"], vhost, topology)
+    vt = RabbitPartner(vt_oin, vhost, topology)
     answers: list[Received] = []
     delivered: list[Received] = []
     collectors: list[asyncio.Task[None]] = []
@@ -133,7 +97,7 @@ async def test_sigkill_mid_stream_keeps_a_complete_verifiable_audit_trail(
     timings: dict[str, float] = {}
     begin = time.monotonic()
     try:
-        await wait_for(lambda: started(log) == 1, 60, "the gateway to start")
+        await eventually(lambda: started(log) == 1, "the gateway to start")
         await politie.connect()
         await vt.connect()
         collectors = [
@@ -150,7 +114,7 @@ async def test_sigkill_mid_stream_keeps_a_complete_verifiable_audit_trail(
             )
         timings["send_s"] = time.monotonic() - t0
 
-        await wait_for(lambda: answered(answers) >= MESSAGES // 3, 60, "a third of the answers")
+        await eventually(lambda: answered(answers) >= MESSAGES // 3, "a third of the answers")
         first.send_signal(signal.SIGKILL)
         assert first.wait(timeout=30) == -signal.SIGKILL
         killed_at = answered(answers)
@@ -158,9 +122,9 @@ async def test_sigkill_mid_stream_keeps_a_complete_verifiable_audit_trail(
         assert killed_at < MESSAGES, "the run ended before the kill: nothing was in flight"
 
         second = start_gateway(settings, log)
-        await wait_for(lambda: started(log) == 2, 60, "the gateway to start again")
+        await eventually(lambda: started(log) == 2, "the gateway to start again")
         t1 = time.monotonic()
-        await wait_for(lambda: answered(answers) >= MESSAGES, 120, "every answer")
+        await eventually(lambda: answered(answers) >= MESSAGES, "every answer")
         timings["second_run_s"] = time.monotonic() - t1
         rate = (MESSAGES - killed_at) / timings["second_run_s"]
         timings["messages_per_s_after_restart"] = rate

@@ -24,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from gateway.runtime.audit_access import INZAGE_COLUMNS
-from tests.conftest import OFFICER, Door, fresh
 from tests.support.broker import OINS
+from tests.support.door import OFFICER, Door
+from tests.support.messages import fresh
 from tests.support.paths import REPO_ROOT
 
 pytestmark = pytest.mark.broker
@@ -189,7 +190,6 @@ def browse(base_url: str, tmp_path: Path) -> Seen:
 async def test_an_officer_finds_a_persons_timeline_and_downloads_the_inzage(
     chromium: None, door: Door, example_bytes: Callable[[str], bytes], tmp_path: Path
 ) -> None:
-    began = time.monotonic()
     for sender, example in EXAMPLES:  # the demo data: partners send over HTTPS
         async with door.client(sender) as client:
             response = await client.post(
@@ -239,4 +239,3 @@ async def test_an_officer_finds_a_persons_timeline_and_downloads_the_inzage(
         {"lezer": OFFICER[0], "pagina": "tijdlijn van een betrokkene"},
         {"lezer": OFFICER[0], "pagina": "inzagerapport (CSV)"},
     ]
-    assert time.monotonic() - began < 30

@@ -26,6 +26,7 @@ from gateway.decision.needtoknow import categorieen_met_vrije_tekst
 from gateway.domain.model import BerichtType, Categorie, Inhoud, Rol
 from gateway.policy.catalogue import load_policy
 from gateway.safexml import xmlsafe
+from tests.support.messages import line_of
 from tests.support.paths import REPO_ROOT
 from tests.support.strategies import MESSAGE_CODEC
 
@@ -44,11 +45,6 @@ runner = CliRunner()
 
 def invoke(*args: str | Path, columns: int = WIDE) -> Result:
     return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": str(columns)})
-
-
-def line_of(text: str, needle: str) -> int:
-    assert text.count(needle) == 1, f"{needle!r} occurs {text.count(needle)} times"
-    return text[: text.index(needle)].count("\n") + 1
 
 
 def example_text(rel: str) -> str:

@@ -58,14 +58,18 @@ from gateway.codec.envelope import MessageCodec
 from gateway.domain.errors import Transient
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import Broker, Topology
-from tests.conftest import fresh
 from tests.support.audit_keys import pin_keys
-from tests.support.broker import NAME_OF, OINS, Partner, new_prefix
+from tests.support.broker import OINS, new_prefix
 from tests.support.decisions import decide
+from tests.support.messages import fresh
+from tests.support.partners import NAME_OF, RabbitPartner
 from tests.support.private_broker import PrivateBroker, PrivateBrokerUnavailableError
-from tests.system.test_restart import start_gateway, started
+from tests.support.processes import berichttype_of, start_gateway, started
+from tests.support.waiting import CEILING_S
 
 # (sender, example, how many): 5,000 messages, 6,000 deliveries to five inboxes
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+
 MIX = (
     ("politie", "politie/VtMelding.xml", 2_500),
     ("politie", "politie/ZsmAanmelding.xml", 500),
@@ -77,7 +81,8 @@ MESSAGES = sum(n for _, _, n in MIX)
 SEND_CONCURRENCY = 50  # publishes in flight per sender
 SEND_TIMEOUT = 10.0  # a publish unconfirmed for this long is sent again
 GATEWAY_KILLS = (0.25, 0.5, 0.75)  # kill when this share of the inbox messages is there
-RUN_TIMEOUT = 150.0  # from the first send until the ingress queue is empty
+RUN_TIMEOUT = 150.0  # a sender gives up re-sending after this long
+STALL_TIMEOUT = 60.0  # nothing moved (inboxes, ingress, confirms) this long: the run is stuck
 SETTLE_TIMEOUT = 20.0  # an unacknowledged ingress message this long while idle is stuck
 EXE = Path(sys.executable).parent / "ketenpoort"
 SCENARIOS = ("gateway-kill", "broker-restart", "broker-kill")
@@ -120,15 +125,18 @@ def crash_settings(private: PrivateBroker, tmp_path: Path) -> Settings:
 # --------------------------------------------------------------------------- partners
 
 
-@dataclass
-class PrivatePartner(Partner):
-    """A partner (``tests.support.broker.Partner``) on the private node."""
+class PrivatePartner(RabbitPartner):
+    """A partner (``tests.support.partners.RabbitPartner``) on the private node."""
 
-    url: str = ""
+    def __init__(self, oin: str, vhost: str, topology: Topology, *, url: str) -> None:
+        super().__init__(oin, vhost, topology)
+        self.url = url
 
     async def connect(self) -> None:
         self.connection = await aio_pika.connect_robust(self.url, reconnect_interval=1)
-        self.channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
+        self._channel = await self.connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
 
     async def read_inbox(self, count: int, timeout: float = 60) -> list[AbstractIncomingMessage]:
         """The ``count`` messages in the inbox (one consumer, auto-ack: much faster than a
@@ -167,7 +175,9 @@ class SendLog:
     errors: Counter[str] = field(default_factory=Counter)
 
 
-async def send_all(partner: Partner, messages: list[Sent], log: SendLog, deadline: float) -> None:
+async def send_all(
+    partner: RabbitPartner, messages: list[Sent], log: SendLog, deadline: float
+) -> None:
     """Publish every message with confirms, many in flight; what fails is sent again (the
     broker may be away): same BerichtId, same bytes."""
     todo = list(reversed(messages))
@@ -306,15 +316,6 @@ class Copy:
     berichttype: str | None
 
 
-def _berichttype(body: bytes) -> str | None:
-    text = body.decode(errors="replace")
-    start = text.find("<kp:BerichtType>")
-    if start < 0:
-        return None
-    start += len("<kp:BerichtType>")
-    return text[start : text.find("<", start)]
-
-
 @dataclass
 class Run:
     """A gateway process (restarted as needed), the partners and the private broker."""
@@ -389,8 +390,10 @@ class Run:
 
     async def wait_until(self, what: str, done: Callable[[int, int], bool]) -> None:
         """Until ``done(messages in the inboxes, ready on ingress)``; fails when the gateway
-        dies, a sender gives up or the run takes too long."""
+        dies, a sender gives up or nothing moves for ``STALL_TIMEOUT``."""
         inboxes = [self.topology.inbox(oin) for oin in OINS.values()]
+        seen: tuple[object, int] | None = None
+        moved = self.loop.time()
         while True:
             counts = await self.watch.counts([*inboxes, self.topology.ingress])
             if counts is not None:
@@ -401,9 +404,12 @@ class Run:
             for task in self.sending:
                 if task.done() and task.exception() is not None:
                     raise AssertionError(f"a sender gave up: {task.exception()!r}")
-            assert self.loop.time() - self.begin < RUN_TIMEOUT, (
-                f"timed out waiting for {what}: {counts}, {self.confirmed} sends confirmed\n"
-                + self.tail()
+            # waits on progress: only a run in which nothing moves for a while is stuck
+            if (counts, self.confirmed) != seen:
+                seen, moved = (counts, self.confirmed), self.loop.time()
+            assert self.loop.time() - moved < STALL_TIMEOUT, (
+                f"no progress for {STALL_TIMEOUT:.0f} s waiting for {what}: {counts}, "
+                f"{self.confirmed} sends confirmed\n" + self.tail()
             )
             await asyncio.sleep(0.2)
 
@@ -482,7 +488,7 @@ class Run:
                         ),
                         herhaald=bool(headers.get("ketenpoort-herhaald")),
                         afzender=str(headers.get("ketenpoort-afzender")),
-                        berichttype=_berichttype(message.body),
+                        berichttype=berichttype_of(message.body),
                     )
                 )
         after = await self.watch.counts(list(inboxes.values()))
@@ -693,7 +699,7 @@ async def test_publish_while_the_channel_is_restored_raises_only_transient(
         restarted.set()
         await asyncio.to_thread(private.restart)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
+        deadline = loop.time() + CEILING_S  # a hang, not slowness
         while any(c["confirmed"] < 3 for c in outcomes) and loop.time() < deadline:
             await asyncio.sleep(0.1)
     finally:

@@ -14,6 +14,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -29,6 +30,7 @@ ROOT = REPO_ROOT
 DEPLOY = ROOT / "deploy"
 COMPOSE = DEPLOY / "compose.yaml"
 RABBITMQ_DIR = DEPLOY / "rabbitmq"
+DASHBOARD = DEPLOY / "grafana" / "ketenpoort.json"
 PROMETHEUS = DEPLOY / "prometheus" / "prometheus.yml"
 K8S = DEPLOY / "k8s"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -86,9 +88,93 @@ def test_every_yaml_file_parses(path: Path) -> None:
     assert all(isinstance(d, dict) for d in documents)
 
 
-@pytest.mark.parametrize("path", deploy_files(".json"), ids=lambda p: str(p.relative_to(ROOT)))
-def test_every_json_file_parses(path: Path) -> None:
-    assert isinstance(json.loads(path.read_text()), dict)
+def test_every_json_file_of_deploy_has_its_content_checked() -> None:
+    """Every JSON file of deploy/ is checked for its content below (a new one needs checks)."""
+    assert deploy_files(".json") == sorted(
+        [RABBITMQ_DIR / "definitions.json", RABBITMQ_DIR / "users.json", DASHBOARD]
+    )
+
+
+def test_the_grafana_dashboard_is_whole() -> None:
+    """Every panel is titled and queries the selected job through the selected data source
+    (the variables exist); panel ids and each panel's refIds are unique. That the queries are
+    valid PromQL and name exposed metrics is tests/system/test_alerts.py's."""
+    data = json.loads(DASHBOARD.read_text())
+    assert data["uid"]
+    assert data["title"]
+    variables = {v["name"] for v in data["templating"]["list"]}
+    assert {"datasource", "job"} <= variables
+    panels = data["panels"]
+    assert len(panels) >= 5
+    assert len({p["id"] for p in panels}) == len(panels), "two panels share an id"
+    for panel in panels:
+        assert panel["title"], panel["id"]
+        assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
+        targets = panel["targets"]
+        assert targets, panel["title"]
+        assert len({t["refId"] for t in targets}) == len(targets), panel["title"]
+        for target in targets:
+            assert 'job="$job"' in target["expr"], (panel["title"], target["expr"])
+            assert "ketenpoort_" in target["expr"], (panel["title"], target["expr"])
+
+
+def test_rabbitmq_definitions_are_a_whole_topology() -> None:
+    """Every binding joins a declared exchange and queue in a declared vhost; every partner
+    user has exactly its own permissions on that vhost (send to ingress, read its own inbox);
+    every queue is a durable quorum queue."""
+    data = json.loads((RABBITMQ_DIR / "definitions.json").read_text())
+    vhosts = {v["name"] for v in data["vhosts"]}
+    assert vhosts == {"/"}
+    exchanges = {e["name"]: e for e in data["exchanges"]}
+    queues = {q["name"]: q for q in data["queues"]}
+    assert exchanges
+    assert queues
+    assert data["bindings"]
+    for item in [*exchanges.values(), *queues.values(), *data["bindings"], *data["permissions"]]:
+        assert item["vhost"] in vhosts, item
+    for queue in queues.values():
+        assert queue["durable"], queue["name"]
+        assert queue["arguments"]["x-queue-type"] == "quorum", queue["name"]
+        dead_letter = queue["arguments"].get("x-dead-letter-exchange")
+        assert dead_letter in (None, "", *exchanges), queue["name"]
+    for binding in data["bindings"]:
+        assert binding["source"] in exchanges, binding
+        assert binding["destination_type"] == "queue"
+        assert binding["destination"] in queues, binding
+    bound = {b["destination"] for b in data["bindings"]}
+    dead_letter_targets = {
+        q["arguments"].get("x-dead-letter-routing-key") for q in queues.values()
+    } - {None}
+    assert set(queues) == bound | dead_letter_targets, "a queue nothing can reach"
+    partners = {u["name"] for u in data["users"]}
+    assert len(partners) >= 2
+    assert all(u["password_hash"] == "" for u in data["users"])  # client certificates only
+    assert {p["user"] for p in data["permissions"]} == partners
+    for permission in data["permissions"]:
+        oin = permission["user"]
+        assert permission["configure"] == "^$", oin
+        writable = [n for n in exchanges if re.fullmatch(permission["write"], n)]
+        readable = [n for n in queues if re.fullmatch(permission["read"], n)]
+        assert writable == ["ketenpoort.ingress"], oin
+        assert readable == [f"ketenpoort.inbox.{oin}"], oin
+
+
+def test_rabbitmq_users_are_the_gateway_and_an_administrator() -> None:
+    data = json.loads((RABBITMQ_DIR / "users.json").read_text())
+    users = {u["name"]: u for u in data["users"]}
+    assert set(users) == {"ketenpoort", "admin"}
+    assert all(PLACEHOLDER in u["password"] for u in users.values())  # set per installation
+    assert users["admin"]["tags"] == ["administrator"]
+    assert users["ketenpoort"]["tags"] == []
+    vhosts = {v["name"] for v in data["vhosts"]}
+    assert {p["user"] for p in data["permissions"]} == set(users)
+    for permission in data["permissions"]:
+        assert permission["vhost"] in vhosts
+    [gateway] = [p for p in data["permissions"] if p["user"] == "ketenpoort"]
+    prefix = Settings(_env_file=None).amqp_prefix
+    for kind in ("configure", "write", "read"):
+        assert re.match(gateway[kind], f"{prefix}.ingress"), kind
+        assert not re.match(gateway[kind], "other.queue"), f"{kind} wider than the prefix"
 
 
 # --------------------------------------------------------------------------- compose
@@ -188,8 +274,12 @@ def test_gateway_user_may_use_every_exchange_and_queue_of_the_topology() -> None
     for kind in ("configure", "write", "read"):
         pattern = re.compile(permission[kind])
         assert all(pattern.match(name) for name in names), f"{kind} permission too narrow"
-    partners = {u["name"] for u in topology["users"]}
-    assert not partners & {u["name"] for u in users["users"]}, "users.json redefines a partner"
+    # partner users are provisioned one by one (ketenpoort partner add), never in these files
+    assert "users" not in topology
+    partners = {
+        p["oin"] for p in yaml.safe_load((POLICY_DIR / "partners.yaml").read_text())["partners"]
+    }
+    assert not partners & {u["name"] for u in users["users"]}, "users.json defines a partner"
 
 
 def test_gateways_are_two_replicas_with_their_own_audit_log(compose: dict[str, Any]) -> None:
@@ -327,7 +417,7 @@ def test_docker_compose_accepts_the_file() -> None:
 # --------------------------------------------------------------------------- prometheus
 
 
-def test_prometheus_scrapes_both_gateways_over_https_and_every_rabbitmq_node(
+def test_prometheus_scrapes_both_gateways_on_the_ops_port_and_every_rabbitmq_node(
     compose: dict[str, Any],
 ) -> None:
     config = yaml.safe_load(PROMETHEUS.read_text())
@@ -336,20 +426,20 @@ def test_prometheus_scrapes_both_gateways_over_https_and_every_rabbitmq_node(
     def targets(job: dict[str, Any]) -> set[str]:
         return {t for group in job["static_configs"] for t in group["targets"]}
 
-    gateway_jobs = [j for j in jobs.values() if targets(j) & {f"{g}:8443" for g in GATEWAYS}]
+    ops_port = settings_from(environment(services(compose)["gateway-1"])).ops_port
+    assert ops_port == 9464
+    gateway_jobs = [j for j in jobs.values() if targets(j) & {f"{g}:{ops_port}" for g in GATEWAYS}]
     assert len(gateway_jobs) == 1
     job = gateway_jobs[0]
-    assert targets(job) == {f"{g}:8443" for g in GATEWAYS}
-    assert job["scheme"] == "https"
+    assert targets(job) == {f"{g}:{ops_port}" for g in GATEWAYS}
+    assert job["scheme"] == "http"
     assert job.get("metrics_path", "/metrics") == "/metrics"
-    ca_file = job["tls_config"]["ca_file"]
-    # The CA file comes from the certs volume, under the name the gateways read it by.
+    # nothing scrapes the partner port (8443): /metrics is not there
+    assert not {t for j in jobs.values() for t in targets(j) if t.endswith(":8443")}
     prometheus = services(compose)["prometheus"]
-    certs_volume = next(s for s, t in mounts(services(compose)["certs"]) if s in compose["volumes"])
-    folder = next(t for s, t in mounts(prometheus) if s == certs_volume)
-    assert str(PurePosixPath(ca_file).parent) == folder
-    gateway_ca = environment(services(compose)["gateway-1"])[f"{PREFIX}TLS_CA_FILE"]
-    assert PurePosixPath(ca_file).name == PurePosixPath(gateway_ca).name
+    # the alert rules are loaded, from the file that deploy/prometheus/alerts.test.yml tests
+    (rules,) = config["rule_files"]
+    assert any(s == "./prometheus/alerts.yml" and t == rules for s, t in mounts(prometheus))
     assert {f"{n}:15692" for n in RABBITS} <= set().union(*(targets(j) for j in jobs.values()))
     for job in jobs.values():
         for target in targets(job):
@@ -382,7 +472,7 @@ def test_dockerfile_runs_ketenpoort_as_a_non_root_user() -> None:
     assert args["FROM"].startswith("python:3.11-slim")
     assert json.loads(args["ENTRYPOINT"]) == ["ketenpoort"]
     assert json.loads(args["CMD"]) == ["serve"]
-    assert "8443" in args["EXPOSE"].split()
+    assert {"8443", "9464"} <= set(args["EXPOSE"].split())
     user = args["USER"].split(":")[0]
     assert user not in {"root", "0"}
     # Numeric, so that Kubernetes can check runAsNonRoot; the Deployment runs as the same uid.
@@ -390,7 +480,10 @@ def test_dockerfile_runs_ketenpoort_as_a_non_root_user() -> None:
     deployment = next(d for d in k8s_documents() if d["kind"] == "Deployment")
     assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == int(user)
     text = DOCKERFILE.read_text()
-    assert re.search(r"^RUN pip install \.", text, re.M)
+    # the locked dependencies with their hashes, then the project without dependencies
+    assert re.search(r"^COPY requirements\.lock ", text, re.M)
+    assert re.search(r"^RUN pip install --require-hashes -r requirements\.lock$", text, re.M)
+    assert re.search(r"^RUN pip install --no-deps --no-build-isolation \. ", text, re.M)
     for folder in ("schemas", "policy", "examples"):
         assert re.search(rf"^COPY {folder} ", text, re.M), f"the image lacks {folder}/"
 
@@ -418,6 +511,78 @@ def test_dockerignore_keeps_what_the_image_needs() -> None:
     needed = {"pyproject.toml", "README.md", "gateway", "adapters", "schemas", "policy", "examples"}
     assert not needed & patterns
     assert {".git", ".venv"} <= patterns
+    # *.lock is kept out, except the dependency lock the image installs from
+    assert "!requirements.lock" in patterns
+
+
+# --------------------------------------------------------------------------- lock files
+
+LOCKS = (ROOT / "requirements.lock", ROOT / "requirements-test.lock")
+PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", re.M)
+
+
+def locked(path: Path) -> dict[str, str]:
+    return {
+        name.lower().replace("_", "-"): version for name, version in PIN.findall(path.read_text())
+    }
+
+
+def test_the_locks_fit_pyproject_and_pin_every_package_with_hashes() -> None:
+    want = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "deps-hash.py"), str(ROOT / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    for lock in LOCKS:
+        text = lock.read_text()
+        assert text.splitlines()[0] == f"# pyproject-deps-sha256: {want}", (
+            f"{lock.name} was made from other dependencies: run scripts/lock.sh"
+        )
+        # every requirement is pinned (==) and followed by at least one hash
+        entries = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2].strip())
+        assert len(entries) > 20
+        for entry in entries:
+            assert PIN.match(entry), entry.splitlines()[0]
+            assert "--hash=sha256:" in entry, entry.splitlines()[0]
+    runtime, test = locked(LOCKS[0]), locked(LOCKS[1])
+    # the test lock is the runtime lock plus the test tools, at the same versions
+    assert runtime.items() <= test.items()
+    assert {"pytest", "schemathesis", "mypy"} <= set(test) - set(runtime)
+    assert {"fastapi", "uvicorn", "setuptools"} <= set(runtime)
+
+
+def test_run_installs_the_test_lock_with_hashes_and_checks_it() -> None:
+    run = (ROOT / "run").read_text()
+    assert "readonly LOCK=requirements-test.lock" in run
+    assert '--require-hashes -r "$LOCK"' in run
+    assert "--no-deps --no-build-isolation -e ." in run
+    assert "scripts/deps-hash.py" in run
+
+
+def test_a_changed_dependency_without_new_locks_stops_run(tmp_path: Path) -> None:
+    """./run's check, against a copy of the tree whose pyproject.toml gained a dependency."""
+    for name in ("run", "pyproject.toml", *(lock.name for lock in LOCKS)):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "deps-hash.py", tmp_path / "scripts" / "deps-hash.py")
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "python").symlink_to(sys.executable)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('"httpx>=0.27",', '"httpx>=0.27", "idna>=3",')
+    )
+    done = subprocess.run(
+        ["bash", str(tmp_path / "run"), "lint"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "dependencies changed but requirements.lock was not regenerated" in done.stderr
+    assert "scripts/lock.sh" in done.stderr
 
 
 # --------------------------------------------------------------------------- Kubernetes
@@ -499,14 +664,20 @@ def test_deployment_runs_two_probed_locked_down_replicas() -> None:
     assert container["resources"]["requests"]
     assert container["resources"]["limits"]["memory"]
     ports = {p["containerPort"] for p in container["ports"]}
-    assert 8443 in ports
+    assert {8443, 9464} <= ports
+    # probes on the ops port (health is not on the partner port)
     for probe, path in (
         ("livenessProbe", "/health/live"),
         ("readinessProbe", "/health/ready"),
         ("startupProbe", "/health/live"),
     ):
         get = container[probe]["httpGet"]
-        assert (get["path"], get["scheme"], get["port"]) == (path, "HTTPS", 8443), probe
+        assert (get["path"], get["scheme"], get["port"]) == (path, "HTTP", 9464), probe
+    annotations = template["metadata"]["annotations"]
+    assert (annotations["prometheus.io/port"], annotations["prometheus.io/scheme"]) == (
+        "9464",
+        "http",
+    )
 
 
 def test_deployment_settings_are_settings_and_their_files_are_mounted() -> None:
@@ -524,6 +695,8 @@ def test_deployment_settings_are_settings_and_their_files_are_mounted() -> None:
     settings = settings_from(values)
     assert settings.http_host == "0.0.0.0"  # noqa: S104 - a container listens on all
     assert settings.http_port == 8443
+    assert (settings.ops_host, settings.ops_port) == ("0.0.0.0", 9464)  # noqa: S104 - in a pod
+    assert settings.tls_crl_file is not None
     for required in ("AMQP_URL", "STATE_DSN", "AUDIT_DSN"):
         assert PREFIX + required in values, f"{PREFIX}{required} is set nowhere"
     # Every path setting lies in a mounted volume, and names a key of what is mounted there.

@@ -35,13 +35,15 @@ import pytest
 from gateway.codec.envelope import MessageCodec
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import Topology
-from tests.conftest import EXAMPLES_DIR, fresh
 from tests.support.audit_keys import pin_keys
-from tests.support.broker import NAME_OF, OINS, Partner, delete_topology
+from tests.support.broker import OINS, delete_topology
 from tests.support.decisions import decide
-from tests.system.test_restart import start_gateway, started
+from tests.support.messages import fresh
+from tests.support.partners import NAME_OF, RabbitPartner
+from tests.support.paths import EXAMPLES_DIR
+from tests.support.processes import Received, collect, start_gateway, started
 
-pytestmark = pytest.mark.broker
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REPLICAS = ("replica-a", "replica-b")
@@ -95,45 +97,6 @@ def examples(codec: MessageCodec, settings: Settings) -> list[Example]:
 # --------------------------------------------------------------------------- the partners
 
 
-@dataclass(frozen=True)
-class Received:
-    bericht_id: str | None  # a delivery's message_id, an answer's correlation_id
-    soort: str  # "levering" or "antwoord"
-    herhaald: bool
-    berichttype: str | None  # from the body's kp:BerichtType
-    body: bytes
-
-
-def _berichttype(body: bytes) -> str | None:
-    text = body.decode(errors="replace")
-    start = text.find("<kp:BerichtType>")
-    if start < 0:
-        return None
-    start += len("<kp:BerichtType>")
-    return text[start : text.find("<", start)]
-
-
-async def collect(partner: Partner, into: list[Received]) -> None:
-    """Consume a partner's inbox for ever."""
-    queue = await partner.channel.get_queue(partner.topology.inbox(partner.oin), ensure=False)
-    async with queue.iterator() as messages:
-        async for message in messages:
-            headers = message.headers or {}
-            soort = str(headers.get("ketenpoort-soort"))
-            into.append(
-                Received(
-                    bericht_id=message.correlation_id
-                    if soort == "antwoord"
-                    else message.message_id,
-                    soort=soort,
-                    herhaald=bool(headers.get("ketenpoort-herhaald")),
-                    berichttype=_berichttype(message.body),
-                    body=message.body,
-                )
-            )
-            await message.ack()
-
-
 # --------------------------------------------------------------------------- two replicas
 
 
@@ -144,7 +107,7 @@ class Cluster:
     topology: Topology
     logs: dict[str, Path]
     processes: dict[str, subprocess.Popen[bytes]]
-    partners: dict[str, Partner] = field(default_factory=dict)  # by OIN
+    partners: dict[str, RabbitPartner] = field(default_factory=dict)  # by OIN
     inbox: dict[str, list[Received]] = field(default_factory=dict)  # by OIN
 
     def answers(self, oin: str) -> list[Received]:
@@ -227,7 +190,7 @@ async def two_replicas(
             cluster,
         )
         for oin in OINS.values():
-            partner = Partner(oin, vhost, topology)
+            partner = RabbitPartner(oin, vhost, topology)
             await partner.connect()
             cluster.partners[oin] = partner
             cluster.inbox[oin] = []

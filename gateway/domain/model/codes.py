@@ -6,6 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "DOOR_CODES",
     "KETENPOORT",
     "Aard",
     "AdviesSoort",
@@ -77,15 +78,23 @@ class BerichtType(StrEnum):
     ONTVANGSTBEVESTIGING = "Ontvangstbevestiging"
     FOUTBERICHT = "Foutbericht"
     AFLEVERBEVESTIGING = "Afleverbevestiging"
+    STATUSVRAAG = "Statusvraag"
+    STATUSANTWOORD = "Statusantwoord"
 
     @property
     def technisch(self) -> bool:
-        """True for the gateway's own answers and the recipients' receipts."""
+        """True for the gateway's own answers, the recipients' receipts and the status pair."""
         return self in _TECHNISCH
 
 
 _TECHNISCH = frozenset(
-    {BerichtType.ONTVANGSTBEVESTIGING, BerichtType.FOUTBERICHT, BerichtType.AFLEVERBEVESTIGING}
+    {
+        BerichtType.ONTVANGSTBEVESTIGING,
+        BerichtType.FOUTBERICHT,
+        BerichtType.AFLEVERBEVESTIGING,
+        BerichtType.STATUSVRAAG,
+        BerichtType.STATUSANTWOORD,
+    }
 )
 
 
@@ -117,6 +126,29 @@ class Foutcode(StrEnum):
     BSN_ONGELDIG = "BSN_ONGELDIG"
     DUBBEL_BERICHT = "DUBBEL_BERICHT"
     NIET_AFLEVERBAAR = "NIET_AFLEVERBAAR"
+    # The HTTPS door's refusals of a request (not of a message): no code of spec §6 fits, so
+    # these are the door's own (README, "One error format"). Never sent over AMQP.
+    CERTIFICAAT_ONTBREEKT = "CERTIFICAAT_ONTBREEKT"  # 401: no client certificate
+    TOEGANG_GEWEIGERD = "TOEGANG_GEWEIGERD"  # 403: not a registered partner, or not here
+    NIET_GEVONDEN = "NIET_GEVONDEN"  # 404: no such message (for this caller) or path
+    METHODE_NIET_TOEGESTAAN = "METHODE_NIET_TOEGESTAAN"  # 405
+    VERZOEK_ONGELDIG = "VERZOEK_ONGELDIG"  # 400: a malformed path or query parameter
+    TE_VEEL_VERZOEKEN = "TE_VEEL_VERZOEKEN"  # 429: the partner's rate limit
+    TIJDELIJK_NIET_BESCHIKBAAR = "TIJDELIJK_NIET_BESCHIKBAAR"  # 503: broker or audit store
+
+
+# Foutcodes of the HTTPS door about a request, never about a message (see Foutcode).
+DOOR_CODES = frozenset(
+    {
+        Foutcode.CERTIFICAAT_ONTBREEKT,
+        Foutcode.TOEGANG_GEWEIGERD,
+        Foutcode.NIET_GEVONDEN,
+        Foutcode.METHODE_NIET_TOEGESTAAN,
+        Foutcode.VERZOEK_ONGELDIG,
+        Foutcode.TE_VEEL_VERZOEKEN,
+        Foutcode.TIJDELIJK_NIET_BESCHIKBAAR,
+    }
+)
 
 
 class Prioriteit(StrEnum):

@@ -1,5 +1,6 @@
 """The envelope (spec §2): the parties, the header (Kop) with its doelbinding, the technical
-bodies (the gateway's answers and the recipients' receipts) and the whole Bericht."""
+bodies (the gateway's answers, the recipients' receipts, the status pair) and the whole
+Bericht."""
 
 from __future__ import annotations
 
@@ -18,8 +19,12 @@ __all__ = [
     "Doelbinding",
     "Foutbericht",
     "Kop",
+    "Leveringsfase",
     "Ontvangstbevestiging",
     "Partij",
+    "Statusantwoord",
+    "Statusregel",
+    "Statusvraag",
     "TechnischeInhoud",
 ]
 
@@ -53,7 +58,35 @@ class Afleverbevestiging(Part):
     ontvangen: dt.datetime | None = None
 
 
-TechnischeInhoud = Ontvangstbevestiging | Foutbericht | Afleverbevestiging
+class Statusvraag(Part):
+    """Sender → gateway: how far did my message (named in InAntwoordOp) get?"""
+
+
+Leveringsfase = Literal["gepland", "gepubliceerd", "afgeleverd", "niet-afleverbaar"]
+
+
+class Statusregel(Part):
+    """One recipient's delivery of the asked message, as the state store knows it."""
+
+    ontvanger: Partij
+    status: Leveringsfase
+    pogingen: int
+    bijgewerkt: dt.datetime
+
+
+class Statusantwoord(Part):
+    """Gateway → sender: the delivery status per recipient of the sender's own message.
+    ``bekend`` is false for an id the sender did not send (or no longer remembered)."""
+
+    bericht_id: str
+    bekend: bool
+    berichttype: str | None = None
+    leveringen: list[Statusregel] = Field(default_factory=list)
+
+
+TechnischeInhoud = (
+    Ontvangstbevestiging | Foutbericht | Afleverbevestiging | Statusvraag | Statusantwoord
+)
 
 
 class Doelbinding(Part):
@@ -81,7 +114,7 @@ class Bericht(Part):
     """One message: the header and a canonical body."""
 
     kop: Kop
-    inhoud: Inhoud | Ontvangstbevestiging | Foutbericht | Afleverbevestiging
+    inhoud: Inhoud | TechnischeInhoud
 
     def categorieen_van(self) -> frozenset[Categorie]:
         """Every category that occurs in the body (the filled fields'), for the audit trail."""

@@ -4,12 +4,17 @@ Every body field carries its categories as ``Annotated`` metadata (:class:`Cat`)
 *effective* categories are its own plus those of every model field that contains it; a list
 item may add categories from its content through :meth:`Part.extra_categorieen`. The helpers
 here walk those annotations (``categorieen_in``, ``part_type``) for the filter and the trail.
+
+The annotations depend only on the model class, so they are read once per class into a
+:class:`FieldPlan` tuple (:func:`field_plan`; the codecs compile the plans of their models when
+they are built); per message only the values are walked.
 """
 
 from __future__ import annotations
 
 import types
 import typing
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -28,9 +33,11 @@ __all__ = [
     "STRAF",
     "VEILIGHEID",
     "Cat",
+    "FieldPlan",
     "Part",
     "categorieen_in",
     "field_categorieen",
+    "field_plan",
     "is_empty",
     "part_type",
 ]
@@ -70,13 +77,51 @@ class Part(BaseModel):
         return frozenset()
 
 
-def field_categorieen(model: type[BaseModel], name: str) -> frozenset[Categorie]:
-    """The categories a model field declares itself (not its ancestors')."""
+@dataclass(frozen=True, slots=True)
+class FieldPlan:
+    """One field of a model class, read from its annotations once."""
+
+    name: str
+    categorieen: frozenset[Categorie]  # what the field declares itself
+    part: type[Part] | None  # the Part class behind ``X | None`` or ``list[X]``; None: values
+
+
+_PLANS: dict[type[BaseModel], tuple[FieldPlan, ...]] = {}
+_OWN: dict[type[BaseModel], dict[str, frozenset[Categorie]]] = {}
+
+
+def field_plan(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
+    """The fields of ``model`` in declaration order, with their categories and part classes
+    (read from the annotations on the first call for a class, and of its parts with it)."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = tuple(
+            FieldPlan(name, _declared(model, name), part_type(model, name))
+            for name in model.model_fields
+        )
+        _PLANS[model] = plan
+        _OWN[model] = {f.name: f.categorieen for f in plan}
+        for f in plan:
+            if f.part is not None:
+                field_plan(f.part)
+    return plan
+
+
+def _declared(model: type[BaseModel], name: str) -> frozenset[Categorie]:
     cats: set[Categorie] = set()
     for meta in model.model_fields[name].metadata:
         if isinstance(meta, Cat):
             cats |= meta.categorieen
     return frozenset(cats)
+
+
+def field_categorieen(model: type[BaseModel], name: str) -> frozenset[Categorie]:
+    """The categories a model field declares itself (not its ancestors')."""
+    own = _OWN.get(model)
+    if own is None:
+        field_plan(model)
+        own = _OWN[model]
+    return own[name]
 
 
 def is_empty(value: Any) -> bool:
@@ -86,7 +131,7 @@ def is_empty(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return all(is_empty(v) for v in value)
     if isinstance(value, BaseModel):
-        return all(is_empty(getattr(value, name)) for name in type(value).model_fields)
+        return all(is_empty(getattr(value, f.name)) for f in field_plan(type(value)))
     return False
 
 
@@ -94,21 +139,35 @@ def categorieen_in(
     part: BaseModel, inherited: frozenset[Categorie] = frozenset()
 ) -> set[Categorie]:
     """All effective categories of the filled fields below ``part``."""
+    return _walk(part, inherited)[0]
+
+
+def _walk(part: BaseModel, inherited: frozenset[Categorie]) -> tuple[set[Categorie], bool]:
+    """(the effective categories of the filled fields below ``part``, whether any field of
+    ``part`` is filled): one pass, where asking :func:`is_empty` first would walk twice."""
     found: set[Categorie] = set()
-    for name in type(part).model_fields:
-        value = getattr(part, name)
-        if is_empty(value):
+    filled = False
+    for f in field_plan(type(part)):
+        value = getattr(part, f.name)
+        if value is None or (isinstance(value, list) and not value):
             continue
-        cats = inherited | field_categorieen(type(part), name)
-        items = value if isinstance(value, list) else [value]
+        cats = inherited | f.categorieen
+        if f.part is None:  # a value or a list of values: filled
+            found |= cats
+            filled = True
+            continue
+        items = value if isinstance(value, list) else (value,)
+        walked = []
         for item in items:
-            if isinstance(item, Part):
-                item_cats = cats | item.extra_categorieen()
-                found |= item_cats
-                found |= categorieen_in(item, item_cats)
-            else:
-                found |= cats
-    return found
+            item_cats = cats | item.extra_categorieen()
+            walked.append((item_cats, *_walk(item, item_cats)))
+        if not any(item_filled for _, _, item_filled in walked):
+            continue  # only empty parts: the field counts as empty (see is_empty)
+        filled = True
+        for item_cats, below, _ in walked:
+            found |= item_cats
+            found |= below
+    return found, filled
 
 
 def part_type(model: type[BaseModel], name: str) -> type[Part] | None:

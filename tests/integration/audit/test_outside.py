@@ -32,7 +32,7 @@ from gateway.audit.signing import Keyring, public_text
 from gateway.runtime import audit_access
 from gateway.runtime.settings import Settings
 from gateway.store.database import Exec
-from tests.integration.audit.test_audit import (
+from tests.support.audit_store import (
     SHORT,
     Store,
     build,

@@ -49,9 +49,12 @@ from gateway.domain.model import (
 )
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import SOORT
-from tests.conftest import EXAMPLES_DIR, DevPki, Door, Running, https_settings, run_door
-from tests.support.broker import OINS, PASSWORD, Partner, new_prefix
-from tests.support.paths import REPO_ROOT
+from tests.support.broker import OINS, PASSWORD, new_prefix
+from tests.support.door import DevPki, Door, https_settings, run_door
+from tests.support.gateways import Running
+from tests.support.messages import replace_once
+from tests.support.partners import RabbitPartner
+from tests.support.paths import EXAMPLES_DIR, REPO_ROOT
 
 pytestmark = [pytest.mark.broker, pytest.mark.asyncio(loop_scope="module")]
 
@@ -121,11 +124,6 @@ class Sent:
         return self.plan.recipient
 
 
-def replace_once(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
-    return text.replace(old, new)
-
-
 def with_new_ids(text: str) -> tuple[bytes, str]:
     bericht_id = str(uuid.uuid4())
     text = re.sub(r"(<kp:BerichtId>)[^<]+(<)", rf"\g<1>{bericht_id}\g<2>", text, count=1)
@@ -143,7 +141,7 @@ def build(plan: Plan) -> tuple[bytes, str]:
 def afleverbevestiging(
     als: str, in_antwoord_op: str, *, original_sender: str | None
 ) -> tuple[bytes, str]:
-    """Partner ``als`` confirms receipt of ``in_antwoord_op`` (spec §2), naming the original
+    """RabbitPartner ``als`` confirms receipt of ``in_antwoord_op`` (spec §2), naming the original
     sender as kp:Ontvanger when given (the most precise claim a confirmation can make)."""
     bericht_id = str(uuid.uuid4())
     ontvanger = (
@@ -174,7 +172,7 @@ def afleverbevestiging(
 
 
 async def amqp_answer(
-    partner: Partner, in_antwoord_op: str, *, keep: bool = False
+    partner: RabbitPartner, in_antwoord_op: str, *, keep: bool = False
 ) -> AbstractIncomingMessage:
     """The gateway's answer to ``in_antwoord_op`` from the partner's inbox queue.
 
@@ -316,7 +314,7 @@ class World:
     def parts(self) -> Any:
         return self.door.parts
 
-    def partner(self, name: str) -> Partner:
+    def partner(self, name: str) -> RabbitPartner:
         return self.door.running.partner(name)
 
     def delivered_to(self, name: str) -> list[Sent]:
@@ -390,13 +388,13 @@ async def world(
 ) -> AsyncIterator[World]:
     async with run_door(matrix_settings, vhost) as (parts, server):
         topology = parts.topology
-        partners = {name: Partner(oin, vhost, topology) for name, oin in OINS.items()}
+        partners = {name: RabbitPartner(oin, vhost, topology) for name, oin in OINS.items()}
         door = Door(
             Running(matrix_settings, topology, partners, parts.state),
-            server.port,
+            server.partner_port,
             pki,
             parts,
-            server.server.config.app,
+            server.partner_app,
         )
         clients = {name: door.client(name) for name in OINS}
         amqp: dict[str, AbstractConnection] = {}
@@ -456,11 +454,17 @@ async def test_https_inbox_never_shows_another_partners_messages(
     }
 
 
+_OWN_KOP = re.compile(r"<kp:(BerichtId|ConversatieId|Tijdstip)>[^<]*</kp:\1>")
+
+
 def same_but_the_id(first: httpx.Response, second: httpx.Response, ids: tuple[str, str]) -> bool:
-    """The two responses are the same but for the BerichtId they name (no existence oracle)."""
+    """The two responses are the same but for the BerichtId they name (no existence oracle).
+    A refusal is a Foutbericht with a Kop of its own (new BerichtId, ConversatieId and
+    Tijdstip for every answer): that is masked too."""
 
     def masked(response: httpx.Response, bericht_id: str) -> tuple[int, str]:
-        return response.status_code, re.sub(re.escape(bericht_id), "ID", response.text, flags=re.I)
+        text = re.sub(re.escape(bericht_id), "ID", response.text, flags=re.I)
+        return response.status_code, _OWN_KOP.sub(r"<kp:\1/>", text)
 
     return masked(first, ids[0]) == masked(second, ids[1])
 
@@ -621,7 +625,7 @@ async def test_amqp_afleverbevestiging_for_another_partners_message_is_refused(
         assert (await world.status_for(sent))[b] == "gepubliceerd"
 
 
-SHARED_QUEUES = ("ingress", "ingress_dlq", "bounced")
+SHARED_QUEUES = ("ingress", "ingress_dlq", "bounced", "ops")
 
 
 @pytest.mark.parametrize("a", list(OINS))
@@ -646,7 +650,7 @@ async def test_amqp_shared_queues_and_topology_are_closed_to_partners(world: Wor
     tap = f"{topology.prefix}.tap.{OINS[a]}"
     verdicts[f"declare-queue {tap}"] = await attempt(connection, declare_queue(tap))
     verdicts[f"declare-exchange {tap}"] = await attempt(connection, declare_exchange(tap))
-    for exchange in (topology.retry_exchange, topology.bounced):
+    for exchange in (topology.retry_exchange, topology.bounced, topology.ops_exchange):
         verdicts[f"publish {exchange}"] = await attempt(
             connection, publish(exchange, OINS[a], b"<x/>", user_id=OINS[a])
         )

@@ -46,16 +46,34 @@ from gateway.runtime import audit_access
 from gateway.runtime.audit_access import INZAGE_COLUMNS
 from gateway.runtime.settings import ROOT, Settings
 from gateway.store.database import Database
-from tests.conftest import EXAMPLES_DIR, fresh, run_gateway
-from tests.support.broker import NAME_OF, OINS, Partner, drain, split
-from tests.support.broker import take as broker_take
+from tests.support.broker import OINS
+from tests.support.gateways import run_gateway
+from tests.support.messages import fresh
+from tests.support.partners import (
+    NAME_OF,
+    PartnerClient,
+    drain,
+    inbox_until_answered,
+    split,
+    take,
+)
+from tests.support.paths import EXAMPLES_DIR
+from tests.support.routing import (
+    HG_FALSE,
+    VT_MELDING,
+    ZSM,
+    afleverbevestiging,
+    assert_routed,
+    build,
+    send,
+)
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.broker
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 KP = "{urn:ketenpoort:envelop:1}"
 KETENPOORT = Path(sys.executable).parent / "ketenpoort"
-TIMEOUT = 20.0
 
 
 # --------------------------------------------------------------------------- stores
@@ -108,16 +126,9 @@ def audit(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Audit]
 # --------------------------------------------------------------------------- inboxes
 
 
-async def take(partner: Partner, count: int, *, timeout: float = TIMEOUT) -> list[Any]:
-    return await broker_take(partner, count, timeout=timeout)
-
-
-async def answers_of(partner: Partner, count: int) -> list[AbstractIncomingMessage]:
+async def answers_of(partner: PartnerClient, count: int) -> list[Any]:
     """Wait for ``count`` answers of the gateway in the partner's inbox."""
-    answers: list[AbstractIncomingMessage] = []
-    while len(answers) < count:
-        _, a = split(await take(partner, 1))
-        answers += a
+    _, answers = await inbox_until_answered(partner, count)
     return answers
 
 
@@ -496,11 +507,7 @@ async def test_fail_closed_while_the_audit_store_cannot_be_written(
         try:
             await politie.send(fresh(vt_melding, bericht_id=second))
             await politie.send(fresh(vt_melding, bericht_id=third))
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 15
-            while gateway.ready:
-                assert loop.time() < deadline, "the gateway stayed ready with no audit store"
-                await asyncio.sleep(0.1)
+            await eventually(lambda: not gateway.ready, "not ready with no audit store")
             await asyncio.sleep(1.5)
             assert not gateway.ready
             for name, partner in running.partners.items():
@@ -629,16 +636,6 @@ async def test_bevestigd_niet_afleverbaar_and_replayed_are_audited(
     from gateway.audit.signing import Keyring  # noqa: PLC0415
     from gateway.runtime import app as gateway_app  # noqa: PLC0415
     from gateway.store.database import Database  # noqa: PLC0415
-    from tests.integration.runtime.test_routing_broker import (  # noqa: PLC0415
-        HG_FALSE,
-        VT_MELDING,
-        ZSM,
-        afleverbevestiging,
-        assert_routed,
-        build,
-        send,
-        wait_for_answers,
-    )
 
     # 1. OM confirms a ZsmAanmelding (no HG: only the OM receives it): bevestigd.
     raw, zsm_id = build(ZSM, HG_FALSE)
@@ -657,7 +654,7 @@ async def test_bevestigd_niet_afleverbaar_and_replayed_are_audited(
     tag = await inbox.consume(reject)
     raw, melding_id = build(VT_MELDING)
     await gateway.partner("politie").send(raw)
-    await wait_for_answers(gateway.partner("politie"), 2)
+    await inbox_until_answered(gateway.partner("politie"), 2)
     await inbox.cancel(tag)
     assert await gateway_app.dlq_replay(settings, ontvanger=vt.oin)
 

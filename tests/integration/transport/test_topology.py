@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from gateway.cli.main import app
 from gateway.policy.catalogue import load_policy
 from gateway.runtime.settings import Settings
-from gateway.transport.rabbit import Topology
+from gateway.transport.rabbit import Topology, partner_permissions
 from tests.support.broker import rabbitmqctl
 from tests.support.paths import REPO_ROOT
 
@@ -50,18 +50,46 @@ def test_every_queue_is_a_durable_quorum_queue_with_dead_lettering_where_it_deli
         assert f"ketenpoort.dlq.{oin}" in queues
     delays = [queues[f"ketenpoort.retry.{i}"]["arguments"]["x-message-ttl"] for i in range(5)]
     assert delays == sorted(delays)  # back-off grows
-    permissions = {p["user"]: p for p in definitions["permissions"]}
-    politie = permissions["00000099000000000101"]
-    assert politie["write"] == r"^ketenpoort\.ingress$"
-    assert politie["read"] == r"^ketenpoort\.inbox\.00000099000000000101$"
-    assert politie["configure"] == "^$"
+    assert queues["ketenpoort.ops"]["arguments"] == {"x-queue-type": "quorum"}
+
+
+def test_unroutable_ingress_goes_to_the_ops_queue() -> None:
+    definitions = default_topology().definitions()
+    exchanges = {e["name"]: e for e in definitions["exchanges"]}
+    assert exchanges["ketenpoort.ingress"]["arguments"] == {"alternate-exchange": "ketenpoort.ops"}
+    assert exchanges["ketenpoort.deliver"]["arguments"] == {"alternate-exchange": "ketenpoort.ops"}
+    assert exchanges["ketenpoort.ops"]["type"] == "fanout"
+    assert {
+        "source": "ketenpoort.ops",
+        "vhost": "/",
+        "destination": "ketenpoort.ops",
+        "destination_type": "queue",
+        "routing_key": "",
+        "arguments": {},
+    } in definitions["bindings"]
+
+
+def test_definitions_hold_no_users_and_no_password_hashes() -> None:
+    """Partner users are provisioned with a generated secret (ketenpoort partner add), never
+    committed: the definitions have no users, hence no (empty) password hash."""
+    definitions = json.loads(DEFINITIONS.read_text())
+    assert "users" not in definitions
+    assert "permissions" not in definitions
+    assert "password" not in DEFINITIONS.read_text()
+
+
+def test_partner_permissions() -> None:
+    politie = partner_permissions(default_topology(), "00000099000000000101")
+    assert politie == (
+        r"^ketenpoort\.inbox\.00000099000000000101$",  # configure: declare its own inbox
+        r"^ketenpoort\.ingress$",  # write
+        r"^ketenpoort\.inbox\.00000099000000000101$",  # read
+    )
 
 
 def test_definitions_load_into_the_local_rabbitmq() -> None:
     vhost = f"kp-defs-{uuid.uuid4().hex[:8]}"
     definitions = default_topology().definitions(vhost=vhost)
-    definitions["users"] = []  # the partner users exist already; do not touch them
-    definitions["permissions"] = []
     # rabbitmqctl reads the file as the rabbitmq user: a readable file outside pytest's tmp
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(definitions, handle)

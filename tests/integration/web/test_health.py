@@ -1,4 +1,5 @@
-"""Ops endpoints over real TLS: ``/health/live``, ``/health/ready`` and ``/metrics``.
+"""Ops endpoints on the ops port: ``/health/live``, ``/health/ready`` and ``/metrics`` (and
+not on the partner port).
 
 Readiness names what is wrong: the audit store made read-only (a SQLite trigger) and a
 stopped RabbitMQ (a private node of this test: the shared broker is never stopped) each
@@ -19,36 +20,23 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.runtime import app as gateway_app
 from gateway.runtime import audit_access
 from gateway.runtime import certs as gateway_certs
 from gateway.runtime.settings import Settings
-from gateway.store.database import Database
-from tests.conftest import DevPki, Door, fresh, https_settings, run_door
 from tests.support.broker import OINS, new_prefix
+from tests.support.door import DevPki, Door, https_settings, run_door
+from tests.support.messages import fresh
+from tests.support.ops import Samples, block_audit_writes, named, scrape
+from tests.support.waiting import CEILING_S, eventually
 
 broker = pytest.mark.broker
 
 XML = {"content-type": "application/xml"}
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def scrape(text: str) -> Samples:
-    """Every sample of a Prometheus text exposition: (name, sorted labels) -> value."""
-    found: Samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return found
-
-
-def named(samples: Samples, name: str) -> dict[tuple[tuple[str, str], ...], float]:
-    return {labels: value for (n, labels), value in samples.items() if n == name}
 
 
 async def metrics(client: httpx.AsyncClient) -> Samples:
@@ -76,31 +64,12 @@ async def ready_until(
         await asyncio.sleep(0.2)
 
 
-def block_audit_writes(dsn: str, blocked: bool) -> None:
-    """Triggers that refuse every write the gateway and the readiness probe make."""
-    tables = ("audit_checkpoint", "audit_record")
-    statements = (
-        [
-            f"CREATE TRIGGER kp_test_ro_{table} BEFORE INSERT ON {table} "
-            "BEGIN SELECT RAISE(ABORT, 'audit store read-only'); END"
-            for table in tables
-        ]
-        if blocked
-        else [f"DROP TRIGGER IF EXISTS kp_test_ro_{table}" for table in tables]
-    )
-    db = Database(dsn)
-    try:
-        db.run_sync(lambda ex: [ex(s) for s in statements])
-    finally:
-        db.close()
-
-
 # --------------------------------------------------------------------------- live, ready
 
 
 @broker
 async def test_live_and_ready_with_every_check_ok(door: Door) -> None:
-    async with door.client(None) as client:  # ops endpoints need no certificate
+    async with door.ops() as client:  # the ops port: plain HTTP, no certificate
         live = await client.get("/health/live")
         assert live.status_code == 200
         assert live.json() == {"status": "live"}
@@ -121,7 +90,7 @@ async def test_a_read_only_audit_store_makes_the_gateway_not_ready_until_it_is_w
     door: Door, example_bytes: Callable[[str], bytes]
 ) -> None:
     dsn = door.running.settings.audit_dsn
-    async with door.client(None) as client, door.client("politie") as politie:
+    async with door.ops() as client, door.client("politie") as politie:
         assert (await ready(client))[0] == 200
         assert named(await metrics(client), "ketenpoort_audit_schrijfbaar") == {(): 1.0}
 
@@ -174,13 +143,15 @@ async def test_metrics_count_messages_time_the_pipeline_and_show_queues_and_cert
         refused = await client.post("/v1/berichten", content=b"<geen-bericht/>", headers=XML)
         assert refused.status_code == 400
     topology = door.parts.topology
-    async with door.client(None) as client:
+    async with door.ops() as client:
         samples = await metrics(client)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 15  # queue depths are measured every few seconds
-        while not named(samples, "ketenpoort_queue_berichten") and loop.time() < deadline:
-            await asyncio.sleep(0.5)
+
+        async def measured() -> bool:  # queue depths are measured every few seconds
+            nonlocal samples
             samples = await metrics(client)
+            return bool(named(samples, "ketenpoort_queue_berichten"))
+
+        await eventually(measured, "queue depths measured", poll=0.5)
 
     accepted = named(samples, "ketenpoort_berichten_geaccepteerd_total")
     assert accepted == {(("afzender", politie), ("berichttype", "VtMelding")): 1.0}
@@ -246,9 +217,11 @@ async def test_a_certificate_expiring_within_the_warning_days_is_an_alert(
     async with run_door(configured, vhost) as (_parts, server):
         context = ssl.create_default_context(cafile=str(short.files.ca))
         context.load_cert_chain(*short.client_cert("om"))
-        base = f"https://127.0.0.1:{server.port}"
+        base = f"https://127.0.0.1:{server.partner_port}"
         async with httpx.AsyncClient(base_url=base, verify=context, timeout=30) as client:
             assert (await client.get("/v1/berichten")).status_code == 200  # OM's cert is seen
+        ops = f"http://127.0.0.1:{server.ops_port}"
+        async with httpx.AsyncClient(base_url=ops, timeout=30) as client:
             status, detail = await ready(client)
             samples = await metrics(client)
     assert status == 200, detail  # an alert, not a failure
@@ -296,8 +269,8 @@ def private_node() -> Iterator[Any]:
 
 
 @contextlib.asynccontextmanager
-async def gateway_on(url: str, pki: DevPki, tmp_path: Path) -> AsyncIterator[tuple[Any, int]]:
-    """A whole gateway (AMQP and HTTPS door) on the broker at ``url``."""
+async def gateway_on(url: str, pki: DevPki, tmp_path: Path) -> AsyncIterator[tuple[Any, int, int]]:
+    """A whole gateway (AMQP, HTTPS door and ops port) on the broker at ``url``."""
     from gateway.web import server  # noqa: PLC0415
 
     base = Settings(
@@ -311,11 +284,12 @@ async def gateway_on(url: str, pki: DevPki, tmp_path: Path) -> AsyncIterator[tup
         log_json=True,
         http_enabled=False,
     )
-    async with server.running(https_settings(base, pki, tmp_path)) as (parts, door):
-        yield parts, door.port
+    async with server.running(https_settings(base, pki, tmp_path)) as (parts, doors):
+        yield parts, doors.partner_port, doors.ops_port
 
 
 @broker
+@pytest.mark.slow  # a private RabbitMQ node of its own
 async def test_ready_names_rabbitmq_while_it_is_stopped_and_recovers_by_itself(
     private_node: Any,
     pki: DevPki,
@@ -326,26 +300,31 @@ async def test_ready_names_rabbitmq_while_it_is_stopped_and_recovers_by_itself(
     monkeypatch.setattr(gateway_app, "DEPTH_INTERVAL_S", 1)  # queue depths every second
     loop = asyncio.get_running_loop()
     stack = contextlib.AsyncExitStack()
-    parts, port = await stack.enter_async_context(gateway_on(private_node.url, pki, tmp_path))
+    parts, port, ops_port = await stack.enter_async_context(
+        gateway_on(private_node.url, pki, tmp_path)
+    )
     try:
         context = ssl.create_default_context(cafile=str(pki.files.ca))
         context.load_cert_chain(*pki.client_cert("politie"))
         client = await stack.enter_async_context(
             httpx.AsyncClient(base_url=f"https://127.0.0.1:{port}", verify=context, timeout=30)
         )
-        status, detail = await ready(client)
+        ops = await stack.enter_async_context(
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{ops_port}", timeout=30)
+        )
+        status, detail = await ready(ops)
         assert status == 200, detail
 
         # RabbitMQ stops: not ready, naming rabbitmq (and only rabbitmq)
         await asyncio.to_thread(private_node.stop)
-        status, detail, took = await ready_until(client, 503, timeout=20)
+        status, detail, took = await ready_until(ops, 503, timeout=CEILING_S)
         assert status == 503, f"still ready {took:.1f} s after RabbitMQ stopped: {detail}"
         assert detail["checks"]["rabbitmq"] == {
             "ok": False,
             "reden": "not connected to RabbitMQ",
         }
         assert [c for c, v in detail["checks"].items() if not v["ok"]] == ["rabbitmq"]
-        assert named(await metrics(client), "ketenpoort_rabbitmq_verbonden") == {(): 0.0}
+        assert named(await metrics(ops), "ketenpoort_rabbitmq_verbonden") == {(): 0.0}
         # nothing is taken meanwhile: 503 with Retry-After (not a 500, not a lost message)
         melding = fresh(example_bytes("politie/VtMelding.xml"))
         refused = await client.post("/v1/berichten", content=melding, headers=XML)
@@ -358,22 +337,22 @@ async def test_ready_names_rabbitmq_while_it_is_stopped_and_recovers_by_itself(
 
         # RabbitMQ is back: ready again within a bounded time, without help
         await asyncio.to_thread(private_node.start)
-        status, detail, took = await ready_until(client, 200, timeout=60)
+        status, detail, took = await ready_until(ops, 200, timeout=CEILING_S)
         assert status == 200, f"not ready {took:.1f} s after RabbitMQ came back: {detail}"
-        assert named(await metrics(client), "ketenpoort_rabbitmq_verbonden") == {(): 1.0}
+        assert named(await metrics(ops), "ketenpoort_rabbitmq_verbonden") == {(): 1.0}
         # the sender retries the refused message (same bytes): now it is accepted
         accepted = await client.post("/v1/berichten", content=melding, headers=XML)
         assert accepted.status_code == 202, accepted.text
         # queue depths are measured again: the message waits in Veilig Thuis's inbox
         key = ("ketenpoort_queue_berichten", (("queue", parts.topology.inbox(OINS["vt-twente"])),))
         deadline = loop.time() + 10
-        while (await metrics(client)).get(key) != 1.0:
+        while (await metrics(ops)).get(key) != 1.0:
             assert loop.time() < deadline, "queue depths are no longer measured"
             await asyncio.sleep(0.3)
 
         # and a gateway asked to stop while RabbitMQ is away stops (it does not wait for it)
         await asyncio.to_thread(private_node.stop)
-        assert (await ready_until(client, 503, timeout=20))[0] == 503
+        assert (await ready_until(ops, 503, timeout=CEILING_S))[0] == 503
     finally:
         began = loop.time()
         await asyncio.wait_for(stack.aclose(), timeout=30)

@@ -18,8 +18,10 @@ from lxml import etree
 
 from gateway.store.database import Database
 from gateway.web.api import RateLimiter
-from tests.conftest import Door, fresh
-from tests.support.broker import OINS, drain
+from tests.support.broker import OINS
+from tests.support.door import Door
+from tests.support.messages import fresh
+from tests.support.partners import drain
 
 pytestmark = pytest.mark.broker
 

@@ -25,7 +25,7 @@ MAX_BYTES = 256 * 1024
 
 def inputs() -> dict[str, bytes]:
     sys.path.insert(0, str(ROOT))
-    from tests.system.hostile.corpus import corpus  # noqa: PLC0415 - only when recording
+    from tests.support.hostile_corpus import corpus  # noqa: PLC0415 - only when recording
 
     found: dict[str, bytes] = {}
     for path in sorted((ROOT / "examples").glob("*/*.xml")):

@@ -1,1 +1,2 @@
-"""Hostile messages: one corpus (``corpus.py``), sent through every door the gateway has."""
+"""Hostile messages: one corpus (``tests/support/hostile_corpus.py``), sent through every door
+the gateway has."""

@@ -39,7 +39,7 @@ from gateway.domain.model import Foutcode, Inhoud, Rol
 from gateway.safexml import xmlsafe
 from tests.support.broker import OINS
 from tests.support.decisions import decide
-from tests.system.hostile.corpus import DEFAULT_SENDER, EXAMPLES_DIR
+from tests.support.hostile_corpus import DEFAULT_SENDER, EXAMPLES_DIR
 
 FUZZ = settings(
     max_examples=4000,

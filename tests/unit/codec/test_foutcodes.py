@@ -17,6 +17,7 @@ import pytest
 from gateway.codec.envelope import MessageCodec
 from gateway.domain.errors import Refused
 from gateway.domain.model import INHOUD_TYPES, BerichtType, Foutcode, Rol
+from tests.support.messages import line_of, replace_once
 from tests.support.paths import REPO_ROOT
 
 ExampleBytes = Callable[[str], bytes]
@@ -28,16 +29,6 @@ VT_MELDING = "politie/VtMelding.xml"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def replace_once(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
-    return text.replace(old, new)
-
-
-def line_of(text: str, needle: str) -> int:
-    assert text.count(needle) == 1, f"{needle!r} occurs {text.count(needle)} times"
-    return text[: text.index(needle)].count("\n") + 1
 
 
 def refuse(codec: MessageCodec, text: str, code: Foutcode) -> Refused:

@@ -13,6 +13,7 @@ from gateway.domain.errors import Refused
 from gateway.domain.model import BerichtType, Foutcode, Rol
 from gateway.policy.catalogue import PolicyError, load_policy
 from tests.support.decisions import decide
+from tests.support.messages import line_of
 from tests.support.paths import EXAMPLES_DIR, POLICY_DIR
 
 VT_MELDING = "politie/VtMelding.xml"
@@ -20,11 +21,6 @@ VT_MELDING = "politie/VtMelding.xml"
 
 def example(rel: str) -> str:
     return (EXAMPLES_DIR / rel).read_text(encoding="utf-8")
-
-
-def line_of(text: str, needle: str) -> int:
-    assert text.count(needle) == 1, f"{needle!r} occurs {text.count(needle)} times"
-    return text[: text.index(needle)].count("\n") + 1
 
 
 def refused(text: str, oin: str) -> Refused:

@@ -55,7 +55,7 @@ def edit(folder: Path, file: str, old: str, new: str, *, after: str = "") -> int
     return line_at(edited, index)
 
 
-def line_of(folder: Path, file: str, needle: str, *, after: str = "") -> int:
+def line_in_file(folder: Path, file: str, needle: str, *, after: str = "") -> int:
     """The line of the first ``needle`` after ``after`` in the (edited) file."""
     text = (folder / file).read_text(encoding="utf-8")
     start = text.index(after) if after else 0
@@ -201,7 +201,7 @@ def test_unknown_category_on_a_continuation_line(policy_copy: Path) -> None:
         "gezinsprofiel, hulpverlening, kinderen, proces]",
         after="  Veiligheidsbeoordeling:",
     )
-    assert line == line_of(policy_copy, "berichten.yaml", "categorieen: [identificatie") + 1
+    assert line == line_in_file(policy_copy, "berichten.yaml", "categorieen: [identificatie") + 1
     assert_error(
         broken(policy_copy),
         "berichten.yaml",
@@ -301,7 +301,7 @@ def test_toegang_extra_wider_than_the_doel_allows(policy_copy: Path) -> None:
         "              categorieen: [gezondheid]",
         after="  OmBeslissing:",
     )
-    line = line_of(
+    line = line_in_file(
         policy_copy, "berichten.yaml", "categorieen: [identificatie]", after="politie:\n"
     )
     assert_error(
@@ -336,7 +336,7 @@ def test_regio_pointing_at_a_partner_that_is_no_veilig_thuis(policy_copy: Path) 
         'oin: "00000099000000000103"',
         after="van: 3000",
     )
-    line = line_of(policy_copy, "partners.yaml", "- van: 3000")
+    line = line_in_file(policy_copy, "partners.yaml", "- van: 3000")
     assert_error(
         broken(policy_copy),
         "partners.yaml",
@@ -353,7 +353,7 @@ def test_regio_pointing_at_an_unregistered_oin(policy_copy: Path) -> None:
         'oin: "00000099000000000199"',
         after="regios:",
     )
-    line = line_of(policy_copy, "partners.yaml", "- van: 7400")
+    line = line_in_file(policy_copy, "partners.yaml", "- van: 7400")
     assert_error(
         broken(policy_copy),
         "partners.yaml",
@@ -370,7 +370,7 @@ def test_route_to_veilig_thuis_without_regio(policy_copy: Path) -> None:
         "",
         after="  VtMelding:",
     )
-    line = line_of(policy_copy, "berichten.yaml", "- naar: veilig-thuis", after="  VtMelding:")
+    line = line_in_file(policy_copy, "berichten.yaml", "- naar: veilig-thuis", after="  VtMelding:")
     assert_error(
         broken(policy_copy),
         "berichten.yaml",
@@ -412,7 +412,7 @@ def test_missing_berichttype(policy_copy: Path) -> None:
     end = text.index("  Veiligheidsafspraken:")
     (policy_copy / "berichten.yaml").write_text(text[:start] + text[end:], encoding="utf-8")
     # The line of the `berichten` mapping (its first entry), where the type is missing.
-    line = line_of(policy_copy, "berichten.yaml", "  VtMelding:")
+    line = line_in_file(policy_copy, "berichten.yaml", "  VtMelding:")
     assert_error(
         broken(policy_copy), "berichten.yaml", line, "no rules for BerichtType Terugkoppeling"
     )
@@ -449,7 +449,7 @@ def test_a_route_without_a_grondslag_row_is_a_gap(policy_copy: Path) -> None:
         "{afzender: politie, codes: [WMO2015-ART-4.1.1]}",
         after="  TERUGKOPPELING_MELDER:",
     )
-    line = line_of(policy_copy, "berichten.yaml", "- naar: politie", after="  Terugkoppeling:")
+    line = line_in_file(policy_copy, "berichten.yaml", "- naar: politie", after="  Terugkoppeling:")
     assert_error(
         broken(policy_copy),
         "berichten.yaml",
@@ -466,7 +466,9 @@ def test_a_grondslag_row_for_one_recipient_leaves_the_others_uncovered(policy_co
         "naar: [veilig-thuis, reclassering, raad-kinderbescherming]",
         "naar: [veilig-thuis, raad-kinderbescherming]",
     )
-    line = line_of(policy_copy, "berichten.yaml", "- naar: reclassering", after="  ZsmAanmelding:")
+    line = line_in_file(
+        policy_copy, "berichten.yaml", "- naar: reclassering", after="  ZsmAanmelding:"
+    )
     assert_error(
         broken(policy_copy),
         "berichten.yaml",

@@ -4,11 +4,12 @@ message with exactly one defect, and the answer the gateway must give.
 Every case is a mutation of a valid example (``examples/<rol>/<Type>.xml``) with a new
 BerichtId and ConversatieId, so the one defect is the only reason to refuse it. The corpus is
 transport-neutral: a :class:`Case` is bytes (made on demand: the 50 MB case exists only while
-it is sent), the partner that sends them and the expected outcome. ``test_hostile_amqp.py``
-publishes each case to the ingress queue as the partner's RabbitMQ user; an HTTPS test posts
-the same bytes to ``POST /v1/berichten`` with the partner's client certificate::
+it is sent), the partner that sends them and the expected outcome.
+``tests/system/hostile/test_hostile_amqp.py`` publishes each case to the ingress queue as the
+partner's RabbitMQ user; an HTTPS test posts the same bytes to ``POST /v1/berichten`` with
+the partner's client certificate::
 
-    from tests.system.hostile.corpus import KNOWN_BUGS, Canaries, corpus
+    from tests.support.hostile_corpus import KNOWN_BUGS, Canaries, corpus
 
     for case in corpus(Canaries(url=..., path=...)):
         raw = case.data()  # bytes
@@ -55,6 +56,7 @@ from gateway.domain.model import Foutcode, Partij, Rol
 from gateway.runtime.settings import Settings
 from gateway.safexml.xmlsafe import DEFAULT_MAX_BYTES
 from tests.support.broker import OINS
+from tests.support.messages import replace_once
 from tests.support.paths import REPO_ROOT
 
 EXAMPLES_DIR = REPO_ROOT / "examples"
@@ -153,14 +155,6 @@ Finish = Callable[[str], bytes]
 @functools.cache
 def _example(rel: str) -> str:
     return (EXAMPLES_DIR / rel).read_text("utf-8")
-
-
-def replace_once(text: str, old: str, new: str) -> str:
-    """Replace ``old``, which must occur exactly once (a changed example fails loudly)."""
-    count = text.count(old)
-    if count != 1:
-        raise AssertionError(f"{old[:80]!r} occurs {count} times")
-    return text.replace(old, new)
 
 
 def _utf8(text: str) -> bytes:

@@ -1,0 +1,243 @@
+"""``ketenpoort bench codec``: the CPU of one decision against lxml parse + XSD of its bytes.
+
+In-process, no broker, no database: the real :class:`Pipeline` with the repository's policy
+and schemas (audit pseudonyms under a throwaway secret). For the politie VtMelding (one
+recipient) it measures
+
+* ``decide``: :meth:`Pipeline.route` of the bytes (read, authorise, route, filter, render,
+  answer, audit entries: everything the gateway computes for a message);
+* ``parse``: what lxml alone costs for the same bytes: the safe parse, the envelope XSD and
+  the sender's send XSD (the codec's own parser and schemas);
+* the steps of the decision one by one (read, authorise, route, filter, render, answer,
+  audit entries), so what remains can be seen;
+
+and, for every example message, ``decide`` and ``parse`` likewise. Every figure is CPU time
+(``time.process_time``) per message, in milliseconds: a run repeats the operation ``messages``
+times; the figure is the median of ``runs`` runs, after one warm-up run. The runs of what is
+compared alternate (decide, parse, decide, parse, …), so a machine loaded by others weighs on
+both alike.
+``ratios.decide_over_parse`` is the VtMelding's decide median over its parse median.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import secrets
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gateway.audit.log import Pseudonymiser
+from gateway.codec.envelope import MessageCodec
+from gateway.decision import answers
+from gateway.decision.authorise import authorise
+from gateway.decision.besluit import (
+    Aanvaarding,
+    Feiten,
+    Gelezen,
+    Gerouteerd,
+    Levering,
+    Onbekend,
+    Weigering,
+    ingress,
+    sha256,
+)
+from gateway.decision.needtoknow import filter_inhoud
+from gateway.decision.pipeline import Pipeline, leesbaar
+from gateway.decision.trail import Trail
+from gateway.domain.model import Bericht, Doelbinding, Inhoud, Partij
+from gateway.policy.catalogue import load_policy
+from gateway.runtime.settings import Settings
+from gateway.safexml import xmlsafe
+from gateway.safexml.validation import ENVELOP_NS
+
+__all__ = ["EXAMPLES", "MAIN", "TARGET", "measure", "run"]
+
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
+MAIN = EXAMPLES / "politie" / "VtMelding.xml"
+TARGET = 5.0  # decide_over_parse, issue 12
+
+
+def measure(
+    operations: dict[str, Callable[[], object]], *, messages: int, runs: int
+) -> dict[str, float]:
+    """Per operation, the median CPU milliseconds per call over ``runs`` runs of ``messages``
+    calls each, after one warm-up run. The runs of the operations alternate, so that a
+    machine shared with others loads every operation alike."""
+    for operation in operations.values():
+        for _ in range(messages):
+            operation()
+    per_run: dict[str, list[float]] = {name: [] for name in operations}
+    for _ in range(runs):
+        for name, operation in operations.items():
+            start = time.process_time()
+            for _ in range(messages):
+                operation()
+            per_run[name].append((time.process_time() - start) / messages * 1000)
+    return {name: statistics.median(values) for name, values in per_run.items()}
+
+
+def _pipeline() -> Pipeline:
+    settings = Settings()
+    codec = MessageCodec(settings.schema_dir)
+    policy = load_policy(settings.policy_dir, leesbaar=leesbaar(codec))
+    return Pipeline(
+        codec, policy, Trail(Pseudonymiser(secrets.token_bytes(32))), settings.gateway_oin
+    )
+
+
+def _parse(pipeline: Pipeline, raw: bytes) -> Callable[[], object]:
+    """lxml only: the safe parse, the envelope XSD, the sender's send XSD."""
+    codec = pipeline.codec
+
+    def parse() -> object:
+        root = xmlsafe.parse(raw, max_bytes=codec.max_bytes, max_depth=codec.max_depth)
+        codec.schemas.check_envelope(root)
+        inhoud = root.find(f"{{{ENVELOP_NS}}}Inhoud")
+        assert inhoud is not None  # the envelope XSD requires it
+        body = next(c for c in inhoud if isinstance(c.tag, str))
+        codec.schemas.check_body(body, sent=True)
+        return body
+
+    return parse
+
+
+def _outcome_aanvaard(ontvangers: int) -> str:
+    return f"aanvaard ({ontvangers} ontvanger(s))"
+
+
+def _outcome(besluit: object) -> str:
+    if isinstance(besluit, Aanvaarding):
+        return _outcome_aanvaard(len(besluit.leveringen))
+    if isinstance(besluit, Weigering):
+        return f"geweigerd ({besluit.refused.code.value})"
+    if isinstance(besluit, Onbekend):
+        return "onbekende afzender"
+    return type(besluit).__name__
+
+
+def _steps(
+    pipeline: Pipeline, raw: bytes, oin: str, *, messages: int, runs: int
+) -> dict[str, float]:
+    """Each step of the accepted decision of ``raw`` on its own, fed with the previous
+    step's result (the same calls :meth:`Pipeline.decide` makes)."""
+    codec, policy = pipeline.codec, pipeline.policy
+    feiten = Feiten(nu=dt.datetime.now(dt.UTC))
+    ontvangen = ingress(raw, oin)
+    envelop = codec.read_envelope(raw, afzender_oin=oin)
+    bericht = codec.read_inhoud(envelop)
+    afzender = policy.partners[oin]
+    routering = pipeline.router.route(bericht, afzender)
+    assert isinstance(bericht.inhoud, Inhoud)
+    inhoud = bericht.inhoud
+    gerouteerd = Gerouteerd(
+        gelezen=Gelezen(ontvangen=ontvangen, bericht=bericht), routering=routering
+    )
+    gefilterd = [(o, filter_inhoud(inhoud, o.granted)) for o in routering.ontvangers]
+
+    def filter_all() -> object:
+        return [filter_inhoud(inhoud, o.granted) for o in routering.ontvangers]
+
+    def render_all() -> object:
+        return [
+            codec.write(
+                Bericht(
+                    kop=bericht.kop.model_copy(
+                        update={
+                            "ontvangers": (Partij(oin=o.partner.oin, rol=o.partner.rol),),
+                            "doelbinding": Doelbinding(
+                                doel=routering.doel, grondslagen=(o.grondslag,)
+                            ),
+                            "prioriteit": routering.prioriteit,
+                        }
+                    ),
+                    inhoud=g.inhoud,
+                ),
+                voor=o.partner.rol,
+            )
+            for o, g in gefilterd
+        ]
+
+    payloads = render_all()
+    assert isinstance(payloads, list)
+    leveringen = tuple(
+        Levering(
+            ontvanger=o,
+            inhoud=g.inhoud,
+            kept=g.kept,
+            removed=g.removed,
+            payload=p,
+            sha256=sha256(p),
+        )
+        for (o, g), p in zip(gefilterd, payloads, strict=True)
+    )
+    bewaartermijn = policy.bewaartermijn_dagen(routering.doel)
+    steps: dict[str, Callable[[], object]] = {
+        "read": lambda: codec.read_inhoud(codec.read_envelope(raw, afzender_oin=oin)),
+        "authorise": lambda: authorise(policy, bericht.kop, oin, regel=None),
+        "route": lambda: pipeline.router.route(bericht, afzender),
+        "filter": filter_all,
+        "render": render_all,
+        "answer": lambda: answers.ontvangstbevestiging(
+            codec, bericht.kop, routering, pipeline.gateway_oin, feiten.nu
+        ),
+        "audit_entries": lambda: pipeline.trail.accepted(gerouteerd, leveringen, bewaartermijn),
+    }
+    return measure(steps, messages=messages, runs=runs)
+
+
+def _example(pipeline: Pipeline, path: Path, *, messages: int, runs: int) -> dict[str, Any]:
+    raw = path.read_bytes()
+    oin = pipeline.codec.read_envelope(raw).kop.afzender.oin
+    feiten = Feiten(nu=dt.datetime.now(dt.UTC))
+    ontvangen = ingress(raw, oin)
+    medians = measure(
+        {"decide": lambda: pipeline.route(ontvangen, feiten), "parse": _parse(pipeline, raw)},
+        messages=messages,
+        runs=runs,
+    )
+    decide, parse = medians["decide"], medians["parse"]
+    return {
+        "bericht": str(path.relative_to(EXAMPLES)),
+        "uitkomst": _outcome(pipeline.route(ontvangen, feiten)),
+        "decide_ms": decide,
+        "parse_ms": parse,
+        "decide_over_parse": decide / parse,
+    }
+
+
+def run(*, messages: int = 200, runs: int = 5) -> dict[str, Any]:
+    """The report (see the module's doc); ``messages`` calls per run, median of ``runs``."""
+    if messages < 1 or runs < 1:
+        raise ValueError("messages and runs must be at least 1")
+    pipeline = _pipeline()
+    main = _example(pipeline, MAIN, messages=messages, runs=runs)
+    if main["uitkomst"] != _outcome_aanvaard(1):
+        raise RuntimeError(f"{MAIN.name} should be accepted for one recipient: {main['uitkomst']}")
+    oin = pipeline.codec.read_envelope(MAIN.read_bytes()).kop.afzender.oin
+    steps = _steps(pipeline, MAIN.read_bytes(), oin, messages=messages, runs=runs)
+    examples = [
+        _example(pipeline, path, messages=messages, runs=runs)
+        for path in sorted(EXAMPLES.glob("*/*.xml"))
+    ]
+    return {
+        "bericht": main["bericht"],
+        "uitkomst": main["uitkomst"],
+        "berichten_per_run": messages,
+        "runs": runs,
+        "medians_ms": {"decide": main["decide_ms"], "parse": main["parse_ms"]},
+        "steps_ms": steps,
+        "ratios": {"decide_over_parse": main["decide_over_parse"]},
+        "target": {"decide_over_parse": TARGET},
+        "examples": examples,
+        "datum": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+    }

@@ -1,0 +1,452 @@
+"""Who receives what: routing of every message type through a running gateway (spec §4, §5).
+
+Runs on both transports (RabbitMQ, the proof, and the in-memory double). Each test sends as a
+partner (its own user on the ingress) and reads every partner's own inbox; assertions cover all
+six partners: the expected recipients got exactly one delivery each, addressed to them, and
+every other partner (the sender included) got nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from gateway.codec.envelope import MessageCodec
+from gateway.domain.model import Foutcode
+from tests.support.broker import OINS
+from tests.support.gateways import ON_BOTH_TRANSPORTS, Running
+from tests.support.messages import replace_once
+from tests.support.routing import (
+    ADVIESAANVRAAG,
+    AO_BESLUIT,
+    AO_POLITIE,
+    AO_VT,
+    HG_FALSE,
+    MINDERJARIG,
+    OM_BESLISSING,
+    POSTCODE,
+    RC_ADVIES,
+    RVDK_ADVIES,
+    TERUGKOPPELING,
+    VEILIGHEIDSBEOORDELING,
+    VERDACHTE_GEBOREN,
+    VT_MELDING,
+    VT_RIJNMOND_AFZENDER,
+    ZSM,
+    ZSM_DEADLINE,
+    Edit,
+    assert_refused,
+    assert_routed,
+    build,
+    kop_of,
+    send,
+)
+
+pytestmark = ON_BOTH_TRANSPORTS
+
+
+# --------------------------------------------------------------------------- §4 VtMelding
+
+
+@pytest.mark.parametrize(
+    ("postcode", "vt"),
+    [
+        ("7511AB", "vt-twente"),
+        ("7400AA", "vt-twente"),  # lower bound of 7400-7699
+        ("7699ZZ", "vt-twente"),  # upper bound
+        ("3011AA", "vt-rijnmond"),
+        ("3299ZZ", "vt-rijnmond"),
+    ],
+)
+async def test_vtmelding_goes_to_the_vt_regio_of_the_incident_postcode(
+    gateway: Running, codec: MessageCodec, postcode: str, vt: str
+) -> None:
+    raw, bid = build(VT_MELDING, (POSTCODE, postcode))
+    outcome = await send(gateway, codec, "politie", raw, bid)
+    assert_routed(outcome, "politie", [vt])
+    assert b"<vt:melding" in outcome.deliveries[vt][0].body
+
+
+@pytest.mark.parametrize("postcode", ["9999ZZ", "7700AA", "2999ZZ"])
+async def test_vtmelding_outside_every_regio_is_refused_geen_ontvanger(
+    gateway: Running, codec: MessageCodec, postcode: str
+) -> None:
+    raw, bid = build(VT_MELDING, (POSTCODE, postcode))
+    fout = assert_refused(await send(gateway, codec, "politie", raw, bid), Foutcode.GEEN_ONTVANGER)
+    assert fout.element == "Postcode"
+    assert postcode not in fout.reden  # the first four digits only, not the address
+
+
+# --------------------------------------------------------------------------- §4 VT's messages
+
+
+@pytest.mark.parametrize(
+    ("doel", "grondslag", "recipient", "recipient_grondslag"),
+    [
+        ("STRAFRECHTELIJKE_BESLISSING", "WMO2015-ART-4.1.1", "om", "WMO2015-ART-4.1.1"),
+        ("ONDERZOEK_KINDERBESCHERMING", "JW-ART-7.3.11", "rvdk", "JW-ART-7.3.11"),
+        ("RECLASSERINGSADVIES", "WMO2015-ART-4.1.1", "reclassering", "WMO2015-ART-4.1.1"),
+    ],
+)
+async def test_veiligheidsbeoordeling_is_routed_by_its_doel(
+    gateway: Running,
+    codec: MessageCodec,
+    doel: str,
+    grondslag: str,
+    recipient: str,
+    recipient_grondslag: str,
+) -> None:
+    raw, bid = build(
+        VEILIGHEIDSBEOORDELING,
+        ("<kp:Doel>STRAFRECHTELIJKE_BESLISSING</kp:Doel>", f"<kp:Doel>{doel}</kp:Doel>"),
+        (
+            "<kp:Grondslag>WMO2015-ART-4.1.1</kp:Grondslag>",
+            f"<kp:Grondslag>{grondslag}</kp:Grondslag>",
+        ),
+    )
+    outcome = await send(gateway, codec, "vt-twente", raw, bid)
+    assert_routed(outcome, "vt-twente", [recipient])
+    kop = kop_of(outcome.deliveries[recipient][0])
+    assert kop["doel"] == doel
+    assert kop["grondslagen"] == [recipient_grondslag]  # the grondslag it was delivered under
+
+
+@pytest.mark.parametrize(
+    ("rel", "sender", "recipient", "edits"),
+    [
+        pytest.param(TERUGKOPPELING, "vt-twente", "politie", (), id="terugkoppeling"),
+        pytest.param(
+            TERUGKOPPELING,
+            "vt-rijnmond",
+            "politie",
+            (VT_RIJNMOND_AFZENDER,),
+            id="terugkoppeling-from-rijnmond",
+        ),
+        pytest.param(
+            "veilig-thuis/Veiligheidsafspraken.xml",
+            "vt-twente",
+            "politie",
+            (),
+            id="veiligheidsafspraken",
+        ),
+        pytest.param(
+            "veilig-thuis/VerzoekTotOnderzoek.xml",
+            "vt-twente",
+            "rvdk",
+            (),
+            id="verzoek-tot-onderzoek",
+        ),
+        pytest.param(RC_ADVIES, "reclassering", "om", (), id="reclasseringsadvies"),
+        pytest.param(RVDK_ADVIES, "rvdk", "om", (), id="reclasseringsadvies-from-rvdk"),
+    ],
+)
+async def test_single_recipient_types(
+    gateway: Running,
+    codec: MessageCodec,
+    rel: str,
+    sender: str,
+    recipient: str,
+    edits: tuple[Edit, ...],
+) -> None:
+    raw, bid = build(rel, *edits)
+    assert_routed(await send(gateway, codec, sender, raw, bid), sender, [recipient])
+
+
+# --------------------------------------------------------------------------- §4 ZsmAanmelding
+
+
+@pytest.mark.parametrize(
+    ("edits", "recipients"),
+    [
+        pytest.param((), {"om", "vt-twente", "reclassering"}, id="hg-adult"),
+        pytest.param(
+            ((POSTCODE, "3011AA"),), {"om", "vt-rijnmond", "reclassering"}, id="hg-adult-rijnmond"
+        ),
+        pytest.param((HG_FALSE,), {"om"}, id="no-hg-adult"),
+        pytest.param(
+            (HG_FALSE, (POSTCODE, "9999ZZ")), {"om"}, id="no-hg-address-outside-every-regio"
+        ),
+        pytest.param((MINDERJARIG,), {"om", "vt-twente", "rvdk"}, id="hg-minor"),
+        pytest.param((MINDERJARIG, HG_FALSE), {"om", "rvdk"}, id="no-hg-minor"),
+        pytest.param(
+            ((VERDACHTE_GEBOREN, "2008-11-20"),),
+            {"om", "vt-twente", "reclassering"},
+            id="hg-18-on-the-day-of-the-aanhouding",
+        ),
+        pytest.param(
+            ((VERDACHTE_GEBOREN, "2008-11-21"),),
+            {"om", "vt-twente", "rvdk"},
+            id="hg-18-the-day-after-the-aanhouding",
+        ),
+        pytest.param(
+            (("<kp:Prioriteit>spoed</kp:Prioriteit>", "<kp:Prioriteit>normaal</kp:Prioriteit>"),),
+            {"om", "vt-twente", "reclassering"},
+            id="sender-says-normaal",
+        ),
+    ],
+)
+async def test_zsmaanmelding_routing_priority_and_deadline(
+    gateway: Running, codec: MessageCodec, edits: tuple[Edit, ...], recipients: set[str]
+) -> None:
+    raw, bid = build(ZSM, *edits)
+    outcome = await send(gateway, codec, "politie", raw, bid)
+    assert_routed(outcome, "politie", recipients)
+    assert outcome.ontvangstbevestiging().uiterste_beslismoment == ZSM_DEADLINE
+    for name in recipients:
+        assert kop_of(outcome.deliveries[name][0])["prioriteit"] == "spoed", name
+
+
+async def test_zsmaanmelding_deadline_follows_the_aanhouding(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    raw, bid = build(
+        ZSM,
+        (
+            "<pol:Aanhouding>2026-11-20T23:05:00+01:00</pol:Aanhouding>",
+            "<pol:Aanhouding>2026-11-20T17:30:00Z</pol:Aanhouding>",
+        ),
+    )
+    outcome = await send(gateway, codec, "politie", raw, bid)
+    assert_routed(outcome, "politie", ["om", "vt-twente", "reclassering"])
+    assert outcome.ontvangstbevestiging().uiterste_beslismoment == dt.datetime(
+        2026, 11, 21, 2, 30, tzinfo=dt.UTC
+    )
+
+
+async def test_zsmaanmelding_hg_address_outside_every_regio_is_refused(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    """Spec §5: no VT regio for the postcode → GEEN_ONTVANGER (the OM gets nothing either)."""
+    raw, bid = build(ZSM, (POSTCODE, "9999ZZ"))
+    assert_refused(await send(gateway, codec, "politie", raw, bid), Foutcode.GEEN_ONTVANGER)
+
+
+# --------------------------------------------------------------------------- §4 OM's messages
+
+
+@pytest.mark.parametrize(
+    ("edits", "recipient"),
+    [
+        pytest.param((), "reclassering", id="adult"),
+        pytest.param(((VERDACHTE_GEBOREN, "2010-03-14"),), "rvdk", id="minor"),
+        # Kop Tijdstip is 2026-11-21: 18 that day is adult, the day after still a minor.
+        pytest.param(((VERDACHTE_GEBOREN, "2008-11-21"),), "reclassering", id="18-that-day"),
+        pytest.param(((VERDACHTE_GEBOREN, "2008-11-22"),), "rvdk", id="17-that-day"),
+    ],
+)
+async def test_adviesaanvraag_goes_to_reclassering_or_rvdk_by_age(
+    gateway: Running, codec: MessageCodec, edits: tuple[Edit, ...], recipient: str
+) -> None:
+    raw, bid = build(ADVIESAANVRAAG, *edits)
+    assert_routed(await send(gateway, codec, "om", raw, bid), "om", [recipient])
+
+
+@pytest.mark.parametrize(("postcode", "vt"), [("7511AB", "vt-twente"), ("3011AA", "vt-rijnmond")])
+async def test_ombeslissing_goes_to_politie_reclassering_and_the_vt_of_the_conversation(
+    gateway: Running, codec: MessageCodec, postcode: str, vt: str
+) -> None:
+    conversatie = str(uuid.uuid4())
+    raw, bid = build(ZSM, (POSTCODE, postcode), conversatie_id=conversatie)
+    assert_routed(
+        await send(gateway, codec, "politie", raw, bid), "politie", ["om", vt, "reclassering"]
+    )
+    raw, bid = build(OM_BESLISSING, conversatie_id=conversatie)
+    outcome = await send(gateway, codec, "om", raw, bid)
+    assert_routed(outcome, "om", ["politie", vt, "reclassering"])
+
+
+async def test_ombeslissing_without_a_vt_in_the_conversation_skips_the_vt(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    """No Veilig Thuis took part in the casus: politie and reclassering still get it."""
+    raw, bid = build(OM_BESLISSING)
+    assert_routed(await send(gateway, codec, "om", raw, bid), "om", ["politie", "reclassering"])
+
+
+async def test_ombeslissing_after_a_zsm_without_hg_has_no_vt(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    """The documented choice: the VT regio comes only from the conversation or the Kop."""
+    conversatie = str(uuid.uuid4())
+    raw, bid = build(ZSM, HG_FALSE, conversatie_id=conversatie)
+    assert_routed(await send(gateway, codec, "politie", raw, bid), "politie", ["om"])
+    raw, bid = build(OM_BESLISSING, conversatie_id=conversatie)
+    assert_routed(await send(gateway, codec, "om", raw, bid), "om", ["politie", "reclassering"])
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        pytest.param(["vt-twente"], id="only-the-vt"),
+        pytest.param(["vt-rijnmond"], id="only-the-other-vt"),
+        pytest.param(["politie", "vt-twente", "reclassering"], id="all-three"),
+    ],
+)
+async def test_ombeslissing_without_history_goes_to_the_named_ontvangers_only(
+    gateway: Running, codec: MessageCodec, named: list[str]
+) -> None:
+    raw, bid = build(OM_BESLISSING, ontvangers=named)
+    assert_routed(await send(gateway, codec, "om", raw, bid), "om", named)
+
+
+@pytest.mark.parametrize(
+    ("zsm_first", "named"),
+    [
+        pytest.param(False, ["politie"], id="no-history-names-politie"),
+        pytest.param(True, ["politie", "reclassering"], id="zsm-without-hg-names-politie-rc"),
+    ],
+)
+async def test_ombeslissing_naming_only_non_vt_partners_needs_no_vt_regio(
+    gateway: Running, codec: MessageCodec, zsm_first: bool, named: list[str]
+) -> None:
+    conversatie = str(uuid.uuid4())
+    if zsm_first:
+        raw, bid = build(ZSM, HG_FALSE, conversatie_id=conversatie)
+        assert_routed(await send(gateway, codec, "politie", raw, bid), "politie", ["om"])
+    raw, bid = build(OM_BESLISSING, ontvangers=named, conversatie_id=conversatie)
+    assert_routed(await send(gateway, codec, "om", raw, bid), "om", named)
+
+
+async def test_ombeslissing_naming_another_vt_than_the_conversation_is_refused(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    conversatie = str(uuid.uuid4())
+    raw, bid = build(ZSM, conversatie_id=conversatie)
+    assert_routed(
+        await send(gateway, codec, "politie", raw, bid),
+        "politie",
+        ["om", "vt-twente", "reclassering"],
+    )
+    raw, bid = build(OM_BESLISSING, ontvangers=["vt-rijnmond"], conversatie_id=conversatie)
+    fout = assert_refused(
+        await send(gateway, codec, "om", raw, bid), Foutcode.ONTVANGER_NIET_TOEGESTAAN
+    )
+    assert fout.element == "kp:Ontvanger"
+
+
+# --------------------------------------------------------------------------- §4 Actieoverleg
+
+
+@pytest.mark.parametrize(
+    ("rel", "sender", "edits", "recipients"),
+    [
+        pytest.param(
+            AO_POLITIE, "politie", (), ["vt-twente", "om", "rvdk", "reclassering"], id="politie"
+        ),
+        pytest.param(
+            AO_POLITIE,
+            "politie",
+            ((POSTCODE, "3011AA"),),
+            ["vt-rijnmond", "om", "rvdk", "reclassering"],
+            id="politie-rijnmond-address",
+        ),
+        pytest.param(AO_VT, "vt-twente", (), ["politie", "om", "rvdk", "reclassering"], id="vt"),
+        pytest.param(
+            AO_VT,
+            "vt-rijnmond",
+            (
+                VT_RIJNMOND_AFZENDER,
+                ("<vt:postcode>7511AB</vt:postcode>", "<vt:postcode>3011AA</vt:postcode>"),
+            ),
+            ["politie", "om", "rvdk", "reclassering"],
+            id="vt-rijnmond-own-address",
+        ),
+    ],
+)
+async def test_actieoverlegaanmelding_goes_to_the_four_others(
+    gateway: Running,
+    codec: MessageCodec,
+    rel: str,
+    sender: str,
+    edits: tuple[Edit, ...],
+    recipients: list[str],
+) -> None:
+    raw, bid = build(rel, *edits)
+    assert_routed(await send(gateway, codec, sender, raw, bid), sender, recipients)
+
+
+async def test_actieoverlegbesluit_after_an_aanmelding_goes_to_the_four_others(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    conversatie = str(uuid.uuid4())
+    raw, bid = build(AO_POLITIE, conversatie_id=conversatie)
+    assert_routed(
+        await send(gateway, codec, "politie", raw, bid),
+        "politie",
+        ["vt-twente", "om", "rvdk", "reclassering"],
+    )
+    raw, bid = build(AO_BESLUIT, conversatie_id=conversatie)
+    outcome = await send(gateway, codec, "om", raw, bid)
+    assert_routed(outcome, "om", ["politie", "vt-twente", "rvdk", "reclassering"])
+
+
+async def test_actieoverlegbesluit_without_history_goes_to_all_but_an_unknown_vt(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    raw, bid = build(AO_BESLUIT)
+    outcome = await send(gateway, codec, "om", raw, bid)
+    assert_routed(outcome, "om", ["politie", "rvdk", "reclassering"])
+
+
+# --------------------------------------------------------------------------- §5 Ontvanger narrows
+
+
+@pytest.mark.parametrize(
+    ("named", "edits"),
+    [
+        pytest.param(["om"], (), id="only-om"),
+        pytest.param(["om", "vt-twente"], (), id="om-and-vt"),
+        pytest.param(["rvdk"], (MINDERJARIG,), id="minor-only-rvdk"),
+    ],
+)
+async def test_zsmaanmelding_naming_ontvangers_goes_only_to_them(
+    gateway: Running, codec: MessageCodec, named: list[str], edits: tuple[Edit, ...]
+) -> None:
+    raw, bid = build(ZSM, *edits, ontvangers=named)
+    outcome = await send(gateway, codec, "politie", raw, bid)
+    assert_routed(outcome, "politie", named)
+    assert outcome.ontvangstbevestiging().uiterste_beslismoment == ZSM_DEADLINE
+
+
+@pytest.mark.parametrize(
+    ("named", "edits"),
+    [
+        pytest.param(["rvdk"], (), id="rvdk-for-an-adult"),
+        pytest.param(["reclassering"], (HG_FALSE,), id="reclassering-without-hg"),
+        pytest.param(["vt-rijnmond"], (), id="the-vt-of-another-regio"),
+        pytest.param(["om", "rvdk"], (), id="one-of-two-not-allowed"),
+        pytest.param(["politie"], (), id="the-sender-itself"),
+    ],
+)
+async def test_zsmaanmelding_naming_a_partner_the_policy_does_not_route_to_is_refused(
+    gateway: Running, codec: MessageCodec, named: list[str], edits: tuple[Edit, ...]
+) -> None:
+    raw, bid = build(ZSM, *edits, ontvangers=named)
+    fout = assert_refused(
+        await send(gateway, codec, "politie", raw, bid), Foutcode.ONTVANGER_NIET_TOEGESTAAN
+    )
+    assert fout.element == "kp:Ontvanger"
+
+
+async def test_ontvanger_with_the_wrong_rol_is_refused(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    raw, bid = build(ZSM)
+    text = raw.decode()
+    text = replace_once(
+        text,
+        '<kp:Afzender oin="00000099000000000101" rol="politie"/>',
+        '<kp:Afzender oin="00000099000000000101" rol="politie"/>\n'
+        f'    <kp:Ontvanger oin="{OINS["om"]}" rol="reclassering"/>',
+    )
+    outcome = await send(gateway, codec, "politie", text.encode(), bid)
+    assert_refused(outcome, Foutcode.ONTVANGER_NIET_TOEGESTAAN)
+
+
+async def test_zsmaanmelding_naming_only_om_needs_no_vt_regio(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    raw, bid = build(ZSM, (POSTCODE, "9999ZZ"), ontvangers=["om"])
+    assert_routed(await send(gateway, codec, "politie", raw, bid), "politie", ["om"])

@@ -1,0 +1,127 @@
+"""A gateway running in this process on either transport, with its partners connected.
+
+``transport="rabbitmq"``: the real broker on 127.0.0.1:5672 (the session's vhost, the partners'
+own RabbitMQ users); ``transport="memory"``: a fresh :class:`MemoryBroker` of this gateway,
+partners with their production permissions on it. Behaviour suites run on both; RabbitMQ
+stays the proof.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from gateway.policy.catalogue import load_policy
+from gateway.runtime import app as gateway_app
+from gateway.runtime.settings import Settings
+from gateway.store.database import Database
+from gateway.store.state import StateStore
+from gateway.transport.memory import MemoryBroker, MemoryTransport
+from gateway.transport.rabbit import Topology
+from tests.support.broker import OINS, delete_topology
+from tests.support.partners import MemoryPartner, PartnerClient, RabbitPartner
+from tests.support.waiting import CEILING_S
+
+TRANSPORTS = ("rabbitmq", "memory")
+
+# A behaviour suite's ``pytestmark``: every test once per transport (the ``transport``
+# fixture, indirectly); the RabbitMQ variant carries the ``broker`` marker, the memory one
+# ``memory``.
+ON_BOTH_TRANSPORTS = pytest.mark.parametrize(
+    "transport",
+    [
+        pytest.param("rabbitmq", marks=pytest.mark.broker),
+        pytest.param("memory", marks=pytest.mark.memory),
+    ],
+    indirect=True,
+)
+
+
+@dataclass
+class Running:
+    """A gateway running in this process, with its partners connected."""
+
+    settings: Settings
+    topology: Topology
+    partners: dict[str, PartnerClient]
+    state: StateStore
+    transport: str = "rabbitmq"
+    memory: MemoryBroker | None = None  # the in-memory broker, on that transport
+
+    def partner(self, name: str) -> PartnerClient:
+        return self.partners[name]
+
+    def connect_another(self, name: str) -> PartnerClient:
+        """A second client of partner ``name`` (not connected yet), on the same transport."""
+        oin = OINS[name]
+        if self.memory is not None:
+            return MemoryPartner(oin, self.memory, self.topology)
+        return RabbitPartner(oin, vhost_of(self.settings), self.topology)
+
+
+def vhost_of(settings: Settings) -> str:
+    """The RabbitMQ vhost of the settings' AMQP URL."""
+    return settings.amqp_url.get_secret_value().rsplit("/", 1)[1]
+
+
+def memory_transport(settings: Settings) -> MemoryTransport:
+    """The in-memory transport for the topology these settings and their policy describe."""
+    oins = tuple(load_policy(settings.policy_dir).partners)
+    topology = Topology(settings.amqp_prefix, oins, settings.retry_delays_ms)
+    return MemoryTransport(MemoryBroker(), topology, prefetch=settings.prefetch)
+
+
+@contextlib.asynccontextmanager
+async def run_gateway(
+    settings: Settings, vhost: str, transport: str = "rabbitmq"
+) -> AsyncIterator[Running]:
+    assert transport in TRANSPORTS, transport
+    memory = memory_transport(settings) if transport == "memory" else None
+    stop = asyncio.Event()
+    ready = asyncio.Event()
+    task = asyncio.create_task(gateway_app.serve(settings, stop, ready, transport=memory))
+    topology = Topology(settings.amqp_prefix, tuple(OINS.values()), settings.retry_delays_ms)
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait([task, waiter], timeout=CEILING_S, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiter.cancel()
+        task.result()  # it stopped: raise what stopped it
+        raise AssertionError("the gateway stopped before it was ready")
+    assert ready.is_set(), f"the gateway did not become ready within {CEILING_S} s"
+    partners: dict[str, PartnerClient] = {
+        name: (
+            MemoryPartner(oin, memory.broker, topology)
+            if memory is not None
+            else RabbitPartner(oin, vhost, topology)
+        )
+        for name, oin in OINS.items()
+    }
+    for p in partners.values():
+        await p.connect()
+    db = Database(settings.state_dsn)
+    state = StateStore(db)
+    try:
+        broker = memory.broker if memory is not None else None
+        yield Running(settings, topology, partners, state, transport, broker)
+    finally:
+        for p in partners.values():
+            await p.close()
+        stop.set()
+        await task
+        db.close()
+        if memory is None:
+            await delete_topology(vhost, topology)
+
+
+__all__ = [
+    "ON_BOTH_TRANSPORTS",
+    "TRANSPORTS",
+    "Running",
+    "memory_transport",
+    "run_gateway",
+    "vhost_of",
+]

@@ -1,0 +1,35 @@
+"""Building test messages from the examples: the one place for text edits."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    """``text`` with ``old`` replaced; ``old`` must occur exactly once (a changed example fails
+    loudly instead of silently testing nothing)."""
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
+    return text.replace(old, new)
+
+
+def line_of(text: str, needle: str) -> int:
+    """The 1-based line of the one occurrence of ``needle`` in ``text``."""
+    assert text.count(needle) == 1, f"{needle!r} occurs {text.count(needle)} times"
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def fresh(raw: bytes, *, bericht_id: str | None = None, conversatie_id: str | None = None) -> bytes:
+    """The message with a new BerichtId (and optionally another ConversatieId)."""
+    text = raw.decode()
+    text = re.sub(
+        r"(<kp:BerichtId>)[^<]+(</kp:BerichtId>)", rf"\g<1>{bericht_id or uuid.uuid4()}\g<2>", text
+    )
+    if conversatie_id is not None:
+        text = re.sub(
+            r"(<kp:ConversatieId>)[^<]+(</kp:ConversatieId>)", rf"\g<1>{conversatie_id}\g<2>", text
+        )
+    return text.encode()
+
+
+__all__ = ["fresh", "line_of", "replace_once"]

@@ -1,0 +1,139 @@
+"""Need-to-know in tests: the canonical model's leaves and their categories, and the delivered
+bytes parsed back with the recipient's own codec."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from lxml import etree
+from pydantic import BaseModel
+
+from adapters import ADAPTERS
+from gateway.codec.envelope import KP
+from gateway.domain.model import (
+    BerichtType,
+    Categorie,
+    Inhoud,
+    Part,
+    Rol,
+    field_categorieen,
+    part_type,
+)
+from gateway.policy.catalogue import load_policy
+from gateway.safexml import xmlsafe
+from tests.support.paths import REPO_ROOT
+from tests.support.strategies import MESSAGE_CODEC
+
+ROOT = REPO_ROOT
+POLICY = load_policy(ROOT / "policy" / "v1")
+ALL = frozenset(Categorie)
+NONE: frozenset[Categorie] = frozenset()
+
+ExampleBytes = Callable[[str], bytes]
+KIND_BSN = "999990032"  # the child in the examples
+
+# Partner names of tests/broker.py by rol (Veilig Thuis: the Twente regio of the examples).
+NAAM = {
+    Rol.POLITIE: "politie",
+    Rol.VEILIG_THUIS: "vt-twente",
+    Rol.OPENBAAR_MINISTERIE: "om",
+    Rol.RAAD_KINDERBESCHERMING: "rvdk",
+    Rol.RECLASSERING: "reclassering",
+}
+ROL = {naam: rol for rol, naam in NAAM.items()}
+
+
+# --------------------------------------------------------------------------- model helpers
+
+
+def leaves(
+    part: BaseModel,
+    inherited: frozenset[Categorie] = NONE,
+    path: tuple[str, ...] = (),
+    vrij: Mapping[str, frozenset[Categorie]] | None = None,
+) -> Iterator[tuple[str, Any, frozenset[Categorie]]]:
+    """Every filled leaf value of a canonical part: (dotted field path, value, effective
+    categories: its own, its ancestors', what a list item adds from its content and, for a
+    free-text field in ``vrij`` (the policy's v2 §8 table), what its content may hold)."""
+    for name in type(part).model_fields:
+        value = getattr(part, name)
+        dotted = ".".join((*path, name))
+        cats = inherited | field_categorieen(type(part), name) | (vrij or {}).get(dotted, NONE)
+        for item in value if isinstance(value, list) else [value]:
+            if item is None:
+                continue
+            if isinstance(item, Part):
+                yield from leaves(item, cats | item.extra_categorieen(), (*path, name), vrij)
+            else:
+                yield dotted, item, cats
+
+
+def leaf_multiset(
+    part: BaseModel,
+    granted: frozenset[Categorie] = ALL,
+    vrij: Mapping[str, frozenset[Categorie]] | None = None,
+) -> Counter[str]:
+    """The leaves of ``part`` whose categories are all granted, as (path, value) reprs."""
+    return Counter(f"{p}={v!r}" for p, v, cats in leaves(part, vrij=vrij) if cats <= granted)
+
+
+def declared_leaves(
+    model: type[BaseModel], inherited: frozenset[Categorie] = NONE, path: str = ""
+) -> Iterator[tuple[str, frozenset[Categorie]]]:
+    """Every leaf field a model declares, with the categories it always has."""
+    for name in model.model_fields:
+        cats = inherited | field_categorieen(model, name)
+        sub = part_type(model, name)
+        where = f"{path}{name}"
+        if sub is None:
+            yield where, cats
+        else:
+            yield from declared_leaves(sub, cats, f"{where}.")
+
+
+def body_element(payload: bytes) -> etree._Element:
+    root = xmlsafe.parse(payload)
+    inhoud_el = root.find(f"{KP}Inhoud")
+    assert inhoud_el is not None
+    children = [c for c in inhoud_el if isinstance(c.tag, str)]
+    assert len(children) == 1
+    return children[0]
+
+
+def parse_delivered(payload: bytes, rol: Rol, berichttype: BerichtType) -> Inhoud:
+    """The delivered body, parsed back with the recipient's own codec."""
+    body = body_element(payload)
+    codec = ADAPTERS[rol].codecs[berichttype]
+    assert body.tag == codec.tag, f"{rol} got {body.tag}, expects {codec.tag}"
+    MESSAGE_CODEC.schemas.check_body(body, sent=False)
+    return codec.parse(body)
+
+
+def body_values(payload: bytes) -> set[str]:
+    """Every text and attribute value in the delivered body, stripped."""
+    values: set[str] = set()
+    for element in body_element(payload).iter():
+        if element.text and element.text.strip():
+            values.add(element.text.strip())
+        values.update(v.strip() for v in element.attrib.values())
+    return values
+
+
+__all__ = [
+    "ALL",
+    "KIND_BSN",
+    "NAAM",
+    "NONE",
+    "POLICY",
+    "ROL",
+    "ROOT",
+    "ExampleBytes",
+    "body_element",
+    "body_values",
+    "declared_leaves",
+    "leaf_multiset",
+    "leaves",
+    "parse_delivered",
+]

@@ -1,0 +1,85 @@
+"""``ketenpoort bench codec`` run small: the report is complete and consistent.
+
+No timing is asserted (the machine decides that, and it is shared): the ratios must be the
+quotients of the medians measured, every example must be in it, and the VtMelding measured
+must be the accepted decision for one recipient. The full run is ``ketenpoort bench codec``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gateway.cli.main import app
+from gateway.tools import bench_codec
+
+STEPS = {"read", "authorise", "route", "filter", "render", "answer", "audit_entries"}
+KEYS = {
+    "bericht",
+    "uitkomst",
+    "berichten_per_run",
+    "runs",
+    "medians_ms",
+    "steps_ms",
+    "ratios",
+    "target",
+    "examples",
+    "datum",
+    "machine",
+}
+
+
+def _consistent(report: dict[str, object], *, messages: int, runs: int) -> None:
+    assert set(report) == KEYS
+    assert report["bericht"] == "politie/VtMelding.xml"
+    assert report["uitkomst"] == "aanvaard (1 ontvanger(s))"
+    assert (report["berichten_per_run"], report["runs"]) == (messages, runs)
+    medians = report["medians_ms"]
+    assert isinstance(medians, dict)
+    assert medians["decide"] > 0
+    assert medians["parse"] > 0
+    ratios = report["ratios"]
+    assert isinstance(ratios, dict)
+    assert ratios["decide_over_parse"] == pytest.approx(medians["decide"] / medians["parse"])
+    assert report["target"] == {"decide_over_parse": 5.0}
+    steps = report["steps_ms"]
+    assert isinstance(steps, dict)
+    assert set(steps) == STEPS
+    assert all(ms >= 0 for ms in steps.values())
+    examples = report["examples"]
+    assert isinstance(examples, list)
+    on_disk = sorted(
+        str(p.relative_to(bench_codec.EXAMPLES)) for p in bench_codec.EXAMPLES.glob("*/*.xml")
+    )
+    assert [e["bericht"] for e in examples] == on_disk
+    for example in examples:
+        assert example["uitkomst"].startswith("aanvaard ("), example
+        assert example["decide_ms"] > 0
+        assert example["parse_ms"] > 0
+        assert example["decide_over_parse"] == pytest.approx(
+            example["decide_ms"] / example["parse_ms"]
+        )
+    main = next(e for e in examples if e["bericht"] == report["bericht"])
+    assert main["uitkomst"] == report["uitkomst"]
+
+
+def test_bench_codec_report_is_consistent() -> None:
+    _consistent(bench_codec.run(messages=3, runs=3), messages=3, runs=3)
+
+
+def test_bench_codec_cli_writes_the_report(tmp_path: Path) -> None:
+    target = tmp_path / "codec.json"
+    result = CliRunner().invoke(
+        app, ["bench", "codec", "--messages", "2", "--runs", "1", "--json", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "decide_over_parse" in result.output
+    _consistent(json.loads(target.read_text()), messages=2, runs=1)
+
+
+def test_bench_codec_refuses_an_empty_run() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        bench_codec.run(messages=0)

@@ -1,0 +1,362 @@
+"""Need-to-know (spec §7) without a broker.
+
+- properties at pipeline level: random valid messages of every BerichtType from every sender,
+  routed by the default policy; every delivered payload is parsed back with the recipient's
+  own codec and holds exactly the granted part of the message;
+- the model: every leaf field has a category, and the filter with every / no category.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import strategies as st
+
+from adapters.codec import _part_type
+from adapters.shape import Group, Kind, Node
+from adapters.shapes import SHAPES
+from gateway.codec.envelope import KP
+from gateway.decision.besluit import Aanvaarding
+from gateway.decision.needtoknow import filter_inhoud
+from gateway.domain.errors import Refused
+from gateway.domain.model import (
+    INHOUD_TYPES,
+    Bericht,
+    BerichtType,
+    Categorie,
+    Doelbinding,
+    Foutcode,
+    Inhoud,
+    Kop,
+    Part,
+    Partij,
+    Persoon,
+    PersoonRol,
+    Prioriteit,
+    Rol,
+    Veiligheidsbeoordeling,
+    ZsmAanmelding,
+    categorieen_in,
+    is_empty,
+)
+from gateway.safexml import xmlsafe
+from tests.support.decisions import decide
+from tests.support.needtoknow import (
+    ALL,
+    KIND_BSN,
+    NONE,
+    POLICY,
+    ROOT,
+    body_values,
+    declared_leaves,
+    leaf_multiset,
+    leaves,
+    parse_delivered,
+)
+from tests.support.strategies import MESSAGE_CODEC, SENT, TIJDSTIP, UUID, inhoud, pair_id
+
+# --------------------------------------------------------------------------- properties (pipeline)
+
+FREE_TEXT = (Kind.TEKST, Kind.KORT)
+MARKER = re.compile(r"Qz\d{5}zQ")
+
+
+def _marked(part: Part, nodes: tuple[Node, ...], counter: Iterator[int]) -> Part:
+    """``part`` with every free text replaced by a unique marker (Qz00001zQ, ...), so its
+    presence in the delivered bytes is exact."""
+    updates: dict[str, Any] = {}
+    for node in nodes:
+        value = getattr(part, node.field)
+        if value is None:
+            continue
+        if isinstance(node, Group):
+            _part_type(type(part), node.field)  # fails loudly if the shape drifts
+            if isinstance(value, list):
+                updates[node.field] = [_marked(v, node.children, counter) for v in value]
+            else:
+                updates[node.field] = _marked(value, node.children, counter)
+        elif node.kind in FREE_TEXT:
+            if isinstance(value, list):
+                updates[node.field] = [f"Qz{next(counter):05d}zQ" for _ in value]
+            else:
+                updates[node.field] = f"Qz{next(counter):05d}zQ"
+    return part.model_copy(update=updates)
+
+
+def _set_path(part: Part, path: str, value: str) -> Part:
+    head, _, rest = path.partition(".")
+    current = getattr(part, head)
+    if current is None:
+        return part  # no such part: routing will find no postcode (GEEN_ONTVANGER)
+    if not rest:
+        return part.model_copy(update={head: value})
+    return part.model_copy(update={head: _set_path(current, rest, value)})
+
+
+POSTCODE = st.builds(
+    lambda number, space, letters: f"{number}{space}{letters}",
+    st.integers(7400, 7699) | st.integers(3000, 3299),
+    st.sampled_from(["", " "]),
+    st.from_regex(r"[A-Z]{2}", fullmatch=True),
+)
+
+
+@st.composite
+def routable(draw: st.DrawFn, rol: Rol, berichttype: BerichtType) -> tuple[Bericht, str]:
+    """A valid message of ``berichttype`` from a partner of ``rol``, with a doel and
+    grondslagen the policy accepts and postcodes in a Veilig Thuis regio."""
+    regel = POLICY.berichten[berichttype]
+    body = draw(inhoud(berichttype), label="inhoud")
+    for route in regel.routes:
+        if route.regio not in (None, "conversatie"):
+            body = _set_path(body, route.regio, draw(POSTCODE, label="postcode"))
+    body = _marked(body, SHAPES[berichttype].children, itertools.count(1))
+    doel = draw(st.sampled_from(regel.doelen), label="doel")
+    # every code the sending rol has for the doel (v2 §4), in any order: each recipient covered
+    codes = sorted(
+        {c for r in POLICY.doelen[doel].grondslagen if r.afzender is rol for c in r.codes}
+    )
+    grondslagen = draw(st.permutations(codes), label="grondslagen")
+    afzender = draw(st.sampled_from(POLICY.partners_met_rol(rol)), label="afzender")
+    kop = Kop(
+        bericht_id=draw(UUID),
+        conversatie_id=draw(UUID),
+        berichttype=berichttype,
+        afzender=Partij(oin=afzender.oin, rol=rol),
+        doelbinding=Doelbinding(doel=doel, grondslagen=tuple(grondslagen)),
+        tijdstip=draw(TIJDSTIP),
+        prioriteit=draw(st.none() | st.sampled_from(list(Prioriteit))),
+    )
+    return Bericht(kop=kop, inhoud=body), afzender.oin
+
+
+PIPELINE = settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _check_levering(besluit: Aanvaarding, index: int) -> None:
+    bericht = besluit.bericht
+    original = bericht.inhoud
+    assert isinstance(original, Inhoud)
+    berichttype = bericht.kop.berichttype
+    routering = besluit.gerouteerd.routering
+    levering = besluit.leveringen[index]
+    partner = levering.ontvanger.partner
+    rol = partner.rol
+    granted = levering.ontvanger.granted
+
+    # The grants come from the policy: never more than the doel allows the rol, never more
+    # than the type's toegang, and gezondheid to the OM only when VT marked it.
+    cap = POLICY.doelen[routering.doel].ontvangers[rol]
+    assert granted <= frozenset(cap.categorieen)
+    # v2 §4: delivered under a cited grondslag acceptable for (doel, sender, this recipient)
+    assert bericht.kop.doelbinding is not None
+    assert levering.ontvanger.grondslag in bericht.kop.doelbinding.grondslagen
+    acceptabel = POLICY.doelen[routering.doel].acceptabel(routering.afzender.rol, rol)
+    assert levering.ontvanger.grondslag in acceptabel
+    toegang = POLICY.berichten[berichttype].toegang.get(routering.doel, {}).get(rol)
+    if toegang is not None:
+        widest = set(toegang.categorieen).union(*(e.categorieen for e in toegang.extra))
+        assert granted <= widest
+    if berichttype is BerichtType.VEILIGHEIDSBEOORDELING and rol is Rol.OPENBAAR_MINISTERIE:
+        assert isinstance(original, Veiligheidsbeoordeling)
+        assert (Categorie.GEZONDHEID in granted) is (original.deel_gezondheid_met_om is True)
+
+    # The envelope names this recipient and the grondslag it was delivered under.
+    root = xmlsafe.parse(levering.payload)
+    ontvangers = root.findall(f"{KP}Kop/{KP}Ontvanger")
+    assert [(o.get("oin"), o.get("rol")) for o in ontvangers] == [(partner.oin, rol.value)]
+    assert [g.text for g in root.iter(f"{KP}Grondslag")] == [levering.ontvanger.grondslag]
+
+    # Parsed back with the recipient's own codec: only granted categories, free text counted
+    # with every category its content may hold (v2 §8) ...
+    vrij = POLICY.vrije_tekst.get(berichttype, {})
+    parsed = parse_delivered(levering.payload, rol, berichttype)
+    present = frozenset(c for _, _, cats in leaves(parsed, vrij=vrij) for c in cats)
+    assert present <= granted, f"{rol}: {sorted(present - granted)} not granted"
+    assert levering.kept == present
+    sent = frozenset(c for _, _, cats in leaves(original, vrij=vrij) for c in cats)
+    assert levering.removed == sent - granted
+    # ... and all of them: exactly the granted leaves of what was sent.
+    assert leaf_multiset(parsed, vrij=vrij) == leaf_multiset(original, granted, vrij)
+    assert parsed == filter_inhoud(original, granted, vrij).inhoud
+    # Each free-text field withheld is named, with the categories the recipient lacks.
+    withheld = {
+        v
+        for p, _, cats in leaves(original, vrij=vrij)
+        for v in vrij
+        if (p == v or p.startswith(f"{v}.")) and not vrij[v] | cats <= granted
+    }
+    assert {a.veld for a in levering.achtergehouden} == withheld
+    for a in levering.achtergehouden:
+        assert a.ontbrekend, a
+        assert a.ontbrekend == a.categorieen - granted, a
+
+    # The audit's account equals what the bytes contain: kept and removed categories per
+    # delivery, the free-text fields withheld in the gefilterd entries.
+    for entry in besluit.entries:
+        if entry.ontvanger != (partner.oin, rol.value) or entry.status == "weggelaten":
+            continue
+        if entry.gebeurtenis in ("gefilterd", "afgeleverd"):
+            assert set(entry.categorieen) == present, entry
+            assert set(entry.verwijderd) == sent - granted, entry
+        if entry.gebeurtenis == "gefilterd":
+            named = entry.extra.get("vrije_tekst_achtergehouden", [])
+            assert [v["veld"] for v in named] == sorted(withheld), entry
+
+    # In the bytes: a field lacking a category occurs nowhere, a granted one does.
+    text = levering.payload.decode("utf-8")
+    for path, value, cats in leaves(original, vrij=vrij):
+        if isinstance(value, str) and MARKER.fullmatch(value):
+            assert (value in text) is (cats <= granted), (rol, path, sorted(cats))
+    # A removed BSN is in no value of the body, unless a granted field holds the same one.
+    kept_bsns = {v for p, v, _ in leaves(parsed) if p.endswith("bsn")}
+    values = body_values(levering.payload)
+    for path, value, cats in leaves(original):
+        if path.endswith("bsn") and not cats <= granted and value not in kept_bsns:
+            assert value not in values, (rol, path)
+
+
+def _decide(raw: bytes, oin: str, deelnemers: frozenset[str]) -> Aanvaarding | Refused:
+    try:
+        return decide(raw, oin, deelnemers=deelnemers)
+    except Refused as refused:
+        return refused
+
+
+@pytest.mark.parametrize(("rol", "berichttype"), SENT, ids=[pair_id(p) for p in SENT])
+@PIPELINE
+@given(data=st.data())
+def test_every_delivery_holds_exactly_the_granted_categories(
+    rol: Rol, berichttype: BerichtType, data: st.DataObject
+) -> None:
+    bericht, oin = data.draw(routable(rol, berichttype), label="bericht")
+    vt = data.draw(st.sampled_from(POLICY.partners_met_rol(Rol.VEILIG_THUIS)), label="regio")
+    raw = MESSAGE_CODEC.write(bericht)
+    besluit = _decide(raw, oin, frozenset({vt.oin}))
+    if isinstance(besluit, Refused):
+        # Only routing may find nobody (no postcode, no age, doel routes to the sender).
+        assert besluit.code is Foutcode.GEEN_ONTVANGER, str(besluit)
+        reject()
+    assert besluit.bericht.inhoud == bericht.inhoud  # the sender's format lost nothing
+    assert besluit.leveringen
+    assert oin not in {lev.ontvanger.partner.oin for lev in besluit.leveringen}
+    for index in range(len(besluit.leveringen)):
+        _check_levering(besluit, index)
+
+
+# --------------------------------------------------------------------------- the model
+
+BODY_TYPES = sorted(INHOUD_TYPES.items())
+
+
+@pytest.mark.parametrize(("berichttype", "model"), BODY_TYPES, ids=[t.value for t, _ in BODY_TYPES])
+def test_every_leaf_field_has_a_category(berichttype: BerichtType, model: type[Inhoud]) -> None:
+    found = list(declared_leaves(model))
+    assert found, model
+    without = [path for path, cats in found if not cats]
+    assert without == [], f"{berichttype}: no category, so never filtered: {without}"
+    for _, cats in found:
+        assert cats <= ALL
+
+
+def test_a_person_with_rol_kind_needs_kind() -> None:
+    kind = Persoon(rol=PersoonRol.KIND, bsn=KIND_BSN, voornamen="Jan")
+    ouder = Persoon(rol=PersoonRol.SLACHTOFFER, bsn="999990019", voornamen="Anna")
+    body = ZsmAanmelding(personen=[ouder, kind])
+    assert categorieen_in(body) == {Categorie.IDENTIFICATIE, Categorie.KIND}
+    only_id = filter_inhoud(body, frozenset({Categorie.IDENTIFICATIE}))
+    assert only_id.inhoud == ZsmAanmelding(personen=[ouder])
+    assert only_id.kept == {Categorie.IDENTIFICATIE}
+    assert only_id.removed == {Categorie.KIND}
+    assert filter_inhoud(body, frozenset({Categorie.KIND})).inhoud == ZsmAanmelding()
+    both = filter_inhoud(body, frozenset({Categorie.IDENTIFICATIE, Categorie.KIND}))
+    assert both.inhoud == body
+    assert both.removed == frozenset()
+
+
+def test_a_nested_field_needs_every_ancestor_category() -> None:
+    """incident.adres is contact *and* incident: granting one of them is not enough."""
+    bericht = MESSAGE_CODEC.read((ROOT / "examples/politie/ZsmAanmelding.xml").read_bytes())
+    body = bericht.inhoud
+    assert isinstance(body, ZsmAanmelding)
+    assert body.incident is not None
+    assert body.incident.adres is not None
+    only_contact = filter_inhoud(body, frozenset({Categorie.CONTACT})).inhoud
+    assert isinstance(only_contact, ZsmAanmelding)
+    assert only_contact.incident is None
+    without_contact = filter_inhoud(body, ALL - {Categorie.CONTACT}).inhoud
+    assert isinstance(without_contact, ZsmAanmelding)
+    assert without_contact.incident is not None
+    assert without_contact.incident.adres is None
+    assert without_contact.incident.omschrijving == body.incident.omschrijving
+
+
+MODEL = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+TYPES = [t for t in BerichtType if not t.technisch]
+
+
+@pytest.mark.parametrize("berichttype", TYPES, ids=[t.value for t in TYPES])
+@MODEL
+@given(data=st.data())
+def test_filter_with_every_category_is_the_identity(
+    berichttype: BerichtType, data: st.DataObject
+) -> None:
+    body = data.draw(inhoud(berichttype), label="inhoud")
+    gefilterd = filter_inhoud(body, ALL)
+    assert gefilterd.inhoud == body
+    assert gefilterd.removed == frozenset()
+    assert gefilterd.kept == categorieen_in(body)
+
+
+@pytest.mark.parametrize("berichttype", TYPES, ids=[t.value for t in TYPES])
+@MODEL
+@given(data=st.data())
+def test_filter_with_no_category_is_empty(berichttype: BerichtType, data: st.DataObject) -> None:
+    body = data.draw(inhoud(berichttype, sparse=data.draw(st.booleans())), label="inhoud")
+    gefilterd = filter_inhoud(body, NONE)
+    assert gefilterd.inhoud == type(body)()
+    assert is_empty(gefilterd.inhoud)
+    assert gefilterd.kept == frozenset()
+    assert gefilterd.removed == categorieen_in(body)
+
+
+@pytest.mark.parametrize("berichttype", TYPES, ids=[t.value for t in TYPES])
+@MODEL
+@given(data=st.data())
+def test_filter_keeps_exactly_the_granted_leaves(
+    berichttype: BerichtType, data: st.DataObject
+) -> None:
+    body = data.draw(inhoud(berichttype, sparse=data.draw(st.booleans())), label="inhoud")
+    granted = frozenset(data.draw(st.sets(st.sampled_from(list(Categorie))), label="granted"))
+    gefilterd = filter_inhoud(body, granted)
+    assert categorieen_in(gefilterd.inhoud) <= granted
+    assert leaf_multiset(gefilterd.inhoud) == leaf_multiset(body, granted)
+    assert gefilterd.kept == categorieen_in(gefilterd.inhoud)
+    assert gefilterd.removed == categorieen_in(body) - granted
+    assert filter_inhoud(gefilterd.inhoud, granted).inhoud == gefilterd.inhoud  # idempotent
+
+
+@pytest.mark.parametrize(
+    "rel",
+    sorted(str(p.relative_to(ROOT / "examples")) for p in (ROOT / "examples").glob("*/*.xml")),
+)
+def test_examples_filter_with_every_and_no_category(rel: str) -> None:
+    body = MESSAGE_CODEC.read((ROOT / "examples" / rel).read_bytes()).inhoud
+    assert isinstance(body, Inhoud)
+    assert filter_inhoud(body, ALL).inhoud == body
+    assert filter_inhoud(body, NONE).inhoud == type(body)()
