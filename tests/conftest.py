@@ -15,11 +15,12 @@ import pytest
 
 from gateway.codec.envelope import MessageCodec
 from gateway.runtime.settings import Settings
-from tests.support.broker import OINS, create_vhost, delete_vhost, new_prefix
+from tests.support.broker import OINS, create_vhost, delete_vhost
 from tests.support.door import DevPki, Door, dev_pki, https_settings, run_door
 from tests.support.gateways import Running, run_gateway
 from tests.support.partners import PartnerClient, RabbitPartner
 from tests.support.paths import EXAMPLES_DIR
+from tests.support.settings import local_settings
 
 
 @pytest.fixture(scope="session")
@@ -65,16 +66,9 @@ def transport(request: pytest.FixtureRequest) -> str:
 def settings(transport: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for one test: its own prefix, state store and short retry delays."""
     vhost = str(request.getfixturevalue("vhost")) if transport == "rabbitmq" else "unused"
-    return Settings(
-        amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",  # type: ignore[arg-type]
-        amqp_prefix=new_prefix(),
-        state_dsn=f"sqlite:///{tmp_path / 'state.db'}",
-        audit_dsn=f"sqlite:///{tmp_path / 'audit.db'}",
-        audit_key_dir=tmp_path / "keys",
-        audit_log_id="test",
-        retry_delays_ms=(200, 400),
-        log_json=True,
-        http_enabled=False,  # AMQP-only tests; the HTTPS door has its own fixtures
+    return local_settings(
+        tmp_path,
+        f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
         ops_port=0,  # any free port: tests run side by side
     )
 

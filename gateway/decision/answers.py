@@ -70,29 +70,42 @@ def bevestiging(
     inhoud: Ontvangstbevestiging | None = None,
 ) -> bytes:
     """An Ontvangstbevestiging answering the message with header ``kop``."""
-    answer = answer_kop(
+    return _reply(
+        codec,
+        kop,
         BerichtType.ONTVANGSTBEVESTIGING,
+        inhoud or Ontvangstbevestiging(),
         gateway_oin,
-        ontvanger=kop.afzender,
-        in_antwoord_op=kop.bericht_id,
-        conversatie_id=kop.conversatie_id,
+        now,
         doelbinding=kop.doelbinding,
-        now=now,
     )
-    return codec.write(Bericht(kop=answer, inhoud=inhoud or Ontvangstbevestiging()))
 
 
 def statusantwoord(
     codec: MessageCodec, kop: Kop, inhoud: Statusantwoord, gateway_oin: str, now: dt.datetime
 ) -> bytes:
     """The Statusantwoord to the Statusvraag with header ``kop`` (InAntwoordOp: the vraag)."""
+    return _reply(codec, kop, BerichtType.STATUSANTWOORD, inhoud, gateway_oin, now)
+
+
+def _reply(
+    codec: MessageCodec,
+    kop: Kop,
+    berichttype: BerichtType,
+    inhoud: Ontvangstbevestiging | Statusantwoord,
+    gateway_oin: str,
+    now: dt.datetime,
+    *,
+    doelbinding: Doelbinding | None = None,
+) -> bytes:
+    """The gateway's answer to its sender, in the conversation of the message with ``kop``."""
     answer = answer_kop(
-        BerichtType.STATUSANTWOORD,
+        berichttype,
         gateway_oin,
         ontvanger=kop.afzender,
         in_antwoord_op=kop.bericht_id,
         conversatie_id=kop.conversatie_id,
-        doelbinding=None,
+        doelbinding=doelbinding,
         now=now,
     )
     return codec.write(Bericht(kop=answer, inhoud=inhoud))

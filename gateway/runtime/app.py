@@ -417,15 +417,34 @@ async def delivery_status(settings: Settings, afzender_oin: str, bericht_id: str
 # --------------------------------------------------------------------------- dead letters
 
 
+@contextlib.asynccontextmanager
+async def maintenance(settings: Settings) -> AsyncIterator[Parts]:
+    """The parts for an operator's command, with an audit log of its own (``<id>-beheer``),
+    connected to RabbitMQ; closed afterwards."""
+    parts = build(settings, log_id=f"{settings.audit_log_id}-beheer")
+    try:
+        await connect(parts.broker, attempts=3)
+        yield parts
+    finally:
+        await parts.broker.close()
+        await parts.audit.close()
+        parts.close_stores()
+
+
+async def peek(parts: Parts, queue: str) -> list[Any]:
+    """The messages waiting in ``queue``, put back unchanged (an operator looks, takes nothing)."""
+    messages = await parts.broker.take(queue)
+    for message in messages:
+        await message.nack(requeue=True)
+    return messages
+
+
 async def dlq_list(settings: Settings) -> list[dict[str, Any]]:
     """Every dead-lettered message: metadata only (the payload holds personal data)."""
-    parts = build(settings, log_id=f"{settings.audit_log_id}-beheer")
-    await connect(parts.broker, attempts=3)
     found: list[dict[str, Any]] = []
-    try:
+    async with maintenance(settings) as parts:
         for oin in parts.topology.oins:
-            messages = await parts.broker.take(parts.topology.dlq(oin))
-            for message in messages:
+            for message in await peek(parts, parts.topology.dlq(oin)):
                 headers = message.headers or {}
                 found.append(
                     {
@@ -438,12 +457,6 @@ async def dlq_list(settings: Settings) -> list[dict[str, Any]]:
                         "bytes": len(message.body),
                     }
                 )
-            for message in messages:
-                await message.nack(requeue=True)
-    finally:
-        await parts.broker.close()
-        await parts.audit.close()
-        parts.close_stores()
     return found
 
 
@@ -451,10 +464,8 @@ async def dlq_replay(
     settings: Settings, *, ontvanger: str | None = None, bericht_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Put dead-lettered messages back in their inbox (a fresh round of attempts)."""
-    parts = build(settings, log_id=f"{settings.audit_log_id}-beheer")
-    await connect(parts.broker, attempts=3)
     replayed: list[dict[str, Any]] = []
-    try:
+    async with maintenance(settings) as parts:
         for oin in parts.topology.oins:
             if ontvanger is not None and oin != ontvanger:
                 continue
@@ -464,8 +475,4 @@ async def dlq_replay(
                     continue
                 await parts.bounces.replay(oin, message)
                 replayed.append({"ontvanger": oin, "bericht_id": message.message_id})
-    finally:
-        await parts.broker.close()
-        await parts.audit.close()
-        parts.close_stores()
     return replayed

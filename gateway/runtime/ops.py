@@ -6,19 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.runtime.app import build, connect
+from gateway.runtime.app import maintenance, peek
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import AFZENDER, REDEN
 
 
 async def ops_list(settings: Settings) -> list[dict[str, Any]]:
     """Every message in the ops queue (looked at, put back: nothing is taken away)."""
-    parts = build(settings, log_id=f"{settings.audit_log_id}-beheer")
-    await connect(parts.broker, attempts=3)
     found: list[dict[str, Any]] = []
-    try:
-        messages = await parts.broker.take(parts.topology.ops)
-        for message in messages:
+    async with maintenance(settings) as parts:
+        for message in await peek(parts, parts.topology.ops):
             headers = message.headers or {}
             found.append(
                 {
@@ -32,12 +29,6 @@ async def ops_list(settings: Settings) -> list[dict[str, Any]]:
                     "bytes": len(message.body),
                 }
             )
-        for message in messages:
-            await message.nack(requeue=True)
-    finally:
-        await parts.broker.close()
-        await parts.audit.close()
-        parts.close_stores()
     return found
 
 

@@ -29,6 +29,15 @@ OINS = {
     "reclassering": "00000099000000000105",
     "vt-rijnmond": "00000099000000000106",
 }
+# The rol of each test partner (the kp:Afzender/kp:Ontvanger rol attribute).
+ROL = {
+    "politie": "politie",
+    "vt-twente": "veilig-thuis",
+    "om": "openbaar-ministerie",
+    "rvdk": "raad-kinderbescherming",
+    "reclassering": "reclassering",
+    "vt-rijnmond": "veilig-thuis",
+}
 PASSWORD = "kp-test-partner"  # noqa: S105 - a test user on a throw-away vhost
 PREFIX_PATTERN = "kp-[0-9a-f]+"
 
@@ -110,6 +119,7 @@ __all__ = [
     "OINS",
     "PASSWORD",
     "PREFIX_PATTERN",
+    "ROL",
     "create_vhost",
     "delete_topology",
     "delete_vhost",

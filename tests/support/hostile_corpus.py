@@ -56,6 +56,7 @@ from gateway.domain.model import Foutcode, Partij, Rol
 from gateway.runtime.settings import Settings
 from gateway.safexml.xmlsafe import DEFAULT_MAX_BYTES
 from tests.support.broker import OINS
+from tests.support.broker import ROL as ROL_OF
 from tests.support.messages import replace_once
 from tests.support.paths import REPO_ROOT
 
@@ -68,14 +69,6 @@ DEFAULT_SENDER = {
     "veilig-thuis": "vt-twente",
     "openbaar-ministerie": "om",
     "raad-kinderbescherming": "rvdk",
-    "reclassering": "reclassering",
-}
-ROL_OF = {
-    "politie": "politie",
-    "vt-twente": "veilig-thuis",
-    "vt-rijnmond": "veilig-thuis",
-    "om": "openbaar-ministerie",
-    "rvdk": "raad-kinderbescherming",
     "reclassering": "reclassering",
 }
 

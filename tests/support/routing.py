@@ -24,7 +24,7 @@ from gateway.domain.model import Bericht, BerichtType, Foutbericht, Foutcode, On
 from gateway.safexml import xmlsafe
 from gateway.store.state import Bekend, StateStore, Status
 from gateway.transport.rabbit import AFZENDER, SOORT
-from tests.support.broker import OINS
+from tests.support.broker import OINS, ROL
 from tests.support.gateways import Running
 from tests.support.messages import fresh, replace_once
 from tests.support.partners import NAME_OF, drain, inbox_until_answered, split
@@ -33,14 +33,6 @@ from tests.support.waiting import eventually
 
 KP = "{urn:ketenpoort:envelop:1}"
 
-ROL = {
-    "politie": "politie",
-    "vt-twente": "veilig-thuis",
-    "om": "openbaar-ministerie",
-    "rvdk": "raad-kinderbescherming",
-    "reclassering": "reclassering",
-    "vt-rijnmond": "veilig-thuis",
-}
 
 VT_MELDING = "politie/VtMelding.xml"
 ZSM = "politie/ZsmAanmelding.xml"
@@ -104,11 +96,13 @@ def afleverbevestiging(
     name: str,
     in_antwoord_op: str,
     *,
-    conversatie_id: str,
+    conversatie_id: str | None = None,
     afzender: str | None = None,
     original_sender: str | None = None,
 ) -> tuple[bytes, str]:
-    """Recipient ``name`` confirms receipt of ``in_antwoord_op`` (spec §2)."""
+    """Recipient ``name`` confirms receipt of ``in_antwoord_op`` (spec §2), naming the original
+    sender as kp:Ontvanger when given (the most precise claim a confirmation can make); as
+    ``afzender`` when another partner claims to be the recipient."""
     bericht_id = str(uuid.uuid4())
     als = afzender or name
     ontvanger = (
@@ -120,7 +114,7 @@ def afleverbevestiging(
 <kp:Bericht xmlns:kp="urn:ketenpoort:envelop:1">
   <kp:Kop>
     <kp:BerichtId>{bericht_id}</kp:BerichtId>
-    <kp:ConversatieId>{conversatie_id}</kp:ConversatieId>
+    <kp:ConversatieId>{conversatie_id or uuid.uuid4()}</kp:ConversatieId>
     <kp:InAntwoordOp>{in_antwoord_op}</kp:InAntwoordOp>
     <kp:BerichtType>Afleverbevestiging</kp:BerichtType>
     <kp:Versie>1</kp:Versie>

@@ -65,6 +65,7 @@ from tests.support.messages import fresh
 from tests.support.partners import NAME_OF, RabbitPartner
 from tests.support.private_broker import PrivateBroker, PrivateBrokerUnavailableError
 from tests.support.processes import berichttype_of, start_gateway, started
+from tests.support.settings import local_settings
 from tests.support.waiting import CEILING_S
 
 # (sender, example, how many): 5,000 messages, 6,000 deliveries to five inboxes
@@ -109,16 +110,9 @@ def private() -> Iterator[PrivateBroker]:
 
 @pytest.fixture
 def crash_settings(private: PrivateBroker, tmp_path: Path) -> Settings:
-    return Settings(
-        amqp_url=private.url,  # type: ignore[arg-type]
-        amqp_prefix=new_prefix(),
-        state_dsn=f"sqlite:///{tmp_path / 'state.db'}",
-        audit_dsn=f"sqlite:///{tmp_path / 'audit.db'}",
-        audit_key_dir=tmp_path / "keys",
-        audit_log_id="test",
-        retry_delays_ms=(200, 400),
-        log_json=True,
-        http_enabled=False,
+    return local_settings(
+        tmp_path,
+        private.url,
     )
 
 

@@ -28,11 +28,11 @@ from typer.testing import CliRunner
 from gateway.cli.main import app
 from gateway.runtime import app as gateway_app
 from gateway.runtime.app import Parts
-from gateway.runtime.settings import Settings
 from tests.support.asyncapi import ASYNCAPI
 from tests.support.broker import rabbitmqctl
 from tests.support.paths import EXAMPLES_DIR, POLICY_DIR
 from tests.support.pika_partner import Contract, PikaPartner, Received
+from tests.support.settings import local_settings
 
 pytestmark = pytest.mark.broker
 
@@ -154,17 +154,12 @@ async def world(
         secret = secret_file.read_text().strip()
         assert len(secret) >= 40
         partners[name] = PikaPartner(contract, oin, secret, vhost)
-    settings = Settings(
-        amqp_url=url,  # type: ignore[arg-type]
+    settings = local_settings(
+        tmp_path,
+        url,
         amqp_prefix="ketenpoort",
         policy_dir=policy_dir,
-        state_dsn=f"sqlite:///{tmp_path / 'state.db'}",
-        audit_dsn=f"sqlite:///{tmp_path / 'audit.db'}",
-        audit_key_dir=tmp_path / "keys",
         audit_log_id="pika",
-        retry_delays_ms=(200, 400),
-        log_json=True,
-        http_enabled=False,
     )
     async with gateway_app.running(settings) as parts:
         for partner in partners.values():

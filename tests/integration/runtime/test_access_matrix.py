@@ -49,12 +49,14 @@ from gateway.domain.model import (
 )
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import SOORT
-from tests.support.broker import OINS, PASSWORD, new_prefix
+from tests.support.broker import OINS, PASSWORD, ROL
 from tests.support.door import DevPki, Door, https_settings, run_door
 from tests.support.gateways import Running
 from tests.support.messages import replace_once
 from tests.support.partners import RabbitPartner
 from tests.support.paths import EXAMPLES_DIR, REPO_ROOT
+from tests.support.routing import afleverbevestiging
+from tests.support.settings import local_settings
 
 pytestmark = [pytest.mark.broker, pytest.mark.asyncio(loop_scope="module")]
 
@@ -62,14 +64,6 @@ XML = {"content-type": "application/xml"}
 TIMEOUT = 10.0  # seconds to wait for an AMQP answer
 POLICY = REPO_ROOT / "policy" / "v1" / "berichten.yaml"
 
-ROL = {
-    "politie": "politie",
-    "vt-twente": "veilig-thuis",
-    "vt-rijnmond": "veilig-thuis",
-    "om": "openbaar-ministerie",
-    "rvdk": "raad-kinderbescherming",
-    "reclassering": "reclassering",
-}
 PAIRS = list(itertools.permutations(OINS, 2))  # 30 ordered pairs
 PAIR_IDS = [f"{a}-vs-{b}" for a, b in PAIRS]
 
@@ -136,36 +130,6 @@ def build(plan: Plan) -> tuple[bytes, str]:
     for old, new in plan.edits:
         text = replace_once(text, old, new)
     return with_new_ids(text)
-
-
-def afleverbevestiging(
-    als: str, in_antwoord_op: str, *, original_sender: str | None
-) -> tuple[bytes, str]:
-    """RabbitPartner ``als`` confirms receipt of ``in_antwoord_op`` (spec §2), naming the original
-    sender as kp:Ontvanger when given (the most precise claim a confirmation can make)."""
-    bericht_id = str(uuid.uuid4())
-    ontvanger = (
-        f'<kp:Ontvanger oin="{OINS[original_sender]}" rol="{ROL[original_sender]}"/>'
-        if original_sender
-        else ""
-    )
-    text = f"""<?xml version="1.0" encoding="UTF-8"?>
-<kp:Bericht xmlns:kp="urn:ketenpoort:envelop:1">
-  <kp:Kop>
-    <kp:BerichtId>{bericht_id}</kp:BerichtId>
-    <kp:ConversatieId>{uuid.uuid4()}</kp:ConversatieId>
-    <kp:InAntwoordOp>{in_antwoord_op}</kp:InAntwoordOp>
-    <kp:BerichtType>Afleverbevestiging</kp:BerichtType>
-    <kp:Versie>1</kp:Versie>
-    <kp:Afzender oin="{OINS[als]}" rol="{ROL[als]}"/>{ontvanger}
-    <kp:Tijdstip>2026-11-21T08:00:00+01:00</kp:Tijdstip>
-  </kp:Kop>
-  <kp:Inhoud>
-    <kp:Afleverbevestiging/>
-  </kp:Inhoud>
-</kp:Bericht>
-"""
-    return text.encode("utf-8"), bericht_id
 
 
 # --------------------------------------------------------------------------- AMQP helpers
@@ -346,16 +310,10 @@ class World:
 @pytest.fixture(scope="module")
 def matrix_settings(vhost: str, pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     tmp = tmp_path_factory.mktemp("access-matrix")
-    base = Settings(
-        amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",  # type: ignore[arg-type]
-        amqp_prefix=new_prefix(),
-        state_dsn=f"sqlite:///{tmp / 'state.db'}",
-        audit_dsn=f"sqlite:///{tmp / 'audit.db'}",
-        audit_key_dir=tmp / "keys",
+    base = local_settings(
+        tmp,
+        f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
         audit_log_id="access-matrix",
-        retry_delays_ms=(200, 400),
-        log_json=True,
-        http_enabled=False,  # https_settings opens the door
         rate_burst=100_000,  # this module makes many calls per partner; not what it tests
     )
     return https_settings(base, pki, tmp)

@@ -25,6 +25,7 @@ from tests.support.broker import OINS
 from tests.support.gateways import memory_transport, run_gateway
 from tests.support.messages import fresh
 from tests.support.partners import drain, inbox_until_answered
+from tests.support.settings import local_settings
 
 pytestmark = pytest.mark.memory
 
@@ -33,16 +34,11 @@ NOBODY = "amqp://guest:guest@127.0.0.1:1/none"  # nothing listens on port 1
 
 @pytest.fixture
 def offline(tmp_path: Path) -> Settings:
-    return Settings(
-        amqp_url=NOBODY,  # type: ignore[arg-type]
+    return local_settings(
+        tmp_path,
+        NOBODY,
         amqp_prefix="kp-wiring",
-        state_dsn=f"sqlite:///{tmp_path / 'state.db'}",
-        audit_dsn=f"sqlite:///{tmp_path / 'audit.db'}",
-        audit_key_dir=tmp_path / "keys",
         audit_log_id="wiring",
-        retry_delays_ms=(50,),
-        log_json=True,
-        http_enabled=False,
     )
 
 

@@ -25,10 +25,11 @@ from gateway.runtime import app as gateway_app
 from gateway.runtime import audit_access
 from gateway.runtime import certs as gateway_certs
 from gateway.runtime.settings import Settings
-from tests.support.broker import OINS, new_prefix
+from tests.support.broker import OINS
 from tests.support.door import DevPki, Door, https_settings, run_door
 from tests.support.messages import fresh
 from tests.support.ops import Samples, block_audit_writes, named, scrape
+from tests.support.settings import local_settings
 from tests.support.waiting import CEILING_S, eventually
 
 broker = pytest.mark.broker
@@ -273,16 +274,9 @@ async def gateway_on(url: str, pki: DevPki, tmp_path: Path) -> AsyncIterator[tup
     """A whole gateway (AMQP, HTTPS door and ops port) on the broker at ``url``."""
     from gateway.web import server  # noqa: PLC0415
 
-    base = Settings(
-        amqp_url=url,  # type: ignore[arg-type]
-        amqp_prefix=new_prefix(),
-        state_dsn=f"sqlite:///{tmp_path / 'state.db'}",
-        audit_dsn=f"sqlite:///{tmp_path / 'audit.db'}",
-        audit_key_dir=tmp_path / "keys",
-        audit_log_id="test",
-        retry_delays_ms=(200, 400),
-        log_json=True,
-        http_enabled=False,
+    base = local_settings(
+        tmp_path,
+        url,
     )
     async with server.running(https_settings(base, pki, tmp_path)) as (parts, doors):
         yield parts, doors.partner_port, doors.ops_port

@@ -30,9 +30,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gateway.runtime.settings import Settings
-from tests.support.broker import new_prefix
 from tests.support.door import DevPki, https_settings, run_door
 from tests.support.messages import fresh
+from tests.support.settings import local_settings
 
 pytestmark = pytest.mark.broker
 
@@ -84,16 +84,9 @@ class Live:
 @pytest.fixture(scope="module")
 def live(vhost: str, pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp_path = tmp_path_factory.mktemp("openapi")
-    base = Settings(
-        amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",  # type: ignore[arg-type]
-        amqp_prefix=new_prefix(),
-        state_dsn=f"sqlite:///{tmp_path / 'state.db'}",
-        audit_dsn=f"sqlite:///{tmp_path / 'audit.db'}",
-        audit_key_dir=tmp_path / "keys",
-        audit_log_id="test",
-        retry_delays_ms=(200, 400),
-        log_json=True,
-        http_enabled=False,
+    base = local_settings(
+        tmp_path,
+        f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
         # generated requests come fast: no 429s in the way of what is tested
         rate_per_second=10_000,
         rate_burst=10_000,

@@ -49,7 +49,7 @@ from gateway.domain.model import (
 )
 from gateway.runtime.settings import Settings
 from gateway.safexml import xmlsafe
-from tests.support.broker import OINS, PASSWORD, new_prefix, rabbitmqctl
+from tests.support.broker import OINS, PASSWORD, rabbitmqctl
 from tests.support.gateways import Running, run_gateway
 from tests.support.hostile_corpus import GATEWAY_OIN, KNOWN_BUGS, Case, corpus
 from tests.support.hostile_probes import (
@@ -63,6 +63,7 @@ from tests.support.hostile_probes import (
 from tests.support.messages import fresh
 from tests.support.partners import RabbitPartner, drain, read_until_quiet, split
 from tests.support.paths import EXAMPLES_DIR
+from tests.support.settings import local_settings
 from tests.support.waiting import CEILING_S, wait_until
 
 pytestmark = pytest.mark.broker
@@ -244,16 +245,10 @@ async def _run(settings: Settings, vhost: str, canary: Canary) -> Run:
 @pytest.fixture(scope="module")
 def hostile_settings(vhost: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     tmp = tmp_path_factory.mktemp("hostile-amqp")
-    return Settings(
-        amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",  # type: ignore[arg-type]
-        amqp_prefix=new_prefix(),
-        state_dsn=f"sqlite:///{tmp / 'state.db'}",
-        audit_dsn=f"sqlite:///{tmp / 'audit.db'}",
-        audit_key_dir=tmp / "keys",
+    return local_settings(
+        tmp,
+        f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
         audit_log_id="hostile",
-        retry_delays_ms=(200, 400),
-        log_json=True,
-        http_enabled=False,
     )
 
 

@@ -38,7 +38,7 @@ from gateway.codec.envelope import MessageCodec
 from gateway.domain.model import Bericht, BerichtType, Foutbericht, Foutcode, Ontvangstbevestiging
 from gateway.runtime.settings import Settings
 from gateway.safexml import xmlsafe
-from tests.support.broker import OINS, new_prefix
+from tests.support.broker import OINS
 from tests.support.door import DevPki, https_settings, run_door
 from tests.support.hostile_corpus import GATEWAY_OIN, KNOWN_BUGS, Case, corpus
 from tests.support.hostile_probes import (
@@ -52,6 +52,7 @@ from tests.support.hostile_probes import (
 from tests.support.messages import fresh
 from tests.support.partners import RabbitPartner, drain, read_until_quiet, split
 from tests.support.paths import EXAMPLES_DIR
+from tests.support.settings import local_settings
 from tests.support.waiting import CEILING_S
 
 pytestmark = pytest.mark.broker
@@ -261,16 +262,10 @@ def hostile_https_settings(
     vhost: str, pki: DevPki, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
     tmp = tmp_path_factory.mktemp("hostile-https")
-    base = Settings(
-        amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",  # type: ignore[arg-type]
-        amqp_prefix=new_prefix(),
-        state_dsn=f"sqlite:///{tmp / 'state.db'}",
-        audit_dsn=f"sqlite:///{tmp / 'audit.db'}",
-        audit_key_dir=tmp / "keys",
+    base = local_settings(
+        tmp,
+        f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
         audit_log_id="hostile-https",
-        retry_delays_ms=(200, 400),
-        log_json=True,
-        http_enabled=False,  # https_settings opens the door
     )
     return https_settings(base, pki, tmp)
 

@@ -25,6 +25,7 @@ from gateway.decision.besluit import (
 from gateway.domain.model import Foutcode
 from tests.support.decisions import offline_pipeline
 from tests.support.paths import EXAMPLES_DIR
+from tests.support.routing import afleverbevestiging
 
 POLITIE = "00000099000000000101"
 VT_TWENTE = "00000099000000000102"
@@ -43,25 +44,6 @@ def read(raw: bytes, oin: str) -> Gelezen:
     gelezen = offline_pipeline().read(ingress(raw, oin), Feiten(nu=NU))
     assert isinstance(gelezen, Gelezen), gelezen
     return gelezen
-
-
-def afleverbevestiging(bericht_id: str, als: str, rol: str) -> bytes:
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<kp:Bericht xmlns:kp="urn:ketenpoort:envelop:1">
-  <kp:Kop>
-    <kp:BerichtId>{uuid.uuid4()}</kp:BerichtId>
-    <kp:ConversatieId>{uuid.uuid4()}</kp:ConversatieId>
-    <kp:InAntwoordOp>{bericht_id}</kp:InAntwoordOp>
-    <kp:BerichtType>Afleverbevestiging</kp:BerichtType>
-    <kp:Versie>1</kp:Versie>
-    <kp:Afzender oin="{als}" rol="{rol}"/>
-    <kp:Tijdstip>2026-11-21T08:00:00+01:00</kp:Tijdstip>
-  </kp:Kop>
-  <kp:Inhoud>
-    <kp:Afleverbevestiging/>
-  </kp:Inhoud>
-</kp:Bericht>
-""".encode()
 
 
 def kop_text(answer: bytes, name: str) -> str | None:
@@ -191,7 +173,7 @@ def test_a_message_planned_and_never_answered_is_resumed() -> None:
 
 def test_an_afleverbevestiging_is_recorded_per_original_sender() -> None:
     confirmed = str(uuid.uuid4())
-    gelezen = read(afleverbevestiging(confirmed, VT_TWENTE, "veilig-thuis"), VT_TWENTE)
+    gelezen = read(afleverbevestiging("vt-twente", confirmed)[0], VT_TWENTE)
     vraag = offline_pipeline().vraag(gelezen)
     assert vraag.bevestigt == confirmed
     feiten = Feiten(nu=NU, geleverd=(Geleverd(POLITIE, ("pseudoniem-a", "pseudoniem-b")),))
@@ -206,7 +188,7 @@ def test_an_afleverbevestiging_is_recorded_per_original_sender() -> None:
 
 
 def test_an_afleverbevestiging_of_nothing_delivered_is_refused() -> None:
-    gelezen = read(afleverbevestiging(str(uuid.uuid4()), OM, "openbaar-ministerie"), OM)
+    gelezen = read(afleverbevestiging("om", str(uuid.uuid4()))[0], OM)
     besluit = offline_pipeline().decide(gelezen, Feiten(nu=NU))
     assert isinstance(besluit, Weigering)
     assert besluit.refused.code is Foutcode.SCHEMA_ONGELDIG
