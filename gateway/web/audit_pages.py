@@ -250,34 +250,36 @@ async def _timeline(
 
 @router.get("/persoon/{pseudonym}", response_class=HTMLResponse)
 async def person(request: Request, pseudonym: str) -> Response:
-    naam = await officer(request)
-    if naam is None:
-        return _login_redirect()
-    rows = await _timeline(request, pseudonym, naam, "tijdlijn van een betrokkene")
-    return _page(
-        request,
-        "persoon.html",
-        naam,
-        rows=rows,
-        pseudonym=pseudonym,
-        partners=_partner_names(parts_of(request)),
-    )
+    return await _person_page(request, pseudonym, "persoon.html", "tijdlijn van een betrokkene")
 
 
 @router.get("/persoon/{pseudonym}/afdruk", response_class=HTMLResponse)
 async def person_print(request: Request, pseudonym: str) -> Response:
+    return await _person_page(
+        request,
+        pseudonym,
+        "afdruk.html",
+        "inzagerapport (afdruk)",
+        gemaakt=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
+async def _person_page(
+    request: Request, pseudonym: str, template: str, pagina: str, **extra: Any
+) -> Response:
+    """One person's disclosures on a page (every view audited, under the person's pseudonym)."""
     naam = await officer(request)
     if naam is None:
         return _login_redirect()
-    rows = await _timeline(request, pseudonym, naam, "inzagerapport (afdruk)")
+    rows = await _timeline(request, pseudonym, naam, pagina)
     return _page(
         request,
-        "afdruk.html",
+        template,
         naam,
         rows=rows,
         pseudonym=pseudonym,
-        gemaakt=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         partners=_partner_names(parts_of(request)),
+        **extra,
     )
 
 

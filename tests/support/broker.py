@@ -19,16 +19,10 @@ import uuid
 
 import aio_pika
 
+from gateway.tools.demo_scenarios import PARTNERS
 from gateway.transport.rabbit import Topology, partner_permissions
 
-OINS = {
-    "politie": "00000099000000000101",
-    "vt-twente": "00000099000000000102",
-    "om": "00000099000000000103",
-    "rvdk": "00000099000000000104",
-    "reclassering": "00000099000000000105",
-    "vt-rijnmond": "00000099000000000106",
-}
+OINS = dict(PARTNERS)  # the partners of the repository's policy, as the demo names them
 # The rol of each test partner (the kp:Afzender/kp:Ontvanger rol attribute).
 ROL = {
     "politie": "politie",
@@ -98,9 +92,10 @@ def delete_vhost(vhost: str) -> None:
     rabbitmqctl("delete_vhost", vhost)
 
 
-async def delete_topology(vhost: str, topology: Topology) -> None:
-    """Remove a test's queues and exchanges, so the broker does not pile up quorum queues."""
-    connection = await aio_pika.connect_robust(f"amqp://guest:guest@127.0.0.1:5672/{vhost}")
+async def delete_topology(vhost: str, topology: Topology, *, url: str | None = None) -> None:
+    """Remove a test's queues and exchanges, so the broker does not pile up quorum queues
+    (on the shared broker's ``vhost``, or on the broker at ``url``)."""
+    connection = await aio_pika.connect_robust(url or f"amqp://guest:guest@127.0.0.1:5672/{vhost}")
     try:
         channel = await connection.channel()
         for name, _args in topology.queues():

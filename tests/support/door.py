@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,4 +97,23 @@ async def run_door(settings: Settings, vhost: str) -> AsyncIterator[tuple[Any, A
     await delete_topology(vhost, parts.topology)
 
 
-__all__ = ["OFFICER", "UNKNOWN_OIN", "DevPki", "Door", "dev_pki", "https_settings", "run_door"]
+__all__ = [
+    "OFFICER",
+    "UNKNOWN_OIN",
+    "DevPki",
+    "Door",
+    "dev_pki",
+    "https_settings",
+    "partner_endpoints",
+    "run_door",
+]
+
+
+def partner_endpoints() -> list[tuple[str, str]]:
+    """(method, path) of every operation of the partner API, with fresh ids."""
+    return [
+        ("POST", "/v1/berichten"),
+        ("GET", "/v1/berichten"),
+        ("GET", f"/v1/berichten/{uuid.uuid4()}/status"),
+        ("POST", f"/v1/berichten/{uuid.uuid4()}/afleverbevestiging"),
+    ]

@@ -5,15 +5,18 @@ Shared by the restart, crash, scale-out and audit-crash tests.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.runtime.settings import Settings
-from gateway.transport.rabbit import HERHAALD, SOORT
+from gateway.transport.rabbit import HERHAALD, SOORT, Topology
+from tests.support.broker import delete_topology
 from tests.support.partners import RabbitPartner
 
 KETENPOORT = Path(sys.executable).parent / "ketenpoort"
@@ -88,4 +91,33 @@ async def collect(partner: RabbitPartner, into: list[Received]) -> None:
             await message.ack()
 
 
-__all__ = ["KETENPOORT", "Received", "berichttype_of", "collect", "start_gateway", "started"]
+__all__ = [
+    "KETENPOORT",
+    "Received",
+    "berichttype_of",
+    "collect",
+    "start_gateway",
+    "started",
+    "wind_down",
+]
+
+
+async def wind_down(
+    collectors: list[asyncio.Task[None]],
+    partners: list[RabbitPartner],
+    processes: list[subprocess.Popen[bytes] | None],
+    vhost: str,
+    topology: Topology,
+) -> None:
+    """The end of a run with gateway processes: stop collecting, close the partners, stop
+    every gateway still running (SIGTERM, a graceful stop) and remove the test's topology."""
+    for task in collectors:
+        task.cancel()
+    await asyncio.gather(*collectors, return_exceptions=True)
+    for partner in partners:
+        await partner.close()
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+    await delete_topology(vhost, topology)

@@ -261,6 +261,7 @@ __all__ = [
     "Edit",
     "Outcome",
     "afleverbevestiging",
+    "assert_niet_afleverbaar",
     "assert_refused",
     "assert_routed",
     "build",
@@ -269,3 +270,33 @@ __all__ = [
     "statuses",
     "wait_for_status",
 ]
+
+
+async def assert_niet_afleverbaar(
+    gateway: Running,
+    codec: MessageCodec,
+    answers: list[Any],
+    attempts: list[tuple[int, bytes]],
+    bid: str,
+    ontvanger_oin: str,
+) -> Bericht:
+    """A recipient took none of the attempts: the sender has its Ontvangstbevestiging and then
+    the NIET_AFLEVERBAAR Foutbericht; one first attempt and one per retry delay (200, 400 ms),
+    the same payload each time; nobody else got anything; the state says so. Returns the
+    Foutbericht."""
+    read = {codec.read(a.body).kop.berichttype: codec.read(a.body) for a in answers}
+    assert set(read) == {BerichtType.ONTVANGSTBEVESTIGING, BerichtType.FOUTBERICHT}
+    fout = read[BerichtType.FOUTBERICHT]
+    assert isinstance(fout.inhoud, Foutbericht)
+    assert fout.inhoud.code is Foutcode.NIET_AFLEVERBAAR
+    assert fout.kop.in_antwoord_op == bid
+    assert [p for p, _ in attempts] == [0, 1, 2]
+    assert len({body for _, body in attempts}) == 1
+    for name, partner in gateway.partners.items():
+        assert await drain(partner) == [], name
+    bekend = await gateway.state.lookup(OINS["politie"], bid)
+    assert bekend is not None
+    [levering] = bekend.leveringen
+    assert (levering.ontvanger_oin, levering.status) == (ontvanger_oin, Status.NIET_AFLEVERBAAR)
+    assert levering.pogingen == 2
+    return fout

@@ -44,10 +44,10 @@ from gateway.store.database import Database
 from gateway.tools.audit_workload import Workload
 from gateway.transport.rabbit import Topology
 from tests.support.audit_keys import pin_keys
-from tests.support.broker import OINS, delete_topology
+from tests.support.broker import OINS
 from tests.support.messages import fresh
 from tests.support.partners import RabbitPartner
-from tests.support.processes import Received, collect, start_gateway, started
+from tests.support.processes import Received, collect, start_gateway, started, wind_down
 from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -135,16 +135,7 @@ async def test_sigkill_mid_stream_keeps_a_complete_verifiable_audit_trail(
         assert live.returncode == 0, live.stdout + live.stderr
         assert "audit verify: sound" in live.stdout
     finally:
-        for task in collectors:
-            task.cancel()
-        await asyncio.gather(*collectors, return_exceptions=True)
-        await politie.close()
-        await vt.close()
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=30)
-        await delete_topology(vhost, topology)
+        await wind_down(collectors, [politie, vt], [first, second], vhost, topology)
     assert second is not None
     assert second.returncode == 0, log.read_text()[-2000:]
     timings["total_s"] = time.monotonic() - begin

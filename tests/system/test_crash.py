@@ -59,7 +59,7 @@ from gateway.domain.errors import Transient
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import Broker, Topology
 from tests.support.audit_keys import pin_keys
-from tests.support.broker import OINS, new_prefix
+from tests.support.broker import OINS, delete_topology, new_prefix
 from tests.support.decisions import decide
 from tests.support.messages import fresh
 from tests.support.partners import NAME_OF, RabbitPartner
@@ -260,18 +260,6 @@ def ingress_state(private: PrivateBroker, queue: str) -> tuple[int, int] | None:
         if len(parts) == 3 and parts[0] == queue:
             return int(parts[1]), int(parts[2])
     return None
-
-
-async def delete_topology(url: str, topology: Topology) -> None:
-    connection = await aio_pika.connect(url)
-    try:
-        channel = await connection.channel()
-        for name, _args in topology.queues():
-            await channel.queue_delete(name)
-        for name, _kind in topology.exchanges():
-            await channel.exchange_delete(name)
-    finally:
-        await connection.close()
 
 
 def audit_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -506,7 +494,7 @@ class Run:
                 except subprocess.TimeoutExpired:
                     process.kill()
         with contextlib.suppress(Exception):
-            await delete_topology(self.private.url, self.topology)
+            await delete_topology("", self.topology, url=self.private.url)
 
 
 async def disrupt(run: Run, scenario: str) -> None:
@@ -702,7 +690,7 @@ async def test_publish_while_the_channel_is_restored_raises_only_transient(
                 await broker.close()
         with contextlib.suppress(Exception):
             for broker in brokers:
-                await delete_topology(private.url, broker.topology)
+                await delete_topology("", broker.topology, url=private.url)
     print(f"\noutcomes per connection after the restart: {[dict(c) for c in outcomes]}")
     assert all(c["confirmed"] == 3 for c in outcomes), outcomes
     other = [dict(c) for c in outcomes if set(c) - {"confirmed", "Transient"}]

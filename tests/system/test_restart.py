@@ -19,10 +19,10 @@ import pytest
 
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import Topology
-from tests.support.broker import OINS, delete_topology
+from tests.support.broker import OINS
 from tests.support.messages import fresh
 from tests.support.partners import RabbitPartner
-from tests.support.processes import Received, collect, start_gateway, started
+from tests.support.processes import Received, collect, start_gateway, started, wind_down
 from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -74,16 +74,7 @@ async def test_restart_mid_stream_loses_none_and_delivers_none_twice(
         await eventually(lambda: len(answers) >= MESSAGES, "every answer in")
         await asyncio.sleep(0.5)  # anything extra (a duplicate) would arrive now
     finally:
-        for task in collectors:
-            task.cancel()
-        await asyncio.gather(*collectors, return_exceptions=True)
-        await politie.close()
-        await vt.close()
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=30)
-        await delete_topology(vhost, topology)
+        await wind_down(collectors, [politie, vt], [first, second], vhost, topology)
 
     for inbox, soort in ((delivered, "levering"), (answers, "antwoord")):
         first_copies = Counter(r.bericht_id for r in inbox if r.soort == soort and not r.herhaald)

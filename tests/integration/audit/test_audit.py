@@ -909,14 +909,7 @@ def test_the_same_log_id_cannot_be_opened_twice(store: Store) -> None:
 
 @pytest.fixture
 def pg_store(tmp_path: Path) -> Iterator[Store]:
-    schema = f"kp_audit_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield Store("postgresql", f"{PG}?options=-csearch_path%3D{schema}", tmp_path)
-    finally:
-        with psycopg.connect(PG, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    yield from store_on("postgresql", tmp_path)
 
 
 def _terminate(db: Database) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gateway.codec.envelope import MessageCodec
-from gateway.domain.model import BerichtType, Foutbericht, Foutcode, Partij, Rol
+from gateway.domain.model import Foutcode, Partij, Rol
 from gateway.runtime.settings import Settings
 from gateway.store.state import Status
 from gateway.transport.rabbit import POGING
@@ -31,6 +31,7 @@ from tests.support.routing import (
     VT_MELDING,
     VT_RIJNMOND_AFZENDER,
     Edit,
+    assert_niet_afleverbaar,
     assert_refused,
     assert_routed,
     build,
@@ -252,19 +253,4 @@ async def test_niet_afleverbaar_after_the_first_attempt_and_every_retry(
         with contextlib.suppress(asyncio.CancelledError):
             await rejecting
     assert own == []
-    read = {codec.read(a.body).kop.berichttype: codec.read(a.body) for a in answers}
-    assert set(read) == {BerichtType.ONTVANGSTBEVESTIGING, BerichtType.FOUTBERICHT}
-    fout = read[BerichtType.FOUTBERICHT]
-    assert isinstance(fout.inhoud, Foutbericht)
-    assert fout.inhoud.code is Foutcode.NIET_AFLEVERBAAR
-    assert fout.kop.in_antwoord_op == bid
-    # one first attempt and one per retry delay (200, 400 ms), the same payload each time
-    assert [p for p, _ in attempts] == [0, 1, 2]
-    assert len({body for _, body in attempts}) == 1
-    for name, partner in gateway.partners.items():
-        assert await drain(partner) == [], name
-    bekend = await gateway.state.lookup(OINS["politie"], bid)
-    assert bekend is not None
-    [levering] = bekend.leveringen
-    assert (levering.ontvanger_oin, levering.status) == (vt.oin, Status.NIET_AFLEVERBAAR)
-    assert levering.pogingen == 2
+    await assert_niet_afleverbaar(gateway, codec, answers, attempts, bid, vt.oin)

@@ -10,7 +10,7 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
 from gateway.codec.envelope import MessageCodec
-from gateway.domain.model import BerichtType, Foutbericht, Foutcode
+from gateway.domain.model import BerichtType
 from gateway.runtime import app as gateway_app
 from gateway.runtime.settings import Settings
 from gateway.store.state import Status
@@ -22,6 +22,7 @@ from tests.support.routing import (
     PERSONAL,
     VT_MELDING,
     afleverbevestiging,
+    assert_niet_afleverbaar,
     assert_routed,
     build,
     send,
@@ -85,23 +86,7 @@ async def test_niet_afleverbaar_dead_letter_list_and_replay(
     own, answers = await inbox_until_answered(politie, 2)
     await inbox.cancel(tag)
     assert own == []
-    read = {codec.read(a.body).kop.berichttype: codec.read(a.body) for a in answers}
-    assert set(read) == {BerichtType.ONTVANGSTBEVESTIGING, BerichtType.FOUTBERICHT}
-    fout = read[BerichtType.FOUTBERICHT]
-    assert isinstance(fout.inhoud, Foutbericht)
-    assert fout.inhoud.code is Foutcode.NIET_AFLEVERBAAR
-    assert fout.kop.in_antwoord_op == bid
-    # One first attempt and one per retry delay (200, 400 ms), the same payload each time.
-    assert [p for p, _ in attempts] == [0, 1, 2]
-    assert len({body for _, body in attempts}) == 1
-    for name, partner in gateway.partners.items():
-        assert await drain(partner) == [], name
-
-    bekend = await gateway.state.lookup(OINS["politie"], bid)
-    assert bekend is not None
-    [levering] = bekend.leveringen
-    assert (levering.ontvanger_oin, levering.status) == (vt.oin, Status.NIET_AFLEVERBAAR)
-    assert levering.pogingen == 2
+    fout = await assert_niet_afleverbaar(gateway, codec, answers, attempts, bid, vt.oin)
 
     # The dead-letter queue lists it, metadata only; listing twice does not consume it.
     for _ in range(2):

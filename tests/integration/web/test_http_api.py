@@ -19,7 +19,7 @@ from lxml import etree
 from gateway.store.database import Database
 from gateway.web.api import RateLimiter
 from tests.support.broker import OINS
-from tests.support.door import Door
+from tests.support.door import Door, partner_endpoints
 from tests.support.messages import fresh
 from tests.support.partners import drain
 
@@ -164,12 +164,7 @@ async def test_a_partner_cannot_send_as_another_oin(
 
 async def test_without_a_certificate_the_api_refuses_and_audits(door: Door) -> None:
     async with door.client(None) as anonymous:
-        for method, path in (
-            ("POST", "/v1/berichten"),
-            ("GET", "/v1/berichten"),
-            ("GET", f"/v1/berichten/{uuid.uuid4()}/status"),
-            ("POST", f"/v1/berichten/{uuid.uuid4()}/afleverbevestiging"),
-        ):
+        for method, path in partner_endpoints():
             response = await anonymous.request(method, path, content=b"<x/>", headers=XML)
             assert response.status_code == 401, (method, path)
     assert await audited(door, "toegang-geweigerd", "geen-certificaat") == 4

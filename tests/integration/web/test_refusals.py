@@ -16,7 +16,7 @@ import pytest
 from gateway.domain.model import BerichtType, Foutbericht, Foutcode
 from gateway.web.api import RateLimiter
 from gateway.web.contract import HSTS
-from tests.support.door import Door
+from tests.support.door import Door, partner_endpoints
 from tests.support.messages import fresh
 from tests.support.ops import block_audit_writes
 
@@ -42,12 +42,7 @@ def refusal(door: Door, response: httpx.Response, status: int, code: Foutcode) -
 
 async def test_no_certificate_is_401_and_an_unknown_oin_403_as_foutbericht(door: Door) -> None:
     async with door.client(None) as anonymous:
-        for method, path in (
-            ("POST", "/v1/berichten"),
-            ("GET", "/v1/berichten"),
-            ("GET", f"/v1/berichten/{uuid.uuid4()}/status"),
-            ("POST", f"/v1/berichten/{uuid.uuid4()}/afleverbevestiging"),
-        ):
+        for method, path in partner_endpoints():
             response = await anonymous.request(method, path, content=b"<x/>", headers=XML)
             fout = refusal(door, response, 401, Foutcode.CERTIFICAAT_ONTBREEKT)
             assert "client certificate" in fout.reden
