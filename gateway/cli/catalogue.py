@@ -60,7 +60,11 @@ def policy_check(
                 base = set(toegang.categorieen if toegang else grant.categorieen)
                 extra = {c for e in (toegang.extra if toegang else []) for c in e.categorieen}
                 cells = ["x" if c in base else ("(x)" if c in extra else "") for c in Categorie]
-                matrix.add_row(berichttype.value, doel.value, rol.value, grant.grondslag, *cells)
+                grondslagen = "; ".join(
+                    f"{a.value}: {', '.join(policy.doelen[doel].acceptabel(a, rol))}"
+                    for a in regel.afzenders
+                )
+                matrix.add_row(berichttype.value, doel.value, rol.value, grondslagen, *cells)
     out.print(matrix)
     out.print("(x) = only under the condition in berichten.yaml")
 

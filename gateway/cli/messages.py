@@ -120,6 +120,14 @@ def route(
                 "grondslag": lev.ontvanger.grondslag,
                 "kept": sorted(lev.kept),
                 "removed": sorted(lev.removed),
+                "withheld": [
+                    {
+                        "field": a.veld,
+                        "categories": sorted(a.categorieen),
+                        "missing": sorted(a.ontbrekend),
+                    }
+                    for a in lev.achtergehouden
+                ],
                 "message": lev.payload.decode(),
             }
             for lev in besluit.leveringen
@@ -153,6 +161,8 @@ def _print_route(result: dict[str, Any]) -> None:
         out.rule(f"{r['rol']} {r['oin']} ({r['naam']}) under {r['grondslag']}")
         out.print(f"kept:    {', '.join(r['kept']) or '-'}")
         out.print(f"removed: {', '.join(r['removed']) or '-'}")
+        for w in r["withheld"]:
+            out.print(f"withheld free text {w['field']}: lacks {', '.join(w['missing'])}")
         out.print(r["message"], markup=False, highlight=False)
 
 

@@ -279,6 +279,8 @@ def _print_demo(result: Any) -> None:
                     f"→ [bold]{o['ontvanger']}[/bold]  krijgt {', '.join(o['categorieen'])}"
                     f"  [red]verwijderd: {removed}[/red]  {mark}"
                 )
+                for veld in o.get("vrije_tekst_achtergehouden", []):
+                    node.add(f"    [red]vrije tekst achtergehouden: {veld}[/red]")
             if step.get("toont"):
                 shown = step["toont"]
                 sub = node.add(

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 
 from gateway.audit.log import Entry
+from gateway.decision.needtoknow import Achtergehouden
 from gateway.decision.routing import Ontvanger, Routering
 from gateway.domain.errors import Refused
 from gateway.domain.model import Bericht, Categorie, Inhoud, Statusantwoord
@@ -71,6 +72,9 @@ class Levering:
     removed: frozenset[Categorie]
     payload: bytes
     sha256: str
+    # each free-text field present in the message and withheld from this recipient, and why
+    # (the categories of its content the recipient is not granted: spec v2 §8)
+    achtergehouden: tuple[Achtergehouden, ...] = ()
 
 
 # --------------------------------------------------------------------------- facts

@@ -1,13 +1,19 @@
 """Need-to-know: strip from a canonical body every field whose categories are not granted.
 
-Driven entirely by the category annotations of ``gateway.domain.model`` (spec §7): a field is kept
-only when *all* of its effective categories (its own, its ancestors', and what a list item
-adds from its content, such as ``kind`` for a child) are granted. Parts left empty are
-dropped. There is no code per BerichtType here.
+Driven entirely by the category annotations of ``gateway.domain.model`` (spec §7) and the
+policy's free-text table (spec v2 §8): a field is kept only when *all* of its effective
+categories (its own, its ancestors', what a list item adds from its content, such as ``kind``
+for a child, and for a free-text field every category its content may hold) are granted.
+Parts left empty are dropped. There is no code per BerichtType here.
+
+``kept`` and ``removed`` count a free-text field's categories too, so the audit's account of a
+delivery is what its bytes can contain; ``achtergehouden`` names each free-text field that was
+present and withheld, with the categories the recipient lacks for it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,10 +21,28 @@ from gateway.domain.model import (
     Categorie,
     Inhoud,
     Part,
-    categorieen_in,
     field_plan,
     is_empty,
 )
+
+__all__ = [
+    "Achtergehouden",
+    "Gefilterd",
+    "VrijeTekst",
+    "categorieen_met_vrije_tekst",
+    "filter_inhoud",
+]
+
+VrijeTekst = Mapping[str, frozenset[Categorie]]  # free-text field path -> its categories
+
+
+@dataclass(frozen=True)
+class Achtergehouden:
+    """A free-text field present in the message and withheld from one recipient: why."""
+
+    veld: str  # its dotted path in the canonical model
+    categorieen: frozenset[Categorie]  # every category the field carries
+    ontbrekend: frozenset[Categorie]  # those the recipient is not granted
 
 
 @dataclass(frozen=True)
@@ -28,44 +52,99 @@ class Gefilterd:
     inhoud: Inhoud
     kept: frozenset[Categorie]
     removed: frozenset[Categorie]
+    achtergehouden: tuple[Achtergehouden, ...] = ()
 
 
-def filter_inhoud(inhoud: Inhoud, granted: frozenset[Categorie]) -> Gefilterd:
+def filter_inhoud(
+    inhoud: Inhoud, granted: frozenset[Categorie], vrije_tekst: VrijeTekst | None = None
+) -> Gefilterd:
     """The body with only granted categories; ``removed`` = present but not granted."""
-    present = frozenset(categorieen_in(inhoud))
-    values = _filter_fields(inhoud, frozenset(), granted)
+    vrij = vrije_tekst or {}
+    present = frozenset(categorieen_met_vrije_tekst(inhoud, vrij))
+    values = _Filter(granted, vrij).fields(inhoud, frozenset(), "")
     filtered = type(inhoud)(**values)
+    withheld: dict[str, Achtergehouden] = {}
+    for path, cats in _vrije_teksten(inhoud, frozenset(), "", vrij):
+        if path in withheld or not cats - granted:
+            continue
+        withheld[path] = Achtergehouden(path, cats, cats - granted)
     return Gefilterd(
         inhoud=filtered,
-        kept=frozenset(categorieen_in(filtered)),
+        kept=frozenset(categorieen_met_vrije_tekst(filtered, vrij)),
         removed=present - granted,
+        achtergehouden=tuple(withheld[p] for p in sorted(withheld)),
     )
 
 
-def _filter_fields(
-    part: Part, inherited: frozenset[Categorie], granted: frozenset[Categorie]
-) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+def categorieen_met_vrije_tekst(part: Part, vrije_tekst: VrijeTekst) -> set[Categorie]:
+    """All effective categories of the filled fields below ``part``, a free-text field's
+    included (the model's ``categorieen_in`` plus the policy's free-text table)."""
+    found: set[Categorie] = set()
+    _walk(part, frozenset(), "", vrije_tekst, found, None)
+    return found
+
+
+def _vrije_teksten(
+    part: Part, inherited: frozenset[Categorie], prefix: str, vrij: VrijeTekst
+) -> list[tuple[str, frozenset[Categorie]]]:
+    """Every filled free-text field below ``part`` with its effective categories."""
+    out: list[tuple[str, frozenset[Categorie]]] = []
+    _walk(part, inherited, prefix, vrij, set(), out)
+    return out
+
+
+def _walk(
+    part: Part,
+    inherited: frozenset[Categorie],
+    prefix: str,
+    vrij: VrijeTekst,
+    found: set[Categorie],
+    teksten: list[tuple[str, frozenset[Categorie]]] | None,
+) -> None:
     for f in field_plan(type(part)):  # the model's fields and categories, read once per class
-        name = f.name
-        value = getattr(part, name)
-        cats = inherited | f.categorieen
-        if isinstance(value, list):
-            values[name] = [
-                kept for item in value if (kept := _filter_value(item, cats, granted)) is not None
-            ]
-        else:
-            values[name] = _filter_value(value, cats, granted)
-    return values
+        value = getattr(part, f.name)
+        if is_empty(value):
+            continue
+        path = f"{prefix}{f.name}"
+        cats = inherited | f.categorieen | vrij.get(path, frozenset())
+        if teksten is not None and path in vrij:
+            teksten.append((path, cats))
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, Part):
+                item_cats = cats | item.extra_categorieen()
+                found |= item_cats
+                _walk(item, item_cats, f"{path}.", vrij, found, teksten)
+            else:
+                found |= cats
 
 
-def _filter_value(value: Any, cats: frozenset[Categorie], granted: frozenset[Categorie]) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, Part):
-        cats = cats | value.extra_categorieen()
-        if not cats <= granted:
+@dataclass(frozen=True)
+class _Filter:
+    granted: frozenset[Categorie]
+    vrij: VrijeTekst
+
+    def fields(self, part: Part, inherited: frozenset[Categorie], prefix: str) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for f in field_plan(type(part)):  # read once per class
+            name = f.name
+            value = getattr(part, name)
+            path = f"{prefix}{name}"
+            cats = inherited | f.categorieen | self.vrij.get(path, frozenset())
+            if isinstance(value, list):
+                values[name] = [
+                    kept for item in value if (kept := self.value(item, cats, path)) is not None
+                ]
+            else:
+                values[name] = self.value(value, cats, path)
+        return values
+
+    def value(self, value: Any, cats: frozenset[Categorie], path: str) -> Any:
+        if value is None:
             return None
-        filtered = type(value)(**_filter_fields(value, cats, granted))
-        return None if is_empty(filtered) else filtered
-    return value if cats <= granted else None
+        if isinstance(value, Part):
+            cats = cats | value.extra_categorieen()
+            if not cats <= self.granted:
+                return None
+            filtered = type(value)(**self.fields(value, cats, f"{path}."))
+            return None if is_empty(filtered) else filtered
+        return value if cats <= self.granted else None

@@ -189,7 +189,11 @@ class Pipeline:
         assert isinstance(bericht.inhoud, Inhoud)
         leveringen = []
         for ontvanger in routering.ontvangers:
-            gefilterd = filter_inhoud(bericht.inhoud, ontvanger.granted)
+            gefilterd = filter_inhoud(
+                bericht.inhoud,
+                ontvanger.granted,
+                self.policy.vrije_tekst.get(bericht.kop.berichttype),
+            )
             partner = ontvanger.partner
             kop = bericht.kop.model_copy(
                 update={
@@ -211,6 +215,7 @@ class Pipeline:
                     removed=gefilterd.removed,
                     payload=payload,
                     sha256=sha256(payload),
+                    achtergehouden=gefilterd.achtergehouden,
                 )
             )
         return tuple(leveringen)

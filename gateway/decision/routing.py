@@ -15,7 +15,11 @@ Choices where the spec is silent (documented in the README):
 - Ontvangers in the Kop narrow the routing to exactly those partners, before any regio is
   looked for (a route to a rol the sender did not name needs none); naming one the policy
   would not route to is ONTVANGER_NIET_TOEGESTAAN;
-- each recipient receives under its own grondslag for the doel (policy ``doelen.yaml``).
+- grondslag per party (spec v2 §4): every recipient must be covered by a grondslag the
+  sender cited that is acceptable for (doel, sending rol, recipient rol) in ``doelen.yaml``;
+  the first such cited code is the one its copy names. Until rules are marked required or
+  optional (v2 §5), every routed recipient counts as required: one not covered refuses the
+  whole message GRONDSLAG_ONTBREEKT, naming the recipient and the acceptable codes.
 """
 
 from __future__ import annotations
@@ -48,7 +52,8 @@ from gateway.policy.files import (
 
 @dataclass(frozen=True)
 class Ontvanger:
-    """One recipient: the partner, its grondslag for the doel and its granted categories."""
+    """One recipient: the partner, the cited grondslag it is delivered under and its granted
+    categories."""
 
     partner: PartnerEntry
     grondslag: str
@@ -76,8 +81,8 @@ class Router:
 
     # ----------------------------------------------------------------- steps
 
-    def check_doelbinding(self, bericht: Bericht) -> tuple[Doel, tuple[str, ...]]:
-        """The doel fits the type and at least one grondslag fits the doel."""
+    def check_doel(self, bericht: Bericht) -> Doel:
+        """The doel fits the type (the grondslagen are checked per recipient: ``route``)."""
         kop = bericht.kop
         regel = self.policy.berichten[kop.berichttype]
         assert kop.doelbinding is not None  # required for catalogue types by the reader
@@ -89,16 +94,25 @@ class Router:
                 f"(allowed: {', '.join(d.value for d in regel.doelen)})",
                 element="kp:Doel",
             )
-        acceptable = self.policy.doelen[doel].grondslagen
-        fitting = tuple(g for g in kop.doelbinding.grondslagen if g in acceptable)
-        if not fitting:
-            raise Refused(
-                Foutcode.GRONDSLAG_ONTBREEKT,
-                f"no acceptable grondslag for doel {doel.value}: got "
-                f"{', '.join(kop.doelbinding.grondslagen)}; acceptable: {', '.join(acceptable)}",
-                element="kp:Grondslag",
-            )
-        return doel, fitting
+        return doel
+
+    def grondslag_voor(
+        self, bericht: Bericht, doel: Doel, afzender: PartnerEntry, ontvanger: PartnerEntry
+    ) -> str:
+        """The first cited grondslag acceptable for (doel, afzender's rol, ontvanger's rol)."""
+        assert bericht.kop.doelbinding is not None
+        cited = bericht.kop.doelbinding.grondslagen
+        acceptable = self.policy.doelen[doel].acceptabel(afzender.rol, ontvanger.rol)
+        for code in cited:
+            if code in acceptable:
+                return code
+        raise Refused(
+            Foutcode.GRONDSLAG_ONTBREEKT,
+            f"no cited grondslag covers recipient {ontvanger.oin} ({ontvanger.rol.value}) for "
+            f"doel {doel.value} from {afzender.rol.value}: got {', '.join(cited)}; acceptable: "
+            f"{', '.join(acceptable) or 'none'}",
+            element="kp:Grondslag",
+        )
 
     def route(
         self, bericht: Bericht, afzender: PartnerEntry, deelnemers: frozenset[str] = frozenset()
@@ -108,7 +122,7 @@ class Router:
         ``deelnemers``: the OINs that took part in this conversation (for ``regio:
         conversatie``), looked up by the runtime before the decision.
         """
-        doel, grondslagen = self.check_doelbinding(bericht)
+        doel = self.check_doel(bericht)
         regel = self.policy.berichten[bericht.kop.berichttype]
         named = {p.oin for p in bericht.kop.ontvangers}
         named_rollen = {p.rol for p in bericht.kop.ontvangers}
@@ -137,11 +151,18 @@ class Router:
                 f"the policy routes this {bericht.kop.berichttype.value} with doel "
                 f"{doel.value} to nobody",
             )
-        ontvangers = tuple(self._ontvanger(p, regel, doel, bericht) for p in partners.values())
+        ontvangers = tuple(
+            self._ontvanger(
+                p, self.grondslag_voor(bericht, doel, afzender, p), regel, doel, bericht
+            )
+            for p in partners.values()
+        )
+        used = {o.grondslag for o in ontvangers}
+        assert bericht.kop.doelbinding is not None
         return Routering(
             afzender=afzender,
             doel=doel,
-            grondslagen=grondslagen,
+            grondslagen=tuple(g for g in bericht.kop.doelbinding.grondslagen if g in used),
             ontvangers=ontvangers,
             prioriteit=regel.prioriteit or bericht.kop.prioriteit,
             uiterste_beslismoment=self._deadline(regel, bericht),
@@ -176,7 +197,12 @@ class Router:
         return [p for p in candidates if p.oin == oin]
 
     def _ontvanger(
-        self, partner: PartnerEntry, regel: BerichtRegel, doel: Doel, bericht: Bericht
+        self,
+        partner: PartnerEntry,
+        grondslag: str,
+        regel: BerichtRegel,
+        doel: Doel,
+        bericht: Bericht,
     ) -> Ontvanger:
         allowed = self.policy.doelen[doel].ontvangers[partner.rol]
         toegang = regel.toegang.get(doel, {}).get(partner.rol)
@@ -186,7 +212,7 @@ class Router:
             granted = frozenset(toegang.categorieen).union(
                 *(e.categorieen for e in toegang.extra if self._holds(e.als, bericht))
             )
-        return Ontvanger(partner=partner, grondslag=allowed.grondslag, granted=granted)
+        return Ontvanger(partner=partner, grondslag=grondslag, granted=granted)
 
     def _holds(self, als: list[Conditie], bericht: Bericht) -> bool:
         return all(self._condition(c, bericht) for c in als)

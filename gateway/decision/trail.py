@@ -95,6 +95,22 @@ def _verzoek(
     )
 
 
+def _achtergehouden(levering: Levering) -> dict[str, Any]:
+    """The gefilterd entry's account of the free-text fields withheld (spec v2 §8)."""
+    if not levering.achtergehouden:
+        return {}
+    return {
+        "vrije_tekst_achtergehouden": [
+            {
+                "veld": a.veld,
+                "categorieen": sorted(a.categorieen),
+                "ontbrekend": sorted(a.ontbrekend),
+            }
+            for a in levering.achtergehouden
+        ]
+    }
+
+
 def _span() -> str:
     """A random span id: derived from anything about the person, it would outlive purge."""
     return secrets.token_hex(8)
@@ -167,6 +183,7 @@ class Trail:
         for levering in leveringen:
             partner = levering.ontvanger.partner
             delivered = set(self._subjects(levering.inhoud, known))
+            vrije_tekst = _achtergehouden(levering)
             for subject in sorted(original, key=lambda s: s or ""):
                 withheld = subject not in delivered
                 for gebeurtenis in ("gerouteerd", "gefilterd", "afgeleverd"):
@@ -185,6 +202,7 @@ class Trail:
                             sha256=levering.sha256 if gebeurtenis == "afgeleverd" else None,
                             status="weggelaten" if withheld else gebeurtenis,
                             betrokkene=subject,
+                            extra=vrije_tekst if gebeurtenis == "gefilterd" else {},
                             **base,
                         )
                     )

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.domain.model import BerichtType, Doel, Rol
+from gateway.domain.model import BerichtType, Categorie, Doel, Rol
 from gateway.policy.checks import check_berichten, check_doelen, check_leesbaar, check_regios
 from gateway.policy.files import (
     BerichtenFile,
@@ -55,6 +55,8 @@ class Policy:
     regios: tuple[RegioEntry, ...]
     doelen: dict[Doel, DoelEntry]
     berichten: dict[BerichtType, BerichtRegel]
+    # spec v2 §8: per type, per free-text field path, the categories its content may hold
+    vrije_tekst: dict[BerichtType, dict[str, frozenset[Categorie]]]
 
     def partners_met_rol(self, rol: Rol) -> list[PartnerEntry]:
         return [p for p in self.partners.values() if p.rol is rol]
@@ -114,4 +116,8 @@ def load_policy(
         regios=tuple(partners.regios),
         doelen=dict(doelen.doelen),
         berichten=dict(berichten.berichten),
+        vrije_tekst={
+            t: {path: frozenset(cats) for path, cats in regel.vrije_tekst.items()}
+            for t, regel in berichten.berichten.items()
+        },
     )

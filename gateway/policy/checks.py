@@ -1,6 +1,7 @@
 """The checks across the policy files, beyond their structure: every catalogue type has
 rules; every route goes to a rol that the doel admits; a type's grants never exceed what the
-doel allows that rol; a rol shared by several partners is routed with a regio; every field
+doel allows that rol; every sender and recipient of a route has a grondslag for the doel
+(v2 §4: no gaps); a rol shared by several partners is routed with a regio; every field
 path names a field of the canonical model; regio ranges do not overlap and point at a
 registered Veilig Thuis."""
 
@@ -11,7 +12,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.domain.model import INHOUD_TYPES, BerichtType, Doel, Persoon, Rol
+from gateway.domain.model import INHOUD_TYPES, BerichtType, Doel, Part, Persoon, Rol
 from gateway.policy.fieldpath import check_path
 from gateway.policy.files import (
     BerichtenFile,
@@ -63,14 +64,14 @@ def check_doelen(doelen: DoelenFile, lines: Lines) -> None:
         if doel not in doelen.doelen:
             raise PolicyError("doelen.yaml", line_of(lines, ("doelen",)), f"doel {doel} missing")
     for doel, entry in doelen.doelen.items():
-        for rol, grant in entry.ontvangers.items():
-            if grant.grondslag not in entry.grondslagen:
-                raise PolicyError(
-                    "doelen.yaml",
-                    line_of(lines, ("doelen", doel.value, "ontvangers", rol.value, "grondslag")),
-                    f"{doel}: grondslag {grant.grondslag} of {rol} is not one of the doel's "
-                    f"grondslagen {entry.grondslagen}",
-                )
+        for i, rij in enumerate(entry.grondslagen):
+            for j, rol in enumerate(rij.naar):
+                if rol not in entry.ontvangers:
+                    raise PolicyError(
+                        "doelen.yaml",
+                        line_of(lines, ("doelen", doel.value, "grondslagen", i, "naar", j)),
+                        f"{doel}: a grondslag towards {rol}, which the doel admits as no recipient",
+                    )
 
 
 Fail = typing.Callable[[tuple[Any, ...], str], PolicyError]
@@ -102,6 +103,13 @@ def check_berichten(
                 check_path(berichttype, regel.uiterste_beslismoment.veld)
             except ValueError as exc:
                 raise fail((berichttype.value, "uiterste_beslismoment"), str(exc)) from None
+        for path in regel.vrije_tekst:
+            try:
+                found = check_path(berichttype, path)
+                if found is not str and not issubclass(found, Part):
+                    raise ValueError(f"{path!r} of {berichttype.value} is no free text")
+            except ValueError as exc:
+                raise fail((berichttype.value, "vrije_tekst", path), str(exc)) from None
 
 
 def check_leesbaar(
@@ -131,8 +139,17 @@ def _check_route(
 ) -> None:
     route_doelen = [c.doel for c in route.als if isinstance(c, DoelConditie)] or regel.doelen
     for doel in route_doelen:
-        if route.naar not in doelen.doelen[doel].ontvangers:
+        entry = doelen.doelen[doel]
+        if route.naar not in entry.ontvangers:
             raise fail(where, f"doel {doel} admits no recipient {route.naar}")
+        for afzender in regel.afzenders:
+            if not entry.acceptabel(afzender, route.naar):
+                raise fail(
+                    where,
+                    f"{berichttype.value} from {afzender} to {route.naar} for doel {doel} has no "
+                    f"grondslag: add a row for afzender {afzender} to doel {doel}'s grondslagen "
+                    "in doelen.yaml",
+                )
     shared = sum(1 for p in by_oin.values() if p.rol is route.naar) > 1
     if shared and route.regio is None:
         raise fail(where, f"{route.naar} has several partners: say how the regio is found")

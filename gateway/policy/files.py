@@ -3,6 +3,8 @@ the entries, conditions and grants they hold, as read before the cross-file chec
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.domain.model import BerichtType, Categorie, Doel, Prioriteit, Rol
@@ -17,6 +19,7 @@ __all__ = [
     "DoelEntry",
     "DoelenFile",
     "ExtraGrant",
+    "GrondslagRij",
     "LeeftijdConditie",
     "OntvangerGrant",
     "PartnerEntry",
@@ -55,16 +58,35 @@ class PartnersFile(_Strict):
     regios: list[RegioEntry] = Field(default_factory=list)
 
 
+GRONDSLAG_CODE = r"^[A-Z0-9][A-Z0-9.\-]{0,63}$"
+
+
 class OntvangerGrant(_Strict):
-    grondslag: str = Field(pattern=r"^[A-Z0-9][A-Z0-9.\-]{0,63}$")
     categorieen: list[Categorie] = Field(min_length=1)
+
+
+class GrondslagRij(_Strict):
+    """One row of spec v2 §4's table: what a sending rol may cite for the doel, towards the
+    recipient rollen ``naar`` (empty: every recipient rol)."""
+
+    afzender: Rol
+    naar: list[Rol] = Field(default_factory=list)
+    codes: list[Annotated[str, Field(pattern=GRONDSLAG_CODE)]] = Field(min_length=1)
 
 
 class DoelEntry(_Strict):
     omschrijving: str = ""
-    grondslagen: list[str] = Field(min_length=1)
     bewaartermijn_dagen: int = Field(gt=0)
+    grondslagen: list[GrondslagRij] = Field(min_length=1)
     ontvangers: dict[Rol, OntvangerGrant] = Field(min_length=1)
+
+    def acceptabel(self, afzender: Rol, ontvanger: Rol) -> tuple[str, ...]:
+        """The grondslagen ``afzender`` may cite to share for this doel with ``ontvanger``."""
+        codes: list[str] = []
+        for rij in self.grondslagen:
+            if rij.afzender is afzender and (not rij.naar or ontvanger in rij.naar):
+                codes.extend(c for c in rij.codes if c not in codes)
+        return tuple(codes)
 
 
 class DoelenFile(_Strict):
@@ -125,6 +147,8 @@ class BerichtRegel(_Strict):
     uiterste_beslismoment: Deadline | None = None
     routes: list[Route] = Field(min_length=1)
     toegang: dict[Doel, dict[Rol, Toegang]] = Field(default_factory=dict)
+    # spec v2 §8: per free-text field (a dotted path), every category its content may hold
+    vrije_tekst: dict[str, list[Categorie]] = Field(default_factory=dict)
 
 
 class BerichtenFile(_Strict):

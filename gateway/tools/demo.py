@@ -52,6 +52,8 @@ class Aflevering:
     verwijderd: list[str]
     bevestigd: bool  # the recipient sent its Afleverbevestiging
     bevestiging: str = ""  # the gateway's answer to it (HTTP status and start of the body)
+    # each free-text field withheld and why (from the audit's gefilterd record, spec v2 §8)
+    vrije_tekst_achtergehouden: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -142,17 +144,29 @@ async def _collect(
     return None
 
 
-async def _filtered(parts: core.Parts, bericht_id: str) -> dict[str, tuple[list[str], list[str]]]:
-    """Per recipient OIN: the categories that went out and those removed (from the audit)."""
+async def _filtered(
+    parts: core.Parts, bericht_id: str
+) -> dict[str, tuple[list[str], list[str], list[str]]]:
+    """Per recipient OIN: the categories that went out, those removed and the free-text fields
+    withheld with why (from the audit)."""
     kept: dict[str, set[str]] = {}
     removed: dict[str, set[str]] = {}
+    withheld: dict[str, set[str]] = {}
     for record in await parts.audit.journey(bericht_id):
         row = audit_access.inzage_row(record)
         if row["gebeurtenis"] == "gefilterd" and row["ontvanger"]:
             # one record per data subject: the recipient got the union of what was kept
             kept.setdefault(row["ontvanger"], set()).update(row["categorieen"])
             removed.setdefault(row["ontvanger"], set()).update(row["verwijderd"])
-    return {oin: (sorted(kept[oin]), sorted(removed[oin] - kept[oin])) for oin in kept}
+            extra = record.public.get("extra") or {}
+            withheld.setdefault(row["ontvanger"], set()).update(
+                f"{v['veld']} (ontbreekt: {', '.join(v['ontbrekend'])})"
+                for v in extra.get("vrije_tekst_achtergehouden", [])
+            )
+    return {
+        oin: (sorted(kept[oin]), sorted(removed[oin] - kept[oin]), sorted(withheld[oin]))
+        for oin in kept
+    }
 
 
 def _afspraken(xml: str) -> dict[str, Any]:
@@ -220,7 +234,7 @@ async def play(parts: core.Parts, players: Players) -> list[dict[str, Any]]:
                     assert oin is not None
                     name = NAME_OF.get(oin, oin)
                     item = None if step.herhaal else await _collect(players, name, bericht_id)
-                    kept, removed = filtered.get(oin, ([], []))
+                    kept, removed, withheld = filtered.get(oin, ([], [], []))
                     uitkomst.ontvangers.append(
                         Aflevering(
                             name,
@@ -229,6 +243,7 @@ async def play(parts: core.Parts, players: Players) -> list[dict[str, Any]]:
                             removed,
                             bool(item and item["bevestigd"]),
                             str(item["bevestiging"]) if item else "not in the inbox",
+                            withheld,
                         )
                     )
                     if scenario.key == "acuut" and index == 0 and item is not None:
@@ -310,11 +325,12 @@ async def run(settings: Settings | None = None, workdir: Path | None = None) -> 
 
 
 def _as_expected(scenarios: list[dict[str, Any]]) -> bool:
-    """Every step accepted and delivered and confirmed, except the deliberate refusal."""
+    """Every step accepted and delivered and confirmed, except the deliberate refusals (a doel
+    the type may not carry, a grondslag of another party)."""
     for scenario in scenarios:
         for step in scenario["stappen"]:
             if scenario["key"] == "geweigerd-en-dubbel" and not step["dubbel"]:
-                if step["foutcode"] != "DOEL_NIET_TOEGESTAAN":
+                if step["foutcode"] not in ("DOEL_NIET_TOEGESTAAN", "GRONDSLAG_ONTBREEKT"):
                     return False
                 continue
             if step["antwoord"] != "Ontvangstbevestiging" or not step["ontvangers"]:

@@ -162,6 +162,13 @@ SCENARIOS = (
                 edits=_doel("STRAFRECHTELIJKE_BESLISSING", "WPG-ART-19"),
             ),
             Step(
+                "politie beroept zich op het meldrecht naar VT (WMO2015-ART-5.2.6): dat is niet "
+                "haar grondslag",
+                "politie",
+                "politie/VtMelding.xml",
+                edits=_doel("VEILIGHEIDSBEOORDELING", "WMO2015-ART-5.2.6"),
+            ),
+            Step(
                 "politie stuurt dezelfde melding nog eens (zelfde BerichtId, zelfde inhoud)",
                 "politie",
                 "politie/VtMelding.xml",

@@ -1024,10 +1024,10 @@ def _cases(c: Canaries) -> Iterator[Case]:
     yield mutate(
         "grondslag-ontbreekt",
         VT_MELDING,
-        ("<kp:Grondslag>WMO2015-ART-5.2.6<", "<kp:Grondslag>SV-ART-148<"),
+        ("<kp:Grondslag>WPG-ART-18-BPG-4.3<", "<kp:Grondslag>WMO2015-ART-5.2.6<"),
         code=Foutcode.GRONDSLAG_ONTBREEKT,
         element="kp:Grondslag",
-        why="a grondslag that does not fit the doel",
+        why="the politie citing VT's meldrecht: a grondslag of another party (v2 §4)",
     )
     yield mutate(
         "geen-ontvanger",

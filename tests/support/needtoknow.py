@@ -4,7 +4,7 @@ bytes parsed back with the recipient's own codec."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from lxml import etree
@@ -49,25 +49,34 @@ ROL = {naam: rol for rol, naam in NAAM.items()}
 
 
 def leaves(
-    part: BaseModel, inherited: frozenset[Categorie] = NONE, path: tuple[str, ...] = ()
+    part: BaseModel,
+    inherited: frozenset[Categorie] = NONE,
+    path: tuple[str, ...] = (),
+    vrij: Mapping[str, frozenset[Categorie]] | None = None,
 ) -> Iterator[tuple[str, Any, frozenset[Categorie]]]:
     """Every filled leaf value of a canonical part: (dotted field path, value, effective
-    categories: its own, its ancestors' and what a list item adds from its content)."""
+    categories: its own, its ancestors', what a list item adds from its content and, for a
+    free-text field in ``vrij`` (the policy's v2 §8 table), what its content may hold)."""
     for name in type(part).model_fields:
         value = getattr(part, name)
-        cats = inherited | field_categorieen(type(part), name)
+        dotted = ".".join((*path, name))
+        cats = inherited | field_categorieen(type(part), name) | (vrij or {}).get(dotted, NONE)
         for item in value if isinstance(value, list) else [value]:
             if item is None:
                 continue
             if isinstance(item, Part):
-                yield from leaves(item, cats | item.extra_categorieen(), (*path, name))
+                yield from leaves(item, cats | item.extra_categorieen(), (*path, name), vrij)
             else:
-                yield ".".join((*path, name)), item, cats
+                yield dotted, item, cats
 
 
-def leaf_multiset(part: BaseModel, granted: frozenset[Categorie] = ALL) -> Counter[str]:
+def leaf_multiset(
+    part: BaseModel,
+    granted: frozenset[Categorie] = ALL,
+    vrij: Mapping[str, frozenset[Categorie]] | None = None,
+) -> Counter[str]:
     """The leaves of ``part`` whose categories are all granted, as (path, value) reprs."""
-    return Counter(f"{p}={v!r}" for p, v, cats in leaves(part) if cats <= granted)
+    return Counter(f"{p}={v!r}" for p, v, cats in leaves(part, vrij=vrij) if cats <= granted)
 
 
 def declared_leaves(

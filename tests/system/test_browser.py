@@ -214,7 +214,7 @@ async def test_an_officer_finds_a_persons_timeline_and_downloads_the_inzage(
     assert "Veilig Thuis Twente (veilig-thuis)" in seen.recipients
     assert "Openbaar Ministerie (ZSM) (openbaar-ministerie)" in seen.recipients
     assert "VEILIGHEIDSBEOORDELING" in seen.timeline_html
-    assert "WMO2015-ART-5.2.6" in seen.timeline_html
+    assert "WPG-ART-18-BPG-4.3" in seen.timeline_html  # the politie's own grondslag (v2 §4)
     assert (tmp_path / SCREENSHOT.name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert SCREENSHOT.read_bytes() == (tmp_path / SCREENSHOT.name).read_bytes()
 

@@ -22,7 +22,8 @@ from typer.testing import CliRunner, Result
 from adapters import ADAPTERS, PARTNERS
 from gateway.cli.main import app
 from gateway.codec.envelope import KP
-from gateway.domain.model import BerichtType, Categorie, Inhoud, Rol, categorieen_in
+from gateway.decision.needtoknow import categorieen_met_vrije_tekst
+from gateway.domain.model import BerichtType, Categorie, Inhoud, Rol
 from gateway.policy.catalogue import load_policy
 from gateway.safexml import xmlsafe
 from tests.support.messages import line_of
@@ -245,7 +246,7 @@ def test_route_json_of_the_zsm_aanmelding() -> None:
     assert exit_code == 0
     assert data["refused"] is None
     assert data["doel"] == "STRAFRECHTELIJKE_BESLISSING"
-    assert data["grondslagen"] == ["WPG-ART-19"]
+    assert data["grondslagen"] == ["WPG-ART-15", "WPG-ART-20"]  # politie's own (v2 §4)
     assert data["policy"] == load_policy(POLICY_DIR).versie
     recipients = data["recipients"]
     assert isinstance(recipients, list)
@@ -267,9 +268,20 @@ def test_route_json_of_the_zsm_aanmelding() -> None:
     assert "kind" not in reclassering["kept"]
     assert "contact" not in reclassering["kept"]
     assert by_rol["openbaar-ministerie"]["removed"] == []
+    vrij = load_policy(POLICY_DIR).vrije_tekst[BerichtType.ZSM_AANMELDING]
     for rol, r in by_rol.items():
         parsed = parse_for(r["message"], Rol(rol), BerichtType.ZSM_AANMELDING)
-        assert sorted(categorieen_in(parsed)) == r["kept"], rol
+        # kept counts what the delivered free text may hold (v2 §8: Letsel is gezondheid too)
+        assert sorted(categorieen_met_vrije_tekst(parsed, vrij)) == r["kept"], rol
+    # the Letsel (incident, gezondheid) is withheld from those not granted gezondheid
+    assert reclassering["withheld"] == [
+        {
+            "field": "incident.letsel",
+            "categories": ["gezondheid", "incident"],
+            "missing": ["gezondheid"],
+        }
+    ]
+    assert by_rol["openbaar-ministerie"]["withheld"] == []
     assert "999990032" not in reclassering["message"]
     assert "Lindelaan" not in reclassering["message"]
     assert "999990032" in by_rol["openbaar-ministerie"]["message"]
@@ -312,7 +324,8 @@ def test_route_plain_shows_kept_and_removed() -> None:
     assert result.exit_code == 0, result.output
     assert "doel TERUGKOPPELING_MELDER" in result.stdout
     assert "kept:    hulpverlening, proces" in result.stdout
-    assert "removed: veiligheid" in result.stdout
+    assert "removed: kind, veiligheid" in result.stdout
+    assert "withheld free text toelichting: lacks kind, veiligheid" in result.stdout
     assert "Vervolg is ingezet" not in result.stdout
 
 
@@ -333,7 +346,9 @@ def test_installed_script_routes(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["refused"] is None
-    assert [(r["rol"], r["removed"]) for r in data["recipients"]] == [("politie", ["veiligheid"])]
+    assert [(r["rol"], r["removed"]) for r in data["recipients"]] == [
+        ("politie", ["kind", "veiligheid"])  # the toelichting may hold kind too (v2 §8)
+    ]
 
 
 # --------------------------------------------------------------------------- policy check

@@ -21,13 +21,19 @@ EXPECTED: dict[str, list[tuple[str, str, dict[str, set[str]] | str]]] = {
     "hg-melding": [
         ("politie", "VtMelding", {"vt-twente": set()}),
         ("vt-twente", "Veiligheidsbeoordeling", {"om": {"gezondheid"}}),
-        ("vt-twente", "Terugkoppeling", {"politie": {"veiligheid"}}),
+        # the toelichting may hold kind too (v2 §8)
+        ("vt-twente", "Terugkoppeling", {"politie": {"kind", "veiligheid"}}),
     ],
     "zsm": [
         (
             "politie",
             "ZsmAanmelding",
-            {"om": set(), "vt-twente": set(), "reclassering": {"contact", "kind"}},
+            # the Letsel (incident, gezondheid: v2 §8) only to the OM
+            {
+                "om": set(),
+                "vt-twente": {"gezondheid"},
+                "reclassering": {"contact", "gezondheid", "kind"},
+            },
         ),
         ("reclassering", "Reclasseringsadvies", {"om": set()}),
         ("om", "OmBeslissing", {"politie": set(), "vt-twente": set(), "reclassering": set()}),
@@ -64,6 +70,7 @@ EXPECTED: dict[str, list[tuple[str, str, dict[str, set[str]] | str]]] = {
     "verzoek-rvdk": [("vt-twente", "VerzoekTotOnderzoek", {"rvdk": set()})],
     "geweigerd-en-dubbel": [
         ("politie", "VtMelding", "DOEL_NIET_TOEGESTAAN"),
+        ("politie", "VtMelding", "GRONDSLAG_ONTBREEKT"),
         ("politie", "VtMelding", {"vt-twente": set()}),
     ],
 }
@@ -115,6 +122,10 @@ def test_need_to_know_rules_of_the_spec_hold_in_the_demo(demo: dict[str, Any]) -
     steps = {(s["key"], st["berichttype"]): st for s in demo["scenarios"] for st in s["stappen"]}
     terug = steps[("hg-melding", "Terugkoppeling")]["ontvangers"][0]
     assert not {"gezondheid", "gezinsprofiel", "veiligheid", "kind"} & set(terug["categorieen"])
+    # v2 §8: the timeline names each free-text field withheld and why
+    assert terug["vrije_tekst_achtergehouden"] == ["toelichting (ontbreekt: kind, veiligheid)"]
+    om = steps[("hg-melding", "Veiligheidsbeoordeling")]["ontvangers"][0]
+    assert "kernvragen.wat_is_er_bekend (ontbreekt: gezondheid)" in om["vrije_tekst_achtergehouden"]
     afspraken = steps[("acuut", "Veiligheidsafspraken")]
     politie = afspraken["ontvangers"][0]
     assert not {"gezondheid", "gezinsprofiel"} & set(politie["categorieen"])

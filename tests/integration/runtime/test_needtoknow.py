@@ -185,7 +185,6 @@ async def test_zsm_aanmelding_to_reclassering_has_the_verdachte_not_the_child(
         "<rc:Voornamen>Peter</rc:Voornamen>",
         "1985-09-17",
         "Mevrouw verklaart dat zij door haar man bij de keel is gegrepen.",  # incident
-        "Rode striemen in de hals",
         "PL0900-2026112012399",  # Zaak
         "<rc:Feit>MISHANDELING</rc:Feit>",
         "<rc:Feit>BEDREIGING</rc:Feit>",
@@ -193,6 +192,8 @@ async def test_zsm_aanmelding_to_reclassering_has_the_verdachte_not_the_child(
         "<rc:HgLabel>true</rc:HgLabel>",
     )
     assert_lacks(reclassering, KIND_BSN, KIND_GEBOREN, *ADRES, "Adres>")
+    # the Letsel is incident and gezondheid (v2 §8): not for reclassering
+    assert_lacks(reclassering, "Rode striemen in de hals", "Letsel>")
     assert KIND_NAAM.search(reclassering) is None
     parsed = parse_delivered(got["reclassering"].body, Rol.RECLASSERING, BerichtType.ZSM_AANMELDING)
     assert isinstance(parsed, ZsmAanmelding)
@@ -227,10 +228,12 @@ async def test_veiligheidsbeoordeling_to_om_shares_gezondheid_only_when_marked(
     text = received_text(got["om"])
 
     gezondheid = ("alcoholverslaving", "Tactus")
+    # free text that may hold gezondheid (v2 §8): wat-is-er-bekend, the factors
+    vrije_tekst = ("Schulden sinds faillissement", "Tante woont om de hoek", "WatIsErBekend>")
     if deel:
-        assert_has(text, *gezondheid)
+        assert_has(text, *gezondheid, *vrije_tekst)
     else:
-        assert_lacks(text, *gezondheid, "Gezondheid>")
+        assert_lacks(text, *gezondheid, "Gezondheid>", *vrije_tekst)
     assert_has(
         text,
         "<om:Gezinsprofiel>GEZIN_IN_STRESS</om:Gezinsprofiel>",
@@ -238,8 +241,6 @@ async def test_veiligheidsbeoordeling_to_om_shares_gezondheid_only_when_marked(
         "<om:AcuutOnveilig>false</om:AcuutOnveilig>",
         "Peter heeft Anna bij de keel gegrepen terwijl Jan in de kamer was.",
         "Anna wordt sinds 2024 bij ruzie door Peter bij de keel gegrepen",
-        "Schulden sinds faillissement",
-        "Tante woont om de hoek",
         "Peter slaapt bij zijn broer als hij gedronken heeft",
         "<om:Besluit>VOORWAARDEN_EN_VERVOLG</om:Besluit>",
         "M. Bakker",
@@ -251,7 +252,15 @@ async def test_veiligheidsbeoordeling_to_om_shares_gezondheid_only_when_marked(
     parsed = parse_delivered(got["om"].body, Rol.OPENBAAR_MINISTERIE, bericht.kop.berichttype)
     assert isinstance(parsed, Veiligheidsbeoordeling)
     # Everything else is there, unchanged.
-    expected = bericht.inhoud if deel else bericht.inhoud.model_copy(update={"gezondheid": None})
+    withheld: dict[str, Any] = {
+        "gezondheid": None,
+        "risicofactor": [],
+        "beschermende_factor": [],
+        "kernvragen": bericht.inhoud.kernvragen.model_copy(update={"wat_is_er_bekend": None})
+        if bericht.inhoud.kernvragen is not None
+        else None,
+    }
+    expected = bericht.inhoud if deel else bericht.inhoud.model_copy(update=withheld)
     assert parsed == expected
     assert (Categorie.GEZONDHEID in categorieen_in(parsed)) is deel
 

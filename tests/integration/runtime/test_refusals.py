@@ -117,17 +117,21 @@ async def test_doel_niet_toegestaan(gateway: Running, codec: MessageCodec) -> No
 
 
 async def test_grondslag_ontbreekt(gateway: Running, codec: MessageCodec) -> None:
+    """v2 §4: the politie citing VT's meldrecht (a grondslag of another party) is refused,
+    naming the recipient and the codes the politie could have cited."""
     raw, bid = build(
         VT_MELDING,
         (
+            "<kp:Grondslag>WPG-ART-18-BPG-4.3</kp:Grondslag>",
             "<kp:Grondslag>WMO2015-ART-5.2.6</kp:Grondslag>",
-            "<kp:Grondslag>SV-ART-148</kp:Grondslag>",
         ),
     )
     fout = assert_refused(
         await send(gateway, codec, "politie", raw, bid), Foutcode.GRONDSLAG_ONTBREEKT
     )
     assert fout.element == "kp:Grondslag"
+    assert "00000099000000000102 (veilig-thuis)" in fout.reden, fout
+    assert "acceptable: WPG-ART-18-BPG-4.3, WPG-ART-19" in fout.reden, fout
 
 
 @pytest.mark.parametrize(

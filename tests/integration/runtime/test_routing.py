@@ -85,9 +85,9 @@ async def test_vtmelding_outside_every_regio_is_refused_geen_ontvanger(
 @pytest.mark.parametrize(
     ("doel", "grondslag", "recipient", "recipient_grondslag"),
     [
-        ("STRAFRECHTELIJKE_BESLISSING", "WPG-ART-19", "om", "SV-ART-148"),
-        ("ONDERZOEK_KINDERBESCHERMING", "BW1-ART-1.238", "rvdk", "BW1-ART-1.238"),
-        ("RECLASSERINGSADVIES", "WJSG-ART-39F", "reclassering", "WJSG-ART-39F"),
+        ("STRAFRECHTELIJKE_BESLISSING", "WMO2015-ART-4.1.1", "om", "WMO2015-ART-4.1.1"),
+        ("ONDERZOEK_KINDERBESCHERMING", "JW-ART-7.3.11", "rvdk", "JW-ART-7.3.11"),
+        ("RECLASSERINGSADVIES", "WMO2015-ART-4.1.1", "reclassering", "WMO2015-ART-4.1.1"),
     ],
 )
 async def test_veiligheidsbeoordeling_is_routed_by_its_doel(
@@ -101,13 +101,16 @@ async def test_veiligheidsbeoordeling_is_routed_by_its_doel(
     raw, bid = build(
         VEILIGHEIDSBEOORDELING,
         ("<kp:Doel>STRAFRECHTELIJKE_BESLISSING</kp:Doel>", f"<kp:Doel>{doel}</kp:Doel>"),
-        ("<kp:Grondslag>WPG-ART-19</kp:Grondslag>", f"<kp:Grondslag>{grondslag}</kp:Grondslag>"),
+        (
+            "<kp:Grondslag>WMO2015-ART-4.1.1</kp:Grondslag>",
+            f"<kp:Grondslag>{grondslag}</kp:Grondslag>",
+        ),
     )
     outcome = await send(gateway, codec, "vt-twente", raw, bid)
     assert_routed(outcome, "vt-twente", [recipient])
     kop = kop_of(outcome.deliveries[recipient][0])
     assert kop["doel"] == doel
-    assert kop["grondslagen"] == [recipient_grondslag]  # the recipient's own grondslag
+    assert kop["grondslagen"] == [recipient_grondslag]  # the grondslag it was delivered under
 
 
 @pytest.mark.parametrize(

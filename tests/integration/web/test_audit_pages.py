@@ -344,7 +344,7 @@ async def test_a_bsn_leads_to_the_persons_timeline_by_pseudonym_only(
         assert "Openbaar Ministerie (ZSM)" in html
         assert "Reclassering (reclassering)" in html
         assert "VEILIGHEIDSBEOORDELING" in html  # doel
-        assert "WMO2015-ART-5.2.6" in html  # grondslag
+        assert "WPG-ART-18-BPG-4.3" in html  # grondslag
         assert "STRAFRECHTELIJKE_BESLISSING" in html
         for category in ("identificatie", "incident", "veiligheid", "strafrechtelijk"):
             assert f'<span class="tag">{category}</span>' in html
@@ -389,7 +389,7 @@ async def test_a_bsn_leads_to_the_persons_timeline_by_pseudonym_only(
         assert vt["ontvanger_rol"] == "veilig-thuis"
         assert vt["afzender"] == OINS["politie"]
         assert vt["doel"] == "VEILIGHEIDSBEOORDELING"
-        assert vt["grondslag"] == "WMO2015-ART-5.2.6"
+        assert vt["grondslag"] == "WPG-ART-18-BPG-4.3"
         assert "identificatie" in vt["categorieen"].split()
         assert [r["lezer"] for r in rows if r["gebeurtenis"] == "inzage"] == [OFFICER[0]] * 3
 

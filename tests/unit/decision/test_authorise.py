@@ -97,6 +97,15 @@ def test_policy_check_refuses_a_sender_its_adapter_cannot_read(tmp_path: Path) -
         1,
     )
     berichten.write_text(text)
+    doelen = tmp_path / "doelen.yaml"  # a grondslag for it, so only the adapter is missing
+    doelen.write_text(
+        doelen.read_text().replace(
+            "      - {afzender: veilig-thuis, codes: [WMO2015-ART-4.1.1]}\n",
+            "      - {afzender: veilig-thuis, codes: [WMO2015-ART-4.1.1]}\n"
+            "      - {afzender: reclassering, codes: [BR-ART-14]}\n",
+            1,
+        )
+    )
     readable = leesbaar(MessageCodec())
     assert BerichtType.VT_MELDING not in readable[Rol.RECLASSERING]
     with pytest.raises(PolicyError) as caught:

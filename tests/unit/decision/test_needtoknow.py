@@ -117,9 +117,11 @@ def routable(draw: st.DrawFn, rol: Rol, berichttype: BerichtType) -> tuple[Beric
             body = _set_path(body, route.regio, draw(POSTCODE, label="postcode"))
     body = _marked(body, SHAPES[berichttype].children, itertools.count(1))
     doel = draw(st.sampled_from(regel.doelen), label="doel")
-    grondslagen = draw(
-        st.lists(st.sampled_from(POLICY.doelen[doel].grondslagen), min_size=1, unique=True)
+    # every code the sending rol has for the doel (v2 §4), in any order: each recipient covered
+    codes = sorted(
+        {c for r in POLICY.doelen[doel].grondslagen if r.afzender is rol for c in r.codes}
     )
+    grondslagen = draw(st.permutations(codes), label="grondslagen")
     afzender = draw(st.sampled_from(POLICY.partners_met_rol(rol)), label="afzender")
     kop = Kop(
         bericht_id=draw(UUID),
@@ -156,7 +158,11 @@ def _check_levering(besluit: Aanvaarding, index: int) -> None:
     # than the type's toegang, and gezondheid to the OM only when VT marked it.
     cap = POLICY.doelen[routering.doel].ontvangers[rol]
     assert granted <= frozenset(cap.categorieen)
-    assert levering.ontvanger.grondslag == cap.grondslag
+    # v2 §4: delivered under a cited grondslag acceptable for (doel, sender, this recipient)
+    assert bericht.kop.doelbinding is not None
+    assert levering.ontvanger.grondslag in bericht.kop.doelbinding.grondslagen
+    acceptabel = POLICY.doelen[routering.doel].acceptabel(routering.afzender.rol, rol)
+    assert levering.ontvanger.grondslag in acceptabel
     toegang = POLICY.berichten[berichttype].toegang.get(routering.doel, {}).get(rol)
     if toegang is not None:
         widest = set(toegang.categorieen).union(*(e.categorieen for e in toegang.extra))
@@ -165,25 +171,51 @@ def _check_levering(besluit: Aanvaarding, index: int) -> None:
         assert isinstance(original, Veiligheidsbeoordeling)
         assert (Categorie.GEZONDHEID in granted) is (original.deel_gezondheid_met_om is True)
 
-    # The envelope names this recipient and its own grondslag.
+    # The envelope names this recipient and the grondslag it was delivered under.
     root = xmlsafe.parse(levering.payload)
     ontvangers = root.findall(f"{KP}Kop/{KP}Ontvanger")
     assert [(o.get("oin"), o.get("rol")) for o in ontvangers] == [(partner.oin, rol.value)]
     assert [g.text for g in root.iter(f"{KP}Grondslag")] == [levering.ontvanger.grondslag]
 
-    # Parsed back with the recipient's own codec: only granted categories ...
+    # Parsed back with the recipient's own codec: only granted categories, free text counted
+    # with every category its content may hold (v2 §8) ...
+    vrij = POLICY.vrije_tekst.get(berichttype, {})
     parsed = parse_delivered(levering.payload, rol, berichttype)
-    present = categorieen_in(parsed)
+    present = frozenset(c for _, _, cats in leaves(parsed, vrij=vrij) for c in cats)
     assert present <= granted, f"{rol}: {sorted(present - granted)} not granted"
     assert levering.kept == present
-    assert levering.removed == categorieen_in(original) - granted
+    sent = frozenset(c for _, _, cats in leaves(original, vrij=vrij) for c in cats)
+    assert levering.removed == sent - granted
     # ... and all of them: exactly the granted leaves of what was sent.
-    assert leaf_multiset(parsed) == leaf_multiset(original, granted)
-    assert parsed == filter_inhoud(original, granted).inhoud
+    assert leaf_multiset(parsed, vrij=vrij) == leaf_multiset(original, granted, vrij)
+    assert parsed == filter_inhoud(original, granted, vrij).inhoud
+    # Each free-text field withheld is named, with the categories the recipient lacks.
+    withheld = {
+        v
+        for p, _, cats in leaves(original, vrij=vrij)
+        for v in vrij
+        if (p == v or p.startswith(f"{v}.")) and not vrij[v] | cats <= granted
+    }
+    assert {a.veld for a in levering.achtergehouden} == withheld
+    for a in levering.achtergehouden:
+        assert a.ontbrekend, a
+        assert a.ontbrekend == a.categorieen - granted, a
 
-    # In the bytes: a removed free text occurs nowhere, a kept one does.
+    # The audit's account equals what the bytes contain: kept and removed categories per
+    # delivery, the free-text fields withheld in the gefilterd entries.
+    for entry in besluit.entries:
+        if entry.ontvanger != (partner.oin, rol.value) or entry.status == "weggelaten":
+            continue
+        if entry.gebeurtenis in ("gefilterd", "afgeleverd"):
+            assert set(entry.categorieen) == present, entry
+            assert set(entry.verwijderd) == sent - granted, entry
+        if entry.gebeurtenis == "gefilterd":
+            named = entry.extra.get("vrije_tekst_achtergehouden", [])
+            assert [v["veld"] for v in named] == sorted(withheld), entry
+
+    # In the bytes: a field lacking a category occurs nowhere, a granted one does.
     text = levering.payload.decode("utf-8")
-    for path, value, cats in leaves(original):
+    for path, value, cats in leaves(original, vrij=vrij):
         if isinstance(value, str) and MARKER.fullmatch(value):
             assert (value in text) is (cats <= granted), (rol, path, sorted(cats))
     # A removed BSN is in no value of the body, unless a granted field holds the same one.

@@ -100,13 +100,21 @@ def test_default_policy_loads_with_everything_of_the_spec() -> None:
     assert policy.regio_van_postcode("3299AB") == "00000099000000000106"
     assert policy.regio_van_postcode("7399AA") is None
     assert policy.regio_van_postcode("3300AA") is None
-    # spec §3: the grondslagen per doel
-    assert policy.doelen[Doel.TERUGKOPPELING_MELDER].grondslagen == ["WMO2015-ART-5.2.6"]
-    assert set(policy.doelen[Doel.ACTIEOVERLEG].grondslagen) == {
+    # spec v2 §4: the grondslagen per doel, sending rol and recipient rol
+    zsm = policy.doelen[Doel.STRAFRECHTELIJKE_BESLISSING]
+    assert zsm.acceptabel(Rol.POLITIE, Rol.OPENBAAR_MINISTERIE) == ("WPG-ART-15",)
+    assert zsm.acceptabel(Rol.POLITIE, Rol.VEILIG_THUIS) == ("WPG-ART-20",)
+    assert zsm.acceptabel(Rol.OPENBAAR_MINISTERIE, Rol.POLITIE) == ("WJSG-ART-39F",)
+    melding = policy.doelen[Doel.VEILIGHEIDSBEOORDELING]
+    assert melding.acceptabel(Rol.POLITIE, Rol.VEILIG_THUIS) == (
+        "WPG-ART-18-BPG-4.3",
         "WPG-ART-19",
-        "WJSG-ART-39F",
-        "WMO2015-ART-5.2.6",
-    }
+    )
+    # the issue's case: VT's meldrecht is no grondslag of the politie, nor WPG one of VT's
+    assert "WMO2015-ART-5.2.6" not in melding.acceptabel(Rol.POLITIE, Rol.VEILIG_THUIS)
+    terugkoppeling = policy.doelen[Doel.TERUGKOPPELING_MELDER]
+    assert terugkoppeling.acceptabel(Rol.VEILIG_THUIS, Rol.POLITIE) == ("WMO2015-ART-4.1.1",)
+    assert terugkoppeling.acceptabel(Rol.POLITIE, Rol.VEILIG_THUIS) == ()
 
 
 def test_default_policy_grants_rvdk_but_not_reclassering_kind_under_actieoverleg() -> None:
@@ -432,17 +440,56 @@ def test_leeftijd_condition_on_a_date_that_is_no_date(policy_copy: Path) -> None
     assert_error(broken(policy_copy), "berichten.yaml", line, "'parketnummer' is not a date")
 
 
-def test_grondslag_of_a_recipient_not_among_the_doels_grondslagen(policy_copy: Path) -> None:
+def test_a_route_without_a_grondslag_row_is_a_gap(policy_copy: Path) -> None:
+    """v2 §4: every (doel, sending rol, recipient rol) the catalogue routes has a grondslag."""
+    edit(
+        policy_copy,
+        "doelen.yaml",
+        "{afzender: veilig-thuis, codes: [WMO2015-ART-4.1.1]}",
+        "{afzender: politie, codes: [WMO2015-ART-4.1.1]}",
+        after="  TERUGKOPPELING_MELDER:",
+    )
+    line = line_in_file(policy_copy, "berichten.yaml", "- naar: politie", after="  Terugkoppeling:")
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "Terugkoppeling from veilig-thuis to politie for doel TERUGKOPPELING_MELDER has no "
+        "grondslag",
+    )
+
+
+def test_a_grondslag_row_for_one_recipient_leaves_the_others_uncovered(policy_copy: Path) -> None:
+    edit(
+        policy_copy,
+        "doelen.yaml",
+        "naar: [veilig-thuis, reclassering, raad-kinderbescherming]",
+        "naar: [veilig-thuis, raad-kinderbescherming]",
+    )
+    line = line_in_file(
+        policy_copy, "berichten.yaml", "- naar: reclassering", after="  ZsmAanmelding:"
+    )
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "ZsmAanmelding from politie to reclassering for doel STRAFRECHTELIJKE_BESLISSING has "
+        "no grondslag",
+    )
+
+
+def test_a_grondslag_towards_a_rol_the_doel_does_not_admit(policy_copy: Path) -> None:
     line = edit(
         policy_copy,
         "doelen.yaml",
-        "grondslag: WMO2015-ART-5.2.6",
-        "grondslag: SV-ART-148",
+        "{afzender: veilig-thuis, codes: [WMO2015-ART-4.1.1]}",
+        "{afzender: veilig-thuis, naar: [reclassering], codes: [WMO2015-ART-4.1.1]}",
         after="  TERUGKOPPELING_MELDER:",
     )
     assert_error(
         broken(policy_copy),
         "doelen.yaml",
         line,
-        "TERUGKOPPELING_MELDER: grondslag SV-ART-148 of politie is not one of the doel's",
+        "TERUGKOPPELING_MELDER: a grondslag towards reclassering, which the doel admits as no "
+        "recipient",
     )
