@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from gateway.runtime.settings import Settings
+from gateway.transport.rabbit import Topology, partner_permissions
 from tests.support.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -119,9 +120,10 @@ def test_the_grafana_dashboard_is_whole() -> None:
 
 
 def test_rabbitmq_definitions_are_a_whole_topology() -> None:
-    """Every binding joins a declared exchange and queue in a declared vhost; every partner
-    user has exactly its own permissions on that vhost (send to ingress, read its own inbox);
-    every queue is a durable quorum queue."""
+    """Every binding joins a declared exchange and queue in a declared vhost; every queue is a
+    durable quorum queue; the definitions create no users (partners are provisioned with a
+    secret of their own by ``ketenpoort partner add``), and the permissions a partner gets
+    there reach exactly the ingress exchange and its own inbox."""
     data = json.loads((RABBITMQ_DIR / "definitions.json").read_text())
     vhosts = {v["name"] for v in data["vhosts"]}
     assert vhosts == {"/"}
@@ -130,7 +132,7 @@ def test_rabbitmq_definitions_are_a_whole_topology() -> None:
     assert exchanges
     assert queues
     assert data["bindings"]
-    for item in [*exchanges.values(), *queues.values(), *data["bindings"], *data["permissions"]]:
+    for item in [*exchanges.values(), *queues.values(), *data["bindings"]]:
         assert item["vhost"] in vhosts, item
     for queue in queues.values():
         assert queue["durable"], queue["name"]
@@ -146,15 +148,21 @@ def test_rabbitmq_definitions_are_a_whole_topology() -> None:
         q["arguments"].get("x-dead-letter-routing-key") for q in queues.values()
     } - {None}
     assert set(queues) == bound | dead_letter_targets, "a queue nothing can reach"
-    partners = {u["name"] for u in data["users"]}
-    assert len(partners) >= 2
-    assert all(u["password_hash"] == "" for u in data["users"])  # client certificates only
-    assert {p["user"] for p in data["permissions"]} == partners
-    for permission in data["permissions"]:
-        oin = permission["user"]
-        assert permission["configure"] == "^$", oin
-        writable = [n for n in exchanges if re.fullmatch(permission["write"], n)]
-        readable = [n for n in queues if re.fullmatch(permission["read"], n)]
+    assert "users" not in data  # no user without a secret of its own
+    assert "permissions" not in data
+    oins = tuple(
+        p["oin"] for p in yaml.safe_load((POLICY_DIR / "partners.yaml").read_text())["partners"]
+    )
+    topology = Topology("ketenpoort", oins, Settings().retry_delays_ms)
+    assert set(topology.oins) >= {
+        q.removeprefix("ketenpoort.inbox.") for q in queues if ".inbox." in q
+    }
+    for oin in topology.oins:
+        configure, write, read = partner_permissions(topology, oin)
+        declarable = [n for n in queues if re.fullmatch(configure, n)]
+        writable = [n for n in exchanges if re.fullmatch(write, n)]
+        readable = [n for n in queues if re.fullmatch(read, n)]
+        assert declarable == [f"ketenpoort.inbox.{oin}"], oin
         assert writable == ["ketenpoort.ingress"], oin
         assert readable == [f"ketenpoort.inbox.{oin}"], oin
 
