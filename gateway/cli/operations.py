@@ -17,7 +17,7 @@ from gateway.cli import common
 from gateway.cli.common import err, out
 from gateway.domain.errors import Misconfigured
 from gateway.observe import logs
-from gateway.runtime import app as gateway_app
+from gateway.runtime import ops
 from gateway.runtime.settings import load_settings
 
 dlq_app = typer.Typer(help="Dead-lettered messages: see and resend.", no_args_is_help=True)
@@ -122,9 +122,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
     """Delivery status per recipient of one message (exit 1 when the sender has no such message)."""
-    bekend = asyncio.run(
-        gateway_app.delivery_status(common.settings(), afzender, bericht_id.lower())
-    )
+    bekend = asyncio.run(ops.delivery_status(common.settings(), afzender, bericht_id.lower()))
     if bekend is None:
         err.print(
             f"{afzender} sent no message {bericht_id} (or it is older than the duplicate window)"
@@ -168,7 +166,7 @@ def dlq_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,
 ) -> None:
     """Show every dead-lettered message (metadata only, never the payload)."""
-    entries = asyncio.run(gateway_app.dlq_list(common.settings()))
+    entries = asyncio.run(ops.dlq_list(common.settings()))
     if as_json:
         sys.stdout.write(json.dumps(entries, indent=2) + "\n")
         return
@@ -196,7 +194,7 @@ def dlq_replay(
         err.print("name --ontvanger, --id or --all")
         raise typer.Exit(2)
     replayed = asyncio.run(
-        gateway_app.dlq_replay(common.settings(), ontvanger=ontvanger, bericht_id=bericht_id)
+        ops.dlq_replay(common.settings(), ontvanger=ontvanger, bericht_id=bericht_id)
     )
     for r in replayed:
         out.print(f"replayed {r['bericht_id']} to {r['ontvanger']}")
@@ -209,7 +207,6 @@ def ops_list(
 ) -> None:
     """Show every message in the ops queue (metadata only, never the payload; nothing is
     taken away). Move or delete them with RabbitMQ's own tools once followed up."""
-    from gateway.runtime import ops  # noqa: PLC0415 - only this command needs it
 
     entries = asyncio.run(ops.ops_list(common.settings()))
     if as_json:

@@ -19,7 +19,7 @@ from gateway.observe.logs import get_logger
 from gateway.observe.metrics import Metrics, seconds_left
 from gateway.policy.catalogue import Policy, load_policy
 from gateway.runtime import certs
-from gateway.runtime.bounces import REDEN, Bounces
+from gateway.runtime.bounces import Bounces
 from gateway.runtime.consumers import BouncedConsumer, IngressConsumer
 from gateway.runtime.effects import Effects
 from gateway.runtime.facts import FactFinder
@@ -29,9 +29,9 @@ from gateway.runtime.outbox import Outbox
 from gateway.runtime.service import Gateway
 from gateway.runtime.settings import Settings
 from gateway.store.database import Database
-from gateway.store.state import Bekend, StateStore
+from gateway.store.state import StateStore
 from gateway.transport.port import Transport
-from gateway.transport.rabbit import AFZENDER, POGING, Broker, Topology
+from gateway.transport.rabbit import Broker, Topology
 
 log = get_logger("ketenpoort.app")
 
@@ -400,79 +400,3 @@ async def _purge_now_and_then(state: StateStore) -> None:
         except Transient as exc:
             log.warning("opruimen_mislukt", reden=str(exc))
         await asyncio.sleep(PURGE_INTERVAL_S)
-
-
-# --------------------------------------------------------------------------- status
-
-
-async def delivery_status(settings: Settings, afzender_oin: str, bericht_id: str) -> Bekend | None:
-    """The delivery status of one message, for its sender only (keyed by the sender's OIN)."""
-    db = Database(settings.state_dsn)
-    try:
-        return await StateStore(db, dedup_days=settings.dedup_days).lookup(afzender_oin, bericht_id)
-    finally:
-        db.close()
-
-
-# --------------------------------------------------------------------------- dead letters
-
-
-@contextlib.asynccontextmanager
-async def maintenance(settings: Settings) -> AsyncIterator[Parts]:
-    """The parts for an operator's command, with an audit log of its own (``<id>-beheer``),
-    connected to RabbitMQ; closed afterwards."""
-    parts = build(settings, log_id=f"{settings.audit_log_id}-beheer")
-    try:
-        await connect(parts.broker, attempts=3)
-        yield parts
-    finally:
-        await parts.broker.close()
-        await parts.audit.close()
-        parts.close_stores()
-
-
-async def peek(parts: Parts, queue: str) -> list[Any]:
-    """The messages waiting in ``queue``, put back unchanged (an operator looks, takes nothing)."""
-    messages = await parts.broker.take(queue)
-    for message in messages:
-        await message.nack(requeue=True)
-    return messages
-
-
-async def dlq_list(settings: Settings) -> list[dict[str, Any]]:
-    """Every dead-lettered message: metadata only (the payload holds personal data)."""
-    found: list[dict[str, Any]] = []
-    async with maintenance(settings) as parts:
-        for oin in parts.topology.oins:
-            for message in await peek(parts, parts.topology.dlq(oin)):
-                headers = message.headers or {}
-                found.append(
-                    {
-                        "ontvanger": oin,
-                        "bericht_id": message.message_id,
-                        "berichttype": message.type,
-                        "afzender": headers.get(AFZENDER),
-                        "pogingen": int(headers.get(POGING) or 0) + 1,
-                        "reden": headers.get(REDEN),
-                        "bytes": len(message.body),
-                    }
-                )
-    return found
-
-
-async def dlq_replay(
-    settings: Settings, *, ontvanger: str | None = None, bericht_id: str | None = None
-) -> list[dict[str, Any]]:
-    """Put dead-lettered messages back in their inbox (a fresh round of attempts)."""
-    replayed: list[dict[str, Any]] = []
-    async with maintenance(settings) as parts:
-        for oin in parts.topology.oins:
-            if ontvanger is not None and oin != ontvanger:
-                continue
-            for message in await parts.broker.take(parts.topology.dlq(oin)):
-                if bericht_id is not None and message.message_id != bericht_id:
-                    await message.nack(requeue=True)
-                    continue
-                await parts.bounces.replay(oin, message)
-                replayed.append({"ontvanger": oin, "bericht_id": message.message_id})
-    return replayed

@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from gateway.cli.main import app
 from gateway.runtime import app as gateway_app
+from gateway.runtime import ops as gateway_ops
 from gateway.runtime.app import Parts
 from tests.support.asyncapi import ASYNCAPI
 from tests.support.broker import rabbitmqctl
@@ -241,7 +242,7 @@ async def test_send_receive_reject_retry_and_confirm(world: World) -> None:
     await asyncio.to_thread(vt.send, raw)
     ontvangen = await asyncio.to_thread(vt.receive, lambda m: m.correlation_id == bevestiging_id)
     assert inhoud_of(ontvangen).tag == f"{KP}Ontvangstbevestiging"
-    status = await gateway_app.delivery_status(world.parts.settings, politie.oin, bericht_id)
+    status = await gateway_ops.delivery_status(world.parts.settings, politie.oin, bericht_id)
     assert status is not None
     assert [(lev.ontvanger_oin, lev.status.value) for lev in status.leveringen] == [
         (vt.oin, "afgeleverd")

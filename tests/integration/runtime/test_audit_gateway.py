@@ -43,6 +43,7 @@ from gateway.domain.model import Foutbericht, Ontvangstbevestiging
 from gateway.observe import logs
 from gateway.runtime import app as gateway_app
 from gateway.runtime import audit_access
+from gateway.runtime import ops as gateway_ops
 from gateway.runtime.audit_access import INZAGE_COLUMNS
 from gateway.runtime.settings import ROOT, Settings
 from gateway.store.database import Database
@@ -597,12 +598,12 @@ async def test_dlq_replay_delivers_nothing_while_the_audit_store_cannot_be_writt
             "Ontvangstbevestiging",
             "Foutbericht",
         }
-        assert [e["bericht_id"] for e in await gateway_app.dlq_list(settings)] == [bericht_id]
+        assert [e["bericht_id"] for e in await gateway_ops.dlq_list(settings)] == [bericht_id]
 
         block_audit_writes(audit, True)
         try:
             with contextlib.suppress(Transient):
-                await gateway_app.dlq_replay(settings, ontvanger=vt.oin)
+                await gateway_ops.dlq_replay(settings, ontvanger=vt.oin)
             # a swallowed failure leaves a future in a reference cycle; collect it now, not
             # while pytest renders the report (CPython 3.11.7 then fails with an AST SystemError)
             gc.collect()
@@ -619,7 +620,7 @@ async def test_dlq_replay_delivers_nothing_while_the_audit_store_cannot_be_writt
             assert delivered == [], "replayed without its audit record"
         finally:
             block_audit_writes(audit, False)
-        replayed = await gateway_app.dlq_replay(settings, ontvanger=vt.oin)
+        replayed = await gateway_ops.dlq_replay(settings, ontvanger=vt.oin)
         assert replayed == [{"ontvanger": vt.oin, "bericht_id": bericht_id}]
         assert len(split(await take(vt, 1))[0]) == 1
 
@@ -634,7 +635,6 @@ async def test_bevestigd_niet_afleverbaar_and_replayed_are_audited(
 
     from gateway.audit.log import AuditLog  # noqa: PLC0415
     from gateway.audit.signing import Keyring  # noqa: PLC0415
-    from gateway.runtime import app as gateway_app  # noqa: PLC0415
     from gateway.store.database import Database  # noqa: PLC0415
 
     # 1. OM confirms a ZsmAanmelding (no HG: only the OM receives it): bevestigd.
@@ -656,7 +656,7 @@ async def test_bevestigd_niet_afleverbaar_and_replayed_are_audited(
     await gateway.partner("politie").send(raw)
     await inbox_until_answered(gateway.partner("politie"), 2)
     await inbox.cancel(tag)
-    assert await gateway_app.dlq_replay(settings, ontvanger=vt.oin)
+    assert await gateway_ops.dlq_replay(settings, ontvanger=vt.oin)
 
     db = Database(settings.audit_dsn)
     reader = AuditLog(db, "lezer", Keyring(settings.audit_key_dir))

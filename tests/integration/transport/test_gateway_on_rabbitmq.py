@@ -11,7 +11,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from gateway.codec.envelope import MessageCodec
 from gateway.domain.model import BerichtType
-from gateway.runtime import app as gateway_app
+from gateway.runtime import ops as gateway_ops
 from gateway.runtime.settings import Settings
 from gateway.store.state import Status
 from gateway.transport.rabbit import AFZENDER, POGING, SOORT
@@ -90,7 +90,7 @@ async def test_niet_afleverbaar_dead_letter_list_and_replay(
 
     # The dead-letter queue lists it, metadata only; listing twice does not consume it.
     for _ in range(2):
-        listed = await gateway_app.dlq_list(settings)
+        listed = await gateway_ops.dlq_list(settings)
         assert len(listed) == 1
         [entry] = listed
         assert entry["ontvanger"] == vt.oin
@@ -102,14 +102,14 @@ async def test_niet_afleverbaar_dead_letter_list_and_replay(
         for value in PERSONAL:
             assert value not in repr(entry), value
 
-    replayed = await gateway_app.dlq_replay(settings, ontvanger=vt.oin)
+    replayed = await gateway_ops.dlq_replay(settings, ontvanger=vt.oin)
     assert replayed == [{"ontvanger": vt.oin, "bericht_id": bid}]
     [again] = await take(vt, 1)
     assert again.body == attempts[0][1]
     assert again.message_id == bid
     assert (again.headers or {}).get(SOORT) == "levering"
     assert (again.headers or {}).get(AFZENDER) == OINS["politie"]
-    assert await gateway_app.dlq_list(settings) == []
+    assert await gateway_ops.dlq_list(settings) == []
     bekend = await gateway.state.lookup(OINS["politie"], bid)
     assert bekend is not None
     assert statuses(bekend) == {"vt-twente": Status.GEPUBLICEERD}
