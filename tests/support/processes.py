@@ -34,6 +34,7 @@ def start_gateway(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         "KETENPOORT_AUDIT_LOG_ID": settings.audit_log_id,
         "KETENPOORT_RETRY_DELAYS_MS": "[200, 400]",
         "KETENPOORT_HTTP_ENABLED": "false",
+        "KETENPOORT_OPS_PORT": "0",  # any free port: several gateways run side by side
     }
     return subprocess.Popen(
         [str(KETENPOORT), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab")
