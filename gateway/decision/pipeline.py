@@ -19,8 +19,6 @@ The AMQP consumer, the HTTPS door, ``ketenpoort route`` and the benches all use 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from gateway.codec.envelope import MessageCodec
 from gateway.decision import answers
 from gateway.decision.authorise import authorise
@@ -47,12 +45,10 @@ from gateway.domain.errors import Refused
 from gateway.domain.model import (
     Afleverbevestiging,
     Bericht,
-    BerichtType,
     Doelbinding,
     Foutcode,
     Inhoud,
     Partij,
-    Rol,
     Statusantwoord,
     Statusvraag,
 )
@@ -316,9 +312,4 @@ class Pipeline:
         )
 
 
-def leesbaar(codec: MessageCodec) -> Mapping[Rol, frozenset[BerichtType]]:
-    """What each rol's adapter can read as a sender (for ``load_policy(leesbaar=…)``)."""
-    return codec.readable()
-
-
-__all__ = ["Pipeline", "leesbaar"]
+__all__ = ["Pipeline"]

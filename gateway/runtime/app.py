@@ -12,7 +12,7 @@ from typing import Any
 from gateway.audit.log import AuditLog, Pseudonymiser
 from gateway.audit.signing import Keyring
 from gateway.codec.envelope import MessageCodec
-from gateway.decision.pipeline import Pipeline, leesbaar
+from gateway.decision.pipeline import Pipeline
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Misconfigured, Transient
 from gateway.observe.logs import get_logger
@@ -92,7 +92,7 @@ def build(
     codec = MessageCodec(
         settings.schema_dir, max_bytes=settings.max_bytes, max_depth=settings.max_depth
     )
-    policy = load_policy(settings.policy_dir, leesbaar=leesbaar(codec))
+    policy = load_policy(settings.policy_dir, leesbaar=codec.readable())
     db = Database(settings.state_dsn)
     state = StateStore(db, dedup_days=settings.dedup_days)
     audit_db, audit, trail = open_audit(settings, log_id)

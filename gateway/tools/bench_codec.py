@@ -47,7 +47,7 @@ from gateway.decision.besluit import (
     sha256,
 )
 from gateway.decision.needtoknow import filter_inhoud
-from gateway.decision.pipeline import Pipeline, leesbaar
+from gateway.decision.pipeline import Pipeline
 from gateway.decision.trail import Trail
 from gateway.domain.model import Bericht, Doelbinding, Inhoud, Partij
 from gateway.policy.catalogue import load_policy
@@ -84,7 +84,7 @@ def measure(
 def _pipeline() -> Pipeline:
     settings = Settings()
     codec = MessageCodec(settings.schema_dir)
-    policy = load_policy(settings.policy_dir, leesbaar=leesbaar(codec))
+    policy = load_policy(settings.policy_dir, leesbaar=codec.readable())
     return Pipeline(
         codec, policy, Trail(Pseudonymiser(secrets.token_bytes(32))), settings.gateway_oin
     )

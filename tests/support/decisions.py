@@ -14,7 +14,7 @@ import secrets
 from gateway.audit.log import Pseudonymiser
 from gateway.codec.envelope import MessageCodec
 from gateway.decision.besluit import Aanvaarding, Feiten, Onbekend, Weigering, ingress
-from gateway.decision.pipeline import Pipeline, leesbaar
+from gateway.decision.pipeline import Pipeline
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Refused
 from gateway.domain.model import Foutcode
@@ -29,7 +29,7 @@ def offline_pipeline() -> Pipeline:
     """The real pipeline with the repository's policy and schemas (throwaway audit secret)."""
     settings = Settings()
     codec = MessageCodec(settings.schema_dir)
-    policy = load_policy(settings.policy_dir, leesbaar=leesbaar(codec))
+    policy = load_policy(settings.policy_dir, leesbaar=codec.readable())
     trail = Trail(Pseudonymiser(secrets.token_bytes(32)))
     return Pipeline(codec, policy, trail, settings.gateway_oin)
 

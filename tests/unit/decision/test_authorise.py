@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from gateway.codec.envelope import MessageCodec
-from gateway.decision.pipeline import leesbaar
 from gateway.domain.errors import Refused
 from gateway.domain.model import BerichtType, Foutcode, Rol
 from gateway.policy.catalogue import PolicyError, load_policy
@@ -106,7 +105,7 @@ def test_policy_check_refuses_a_sender_its_adapter_cannot_read(tmp_path: Path) -
             1,
         )
     )
-    readable = leesbaar(MessageCodec())
+    readable = MessageCodec().readable()
     assert BerichtType.VT_MELDING not in readable[Rol.RECLASSERING]
     with pytest.raises(PolicyError) as caught:
         load_policy(tmp_path, leesbaar=readable)
@@ -117,4 +116,4 @@ def test_policy_check_refuses_a_sender_its_adapter_cannot_read(tmp_path: Path) -
 
 
 def test_the_shipped_policy_and_adapters_agree() -> None:
-    load_policy(POLICY_DIR, leesbaar=leesbaar(MessageCodec()))
+    load_policy(POLICY_DIR, leesbaar=MessageCodec().readable())
