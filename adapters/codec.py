@@ -22,14 +22,19 @@ from typing import Any
 
 from lxml import etree
 
-from adapters.shape import Group, Kind, Leaf, Node, Partner, Shape, Vocabulary
+from adapters.shape import Partner, Vocabulary
 from gateway.domain.bsn import elfproef
 from gateway.domain.errors import Refused
 from gateway.domain.model import (
-    INHOUD_TYPES,
     BerichtType,
+    Berichttypen,
+    Definitie,
     Foutcode,
+    Group,
     Inhoud,
+    Kind,
+    Leaf,
+    Node,
     Part,
     field_plan,
     part_type,
@@ -120,22 +125,31 @@ def _to_text(value: Any) -> str:
 class Codec:
     """One BerichtType in one partner's format."""
 
-    def __init__(self, vocabulary: Vocabulary, shape: Shape) -> None:
+    def __init__(
+        self, vocabulary: Vocabulary, definitie: Definitie, rollen: frozenset[str]
+    ) -> None:
         self.vocabulary = vocabulary
-        self.shape = shape
-        self.model = INHOUD_TYPES[shape.berichttype]
-        self.root = vocabulary.root(shape.berichttype)
+        self.definitie = definitie
+        self.model = definitie.model
+        self.root = vocabulary.root(definitie.berichttype)
         self.tag = self.q(self.root)
-        self._check(self.model, shape.children)
+        self._rollen = rollen
+        self._check(self.model, definitie.children)
         self._plan = _GroupPlan(
             field="",
             single=True,
             model=self.model,
             wrapper=None,
             item=self.tag,
-            children=self._compile(self.model, shape.children),
-            uncarried=self._uncarried(self.model, shape.children),
+            children=self._compile(self.model, definitie.children),
+            uncarried=self._uncarried(self.model, definitie.children),
         )
+
+    def _rol(self, text: str) -> str:
+        value = text.strip()
+        if value not in self._rollen:
+            raise ValueError(f"{value[:40]!r} is no rol of the register")
+        return value
 
     def q(self, name: str) -> str:
         return f"{{{self.vocabulary.namespace}}}{name}"
@@ -179,7 +193,7 @@ class Codec:
             if node.kind is Kind.CODE:
                 assert node.codes is not None  # a CODE leaf has codes (shape.leaf)
                 codes = self.vocabulary.codes(node, sendable_only=False)
-                spellings = {m.value: self.vocabulary.spell(node, m.value) for m in node.codes}
+                spellings = {v: self.vocabulary.spell(node, v) for v in node.codes.waarden}
             plans.append(
                 _LeafPlan(
                     node=node,
@@ -187,7 +201,7 @@ class Codec:
                     single=node.max == 1,
                     plek=plek,
                     name=name,
-                    convert=_FROM_TEXT.get(node.kind),
+                    convert=self._rol if node.kind is Kind.ROL else _FROM_TEXT.get(node.kind),
                     codes=codes,
                     spellings=spellings,
                 )
@@ -337,19 +351,19 @@ class Codec:
 class Adapter:
     """Every type one partner sends or receives: parse its bodies, render bodies for it."""
 
-    def __init__(self, partner: Partner, shapes: dict[BerichtType, Shape]) -> None:
+    def __init__(self, partner: Partner, typen: Berichttypen) -> None:
         self.partner = partner
         self.vocabulary = partner.vocabulary
         types_ = dict.fromkeys((*partner.sends, *partner.receives))
         self.codecs: dict[BerichtType, Codec] = {
-            t: Codec(partner.vocabulary, shapes[t]) for t in types_
+            t: Codec(partner.vocabulary, typen[t], typen.rollen) for t in types_
         }
         self._by_tag = {c.tag: c for t, c in self.codecs.items() if t in partner.sends}
 
     def sent_type(self, element: Element) -> BerichtType | None:
         """The BerichtType of a body this partner sends, from its element name."""
         codec = self._by_tag.get(str(element.tag))
-        return codec.shape.berichttype if codec else None
+        return codec.definitie.berichttype if codec else None
 
     def parse(self, element: Element) -> Inhoud:
         codec = self._by_tag.get(str(element.tag))

@@ -1,4 +1,4 @@
-"""A partner's native vocabulary as a data file beside its adapter (``adapters/<name>.yaml``).
+"""A partner's native vocabulary as a data file (``adapters/vocabularies/<name>.yaml``).
 
 The file says how the partner spells things and which types it sends and receives::
 
@@ -11,10 +11,13 @@ The file says how the partner spells things and which types it sends and receive
     wrap: {gezagsdrager: Gezagsdragers}  # list field -> an added wrapper element
     spellings: {verdachte: CLIENT}     # canonical code -> the partner's own word
     ident_as_attribute: false          # identifiers as attributes (the OM)
+    xsd: politie                       # the XSD files' name (default: the prefix)
     sends: [VtMelding, ZsmAanmelding]
     receives: [Terugkoppeling]
 
 Read strictly: an unknown key, type or style is a :class:`Misconfigured` naming the file.
+Every ``*.yaml`` of the vocabulary folder is one partner format: a new rol's format is a new
+file, no Python.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from adapters.shape import Partner, Stijl, Vocabulary
 from gateway.domain.errors import Misconfigured
 from gateway.domain.model import BerichtType, Rol
 
-HERE = Path(__file__).resolve().parent
+VOCABULARIES = Path(__file__).resolve().parent / "vocabularies"
 
 
 class VocabularyFile(BaseModel):
@@ -36,7 +39,7 @@ class VocabularyFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    rol: Rol
+    rol: Rol = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
     namespace: str = Field(pattern=r"^urn:[a-z0-9:.-]+$")
     prefix: str = Field(pattern=r"^[a-z][a-z0-9]*$")
     stijl: str = Field(pattern=r"^(pascal|kebab)$")
@@ -45,13 +48,28 @@ class VocabularyFile(BaseModel):
     wrap: dict[str, str] = Field(default_factory=dict)
     spellings: dict[str, str] = Field(default_factory=dict)
     ident_as_attribute: bool = False
+    xsd: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*$")
     sends: tuple[BerichtType, ...]
     receives: tuple[BerichtType, ...]
 
 
-def load_partner(name: str, directory: Path = HERE) -> Partner:
-    """The partner format described by ``<directory>/<name>.yaml``."""
-    path = directory / f"{name}.yaml"
+def load_partners(directory: Path = VOCABULARIES) -> dict[Rol, Partner]:
+    """Every partner format of a vocabulary folder, by rol (one file per rol)."""
+    partners: dict[Rol, Partner] = {}
+    paths = sorted(directory.glob("*.yaml"))
+    if not paths:
+        raise Misconfigured(f"{directory}: no vocabulary (*.yaml) in the folder")
+    for path in paths:
+        partner = load_partner(path)
+        rol = partner.vocabulary.rol
+        if rol in partners:
+            raise Misconfigured(f"{path}: a second vocabulary for rol {rol}")
+        partners[rol] = partner
+    return partners
+
+
+def load_partner(path: Path) -> Partner:
+    """The partner format described by one vocabulary file."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         file = VocabularyFile.model_validate(data)
@@ -67,8 +85,9 @@ def load_partner(name: str, directory: Path = HERE) -> Partner:
         wrap=dict(file.wrap),
         spellings=dict(file.spellings),
         ident_as_attribute=file.ident_as_attribute,
+        schema=file.xsd,
     )
     return Partner(vocabulary, sends=file.sends, receives=file.receives)
 
 
-__all__ = ["VocabularyFile", "load_partner"]
+__all__ = ["VOCABULARIES", "VocabularyFile", "load_partner", "load_partners"]

@@ -15,6 +15,7 @@ import pytest
 
 from gateway.codec.envelope import MessageCodec
 from gateway.runtime.settings import Settings
+from tests.support import catalogue
 from tests.support.broker import OINS, create_vhost, delete_vhost
 from tests.support.door import DevPki, Door, dev_pki, https_settings, run_door
 from tests.support.gateways import Running, run_gateway
@@ -26,7 +27,7 @@ from tests.support.settings import local_settings
 @pytest.fixture(scope="session")
 def codec() -> MessageCodec:
     """One codec for the whole run (loading the schemas is the expensive part)."""
-    return MessageCodec()
+    return catalogue.CODEC
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from adapters import PARTNERS
 from adapters.xsd import Richting, generate, schema_name
 from gateway.cli import common
 from gateway.cli.common import out
-from gateway.domain.model import Categorie
 from gateway.transport.rabbit import Topology
 
 policy_app = typer.Typer(help="Check and show the policy.", no_args_is_help=True)
@@ -29,9 +27,7 @@ def policy_check(
 ) -> None:
     """Validate a policy and print the routing and need-to-know matrix."""
     settings = common.settings()
-    policy = common.policy(
-        directory or settings.policy_dir, leesbaar=common.codec(settings).readable()
-    )
+    _, policy = common.catalogue(settings, directory)
     out.print(f"policy {policy.versie}: [green]ok[/green] ({policy.directory})")
     routes = Table(title="Routing")
     for column in ("BerichtType", "afzender", "doel", "naar", "als", "regio"):
@@ -39,16 +35,22 @@ def policy_check(
     for berichttype, regel in policy.berichten.items():
         for r in regel.routes:
             routes.add_row(
-                berichttype.value,
-                ", ".join(a.value for a in regel.afzenders),
-                ", ".join(d.value for d in regel.doelen),
-                r.naar.value,
+                berichttype,
+                ", ".join(regel.afzenders),
+                ", ".join(regel.doelen),
+                r.naar,
                 "; ".join(_conditie(c) for c in r.als) or "-",
                 r.regio or "-",
             )
     out.print(routes)
     matrix = Table(title="Need-to-know: categories per (BerichtType, doel, rol)")
-    for column in ("BerichtType", "doel", "rol", "grondslag", *(c.value[:6] for c in Categorie)):
+    for column in (
+        "BerichtType",
+        "doel",
+        "rol",
+        "grondslag",
+        *(c[:6] for c in policy.typen.categorieen),
+    ):
         matrix.add_column(column)
     for berichttype, regel in policy.berichten.items():
         for doel in regel.doelen:
@@ -59,12 +61,15 @@ def policy_check(
                 toegang = regel.toegang.get(doel, {}).get(rol)
                 base = set(toegang.categorieen if toegang else grant.categorieen)
                 extra = {c for e in (toegang.extra if toegang else []) for c in e.categorieen}
-                cells = ["x" if c in base else ("(x)" if c in extra else "") for c in Categorie]
+                cells = [
+                    "x" if c in base else ("(x)" if c in extra else "")
+                    for c in policy.typen.categorieen
+                ]
                 grondslagen = "; ".join(
-                    f"{a.value}: {', '.join(policy.doelen[doel].acceptabel(a, rol))}"
+                    f"{a}: {', '.join(policy.doelen[doel].acceptabel(a, rol))}"
                     for a in regel.afzenders
                 )
-                matrix.add_row(berichttype.value, doel.value, rol.value, grondslagen, *cells)
+                matrix.add_row(berichttype, doel, rol, grondslagen, *cells)
     out.print(matrix)
     out.print("(x) = only under the condition in berichten.yaml")
 
@@ -77,12 +82,15 @@ def _conditie(c: Any) -> str:
 def schemas_write(
     directory: Annotated[Path | None, typer.Argument(help="Target folder.")] = None,
 ) -> None:
-    """Regenerate the partner XSDs from the adapters (after changing a shape or vocabulary)."""
-    target = directory or common.settings().schema_dir
-    for partner in PARTNERS.values():
+    """Regenerate the partner XSDs from the catalogue and the vocabularies (after changing a
+    BerichtType or a vocabulary)."""
+    settings = common.settings()
+    codec = common.codec(settings)
+    target = directory or settings.schema_dir
+    for adapter in codec.by_rol.values():
         for richting in Richting:
-            path = target / schema_name(partner, richting)
-            path.write_bytes(generate(partner, richting))
+            path = target / schema_name(adapter.partner, richting)
+            path.write_bytes(generate(adapter.partner, richting, codec.typen))
             out.print(f"wrote {path}")
 
 
@@ -90,14 +98,16 @@ def schemas_write(
 def schemas_check(
     directory: Annotated[Path | None, typer.Argument(help="Schema folder.")] = None,
 ) -> None:
-    """Exit 1 when a committed XSD differs from what the adapters generate."""
-    target = directory or common.settings().schema_dir
+    """Exit 1 when a committed XSD differs from what the catalogue and vocabularies make."""
+    settings = common.settings()
+    codec = common.codec(settings)
+    target = directory or settings.schema_dir
     stale = [
-        schema_name(p, r)
-        for p in PARTNERS.values()
+        schema_name(a.partner, r)
+        for a in codec.by_rol.values()
         for r in Richting
-        if not (target / schema_name(p, r)).exists()
-        or (target / schema_name(p, r)).read_bytes() != generate(p, r)
+        if not (target / schema_name(a.partner, r)).exists()
+        or (target / schema_name(a.partner, r)).read_bytes() != generate(a.partner, r, codec.typen)
     ]
     for name in stale:
         out.print(f"{name} is out of date: run `ketenpoort schemas write`")
@@ -110,7 +120,7 @@ def topology(
     """The RabbitMQ definitions (exchanges, quorum queues, bindings) the gateway declares, as
     ``rabbitmqctl import_definitions`` reads them. Partner users: ``ketenpoort partner add``."""
     settings = common.settings()
-    policy = common.policy(settings.policy_dir)
+    policy = common.policy(settings)
     definitions = Topology(
         settings.amqp_prefix, tuple(policy.partners), settings.retry_delays_ms
     ).definitions()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 import typer
@@ -11,9 +10,9 @@ from rich.console import Console
 
 from gateway.codec.envelope import MessageCodec
 from gateway.domain.errors import Misconfigured, Refused
-from gateway.domain.model import BerichtType, Rol
 from gateway.observe import logs
-from gateway.policy.catalogue import Policy, load_policy
+from gateway.policy.catalogue import Policy
+from gateway.runtime import app
 from gateway.runtime.settings import Settings, load_settings
 
 # Wide when not a terminal, so piped output (grep, files) is never cut off.
@@ -27,23 +26,25 @@ def settings() -> Settings:
     return settings
 
 
-def codec(settings: Settings) -> MessageCodec:
-    return MessageCodec(
-        settings.schema_dir, max_bytes=settings.max_bytes, max_depth=settings.max_depth
-    )
-
-
-def policy(
-    directory: Path, *, leesbaar: Mapping[Rol, frozenset[BerichtType]] | None = None
-) -> Policy:
-    """The policy, or exit 2 naming file, line and problem. ``leesbaar`` (the codec's
-    ``readable()``): also check that every rol can send what the policy lets it send."""
+def catalogue(settings: Settings, directory: Path | None = None) -> tuple[MessageCodec, Policy]:
+    """The codec and checked policy (of ``directory`` instead of the settings' policy folder,
+    when given), or exit 2 naming file, line and problem."""
+    if directory is not None:
+        settings = settings.model_copy(update={"policy_dir": directory})
     try:
-        return load_policy(directory, leesbaar=leesbaar)
+        return app.catalogue(settings)
     except Misconfigured as exc:
         err.print("[red]policy error[/red] ", end="")
         err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None
+
+
+def codec(settings: Settings) -> MessageCodec:
+    return catalogue(settings)[0]
+
+
+def policy(settings: Settings, directory: Path | None = None) -> Policy:
+    return catalogue(settings, directory)[1]
 
 
 def problem(path: Path | str, refused: Refused) -> str:

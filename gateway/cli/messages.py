@@ -12,7 +12,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from adapters import PARTNERS
 from gateway.audit.log import Pseudonymiser
 from gateway.cli import common
 from gateway.cli.common import err, out
@@ -54,24 +53,25 @@ def translate(
     except Refused as refused:
         out.print(common.problem(file, refused), markup=False, highlight=False)
         raise typer.Exit(1) from None
-    if bericht.kop.berichttype not in PARTNERS[to].receives:
-        err.print(f"{to.value} receives no {bericht.kop.berichttype.value}")
+    adapter = codec.by_rol.get(to)
+    if adapter is None or bericht.kop.berichttype not in adapter.partner.receives:
+        err.print(f"{to} receives no {bericht.kop.berichttype}")
         raise typer.Exit(2)
     sys.stdout.write(codec.write(bericht, voor=to).decode())
 
 
 def types() -> None:
     """The message catalogue: type, senders, doelen, recipient rollen."""
-    policy = common.policy(common.settings().policy_dir)
+    policy = common.policy(common.settings())
     table = Table(title=f"Berichttypen (policy {policy.versie})")
     for column in ("BerichtType", "verzonden door", "doel", "ontvangers"):
         table.add_column(column)
     for berichttype, regel in policy.berichten.items():
         table.add_row(
-            berichttype.value,
-            ", ".join(r.value for r in regel.afzenders),
-            ", ".join(d.value for d in regel.doelen),
-            ", ".join(dict.fromkeys(r.naar.value for r in regel.routes)),
+            berichttype,
+            ", ".join(regel.afzenders),
+            ", ".join(regel.doelen),
+            ", ".join(dict.fromkeys(r.naar for r in regel.routes)),
         )
     out.print(table)
 
@@ -82,8 +82,7 @@ def route(
 ) -> None:
     """Explain the routing decision for one message without sending it (sender: Afzender)."""
     settings = common.settings()
-    codec = common.codec(settings)
-    policy = common.policy(settings.policy_dir, leesbaar=codec.readable())
+    codec, policy = common.catalogue(settings)
     # the offline decision makes no audit records: pseudonyms under a throwaway secret
     decision = Pipeline(
         codec, policy, Trail(Pseudonymiser(secrets.token_bytes(32))), settings.gateway_oin
@@ -109,12 +108,12 @@ def route(
         )
     elif isinstance(besluit, Aanvaarding):
         routering = besluit.gerouteerd.routering
-        result["doel"] = routering.doel.value
+        result["doel"] = routering.doel
         result["grondslagen"] = list(routering.grondslagen)
         result["policy"] = routering.policy_versie
         result["recipients"] = [
             {
-                "rol": lev.ontvanger.partner.rol.value,
+                "rol": lev.ontvanger.partner.rol,
                 "oin": lev.ontvanger.partner.oin,
                 "naam": lev.ontvanger.partner.naam,
                 "grondslag": lev.ontvanger.grondslag,

@@ -70,7 +70,7 @@ def certs_dev(
     from gateway.runtime import certs  # noqa: PLC0415 - only this command needs it
 
     settings = load_settings()
-    policy = common.policy(settings.policy_dir)
+    policy = common.policy(settings)
     files = certs.dev_ca(directory, [(p.oin, p.naam) for p in policy.partners.values()], hosts=host)
     table = Table("wat", "bestand")
     table.add_row("CA (tls_ca_file)", str(files.ca))

@@ -45,7 +45,7 @@ def partner_add(
     and set its permissions: write to the ingress exchange, read and declare its own inbox.
     The secret is shown once; hand it to the partner over a protected channel."""
     settings = common.settings()
-    policy = common.policy(settings.policy_dir)
+    policy = common.policy(settings)
     if oin not in policy.partners:
         err.print(f"{oin} is not a partner in the policy register ({settings.policy_dir})")
         raise typer.Exit(2)

@@ -15,15 +15,14 @@ from pathlib import Path
 
 from lxml import etree
 
-from adapters import BY_NAMESPACE, Adapter
-from adapters.xsd import Richting, schema_name
+from adapters import VOCABULARIES, Adapter, load_adapters
+from adapters.xsd import Richting, generate
 from gateway.domain.errors import Refused
 from gateway.domain.model import (
-    KETENPOORT,
     Afleverbevestiging,
     Bericht,
     BerichtType,
-    Doel,
+    Berichttypen,
     Doelbinding,
     Foutbericht,
     Foutcode,
@@ -37,6 +36,8 @@ from gateway.domain.model import (
     Statusregel,
     Statusvraag,
     TechnischeInhoud,
+    TechnischType,
+    is_technisch,
 )
 from gateway.safexml import xmlsafe
 from gateway.safexml.validation import DEFAULT_SCHEMA_DIR, ENVELOP_NS, SchemaSet
@@ -71,26 +72,33 @@ class MessageCodec:
 
     def __init__(
         self,
-        schema_dir: Path = DEFAULT_SCHEMA_DIR,
+        typen: Berichttypen,
         *,
+        vocabularies: Path = VOCABULARIES,
+        schema_dir: Path = DEFAULT_SCHEMA_DIR,
         max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES,
         max_depth: int = xmlsafe.DEFAULT_MAX_DEPTH,
-        adapters: Mapping[str, Adapter] = BY_NAMESPACE,
     ) -> None:
+        """``typen``: the catalogue's BerichtTypes; ``vocabularies``: the folder of partner
+        vocabularies; ``schema_dir``: where ``envelop.xsd`` is (the partner XSDs are built
+        from the catalogue and the vocabularies, here, once)."""
+        self.typen = typen
         self.max_bytes = max_bytes
         self.max_depth = max_depth
-        self.adapters = adapters
-        self.by_rol = {Rol(a.vocabulary.rol): a for a in adapters.values()}
+        self.by_rol: Mapping[Rol, Adapter] = load_adapters(typen, vocabularies)
+        self.adapters: Mapping[str, Adapter] = {
+            a.vocabulary.namespace: a for a in self.by_rol.values()
+        }
         self.schemas = SchemaSet(
-            schema_dir,
+            schema_dir / "envelop.xsd",
             {
                 ns: (
-                    schema_name(a.partner, Richting.VERZENDEN),
-                    schema_name(a.partner, Richting.ONTVANGEN),
+                    generate(a.partner, Richting.VERZENDEN, typen),
+                    generate(a.partner, Richting.ONTVANGEN, typen),
                 )
-                for ns, a in adapters.items()
+                for ns, a in self.adapters.items()
             },
-            {ns: a.vocabulary.prefix for ns, a in adapters.items()},
+            {ns: a.vocabulary.prefix for ns, a in self.adapters.items()},
         )
 
     # ----------------------------------------------------------------- read
@@ -118,16 +126,14 @@ class MessageCodec:
         inhoud_el = root.find(_kp("Inhoud"))
         assert kop_el is not None  # the envelope XSD requires it
         assert inhoud_el is not None  # likewise
-        naam = _text(kop_el, "BerichtType")
-        try:
-            berichttype = BerichtType(naam)
-        except ValueError:
+        berichttype = _text(kop_el, "BerichtType")
+        if berichttype not in self.typen and not is_technisch(berichttype):
             raise Refused(
                 Foutcode.ONBEKEND_BERICHTTYPE,
-                f"BerichtType {naam[:64]!r} is not in the catalogue",
+                f"BerichtType {berichttype[:64]!r} is not in the catalogue",
                 element="kp:BerichtType",
                 regel=line(kop_el.find(_kp("BerichtType"))),
-            ) from None
+            )
         kop = self._kop(kop_el, berichttype)
         if afzender_oin is not None and kop.afzender.oin != afzender_oin:
             raise Refused(
@@ -142,7 +148,7 @@ class MessageCodec:
     def read_inhoud(self, envelop: Envelop) -> Bericht:
         """The body of an envelope read by :meth:`read_envelope`, in the canonical model."""
         kop = envelop.kop
-        if kop.berichttype.technisch:
+        if is_technisch(kop.berichttype):
             return Bericht(kop=kop, inhoud=self._technical(envelop.body, kop.berichttype))
         return Bericht(kop=kop, inhoud=self._body(kop, envelop.kop_el, envelop.body))
 
@@ -153,17 +159,17 @@ class MessageCodec:
 
     def _kop(self, kop: etree._Element, berichttype: BerichtType) -> Kop:
         doelbinding_el = kop.find(_kp("Doelbinding"))
-        if doelbinding_el is None and not berichttype.technisch:
+        if doelbinding_el is None and not is_technisch(berichttype):
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,
-                f"kp:Doelbinding (doel and grondslag) is required for a {berichttype.value}",
+                f"kp:Doelbinding (doel and grondslag) is required for a {berichttype}",
                 element="kp:Kop",
                 regel=line(kop),
             )
         doelbinding = None
         if doelbinding_el is not None:
             doelbinding = Doelbinding(
-                doel=Doel(_text(doelbinding_el, "Doel")),
+                doel=_text(doelbinding_el, "Doel"),
                 grondslagen=tuple(
                     (g.text or "").strip() for g in doelbinding_el.findall(_kp("Grondslag"))
                 ),
@@ -216,37 +222,37 @@ class MessageCodec:
             raise refused(
                 Foutcode.SCHEMA_ONGELDIG,
                 f"the body is the format in which {adapter.vocabulary.rol} receives a "
-                f"{kop.berichttype.value}, not one it sends",
+                f"{kop.berichttype}, not one it sends",
             )
         if found is None:
             raise refused(
                 Foutcode.ONBEKEND_BERICHTTYPE,
                 f"{adapter.vocabulary.rol} sends no message {etree.QName(body).localname}",
             )
-        if found is not kop.berichttype:
+        if found != kop.berichttype:
             raise refused(
                 Foutcode.SCHEMA_ONGELDIG,
-                f"BerichtType is {kop.berichttype.value} but the body is a {found.value}",
+                f"BerichtType is {kop.berichttype} but the body is a {found}",
                 in_kop=True,
             )
         self.schemas.check_body(body, sent=True)
         return adapter.parse(body)
 
     def _technical(self, body: etree._Element, berichttype: BerichtType) -> TechnischeInhoud:
-        if body.tag != _kp(berichttype.value):
+        if body.tag != _kp(berichttype):
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,
-                f"a {berichttype.value} carries a kp:{berichttype.value} body",
+                f"a {berichttype} carries a kp:{berichttype} body",
                 element=etree.QName(body).localname,
                 regel=line(body),
             )
-        if berichttype is BerichtType.ONTVANGSTBEVESTIGING:
+        if berichttype == TechnischType.ONTVANGSTBEVESTIGING:
             moment = body.findtext(_kp("UitersteBeslismoment"))
             return Ontvangstbevestiging(
                 ontvangers=[_partij(o) for o in body.findall(_kp("Ontvanger"))],
                 uiterste_beslismoment=dt.datetime.fromisoformat(moment) if moment else None,
             )
-        if berichttype is BerichtType.FOUTBERICHT:
+        if berichttype == TechnischType.FOUTBERICHT:
             regel = body.findtext(_kp("Regel"))
             return Foutbericht(
                 code=Foutcode(_text(body, "Code")),
@@ -254,9 +260,9 @@ class MessageCodec:
                 element=body.findtext(_kp("Element")),
                 regel=int(regel) if regel else None,
             )
-        if berichttype is BerichtType.STATUSVRAAG:
+        if berichttype == TechnischType.STATUSVRAAG:
             return Statusvraag()
-        if berichttype is BerichtType.STATUSANTWOORD:
+        if berichttype == TechnischType.STATUSANTWOORD:
             return _statusantwoord(body)
         ontvangen = body.findtext(_kp("Ontvangen"))
         return Afleverbevestiging(
@@ -277,7 +283,7 @@ class MessageCodec:
         inhoud = etree.SubElement(root, _kp("Inhoud"))
         if isinstance(bericht.inhoud, Inhoud):
             rol = voor or bericht.kop.afzender.rol
-            adapter = self.by_rol[Rol(rol)]
+            adapter = self.by_rol[rol]
             body = adapter.render(bericht.inhoud)
             if check:
                 self.schemas.check_body(body, sent=voor is None)
@@ -292,14 +298,14 @@ class MessageCodec:
         _sub(kop, "ConversatieId", k.conversatie_id)
         if k.in_antwoord_op:
             _sub(kop, "InAntwoordOp", k.in_antwoord_op)
-        _sub(kop, "BerichtType", k.berichttype.value)
+        _sub(kop, "BerichtType", k.berichttype)
         _sub(kop, "Versie", k.versie)
         _partij_el(kop, "Afzender", k.afzender)
         for ontvanger in k.ontvangers:
             _partij_el(kop, "Ontvanger", ontvanger)
         if k.doelbinding is not None:
             db = etree.SubElement(kop, _kp("Doelbinding"))
-            _sub(db, "Doel", k.doelbinding.doel.value)
+            _sub(db, "Doel", k.doelbinding.doel)
             for grondslag in k.doelbinding.grondslagen:
                 _sub(db, "Grondslag", grondslag)
         _sub(kop, "Tijdstip", k.tijdstip.isoformat())
@@ -312,7 +318,7 @@ class MessageCodec:
 def _write_technical(
     inhoud: etree._Element, berichttype: BerichtType, body: TechnischeInhoud
 ) -> None:
-    element = etree.SubElement(inhoud, _kp(berichttype.value))
+    element = etree.SubElement(inhoud, _kp(berichttype))
     if isinstance(body, Ontvangstbevestiging):
         for ontvanger in body.ontvangers:
             _partij_el(element, "Ontvanger", ontvanger)
@@ -372,7 +378,7 @@ def _sub(parent: etree._Element, name: str, text: str) -> None:
 def _partij(element: etree._Element | None) -> Partij:
     assert element is not None  # required by the envelope XSD
     rol = element.get("rol", "").strip()
-    return Partij(oin=element.get("oin", ""), rol=KETENPOORT if rol == KETENPOORT else Rol(rol))
+    return Partij(oin=element.get("oin", ""), rol=rol)
 
 
 def _partij_el(parent: etree._Element, name: str, partij: Partij) -> None:

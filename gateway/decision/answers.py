@@ -22,6 +22,7 @@ from gateway.domain.model import (
     Ontvangstbevestiging,
     Partij,
     Statusantwoord,
+    TechnischType,
 )
 
 _BERICHT_ID = re.compile(rb"BerichtId>\s*([0-9a-fA-F\-]{36})\s*<")
@@ -73,7 +74,7 @@ def bevestiging(
     return _reply(
         codec,
         kop,
-        BerichtType.ONTVANGSTBEVESTIGING,
+        TechnischType.ONTVANGSTBEVESTIGING,
         inhoud or Ontvangstbevestiging(),
         gateway_oin,
         now,
@@ -85,7 +86,7 @@ def statusantwoord(
     codec: MessageCodec, kop: Kop, inhoud: Statusantwoord, gateway_oin: str, now: dt.datetime
 ) -> bytes:
     """The Statusantwoord to the Statusvraag with header ``kop`` (InAntwoordOp: the vraag)."""
-    return _reply(codec, kop, BerichtType.STATUSANTWOORD, inhoud, gateway_oin, now)
+    return _reply(codec, kop, TechnischType.STATUSANTWOORD, inhoud, gateway_oin, now)
 
 
 def _reply(
@@ -140,7 +141,7 @@ def foutbericht(
 ) -> bytes:
     """Refused: the code, why, and where."""
     kop = answer_kop(
-        BerichtType.FOUTBERICHT,
+        TechnischType.FOUTBERICHT,
         gateway_oin,
         ontvanger=None,
         in_antwoord_op=in_antwoord_op,

@@ -12,11 +12,11 @@ Statusantwoord).
 from __future__ import annotations
 
 from gateway.domain.errors import Refused
-from gateway.domain.model import BerichtType, Foutcode, Kop
+from gateway.domain.model import Foutcode, Kop, TechnischType, is_technisch
 from gateway.policy.catalogue import PartnerEntry, Policy
 
 # Technical types a partner may send (the rest are the gateway's own answers).
-VAN_PARTNERS = frozenset({BerichtType.AFLEVERBEVESTIGING, BerichtType.STATUSVRAAG})
+VAN_PARTNERS = frozenset({TechnischType.AFLEVERBEVESTIGING, TechnischType.STATUSVRAAG})
 
 
 def authorise(
@@ -37,15 +37,15 @@ def authorise(
         raise Refused(
             Foutcode.AFZENDER_ONJUIST,
             f"Afzender says {kop.afzender.oin} ({kop.afzender.rol}) but the message comes "
-            f"from {partner.oin} ({partner.rol.value})",
+            f"from {partner.oin} ({partner.rol})",
             element="kp:Afzender",
         )
     berichttype = kop.berichttype
-    if berichttype.technisch:
+    if is_technisch(berichttype):
         if berichttype not in VAN_PARTNERS:
             raise Refused(
                 Foutcode.AFZENDER_NIET_GEAUTORISEERD,
-                f"only the gateway sends a {berichttype.value}",
+                f"only the gateway sends a {berichttype}",
                 element="kp:BerichtType",
                 regel=regel,
             )
@@ -53,7 +53,7 @@ def authorise(
     if partner.rol not in policy.berichten[berichttype].afzenders:
         raise Refused(
             Foutcode.AFZENDER_NIET_GEAUTORISEERD,
-            f"rol {partner.rol.value} may not send a {berichttype.value}",
+            f"rol {partner.rol} may not send a {berichttype}",
             element="kp:BerichtType",
             regel=regel,
         )

@@ -51,6 +51,7 @@ from gateway.domain.model import (
     Partij,
     Statusantwoord,
     Statusvraag,
+    is_technisch,
 )
 from gateway.policy.catalogue import Policy
 
@@ -117,7 +118,7 @@ class Pipeline:
         try:
             if isinstance(gelezen.bericht.inhoud, Statusvraag):
                 return self._inlichting(gelezen, feiten)
-            if gelezen.bericht.kop.berichttype.technisch:
+            if is_technisch(gelezen.bericht.kop.berichttype):
                 return self._bevestiging(gelezen, feiten)
             if eerder is not None:
                 if eerder.sha256 != gelezen.ontvangen.sha256:
@@ -238,7 +239,7 @@ class Pipeline:
                 "bevestigd",
                 afzender=geleverd.afzender_oin,
                 bericht_id=kop.in_antwoord_op,
-                ontvanger=(ontvanger.oin, ontvanger.rol.value),
+                ontvanger=(ontvanger.oin, ontvanger.rol),
                 subjects=geleverd.betrokkenen,
                 status="afgeleverd",
                 bewaartermijn_dagen=self.policy.bewaartermijn_dagen(),

@@ -34,7 +34,6 @@ from gateway.domain.model import (
     Categorie,
     Doel,
     Foutcode,
-    Persoon,
     Prioriteit,
 )
 from gateway.policy.catalogue import Policy
@@ -90,8 +89,8 @@ class Router:
         if doel not in regel.doelen:
             raise Refused(
                 Foutcode.DOEL_NIET_TOEGESTAAN,
-                f"doel {doel.value} is not allowed for {kop.berichttype.value} "
-                f"(allowed: {', '.join(d.value for d in regel.doelen)})",
+                f"doel {doel} is not allowed for {kop.berichttype} "
+                f"(allowed: {', '.join(d for d in regel.doelen)})",
                 element="kp:Doel",
             )
         return doel
@@ -108,8 +107,8 @@ class Router:
                 return code
         raise Refused(
             Foutcode.GRONDSLAG_ONTBREEKT,
-            f"no cited grondslag covers recipient {ontvanger.oin} ({ontvanger.rol.value}) for "
-            f"doel {doel.value} from {afzender.rol.value}: got {', '.join(cited)}; acceptable: "
+            f"no cited grondslag covers recipient {ontvanger.oin} ({ontvanger.rol}) for "
+            f"doel {doel} from {afzender.rol}: got {', '.join(cited)}; acceptable: "
             f"{', '.join(acceptable) or 'none'}",
             element="kp:Grondslag",
         )
@@ -140,7 +139,7 @@ class Router:
                 if routed is None or routed.rol != ontvanger.rol:
                     raise Refused(
                         Foutcode.ONTVANGER_NIET_TOEGESTAAN,
-                        f"the policy does not route this {bericht.kop.berichttype.value} to "
+                        f"the policy does not route this {bericht.kop.berichttype} to "
                         f"{ontvanger.oin} ({ontvanger.rol})",
                         element="kp:Ontvanger",
                     )
@@ -148,8 +147,7 @@ class Router:
         if not partners:
             raise Refused(
                 Foutcode.GEEN_ONTVANGER,
-                f"the policy routes this {bericht.kop.berichttype.value} with doel "
-                f"{doel.value} to nobody",
+                f"the policy routes this {bericht.kop.berichttype} with doel {doel} to nobody",
             )
         ontvangers = tuple(
             self._ontvanger(
@@ -185,13 +183,13 @@ class Router:
         if not isinstance(postcode, str):
             raise Refused(
                 Foutcode.GEEN_ONTVANGER,
-                f"no postcode at {route.regio} to find the {route.naar.value} regio",
+                f"no postcode at {route.regio} to find the {route.naar} regio",
             )
         oin = self.policy.regio_van_postcode(postcode)
         if oin is None:
             raise Refused(
                 Foutcode.GEEN_ONTVANGER,
-                f"postcode {postcode[:4]} is in no {route.naar.value} regio",
+                f"postcode {postcode[:4]} is in no {route.naar} regio",
                 element="Postcode",
             )
         return [p for p in candidates if p.oin == oin]
@@ -221,18 +219,16 @@ class Router:
     def _condition(conditie: Conditie, bericht: Bericht) -> bool:
         if isinstance(conditie, DoelConditie):
             doelbinding = bericht.kop.doelbinding
-            return doelbinding is not None and doelbinding.doel is conditie.doel
+            return doelbinding is not None and doelbinding.doel == conditie.doel
         if isinstance(conditie, VeldConditie):
             return bool(resolve(bericht, conditie.veld) == conditie.is_)
         assert isinstance(conditie, LeeftijdConditie)
-        persoon = resolve(bericht, conditie.leeftijd)
+        geboren = resolve(bericht, f"{conditie.leeftijd}.geboortedatum")
         peil = resolve(bericht, conditie.op)
-        if not isinstance(persoon, Persoon) or not isinstance(peil, dt.date):
+        if not isinstance(geboren, dt.date) or not isinstance(peil, dt.date):
             return False
         peildatum = peil.date() if isinstance(peil, dt.datetime) else peil
-        leeftijd = persoon.leeftijd_op(peildatum)
-        if leeftijd is None:
-            return False
+        leeftijd = leeftijd_op(geboren, peildatum)
         if conditie.minimaal is not None:
             return leeftijd >= conditie.minimaal
         assert conditie.onder is not None
@@ -252,3 +248,11 @@ class Router:
 
 
 __all__ = ["Ontvanger", "Router", "Routering"]
+
+
+def leeftijd_op(geboren: dt.date, peildatum: dt.date) -> int:
+    """Age in whole years on ``peildatum`` of someone born on ``geboren``."""
+    jaren = peildatum.year - geboren.year
+    if (peildatum.month, peildatum.day) < (geboren.month, geboren.day):
+        jaren -= 1
+    return jaren

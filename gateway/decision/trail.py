@@ -152,10 +152,10 @@ class Trail:
         trace = trace_id(ontvangen, bericht)
         base: dict[str, Any] = {
             "trace_id": trace,
-            "berichttype": kop.berichttype.value,
+            "berichttype": kop.berichttype,
             "bericht_id": kop.bericht_id,
-            "afzender": (routering.afzender.oin, routering.afzender.rol.value),
-            "doel": routering.doel.value,
+            "afzender": (routering.afzender.oin, routering.afzender.rol),
+            "doel": routering.doel,
             "policy": routering.policy_versie,
             "bewaartermijn_dagen": bewaartermijn_dagen,
         }
@@ -195,7 +195,7 @@ class Trail:
                             gebeurtenis=gebeurtenis,
                             dedup=dedup,
                             span_id=_span(),
-                            ontvanger=(partner.oin, partner.rol.value),
+                            ontvanger=(partner.oin, partner.rol),
                             grondslag=levering.ontvanger.grondslag,
                             categorieen=() if withheld else tuple(sorted(levering.kept)),
                             verwijderd=tuple(sorted(levering.removed)),
@@ -228,12 +228,12 @@ class Trail:
                     dedup=dedup,
                     trace_id=trace_id(ontvangen, bericht),
                     span_id=_span(),
-                    berichttype=bericht.kop.berichttype.value if bericht else None,
+                    berichttype=bericht.kop.berichttype if bericht else None,
                     bericht_id=bericht_id,
                     afzender=(ontvangen.afzender_oin, str(bericht.kop.afzender.rol))
                     if bericht
                     else (ontvangen.afzender_oin, "onbekend"),
-                    doel=doelbinding.doel.value if doelbinding else None,
+                    doel=doelbinding.doel if doelbinding else None,
                     grondslag=", ".join(doelbinding.grondslagen) if doelbinding else None,
                     sha256=ontvangen.sha256,
                     bewaartermijn_dagen=bewaartermijn_dagen,

@@ -17,8 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.domain.model import BerichtType, Categorie, Doel, Rol
-from gateway.policy.checks import check_berichten, check_doelen, check_leesbaar, check_regios
+from gateway.domain.model import BerichtType, Berichttypen, Categorie, Doel, Rol
+from gateway.policy.checks import (
+    check_berichten,
+    check_doelen,
+    check_leesbaar,
+    check_partners,
+    check_regios,
+)
 from gateway.policy.files import (
     BerichtenFile,
     BerichtRegel,
@@ -30,6 +36,7 @@ from gateway.policy.files import (
     RegioEntry,
 )
 from gateway.policy.reading import PolicyError, line_of, parse_file
+from gateway.policy.typen import CATALOGUS_FILES, load_typen
 
 __all__ = [
     "FILES",
@@ -42,7 +49,7 @@ __all__ = [
     "load_policy",
 ]
 
-FILES = ("policy.yaml", "partners.yaml", "doelen.yaml", "berichten.yaml")
+FILES = ("policy.yaml", *CATALOGUS_FILES, "partners.yaml", "doelen.yaml", "berichten.yaml")
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ class Policy:
 
     versie: str
     directory: Path
+    typen: Berichttypen  # the register (rollen, categories) and the BerichtTypes
     partners: dict[str, PartnerEntry]
     regios: tuple[RegioEntry, ...]
     doelen: dict[Doel, DoelEntry]
@@ -59,7 +67,7 @@ class Policy:
     vrije_tekst: dict[BerichtType, dict[str, frozenset[Categorie]]]
 
     def partners_met_rol(self, rol: Rol) -> list[PartnerEntry]:
-        return [p for p in self.partners.values() if p.rol is rol]
+        return [p for p in self.partners.values() if p.rol == rol]
 
     def regio_van_postcode(self, postcode: str) -> str | None:
         digits = postcode.strip()[:4]
@@ -79,15 +87,22 @@ class Policy:
 
 
 def load_policy(
-    directory: Path, *, leesbaar: Mapping[Rol, frozenset[BerichtType]] | None = None
+    directory: Path,
+    *,
+    leesbaar: Mapping[Rol, frozenset[BerichtType]] | None = None,
+    typen: Berichttypen | None = None,
 ) -> Policy:
     """Read and check a policy folder; :class:`PolicyError` when anything is wrong.
 
     ``leesbaar``: per rol, the types its adapter can read as a sender (the codec's
     ``readable()``); given, a rol allowed to send a type its format cannot express is an error.
+    ``typen``: the folder's catalogue when the caller read it already (for its codec);
+    otherwise it is read here.
     """
     if not directory.is_dir():
         raise PolicyError(str(directory), None, "policy folder does not exist")
+    if typen is None:
+        typen = load_typen(directory)
     meta, _ = parse_file(PolicyMeta, directory / "policy.yaml")
     partners, partner_lines = parse_file(PartnersFile, directory / "partners.yaml")
     doelen, doel_lines = parse_file(DoelenFile, directory / "doelen.yaml")
@@ -104,14 +119,17 @@ def load_policy(
                 "partners.yaml", line_of(partner_lines, ("partners", i)), f"OIN {partner.oin} twice"
             )
         by_oin[partner.oin] = partner
-    check_regios(partners, partner_lines, by_oin)
-    check_doelen(doelen, doel_lines)
-    check_berichten(berichten, bericht_lines, doelen, by_oin)
+    check_partners(partners, partner_lines, typen)
+    if partners.regio_rol is not None:
+        check_regios(partners, partner_lines, by_oin, partners.regio_rol)
+    check_doelen(doelen, doel_lines, typen)
+    check_berichten(berichten, bericht_lines, doelen, by_oin, typen)
     if leesbaar is not None:
         check_leesbaar(berichten, bericht_lines, leesbaar)
     return Policy(
         versie=f"{meta.versie}+sha256:{digest.hexdigest()[:12]}",
         directory=directory,
+        typen=typen,
         partners=by_oin,
         regios=tuple(partners.regios),
         doelen=dict(doelen.doelen),

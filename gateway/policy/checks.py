@@ -12,7 +12,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.domain.model import INHOUD_TYPES, BerichtType, Doel, Part, Persoon, Rol
+from gateway.domain.model import BerichtType, Berichttypen, Doel, Part, Rol
 from gateway.policy.fieldpath import check_path
 from gateway.policy.files import (
     BerichtenFile,
@@ -34,20 +34,35 @@ __all__ = [
     "check_berichten",
     "check_doelen",
     "check_leesbaar",
+    "check_partners",
     "check_regios",
 ]
 
 
-def check_regios(partners: PartnersFile, lines: Lines, by_oin: dict[str, PartnerEntry]) -> None:
+def check_partners(partners: PartnersFile, lines: Lines, typen: Berichttypen) -> None:
+    """Every partner has a rol of the register."""
+    for i, partner in enumerate(partners.partners):
+        if partner.rol not in typen.rollen:
+            raise PolicyError(
+                "partners.yaml",
+                line_of(lines, ("partners", i, "rol")),
+                f"{partner.rol!r} is no rol of the register (catalogus.yaml: "
+                f"{', '.join(sorted(typen.rollen))})",
+            )
+
+
+def check_regios(
+    partners: PartnersFile, lines: Lines, by_oin: dict[str, PartnerEntry], regio_rol: Rol
+) -> None:
     seen: list[RegioEntry] = []
     for i, regio in enumerate(partners.regios):
         line = line_of(lines, ("regios", i))
         if regio.van > regio.tot:
             raise PolicyError("partners.yaml", line, f"regio {regio.van}-{regio.tot} is empty")
         partner = by_oin.get(regio.oin)
-        if partner is None or partner.rol is not Rol.VEILIG_THUIS:
+        if partner is None or partner.rol != regio_rol:
             raise PolicyError(
-                "partners.yaml", line, f"regio OIN {regio.oin} is no registered veilig-thuis"
+                "partners.yaml", line, f"regio OIN {regio.oin} is no registered {regio_rol}"
             )
         for other in seen:
             if regio.van <= other.tot and other.van <= regio.tot:
@@ -59,17 +74,36 @@ def check_regios(partners: PartnersFile, lines: Lines, by_oin: dict[str, Partner
         seen.append(regio)
 
 
-def check_doelen(doelen: DoelenFile, lines: Lines) -> None:
-    for doel in Doel:
-        if doel not in doelen.doelen:
-            raise PolicyError("doelen.yaml", line_of(lines, ("doelen",)), f"doel {doel} missing")
+def check_doelen(doelen: DoelenFile, lines: Lines, typen: Berichttypen) -> None:
+    """Every rol a doel names is in the register, every category in the catalogue; a grondslag
+    goes towards a recipient the doel admits."""
+
+    def fail(where: tuple[Any, ...], problem: str) -> PolicyError:
+        return PolicyError("doelen.yaml", line_of(lines, ("doelen", *where)), problem)
+
     for doel, entry in doelen.doelen.items():
+        for i, rij in enumerate(entry.grondslagen):
+            here = (doel, "grondslagen", i)
+            _known_rollen(
+                typen,
+                [((*here, "afzender"), rij.afzender)]
+                + [((*here, "naar", j), r) for j, r in enumerate(rij.naar)],
+                "doelen",
+                fail,
+            )
+        _known_rollen(
+            typen, [((doel, "ontvangers", r), r) for r in entry.ontvangers], "doelen", fail
+        )
+        for rol, grant in entry.ontvangers.items():
+            _known_categorieen(
+                typen, (doel, "ontvangers", rol, "categorieen"), grant.categorieen, "doelen", fail
+            )
         for i, rij in enumerate(entry.grondslagen):
             for j, rol in enumerate(rij.naar):
                 if rol not in entry.ontvangers:
                     raise PolicyError(
                         "doelen.yaml",
-                        line_of(lines, ("doelen", doel.value, "grondslagen", i, "naar", j)),
+                        line_of(lines, ("doelen", doel, "grondslagen", i, "naar", j)),
                         f"{doel}: a grondslag towards {rol}, which the doel admits as no recipient",
                     )
 
@@ -77,39 +111,99 @@ def check_doelen(doelen: DoelenFile, lines: Lines) -> None:
 Fail = typing.Callable[[tuple[Any, ...], str], PolicyError]
 
 
+def _known(
+    known: typing.Collection[str],
+    names: typing.Sequence[tuple[tuple[Any, ...], str]],
+    file: str,
+    what: str,
+    fail: Fail,
+) -> None:
+    """Every ``(where, name)`` names one of ``known``; the error names its exact place."""
+    for where, name in names:
+        if name not in known:
+            place = ".".join(str(p) for p in (file, *where))
+            raise fail(
+                where,
+                f"{place}: {name!r} is no {what} (catalogus.yaml: "
+                f"{', '.join(repr(k) for k in sorted(known))})",
+            )
+
+
+def _known_rollen(
+    typen: Berichttypen, names: typing.Sequence[tuple[tuple[Any, ...], str]], file: str, fail: Fail
+) -> None:
+    _known(typen.rollen, names, file, "rol of the register", fail)
+
+
+def _known_categorieen(
+    typen: Berichttypen, where: tuple[Any, ...], names: list[str], file: str, fail: Fail
+) -> None:
+    _known(
+        typen.categorieen,
+        [((*where, i), c) for i, c in enumerate(names)],
+        file,
+        "categorie of the catalogue",
+        fail,
+    )
+
+
 def check_berichten(
     berichten: BerichtenFile,
     lines: Lines,
     doelen: DoelenFile,
     by_oin: dict[str, PartnerEntry],
+    typen: Berichttypen,
 ) -> None:
     def fail(where: tuple[Any, ...], problem: str) -> PolicyError:
         return PolicyError("berichten.yaml", line_of(lines, ("berichten", *where)), problem)
 
-    for berichttype in INHOUD_TYPES:
+    for berichttype in typen:
         if berichttype not in berichten.berichten:
-            raise fail((), f"no rules for BerichtType {berichttype}")
+            raise fail((), f"no rules for BerichtType {berichttype} (typen.yaml defines it)")
     for berichttype, regel in berichten.berichten.items():
-        if berichttype.technisch:
-            raise fail((berichttype.value,), f"{berichttype} is the gateway's own message")
-        for i, route in enumerate(regel.routes):
-            _check_route(
-                berichttype, regel, route, (berichttype.value, "routes", i), doelen, by_oin, fail
-            )
-        for doel, per_rol in regel.toegang.items():
-            _check_toegang(berichttype, regel, doel, per_rol, doelen, fail)
-        if regel.uiterste_beslismoment is not None:
-            try:
-                check_path(berichttype, regel.uiterste_beslismoment.veld)
-            except ValueError as exc:
-                raise fail((berichttype.value, "uiterste_beslismoment"), str(exc)) from None
-        for path in regel.vrije_tekst:
-            try:
-                found = check_path(berichttype, path)
-                if found is not str and not issubclass(found, Part):
-                    raise ValueError(f"{path!r} of {berichttype.value} is no free text")
-            except ValueError as exc:
-                raise fail((berichttype.value, "vrije_tekst", path), str(exc)) from None
+        if berichttype not in typen:
+            raise fail((berichttype,), f"{berichttype} is no BerichtType of typen.yaml")
+        _check_regel(berichttype, regel, doelen, by_oin, typen, fail)
+
+
+def _check_regel(
+    berichttype: BerichtType,
+    regel: BerichtRegel,
+    doelen: DoelenFile,
+    by_oin: dict[str, PartnerEntry],
+    typen: Berichttypen,
+    fail: Fail,
+) -> None:
+    """The rules of one BerichtType."""
+    _known_rollen(
+        typen,
+        [((berichttype, "afzenders", i), r) for i, r in enumerate(regel.afzenders)],
+        "berichten",
+        fail,
+    )
+    for i, doel in enumerate(regel.doelen):
+        if doel not in doelen.doelen:
+            raise fail((berichttype, "doelen", i), f"doel {doel} is not in doelen.yaml")
+    for i, route in enumerate(regel.routes):
+        _known_rollen(typen, [((berichttype, "routes", i, "naar"), route.naar)], "berichten", fail)
+        _check_route(
+            berichttype, regel, route, (berichttype, "routes", i), doelen, by_oin, fail, typen
+        )
+    for doel, per_rol in regel.toegang.items():
+        _check_toegang(berichttype, regel, doel, per_rol, doelen, fail, typen)
+    if regel.uiterste_beslismoment is not None:
+        try:
+            check_path(typen.model(berichttype), regel.uiterste_beslismoment.veld)
+        except ValueError as exc:
+            raise fail((berichttype, "uiterste_beslismoment"), str(exc)) from None
+    for path, cats in regel.vrije_tekst.items():
+        _known_categorieen(typen, (berichttype, "vrije_tekst", path), cats, "berichten", fail)
+        try:
+            found = check_path(typen.model(berichttype), path)
+            if found is not str and not issubclass(found, Part):
+                raise ValueError(f"{path!r} of {berichttype} is no free text")
+        except ValueError as exc:
+            raise fail((berichttype, "vrije_tekst", path), str(exc)) from None
 
 
 def check_leesbaar(
@@ -121,10 +215,10 @@ def check_leesbaar(
             if berichttype not in leesbaar.get(rol, frozenset()):
                 raise PolicyError(
                     "berichten.yaml",
-                    line_of(lines, ("berichten", berichttype.value, "afzenders", i)),
-                    f"rol {rol.value} may send {berichttype.value} but its adapter cannot read "
-                    f"a {berichttype.value} (it reads: "
-                    f"{', '.join(sorted(t.value for t in leesbaar.get(rol, ()))) or 'nothing'})",
+                    line_of(lines, ("berichten", berichttype, "afzenders", i)),
+                    f"rol {rol} may send {berichttype} but its adapter cannot read "
+                    f"a {berichttype} (it reads: "
+                    f"{', '.join(sorted(leesbaar.get(rol, ()))) or 'nothing'})",
                 )
 
 
@@ -136,6 +230,7 @@ def _check_route(
     doelen: DoelenFile,
     by_oin: dict[str, PartnerEntry],
     fail: Fail,
+    typen: Berichttypen,
 ) -> None:
     route_doelen = [c.doel for c in route.als if isinstance(c, DoelConditie)] or regel.doelen
     for doel in route_doelen:
@@ -146,19 +241,19 @@ def _check_route(
             if not entry.acceptabel(afzender, route.naar):
                 raise fail(
                     where,
-                    f"{berichttype.value} from {afzender} to {route.naar} for doel {doel} has no "
+                    f"{berichttype} from {afzender} to {route.naar} for doel {doel} has no "
                     f"grondslag: add a row for afzender {afzender} to doel {doel}'s grondslagen "
                     "in doelen.yaml",
                 )
-    shared = sum(1 for p in by_oin.values() if p.rol is route.naar) > 1
+    shared = sum(1 for p in by_oin.values() if p.rol == route.naar) > 1
     if shared and route.regio is None:
         raise fail(where, f"{route.naar} has several partners: say how the regio is found")
     if route.regio not in (None, "conversatie"):
         try:
-            check_path(berichttype, route.regio)
+            check_path(typen.model(berichttype), route.regio)
         except ValueError as exc:
             raise fail((*where, "regio"), str(exc)) from None
-    _check_conditions(berichttype, regel, route.als, (*where, "als"), fail)
+    _check_conditions(berichttype, regel, route.als, (*where, "als"), fail, typen)
 
 
 def _check_toegang(
@@ -168,15 +263,20 @@ def _check_toegang(
     per_rol: dict[Rol, Toegang],
     doelen: DoelenFile,
     fail: Fail,
+    typen: Berichttypen,
 ) -> None:
-    t = berichttype.value
+    t = berichttype
     if doel not in regel.doelen:
-        raise fail((t, "toegang", doel.value), f"doel {doel} is not a doel of {t}")
+        raise fail((t, "toegang", doel), f"doel {doel} is not a doel of {t}")
     for rol, toegang in per_rol.items():
-        where = (t, "toegang", doel.value, rol.value)
+        where = (t, "toegang", doel, rol)
         allowed = doelen.doelen[doel].ontvangers.get(rol)
         if allowed is None:
             raise fail(where, f"doel {doel} admits no recipient {rol}")
+        _known_categorieen(typen, (*where, "categorieen"), toegang.categorieen, "berichten", fail)
+        for k, extra in enumerate(toegang.extra):
+            here = (*where, "extra", k, "categorieen")
+            _known_categorieen(typen, here, extra.categorieen, "berichten", fail)
         asked = set(toegang.categorieen).union(*(e.categorieen for e in toegang.extra))
         too_much = sorted(asked - set(allowed.categorieen))
         if too_much:
@@ -184,7 +284,9 @@ def _check_toegang(
                 where, f"grants {', '.join(too_much)} to {rol}, more than doel {doel} allows"
             )
         for k, extra in enumerate(toegang.extra):
-            _check_conditions(berichttype, regel, extra.als, (*where, "extra", k, "als"), fail)
+            _check_conditions(
+                berichttype, regel, extra.als, (*where, "extra", k, "als"), fail, typen
+            )
 
 
 def _check_conditions(
@@ -193,18 +295,21 @@ def _check_conditions(
     als: list[Conditie],
     where: tuple[Any, ...],
     fail: Fail,
+    typen: Berichttypen,
 ) -> None:
     """Every condition names real fields of the right type."""
+    model = typen.model(berichttype)
     for j, c in enumerate(als):
         try:
             if isinstance(c, VeldConditie):
-                check_path(berichttype, c.veld)
+                check_path(model, c.veld)
             elif isinstance(c, LeeftijdConditie):
-                if check_path(berichttype, c.leeftijd) is not Persoon:
-                    raise ValueError(f"{c.leeftijd!r} is not a person")
-                if check_path(berichttype, c.op) not in (dt.date, dt.datetime):
+                person = check_path(model, c.leeftijd)
+                if not (issubclass(person, Part) and "geboortedatum" in person.model_fields):
+                    raise ValueError(f"{c.leeftijd!r} is not a person with a geboortedatum")
+                if check_path(model, c.op) not in (dt.date, dt.datetime):
                     raise ValueError(f"{c.op!r} is not a date")
             elif c.doel not in regel.doelen:
-                raise ValueError(f"doel {c.doel} is not a doel of {berichttype.value}")
+                raise ValueError(f"doel {c.doel} is not a doel of {berichttype}")
         except ValueError as exc:
             raise fail((*where, j), str(exc)) from None

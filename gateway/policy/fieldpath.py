@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gateway.domain.model import INHOUD_TYPES, Bericht, BerichtType, Kop, part_type
+from gateway.domain.model import Bericht, Kop, part_type
 
 __all__ = [
     "check_path",
@@ -38,10 +38,11 @@ def resolve(bericht: Bericht, path: str) -> Any:
     return current
 
 
-def check_path(berichttype: BerichtType, path: str) -> type[Any]:
-    """The model type a path ends in; ValueError when it names no field."""
+def check_path(inhoud: type[BaseModel], path: str) -> type[Any]:
+    """The model type a path ends in, in a message whose body is an ``inhoud``; ValueError
+    when it names no field."""
     segments = path.split(".")
-    model: type[BaseModel] = INHOUD_TYPES[berichttype]
+    model: type[BaseModel] = inhoud
     if segments[0] == "kop":
         model, segments = Kop, segments[1:]
     for index, segment in enumerate(segments):

@@ -9,6 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.domain.model import BerichtType, Categorie, Doel, Prioriteit, Rol
 
+# Names are data (catalogus.yaml, doelen.yaml, typen.yaml); their form is checked here, their
+# existence by the checks across files.
+ROL = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+DOEL = r"^[A-Z][A-Z0-9_]{0,63}$"
+
 __all__ = [
     "CONDITIE_BRANCHES",
     "BerichtRegel",
@@ -55,7 +60,15 @@ class RegioEntry(_Strict):
 
 class PartnersFile(_Strict):
     partners: list[PartnerEntry] = Field(min_length=1)
+    # the rol whose partners cover the postcode ranges of ``regios`` (spec §5)
+    regio_rol: Rol | None = Field(default=None, pattern=ROL)
     regios: list[RegioEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _regios_have_a_rol(self) -> PartnersFile:
+        if self.regios and self.regio_rol is None:
+            raise ValueError("regios need regio_rol: the rol whose partners cover them")
+        return self
 
 
 GRONDSLAG_CODE = r"^[A-Z0-9][A-Z0-9.\-]{0,63}$"
@@ -84,13 +97,13 @@ class DoelEntry(_Strict):
         """The grondslagen ``afzender`` may cite to share for this doel with ``ontvanger``."""
         codes: list[str] = []
         for rij in self.grondslagen:
-            if rij.afzender is afzender and (not rij.naar or ontvanger in rij.naar):
+            if rij.afzender == afzender and (not rij.naar or ontvanger in rij.naar):
                 codes.extend(c for c in rij.codes if c not in codes)
         return tuple(codes)
 
 
 class DoelenFile(_Strict):
-    doelen: dict[Doel, DoelEntry]
+    doelen: dict[Annotated[Doel, Field(pattern=DOEL)], DoelEntry] = Field(min_length=1)
 
 
 class DoelConditie(_Strict):

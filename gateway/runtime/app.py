@@ -18,6 +18,7 @@ from gateway.domain.errors import Misconfigured, Transient
 from gateway.observe.logs import get_logger
 from gateway.observe.metrics import Metrics, seconds_left
 from gateway.policy.catalogue import Policy, load_policy
+from gateway.policy.typen import load_typen
 from gateway.runtime import certs
 from gateway.runtime.bounces import Bounces
 from gateway.runtime.consumers import BouncedConsumer, IngressConsumer
@@ -80,6 +81,20 @@ def open_audit(settings: Settings, log_id: str | None = None) -> tuple[Database,
     return audit_db, audit, Trail(Pseudonymiser.from_file(secret))
 
 
+def catalogue(settings: Settings) -> tuple[MessageCodec, Policy]:
+    """The codec and the checked policy of ``settings``: the catalogue (rollen, categories,
+    BerichtTypes) is read once and shared by both; Misconfigured (file, line) when broken."""
+    typen = load_typen(settings.policy_dir)
+    codec = MessageCodec(
+        typen,
+        vocabularies=settings.vocabulary_dir,
+        schema_dir=settings.schema_dir,
+        max_bytes=settings.max_bytes,
+        max_depth=settings.max_depth,
+    )
+    return codec, load_policy(settings.policy_dir, leesbaar=codec.readable(), typen=typen)
+
+
 def build(
     settings: Settings, *, log_id: str | None = None, transport: Transport | None = None
 ) -> Parts:
@@ -89,10 +104,7 @@ def build(
     the in-memory transport of :mod:`gateway.transport.memory`); its topology must be the one
     the settings and policy describe.
     """
-    codec = MessageCodec(
-        settings.schema_dir, max_bytes=settings.max_bytes, max_depth=settings.max_depth
-    )
-    policy = load_policy(settings.policy_dir, leesbaar=codec.readable())
+    codec, policy = catalogue(settings)
     db = Database(settings.state_dsn)
     state = StateStore(db, dedup_days=settings.dedup_days)
     audit_db, audit, trail = open_audit(settings, log_id)

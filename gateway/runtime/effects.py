@@ -138,10 +138,10 @@ class Effects:
             kop.afzender.oin,
             kop.bericht_id,
             besluit.gerouteerd.gelezen.ontvangen.sha256,
-            kop.berichttype.value,
+            kop.berichttype,
             kop.conversatie_id,
             [
-                (lev.ontvanger.partner.oin, lev.ontvanger.partner.rol.value, lev.sha256)
+                (lev.ontvanger.partner.oin, lev.ontvanger.partner.rol, lev.sha256)
                 for lev in besluit.leveringen
             ],
             eigenaar=self.owner,
@@ -183,7 +183,7 @@ class Effects:
                 gebeurtenis,
                 afzender=afzender,
                 bericht_id=bericht_id,
-                ontvanger=(ontvanger_oin, partner.rol.value if partner else ""),
+                ontvanger=(ontvanger_oin, partner.rol if partner else ""),
                 subjects=await self.audit.subjects_delivered(bericht_id, ontvanger_oin),
                 status=status,
                 bewaartermijn_dagen=self.policy.bewaartermijn_dagen(),

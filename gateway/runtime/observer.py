@@ -60,7 +60,7 @@ class Observer:
         """Read: its BerichtId and type join the bound context."""
         kop = gelezen.bericht.kop
         with structlog.contextvars.bound_contextvars(
-            bericht_id=kop.bericht_id, berichttype=kop.berichttype.value
+            bericht_id=kop.bericht_id, berichttype=kop.berichttype
         ):
             log.info("bericht_gevalideerd")
             yield
@@ -82,7 +82,7 @@ class Observer:
         bericht = besluit.bericht
         self.metrics.refused.labels(
             refused.code.value,
-            bericht.kop.berichttype.value if bericht else "",
+            bericht.kop.berichttype if bericht else "",
             besluit.ontvangen.afzender_oin,
         ).inc()
         # The reason may quote content (an invalid value); the log gets code and place only.
@@ -100,7 +100,7 @@ class Observer:
             log.warning("bericht_hervat", open=sorted(besluit.alleen or ()))
         log.info(
             "bericht_gerouteerd",
-            doel=routering.doel.value,
+            doel=routering.doel,
             ontvangers=[lev.ontvanger.partner.oin for lev in besluit.leveringen],
             policy=routering.policy_versie,
         )
@@ -115,7 +115,7 @@ class Observer:
     def published(self, besluit: Aanvaarding, levering: Levering) -> None:
         kop = besluit.bericht.kop
         oin = levering.ontvanger.partner.oin
-        self.metrics.delivered.labels(kop.berichttype.value, oin).inc()
+        self.metrics.delivered.labels(kop.berichttype, oin).inc()
         log.info(
             "bericht_afgeleverd",
             ontvanger=oin,
@@ -130,7 +130,7 @@ class Observer:
             return
         kop = besluit.bericht.kop
         if not besluit.hervat:
-            self.metrics.accepted.labels(kop.berichttype.value, kop.afzender.oin).inc()
+            self.metrics.accepted.labels(kop.berichttype, kop.afzender.oin).inc()
         log.info("bericht_bevestigd")
 
     def retried(self, bericht_id: str, ontvanger: str, poging: int, vertraging_ms: int) -> None:

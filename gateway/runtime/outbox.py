@@ -26,7 +26,7 @@ class Outbox:
             levering.ontvanger.partner.oin,
             levering.payload,
             message_id=kop.bericht_id,
-            type_=kop.berichttype.value,
+            type_=kop.berichttype,
             correlation_id=kop.conversatie_id,
             headers={
                 SOORT: "levering",

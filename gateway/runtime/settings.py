@@ -50,12 +50,20 @@ class Settings(BaseSettings):
         "message (TTL + dead-lettering); after the last one it is dead-lettered.",
     )
     schema_dir: Path = Field(
-        ROOT / "schemas" / "v1", description="Folder with envelop.xsd and the partner XSDs."
+        ROOT / "schemas" / "v1",
+        description="Folder with envelop.xsd (the partner XSDs the gateway validates with are "
+        "built from the catalogue and the vocabularies at start; the ones published there are "
+        "for the partners).",
     )
     policy_dir: Path = Field(
         ROOT / "policy" / "v1",
-        description="Folder with the versioned policy files (partners, doelen, routing, "
-        "need-to-know, retention).",
+        description="Folder with the versioned policy files: the catalogue (rollen, "
+        "categories, BerichtTypes), partners, doelen, routing, need-to-know, retention.",
+    )
+    vocabulary_dir: Path = Field(
+        ROOT / "adapters" / "vocabularies",
+        description="Folder with the partner formats' native vocabularies, one <name>.yaml "
+        "per rol.",
     )
     max_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest message accepted, in bytes (TE_GROOT above)."

@@ -1,8 +1,10 @@
 """XSD validation with lxml (fast, hot path), errors mapped to foutberichten.
 
-Schemas are loaded once from ``schemas/v1`` (never from a ``schemaLocation`` in a message).
-The envelope is checked against ``envelop.xsd``; a body against the schema of the partner
-that sends it (strict) or, for what the gateway renders, of the partner that receives it.
+Schemas are loaded once, at start (never from a ``schemaLocation`` in a message): the
+envelope's from ``schemas/v1/envelop.xsd``, the partners' as the documents the adapters
+generate. The envelope is checked against ``envelop.xsd``; a body against the schema of the
+partner that sends it (strict) or, for what the gateway renders, of the partner that receives
+it.
 """
 
 from __future__ import annotations
@@ -25,12 +27,21 @@ _MISSING = re.compile(r"Expected is \( ([\w.\-]+:[\w.\-]+) \)")
 _CLARK = re.compile(r"\{((?:urn|https?):[^}]*)\}")  # {namespace}name, not {'a', 'b'}
 
 
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
 def _load(path: Path) -> etree.XMLSchema:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
-        return etree.XMLSchema(etree.parse(str(path), parser))
+        return etree.XMLSchema(etree.parse(str(path), _PARSER))
     except (OSError, etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
         raise Misconfigured(f"schema {path}: {exc}") from exc
+
+
+def _compile(name: str, document: bytes) -> etree.XMLSchema:
+    try:
+        return etree.XMLSchema(etree.fromstring(document, _PARSER))
+    except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
+        raise Misconfigured(f"schema of {name}: {exc}") from exc
 
 
 _KNOWN = {"http://www.w3.org/2001/XMLSchema-instance": "xsi"}
@@ -41,19 +52,19 @@ class SchemaSet:
 
     def __init__(
         self,
-        schema_dir: Path,
-        namespaces: dict[str, tuple[str, str]],
+        envelope: Path,
+        namespaces: dict[str, tuple[bytes, bytes]],
         prefixes: dict[str, str],
     ) -> None:
-        """``namespaces`` maps a namespace to its (send, receive) schema file names."""
-        self.schema_dir = schema_dir
+        """``envelope``: the envelope's XSD file; ``namespaces`` maps a partner namespace to
+        its (send, receive) XSD documents."""
         self.prefixes = {ENVELOP_NS: "kp", **prefixes}
-        self.envelope = _load(schema_dir / "envelop.xsd")
+        self.envelope = _load(envelope)
         self.send: dict[str, etree.XMLSchema] = {}
         self.receive: dict[str, etree.XMLSchema] = {}
         for namespace, (send, receive) in namespaces.items():
-            self.send[namespace] = _load(schema_dir / send)
-            self.receive[namespace] = _load(schema_dir / receive)
+            self.send[namespace] = _compile(namespace, send)
+            self.receive[namespace] = _compile(namespace, receive)
 
     def check_envelope(self, root: etree._Element) -> None:
         self._check(self.envelope, root)

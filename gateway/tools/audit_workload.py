@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.audit.log import Entry, Pseudonymiser
-from gateway.domain.model import Categorie
+from gateway.policy.catalogue import Policy
 
-__all__ = ["Workload"]
+__all__ = ["Workload", "routes_of"]
 
 
 @dataclass(frozen=True)
@@ -29,63 +29,42 @@ class _Route:
     doel: str
     grondslag: str
     bewaartermijn_dagen: int
-    ontvangers: tuple[tuple[str, str, str], tuple[str, str, str]]  # (oin, rol, grondslag)
+    ontvangers: tuple[tuple[str, str, str], ...]  # (oin, rol, grondslag)
     categorieen: tuple[str, ...]
 
 
-_POLITIE = ("00000099000000000101", "politie")
-_VT = ("00000099000000000102", "veilig-thuis")
-_OM = ("00000099000000000103", "openbaar-ministerie")
-_RVDK = ("00000099000000000104", "raad-kinderbescherming")
-_RECLASSERING = ("00000099000000000105", "reclassering")
-_ALL = tuple(c.value for c in Categorie)  # a withheld subject: every category
-_ROUTES = (
-    _Route(
-        "VtMelding",
-        _POLITIE,
-        "VEILIGHEIDSBEOORDELING",
-        "WMO2015-ART-5.2.6",
-        1825,
-        ((*_VT, "WMO2015-ART-5.2.6"), (*_RVDK, "JW-ART-7.3.11")),
-        ("identificatie", "contact", "incident", "strafrechtelijk", "kind", "veiligheid"),
-    ),
-    _Route(
-        "ZsmAanmelding",
-        _POLITIE,
-        "STRAFRECHTELIJKE_BESLISSING",
-        "WJSG-ART-39F",
-        2555,
-        ((*_OM, "SV-ART-148"), (*_RECLASSERING, "WJSG-ART-39F")),
-        ("identificatie", "incident", "strafrechtelijk", "proces", "veiligheid"),
-    ),
-    _Route(
-        "Veiligheidsbeoordeling",
-        _VT,
-        "ACUTE_VEILIGHEID",
-        "WPG-ART-19",
-        1825,
-        ((*_POLITIE, "WPG-ART-19"), (*_OM, "SV-ART-148")),
-        ("identificatie", "contact", "veiligheid", "gezondheid", "proces"),
-    ),
-    _Route(
-        "Adviesaanvraag",
-        _OM,
-        "RECLASSERINGSADVIES",
-        "SV-ART-148",
-        2555,
-        ((*_RECLASSERING, "WJSG-ART-39F"), (*_RVDK, "WJSG-ART-39F")),
-        ("identificatie", "strafrechtelijk", "hulpverlening", "proces"),
-    ),
-    _Route(
-        "ActieoverlegAanmelding",
-        _VT,
-        "ACTIEOVERLEG",
-        "WJSG-ART-39F",
-        1825,
-        ((*_OM, "WJSG-ART-39F"), (*_POLITIE, "WPG-ART-19")),
-        ("identificatie", "incident", "veiligheid", "gezinsprofiel", "kind", "proces"),
-    ),
-)
+def routes_of(policy: Policy) -> tuple[_Route, ...]:
+    """A route per (BerichtType, doel) of the policy: its first sender rol's first partner, up
+    to two recipient partners the doel admits, each with its grondslag, and the categories of
+    the first one's grant (the catalogue, not this module, names rollen and doelen)."""
+    routes: list[_Route] = []
+    for berichttype, regel in policy.berichten.items():
+        afzender_rol = regel.afzenders[0]
+        afzenders = policy.partners_met_rol(afzender_rol)
+        for doel in regel.doelen:
+            entry = policy.doelen[doel]
+            ontvangers: list[tuple[str, str, str]] = []
+            for rol in dict.fromkeys(r.naar for r in regel.routes):
+                codes = entry.acceptabel(afzender_rol, rol)
+                if rol == afzender_rol or rol not in entry.ontvangers or not codes:
+                    continue
+                ontvangers.extend((p.oin, rol, codes[0]) for p in policy.partners_met_rol(rol))
+            if not afzenders or not ontvangers:
+                continue
+            routes.append(
+                _Route(
+                    berichttype,
+                    (afzenders[0].oin, afzender_rol),
+                    doel,
+                    ontvangers[0][2],
+                    entry.bewaartermijn_dagen,
+                    tuple(ontvangers[:2]),
+                    tuple(entry.ontvangers[ontvangers[0][1]].categorieen),
+                )
+            )
+    return tuple(routes)
+
+
 _SUBJECT_COUNTS = (1, 2, 3, 4)  # data subjects in one message ...
 _SUBJECT_WEIGHTS = (0.2, 0.35, 0.3, 0.15)  # ... and how often
 _REFUSAL_CODES = ("SCHEMA_ONGELDIG", "DOEL_NIET_TOEGESTAAN", "BSN_ONGELDIG")
@@ -94,7 +73,9 @@ _REFUSAL_CODES = ("SCHEMA_ONGELDIG", "DOEL_NIET_TOEGESTAAN", "BSN_ONGELDIG")
 class Workload:
     """Realistic audit entries, one message at a time (seeded: the same run every time)."""
 
-    def __init__(self, subjects: int = 50_000, seed: int = 20_261_120) -> None:
+    def __init__(self, policy: Policy, subjects: int = 50_000, seed: int = 20_261_120) -> None:
+        self.routes = routes_of(policy)
+        self.alle = policy.typen.categorieen  # a withheld subject: every category
         self.rng = random.Random(seed)  # noqa: S311 - a reproducible workload, not a secret
         pseudonymise = Pseudonymiser(secrets.token_bytes(32))
         self.pool = [pseudonymise(f"{100_000_000 + i:09d}") for i in range(subjects)]
@@ -112,7 +93,7 @@ class Workload:
         """The entries of one message (accepted, or now and then refused)."""
         rng = self.rng
         self.messages += 1
-        route = rng.choice(_ROUTES)
+        route = rng.choice(self.routes)
         subjects = rng.sample(self.pool, rng.choices(_SUBJECT_COUNTS, _SUBJECT_WEIGHTS)[0])
         self.used.update(subjects)
         bericht_id = self._uuid()
@@ -175,7 +156,7 @@ class Workload:
                             ontvanger=(oin, rol),
                             grondslag=grondslag,
                             categorieen=() if withheld else kept,
-                            verwijderd=_ALL if withheld else removed,
+                            verwijderd=self.alle if withheld else removed,
                             sha256=delivered if gebeurtenis == "afgeleverd" else None,
                             status="weggelaten" if withheld else gebeurtenis,
                             betrokkene=subject,

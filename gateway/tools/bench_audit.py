@@ -39,6 +39,8 @@ from gateway.audit.log import AuditLog
 from gateway.audit.merkle import verify_consistency, verify_inclusion
 from gateway.audit.signing import Keyring
 from gateway.audit.verify import verify, verify_signed_to_the_end
+from gateway.policy.catalogue import load_policy
+from gateway.runtime.settings import Settings
 from gateway.store.database import Database, Exec
 from gateway.tools.audit_workload import Workload
 
@@ -158,7 +160,7 @@ async def _run(  # noqa: PLR0915 - one measurement after the other, top to botto
         await audit.close()
         db.close()
         raise ValueError(f"{store} already holds a log {LOG_ID}: give an empty store")
-    workload = Workload(subjects)
+    workload = Workload(load_policy(Settings().policy_dir), subjects)
     report: dict[str, Any] = {
         "engine": db.kind,
         "records": records,

@@ -52,7 +52,8 @@ from gateway.transport.rabbit import Topology
 
 __all__ = ["TARGETS", "bench"]
 
-EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "politie" / "VtMelding.xml"
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
+EXAMPLE = next(EXAMPLES.glob("*/VtMelding.xml"))  # the police's, the one example of the type
 POLITIE = "00000099000000000101"
 VT = "00000099000000000102"
 TARGETS = {"ratio_b_a": 0.5, "open_p99_ms": 25.0}
@@ -210,7 +211,7 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
             "platform": platform.platform(),
         },
         "datum": time.strftime("%Y-%m-%d"),
-        "bericht": "examples/politie/VtMelding.xml",
+        "bericht": str(EXAMPLE.relative_to(EXAMPLES.parent)),
         "bytes": len(raw_text.encode()),
         "window": window,
         "metingen": results,

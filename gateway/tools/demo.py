@@ -118,7 +118,7 @@ def _build(step: Step, conversatie: str, bericht_id: str, policy: Policy) -> byt
             raise ValueError(f"{step.example}: {pattern!r} not found")
     if step.ontvangers:
         narrowed = "".join(
-            f'<kp:Ontvanger oin="{PARTNERS[n]}" rol="{policy.partners[PARTNERS[n]].rol.value}"/>'
+            f'<kp:Ontvanger oin="{PARTNERS[n]}" rol="{policy.partners[PARTNERS[n]].rol}"/>'
             for n in step.ontvangers
         )
         text = re.sub(r"(<kp:Afzender [^>]+/>)", rf"\g<1>{narrowed}", text, count=1)

@@ -21,7 +21,14 @@ from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from gateway.domain.errors import Refused, Transient
-from gateway.domain.model import Afleverbevestiging, Bericht, BerichtType, Foutcode, Kop, Partij
+from gateway.domain.model import (
+    Afleverbevestiging,
+    Bericht,
+    Foutcode,
+    Kop,
+    Partij,
+    TechnischType,
+)
 from gateway.observe.logs import get_logger
 from gateway.policy.catalogue import PartnerEntry as Partner
 from gateway.runtime import app as core
@@ -311,7 +318,7 @@ def create_app(parts: core.Parts) -> FastAPI:  # noqa: PLR0915 - every route in 
                         conversatie_id=(held.message.correlation_id if held is not None else None)
                         or str(uuid.uuid4()),
                         in_antwoord_op=bericht_id,
-                        berichttype=BerichtType.AFLEVERBEVESTIGING,
+                        berichttype=TechnischType.AFLEVERBEVESTIGING,
                         afzender=Partij(oin=caller.oin, rol=caller.rol),
                         ontvangers=(
                             (Partij(oin=afzender, rol=parts.policy.partners[afzender].rol),)

@@ -99,7 +99,7 @@ def _login_redirect() -> RedirectResponse:
 
 
 def _partner_names(parts: core.Parts) -> dict[str, str]:
-    return {oin: f"{p.naam} ({p.rol.value})" for oin, p in parts.policy.partners.items()}
+    return {oin: f"{p.naam} ({p.rol})" for oin, p in parts.policy.partners.items()}
 
 
 # --------------------------------------------------------------------------- login

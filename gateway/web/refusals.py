@@ -24,11 +24,11 @@ from gateway.codec.envelope import MessageCodec
 from gateway.domain.model import (
     KETENPOORT,
     Bericht,
-    BerichtType,
     Foutbericht,
     Foutcode,
     Kop,
     Partij,
+    TechnischType,
 )
 from gateway.observe.logs import get_logger
 
@@ -77,7 +77,7 @@ class Refusals:
         kop = Kop(
             bericht_id=str(uuid.uuid4()),
             conversatie_id=str(uuid.uuid4()),
-            berichttype=BerichtType.FOUTBERICHT,
+            berichttype=TechnischType.FOUTBERICHT,
             afzender=Partij(oin=self.gateway_oin, rol=KETENPOORT),
             tijdstip=now,
         )

@@ -24,12 +24,12 @@ from gateway.audit.note import NOTE_KEY_NAME, note_key_id
 from gateway.audit.signing import Checkpoint, Keyring, read_public_keys
 from gateway.audit.verify import Outcome, verify
 from gateway.cli.main import app as cli_app
-from gateway.codec.envelope import MessageCodec
 from gateway.decision.besluit import ingress
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Refused
 from gateway.runtime.settings import ROOT
 from gateway.store.database import Database, Exec
+from tests.support import catalogue
 from tests.support.decisions import decide
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -127,7 +127,7 @@ def store_on(engine: str, tmp_path: Path) -> Iterator[Store]:
 def decisions() -> tuple[tuple[str, Any], ...]:
     """Every example through the real pipeline (no conversation history): the Besluit, and
     one refusal (a VtMelding sent by the wrong party)."""
-    codec = MessageCodec()
+    codec = catalogue.CODEC
     found: list[tuple[str, Any]] = []
     for path in sorted(EXAMPLES_DIR.glob("*/*.xml")):
         raw = path.read_bytes()

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Iterable
 
 import aio_pika
 
@@ -70,9 +71,15 @@ def rabbitmqctl(*args: str) -> str:
 def create_vhost(vhost: str) -> None:
     rabbitmqctl("add_vhost", vhost)
     rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    add_partners(vhost, OINS.values())
+
+
+def add_partners(vhost: str, oins: Iterable[str]) -> None:
+    """A RabbitMQ user per partner OIN (password :data:`PASSWORD`) with the production
+    permissions of ``deploy/`` on ``vhost``, for every test prefix."""
     users = set(rabbitmqctl("list_users").split())
     marker = Topology(prefix="PREFIX", oins=(), retry_delays_ms=())
-    for oin in OINS.values():
+    for oin in oins:
         if oin not in users:
             rabbitmqctl("add_user", oin, PASSWORD)
         configure, write, read = partner_permissions(marker, oin)

@@ -12,14 +12,13 @@ import functools
 import secrets
 
 from gateway.audit.log import Pseudonymiser
-from gateway.codec.envelope import MessageCodec
 from gateway.decision.besluit import Aanvaarding, Feiten, Onbekend, Weigering, ingress
 from gateway.decision.pipeline import Pipeline
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Refused
 from gateway.domain.model import Foutcode
-from gateway.policy.catalogue import load_policy
 from gateway.runtime.settings import Settings
+from tests.support import catalogue
 
 __all__ = ["decide", "offline_pipeline"]
 
@@ -28,10 +27,8 @@ __all__ = ["decide", "offline_pipeline"]
 def offline_pipeline() -> Pipeline:
     """The real pipeline with the repository's policy and schemas (throwaway audit secret)."""
     settings = Settings()
-    codec = MessageCodec(settings.schema_dir)
-    policy = load_policy(settings.policy_dir, leesbaar=codec.readable())
     trail = Trail(Pseudonymiser(secrets.token_bytes(32)))
-    return Pipeline(codec, policy, trail, settings.gateway_oin)
+    return Pipeline(catalogue.CODEC, catalogue.POLICY, trail, settings.gateway_oin)
 
 
 def decide(

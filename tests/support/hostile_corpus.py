@@ -55,6 +55,7 @@ from gateway.codec.envelope import MessageCodec
 from gateway.domain.model import Foutcode, Partij, Rol
 from gateway.runtime.settings import Settings
 from gateway.safexml.xmlsafe import DEFAULT_MAX_BYTES
+from tests.support import catalogue
 from tests.support.broker import OINS
 from tests.support.broker import ROL as ROL_OF
 from tests.support.messages import replace_once
@@ -268,7 +269,7 @@ def _in_receive_format(rel: str, sender: str) -> str:
 
 @functools.cache
 def _codec() -> MessageCodec:
-    return MessageCodec()
+    return catalogue.CODEC
 
 
 def _technical_from_partner(berichttype: str, body: str) -> Edit:

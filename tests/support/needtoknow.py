@@ -10,7 +10,6 @@ from typing import Any
 from lxml import etree
 from pydantic import BaseModel
 
-from adapters import ADAPTERS
 from gateway.codec.envelope import KP
 from gateway.domain.model import (
     BerichtType,
@@ -21,14 +20,13 @@ from gateway.domain.model import (
     field_categorieen,
     part_type,
 )
-from gateway.policy.catalogue import load_policy
 from gateway.safexml import xmlsafe
+from tests.support.catalogue import ADAPTERS, POLICY
 from tests.support.paths import REPO_ROOT
 from tests.support.strategies import MESSAGE_CODEC
 
 ROOT = REPO_ROOT
-POLICY = load_policy(ROOT / "policy" / "v1")
-ALL = frozenset(Categorie)
+ALL = frozenset(POLICY.typen.categorieen)
 NONE: frozenset[Categorie] = frozenset()
 
 ExampleBytes = Callable[[str], bytes]
@@ -36,11 +34,11 @@ KIND_BSN = "999990032"  # the child in the examples
 
 # Partner names of tests/broker.py by rol (Veilig Thuis: the Twente regio of the examples).
 NAAM = {
-    Rol.POLITIE: "politie",
-    Rol.VEILIG_THUIS: "vt-twente",
-    Rol.OPENBAAR_MINISTERIE: "om",
-    Rol.RAAD_KINDERBESCHERMING: "rvdk",
-    Rol.RECLASSERING: "reclassering",
+    "politie": "politie",
+    "veilig-thuis": "vt-twente",
+    "openbaar-ministerie": "om",
+    "raad-kinderbescherming": "rvdk",
+    "reclassering": "reclassering",
 }
 ROL = {naam: rol for rol, naam in NAAM.items()}
 

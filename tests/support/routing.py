@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.codec.envelope import MessageCodec
-from gateway.domain.model import Bericht, BerichtType, Foutbericht, Foutcode, Ontvangstbevestiging
+from gateway.domain.model import Bericht, Foutbericht, Foutcode, Ontvangstbevestiging, TechnischType
 from gateway.safexml import xmlsafe
 from gateway.store.state import Bekend, StateStore, Status
 from gateway.transport.rabbit import AFZENDER, SOORT
@@ -209,7 +209,7 @@ def assert_refused(outcome: Outcome, code: Foutcode) -> Foutbericht:
     """A Foutbericht with ``code`` to the sender, and nothing delivered to anyone."""
     got = {name: len(msgs) for name, msgs in outcome.deliveries.items() if msgs}
     assert got == {}, f"a refused message was delivered: {got}"
-    assert outcome.answer.kop.berichttype is BerichtType.FOUTBERICHT
+    assert outcome.answer.kop.berichttype == TechnischType.FOUTBERICHT
     fout = outcome.foutbericht()
     assert fout.code is code, fout
     return fout
@@ -285,8 +285,8 @@ async def assert_niet_afleverbaar(
     the same payload each time; nobody else got anything; the state says so. Returns the
     Foutbericht."""
     read = {codec.read(a.body).kop.berichttype: codec.read(a.body) for a in answers}
-    assert set(read) == {BerichtType.ONTVANGSTBEVESTIGING, BerichtType.FOUTBERICHT}
-    fout = read[BerichtType.FOUTBERICHT]
+    assert set(read) == {TechnischType.ONTVANGSTBEVESTIGING, TechnischType.FOUTBERICHT}
+    fout = read[TechnischType.FOUTBERICHT]
     assert isinstance(fout.inhoud, Foutbericht)
     assert fout.inhoud.code is Foutcode.NIET_AFLEVERBAAR
     assert fout.kop.in_antwoord_op == bid

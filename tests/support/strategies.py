@@ -1,8 +1,9 @@
 """Hypothesis strategies for valid canonical messages, derived from the shapes, and helpers
 the round-trip and schema tests share.
 
-The strategies walk ``adapters.shapes.SHAPES`` generically: every Leaf produces a value of its
-Kind that the XSD simple type of ``adapters.xsd._SIMPLE`` accepts, every Group produces its
+The strategies walk the catalogue's definitions (``policy/v1/typen.yaml``) generically:
+every Leaf produces a value of its Kind that the XSD simple type of ``adapters.xsd._SIMPLE``
+accepts, every Group produces its
 sub-model (``adapters.codec._part_type``), with the occurrences the sender's strict XSD
 requires (unbounded lists capped at 3). A body built here is valid for its sender, so every
 partner format of its type must carry it without loss.
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,24 +21,22 @@ import xmlschema
 from hypothesis import strategies as st
 from lxml import etree
 
-from adapters import ADAPTERS, PARTNERS
 from adapters.codec import Codec, _part_type
-from adapters.shape import Group, Kind, Leaf, Node
-from adapters.shapes import SHAPES
 from adapters.xsd import Richting, schema_name
-from gateway.codec.envelope import MessageCodec
 from gateway.domain.bsn import elfproef
 from gateway.domain.model import (
-    INHOUD_TYPES,
     Afleverbevestiging,
     Bericht,
     BerichtType,
-    Doel,
     Doelbinding,
     Foutbericht,
     Foutcode,
+    Group,
     Inhoud,
+    Kind,
     Kop,
+    Leaf,
+    Node,
     Ontvangstbevestiging,
     Part,
     Partij,
@@ -47,7 +45,11 @@ from gateway.domain.model import (
     Statusantwoord,
     Statusregel,
     Statusvraag,
+    TechnischType,
+    is_technisch,
 )
+from tests.support import catalogue
+from tests.support.catalogue import ADAPTERS, PARTNERS, TYPEN
 from tests.support.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -57,7 +59,7 @@ SCHEMA_DIR = ROOT / "schemas" / "v1"
 UNBOUNDED_CAP = 3
 
 #: One MessageCodec for every test module (loading the schemas is the expensive part).
-MESSAGE_CODEC = MessageCodec()
+MESSAGE_CODEC = catalogue.CODEC
 
 #: (sender rol, BerichtType it sends), in a stable order.
 SENT: list[tuple[Rol, BerichtType]] = [
@@ -70,7 +72,7 @@ RECEIVED: list[tuple[Rol, BerichtType]] = [
 
 
 def pair_id(pair: tuple[Rol, BerichtType]) -> str:
-    return f"{pair[0].value}-{pair[1].value}"
+    return f"{pair[0]}-{pair[1]}"
 
 
 def codec_for(rol: Rol, berichttype: BerichtType) -> Codec:
@@ -167,10 +169,10 @@ def leaf_value(leaf: Leaf) -> st.SearchStrategy[Any]:
     """One value of a leaf, as the canonical model holds it."""
     if leaf.kind is Kind.CODE:
         assert leaf.codes is not None
-        members: list[StrEnum] = [
-            m for m in leaf.codes if leaf.allowed is None or m.value in leaf.allowed
-        ]
+        members = [v for v in leaf.codes.waarden if leaf.allowed is None or v in leaf.allowed]
         return st.sampled_from(members)
+    if leaf.kind is Kind.ROL:
+        return st.sampled_from(sorted(TYPEN.rollen))
     return SIMPLE[leaf.kind]
 
 
@@ -210,7 +212,7 @@ def part(draw: st.DrawFn, model: type[Part], nodes: tuple[Node, ...], sparse: bo
 def inhoud(berichttype: BerichtType, *, sparse: bool = False) -> st.SearchStrategy[Inhoud]:
     """A valid canonical body of ``berichttype``, as its sender's strict XSD demands it; with
     ``sparse`` every field (but an element's text content) may be missing."""
-    return part(INHOUD_TYPES[berichttype], SHAPES[berichttype].children, sparse)
+    return part(TYPEN.model(berichttype), TYPEN[berichttype].children, sparse)
 
 
 # --------------------------------------------------------------------------- envelope
@@ -235,16 +237,16 @@ TRACEPARENT = st.from_regex(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}"
 
 
 def partij(rol: Rol | None = None) -> st.SearchStrategy[Partij]:
-    rollen = st.just(rol) if rol is not None else st.sampled_from(list(Rol))
+    rollen = st.just(rol) if rol is not None else st.sampled_from(sorted(catalogue.TYPEN.rollen))
     return st.builds(Partij, oin=OIN, rol=rollen)
 
 
 @st.composite
 def kop(draw: st.DrawFn, berichttype: BerichtType, afzender: Rol) -> Kop:
     doelbinding = None
-    if not berichttype.technisch or draw(st.booleans()):
+    if not is_technisch(berichttype) or draw(st.booleans()):
         doelbinding = Doelbinding(
-            doel=draw(st.sampled_from(list(Doel))),
+            doel=draw(st.sampled_from(sorted(catalogue.POLICY.doelen))),
             grondslagen=tuple(draw(st.lists(GRONDSLAG, min_size=1, max_size=10))),
         )
     return Kop(
@@ -278,25 +280,25 @@ def _trimmed(max_len: int) -> st.SearchStrategy[str]:
 
 
 TECHNISCH: dict[BerichtType, st.SearchStrategy[Part]] = {
-    BerichtType.ONTVANGSTBEVESTIGING: st.builds(
+    TechnischType.ONTVANGSTBEVESTIGING: st.builds(
         Ontvangstbevestiging,
         ontvangers=st.lists(partij(), max_size=5),
         uiterste_beslismoment=st.none() | TIJDSTIP,
     ),
-    BerichtType.FOUTBERICHT: st.builds(
+    TechnischType.FOUTBERICHT: st.builds(
         Foutbericht,
         code=st.sampled_from(list(Foutcode)),
         reden=_trimmed(2000),
         element=st.none() | xml_text(2000),
         regel=st.none() | st.integers(min_value=1, max_value=10**6),
     ),
-    BerichtType.AFLEVERBEVESTIGING: st.builds(Afleverbevestiging, ontvangen=st.none() | TIJDSTIP),
-    BerichtType.STATUSVRAAG: st.builds(Statusvraag),
-    BerichtType.STATUSANTWOORD: st.builds(
+    TechnischType.AFLEVERBEVESTIGING: st.builds(Afleverbevestiging, ontvangen=st.none() | TIJDSTIP),
+    TechnischType.STATUSVRAAG: st.builds(Statusvraag),
+    TechnischType.STATUSANTWOORD: st.builds(
         Statusantwoord,
         bericht_id=UUID,
         bekend=st.booleans(),
-        berichttype=st.none() | st.sampled_from([t.value for t in BerichtType]),
+        berichttype=st.none() | st.sampled_from([*catalogue.TYPEN, *TechnischType]),
         leveringen=st.lists(
             st.builds(
                 Statusregel,
@@ -316,7 +318,7 @@ TECHNISCH: dict[BerichtType, st.SearchStrategy[Part]] = {
 @st.composite
 def technisch_bericht(draw: st.DrawFn, berichttype: BerichtType) -> Bericht:
     """A gateway answer or a recipient's receipt (any rol may be the afzender)."""
-    afzender = draw(st.sampled_from(list(Rol)))
+    afzender = draw(st.sampled_from(sorted(catalogue.TYPEN.rollen)))
     return Bericht(kop=draw(kop(berichttype, afzender)), inhoud=draw(TECHNISCH[berichttype]))
 
 

@@ -14,17 +14,19 @@ person whose rol is ``kind`` is data about a minor, so it also needs ``kind``). 
 Body fields are optional in the canonical model: which ones a sender must fill is the
 sender's XSD's business (``schemas/v1``); what a recipient receives depends on its grants.
 
-The package: ``codes`` (the code lists), ``part`` (the base class and the need-to-know
-annotations), ``parts`` (the shared parts), ``inhoud`` (the BerichtTypes' bodies) and
+The BerichtTypes' bodies are data: each is a definition in the policy (``typen.yaml``) from
+which :mod:`~gateway.domain.model.definitie` builds its model class at start.
+
+The package: ``codes`` (the protocol's code lists), ``part`` (the base class and the
+need-to-know annotations), ``definitie`` (a BerichtType's definition and its model) and
 ``envelope`` (Partij, Kop, Bericht and the technical bodies). This module re-exports their
 public names, so ``from gateway.domain.model import X`` is the one way in.
 """
 
-from gateway.domain.model import codes, envelope, inhoud, part, parts
+from gateway.domain.model import codes, definitie, envelope, part
 from gateway.domain.model.codes import *  # noqa: F403 - the package's face: every public name
+from gateway.domain.model.definitie import *  # noqa: F403
 from gateway.domain.model.envelope import *  # noqa: F403
-from gateway.domain.model.inhoud import *  # noqa: F403
 from gateway.domain.model.part import *  # noqa: F403
-from gateway.domain.model.parts import *  # noqa: F403
 
-__all__ = codes.__all__ + part.__all__ + parts.__all__ + inhoud.__all__ + envelope.__all__
+__all__ = codes.__all__ + part.__all__ + definitie.__all__ + envelope.__all__

@@ -1,5 +1,5 @@
-"""The canonical model's code lists: the spec's enumerations (rol, berichttype, doel,
-foutcode, need-to-know categorie, and the values of the body fields)."""
+"""The protocol's own code lists (foutcode, prioriteit, the technical messages) and the names
+of the catalogue's kinds of value (rol, doel, BerichtType), which are data."""
 
 from __future__ import annotations
 
@@ -8,106 +8,46 @@ from enum import StrEnum
 __all__ = [
     "DOOR_CODES",
     "KETENPOORT",
-    "Aard",
-    "AdviesSoort",
+    "TECHNISCH",
     "BerichtType",
-    "Categorie",
     "Doel",
-    "Feit",
     "Foutcode",
-    "Geslacht",
-    "Geweldsvorm",
-    "Gezinsprofiel",
-    "Instrument",
-    "Middel",
-    "OmUitkomst",
-    "PersoonRol",
     "Prioriteit",
-    "Relatie",
-    "Risiconiveau",
     "Rol",
-    "Veiligheidsschaal",
-    "VoorwaardeSoort",
-    "VtBesluit",
+    "TechnischType",
+    "is_technisch",
 ]
 
 
-class Categorie(StrEnum):
-    """Need-to-know categories (spec §7)."""
-
-    IDENTIFICATIE = "identificatie"
-    CONTACT = "contact"
-    INCIDENT = "incident"
-    STRAFRECHTELIJK = "strafrechtelijk"
-    VEILIGHEID = "veiligheid"
-    GEZINSPROFIEL = "gezinsprofiel"
-    GEZONDHEID = "gezondheid"
-    HULPVERLENING = "hulpverlening"
-    KIND = "kind"
-    PROCES = "proces"
-
-
-class Rol(StrEnum):
-    """The rol of a partner organisation (spec §1)."""
-
-    POLITIE = "politie"
-    VEILIG_THUIS = "veilig-thuis"
-    OPENBAAR_MINISTERIE = "openbaar-ministerie"
-    RAAD_KINDERBESCHERMING = "raad-kinderbescherming"
-    RECLASSERING = "reclassering"
-
+# The catalogue's names are data (policy ``catalogus.yaml``, ``doelen.yaml``, ``typen.yaml``):
+# no code names a rol, a doel or a BerichtType of the catalogue. These aliases only say what a
+# string holds; the policy check at start says which values exist.
+Rol = str  # a partner rol of the register (spec §1, v2 §2)
+Doel = str  # a doel (spec §3, v2 §3)
+BerichtType = str  # a BerichtType of the catalogue, or one of the technical messages below
 
 # The gateway itself, as the Afzender of its own answers (never a partner's rol).
 KETENPOORT = "ketenpoort"
 
 
-class BerichtType(StrEnum):
-    """The message catalogue (spec §4) plus the three technical messages (spec §2)."""
+class TechnischType(StrEnum):
+    """The technical messages of the protocol (spec §2): the gateway's answers, the
+    recipients' receipts and the status pair. These are the envelope's machinery, not the
+    catalogue's: the same in every deployment."""
 
-    VT_MELDING = "VtMelding"
-    VEILIGHEIDSBEOORDELING = "Veiligheidsbeoordeling"
-    TERUGKOPPELING = "Terugkoppeling"
-    VEILIGHEIDSAFSPRAKEN = "Veiligheidsafspraken"
-    ZSM_AANMELDING = "ZsmAanmelding"
-    ADVIESAANVRAAG = "Adviesaanvraag"
-    RECLASSERINGSADVIES = "Reclasseringsadvies"
-    OM_BESLISSING = "OmBeslissing"
-    VERZOEK_TOT_ONDERZOEK = "VerzoekTotOnderzoek"
-    ACTIEOVERLEG_AANMELDING = "ActieoverlegAanmelding"
-    ACTIEOVERLEG_BESLUIT = "ActieoverlegBesluit"
     ONTVANGSTBEVESTIGING = "Ontvangstbevestiging"
     FOUTBERICHT = "Foutbericht"
     AFLEVERBEVESTIGING = "Afleverbevestiging"
     STATUSVRAAG = "Statusvraag"
     STATUSANTWOORD = "Statusantwoord"
 
-    @property
-    def technisch(self) -> bool:
-        """True for the gateway's own answers, the recipients' receipts and the status pair."""
-        return self in _TECHNISCH
+
+TECHNISCH = frozenset(t.value for t in TechnischType)
 
 
-_TECHNISCH = frozenset(
-    {
-        BerichtType.ONTVANGSTBEVESTIGING,
-        BerichtType.FOUTBERICHT,
-        BerichtType.AFLEVERBEVESTIGING,
-        BerichtType.STATUSVRAAG,
-        BerichtType.STATUSANTWOORD,
-    }
-)
-
-
-class Doel(StrEnum):
-    """Doelen (spec §3)."""
-
-    VEILIGHEIDSBEOORDELING = "VEILIGHEIDSBEOORDELING"
-    ACUTE_VEILIGHEID = "ACUTE_VEILIGHEID"
-    TERUGKOPPELING_MELDER = "TERUGKOPPELING_MELDER"
-    STRAFRECHTELIJKE_BESLISSING = "STRAFRECHTELIJKE_BESLISSING"
-    RECLASSERINGSADVIES = "RECLASSERINGSADVIES"
-    ONDERZOEK_KINDERBESCHERMING = "ONDERZOEK_KINDERBESCHERMING"
-    ACTIEOVERLEG = "ACTIEOVERLEG"
+def is_technisch(berichttype: str) -> bool:
+    """True for the gateway's own answers, the recipients' receipts and the status pair."""
+    return berichttype in TECHNISCH
 
 
 class Foutcode(StrEnum):
@@ -154,134 +94,3 @@ DOOR_CODES = frozenset(
 class Prioriteit(StrEnum):
     NORMAAL = "normaal"
     SPOED = "spoed"
-
-
-class Aard(StrEnum):
-    """Nature of the incident (politie ``Aard``)."""
-
-    HUISELIJK_GEWELD = "huiselijk-geweld"
-    KINDERMISHANDELING = "kindermishandeling"
-    EX_PARTNERSTALKING = "ex-partnerstalking"
-    OUDERENMISHANDELING = "ouderenmishandeling"
-    EERGERELATEERD_GEWELD = "eergerelateerd-geweld"
-
-
-class Geweldsvorm(StrEnum):
-    FYSIEK = "fysiek"
-    PSYCHISCH = "psychisch"
-    SEKSUEEL = "seksueel"
-    VERWAARLOZING = "verwaarlozing"
-    FINANCIEEL = "financieel"
-
-
-class Middel(StrEnum):
-    ALCOHOL = "alcohol"
-    DRUGS = "drugs"
-
-
-class PersoonRol(StrEnum):
-    """The rol of a person in a message. Politie sends the first six, VT the ones it names."""
-
-    SLACHTOFFER = "slachtoffer"
-    VERDACHTE = "verdachte"
-    PLEGER = "pleger"
-    KIND = "kind"
-    GETUIGE = "getuige"
-    MELDER = "melder"
-    OUDER = "ouder"
-    OVERIG = "overig"
-
-
-class Geslacht(StrEnum):
-    MAN = "m"
-    VROUW = "v"
-    X = "x"
-    ONBEKEND = "o"
-
-
-class Relatie(StrEnum):
-    PARTNER = "partner"
-    EX_PARTNER = "ex-partner"
-    OUDER = "ouder"
-    KIND = "kind"
-    FAMILIE = "familie"
-    OVERIG = "overig"
-
-
-class Instrument(StrEnum):
-    RIHG = "rihg"
-    SASH = "sash"
-    B_SAFER = "b-safer"
-
-
-class Risiconiveau(StrEnum):
-    """Risk level: politie LAAG|MIDDEN|HOOG, reclassering LAAG|GEMIDDELD|HOOG (RISc)."""
-
-    LAAG = "laag"
-    MIDDEN = "midden"
-    GEMIDDELD = "gemiddeld"
-    HOOG = "hoog"
-
-
-class Feit(StrEnum):
-    MISHANDELING = "mishandeling"
-    BEDREIGING = "bedreiging"
-    STALKING = "stalking"
-    VERNIELING = "vernieling"
-    BRANDSTICHTING = "brandstichting"
-    WEDERSPANNIGHEID = "wederspannigheid"
-    OVERIG = "overig"
-
-
-class Veiligheidsschaal(StrEnum):
-    S0 = "0"
-    S1 = "1"
-    S2 = "2"
-    S3 = "3"
-    S4 = "4"
-    S5 = "5"
-    S6 = "6"
-    S7 = "7"
-    S7_PLUS = "7+"
-
-
-class Gezinsprofiel(StrEnum):
-    INTIEM_TERREUR = "intiem-terreur"
-    GEZIN_IN_STRESS = "gezin-in-stress"
-    KINDGEDRAG_OPVOEDSTRESS = "kindgedrag-opvoedstress"
-    LANGDURIGE_ZORG = "langdurige-zorg"
-    COMPLEXE_SCHEIDING = "complexe-scheiding"
-
-
-class VtBesluit(StrEnum):
-    OVERDRACHT_LOKAAL_VELD = "overdracht-lokaal-veld"
-    VOORWAARDEN_EN_VERVOLG = "voorwaarden-en-vervolg"
-    ONDERZOEK = "onderzoek"
-    VERZOEK_RVDK = "verzoek-rvdk"
-    AFSLUITEN = "afsluiten"
-
-
-class OmUitkomst(StrEnum):
-    HEENZENDEN = "heenzenden"
-    HEENZENDEN_MET_VOORWAARDEN = "heenzenden-met-voorwaarden"
-    VOORGELEIDEN = "voorgeleiden"
-    DAGVAARDEN = "dagvaarden"
-    STRAFBESCHIKKING = "strafbeschikking"
-    SEPOT = "sepot"
-    AANHOUDEN = "aanhouden"
-
-
-class VoorwaardeSoort(StrEnum):
-    CONTACTVERBOD = "contactverbod"
-    LOCATIEVERBOD = "locatieverbod"
-    MELDPLICHT = "meldplicht"
-    BEHANDELING = "behandeling"
-    OVERIG = "overig"
-
-
-class AdviesSoort(StrEnum):
-    SEPOT = "sepot"
-    VOORWAARDELIJK = "voorwaardelijk"
-    TAAKSTRAF = "taakstraf"
-    BEHANDELING = "behandeling"
-    GEEN_ADVIES = "geen-advies"

@@ -9,9 +9,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from gateway.domain.model.codes import BerichtType, Categorie, Doel, Foutcode, Prioriteit, Rol
-from gateway.domain.model.inhoud import Inhoud
-from gateway.domain.model.part import Part, categorieen_in
+from gateway.domain.model.codes import BerichtType, Doel, Foutcode, Prioriteit, Rol
+from gateway.domain.model.definitie import Inhoud
+from gateway.domain.model.part import Categorie, Part, categorieen_in
 
 __all__ = [
     "Afleverbevestiging",
@@ -33,7 +33,7 @@ class Partij(Part):
     """A party in the envelope: OIN and rol (``ketenpoort`` for the gateway's answers)."""
 
     oin: str
-    rol: Rol | Literal["ketenpoort"]
+    rol: Rol  # a rol of the register, or ``ketenpoort`` for the gateway
 
 
 class Ontvangstbevestiging(Part):

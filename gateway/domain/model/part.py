@@ -15,24 +15,18 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from gateway.domain.model.codes import Categorie
+# A need-to-know category (spec §7): the catalogue's list (policy ``catalogus.yaml``) says
+# which exist; the model only carries them.
+Categorie = str
 
 __all__ = [
-    "CONTACT",
-    "GEZINSPROFIEL",
-    "GEZONDHEID",
-    "HULP",
-    "ID",
-    "INCIDENT",
-    "KIND",
-    "PROCES",
-    "STRAF",
-    "VEILIGHEID",
     "Cat",
+    "Categorie",
+    "Extra",
     "FieldPlan",
     "Part",
     "categorieen_in",
@@ -55,16 +49,14 @@ class Cat:
         return f"Cat({', '.join(sorted(self.categorieen))})"
 
 
-ID = Cat(Categorie.IDENTIFICATIE)
-CONTACT = Cat(Categorie.CONTACT)
-INCIDENT = Cat(Categorie.INCIDENT)
-STRAF = Cat(Categorie.STRAFRECHTELIJK)
-VEILIGHEID = Cat(Categorie.VEILIGHEID)
-GEZINSPROFIEL = Cat(Categorie.GEZINSPROFIEL)
-GEZONDHEID = Cat(Categorie.GEZONDHEID)
-HULP = Cat(Categorie.HULPVERLENING)
-KIND = Cat(Categorie.KIND)
-PROCES = Cat(Categorie.PROCES)
+@dataclass(frozen=True, slots=True)
+class Extra:
+    """Categories an item adds by its content: when its field ``veld`` holds ``waarde`` (a
+    person whose rol is ``kind`` is data about a minor, so it also needs ``kind``)."""
+
+    veld: str
+    waarde: str
+    categorieen: frozenset[Categorie]
 
 
 class Part(BaseModel):
@@ -72,9 +64,16 @@ class Part(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    # The content-dependent categories of this part's class (from its definition).
+    extra_regels: ClassVar[tuple[Extra, ...]] = ()
+
     def extra_categorieen(self) -> frozenset[Categorie]:
         """Categories this item needs on top of its field's (content-dependent)."""
-        return frozenset()
+        found: frozenset[Categorie] = frozenset()
+        for regel in self.extra_regels:
+            if getattr(self, regel.veld, None) == regel.waarde:
+                found |= regel.categorieen
+        return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,6 @@ import yaml
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 from aiormq.exceptions import ChannelAccessRefused, ChannelPreconditionFailed
 
-from adapters import PARTNERS
 from gateway.codec.envelope import MessageCodec
 from gateway.domain.model import (
     Bericht,
@@ -46,10 +45,12 @@ from gateway.domain.model import (
     Ontvangstbevestiging,
     Partij,
     Rol,
+    TechnischType,
 )
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import SOORT
 from tests.support.broker import OINS, PASSWORD, ROL
+from tests.support.catalogue import PARTNERS
 from tests.support.door import DevPki, Door, https_settings, run_door
 from tests.support.gateways import Running
 from tests.support.messages import replace_once
@@ -727,9 +728,9 @@ async def test_no_unauthorised_type_is_accepted(refusals: dict[str, Refusal]) ->
     assert len(refusals) == len(UNAUTHORISED)
     assert len({(r.case.sender, r.case.berichttype) for r in refusals.values()}) == 48
     wrong = {
-        name: (r.status, r.answer.kop.berichttype.value, r.planned)
+        name: (r.status, r.answer.kop.berichttype, r.planned)
         for name, r in refusals.items()
-        if r.answer.kop.berichttype is not BerichtType.FOUTBERICHT
+        if r.answer.kop.berichttype != TechnischType.FOUTBERICHT
         or r.answer.kop.in_antwoord_op != r.bericht_id
         or r.planned
         or (r.status is not None and not 400 <= r.status < 500)

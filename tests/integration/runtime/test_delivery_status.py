@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from gateway.codec.envelope import MessageCodec
-from gateway.domain.model import BerichtType, Foutcode, Partij, Rol
+from gateway.domain.model import Foutcode, Partij, TechnischType
 from gateway.store.state import Status
 from tests.support.broker import OINS
 from tests.support.gateways import ON_BOTH_TRANSPORTS, Running
@@ -51,8 +51,8 @@ async def test_afleverbevestiging_sets_the_status_for_that_recipient_only(
     conf, conf_id = afleverbevestiging("om", bid, conversatie_id=outcome.answer.kop.conversatie_id)
     answer = await send(gateway, codec, "om", conf, conf_id)
     assert {n: m for n, m in answer.deliveries.items() if m} == {}  # not forwarded to anyone
-    assert answer.answer.kop.berichttype is BerichtType.ONTVANGSTBEVESTIGING
-    assert answer.answer.kop.ontvangers == (Partij(oin=OINS["om"], rol=Rol.OPENBAAR_MINISTERIE),)
+    assert answer.answer.kop.berichttype == TechnischType.ONTVANGSTBEVESTIGING
+    assert answer.answer.kop.ontvangers == (Partij(oin=OINS["om"], rol="openbaar-ministerie"),)
 
     bekend = await gateway.state.lookup(OINS["politie"], bid)
     assert bekend is not None
@@ -79,7 +79,7 @@ async def test_afleverbevestiging_naming_the_sender_settles_a_shared_bericht_id(
         "om", bid, conversatie_id=str(uuid.uuid4()), original_sender="reclassering"
     )
     answer = await send(gateway, codec, "om", conf, conf_id)
-    assert answer.answer.kop.berichttype is BerichtType.ONTVANGSTBEVESTIGING
+    assert answer.answer.kop.berichttype == TechnischType.ONTVANGSTBEVESTIGING
     for sender, status in (("reclassering", Status.AFGELEVERD), ("politie", Status.GEPUBLICEERD)):
         bekend = await gateway.state.lookup(OINS[sender], bid)
         assert bekend is not None

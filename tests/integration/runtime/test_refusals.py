@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gateway.codec.envelope import MessageCodec
-from gateway.domain.model import Foutcode, Partij, Rol
+from gateway.domain.model import Foutcode, Partij
 from gateway.runtime.settings import Settings
 from gateway.store.state import Status
 from gateway.transport.rabbit import POGING
@@ -68,11 +68,11 @@ async def test_afzender_niet_geautoriseerd_for_a_body_the_rol_only_receives(
     """Politie forwards a Terugkoppeling in its own (receive) format: it may not send one."""
     raw, bid = build(TERUGKOPPELING)
     bericht = codec.read(raw)
-    politie = Partij(oin=OINS["politie"], rol=Rol.POLITIE)
+    politie = Partij(oin=OINS["politie"], rol="politie")
     as_politie = bericht.model_copy(
         update={"kop": bericht.kop.model_copy(update={"afzender": politie})}
     )
-    forwarded = codec.write(as_politie, voor=Rol.POLITIE)
+    forwarded = codec.write(as_politie, voor="politie")
     assert b"<pol:Terugkoppeling" in forwarded
     outcome = await send(gateway, codec, "politie", forwarded, bid)
     assert_refused(outcome, Foutcode.AFZENDER_NIET_GEAUTORISEERD)

@@ -10,7 +10,7 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
 from gateway.codec.envelope import MessageCodec
-from gateway.domain.model import BerichtType
+from gateway.domain.model import TechnischType
 from gateway.runtime import ops as gateway_ops
 from gateway.runtime.settings import Settings
 from gateway.store.state import Status
@@ -117,7 +117,7 @@ async def test_niet_afleverbaar_dead_letter_list_and_replay(
     # Now VT takes it and confirms: afgeleverd.
     conf, conf_id = afleverbevestiging("vt-twente", bid, conversatie_id=fout.kop.conversatie_id)
     answer = await send(gateway, codec, "vt-twente", conf, conf_id)
-    assert answer.answer.kop.berichttype is BerichtType.ONTVANGSTBEVESTIGING
+    assert answer.answer.kop.berichttype == TechnischType.ONTVANGSTBEVESTIGING
     bekend = await gateway.state.lookup(OINS["politie"], bid)
     assert bekend is not None
     assert statuses(bekend) == {"vt-twente": Status.AFGELEVERD}

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from gateway.domain.model import BerichtType, Foutbericht, Foutcode
+from gateway.domain.model import Foutbericht, Foutcode, TechnischType
 from gateway.web.api import RateLimiter
 from gateway.web.contract import HSTS
 from tests.support.door import Door, partner_endpoints
@@ -30,7 +30,7 @@ def refusal(door: Door, response: httpx.Response, status: int, code: Foutcode) -
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/xml"), response.headers
     bericht = door.parts.codec.read(response.content)
-    assert bericht.kop.berichttype is BerichtType.FOUTBERICHT
+    assert bericht.kop.berichttype == TechnischType.FOUTBERICHT
     assert bericht.kop.afzender.oin == door.running.settings.gateway_oin
     assert bericht.kop.in_antwoord_op is None  # it answers a request, not a message
     assert isinstance(bericht.inhoud, Foutbericht)

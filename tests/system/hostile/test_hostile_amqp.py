@@ -42,13 +42,14 @@ from gateway.codec.envelope import MessageCodec
 from gateway.domain.model import (
     DOOR_CODES,
     Bericht,
-    BerichtType,
     Foutbericht,
     Foutcode,
     Ontvangstbevestiging,
+    TechnischType,
 )
 from gateway.runtime.settings import Settings
 from gateway.safexml import xmlsafe
+from tests.support import catalogue
 from tests.support.broker import OINS, PASSWORD, rabbitmqctl
 from tests.support.gateways import Running, run_gateway
 from tests.support.hostile_corpus import GATEWAY_OIN, KNOWN_BUGS, Case, corpus
@@ -267,7 +268,7 @@ def run(hostile_settings: Settings, vhost: str, tmp_path_factory: pytest.TempPat
 
 @pytest.fixture(scope="module")
 def codec() -> MessageCodec:
-    return MessageCodec()
+    return catalogue.CODEC
 
 
 # --------------------------------------------------------------------------- per case
@@ -312,7 +313,7 @@ def test_case_gets_the_right_answer(name: str, run: Run, codec: MessageCodec) ->
             assert kop is not None
             assert kop.findtext(f"{KP}BerichtId") == case.in_antwoord_op
     else:
-        assert answer.kop.berichttype is BerichtType.FOUTBERICHT, answer.kop
+        assert answer.kop.berichttype == TechnischType.FOUTBERICHT, answer.kop
         fout = answer.inhoud
         assert isinstance(fout, Foutbericht)
         assert (fout.code, fout.element if case.element else None) == (

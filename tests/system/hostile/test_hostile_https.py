@@ -35,9 +35,10 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
 from gateway.codec.envelope import MessageCodec
-from gateway.domain.model import Bericht, BerichtType, Foutbericht, Foutcode, Ontvangstbevestiging
+from gateway.domain.model import Bericht, Foutbericht, Foutcode, Ontvangstbevestiging, TechnischType
 from gateway.runtime.settings import Settings
 from gateway.safexml import xmlsafe
+from tests.support import catalogue
 from tests.support.broker import OINS
 from tests.support.door import DevPki, https_settings, run_door
 from tests.support.hostile_corpus import GATEWAY_OIN, KNOWN_BUGS, Case, corpus
@@ -291,7 +292,7 @@ def run(
 
 @pytest.fixture(scope="module")
 def codec() -> MessageCodec:
-    return MessageCodec()
+    return catalogue.CODEC
 
 
 # --------------------------------------------------------------------------- per case
@@ -333,7 +334,7 @@ def test_case_gets_the_right_answer(name: str, run: Run, codec: MessageCodec) ->
             assert kop is not None
             assert kop.findtext(f"{KP}BerichtId") == case.in_antwoord_op
     else:
-        assert answer.kop.berichttype is BerichtType.FOUTBERICHT, answer.kop
+        assert answer.kop.berichttype == TechnischType.FOUTBERICHT, answer.kop
         fout = answer.inhoud
         assert isinstance(fout, Foutbericht)
         assert (fout.code, fout.element if case.element else None) == (

@@ -17,14 +17,14 @@ import pytest
 import xmlschema
 from lxml import etree
 
-from adapters import ADAPTERS, PARTNERS
 from adapters.codec import Codec
-from adapters.shape import Group, Kind, Leaf, Node
 from adapters.xsd import Richting, generate, schema_name
 from gateway.codec.envelope import KP
 from gateway.domain.errors import Refused
-from gateway.domain.model import BerichtType, Foutcode, Rol
+from gateway.domain.model import BerichtType, Foutcode, Group, Kind, Leaf, Node, Rol
 from gateway.safexml.validation import ENVELOP_NS
+from tests.support import catalogue
+from tests.support.catalogue import ADAPTERS, PARTNERS, TYPEN
 from tests.support.strategies import (
     EXAMPLES_DIR,
     MESSAGE_CODEC,
@@ -50,8 +50,8 @@ def test_committed_xsd_is_what_the_shapes_generate(rol: Rol, richting: Richting)
     name = schema_name(PARTNERS[rol], richting)
     path = SCHEMA_DIR / name
     assert path.exists(), f"schemas/v1/{name} is missing: run `ketenpoort schemas write`"
-    assert path.read_bytes() == generate(PARTNERS[rol], richting), (
-        f"schemas/v1/{name} is not what adapters/shapes.py and the {rol.value} adapter "
+    assert path.read_bytes() == generate(PARTNERS[rol], richting, TYPEN), (
+        f"schemas/v1/{name} is not what typen.yaml and the {rol} vocabulary "
         "generate: run `ketenpoort schemas write` and commit the result"
     )
 
@@ -86,13 +86,13 @@ def _body(root: etree._Element) -> etree._Element:
 
 
 def _codec_of(path: Path) -> Codec:
-    return ADAPTERS[Rol(path.parent.name)].codecs[BerichtType(path.stem)]
+    return ADAPTERS[path.parent.name].codecs[path.stem]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[example_id(p) for p in EXAMPLES])
 def test_example_validates(path: Path) -> None:
     bericht = MESSAGE_CODEC.read(path.read_bytes())
-    assert bericht.kop.berichttype.value == path.stem
+    assert bericht.kop.berichttype == path.stem
     root = etree.parse(str(path)).getroot()
     assert xmlschema.XMLSchema10(str(SCHEMA_DIR / "envelop.xsd")).is_valid(root)
     assert_xmlschema_valid(_body(root), sent=True)
@@ -224,7 +224,8 @@ def _spots(path: Path) -> list[Spot]:
     root = etree.parse(str(path)).getroot()
     body = _body(root)
     codec = _codec_of(path)
-    return _walk(codec, body, codec.shape.children, f"{codec.vocabulary.prefix}:{codec.root}", path)
+    label = f"{codec.vocabulary.prefix}:{codec.root}"
+    return _walk(codec, body, codec.definitie.children, label, path)
 
 
 SPOTS = [spot for path in EXAMPLES for spot in _spots(path)]
@@ -372,7 +373,7 @@ BSN_SPOTS = [s for s in LEAF_SPOTS if isinstance(s.node, Leaf) and s.node.kind i
 
 
 def test_every_partner_format_with_a_bsn_is_covered() -> None:
-    assert {s.example.parent.name for s in BSN_SPOTS} == {r.value for r in Rol}
+    assert {s.example.parent.name for s in BSN_SPOTS} == set(catalogue.TYPEN.rollen)
     assert any(s.attribute == "bsn" for s in BSN_SPOTS)  # the OM's attribute
 
 
@@ -515,11 +516,11 @@ SPEC_CASES = sorted(SPEC_OPTIONAL)
 )
 def test_shape_optionality_matches_the_spec(rol: str, berichttype: str) -> None:
     codec = ADAPTERS[Rol(rol)].codecs[BerichtType(berichttype)]
-    assert _optional_names(codec, codec.shape.children) == SPEC_OPTIONAL[(rol, berichttype)]
+    assert _optional_names(codec, codec.definitie.children) == SPEC_OPTIONAL[(rol, berichttype)]
 
 
 def test_spec_table_covers_every_sent_format() -> None:
-    sent = {(r.value, t.value) for r, p in PARTNERS.items() for t in p.sends}
+    sent = {(r, t) for r, p in PARTNERS.items() for t in p.sends}
     assert set(SPEC_OPTIONAL) == sent
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.codec.envelope import MessageCodec
 from gateway.domain.errors import Refused
-from gateway.domain.model import BerichtType, Foutcode, Rol
-from gateway.policy.catalogue import PolicyError, load_policy
+from gateway.domain.model import Foutcode
+from gateway.policy.catalogue import FILES, PolicyError, load_policy
+from tests.support import catalogue
 from tests.support.decisions import decide
 from tests.support.messages import line_of
 from tests.support.paths import EXAMPLES_DIR, POLICY_DIR
@@ -63,7 +63,7 @@ def test_the_codec_alone_reads_the_format_and_does_not_authorise() -> None:
     text = example(VT_MELDING).replace("pol:VTMelding", "pol:Terugkoppeling")
     text = text.replace("<kp:BerichtType>VtMelding<", "<kp:BerichtType>Terugkoppeling<", 1)
     with pytest.raises(Refused) as caught:
-        MessageCodec().read(text.encode())
+        catalogue.CODEC.read(text.encode())
     assert caught.value.code is Foutcode.SCHEMA_ONGELDIG
     assert "receives" in caught.value.reden
 
@@ -86,7 +86,7 @@ def test_afzender_onjuist_when_the_kop_names_another_partner() -> None:
 
 def test_policy_check_refuses_a_sender_its_adapter_cannot_read(tmp_path: Path) -> None:
     """A rol allowed to send a type its format cannot express: refused at start, with line."""
-    for name in ("policy.yaml", "partners.yaml", "doelen.yaml", "berichten.yaml"):
+    for name in FILES:
         (tmp_path / name).write_text((POLICY_DIR / name).read_text())
     berichten = tmp_path / "berichten.yaml"
     text = berichten.read_text()
@@ -105,8 +105,8 @@ def test_policy_check_refuses_a_sender_its_adapter_cannot_read(tmp_path: Path) -
             1,
         )
     )
-    readable = MessageCodec().readable()
-    assert BerichtType.VT_MELDING not in readable[Rol.RECLASSERING]
+    readable = catalogue.CODEC.readable()
+    assert "VtMelding" not in readable["reclassering"]
     with pytest.raises(PolicyError) as caught:
         load_policy(tmp_path, leesbaar=readable)
     assert caught.value.file == "berichten.yaml"
@@ -116,4 +116,4 @@ def test_policy_check_refuses_a_sender_its_adapter_cannot_read(tmp_path: Path) -
 
 
 def test_the_shipped_policy_and_adapters_agree() -> None:
-    load_policy(POLICY_DIR, leesbaar=MessageCodec().readable())
+    load_policy(POLICY_DIR, leesbaar=catalogue.CODEC.readable())
