@@ -242,9 +242,7 @@ def fold(records: Iterable[Record], namen: Mapping[str, str]) -> Inzageoverzicht
                 )
             )
     return Inzageoverzicht(
-        verstrekkingen=tuple(
-            sorted(verstrekkingen, key=lambda v: (v.tijd, v.bericht_id, v.ontvanger.naam))
-        ),
+        verstrekkingen=tuple(sorted(verstrekkingen, key=lambda v: (v.tijd, v.log, v.seq))),
         niet_verstrekt=tuple(sorted(niet, key=lambda n: (n.tijd, n.log, n.seq))),
         raadplegingen=tuple(raadplegingen),
     )
