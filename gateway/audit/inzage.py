@@ -329,9 +329,23 @@ INZAGE_COLUMNS = (
 )
 
 
-def _parties(**parties: Betrokkenpartij | None) -> dict[str, str]:
-    found = {}
-    for role, party in parties.items():
+def _line(
+    soort: str, row: Verstrekking | NietVerstrekt | Raadpleging, **cells: Any
+) -> dict[str, Any]:
+    """One CSV line: what every line has, then ``cells`` (the other columns empty)."""
+    base = {"soort": soort, "tijd": lokale_tijd(row.tijd, iso=True), "log": row.log, "seq": row.seq}
+    return {**dict.fromkeys(INZAGE_COLUMNS, ""), **base, **cells}
+
+
+def _message(row: Verstrekking | NietVerstrekt) -> dict[str, str]:
+    """The columns about the message and its parties."""
+    found = {
+        "berichttype": row.berichttype or "",
+        "bericht_id": row.bericht_id or "",
+        "doel": row.doel or "",
+        "grondslag": row.grondslag or "",
+    }
+    for role, party in (("ontvanger", row.ontvanger), ("afzender", row.afzender)):
         found[role] = party.oin if party else ""
         found[f"{role}_naam"] = party.naam if party else ""
         found[f"{role}_rol"] = party.rol if party else ""
@@ -346,51 +360,21 @@ def write_csv(overzicht: Inzageoverzicht, out: TextIO) -> None:
     writer.writeheader()
     for v in overzicht.verstrekkingen:
         writer.writerow(
-            {
-                "soort": "verstrekking",
-                "tijd": lokale_tijd(v.tijd, iso=True),
-                **_parties(ontvanger=v.ontvanger, afzender=v.afzender),
-                "berichttype": v.berichttype,
-                "bericht_id": v.bericht_id,
-                "doel": v.doel,
-                "grondslag": v.grondslag,
-                "gegeven": " ".join(v.gegeven),
-                "achtergehouden": " ".join(v.achtergehouden),
-                "vrije_tekst_achtergehouden": "; ".join(map(str, v.vrije_tekst)),
-                "beroepsgeheim_achtergehouden": "; ".join(map(str, v.beroepsgeheim)),
-                "afscherming": "; ".join(map(str, v.afscherming)),
-                "bevestigd": lokale_tijd(v.bevestigd, iso=True),
-                "reden": v.niet_afleverbaar or "",
-                "lezer": "",
-                "log": v.log,
-                "seq": v.seq,
-            }
+            _line(
+                "verstrekking",
+                v,
+                **_message(v),
+                gegeven=" ".join(v.gegeven),
+                achtergehouden=" ".join(v.achtergehouden),
+                vrije_tekst_achtergehouden="; ".join(map(str, v.vrije_tekst)),
+                beroepsgeheim_achtergehouden="; ".join(map(str, v.beroepsgeheim)),
+                afscherming="; ".join(map(str, v.afscherming)),
+                bevestigd=lokale_tijd(v.bevestigd, iso=True),
+                reden=v.niet_afleverbaar or "",
+            )
         )
     for n in overzicht.niet_verstrekt:
-        writer.writerow(
-            {
-                **dict.fromkeys(INZAGE_COLUMNS, ""),
-                "soort": "geweigerd" if n.ontvanger is None else "weggelaten",
-                "tijd": lokale_tijd(n.tijd, iso=True),
-                **_parties(ontvanger=n.ontvanger, afzender=n.afzender),
-                "berichttype": n.berichttype or "",
-                "bericht_id": n.bericht_id or "",
-                "doel": n.doel or "",
-                "grondslag": n.grondslag or "",
-                "reden": f"{n.reden}: {n.toelichting}",
-                "log": n.log,
-                "seq": n.seq,
-            }
-        )
+        soort = "geweigerd" if n.ontvanger is None else "weggelaten"
+        writer.writerow(_line(soort, n, **_message(n), reden=f"{n.reden}: {n.toelichting}"))
     for r in overzicht.raadplegingen:
-        writer.writerow(
-            {
-                **dict.fromkeys(INZAGE_COLUMNS, ""),
-                "soort": "raadpleging",
-                "tijd": lokale_tijd(r.tijd, iso=True),
-                "reden": r.wat,
-                "lezer": r.lezer,
-                "log": r.log,
-                "seq": r.seq,
-            }
-        )
+        writer.writerow(_line("raadpleging", r, reden=r.wat, lezer=r.lezer))
