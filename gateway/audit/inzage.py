@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -35,8 +35,8 @@ from gateway.audit.record import Record
 __all__ = [
     "AMSTERDAM",
     "INZAGE_COLUMNS",
-    "Betrokkenpartij",
     "Inzageoverzicht",
+    "Ketenpartner",
     "NietVerstrekt",
     "Raadpleging",
     "Verstrekking",
@@ -64,7 +64,7 @@ def lokale_tijd(moment: dt.datetime | None, *, iso: bool = False) -> str:
 
 
 @dataclass(frozen=True)
-class Betrokkenpartij:
+class Ketenpartner:
     """A sender or recipient as the officer reads it: OIN, rol and the register's name."""
 
     oin: str
@@ -93,8 +93,8 @@ class Verstrekking:
     tijd: dt.datetime
     bericht_id: str
     berichttype: str
-    afzender: Betrokkenpartij
-    ontvanger: Betrokkenpartij
+    afzender: Ketenpartner
+    ontvanger: Ketenpartner
     doel: str
     grondslag: str
     gegeven: tuple[str, ...]  # categories kept
@@ -115,8 +115,8 @@ class NietVerstrekt:
     tijd: dt.datetime
     bericht_id: str | None
     berichttype: str | None
-    afzender: Betrokkenpartij | None
-    ontvanger: Betrokkenpartij | None  # None: the whole message was refused
+    afzender: Ketenpartner | None
+    ontvanger: Ketenpartner | None  # None: the whole message was refused
     doel: str | None
     grondslag: str | None
     reden: str  # the Foutcode, or ``weggelaten``
@@ -155,7 +155,7 @@ def _json(row: Verstrekking | NietVerstrekt | Raadpleging) -> dict[str, Any]:
     for name, value in vars(row).items():
         if isinstance(value, dt.datetime):
             found[name] = lokale_tijd(value, iso=True)
-        elif isinstance(value, Betrokkenpartij):
+        elif isinstance(value, Ketenpartner):
             found[name] = vars(value)
         elif isinstance(value, tuple):
             found[name] = [vars(v) if isinstance(v, Weglating) else v for v in value]
@@ -172,18 +172,17 @@ class _Copy:
     gefilterd: Record | None = None
     bevestigd: dt.datetime | None = None
     niet_afleverbaar: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _tijd(record: Record) -> dt.datetime:
     return dt.datetime.fromisoformat(record.public["tijd"])
 
 
-def _partij(data: Mapping[str, str] | None, namen: Mapping[str, str]) -> Betrokkenpartij | None:
+def _partij(data: Mapping[str, str] | None, namen: Mapping[str, str]) -> Ketenpartner | None:
     if not data or not data.get("oin"):
         return None
     oin = data["oin"]
-    return Betrokkenpartij(oin, data.get("rol") or "", namen.get(oin, oin))
+    return Ketenpartner(oin, data.get("rol") or "", namen.get(oin, oin))
 
 
 def _weglatingen(extra: Mapping[str, Any], key: str) -> tuple[Weglating, ...]:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from gateway.audit.inzage import (
     INZAGE_COLUMNS,
-    Betrokkenpartij,
+    Ketenpartner,
     Weglating,
     fold,
     lokale_tijd,
@@ -89,7 +89,7 @@ def test_a_message_to_three_recipients_is_three_disclosures_each_with_what_it_wi
         assert v.bericht_id == bericht_id
         assert v.berichttype == "ZsmAanmelding"
         assert v.doel == "STRAFRECHTELIJKE_BESLISSING"
-        assert v.afzender == Betrokkenpartij(POLITIE, "politie", "Politie")
+        assert v.afzender == Ketenpartner(POLITIE, "politie", "Politie")
         assert v.beroepsgeheim == ()
         assert v.afscherming == ()
         assert (v.log, v.seq) != ("", -1)
@@ -97,7 +97,7 @@ def test_a_message_to_three_recipients_is_three_disclosures_each_with_what_it_wi
     # the sender's grondslag towards each recipient (v2 §4)
     assert by[OM].grondslag == "WPG-ART-15"
     assert by[VT].grondslag == by[RC].grondslag == "WPG-ART-20"
-    assert by[OM].ontvanger == Betrokkenpartij(OM, "openbaar-ministerie", NAMEN[OM])
+    assert by[OM].ontvanger == Ketenpartner(OM, "openbaar-ministerie", NAMEN[OM])
     assert by[RC].ontvanger.naam == RC  # not in the names given: the OIN stands in
     # what each was given and what withheld, and why
     assert "gezondheid" in by[OM].gegeven
@@ -164,7 +164,7 @@ def test_a_refused_message_is_listed_as_refused_not_as_a_disclosure() -> None:
     assert refused.reden == "GRONDSLAG_ONTBREEKT"
     assert refused.ontvanger is None
     assert refused.bericht_id == bericht_id
-    assert refused.afzender == Betrokkenpartij(POLITIE, "politie", "Politie")
+    assert refused.afzender == Ketenpartner(POLITIE, "politie", "Politie")
     assert "Foutbericht" in refused.toelichting
 
 
