@@ -347,13 +347,13 @@ async def test_a_bsn_leads_to_the_persons_timeline_by_pseudonym_only(
 
         # VT confirms the VtMelding it received; nobody else confirms
         async def in_vt_inbox() -> bool:
-            async with door.client("vt-twente") as vt:
-                listed = (await vt.get("/v1/berichten", params={"limit": 100})).json()
+            async with door.client("vt-twente") as inbox:
+                listed = (await inbox.get("/v1/berichten", params={"limit": 100})).json()
             return any(m["id"] == vt_melding for m in listed["berichten"])
 
         await eventually(in_vt_inbox, "the VtMelding in VT's inbox")
-        async with door.client("vt-twente") as vt:
-            confirmed = await vt.post(f"/v1/berichten/{vt_melding}/afleverbevestiging")
+        async with door.client("vt-twente") as recipient:
+            confirmed = await recipient.post(f"/v1/berichten/{vt_melding}/afleverbevestiging")
         assert confirmed.status_code == 200, confirmed.text
 
         page = await client.get(location)
