@@ -50,7 +50,7 @@ from gateway.runtime.settings import ROOT, Settings
 from gateway.store.database import Database
 from tests.support.broker import OINS
 from tests.support.gateways import run_gateway
-from tests.support.messages import fresh
+from tests.support.messages import fresh, replace_once
 from tests.support.partners import (
     NAME_OF,
     PartnerClient,
@@ -353,6 +353,12 @@ async def test_inzage_of_a_child_after_a_zsm_aanmelding(audit: Audit, vhost: str
         conf, _ = afleverbevestiging("om", bericht_id, original_sender="politie")
         await running.partner("om").send(conf)
         await answers_of(running.partner("om"), 1)
+        # the same aanmelding without the grondslag towards the OM: refused, nothing delivered
+        refused_id = str(uuid.uuid4())
+        without = replace_once(raw.decode(), "<kp:Grondslag>WPG-ART-15</kp:Grondslag>", "")
+        await politie.send(fresh(without.encode(), bericht_id=refused_id))
+        (foutbericht,) = await answers_of(politie, 1)
+        assert b"GRONDSLAG_ONTBREEKT" in foutbericht.body
 
         # while the gateway runs (its own log), as an officer would
         code, out, err = await ketenpoort(
@@ -391,10 +397,14 @@ async def test_inzage_of_a_child_after_a_zsm_aanmelding(audit: Audit, vhost: str
         assert by[vt]["vrije_tekst"] == [
             {"wat": "incident.letsel", "waarom": "niet toegekend: gezondheid"}
         ]
-        # ... and nothing about the child to reclassering (a minor): not a disclosure
-        assert [(n["ontvanger"]["oin"], n["reden"]) for n in data["niet_verstrekt"]] == [
-            (rc, "weggelaten")
+        # ... and nothing about the child to reclassering (a minor): not a disclosure; nor
+        # the refused message
+        assert [(n["ontvanger"], n["reden"]) for n in data["niet_verstrekt"]] == [
+            ({"oin": rc, "rol": "reclassering", "naam": "Reclassering"}, "weggelaten"),
+            (None, "GRONDSLAG_ONTBREEKT"),
         ]
+        assert data["niet_verstrekt"][1]["bericht_id"] == refused_id
+        assert refused_id not in {v["bericht_id"] for v in data["verstrekkingen"]}
         assert [r["lezer"] for r in data["raadplegingen"]] == ["j.jansen"]  # the read itself
 
         code, out, err = await ketenpoort(
@@ -404,9 +414,14 @@ async def test_inzage_of_a_child_after_a_zsm_aanmelding(audit: Audit, vhost: str
         table = list(csv.reader(io.StringIO(out)))
         assert table[0] == list(INZAGE_COLUMNS)
         records = list(csv.DictReader(io.StringIO(out)))
-        assert [r["soort"] for r in records] == ["verstrekking"] * 2 + ["weggelaten"] + [
-            "raadpleging"
-        ] * 2
+        assert [r["soort"] for r in records] == [
+            "verstrekking",
+            "verstrekking",
+            "weggelaten",
+            "geweigerd",
+            "raadpleging",
+            "raadpleging",
+        ]
         assert [r["lezer"] for r in records if r["soort"] == "raadpleging"] == [
             "j.jansen",
             "a.bakker",
