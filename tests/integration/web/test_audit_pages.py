@@ -481,6 +481,9 @@ async def test_a_message_journey_and_the_partner_and_period_search(
         recorded = await door.parts.audit.journey(zsm)
         assert steps == [r.public["gebeurtenis"] for r in recorded]
         assert steps[0] == "ontvangen"
+        times = re.findall(r'<tr class="rij"[^>]*>\s*<td>([^<]*)</td>', journey.text)
+        assert times
+        assert all(t.endswith((" CET", " CEST")) for t in times), times  # Dutch local time
         assert steps[-1] == "inzage"  # this very view, recorded under the BerichtId
         assert {
             r.public["ontvanger"]["oin"]
