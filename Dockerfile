@@ -33,6 +33,12 @@ RUN pip install --no-deps --no-build-isolation . \
 # -------------------------------------------------------------------- runtime stage
 FROM python:3.11-slim
 
+# Dutch local time (a person's inzage shows times in Europe/Amsterdam) needs the IANA time
+# zone data, which the slim image does not promise.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tzdata \
+    && rm -rf /var/lib/apt/lists/*
+
 # A fixed, non-root uid/gid: Kubernetes' runAsNonRoot checks a numeric USER, and the
 # compose volumes (certs, keys) are created owned by it.
 ARG UID=10001

@@ -20,6 +20,7 @@ import typer
 from rich.table import Table
 
 from gateway.audit.export import verify_export
+from gateway.audit.inzage import Inzageoverzicht, lokale_tijd, write_csv
 from gateway.audit.signing import Keyring, read_trusted_keys
 from gateway.audit.strict import Malformed
 from gateway.cli import common
@@ -143,42 +144,81 @@ def audit_inzage(
         str, typer.Option(help="Who asks (recorded in the audit trail).")
     ] = os.environ.get("USER", "onbekend"),
 ) -> None:
-    """A person's history: every disclosure with time, sender, recipient, type, doel,
-    grondslag and categories. The read itself is recorded."""
+    """A person's disclosures, one a line: to whom, when (Dutch local time), doel, the
+    sender's grondslag, the categories given and withheld (and free text withheld, with
+    why), confirmed or not; then the messages refused or left without them, and who read
+    their history. The read itself is recorded."""
     if not elfproef(bsn):
         err.print("not a valid BSN (elfproef)")
         raise typer.Exit(2)
-    rows = asyncio.run(audit_access.audit_inzage(common.settings(), bsn, lezer))
+    overzicht = asyncio.run(audit_access.audit_inzage(common.settings(), bsn, lezer))
     if formaat is Formaat.JSON:
-        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(overzicht.to_json(), indent=2, ensure_ascii=False) + "\n")
         return
     if formaat is Formaat.CSV:
-        audit_access.inzage_csv(rows, sys.stdout)
+        write_csv(overzicht, sys.stdout)
         return
-    table = Table(title=f"Inzage: {len(rows)} vermeldingen (de vraag zelf is vastgelegd)")
+    print_inzage(overzicht, "Inzage (de vraag zelf is vastgelegd)")
+
+
+def print_inzage(overzicht: Inzageoverzicht, title: str) -> None:
+    """The inzage as tables (this command and the demo)."""
+    table = Table(title=f"{title}: {len(overzicht.verstrekkingen)} verstrekkingen")
     for column in (
-        "tijd",
-        "gebeurtenis",
-        "afzender",
-        "ontvanger",
-        "berichttype",
+        "tijd (NL)",
+        "aan",
+        "van",
+        "bericht",
         "doel",
         "grondslag",
-        "categorieen",
+        "gegeven",
+        "achtergehouden",
+        "bevestigd",
     ):
         table.add_column(column)
-    for row in rows:
+    for v in overzicht.verstrekkingen:
+        withheld = [*v.achtergehouden] + [
+            f"{kind} {w}"
+            for kind, items in (
+                ("vrije tekst", v.vrije_tekst),
+                ("beroepsgeheim", v.beroepsgeheim),
+                ("afscherming", v.afscherming),
+            )
+            for w in items
+        ]
         table.add_row(
-            str(row["tijd"])[:19],
-            str(row["gebeurtenis"]),
-            f"{row['afzender'] or '-'} {row['afzender_rol'] or ''}".strip(),
-            f"{row['ontvanger'] or '-'} {row['ontvanger_rol'] or ''}".strip(),
-            str(row["berichttype"] or "-"),
-            str(row["doel"] or "-"),
-            str(row["grondslag"] or "-"),
-            ", ".join(row["categorieen"]) or "-",
+            lokale_tijd(v.tijd),
+            str(v.ontvanger),
+            str(v.afzender),
+            f"{v.berichttype} {v.bericht_id[:8]}",
+            v.doel,
+            v.grondslag,
+            ", ".join(v.gegeven) or "-",
+            "; ".join(withheld) or "-",
+            lokale_tijd(v.bevestigd)
+            or (f"nee: {v.niet_afleverbaar}" if v.niet_afleverbaar else "nee"),
         )
     out.print(table)
+    if overzicht.niet_verstrekt:
+        niet = Table(title="Niet verstrekt")
+        for column in ("tijd (NL)", "van", "aan", "bericht", "doel", "reden"):
+            niet.add_column(column)
+        for n in overzicht.niet_verstrekt:
+            niet.add_row(
+                lokale_tijd(n.tijd),
+                str(n.afzender or "-"),
+                str(n.ontvanger or "-"),
+                f"{n.berichttype or '-'} {(n.bericht_id or '')[:8]}",
+                n.doel or "-",
+                f"{n.reden}: {n.toelichting}",
+            )
+        out.print(niet)
+    reads = Table(title="Raadplegingen van deze historie")
+    for column in ("tijd (NL)", "lezer", "wat"):
+        reads.add_column(column)
+    for r in overzicht.raadplegingen:
+        reads.add_row(lokale_tijd(r.tijd), r.lezer, r.wat)
+    out.print(reads)
 
 
 @audit_app.command("purge")
@@ -306,4 +346,4 @@ def audit_consistency(
     _end_sound(trusted, f"{log_id}@{old} is a prefix of {log_id}@{new}")
 
 
-__all__ = ["audit_app"]
+__all__ = ["audit_app", "print_inzage"]

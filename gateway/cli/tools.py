@@ -13,6 +13,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from gateway.cli.audit import print_inzage
 from gateway.cli.common import err, out
 from gateway.domain.errors import Misconfigured
 from gateway.observe import logs
@@ -231,7 +232,9 @@ def demo(
         err.print(f"[red]refusing to start[/red]: {exc}")
         raise typer.Exit(2) from None
     if as_json:
-        print(json.dumps(dataclasses.asdict(result), indent=2, ensure_ascii=False, default=str))
+        data = dataclasses.asdict(result)
+        del data["overzicht"]  # in "inzage" already, with Dutch times
+        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
     else:
         _print_demo(result)
     raise typer.Exit(0 if result.ok else 1)
@@ -299,20 +302,7 @@ def _print_demo(result: Any) -> None:
         f"\n[bold]audit verify[/bold]: {status} — {v['checkpoints']} ondertekende checkpoints, "
         + ", ".join(f"log {k}: {n} records" for k, n in v["logs"].items())
     )
-    table = Table(title=f"Inzage: {result.inzage['bsn']}")
-    for column in ("tijd", "gebeurtenis", "ontvanger", "berichttype", "doel", "categorieën"):
-        table.add_column(column)
-    shown = ("afgeleverd", "bevestigd", "geweigerd", "inzage", "niet-afleverbaar")
-    for row in (r for r in result.inzage["regels"] if r["gebeurtenis"] in shown):
-        table.add_row(
-            (row["tijd"] or "")[11:19],
-            row["gebeurtenis"] or "",
-            row["ontvanger_rol"] or row["lezer"] or "",
-            row["berichttype"] or "",
-            row["doel"] or "",
-            ", ".join(row["categorieen"]),
-        )
-    out.print(table)
+    print_inzage(result.overzicht, f"Inzage: {result.inzage['bsn']}")
     out.print(
         f"klaar in {result.seconden} s"
         + ("" if result.ok else " [red](NIET alles zoals verwacht)[/red]")

@@ -4,7 +4,6 @@ reads that disclose (export, inzage) are themselves recorded in the ``<log id>-i
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import secrets
@@ -12,11 +11,12 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gateway.audit.export import EXPORT_FILES, write_export
+from gateway.audit.inzage import Inzageoverzicht, fold
 from gateway.audit.log import Entry
 from gateway.audit.proofs import (
     ConsistencyProof,
@@ -28,13 +28,12 @@ from gateway.audit.reading import AuditReader
 from gateway.audit.record import Record
 from gateway.audit.signing import Checkpoint, Keyring, read_public_keys, read_trusted_keys
 from gateway.audit.verify import ERASURE, ERASURE_GRONDSLAG, PURGE, Outcome, verify
-from gateway.policy.catalogue import load_policy
+from gateway.policy.catalogue import Policy, load_policy
 from gateway.runtime.app import open_audit
 from gateway.runtime.settings import Settings
 from gateway.store.database import Database, Exec
 
 __all__ = [
-    "INZAGE_COLUMNS",
     "audit_consistency",
     "audit_erase",
     "audit_export",
@@ -42,8 +41,8 @@ __all__ = [
     "audit_prove",
     "audit_purge",
     "audit_verify_store",
-    "inzage_csv",
     "inzage_row",
+    "partner_namen",
     "verification_keys",
 ]
 
@@ -155,8 +154,9 @@ async def audit_verify_store(
     return outcome, {log_id: n - last.get(log_id, 0) for log_id, n in total.items()}
 
 
-async def audit_inzage(settings: Settings, bsn: str, lezer: str) -> list[dict[str, Any]]:
-    """A person's history, newest last; the read itself is recorded (who asked)."""
+async def audit_inzage(settings: Settings, bsn: str, lezer: str) -> Inzageoverzicht:
+    """A person's disclosures, messages not delivered and reads (:func:`fold`); the read
+    itself is recorded first (who asked), so it is the last read listed."""
     audit_db, audit, trail = open_audit(settings, f"{settings.audit_log_id}-inzage")
     policy = load_policy(settings.policy_dir)
     try:
@@ -167,42 +167,12 @@ async def audit_inzage(settings: Settings, bsn: str, lezer: str) -> list[dict[st
     finally:
         await audit.close()
         audit_db.close()
-    return [inzage_row(r) for r in records]
+    return fold(records, partner_namen(policy))
 
 
-INZAGE_COLUMNS = (
-    "tijd",
-    "gebeurtenis",
-    "afzender",
-    "afzender_rol",
-    "ontvanger",
-    "ontvanger_rol",
-    "berichttype",
-    "bericht_id",
-    "doel",
-    "grondslag",
-    "categorieen",
-    "verwijderd",
-    "status",
-    "lezer",
-    "log",
-    "seq",
-)
-
-
-def inzage_csv(rows: list[dict[str, Any]], out: TextIO) -> None:
-    """The inzage report as CSV (the CLI and the audit pages write the same one); log and seq
-    name the record for ``ketenpoort audit prove``."""
-    writer = csv.DictWriter(out, fieldnames=INZAGE_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {
-                **row,
-                "categorieen": " ".join(row["categorieen"]),
-                "verwijderd": " ".join(row["verwijderd"]),
-            }
-        )
+def partner_namen(policy: Policy) -> dict[str, str]:
+    """OIN -> the register's name of each partner (the inzage names whom it went to)."""
+    return {oin: p.naam for oin, p in policy.partners.items()}
 
 
 def inzage_row(record: Record) -> dict[str, Any]:

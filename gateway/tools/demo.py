@@ -27,6 +27,7 @@ import aio_pika
 import httpx
 from lxml import etree
 
+from gateway.audit.inzage import Inzageoverzicht
 from gateway.policy.catalogue import Policy
 from gateway.runtime import app as core
 from gateway.runtime import audit_access, certs
@@ -77,9 +78,10 @@ class StapUitkomst:
 class Result:
     scenarios: list[dict[str, Any]]
     verificatie: dict[str, Any]
-    inzage: dict[str, Any]
+    inzage: dict[str, Any]  # the person's inzage as JSON (Inzageoverzicht.to_json)
     seconden: float
     ok: bool
+    overzicht: Inzageoverzicht = field(default_factory=Inzageoverzicht)  # for printing
 
 
 # --------------------------------------------------------------------------- running
@@ -308,7 +310,7 @@ async def run(settings: Settings | None = None, workdir: Path | None = None) -> 
                 await players.close()
         await _delete_topology(settings, parts)  # after the consumers stopped
         outcome, unsigned = await audit_access.audit_verify_store(settings)
-        rows = await audit_access.audit_inzage(settings, INZAGE_BSN, "demo-privacy-officer")
+        overzicht = await audit_access.audit_inzage(settings, INZAGE_BSN, "demo-privacy-officer")
     return Result(
         scenarios=scenarios,
         verificatie={
@@ -318,9 +320,10 @@ async def run(settings: Settings | None = None, workdir: Path | None = None) -> 
             "checkpoints": outcome.checkpoints,
             "nog_niet_getekend": unsigned,
         },
-        inzage={"bsn": "999990019 (test-BSN, gepseudonimiseerd opgezocht)", "regels": rows},
+        inzage={"bsn": "999990019 (test-BSN, gepseudonimiseerd opgezocht)", **overzicht.to_json()},
         seconden=round(time.monotonic() - started, 2),
         ok=outcome.sound and _as_expected(scenarios),
+        overzicht=overzicht,
     )
 
 

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from gateway.audit.inzage import Inzageoverzicht, fold, lokale_tijd, write_csv
 from gateway.domain.bsn import elfproef
 from gateway.domain.errors import Transient
 from gateway.observe.logs import get_logger
@@ -36,6 +37,16 @@ PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")  # gateway.audit.log.Pseudonymiser: 12
 BERICHT_ID = re.compile(r"^[0-9a-fA-F\-]{36}$")
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def _dutch_time(moment: dt.datetime | str | None) -> str:
+    """A record's time (an ISO string or a datetime) in Dutch local time."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return lokale_tijd(moment)
+
+
+templates.env.filters["nl"] = _dutch_time
 router = APIRouter(prefix="/audit", include_in_schema=False)
 
 
@@ -238,14 +249,14 @@ async def search(
     )
 
 
-async def _timeline(
-    request: Request, pseudonym: str, naam: str, pagina: str
-) -> list[dict[str, Any]]:
+async def _history(request: Request, pseudonym: str, naam: str, pagina: str) -> Inzageoverzicht:
+    """One person's inzage (:func:`fold`), the view recorded first under their pseudonym."""
     if not PSEUDONYM.match(pseudonym):
         raise HTTPException(404, "no such person page")
     await _viewed(request, naam, pagina, betrokkene=pseudonym)
-    records = await parts_of(request).audit.history(pseudonym)
-    return [audit_access.inzage_row(r) for r in records]
+    parts = parts_of(request)
+    records = await parts.audit.history(pseudonym)
+    return fold(records, audit_access.partner_namen(parts.policy))
 
 
 @router.get("/persoon/{pseudonym}", response_class=HTMLResponse)
@@ -260,7 +271,7 @@ async def person_print(request: Request, pseudonym: str) -> Response:
         pseudonym,
         "afdruk.html",
         "inzagerapport (afdruk)",
-        gemaakt=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        gemaakt=lokale_tijd(dt.datetime.now(dt.UTC)),
     )
 
 
@@ -271,16 +282,8 @@ async def _person_page(
     naam = await officer(request)
     if naam is None:
         return _login_redirect()
-    rows = await _timeline(request, pseudonym, naam, pagina)
-    return _page(
-        request,
-        template,
-        naam,
-        rows=rows,
-        pseudonym=pseudonym,
-        partners=_partner_names(parts_of(request)),
-        **extra,
-    )
+    overzicht = await _history(request, pseudonym, naam, pagina)
+    return _page(request, template, naam, inzage=overzicht, pseudonym=pseudonym, **extra)
 
 
 @router.get("/persoon/{pseudonym}/inzage.csv")
@@ -288,9 +291,9 @@ async def person_csv(request: Request, pseudonym: str) -> Response:
     naam = await officer(request)
     if naam is None:
         return _login_redirect()
-    rows = await _timeline(request, pseudonym, naam, "inzagerapport (CSV)")
+    overzicht = await _history(request, pseudonym, naam, "inzagerapport (CSV)")
     out = io.StringIO()
-    audit_access.inzage_csv(rows, out)
+    write_csv(overzicht, out)
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

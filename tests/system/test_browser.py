@@ -3,9 +3,11 @@
 partners sent example messages over HTTPS.
 
 The officer is sent to the login page without a session, logs in through the form, types a
-BSN, sees the person's timeline (with the recipients) and downloads the inzage CSV. A
-screenshot of the timeline is kept in ``test-output/audit-timeline.png`` (and in the test's
-tmp dir). Without Chromium the test is skipped, except under CI, where it fails.
+BSN, sees the person's disclosures (one line per delivered copy: to whom, when in Dutch time,
+doel, grondslag, what was given and withheld, free text included, confirmed or not), opens
+one disclosure's event detail with one click, and downloads the inzage CSV. A screenshot of
+the disclosures is kept in ``test-output/audit-timeline.png`` (and in the test's tmp dir).
+Without Chromium the test is skipped, except under CI, where it fails.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.runtime.audit_access import INZAGE_COLUMNS
+from gateway.audit.inzage import INZAGE_COLUMNS
 from tests.support.broker import OINS
 from tests.support.door import OFFICER, Door
 from tests.support.messages import fresh
@@ -81,6 +83,10 @@ class Seen:
     timeline_html: str = ""
     recipients: list[str] = field(default_factory=list)
     rows: int = 0
+    # each disclosure line: its cells' text by class (tijd, ontvanger, vrije-tekst, ...)
+    lines: list[dict[str, str]] = field(default_factory=list)
+    detail_url: str = ""
+    detail_row: str = ""
     csv_name: str = ""
     csv_text: str = ""
     after_logout_url: str = ""
@@ -148,16 +154,37 @@ def browse(base_url: str, tmp_path: Path) -> Seen:
         # type the BSN: the timeline, addressed by pseudonym
         driver.find_element(By.ID, "bsn").send_keys(BSN)
         driver.find_element(By.ID, "zoek-bsn").click()
-        wait.until(ec.presence_of_element_located((By.ID, "tijdlijn")))
+        wait.until(ec.presence_of_element_located((By.ID, "verstrekkingen")))
         seen.timeline_url = driver.current_url
         seen.timeline_html = driver.page_source
-        seen.rows = len(driver.find_elements(By.CSS_SELECTOR, "#tijdlijn tr.rij"))
+        rows = driver.find_elements(By.CSS_SELECTOR, "#verstrekkingen tr.verstrekking")
+        seen.rows = len(rows)
+        seen.lines = [
+            {
+                str(cell.get_attribute("class")).split()[0]: cell.text
+                for cell in row.find_elements(By.TAG_NAME, "td")
+            }
+            for row in rows
+        ]
         seen.recipients = [
-            cell.text for cell in driver.find_elements(By.CSS_SELECTOR, "#tijdlijn td.ontvanger")
+            cell.text.splitlines()[0]
+            for cell in driver.find_elements(By.CSS_SELECTOR, "#verstrekkingen td.ontvanger")
         ]
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         assert driver.save_screenshot(str(tmp_path / SCREENSHOT.name))
         shutil.copyfile(tmp_path / SCREENSHOT.name, SCREENSHOT)
+
+        # one click from a disclosure (one with free text withheld) to its event detail
+        withheld = next(
+            row for row in rows if row.find_element(By.CSS_SELECTOR, "td.vrije-tekst").text.strip()
+        )
+        withheld.find_element(By.CSS_SELECTOR, "a.detail").click()
+        wait.until(ec.presence_of_element_located((By.ID, "tijdlijn")))
+        seen.detail_url = driver.current_url
+        anchor = seen.detail_url.rsplit("#", 1)[-1]
+        seen.detail_row = driver.find_element(By.ID, anchor).text
+        driver.get(seen.timeline_url)  # a view again (recorded again)
+        wait.until(ec.presence_of_element_located((By.ID, "verstrekkingen")))
 
         # the inzage CSV: click, wait for the download to finish
         driver.find_element(By.ID, "csv").click()
@@ -210,22 +237,44 @@ async def test_an_officer_finds_a_persons_timeline_and_downloads_the_inzage(
     assert seen.timeline_url == f"{door.base_url}/audit/persoon/{pseudonym}"
     assert BSN not in seen.timeline_url
     assert BSN not in seen.timeline_html
-    assert seen.rows == len(await door.parts.audit.history(pseudonym)) - 1  # + the CSV view
+    history = await door.parts.audit.history(pseudonym)
+    afgeleverd = [r for r in history if r.public["gebeurtenis"] == "afgeleverd"]
+    # one line per delivered copy, not one per pipeline step
+    assert seen.rows == len(afgeleverd) == 5
     assert "Veilig Thuis Twente (veilig-thuis)" in seen.recipients
     assert "Openbaar Ministerie (ZSM) (openbaar-ministerie)" in seen.recipients
-    assert "VEILIGHEIDSBEOORDELING" in seen.timeline_html
-    assert "WPG-ART-18-BPG-4.3" in seen.timeline_html  # the politie's own grondslag (v2 §4)
+    vt = next(line for line in seen.lines if line["berichttype"] == "VtMelding")
+    assert vt["doel"] == "VEILIGHEIDSBEOORDELING"
+    assert vt["grondslag"] == "WPG-ART-18-BPG-4.3"  # the politie's own grondslag (v2 §4)
+    assert vt["afzender"] == "Nationale Politie (politie)"
+    assert "identificatie" in vt["gegeven"].split()
+    assert vt["tijd"].endswith((" CET", " CEST"))  # Dutch local time, not UTC
+    assert vt["bevestigd"] == "nee"  # nobody confirmed in this test
+    zsm_vt = next(
+        line
+        for line in seen.lines
+        if line["berichttype"] == "ZsmAanmelding" and line["ontvanger"].startswith("Veilig")
+    )
+    assert zsm_vt["achtergehouden"] == "gezondheid"
+    assert zsm_vt["vrije-tekst"] == "incident.letsel — niet toegekend: gezondheid"
     assert (tmp_path / SCREENSHOT.name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert SCREENSHOT.read_bytes() == (tmp_path / SCREENSHOT.name).read_bytes()
+
+    # the event detail: the message's journey, at the afgeleverd record of that copy
+    path, anchor = seen.detail_url.removeprefix(door.base_url).split("#")
+    assert path.startswith("/audit/bericht/")
+    record = next(r for r in afgeleverd if f"r-{r.log}-{r.seq}" == anchor)
+    assert path == f"/audit/bericht/{record.public['bericht_id']}"
+    assert "afgeleverd" in seen.detail_row.split()
 
     assert seen.csv_name == f"inzage-{pseudonym[:12]}.csv", "the CSV was not downloaded"
     assert seen.csv_text.splitlines()[0] == ",".join(INZAGE_COLUMNS)
     rows = list(csv.DictReader(io.StringIO(seen.csv_text)))
-    assert len(rows) == seen.rows + 1  # its own view as well
-    delivered = {(r["gebeurtenis"], r["berichttype"], r["ontvanger"]) for r in rows}
-    assert ("afgeleverd", "VtMelding", OINS["vt-twente"]) in delivered
-    assert ("afgeleverd", "ZsmAanmelding", OINS["om"]) in delivered
-    assert [r["lezer"] for r in rows if r["gebeurtenis"] == "inzage"] == [OFFICER[0]] * 2
+    assert len([r for r in rows if r["soort"] == "verstrekking"]) == seen.rows
+    delivered = {(r["berichttype"], r["ontvanger"]) for r in rows if r["soort"] == "verstrekking"}
+    assert ("VtMelding", OINS["vt-twente"]) in delivered
+    assert ("ZsmAanmelding", OINS["om"]) in delivered
+    assert [r["lezer"] for r in rows if r["soort"] == "raadpleging"] == [OFFICER[0]] * 3
     assert BSN not in seen.csv_text
 
     assert seen.after_logout_url == f"{door.base_url}/audit/login"
@@ -237,5 +286,6 @@ async def test_an_officer_finds_a_persons_timeline_and_downloads_the_inzage(
     ]
     assert views == [
         {"lezer": OFFICER[0], "pagina": "tijdlijn van een betrokkene"},
+        {"lezer": OFFICER[0], "pagina": "tijdlijn van een betrokkene"},  # after the detail
         {"lezer": OFFICER[0], "pagina": "inzagerapport (CSV)"},
     ]

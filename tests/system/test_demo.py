@@ -147,11 +147,11 @@ def test_the_demo_ends_with_a_sound_audit_and_an_inzage(demo: dict[str, Any]) ->
     assert demo["ok"] is True
     assert demo["verificatie"]["in_orde"] is True
     assert demo["verificatie"]["checkpoints"] >= 1
-    rows = demo["inzage"]["regels"]
-    delivered = {
-        (r["ontvanger_rol"], r["berichttype"]) for r in rows if r["gebeurtenis"] == "afgeleverd"
-    }
+    inzage = demo["inzage"]
+    delivered = {(v["ontvanger"]["rol"], v["berichttype"]) for v in inzage["verstrekkingen"]}
     assert ("veilig-thuis", "VtMelding") in delivered
     assert ("openbaar-ministerie", "ZsmAanmelding") in delivered
-    assert rows[-1]["gebeurtenis"] == "inzage"
+    assert all(v["bevestigd"] for v in inzage["verstrekkingen"])  # every partner confirms
+    assert [n["reden"] for n in inzage["niet_verstrekt"] if n["ontvanger"] is None]  # refusals
+    assert inzage["raadplegingen"][-1]["lezer"] == "demo-privacy-officer"
     assert demo["seconden"] < 60

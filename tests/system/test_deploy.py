@@ -496,6 +496,13 @@ def test_dockerfile_runs_ketenpoort_as_a_non_root_user() -> None:
         assert re.search(rf"^COPY {folder} ", text, re.M), f"the image lacks {folder}/"
 
 
+def test_the_image_has_the_time_zone_data_for_dutch_time() -> None:
+    """gateway.audit.inzage shows times in Europe/Amsterdam (zoneinfo reads the system's
+    IANA data; without it the gateway would not start)."""
+    runs = [rest for word, rest in dockerfile_stage() if word == "RUN"]
+    assert any(re.search(r"apt-get install .*\btzdata\b", run) for run in runs), runs
+
+
 def test_dockerfile_settings_are_settings_and_point_into_the_image() -> None:
     env: dict[str, str] = {}
     for word, rest in dockerfile_stage():

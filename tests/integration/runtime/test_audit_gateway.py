@@ -4,8 +4,9 @@
   phone number, birth date or free text of those messages is anywhere in the audit store (every
   column of every table, as text and as bytes; for SQLite also the database files) or in an
   export folder, while the pseudonym of every BSN is there (inzage works);
-- inzage: ``ketenpoort audit inzage`` (the installed command, as an officer runs it) lists what
-  went where for one person, in json and csv, records the read itself, refuses a bad BSN;
+- inzage: ``ketenpoort audit inzage`` (the installed command, as an officer runs it) lists each
+  disclosure about one person (to whom, when in Dutch time, grondslag, what was withheld,
+  confirmed or not) in text, json and csv, records the read itself, refuses a bad BSN;
 - fail closed: while the audit store cannot be written nothing is delivered and the gateway
   is not ready; when the store is back the gateway resumes by itself.
 """
@@ -34,6 +35,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from lxml import etree
 
 from gateway.audit.export import verify_export
+from gateway.audit.inzage import INZAGE_COLUMNS
 from gateway.audit.log import AuditLog, Pseudonymiser
 from gateway.audit.signing import Keyring
 from gateway.codec.envelope import MessageCodec
@@ -44,12 +46,11 @@ from gateway.observe import logs
 from gateway.runtime import app as gateway_app
 from gateway.runtime import audit_access
 from gateway.runtime import ops as gateway_ops
-from gateway.runtime.audit_access import INZAGE_COLUMNS
 from gateway.runtime.settings import ROOT, Settings
 from gateway.store.database import Database
 from tests.support.broker import OINS
 from tests.support.gateways import run_gateway
-from tests.support.messages import fresh
+from tests.support.messages import fresh, replace_once
 from tests.support.partners import (
     NAME_OF,
     PartnerClient,
@@ -311,9 +312,9 @@ async def test_no_personal_data_in_the_audit_trail(
     subjects = {str(v) for w, v in values if w == "audit_record.betrokkene" and v is not None}
     for bsn in bsns:
         assert audit.pseudonym(bsn) in subjects, bsn
-        rows = await audit_access.audit_inzage(settings, bsn, "privacy-test")
-        assert [r for r in rows if r["gebeurtenis"] == "ontvangen"], bsn
-        assert rows[-1]["gebeurtenis"] == "inzage"
+        overzicht = await audit_access.audit_inzage(settings, bsn, "privacy-test")
+        assert overzicht.verstrekkingen or overzicht.niet_verstrekt, bsn
+        assert overzicht.raadplegingen[-1].lezer == "privacy-test"
 
 
 # =========================================================================== 7. inzage
@@ -348,6 +349,17 @@ async def test_inzage_of_a_child_after_a_zsm_aanmelding(audit: Audit, vhost: str
             deliveries, _ = split(await drain(running.partner(name)))
             assert len(deliveries) == 1, name
 
+        # the OM confirms; VT and reclassering do not
+        conf, _ = afleverbevestiging("om", bericht_id, original_sender="politie")
+        await running.partner("om").send(conf)
+        await answers_of(running.partner("om"), 1)
+        # the same aanmelding without the grondslag towards the OM: refused, nothing delivered
+        refused_id = str(uuid.uuid4())
+        without = replace_once(raw.decode(), "<kp:Grondslag>WPG-ART-15</kp:Grondslag>", "")
+        await politie.send(fresh(without.encode(), bericht_id=refused_id))
+        (foutbericht,) = await answers_of(politie, 1)
+        assert b"GRONDSLAG_ONTBREEKT" in foutbericht.body
+
         # while the gateway runs (its own log), as an officer would
         code, out, err = await ketenpoort(
             audit,
@@ -361,25 +373,39 @@ async def test_inzage_of_a_child_after_a_zsm_aanmelding(audit: Audit, vhost: str
             "j.jansen",
         )
         assert code == 0, err
-        rows = json.loads(out)
-        mine = [r for r in rows if r["bericht_id"] == bericht_id]
-        afgeleverd = [r for r in mine if r["gebeurtenis"] == "afgeleverd"]
-        assert sorted(r["ontvanger"] for r in afgeleverd) == sorted([om, vt])
-        for r in afgeleverd:
-            assert r["afzender"] == OINS["politie"]
-            assert r["berichttype"] == "ZsmAanmelding"
-            assert r["doel"] == "STRAFRECHTELIJKE_BESLISSING"
-            assert r["grondslag"]
-            assert "kind" in r["categorieen"]
-            assert r["status"] == "afgeleverd"
-        reclassering = [r for r in mine if r["ontvanger"] == rc]
-        assert [(r["gebeurtenis"], r["status"], r["categorieen"]) for r in reclassering] == [
-            ("gefilterd", "weggelaten", [])
+        data = json.loads(out)
+        # one line per delivered copy: the child went to the OM and VT...
+        mine = [v for v in data["verstrekkingen"] if v["bericht_id"] == bericht_id]
+        assert sorted(v["ontvanger"]["oin"] for v in mine) == sorted([om, vt])
+        by = {v["ontvanger"]["oin"]: v for v in mine}
+        for v in mine:
+            assert v["afzender"] == {
+                "oin": OINS["politie"],
+                "rol": "politie",
+                "naam": "Nationale Politie",
+            }
+            assert v["berichttype"] == "ZsmAanmelding"
+            assert v["doel"] == "STRAFRECHTELIJKE_BESLISSING"
+            assert "kind" in v["gegeven"]
+            assert v["tijd"][-6:] in ("+01:00", "+02:00")  # Dutch local time
+        assert by[om]["ontvanger"]["naam"] == "Openbaar Ministerie (ZSM)"
+        assert by[om]["grondslag"] == "WPG-ART-15"
+        assert by[vt]["grondslag"] == "WPG-ART-20"
+        assert by[om]["bevestigd"]  # the OM's Afleverbevestiging
+        assert by[vt]["bevestigd"] is None
+        assert by[vt]["achtergehouden"] == ["gezondheid"]
+        assert by[vt]["vrije_tekst"] == [
+            {"wat": "incident.letsel", "waarom": "niet toegekend: gezondheid"}
         ]
-        assert "kind" in reclassering[0]["verwijderd"]
-        assert [r["gebeurtenis"] for r in mine if r["ontvanger"] is None] == ["ontvangen"]
-        inzage = [r for r in rows if r["gebeurtenis"] == "inzage"]
-        assert [r["lezer"] for r in inzage] == ["j.jansen"]  # the read itself is recorded
+        # ... and nothing about the child to reclassering (a minor): not a disclosure; nor
+        # the refused message
+        assert [(n["ontvanger"], n["reden"]) for n in data["niet_verstrekt"]] == [
+            ({"oin": rc, "rol": "reclassering", "naam": "Reclassering"}, "weggelaten"),
+            (None, "GRONDSLAG_ONTBREEKT"),
+        ]
+        assert data["niet_verstrekt"][1]["bericht_id"] == refused_id
+        assert refused_id not in {v["bericht_id"] for v in data["verstrekkingen"]}
+        assert [r["lezer"] for r in data["raadplegingen"]] == ["j.jansen"]  # the read itself
 
         code, out, err = await ketenpoort(
             audit, "audit", "inzage", "--bsn", "999990032", "--format", "csv", "--lezer", "a.bakker"
@@ -387,20 +413,32 @@ async def test_inzage_of_a_child_after_a_zsm_aanmelding(audit: Audit, vhost: str
         assert code == 0, err
         table = list(csv.reader(io.StringIO(out)))
         assert table[0] == list(INZAGE_COLUMNS)
-        assert len(table) == 1 + len(rows) + 1  # one more: this read
         records = list(csv.DictReader(io.StringIO(out)))
-        assert [r["lezer"] for r in records if r["gebeurtenis"] == "inzage"] == [
+        assert [r["soort"] for r in records] == [
+            "verstrekking",
+            "verstrekking",
+            "weggelaten",
+            "geweigerd",
+            "raadpleging",
+            "raadpleging",
+        ]
+        assert [r["lezer"] for r in records if r["soort"] == "raadpleging"] == [
             "j.jansen",
             "a.bakker",
         ]
-        rc_rows = [r for r in records if r["ontvanger"] == rc]
-        assert [(r["gebeurtenis"], r["status"], r["categorieen"]) for r in rc_rows] == [
-            ("gefilterd", "weggelaten", "")
-        ]
+        assert {r["ontvanger"] for r in records if r["soort"] == "verstrekking"} == {om, vt}
 
         code, out, err = await ketenpoort(audit, "audit", "inzage", "--bsn", "999990032")
         assert code == 0, err
-        assert "Inzage:" in out
+        assert "2 verstrekkingen" in out
+        for shown in (
+            "Openbaar Ministerie (ZSM)",
+            "WPG-ART-15",
+            "incident.letsel",
+            "Niet verstrekt",
+        ):
+            assert shown in out, shown
+        assert re.search(r"20\d\d-\d\d-\d\d \d\d:\d\d:\d\d CES?T", out), out
 
         def inzage_count() -> int:
             db = audit.database()
@@ -426,7 +464,8 @@ async def test_inzage_of_a_child_after_a_zsm_aanmelding(audit: Audit, vhost: str
             audit, "audit", "inzage", "--bsn", "999990044", "--format", "json"
         )
         assert code == 0, err
-        assert [r["gebeurtenis"] for r in json.loads(out)] == ["inzage"]
+        assert json.loads(out)["verstrekkingen"] == []
+        assert len(json.loads(out)["raadplegingen"]) == 1
     code, out, err = await ketenpoort(audit, "audit", "verify")
     assert code == 3, out + err  # sound, but no pinned keys: internal consistency only
     assert "only internally consistent" in out

@@ -26,16 +26,17 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.audit.inzage import INZAGE_COLUMNS
 from gateway.domain.errors import Misconfigured
 from gateway.runtime import audit_access
 from gateway.runtime import officers as officers_module
-from gateway.runtime.audit_access import INZAGE_COLUMNS
 from gateway.runtime.officers import Officers, Sessions
 from gateway.store.database import Database
 from gateway.web.audit_pages import COOKIE
 from tests.support.broker import OINS
 from tests.support.door import OFFICER, Door
 from tests.support.messages import fresh
+from tests.support.waiting import eventually
 
 broker = pytest.mark.broker
 
@@ -119,7 +120,18 @@ def denied(door: Door, status: str) -> list[dict[str, Any]]:
 
 
 def rows_of(html: str) -> int:
-    return html.count('<tr class="rij">')
+    return len(re.findall(r'<tr class="rij"[ >]', html))
+
+
+def disclosures(html: str) -> list[dict[str, str]]:
+    """The lines of the disclosures table, each cell's text by its class."""
+    found = []
+    for row in re.findall(r'<tr class="verstrekking">(.*?)</tr>', html, re.S):
+        cells = re.findall(r'<td class="([a-z-]+)(?: noprint)?">(.*?)</td>', row, re.S)
+        found.append(
+            {name: " ".join(re.sub(r"<[^>]+>", " ", text).split()) for name, text in cells}
+        )
+    return found
 
 
 def assert_no_bsn(response: httpx.Response, bsn: str = BSN) -> None:
@@ -322,7 +334,7 @@ async def test_a_partner_certificate_never_opens_the_audit_pages(door: Door) -> 
 async def test_a_bsn_leads_to_the_persons_timeline_by_pseudonym_only(
     door: Door, example_bytes: Callable[[str], bytes], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await send_examples(door, example_bytes)
+    vt_melding, _, _ = await send_examples(door, example_bytes)
     pseudonym = door.parts.trail.pseudonymise(BSN)
     async with officer(door) as client:
         found = await client.post("/audit/zoek", data={"bsn": f" {BSN} "})
@@ -333,24 +345,60 @@ async def test_a_bsn_leads_to_the_persons_timeline_by_pseudonym_only(
         assert match.group(1) == pseudonym
         assert_no_bsn(found)
 
+        # VT confirms the VtMelding it received; nobody else confirms
+        async def in_vt_inbox() -> bool:
+            async with door.client("vt-twente") as inbox:
+                listed = (await inbox.get("/v1/berichten", params={"limit": 100})).json()
+            return any(m["id"] == vt_melding for m in listed["berichten"])
+
+        await eventually(in_vt_inbox, "the VtMelding in VT's inbox")
+        async with door.client("vt-twente") as recipient:
+            confirmed = await recipient.post(f"/v1/berichten/{vt_melding}/afleverbevestiging")
+        assert confirmed.status_code == 200, confirmed.text
+
         page = await client.get(location)
         assert page.status_code == 200
         assert_no_bsn(page)
         html = page.text
         assert pseudonym in html
-        assert 'id="tijdlijn"' in html
-        # who received what, when, why, on which legal ground
-        assert '<td class="ontvanger">Veilig Thuis Twente (veilig-thuis)</td>' in html
-        assert "Openbaar Ministerie (ZSM)" in html
-        assert "Reclassering (reclassering)" in html
-        assert "VEILIGHEIDSBEOORDELING" in html  # doel
-        assert "WPG-ART-18-BPG-4.3" in html  # grondslag
-        assert "STRAFRECHTELIJKE_BESLISSING" in html
-        for category in ("identificatie", "incident", "veiligheid", "strafrechtelijk"):
-            assert f'<span class="tag">{category}</span>' in html
+        # one line per delivered copy: who received what, when, why, on which legal ground
         history = await door.parts.audit.history(pseudonym)
-        assert rows_of(html) == len(history)  # this view included (recorded before reading)
-        assert sum(1 for r in history if r.public["gebeurtenis"] == "afgeleverd") == 5
+        afgeleverd = [r for r in history if r.public["gebeurtenis"] == "afgeleverd"]
+        assert len(afgeleverd) == 5
+        lines = disclosures(html)
+        assert len(lines) == 5  # not ontvangen, gerouteerd, gefilterd and afgeleverd each
+        vt_line = next(line for line in lines if line["berichttype"] == "VtMelding")
+        assert vt_line["ontvanger"].startswith("Veilig Thuis Twente (veilig-thuis)")
+        assert OINS["vt-twente"] in vt_line["ontvanger"]
+        assert vt_line["afzender"] == "Nationale Politie (politie)"
+        assert vt_line["doel"] == "VEILIGHEIDSBEOORDELING"
+        assert vt_line["grondslag"] == "WPG-ART-18-BPG-4.3"  # the politie's own (v2 §4)
+        assert vt_line["bevestigd"].startswith("ja , 20")
+        assert vt_line["bevestigd"].endswith(("CET", "CEST"))  # Dutch time
+        assert vt_line["tijd"].endswith(("CET", "CEST"))
+        zsm_vt = next(
+            line
+            for line in lines
+            if line["berichttype"] == "ZsmAanmelding" and "Veilig Thuis" in line["ontvanger"]
+        )
+        assert zsm_vt["achtergehouden"] == "gezondheid"
+        assert zsm_vt["vrije-tekst"] == "incident.letsel — niet toegekend: gezondheid"
+        assert zsm_vt["bevestigd"] == "nee"
+        assert "gezondheid" not in zsm_vt["gegeven"].split()
+        beoordeling = next(
+            line for line in lines if line["berichttype"] == "Veiligheidsbeoordeling"
+        )
+        assert "kernvragen.wat_is_er_bekend" in beoordeling["vrije-tekst"]
+        assert beoordeling["beroepsgeheim"] == beoordeling["afscherming"] == ""
+        # the event detail one click away: the message's journey, at the afgeleverd record
+        vt_record = next(r for r in afgeleverd if r.public["bericht_id"] == vt_melding)
+        anchor = f"r-{vt_record.log}-{vt_record.seq}"
+        assert f'href="/audit/bericht/{vt_melding}#{anchor}"' in html
+        journey = await client.get(f"/audit/bericht/{vt_melding}")
+        assert f'id="{anchor}"' in journey.text
+        # who looked: this view, recorded before reading
+        assert 'id="raadplegingen"' in html
+        assert html.count('<tr class="raadpleging">') == 1
         assert f'href="/audit/persoon/{pseudonym}/inzage.csv"' in html
         assert f'href="/audit/persoon/{pseudonym}/afdruk"' in html
 
@@ -359,9 +407,9 @@ async def test_a_bsn_leads_to_the_persons_timeline_by_pseudonym_only(
         assert_no_bsn(printable)
         assert "Inzagerapport (art. 15 AVG)" in printable.text
         assert f"door {OFFICER[0]}" in printable.text
-        assert "Veilig Thuis Twente (veilig-thuis)" in printable.text
+        assert disclosures(printable.text) == lines
         assert "window.print()" in printable.text
-        assert rows_of(printable.text) == len(history) + 1  # plus its own view
+        assert printable.text.count('<tr class="raadpleging">') == 2  # plus its own view
 
         exported = await client.get(f"/audit/persoon/{pseudonym}/inzage.csv")
         assert exported.status_code == 200
@@ -372,13 +420,12 @@ async def test_a_bsn_leads_to_the_persons_timeline_by_pseudonym_only(
             exported.headers["content-disposition"]
             == f'attachment; filename="inzage-{pseudonym[:12]}.csv"'
         )
-        lines = exported.text.splitlines()
-        assert lines[0] == ",".join(INZAGE_COLUMNS)
+        assert exported.text.splitlines()[0] == ",".join(INZAGE_COLUMNS)
         rows = list(csv.DictReader(io.StringIO(exported.text)))
-        now = await door.parts.audit.history(pseudonym)
-        assert len(rows) == len(now)  # one row per record (its own view included)
-        assert [(r["log"], int(r["seq"])) for r in rows] == [(r.log, r.seq) for r in now]
-        delivered = [r for r in rows if r["gebeurtenis"] == "afgeleverd"]
+        delivered = [r for r in rows if r["soort"] == "verstrekking"]
+        assert [(r["log"], int(r["seq"])) for r in delivered] == [
+            (r.log, r.seq) for r in afgeleverd
+        ]
         assert {r["ontvanger"] for r in delivered} == {
             OINS["vt-twente"],
             OINS["om"],
@@ -386,12 +433,14 @@ async def test_a_bsn_leads_to_the_persons_timeline_by_pseudonym_only(
         }
         vt = next(r for r in delivered if r["berichttype"] == "VtMelding")
         assert vt["ontvanger"] == OINS["vt-twente"]
+        assert vt["ontvanger_naam"] == "Veilig Thuis Twente"
         assert vt["ontvanger_rol"] == "veilig-thuis"
         assert vt["afzender"] == OINS["politie"]
         assert vt["doel"] == "VEILIGHEIDSBEOORDELING"
         assert vt["grondslag"] == "WPG-ART-18-BPG-4.3"
-        assert "identificatie" in vt["categorieen"].split()
-        assert [r["lezer"] for r in rows if r["gebeurtenis"] == "inzage"] == [OFFICER[0]] * 3
+        assert "identificatie" in vt["gegeven"].split()
+        assert vt["bevestigd"][-6:] in ("+01:00", "+02:00")
+        assert [r["lezer"] for r in rows if r["soort"] == "raadpleging"] == [OFFICER[0]] * 3
 
     # the BSN is nowhere in the trail or the logs: only its pseudonym
     assert BSN not in json.dumps(records(door))
@@ -426,10 +475,15 @@ async def test_a_message_journey_and_the_partner_and_period_search(
         journey = await client.get(found.headers["location"])
         assert journey.status_code == 200
         assert f"Reis van bericht <code>{zsm}</code>" in journey.text
-        steps = re.findall(r'<tr class="rij">\s*<td>[^<]*</td>\s*<td>([a-z-]+)</td>', journey.text)
+        steps = re.findall(
+            r'<tr class="rij"[^>]*>\s*<td>[^<]*</td>\s*<td>([a-z-]+)</td>', journey.text
+        )
         recorded = await door.parts.audit.journey(zsm)
         assert steps == [r.public["gebeurtenis"] for r in recorded]
         assert steps[0] == "ontvangen"
+        times = re.findall(r'<tr class="rij"[^>]*>\s*<td>([^<]*)</td>', journey.text)
+        assert times
+        assert all(t.endswith((" CET", " CEST")) for t in times), times  # Dutch local time
         assert steps[-1] == "inzage"  # this very view, recorded under the BerichtId
         assert {
             r.public["ontvanger"]["oin"]
@@ -531,10 +585,13 @@ async def test_every_page_view_is_an_audit_record_person_views_under_the_pseudon
         assert len(views(door)) == before
 
     # `ketenpoort audit inzage` for this person shows the officer's three views of them
-    rows = await audit_access.audit_inzage(door.running.settings, BSN, "functionaris-2")
-    seen = [r for r in rows if r["gebeurtenis"] == "inzage" and r["status"] == "bekeken"]
-    assert [r["lezer"] for r in seen] == [OFFICER[0]] * 3
-    assert any(r["status"] == "gelezen" and r["lezer"] == "functionaris-2" for r in rows)
+    overzicht = await audit_access.audit_inzage(door.running.settings, BSN, "functionaris-2")
+    assert [(r.lezer, r.wat) for r in overzicht.raadplegingen] == [
+        (OFFICER[0], "tijdlijn van een betrokkene"),
+        (OFFICER[0], "inzagerapport (afdruk)"),
+        (OFFICER[0], "inzagerapport (CSV)"),
+        ("functionaris-2", "historie van een betrokkene (BSN, gepseudonimiseerd)"),
+    ]
     # ... and not in anyone else's history
     assert not [
         r for r in await door.parts.audit.history(other) if r.public["gebeurtenis"] == "inzage"
