@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from gateway.audit.log import Entry
 from gateway.decision.needtoknow import Achtergehouden
+from gateway.decision.normen import Normtermijn
 from gateway.decision.routing import Ontvanger, Routering
 from gateway.domain.errors import Refused
 from gateway.domain.model import Bericht, Categorie, Inhoud, Statusantwoord
@@ -169,6 +170,7 @@ class Aanvaarding:
     entries: tuple[Entry, ...]
     hervat: bool = False
     alleen: frozenset[str] | None = None
+    normen: tuple[Normtermijn, ...] = ()  # the norms it opens (spec v2 §10)
 
     @property
     def bericht(self) -> Bericht:

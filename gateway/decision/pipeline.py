@@ -39,6 +39,7 @@ from gateway.decision.besluit import (
     sha256,
 )
 from gateway.decision.needtoknow import filter_inhoud
+from gateway.decision.normen import normen_bij
 from gateway.decision.routing import Router
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Refused
@@ -149,6 +150,7 @@ class Pipeline:
             entries=aanvaarding.entries,
             hervat=True,
             alleen=eerder.open,
+            normen=aanvaarding.normen,
         )
 
     def route(self, ontvangen: Ontvangen, feiten: Feiten) -> Besluit:
@@ -165,8 +167,14 @@ class Pipeline:
         routering = self.router.route(bericht, afzender, feiten.deelnemers)
         gerouteerd = Gerouteerd(gelezen=gelezen, routering=routering)
         leveringen = self._leveringen(gerouteerd)
+        normen = normen_bij(self.policy, bericht, routering, feiten.nu)
         antwoord = answers.ontvangstbevestiging(
-            self.codec, bericht.kop, routering, self.gateway_oin, feiten.nu
+            self.codec,
+            bericht.kop,
+            routering,
+            self.gateway_oin,
+            feiten.nu,
+            next((n.uiterlijk for n in normen if n.ontvangstbevestiging), None),
         )
         entries = self.trail.accepted(
             gerouteerd, leveringen, self.policy.bewaartermijn_dagen(routering.doel)
@@ -176,6 +184,7 @@ class Pipeline:
             leveringen=leveringen,
             antwoord=antwoord,
             entries=tuple(entries),
+            normen=normen,
         )
 
     def _leveringen(self, gerouteerd: Gerouteerd) -> tuple[Levering, ...]:

@@ -22,19 +22,25 @@ from gateway.policy.checks import check_berichten, check_doelen, check_leesbaar,
 from gateway.policy.files import (
     BerichtenFile,
     BerichtRegel,
+    Diensturen,
     DoelenFile,
     DoelEntry,
+    NormenFile,
+    NormEntry,
     PartnerEntry,
     PartnersFile,
     PolicyMeta,
     RegioEntry,
 )
+from gateway.policy.normchecks import check_diensturen, check_normen
 from gateway.policy.reading import PolicyError, line_of, parse_file
 
 __all__ = [
     "FILES",
     "BerichtRegel",
+    "Diensturen",
     "DoelEntry",
+    "NormEntry",
     "PartnerEntry",
     "Policy",
     "PolicyError",
@@ -42,7 +48,7 @@ __all__ = [
     "load_policy",
 ]
 
-FILES = ("policy.yaml", "partners.yaml", "doelen.yaml", "berichten.yaml")
+FILES = ("policy.yaml", "partners.yaml", "doelen.yaml", "berichten.yaml", "normen.yaml")
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,10 @@ class Policy:
     berichten: dict[BerichtType, BerichtRegel]
     # spec v2 §8: per type, per free-text field path, the categories its content may hold
     vrije_tekst: dict[BerichtType, dict[str, frozenset[Categorie]]]
+    # spec v2 §2: the service hours of every partner, by OIN
+    diensturen: dict[str, Diensturen]
+    # spec v2 §10: the norms followed (the active rows of normen.yaml)
+    normen: tuple[NormEntry, ...]
 
     def partners_met_rol(self, rol: Rol) -> list[PartnerEntry]:
         return [p for p in self.partners.values() if p.rol is rol]
@@ -92,6 +102,7 @@ def load_policy(
     partners, partner_lines = parse_file(PartnersFile, directory / "partners.yaml")
     doelen, doel_lines = parse_file(DoelenFile, directory / "doelen.yaml")
     berichten, bericht_lines = parse_file(BerichtenFile, directory / "berichten.yaml")
+    normen, norm_lines = parse_file(NormenFile, directory / "normen.yaml")
 
     digest = hashlib.sha256()
     for name in FILES:
@@ -105,8 +116,10 @@ def load_policy(
             )
         by_oin[partner.oin] = partner
     check_regios(partners, partner_lines, by_oin)
+    check_diensturen(partners, partner_lines)
     check_doelen(doelen, doel_lines)
     check_berichten(berichten, bericht_lines, doelen, by_oin)
+    check_normen(normen, norm_lines, berichten)
     if leesbaar is not None:
         check_leesbaar(berichten, bericht_lines, leesbaar)
     return Policy(
@@ -120,4 +133,9 @@ def load_policy(
             t: {path: frozenset(cats) for path, cats in regel.vrije_tekst.items()}
             for t, regel in berichten.berichten.items()
         },
+        diensturen={
+            oin: partners.diensturen[p.diensturen or partners.standaard_diensturen]
+            for oin, p in by_oin.items()
+        },
+        normen=tuple(n for n in normen.normen if n.actief),
     )

@@ -98,11 +98,6 @@ def check_berichten(
             )
         for doel, per_rol in regel.toegang.items():
             _check_toegang(berichttype, regel, doel, per_rol, doelen, fail)
-        if regel.uiterste_beslismoment is not None:
-            try:
-                check_path(berichttype, regel.uiterste_beslismoment.veld)
-            except ValueError as exc:
-                raise fail((berichttype.value, "uiterste_beslismoment"), str(exc)) from None
         for path in regel.vrije_tekst:
             try:
                 found = check_path(berichttype, path)

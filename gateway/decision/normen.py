@@ -1,0 +1,91 @@
+"""The norms an accepted message opens (spec v2 §10) and their deadlines, from the policy's
+``normen.yaml`` and the calendar of :mod:`gateway.decision.termijnen`. Pure: the arrival time
+is passed in. A deadline is only reported and followed, never enforced."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from gateway.decision.routing import Routering
+from gateway.decision.termijnen import (
+    TIJDZONE,
+    Venster,
+    diensttijd_na,
+    ophoudtermijn_einde,
+    werkdagen_na,
+)
+from gateway.domain.model import Bericht, Prioriteit
+from gateway.policy.catalogue import Policy
+from gateway.policy.fieldpath import resolve
+from gateway.policy.files import LEVERING, NormEntry, Termijn
+
+__all__ = ["Normtermijn", "normen_bij", "termijn_vanaf"]
+
+
+@dataclass(frozen=True)
+class Normtermijn:
+    """One norm opened by a message: its name, its deadline and, for a norm per delivery,
+    the recipient (OIN) whose step it is."""
+
+    naam: str
+    uiterlijk: dt.datetime
+    ontvanger: str | None = None
+    ontvangstbevestiging: bool = False
+
+
+def termijn_vanaf(
+    termijn: Termijn, start: dt.datetime, diensturen: Venster | None = None
+) -> dt.datetime:
+    """The deadline of ``termijn`` counted from ``start`` (local time, Europe/Amsterdam);
+    ``diensturen``: the recipient's service hours, for a termijn in service hours."""
+    if termijn.werkdagen is not None:
+        return werkdagen_na(start, termijn.werkdagen)
+    if termijn.wettelijke_klok is not None:
+        return ophoudtermijn_einde(start, termijn.wettelijke_klok)
+    assert termijn.diensturen is not None  # exactly one kind: the schema
+    if diensturen is None:
+        raise ValueError("a termijn in service hours needs the recipient's service hours")
+    return diensttijd_na(start, dt.timedelta(hours=termijn.diensturen), diensturen)
+
+
+def normen_bij(
+    policy: Policy, bericht: Bericht, routering: Routering, nu: dt.datetime
+) -> tuple[Normtermijn, ...]:
+    """The norms ``bericht`` opens, arriving at ``nu`` and routed as ``routering``; a norm
+    whose start field is empty or out of the calendar's range is left out."""
+    berichttype = str(bericht.kop.berichttype.value)
+    spoed = routering.prioriteit is Prioriteit.SPOED
+    found: list[Normtermijn] = []
+    for norm in policy.normen:
+        termijn = norm.spoed if spoed and norm.spoed is not None else norm.termijn
+        try:
+            if norm.geopend_door == LEVERING:
+                found.extend(
+                    Normtermijn(
+                        naam=norm.naam,
+                        uiterlijk=termijn_vanaf(termijn, nu, policy.diensturen[o.partner.oin]),
+                        ontvanger=o.partner.oin,
+                    )
+                    for o in routering.ontvangers
+                )
+            elif norm.geopend_door == berichttype:
+                start = _start(norm, bericht, nu)
+                if start is not None:
+                    found.append(
+                        Normtermijn(
+                            naam=norm.naam,
+                            uiterlijk=termijn_vanaf(termijn, start),
+                            ontvangstbevestiging=norm.ontvangstbevestiging,
+                        )
+                    )
+        except OverflowError:  # a start at the end of year 9999: no deadline to give
+            continue
+    return tuple(found)
+
+
+def _start(norm: NormEntry, bericht: Bericht, nu: dt.datetime) -> dt.datetime | None:
+    if norm.start is None:
+        return nu.astimezone(TIJDZONE)
+    start = resolve(bericht, norm.start)
+    return start if isinstance(start, dt.datetime) and start.tzinfo is not None else None
