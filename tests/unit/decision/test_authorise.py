@@ -10,7 +10,7 @@ import pytest
 from gateway.codec.envelope import MessageCodec
 from gateway.domain.errors import Refused
 from gateway.domain.model import BerichtType, Foutcode, Rol
-from gateway.policy.catalogue import PolicyError, load_policy
+from gateway.policy.catalogue import FILES, PolicyError, load_policy
 from tests.support.decisions import decide
 from tests.support.messages import line_of
 from tests.support.paths import EXAMPLES_DIR, POLICY_DIR
@@ -86,7 +86,7 @@ def test_afzender_onjuist_when_the_kop_names_another_partner() -> None:
 
 def test_policy_check_refuses_a_sender_its_adapter_cannot_read(tmp_path: Path) -> None:
     """A rol allowed to send a type its format cannot express: refused at start, with line."""
-    for name in ("policy.yaml", "partners.yaml", "doelen.yaml", "berichten.yaml"):
+    for name in FILES:
         (tmp_path / name).write_text((POLICY_DIR / name).read_text())
     berichten = tmp_path / "berichten.yaml"
     text = berichten.read_text()
