@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import Enum
 
 from gateway.decision.routing import Routering
 from gateway.decision.termijnen import (
@@ -20,7 +21,7 @@ from gateway.policy.catalogue import Policy
 from gateway.policy.fieldpath import resolve
 from gateway.policy.files import LEVERING, NormEntry, Termijn
 
-__all__ = ["Normtermijn", "normen_bij", "termijn_vanaf"]
+__all__ = ["Normstand", "Normtermijn", "gesloten_door", "normen_bij", "stand", "termijn_vanaf"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,31 @@ class Normtermijn:
     uiterlijk: dt.datetime
     ontvanger: str | None = None
     ontvangstbevestiging: bool = False
+
+
+class Normstand(Enum):
+    """Where a norm stands at a moment."""
+
+    OPEN = "open"  # not closed, deadline not passed
+    GEHAALD = "gehaald"  # closed by its deadline
+    OVERSCHREDEN = "overschreden"  # deadline passed: still open, or closed late
+
+
+def stand(uiterlijk: dt.datetime, gesloten: dt.datetime | None, nu: dt.datetime) -> Normstand:
+    """The stand at ``nu`` of a norm due ``uiterlijk`` and closed at ``gesloten`` (or not)."""
+    if gesloten is not None and gesloten <= nu:
+        return Normstand.GEHAALD if gesloten <= uiterlijk else Normstand.OVERSCHREDEN
+    return Normstand.OPEN if nu <= uiterlijk else Normstand.OVERSCHREDEN
+
+
+def gesloten_door(policy: Policy, berichttype: str, afzender_rol: str) -> frozenset[str]:
+    """The names of the norms a message of ``berichttype`` from ``afzender_rol`` closes in its
+    conversation (for a ``levering`` norm: the delivery it confirms)."""
+    return frozenset(
+        norm.naam
+        for norm in policy.normen
+        if any(s.type == berichttype and s.van in (None, afzender_rol) for s in norm.gesloten_door)
+    )
 
 
 def termijn_vanaf(

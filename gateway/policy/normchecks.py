@@ -103,7 +103,7 @@ def _check_sluiters(norm: NormEntry, i: int, berichten: BerichtenFile, fail: _Fa
             continue
         if sluiter.van not in rollen:
             raise fail(
-                where, f"norm {norm.naam} closes on a message from unknown rol {sluiter.van}"
+                where, f"norm {norm.naam} closes on a message from unknown rol {sluiter.van!r}"
             )
         regel = berichten.berichten.get(berichttype)
         if regel is None or sluiter.van not in {str(r.value) for r in regel.afzenders}:
