@@ -171,6 +171,7 @@ class Aanvaarding:
     hervat: bool = False
     alleen: frozenset[str] | None = None
     normen: tuple[Normtermijn, ...] = ()  # the norms it opens (spec v2 §10)
+    sluit: frozenset[str] = frozenset()  # the norms it closes in its conversation
 
     @property
     def bericht(self) -> Bericht:
@@ -194,6 +195,7 @@ class Bevestiging:
     afzenders: tuple[str, ...]  # whose message it was
     antwoord: bytes
     entries: tuple[Entry, ...]
+    sluit: frozenset[str] = frozenset()  # the norms it closes for the confirmed delivery
 
 
 @dataclass(frozen=True)

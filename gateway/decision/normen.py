@@ -78,8 +78,10 @@ def termijn_vanaf(
 def normen_bij(
     policy: Policy, bericht: Bericht, routering: Routering, nu: dt.datetime
 ) -> tuple[Normtermijn, ...]:
-    """The norms ``bericht`` opens, arriving at ``nu`` and routed as ``routering``; a norm
-    whose start field is empty or out of the calendar's range is left out."""
+    """The norms ``bericht`` opens, arriving at ``nu`` and routed as ``routering``: per
+    recipient whose step it is (a delivery's recipient; for a norm on the type, each recipient
+    whose rol may send a message that closes it, or nobody when none may). A norm whose start
+    field is empty or out of the calendar's range is left out."""
     berichttype = str(bericht.kop.berichttype.value)
     spoed = routering.prioriteit is Prioriteit.SPOED
     found: list[Normtermijn] = []
@@ -97,17 +99,37 @@ def normen_bij(
                 )
             elif norm.geopend_door == berichttype:
                 start = _start(norm, bericht, nu)
-                if start is not None:
-                    found.append(
-                        Normtermijn(
-                            naam=norm.naam,
-                            uiterlijk=termijn_vanaf(termijn, start),
-                            ontvangstbevestiging=norm.ontvangstbevestiging,
-                        )
+                if start is None:
+                    continue
+                uiterlijk = termijn_vanaf(termijn, start)
+                aan_zet: list[str | None] = [
+                    o.partner.oin
+                    for o in routering.ontvangers
+                    if _kan_sluiten(policy, norm, str(o.partner.rol.value))
+                ]
+                found.extend(
+                    Normtermijn(
+                        naam=norm.naam,
+                        uiterlijk=uiterlijk,
+                        ontvanger=oin,
+                        ontvangstbevestiging=norm.ontvangstbevestiging,
                     )
+                    for oin in aan_zet or [None]
+                )
         except OverflowError:  # a start at the end of year 9999: no deadline to give
             continue
     return tuple(found)
+
+
+def _kan_sluiten(policy: Policy, norm: NormEntry, rol: str) -> bool:
+    """May a partner of ``rol`` send a message that closes ``norm``?"""
+    afzenders = {
+        str(t.value): {str(r.value) for r in regel.afzenders}
+        for t, regel in policy.berichten.items()
+    }
+    return any(
+        s.van in (None, rol) and rol in afzenders.get(s.type, set()) for s in norm.gesloten_door
+    )
 
 
 def _start(norm: NormEntry, bericht: Bericht, nu: dt.datetime) -> dt.datetime | None:

@@ -39,7 +39,7 @@ from gateway.decision.besluit import (
     sha256,
 )
 from gateway.decision.needtoknow import filter_inhoud
-from gateway.decision.normen import normen_bij
+from gateway.decision.normen import gesloten_door, normen_bij
 from gateway.decision.routing import Router
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Refused
@@ -151,6 +151,7 @@ class Pipeline:
             hervat=True,
             alleen=eerder.open,
             normen=aanvaarding.normen,
+            sluit=aanvaarding.sluit,
         )
 
     def route(self, ontvangen: Ontvangen, feiten: Feiten) -> Besluit:
@@ -185,7 +186,11 @@ class Pipeline:
             antwoord=antwoord,
             entries=tuple(entries),
             normen=normen,
+            sluit=self._sluit(bericht, afzender.rol.value),
         )
+
+    def _sluit(self, bericht: Bericht, afzender_rol: str) -> frozenset[str]:
+        return gesloten_door(self.policy, str(bericht.kop.berichttype.value), str(afzender_rol))
 
     def _leveringen(self, gerouteerd: Gerouteerd) -> tuple[Levering, ...]:
         """Per recipient: keep only granted categories, render in its format, check its XSD."""
@@ -258,6 +263,7 @@ class Pipeline:
             afzenders=tuple(g.afzender_oin for g in feiten.geleverd),
             antwoord=answers.bevestiging(self.codec, kop, self.gateway_oin, feiten.nu),
             entries=tuple(entries),
+            sluit=self._sluit(gelezen.bericht, ontvanger.rol.value),
         )
 
     def _inlichting(self, gelezen: Gelezen, feiten: Feiten) -> Inlichting:

@@ -153,15 +153,17 @@ def _withheld(name: str, rol: str) -> list[dict[str, Any]]:
 
 # Issue 15 (spec v2 §10): an accepted message lists the norms it opens, each with its deadline
 # ("normen"; before: no "normen"; refusals have none). `route` runs here with --nu NU (Monday 30
-# November 2026, 10:00) so that every deadline counted from the arrival is fixed: each
-# delivery's afleverbevestiging by the end of the next werkdag (Tuesday), or within one hour of
-# the recipient's service hours for a spoed message; a VtMelding's veiligheidsbeoordeling by the
-# end of the fifth werkdag (Monday 7 December). The ZsmAanmelding's OM decision counts from its
-# Aanhouding (Friday 20 November 23:05) on the Sv clock: 17:05 the next day.
+# November 2026, 10:00) so that every deadline counted from the arrival is fixed. Each norm
+# names the recipient whose step it is ("ontvanger"): each delivery's afleverbevestiging by the
+# end of the next werkdag (Tuesday), or within one hour of the recipient's service hours for a
+# spoed message; VT's veiligheidsbeoordeling of a VtMelding by the end of the fifth werkdag
+# (Monday 7 December). The OM's decision on a ZsmAanmelding counts from its Aanhouding (Friday
+# 20 November 23:05) on the Sv clock: 17:05 the next day.
 NU = "2026-11-30T10:00:00+01:00"
+# per type: the norm it opens, its deadline and the recipient rol whose step it is
 NORMEN = {
-    "VtMelding": [{"naam": "veiligheidsbeoordeling", "uiterlijk": "2026-12-07T23:59:59+01:00"}],
-    "ZsmAanmelding": [{"naam": "zsm-beslissing", "uiterlijk": "2026-11-21T17:05:00+01:00"}],
+    "VtMelding": ("veiligheidsbeoordeling", "2026-12-07T23:59:59+01:00", "veilig-thuis"),
+    "ZsmAanmelding": ("zsm-beslissing", "2026-11-21T17:05:00+01:00", "openbaar-ministerie"),
 }
 SPOED = {"ZsmAanmelding"}  # spoed by the policy; no recorded input asks for spoed itself
 AFLEVERBEVESTIGING = {False: "2026-12-01T23:59:59+01:00", True: "2026-11-30T11:00:00+01:00"}
@@ -173,8 +175,17 @@ def _normen(raw: bytes, recipients: list[dict[str, Any]]) -> list[dict[str, Any]
     assert found is not None
     berichttype = found.group(1).decode()
     deadline = AFLEVERBEVESTIGING[berichttype in SPOED]
+    opened = []
+    if berichttype in NORMEN:
+        naam, uiterlijk, rol = NORMEN[berichttype]
+        opened = [
+            {"naam": naam, "uiterlijk": uiterlijk, "ontvanger": r["oin"]}
+            for r in recipients
+            if r["rol"] == rol
+        ]
+        assert opened, (berichttype, "nobody's step")
     return [
-        *NORMEN.get(berichttype, []),
+        *opened,
         *(
             {"naam": "afleverbevestiging", "uiterlijk": deadline, "ontvanger": r["oin"]}
             for r in recipients

@@ -65,7 +65,10 @@ def test_a_zsmaanmelding_opens_the_zsm_norm_on_the_sv_clock_and_reports_it() -> 
     besluit = decide(example("politie/ZsmAanmelding.xml"), POLITIE, nu=lokaal(2026, 11, 20, 23, 50))
     (zsm,) = [n for n in besluit.normen if n.naam == "zsm-beslissing"]
     assert zsm == Normtermijn(
-        naam="zsm-beslissing", uiterlijk=lokaal(2026, 11, 21, 17, 5), ontvangstbevestiging=True
+        naam="zsm-beslissing",
+        uiterlijk=lokaal(2026, 11, 21, 17, 5),
+        ontvanger=OM,  # its step: VT and reclassering cannot send an OmBeslissing
+        ontvangstbevestiging=True,
     )
     assert b"<kp:UitersteBeslismoment>2026-11-21T17:05:00+01:00<" in besluit.antwoord
     assert_met_and_missed(zsm.uiterlijk)
@@ -78,7 +81,7 @@ def test_the_zsm_norm_counts_from_the_aanhouding_not_the_arrival() -> None:
         "<pol:Aanhouding>2026-11-21T01:40:00+01:00</pol:Aanhouding>",
     ).encode()
     found = normen("", POLITIE, lokaal(2026, 11, 21, 8), raw)
-    assert one(found, "zsm-beslissing") == lokaal(2026, 11, 21, 18)
+    assert one(found, "zsm-beslissing", OM) == lokaal(2026, 11, 21, 18)
 
 
 def test_an_aanhouding_at_the_end_of_the_calendar_gives_no_deadline() -> None:
@@ -106,8 +109,22 @@ def test_an_aanhouding_at_the_end_of_the_calendar_gives_no_deadline() -> None:
 )
 def test_a_vtmelding_gives_vt_5_werkdagen(nu: dt.datetime, uiterlijk: dt.datetime) -> None:
     found = normen("politie/VtMelding.xml", POLITIE, nu)
-    assert one(found, "veiligheidsbeoordeling") == uiterlijk
+    assert one(found, "veiligheidsbeoordeling", VT_TWENTE) == uiterlijk
     assert_met_and_missed(uiterlijk)
+
+
+def test_a_norm_nobody_routed_can_close_is_still_reported() -> None:
+    """Ontvangers narrowed to VT: no OM to decide, the sender still learns the deadline."""
+    raw = replace_once(
+        example("politie/ZsmAanmelding.xml").decode(),
+        '<kp:Afzender oin="00000099000000000101" rol="politie"/>',
+        '<kp:Afzender oin="00000099000000000101" rol="politie"/>\n'
+        '    <kp:Ontvanger oin="00000099000000000102" rol="veilig-thuis"/>',
+    ).encode()
+    besluit = decide(raw, POLITIE, nu=lokaal(2026, 11, 21, 8))
+    (zsm,) = [n for n in besluit.normen if n.naam == "zsm-beslissing"]
+    assert zsm.ontvanger is None
+    assert b"<kp:UitersteBeslismoment>2026-11-21T17:05:00+01:00<" in besluit.antwoord
 
 
 def test_what_vt_sends_back_closes_the_veiligheidsbeoordeling() -> None:
