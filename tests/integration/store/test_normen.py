@@ -3,7 +3,10 @@ delivery's confirmation, overdue by a controllable clock and reported once."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,3 +106,45 @@ async def test_two_stores_on_one_database_report_a_deadline_once(store: NormStor
     first_report = await store.newly_overdue(later)
     assert {r.naam for r in first_report} == {"veiligheidsbeoordeling", "afleverbevestiging"}
     assert await second.newly_overdue(later) == []
+
+
+def test_status_command_lists_the_overdue_steps(tmp_path: Path) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from gateway.cli.main import app  # noqa: PLC0415
+    from gateway.store.database import Database  # noqa: PLC0415
+
+    dsn = f"sqlite:///{tmp_path / 'state.db'}"
+    db = Database(dsn)
+    store = NormStore(db)
+    lang_geleden = dt.datetime(2020, 1, 6, 23, 59, 59, tzinfo=dt.UTC)
+    laat, op_tijd = vtmelding("c")
+    asyncio.run(
+        store.open(
+            [
+                dataclasses.replace(laat, uiterlijk=lang_geleden),
+                dataclasses.replace(op_tijd, uiterlijk=dt.datetime(2999, 1, 1, tzinfo=dt.UTC)),
+            ]
+        )
+    )
+    db.close()
+    env = {"KETENPOORT_STATE_DSN": dsn}
+    result = CliRunner().invoke(app, ["status", "--overschreden", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["overschreden"]
+    assert row.pop("te_laat_seconden") > 0
+    assert row == {
+        "norm": "veiligheidsbeoordeling",
+        "partner": VT,
+        "berichttype": "VtMelding",
+        "bericht_id": laat.bericht_id,
+        "afzender": POLITIE,
+        "uiterlijk": "2020-01-06T23:59:59+00:00",
+    }
+    plain = CliRunner().invoke(app, ["status", "--overschreden"], env={**env, "COLUMNS": "300"})
+    assert plain.exit_code == 0, plain.output
+    assert "Overschreden normen (1)" in plain.stdout
+    assert laat.bericht_id in plain.stdout
+    neither = CliRunner().invoke(app, ["status"], env=env)
+    assert neither.exit_code == 2
+    assert "--overschreden" in neither.output
