@@ -40,6 +40,15 @@ def example(rel: str) -> bytes:
     return (EXAMPLES_DIR / rel).read_bytes()
 
 
+def zsm_aangehouden(op: str) -> bytes:
+    """The ZsmAanmelding example with its Aanhouding at ``op``."""
+    return replace_once(
+        example("politie/ZsmAanmelding.xml").decode(),
+        "<pol:Aanhouding>2026-11-20T23:05:00+01:00</pol:Aanhouding>",
+        f"<pol:Aanhouding>{op}</pol:Aanhouding>",
+    ).encode()
+
+
 def normen(rel: str, afzender: str, nu: dt.datetime, raw: bytes | None = None) -> list[Normtermijn]:
     return list(decide(raw or example(rel), afzender, nu=nu).normen)
 
@@ -75,22 +84,16 @@ def test_a_zsmaanmelding_opens_the_zsm_norm_on_the_sv_clock_and_reports_it() -> 
 
 
 def test_the_zsm_norm_counts_from_the_aanhouding_not_the_arrival() -> None:
-    raw = replace_once(
-        example("politie/ZsmAanmelding.xml").decode(),
-        "<pol:Aanhouding>2026-11-20T23:05:00+01:00</pol:Aanhouding>",
-        "<pol:Aanhouding>2026-11-21T01:40:00+01:00</pol:Aanhouding>",
-    ).encode()
-    found = normen("", POLITIE, lokaal(2026, 11, 21, 8), raw)
+    found = normen(
+        "", POLITIE, lokaal(2026, 11, 21, 8), zsm_aangehouden("2026-11-21T01:40:00+01:00")
+    )
     assert one(found, "zsm-beslissing", OM) == lokaal(2026, 11, 21, 18)
 
 
 def test_an_aanhouding_at_the_end_of_the_calendar_gives_no_deadline() -> None:
-    raw = replace_once(
-        example("politie/ZsmAanmelding.xml").decode(),
-        "<pol:Aanhouding>2026-11-20T23:05:00+01:00</pol:Aanhouding>",
-        "<pol:Aanhouding>9999-12-31T23:05:00+00:00</pol:Aanhouding>",
-    ).encode()
-    besluit = decide(raw, POLITIE, nu=lokaal(2026, 11, 21, 8))
+    besluit = decide(
+        zsm_aangehouden("9999-12-31T23:05:00+00:00"), POLITIE, nu=lokaal(2026, 11, 21, 8)
+    )
     assert "zsm-beslissing" not in {n.naam for n in besluit.normen}
     assert b"UitersteBeslismoment" not in besluit.antwoord
 
