@@ -82,7 +82,7 @@ def normen_bij(
     recipient whose step it is (a delivery's recipient; for a norm on the type, each recipient
     whose rol may send a message that closes it, or nobody when none may). A norm whose start
     field is empty or out of the calendar's range is left out."""
-    berichttype = str(bericht.kop.berichttype.value)
+    berichttype = str(bericht.kop.berichttype)
     spoed = routering.prioriteit is Prioriteit.SPOED
     found: list[Normtermijn] = []
     for norm in policy.normen:
@@ -105,7 +105,7 @@ def normen_bij(
                 aan_zet: list[str | None] = [
                     o.partner.oin
                     for o in routering.ontvangers
-                    if _kan_sluiten(policy, norm, str(o.partner.rol.value))
+                    if _kan_sluiten(policy, norm, str(o.partner.rol))
                 ]
                 found.extend(
                     Normtermijn(
@@ -123,10 +123,7 @@ def normen_bij(
 
 def _kan_sluiten(policy: Policy, norm: NormEntry, rol: str) -> bool:
     """May a partner of ``rol`` send a message that closes ``norm``?"""
-    afzenders = {
-        str(t.value): {str(r.value) for r in regel.afzenders}
-        for t, regel in policy.berichten.items()
-    }
+    afzenders = {str(t): {str(r) for r in regel.afzenders} for t, regel in policy.berichten.items()}
     return any(
         s.van in (None, rol) and rol in afzenders.get(s.type, set()) for s in norm.gesloten_door
     )

@@ -186,11 +186,11 @@ class Pipeline:
             antwoord=antwoord,
             entries=tuple(entries),
             normen=normen,
-            sluit=self._sluit(bericht, afzender.rol.value),
+            sluit=self._sluit(bericht, str(afzender.rol)),
         )
 
     def _sluit(self, bericht: Bericht, afzender_rol: str) -> frozenset[str]:
-        return gesloten_door(self.policy, str(bericht.kop.berichttype.value), str(afzender_rol))
+        return gesloten_door(self.policy, str(bericht.kop.berichttype), str(afzender_rol))
 
     def _leveringen(self, gerouteerd: Gerouteerd) -> tuple[Levering, ...]:
         """Per recipient: keep only granted categories, render in its format, check its XSD."""
@@ -263,7 +263,7 @@ class Pipeline:
             afzenders=tuple(g.afzender_oin for g in feiten.geleverd),
             antwoord=answers.bevestiging(self.codec, kop, self.gateway_oin, feiten.nu),
             entries=tuple(entries),
-            sluit=self._sluit(gelezen.bericht, ontvanger.rol.value),
+            sluit=self._sluit(gelezen.bericht, str(ontvanger.rol)),
         )
 
     def _inlichting(self, gelezen: Gelezen, feiten: Feiten) -> Inlichting:

@@ -64,7 +64,7 @@ def check_normen(normen: NormenFile, lines: Lines, berichten: BerichtenFile) -> 
 
 def _check_opener(norm: NormEntry, i: int, berichten: BerichtenFile, fail: _Fail) -> None:
     per_levering = norm.geopend_door == LEVERING
-    typen = {str(t.value): t for t in berichten.berichten}
+    typen = {str(t): t for t in berichten.berichten}
     if not per_levering and norm.geopend_door not in typen:
         raise fail(
             (i, "geopend_door"),
@@ -92,8 +92,8 @@ def _check_opener(norm: NormEntry, i: int, berichten: BerichtenFile, fail: _Fail
 
 
 def _check_sluiters(norm: NormEntry, i: int, berichten: BerichtenFile, fail: _Fail) -> None:
-    typen = {str(t.value): t for t in BerichtType}
-    rollen = {str(r.value) for r in Rol}
+    typen = {str(t): t for t in BerichtType}
+    rollen = {str(r) for r in Rol}
     for j, sluiter in enumerate(norm.gesloten_door):
         where = (i, "gesloten_door", j)
         berichttype = typen.get(sluiter.type)
@@ -106,5 +106,5 @@ def _check_sluiters(norm: NormEntry, i: int, berichten: BerichtenFile, fail: _Fa
                 where, f"norm {norm.naam} closes on a message from unknown rol {sluiter.van!r}"
             )
         regel = berichten.berichten.get(berichttype)
-        if regel is None or sluiter.van not in {str(r.value) for r in regel.afzenders}:
+        if regel is None or sluiter.van not in {str(r) for r in regel.afzenders}:
             raise fail(where, f"rol {sluiter.van} may not send {sluiter.type}: it cannot close it")

@@ -51,7 +51,7 @@ class NormWatch:
                 naam=n.naam,
                 partner_oin=n.ontvanger or "",
                 conversatie_id=kop.conversatie_id,
-                berichttype=str(kop.berichttype.value),
+                berichttype=str(kop.berichttype),
                 uiterlijk=n.uiterlijk,
                 geopend=now,
             )
