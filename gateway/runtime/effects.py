@@ -119,12 +119,13 @@ class Effects:
         )
         for lev in publish:
             self.observer.published(besluit, lev)
+        # before answering: a failure here is retried as a resumption, which records them again
+        await self.normen.accepted(besluit)
         if reply:
             await self.outbox.answer(
                 afzender, besluit.antwoord, kop.bericht_id, herhaald=besluit.hervat
             )
         await self.state.answered(afzender, kop.bericht_id, besluit.antwoord)
-        await self.normen.accepted(besluit)
         self.observer.answered(besluit)
 
     async def _claim(self, besluit: Aanvaarding) -> bool:

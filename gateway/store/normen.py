@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.store.database import Database, Exec
+from gateway.store.state import SCHEMA_LOCK
 
 __all__ = ["NORMEN_BEWAARD", "NormRij", "NormStore"]
 
@@ -90,6 +91,8 @@ class NormStore:
         self.db = db
 
         def create(ex: Exec) -> None:
+            if db.kind == "postgresql":  # replicas starting at once (see state.py)
+                ex("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
             for statement in _SCHEMA:
                 ex(statement)
 
