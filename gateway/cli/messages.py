@@ -79,6 +79,14 @@ def types() -> None:
 def route(
     file: Annotated[Path, typer.Argument(help="An enveloped XML message.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    nu: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--nu",
+            formats=["%Y-%m-%dT%H:%M:%S%z"],
+            help="The arrival time the norm deadlines count from (default: now).",
+        ),
+    ] = None,
 ) -> None:
     """Explain the routing decision for one message without sending it (sender: Afzender)."""
     settings = common.settings()
@@ -95,7 +103,7 @@ def route(
     except Refused as refused:
         result["refused"] = _refusal(refused)
     else:
-        besluit = decision.route(ingress(raw, afzender), Feiten(nu=dt.datetime.now(dt.UTC)))
+        besluit = decision.route(ingress(raw, afzender), Feiten(nu=nu or dt.datetime.now(dt.UTC)))
     if isinstance(besluit, Weigering):
         result["refused"] = _refusal(besluit.refused)
     elif isinstance(besluit, Onbekend):
@@ -131,6 +139,14 @@ def route(
             }
             for lev in besluit.leveringen
         ]
+        result["normen"] = [
+            {
+                "naam": n.naam,
+                "uiterlijk": n.uiterlijk.isoformat(timespec="seconds"),
+                **({"ontvanger": n.ontvanger} if n.ontvanger else {}),
+            }
+            for n in besluit.normen
+        ]
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     else:
@@ -156,6 +172,10 @@ def _print_route(result: dict[str, Any]) -> None:
         f"doel [bold]{result['doel']}[/bold], grondslag {', '.join(result['grondslagen'])} "
         f"accepted (policy {result['policy']})"
     )
+    for n in result["normen"]:
+        out.print(
+            f"norm {n['naam']}{' ' + n['ontvanger'] if 'ontvanger' in n else ''}: {n['uiterlijk']}"
+        )
     for r in result["recipients"]:
         out.rule(f"{r['rol']} {r['oin']} ({r['naam']}) under {r['grondslag']}")
         out.print(f"kept:    {', '.join(r['kept']) or '-'}")

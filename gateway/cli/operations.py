@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -117,11 +118,27 @@ def officer_list() -> None:
 
 
 def status(
-    afzender: Annotated[str, typer.Option(help="OIN of the sender (status is the sender's).")],
-    bericht_id: Annotated[str, typer.Argument(help="The BerichtId.")],
+    bericht_id: Annotated[str | None, typer.Argument(help="The BerichtId.")] = None,
+    afzender: Annotated[
+        str | None, typer.Option(help="OIN of the sender (status is the sender's).")
+    ] = None,
+    overschreden: Annotated[
+        bool,
+        typer.Option(
+            "--overschreden",
+            help="Instead: every step of the chain past its norm deadline (spec v2 §10).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
-    """Delivery status per recipient of one message (exit 1 when the sender has no such message)."""
+    """Delivery status per recipient of one message (exit 1 when the sender has no such
+    message); with --overschreden, the steps past their norm deadline."""
+    if overschreden:
+        _overdue(as_json)
+        return
+    if afzender is None or bericht_id is None:
+        err.print("give --afzender OIN and a BerichtId, or --overschreden")
+        raise typer.Exit(2)
     bekend = asyncio.run(ops.delivery_status(common.settings(), afzender, bericht_id.lower()))
     if bekend is None:
         err.print(
@@ -139,25 +156,44 @@ def status(
         for lev in bekend.leveringen
     ]
     if as_json:
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "bericht_id": bekend.bericht_id,
-                    "berichttype": bekend.berichttype,
-                    "ontvangers": rows,
-                },
-                indent=2,
-            )
-            + "\n"
+        _json(
+            {"bericht_id": bekend.bericht_id, "berichttype": bekend.berichttype, "ontvangers": rows}
         )
         return
-    table = Table(title=f"{bekend.berichttype} {bekend.bericht_id}")
-    for column in ("ontvanger", "rol", "status", "pogingen", "bijgewerkt"):
+    _table(f"{bekend.berichttype} {bekend.bericht_id}", rows)
+
+
+def _overdue(as_json: bool) -> None:
+    """The open steps past their deadline: BerichtIds, types, partners, times; no personal data."""
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        {
+            "norm": r.naam,
+            "partner": r.partner_oin or None,
+            "berichttype": r.berichttype,
+            "bericht_id": r.bericht_id,
+            "afzender": r.afzender_oin,
+            "uiterlijk": r.uiterlijk.isoformat(),
+            "te_laat_seconden": int((now - r.uiterlijk).total_seconds()),
+        }
+        for r in asyncio.run(ops.overdue_norms(common.settings(), now))
+    ]
+    if as_json:
+        _json({"overschreden": rows})
+        return
+    _table(f"Overschreden normen ({len(rows)})", rows)
+
+
+def _json(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def _table(title: str, rows: list[dict[str, Any]]) -> None:
+    table = Table(title=title)
+    for column in rows[0] if rows else ():
         table.add_column(column)
     for row in rows:
-        table.add_row(
-            *(str(row[c]) for c in ("ontvanger", "rol", "status", "pogingen", "bijgewerkt"))
-        )
+        table.add_row(*(str(v) if v is not None else "-" for v in row.values()))
     out.print(table)
 
 

@@ -53,12 +53,18 @@ def answer_kop(
 
 
 def ontvangstbevestiging(
-    codec: MessageCodec, kop: Kop, routering: Routering, gateway_oin: str, now: dt.datetime
+    codec: MessageCodec,
+    kop: Kop,
+    routering: Routering,
+    gateway_oin: str,
+    now: dt.datetime,
+    uiterste_beslismoment: dt.datetime | None = None,
 ) -> bytes:
-    """Accepted: the recipients, and for a ZsmAanmelding the OM's deadline."""
+    """Accepted: the recipients, and the deadline of the norm the policy reports to the
+    sender (for a ZsmAanmelding: the OM's, spec v2 §10)."""
     inhoud = Ontvangstbevestiging(
         ontvangers=[Partij(oin=o.partner.oin, rol=o.partner.rol) for o in routering.ontvangers],
-        uiterste_beslismoment=routering.uiterste_beslismoment,
+        uiterste_beslismoment=uiterste_beslismoment,
     )
     return bevestiging(codec, kop, gateway_oin, now, inhoud)
 

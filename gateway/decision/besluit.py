@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from gateway.audit.log import Entry
 from gateway.decision.needtoknow import Achtergehouden
+from gateway.decision.normen import Normtermijn
 from gateway.decision.routing import Ontvanger, Routering
 from gateway.domain.errors import Refused
 from gateway.domain.model import Bericht, Categorie, Inhoud, Statusantwoord
@@ -169,6 +170,8 @@ class Aanvaarding:
     entries: tuple[Entry, ...]
     hervat: bool = False
     alleen: frozenset[str] | None = None
+    normen: tuple[Normtermijn, ...] = ()  # the norms it opens (spec v2 §10)
+    sluit: frozenset[str] = frozenset()  # the norms it closes in its conversation
 
     @property
     def bericht(self) -> Bericht:
@@ -192,6 +195,7 @@ class Bevestiging:
     afzenders: tuple[str, ...]  # whose message it was
     antwoord: bytes
     entries: tuple[Entry, ...]
+    sluit: frozenset[str] = frozenset()  # the norms it closes for the confirmed delivery
 
 
 @dataclass(frozen=True)

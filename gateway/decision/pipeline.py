@@ -39,6 +39,7 @@ from gateway.decision.besluit import (
     sha256,
 )
 from gateway.decision.needtoknow import filter_inhoud
+from gateway.decision.normen import gesloten_door, normen_bij
 from gateway.decision.routing import Router
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Refused
@@ -150,6 +151,8 @@ class Pipeline:
             entries=aanvaarding.entries,
             hervat=True,
             alleen=eerder.open,
+            normen=aanvaarding.normen,
+            sluit=aanvaarding.sluit,
         )
 
     def route(self, ontvangen: Ontvangen, feiten: Feiten) -> Besluit:
@@ -166,8 +169,14 @@ class Pipeline:
         routering = self.router.route(bericht, afzender, feiten.deelnemers)
         gerouteerd = Gerouteerd(gelezen=gelezen, routering=routering)
         leveringen = self._leveringen(gerouteerd)
+        normen = normen_bij(self.policy, bericht, routering, feiten.nu)
         antwoord = answers.ontvangstbevestiging(
-            self.codec, bericht.kop, routering, self.gateway_oin, feiten.nu
+            self.codec,
+            bericht.kop,
+            routering,
+            self.gateway_oin,
+            feiten.nu,
+            next((n.uiterlijk for n in normen if n.ontvangstbevestiging), None),
         )
         entries = self.trail.accepted(
             gerouteerd, leveringen, self.policy.bewaartermijn_dagen(routering.doel)
@@ -177,7 +186,12 @@ class Pipeline:
             leveringen=leveringen,
             antwoord=antwoord,
             entries=tuple(entries),
+            normen=normen,
+            sluit=self._sluit(bericht, str(afzender.rol)),
         )
+
+    def _sluit(self, bericht: Bericht, afzender_rol: str) -> frozenset[str]:
+        return gesloten_door(self.policy, str(bericht.kop.berichttype), str(afzender_rol))
 
     def _leveringen(self, gerouteerd: Gerouteerd) -> tuple[Levering, ...]:
         """Per recipient: keep only granted categories, render in its format, check its XSD."""
@@ -250,6 +264,7 @@ class Pipeline:
             afzenders=tuple(g.afzender_oin for g in feiten.geleverd),
             antwoord=answers.bevestiging(self.codec, kop, self.gateway_oin, feiten.nu),
             entries=tuple(entries),
+            sluit=self._sluit(gelezen.bericht, str(ontvanger.rol)),
         )
 
     def _inlichting(self, gelezen: Gelezen, feiten: Feiten) -> Inlichting:

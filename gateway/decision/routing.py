@@ -68,7 +68,6 @@ class Routering:
     grondslagen: tuple[str, ...]
     ontvangers: tuple[Ontvanger, ...]
     prioriteit: Prioriteit | None
-    uiterste_beslismoment: dt.datetime | None
     policy_versie: str
 
 
@@ -163,7 +162,6 @@ class Router:
             grondslagen=tuple(g for g in bericht.kop.doelbinding.grondslagen if g in used),
             ontvangers=ontvangers,
             prioriteit=regel.prioriteit or bericht.kop.prioriteit,
-            uiterste_beslismoment=self._deadline(regel, bericht),
             policy_versie=self.policy.versie,
         )
 
@@ -233,18 +231,6 @@ class Router:
             return leeftijd >= conditie.minimaal
         assert conditie.onder is not None
         return leeftijd < conditie.onder
-
-    @staticmethod
-    def _deadline(regel: BerichtRegel, bericht: Bericht) -> dt.datetime | None:
-        if regel.uiterste_beslismoment is None:
-            return None
-        start = resolve(bericht, regel.uiterste_beslismoment.veld)
-        if not isinstance(start, dt.datetime):
-            return None
-        try:
-            return start + dt.timedelta(hours=regel.uiterste_beslismoment.uren)
-        except OverflowError:  # an Aanhouding at the end of year 9999: no deadline to give
-            return None
 
 
 __all__ = ["Ontvanger", "Router", "Routering"]

@@ -28,20 +28,26 @@ from gateway.policy.checks import (
 from gateway.policy.files import (
     BerichtenFile,
     BerichtRegel,
+    Diensturen,
     DoelenFile,
     DoelEntry,
+    NormenFile,
+    NormEntry,
     PartnerEntry,
     PartnersFile,
     PolicyMeta,
     RegioEntry,
 )
+from gateway.policy.normchecks import check_diensturen, check_normen
 from gateway.policy.reading import PolicyError, line_of, parse_file
 from gateway.policy.typen import CATALOGUS_FILES, load_typen
 
 __all__ = [
     "FILES",
     "BerichtRegel",
+    "Diensturen",
     "DoelEntry",
+    "NormEntry",
     "PartnerEntry",
     "Policy",
     "PolicyError",
@@ -49,7 +55,14 @@ __all__ = [
     "load_policy",
 ]
 
-FILES = ("policy.yaml", *CATALOGUS_FILES, "partners.yaml", "doelen.yaml", "berichten.yaml")
+FILES = (
+    "policy.yaml",
+    *CATALOGUS_FILES,
+    "partners.yaml",
+    "doelen.yaml",
+    "berichten.yaml",
+    "normen.yaml",
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,10 @@ class Policy:
     berichten: dict[BerichtType, BerichtRegel]
     # spec v2 §8: per type, per free-text field path, the categories its content may hold
     vrije_tekst: dict[BerichtType, dict[str, frozenset[Categorie]]]
+    # spec v2 §2: the service hours of every partner, by OIN
+    diensturen: dict[str, Diensturen]
+    # spec v2 §10: the norms followed (the active rows of normen.yaml)
+    normen: tuple[NormEntry, ...]
 
     def partners_met_rol(self, rol: Rol) -> list[PartnerEntry]:
         return [p for p in self.partners.values() if p.rol == rol]
@@ -107,6 +124,7 @@ def load_policy(
     partners, partner_lines = parse_file(PartnersFile, directory / "partners.yaml")
     doelen, doel_lines = parse_file(DoelenFile, directory / "doelen.yaml")
     berichten, bericht_lines = parse_file(BerichtenFile, directory / "berichten.yaml")
+    normen, norm_lines = parse_file(NormenFile, directory / "normen.yaml")
 
     digest = hashlib.sha256()
     for name in FILES:
@@ -122,8 +140,10 @@ def load_policy(
     check_partners(partners, partner_lines, typen)
     if partners.regio_rol is not None:
         check_regios(partners, partner_lines, by_oin, partners.regio_rol)
+    check_diensturen(partners, partner_lines)
     check_doelen(doelen, doel_lines, typen)
     check_berichten(berichten, bericht_lines, doelen, by_oin, typen)
+    check_normen(normen, norm_lines, berichten, typen)
     if leesbaar is not None:
         check_leesbaar(berichten, bericht_lines, leesbaar)
     return Policy(
@@ -138,4 +158,9 @@ def load_policy(
             t: {path: frozenset(cats) for path, cats in regel.vrije_tekst.items()}
             for t, regel in berichten.berichten.items()
         },
+        diensturen={
+            oin: partners.diensturen[p.diensturen or partners.standaard_diensturen]
+            for oin, p in by_oin.items()
+        },
+        normen=tuple(n for n in normen.normen if n.actief),
     )

@@ -191,11 +191,6 @@ def _check_regel(
         )
     for doel, per_rol in regel.toegang.items():
         _check_toegang(berichttype, regel, doel, per_rol, doelen, fail, typen)
-    if regel.uiterste_beslismoment is not None:
-        try:
-            check_path(typen.model(berichttype), regel.uiterste_beslismoment.veld)
-        except ValueError as exc:
-            raise fail((berichttype, "uiterste_beslismoment"), str(exc)) from None
     for path, cats in regel.vrije_tekst.items():
         _known_categorieen(typen, (berichttype, "vrije_tekst", path), cats, "berichten", fail)
         try:

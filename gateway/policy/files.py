@@ -3,7 +3,7 @@ the entries, conditions and grants they hold, as read before the cross-file chec
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -16,22 +16,27 @@ DOEL = r"^[A-Z][A-Z0-9_]{0,63}$"
 
 __all__ = [
     "CONDITIE_BRANCHES",
+    "LEVERING",
     "BerichtRegel",
     "BerichtenFile",
     "Conditie",
-    "Deadline",
+    "Diensturen",
     "DoelConditie",
     "DoelEntry",
     "DoelenFile",
     "ExtraGrant",
     "GrondslagRij",
     "LeeftijdConditie",
+    "NormEntry",
+    "NormenFile",
     "OntvangerGrant",
     "PartnerEntry",
     "PartnersFile",
     "PolicyMeta",
     "RegioEntry",
     "Route",
+    "Sluiter",
+    "Termijn",
     "Toegang",
     "VeldConditie",
 ]
@@ -50,6 +55,42 @@ class PartnerEntry(_Strict):
     oin: str = Field(pattern=r"^\d{20}$")
     rol: Rol
     naam: str = Field(min_length=1)
+    # spec v2 §2: the name of its service hours in ``diensturen`` (none: the default)
+    diensturen: str | None = None
+
+
+_KLOKTIJD = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
+
+
+def _minuut(kloktijd: str) -> int:
+    uur, minuut = kloktijd.split(":")
+    return int(uur) * 60 + int(minuut)
+
+
+class Diensturen(_Strict):
+    """A partner's service hours (spec v2 §2): a daily window, every day or werkdagen only."""
+
+    dagen: Literal["alle", "werkdagen"]
+    van: str = Field(pattern=_KLOKTIJD)
+    tot: str = Field(pattern=_KLOKTIJD)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Diensturen:
+        if self.van_minuut >= self.tot_minuut:
+            raise ValueError(f"service hours {self.van}-{self.tot} are empty")
+        return self
+
+    @property
+    def van_minuut(self) -> int:
+        return _minuut(self.van)
+
+    @property
+    def tot_minuut(self) -> int:
+        return _minuut(self.tot)
+
+    @property
+    def alleen_werkdagen(self) -> bool:
+        return self.dagen == "werkdagen"
 
 
 class RegioEntry(_Strict):
@@ -63,6 +104,8 @@ class PartnersFile(_Strict):
     # the rol whose partners cover the postcode ranges of ``regios`` (spec §5)
     regio_rol: Rol | None = Field(default=None, pattern=ROL)
     regios: list[RegioEntry] = Field(default_factory=list)
+    diensturen: dict[str, Diensturen] = Field(min_length=1)
+    standaard_diensturen: str
 
     @model_validator(mode="after")
     def _regios_have_a_rol(self) -> PartnersFile:
@@ -148,16 +191,10 @@ class Toegang(_Strict):
     extra: list[ExtraGrant] = Field(default_factory=list)
 
 
-class Deadline(_Strict):
-    veld: str
-    uren: int = Field(gt=0)
-
-
 class BerichtRegel(_Strict):
     afzenders: list[Rol] = Field(min_length=1)
     doelen: list[Doel] = Field(min_length=1)
     prioriteit: Prioriteit | None = None
-    uiterste_beslismoment: Deadline | None = None
     routes: list[Route] = Field(min_length=1)
     toegang: dict[Doel, dict[Rol, Toegang]] = Field(default_factory=dict)
     # spec v2 §8: per free-text field (a dotted path), every category its content may hold
@@ -166,3 +203,51 @@ class BerichtRegel(_Strict):
 
 class BerichtenFile(_Strict):
     berichten: dict[BerichtType, BerichtRegel]
+
+
+class Termijn(_Strict):
+    """A norm's deadline (spec v2 §10), exactly one kind: ``werkdagen`` N (Atw), ``diensturen``
+    H (hours of the recipient's service hours) or ``wettelijke_klok`` H (the Sv ophoudtermijn:
+    hours not counting 00:00–09:00)."""
+
+    werkdagen: int | None = Field(default=None, gt=0)
+    diensturen: int | None = Field(default=None, gt=0)
+    wettelijke_klok: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Termijn:
+        kinds = [k for k in ("werkdagen", "diensturen", "wettelijke_klok") if getattr(self, k)]
+        if len(kinds) != 1:
+            raise ValueError("a termijn has exactly one of werkdagen, diensturen, wettelijke_klok")
+        return self
+
+
+class Sluiter(_Strict):
+    """A message that closes a norm: its type, optionally only from a sending rol."""
+
+    type: str
+    van: str | None = None
+
+
+LEVERING = "levering"
+
+
+class NormEntry(_Strict):
+    """One row of spec v2 §10: opened by a type (or by every ``levering``), closed by the
+    listed types in the conversation. ``start``: a field path of the opening message whose time
+    starts the norm (none: its arrival). ``spoed``: the deadline for a spoed message, when it
+    differs. ``ontvangstbevestiging``: its deadline is reported to the sender. ``actief``:
+    false for a row whose types do not exist yet (checked for shape only)."""
+
+    naam: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    geopend_door: str
+    start: str | None = None
+    gesloten_door: list[Sluiter] = Field(min_length=1)
+    termijn: Termijn
+    spoed: Termijn | None = None
+    ontvangstbevestiging: bool = False
+    actief: bool = True
+
+
+class NormenFile(_Strict):
+    normen: list[NormEntry]

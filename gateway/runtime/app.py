@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,11 +25,13 @@ from gateway.runtime.consumers import BouncedConsumer, IngressConsumer
 from gateway.runtime.effects import Effects
 from gateway.runtime.facts import FactFinder
 from gateway.runtime.inbox import HttpInbox
+from gateway.runtime.normwatch import NormWatch
 from gateway.runtime.observer import Observer
 from gateway.runtime.outbox import Outbox
 from gateway.runtime.service import Gateway
 from gateway.runtime.settings import Settings
 from gateway.store.database import Database
+from gateway.store.normen import NormStore
 from gateway.store.state import StateStore
 from gateway.transport.port import Transport
 from gateway.transport.rabbit import Broker, Topology
@@ -57,6 +59,7 @@ class Parts:
     bounces: Bounces
     metrics: Metrics
     inbox: HttpInbox
+    normen: NormWatch
     depths: dict[str, int] = field(default_factory=dict)  # queue -> messages (refreshed)
     client_expiry: dict[str, dt.datetime] = field(default_factory=dict)  # OIN -> notAfter
 
@@ -96,13 +99,18 @@ def catalogue(settings: Settings) -> tuple[MessageCodec, Policy]:
 
 
 def build(
-    settings: Settings, *, log_id: str | None = None, transport: Transport | None = None
+    settings: Settings,
+    *,
+    log_id: str | None = None,
+    transport: Transport | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> Parts:
     """Build every part; a broken policy or schema raises Misconfigured (refuse to start).
 
     ``transport``: used instead of a RabbitMQ :class:`Broker` on ``settings.amqp_url`` (e.g.
     the in-memory transport of :mod:`gateway.transport.memory`); its topology must be the one
-    the settings and policy describe.
+    the settings and policy describe. ``clock``: the time of the decisions and of the norm
+    deadlines (default: now).
     """
     codec, policy = catalogue(settings)
     db = Database(settings.state_dsn)
@@ -119,7 +127,9 @@ def build(
     metrics = Metrics()
     observer = Observer(metrics)
     pipeline = Pipeline(codec, policy, trail, settings.gateway_oin)
-    facts = FactFinder(state, audit, clock=lambda: dt.datetime.now(dt.UTC))
+    clock = clock or (lambda: dt.datetime.now(dt.UTC))
+    facts = FactFinder(state, audit, clock=clock)
+    normen = NormWatch(NormStore(db), clock)
     outbox = Outbox(broker, settings.gateway_oin)
     effects = Effects(
         outbox=outbox,
@@ -129,6 +139,7 @@ def build(
         policy=policy,
         observer=observer,
         owner=audit.log_id,
+        normen=normen,
     )
     gateway = Gateway(
         pipeline=pipeline, facts=facts, effects=effects, observer=observer, audit=audit
@@ -160,6 +171,7 @@ def build(
         bounces=bounces,
         metrics=metrics,
         inbox=inbox,
+        normen=normen,
     )
     _register_gauges(parts)
     return parts
@@ -212,6 +224,20 @@ def _register_gauges(parts: Parts) -> None:
         "CRL refuses every partner certificate.",
         ["crl"],
         lambda: [((label,), seconds_left(when)) for label, when in crls(parts).items()],
+    )
+    m.snapshot(
+        "ketenpoort_normen_open",
+        "Steps open under a norm of the chain (spec v2 §10), per partner whose step it is "
+        "(empty: nobody routed can close it) and norm (refreshed at every norm check).",
+        ["partner", "norm"],
+        lambda: parts.normen.gauge(parts.normen.open),
+    )
+    m.snapshot(
+        "ketenpoort_normen_overschreden",
+        "Open steps past their deadline, per partner and norm (alert when above 0; nothing "
+        "is blocked).",
+        ["partner", "norm"],
+        lambda: parts.normen.gauge(parts.normen.overschreden),
     )
     m.snapshot(
         "ketenpoort_audit_backlog",
@@ -274,11 +300,15 @@ async def connect(broker: Transport, *, attempts: int | None = None) -> None:
 
 @contextlib.asynccontextmanager
 async def running(
-    settings: Settings, *, transport: Transport | None = None
+    settings: Settings,
+    *,
+    transport: Transport | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> AsyncIterator[Parts]:
     """The gateway running: topology declared, consumers on; on exit a graceful stop
-    (finish what is in flight, sign a last checkpoint, close). ``transport``: see build()."""
-    parts = build(settings, transport=transport)
+    (finish what is in flight, sign a last checkpoint, close). ``transport``, ``clock``: see
+    build()."""
+    parts = build(settings, transport=transport, clock=clock)
     await parts.audit.start()
     await connect(parts.broker)
     await parts.broker.consume(
@@ -301,8 +331,9 @@ async def running(
         prefix=settings.amqp_prefix,
     )
     chores = [
-        asyncio.create_task(_purge_now_and_then(parts.state)),
+        asyncio.create_task(_purge_now_and_then(parts)),
         asyncio.create_task(_measure_queues(parts)),
+        asyncio.create_task(parts.normen.run(settings.normen_check_seconds)),
     ]
     try:
         yield parts
@@ -403,12 +434,15 @@ async def _measure_queues(parts: Parts) -> None:
         await asyncio.sleep(DEPTH_INTERVAL_S)
 
 
-async def _purge_now_and_then(state: StateStore) -> None:
+async def _purge_now_and_then(parts: Parts) -> None:
     while True:
         try:
-            forgotten = await state.purge()
+            forgotten = await parts.state.purge()
             if forgotten:
                 log.info("toestand_opgeruimd", berichten=forgotten)
+            normen = await parts.normen.store.purge(parts.normen.clock())
+            if normen:
+                log.info("normen_opgeruimd", normen=normen)
         except Transient as exc:
             log.warning("opruimen_mislukt", reden=str(exc))
         await asyncio.sleep(PURGE_INTERVAL_S)

@@ -32,6 +32,7 @@ from gateway.decision.trail import Trail
 from gateway.domain.errors import Busy
 from gateway.domain.model import Foutcode
 from gateway.policy.catalogue import Policy
+from gateway.runtime.normwatch import NormWatch
 from gateway.runtime.observer import Observer
 from gateway.runtime.outbox import Outbox
 from gateway.store.state import StateStore
@@ -62,6 +63,7 @@ class Effects:
         policy: Policy,
         observer: Observer,
         owner: str,
+        normen: NormWatch,
     ) -> None:
         self.outbox = outbox
         self.state = state
@@ -70,6 +72,7 @@ class Effects:
         self.policy = policy
         self.observer = observer
         self.owner = owner  # this process's name in claims (its audit log id)
+        self.normen = normen
 
     async def carry_out(self, besluit: Besluit, *, reply: bool) -> Antwoord | None:
         """``reply``: also put the answer in the sender's inbox (AMQP senders); the HTTPS door
@@ -116,6 +119,8 @@ class Effects:
         )
         for lev in publish:
             self.observer.published(besluit, lev)
+        # before answering: a failure here is retried as a resumption, which records them again
+        await self.normen.accepted(besluit)
         if reply:
             await self.outbox.answer(
                 afzender, besluit.antwoord, kop.bericht_id, herhaald=besluit.hervat
@@ -151,6 +156,7 @@ class Effects:
         ontvanger = besluit.gelezen.ontvangen.afzender_oin
         await self.record(besluit.entries)
         await self.state.delivered(ontvanger, besluit.bevestigd, besluit.afzenders)
+        await self.normen.confirmed(besluit)
         if reply:
             await self.outbox.answer(
                 ontvanger, besluit.antwoord, besluit.gelezen.bericht.kop.bericht_id

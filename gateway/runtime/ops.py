@@ -7,23 +7,37 @@ the register). Metadata only: the payloads hold personal data."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from gateway.runtime.app import Parts, build, connect
 from gateway.runtime.settings import Settings
 from gateway.store.database import Database
+from gateway.store.normen import NormRij, NormStore
 from gateway.store.state import Bekend, StateStore
 from gateway.transport.rabbit import AFZENDER, POGING, REDEN
 
 
-async def delivery_status(settings: Settings, afzender_oin: str, bericht_id: str) -> Bekend | None:
-    """The delivery status of one message, for its sender only (keyed by the sender's OIN)."""
+@contextlib.contextmanager
+def _state_db(settings: Settings) -> Iterator[Database]:
     db = Database(settings.state_dsn)
     try:
-        return await StateStore(db, dedup_days=settings.dedup_days).lookup(afzender_oin, bericht_id)
+        yield db
     finally:
         db.close()
+
+
+async def delivery_status(settings: Settings, afzender_oin: str, bericht_id: str) -> Bekend | None:
+    """The delivery status of one message, for its sender only (keyed by the sender's OIN)."""
+    with _state_db(settings) as db:
+        return await StateStore(db, dedup_days=settings.dedup_days).lookup(afzender_oin, bericht_id)
+
+
+async def overdue_norms(settings: Settings, now: dt.datetime) -> list[NormRij]:
+    """The chain's steps still open after their norm deadline at ``now`` (spec v2 §10)."""
+    with _state_db(settings) as db:
+        return await NormStore(db).overdue(now)
 
 
 # --------------------------------------------------------------------------- dead letters

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         description="How long a BerichtId is remembered to recognise a duplicate; at least "
         "the whole retry window (Digikoppeling's default is 5 days).",
     )
+    normen_check_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How often the gateway checks the chain's norm deadlines (spec v2 §10) and "
+        "logs each one that passed (norm_overschreden).",
+    )
     audit_dsn: str = Field(
         "sqlite:///ketenpoort-audit.db",
         description="The audit store: sqlite:///PATH (default, WAL) or postgresql://user@host/db.",

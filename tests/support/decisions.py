@@ -37,10 +37,13 @@ def decide(
     *,
     deelnemers: frozenset[str] = frozenset(),
     pipeline: Pipeline | None = None,
+    nu: dt.datetime | None = None,
 ) -> Aanvaarding:
-    """The accepted decision for ``raw`` sent by ``afzender_oin``; Refused otherwise."""
+    """The accepted decision for ``raw`` sent by ``afzender_oin`` arriving at ``nu`` (default:
+    now); Refused otherwise."""
     besluit = (pipeline or offline_pipeline()).route(
-        ingress(raw, afzender_oin), Feiten(nu=dt.datetime.now(dt.UTC), deelnemers=deelnemers)
+        ingress(raw, afzender_oin),
+        Feiten(nu=nu or dt.datetime.now(dt.UTC), deelnemers=deelnemers),
     )
     if isinstance(besluit, Weigering):
         raise besluit.refused

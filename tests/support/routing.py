@@ -57,8 +57,9 @@ VT_RIJNMOND_AFZENDER: Edit = (
     '<kp:Afzender oin="00000099000000000102" rol="veilig-thuis"/>',
     '<kp:Afzender oin="00000099000000000106" rol="veilig-thuis"/>',
 )
-# ZSM example: Aanhouding 2026-11-20T23:05+01:00, so the OM decides by 08:05 the next morning.
-ZSM_DEADLINE = dt.datetime(2026, 11, 21, 8, 5, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+# ZSM example: Aanhouding 2026-11-20T23:05+01:00, so the OM decides by 17:05 the next day
+# (v2 §10: 9 hours of ophouden voor onderzoek, 00:00-09:00 not counted).
+ZSM_DEADLINE = dt.datetime(2026, 11, 21, 17, 5, tzinfo=dt.timezone(dt.timedelta(hours=1)))
 # Never in a log line, a dead-letter listing or another partner's hands (spec §9).
 PERSONAL = ("999990019", "999990020", "999990032", "Anna", "Peter", "Jansen", "Lindelaan")
 

@@ -151,6 +151,48 @@ def _withheld(name: str, rol: str) -> list[dict[str, Any]]:
     return [{"field": f, "missing": missing} for f, missing in withheld.items()]
 
 
+# Issue 15 (spec v2 §10): an accepted message lists the norms it opens, each with its deadline
+# ("normen"; before: no "normen"; refusals have none). `route` runs here with --nu NU (Monday 30
+# November 2026, 10:00) so that every deadline counted from the arrival is fixed. Each norm
+# names the recipient whose step it is ("ontvanger"): each delivery's afleverbevestiging by the
+# end of the next werkdag (Tuesday), or within one hour of the recipient's service hours for a
+# spoed message; VT's veiligheidsbeoordeling of a VtMelding by the end of the fifth werkdag
+# (Monday 7 December). The OM's decision on a ZsmAanmelding counts from its Aanhouding (Friday
+# 20 November 23:05) on the Sv clock: 17:05 the next day.
+NU = "2026-11-30T10:00:00+01:00"
+# per type: the norm it opens, its deadline and the recipient rol whose step it is
+NORMEN = {
+    "VtMelding": ("veiligheidsbeoordeling", "2026-12-07T23:59:59+01:00", "veilig-thuis"),
+    "ZsmAanmelding": ("zsm-beslissing", "2026-11-21T17:05:00+01:00", "openbaar-ministerie"),
+}
+SPOED = {"ZsmAanmelding"}  # spoed by the policy; no recorded input asks for spoed itself
+AFLEVERBEVESTIGING = {False: "2026-12-01T23:59:59+01:00", True: "2026-11-30T11:00:00+01:00"}
+_BERICHTTYPE = re.compile(rb"<kp:BerichtType>\s*([A-Za-z]+)\s*<")
+
+
+def _normen(raw: bytes, recipients: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = _BERICHTTYPE.search(raw)
+    assert found is not None
+    berichttype = found.group(1).decode()
+    deadline = AFLEVERBEVESTIGING[berichttype in SPOED]
+    opened = []
+    if berichttype in NORMEN:
+        naam, uiterlijk, rol = NORMEN[berichttype]
+        opened = [
+            {"naam": naam, "uiterlijk": uiterlijk, "ontvanger": r["oin"]}
+            for r in recipients
+            if r["rol"] == rol
+        ]
+        assert opened, (berichttype, "nobody's step")
+    return [
+        *opened,
+        *(
+            {"naam": "afleverbevestiging", "uiterlijk": deadline, "ontvanger": r["oin"]}
+            for r in recipients
+        ),
+    ]
+
+
 # Recorded refusals whose reason changes: the grondslag is checked per recipient now.
 REASON = {
     "hostile-grondslag-ontbreekt": (
@@ -209,9 +251,10 @@ def test_route_json_unchanged(name: str, tmp_path: Path) -> None:
         source = tmp_path / source.name
         source.write_bytes(own[0])
         expected = own[1]
-    result = CliRunner().invoke(app, ["route", "--json", str(source)])
+    result = CliRunner().invoke(app, ["route", "--json", "--nu", NU, str(source)])
     if own is not None:
         got = json.loads(result.stdout)
+        assert got.pop("normen") == _normen(own[0], got["recipients"]), name
         for recipient in got.get("recipients", []):
             withheld = recipient.pop("withheld")
             assert [{"field": w["field"], "missing": w["missing"]} for w in withheld] == _withheld(

@@ -198,20 +198,32 @@ async def test_zsmaanmelding_routing_priority_and_deadline(
         assert kop_of(outcome.deliveries[name][0])["prioriteit"] == "spoed", name
 
 
-async def test_zsmaanmelding_deadline_follows_the_aanhouding(
-    gateway: Running, codec: MessageCodec
+@pytest.mark.parametrize(
+    ("aanhouding", "uiterlijk"),
+    [
+        # v2 §10's examples (9 hours; 00:00-09:00 does not count), in local time
+        pytest.param("2026-11-20T01:40:00+01:00", "2026-11-20T18:00:00+01:00", id="from-01.40"),
+        pytest.param("2026-11-20T14:00:00+01:00", "2026-11-20T23:00:00+01:00", id="from-14.00"),
+        # 18:30 local, given in UTC: 5h30 to midnight, 3h30 from 09:00
+        pytest.param("2026-11-20T17:30:00Z", "2026-11-21T12:30:00+01:00", id="utc-evening"),
+        # a summer night (CEST): 23:05 runs to 17:05 the next day all the same
+        pytest.param("2026-06-12T23:05:00+02:00", "2026-06-13T17:05:00+02:00", id="summer"),
+    ],
+)
+async def test_zsmaanmelding_deadline_follows_the_aanhouding_on_the_sv_clock(
+    gateway: Running, codec: MessageCodec, aanhouding: str, uiterlijk: str
 ) -> None:
     raw, bid = build(
         ZSM,
         (
             "<pol:Aanhouding>2026-11-20T23:05:00+01:00</pol:Aanhouding>",
-            "<pol:Aanhouding>2026-11-20T17:30:00Z</pol:Aanhouding>",
+            f"<pol:Aanhouding>{aanhouding}</pol:Aanhouding>",
         ),
     )
     outcome = await send(gateway, codec, "politie", raw, bid)
     assert_routed(outcome, "politie", ["om", "vt-twente", "reclassering"])
-    assert outcome.ontvangstbevestiging().uiterste_beslismoment == dt.datetime(
-        2026, 11, 21, 2, 30, tzinfo=dt.UTC
+    assert outcome.ontvangstbevestiging().uiterste_beslismoment == dt.datetime.fromisoformat(
+        uiterlijk
     )
 
 

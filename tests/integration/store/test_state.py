@@ -8,33 +8,18 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from gateway.domain.errors import Misconfigured
 from gateway.store.database import Database
 from gateway.store.state import StateStore, Status
+from tests.support.databases import ENGINES, fresh_database
 
-PG = "postgresql://postgres@127.0.0.1:5432/test"
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=ENGINES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'state.db'}")
+    with fresh_database(request.param, tmp_path) as db:
         yield StateStore(db, dedup_days=7)
-        db.close()
-        return
-    schema = f"kp_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    db = Database(f"{PG}?options=-csearch_path%3D{schema}")
-    try:
-        yield StateStore(db, dedup_days=7)
-    finally:
-        db.close()
-        with psycopg.connect(PG, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 POLITIE, OM, VT, RC = (f"0000009900000000010{i}" for i in (1, 3, 2, 5))

@@ -505,3 +505,192 @@ def test_a_grondslag_towards_a_rol_the_doel_does_not_admit(policy_copy: Path) ->
         "TERUGKOPPELING_MELDER: a grondslag towards reclassering, which the doel admits as no "
         "recipient",
     )
+
+
+# --------------------------------------------------------------------------- service hours, norms
+
+
+def test_default_service_hours_and_norms() -> None:
+    """v2 §2: politie 24/7, the OM (ZSM) every day 07:00-24:00, everyone else werkdagen
+    08:30-17:00; v2 §10: the norms whose types exist are followed, the others are not."""
+    policy = load_policy(POLICY_DIR)
+    uren = {oin: (d.dagen, d.van_minuut, d.tot_minuut) for oin, d in policy.diensturen.items()}
+    assert uren == {
+        "00000099000000000101": ("alle", 0, 1440),
+        "00000099000000000103": ("alle", 420, 1440),
+        "00000099000000000102": ("werkdagen", 510, 1020),
+        "00000099000000000106": ("werkdagen", 510, 1020),
+        "00000099000000000104": ("werkdagen", 510, 1020),
+        "00000099000000000105": ("werkdagen", 510, 1020),
+    }
+    assert [n.naam for n in policy.normen] == [
+        "zsm-beslissing",
+        "veiligheidsbeoordeling",
+        "afleverbevestiging",
+    ]
+
+
+def test_a_partner_naming_unknown_service_hours(policy_copy: Path) -> None:
+    line = edit(policy_copy, "partners.yaml", "diensturen: zsm", "diensturen: nacht")
+    assert_error(
+        broken(policy_copy),
+        "partners.yaml",
+        line,
+        "partner 00000099000000000103: diensturen 'nacht' is not in diensturen",
+    )
+
+
+def test_default_service_hours_that_do_not_exist(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy, "partners.yaml", "standaard_diensturen: kantoor", "standaard_diensturen: x"
+    )
+    assert_error(broken(policy_copy), "partners.yaml", line, "standaard_diensturen 'x' is not")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ('van: "08:30", tot: "17:00"', 'van: "17:00", tot: "08:30"', "17:00-08:30 are empty"),
+        ('van: "08:30"', 'van: "8:30"', "should match pattern"),
+        ('tot: "17:00"', 'tot: "24:30"', "should match pattern"),
+        ("dagen: werkdagen", "dagen: weekend", "Input should be 'alle' or 'werkdagen'"),
+    ],
+)
+def test_broken_service_hours(policy_copy: Path, old: str, new: str, problem: str) -> None:
+    line = edit(policy_copy, "partners.yaml", old, new, after="  kantoor:")
+    assert_error(broken(policy_copy), "partners.yaml", line, problem)
+
+
+def test_no_normen_file(policy_copy: Path) -> None:
+    (policy_copy / "normen.yaml").unlink()
+    error = broken(policy_copy)
+    assert (error.file, error.line) == ("normen.yaml", None)
+    assert "cannot read" in error.problem
+
+
+NORM_EDITS = [
+    pytest.param(
+        "naam: afleverbevestiging",
+        "naam: veiligheidsbeoordeling",
+        "",
+        "norm veiligheidsbeoordeling twice",
+        id="twice",
+    ),
+    pytest.param(
+        "geopend_door: VtMelding",
+        "geopend_door: Overdracht",
+        "",
+        "opens on 'Overdracht': no BerichtType with rules",
+        id="future-type-active",
+    ),
+    pytest.param(
+        "{type: OmBeslissing}",
+        "{type: OmBesluit}",
+        "",
+        "closes on unknown BerichtType 'OmBesluit'",
+        id="unknown-closing-type",
+    ),
+    pytest.param(
+        "{type: Terugkoppeling, van: veilig-thuis}",
+        "{type: Terugkoppeling, van: gemeente}",
+        "",
+        "closes on a message from unknown rol 'gemeente'",
+        id="unknown-rol",
+    ),
+    pytest.param(
+        "{type: Terugkoppeling, van: veilig-thuis}",
+        "{type: Terugkoppeling, van: politie}",
+        "",
+        "rol politie may not send Terugkoppeling",
+        id="rol-that-cannot-send-it",
+    ),
+    pytest.param(
+        "start: zaak.aanhouding",
+        "start: zaak.hg_label",
+        "",
+        "'zaak.hg_label' of ZsmAanmelding is no date and time",
+        id="start-no-time",
+    ),
+    pytest.param(
+        "start: zaak.aanhouding",
+        "start: zaak.voorgeleiding",
+        "",
+        "'zaak.voorgeleiding': Zaak has no field 'voorgeleiding'",
+        id="start-no-field",
+    ),
+    pytest.param(
+        "termijn: {werkdagen: 5}",
+        "termijn: {diensturen: 5}",
+        "  - naam: veiligheidsbeoordeling",
+        "counts service hours but has no one recipient",
+        id="service-hours-without-recipient",
+    ),
+    pytest.param(
+        "termijn: {werkdagen: 1}",
+        "termijn: {werkdagen: 1, diensturen: 2}",
+        "  - naam: afleverbevestiging",
+        "exactly one of werkdagen, diensturen, wettelijke_klok",
+        id="two-kinds",
+    ),
+    pytest.param(
+        "termijn: {werkdagen: 1}",
+        "termijn: {werkdagen: 0}",
+        "  - naam: afleverbevestiging",
+        "greater than 0",
+        id="zero",
+    ),
+    pytest.param(
+        "    geopend_door: levering\n",
+        "    geopend_door: levering\n    start: kop.tijdstip\n",
+        "",
+        "opens on a delivery: it has no start field",
+        id="start-on-a-delivery",
+    ),
+    pytest.param(
+        "    spoed: {diensturen: 1}\n",
+        "    spoed: {diensturen: 1}\n    ontvangstbevestiging: true\n",
+        "",
+        "a delivery's norm is not the sender's to know",
+        id="delivery-in-ontvangstbevestiging",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "after", "problem"), NORM_EDITS)
+def test_broken_norm(policy_copy: Path, old: str, new: str, after: str, problem: str) -> None:
+    line = edit(policy_copy, "normen.yaml", old, new, after=after)
+    if "\n" in new:  # an added line: the error names the added key
+        line += new.count("\n") - 1
+    assert_error(broken(policy_copy), "normen.yaml", line, problem)
+
+
+def test_two_norms_in_one_ontvangstbevestiging(policy_copy: Path) -> None:
+    text = (policy_copy / "normen.yaml").read_text(encoding="utf-8")
+    text += (
+        "  - naam: nog-een\n"
+        "    geopend_door: ZsmAanmelding\n"
+        "    gesloten_door: [{type: OmBeslissing}]\n"
+        "    termijn: {werkdagen: 1}\n"
+        "    ontvangstbevestiging: true\n"
+    )
+    (policy_copy / "normen.yaml").write_text(text, encoding="utf-8")
+    line = text.count("\n")
+    assert_error(
+        broken(policy_copy),
+        "normen.yaml",
+        line,
+        "a second norm reported in the Ontvangstbevestiging of ZsmAanmelding",
+    )
+
+
+def test_an_inactive_norm_may_name_types_that_do_not_exist_yet(policy_copy: Path) -> None:
+    text = (policy_copy / "normen.yaml").read_text(encoding="utf-8")
+    assert "geopend_door: Overdracht" in text
+    edit(policy_copy, "normen.yaml", "{type: OverdrachtReactie}", "{type: Onbekend, van: x}")
+    assert [n.naam for n in load_policy(policy_copy).normen] == [
+        "zsm-beslissing",
+        "veiligheidsbeoordeling",
+        "afleverbevestiging",
+    ]
+    edit(policy_copy, "normen.yaml", "    actief: false\n", "    actief: nee\n")
+    assert "actief" in broken(policy_copy).problem

@@ -1,0 +1,136 @@
+"""The norms an accepted message opens (spec v2 §10) and their deadlines, from the policy's
+``normen.yaml`` and the calendar of :mod:`gateway.decision.termijnen`. Pure: the arrival time
+is passed in. A deadline is only reported and followed, never enforced."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import Enum
+
+from gateway.decision.routing import Routering
+from gateway.decision.termijnen import (
+    TIJDZONE,
+    Venster,
+    diensttijd_na,
+    ophoudtermijn_einde,
+    werkdagen_na,
+)
+from gateway.domain.model import Bericht, Prioriteit
+from gateway.policy.catalogue import Policy
+from gateway.policy.fieldpath import resolve
+from gateway.policy.files import LEVERING, NormEntry, Termijn
+
+__all__ = ["Normstand", "Normtermijn", "gesloten_door", "normen_bij", "stand", "termijn_vanaf"]
+
+
+@dataclass(frozen=True)
+class Normtermijn:
+    """One norm opened by a message: its name, its deadline and, for a norm per delivery,
+    the recipient (OIN) whose step it is."""
+
+    naam: str
+    uiterlijk: dt.datetime
+    ontvanger: str | None = None
+    ontvangstbevestiging: bool = False
+
+
+class Normstand(Enum):
+    """Where a norm stands at a moment."""
+
+    OPEN = "open"  # not closed, deadline not passed
+    GEHAALD = "gehaald"  # closed by its deadline
+    OVERSCHREDEN = "overschreden"  # deadline passed: still open, or closed late
+
+
+def stand(uiterlijk: dt.datetime, gesloten: dt.datetime | None, nu: dt.datetime) -> Normstand:
+    """The stand at ``nu`` of a norm due ``uiterlijk`` and closed at ``gesloten`` (or not)."""
+    if gesloten is not None and gesloten <= nu:
+        return Normstand.GEHAALD if gesloten <= uiterlijk else Normstand.OVERSCHREDEN
+    return Normstand.OPEN if nu <= uiterlijk else Normstand.OVERSCHREDEN
+
+
+def gesloten_door(policy: Policy, berichttype: str, afzender_rol: str) -> frozenset[str]:
+    """The names of the norms a message of ``berichttype`` from ``afzender_rol`` closes in its
+    conversation (for a ``levering`` norm: the delivery it confirms)."""
+    return frozenset(
+        norm.naam
+        for norm in policy.normen
+        if any(s.type == berichttype and s.van in (None, afzender_rol) for s in norm.gesloten_door)
+    )
+
+
+def termijn_vanaf(
+    termijn: Termijn, start: dt.datetime, diensturen: Venster | None = None
+) -> dt.datetime:
+    """The deadline of ``termijn`` counted from ``start`` (local time, Europe/Amsterdam);
+    ``diensturen``: the recipient's service hours, for a termijn in service hours."""
+    if termijn.werkdagen is not None:
+        return werkdagen_na(start, termijn.werkdagen)
+    if termijn.wettelijke_klok is not None:
+        return ophoudtermijn_einde(start, termijn.wettelijke_klok)
+    assert termijn.diensturen is not None  # exactly one kind: the schema
+    if diensturen is None:
+        raise ValueError("a termijn in service hours needs the recipient's service hours")
+    return diensttijd_na(start, dt.timedelta(hours=termijn.diensturen), diensturen)
+
+
+def normen_bij(
+    policy: Policy, bericht: Bericht, routering: Routering, nu: dt.datetime
+) -> tuple[Normtermijn, ...]:
+    """The norms ``bericht`` opens, arriving at ``nu`` and routed as ``routering``: per
+    recipient whose step it is (a delivery's recipient; for a norm on the type, each recipient
+    whose rol may send a message that closes it, or nobody when none may). A norm whose start
+    field is empty or out of the calendar's range is left out."""
+    berichttype = str(bericht.kop.berichttype)
+    spoed = routering.prioriteit is Prioriteit.SPOED
+    found: list[Normtermijn] = []
+    for norm in policy.normen:
+        termijn = norm.spoed if spoed and norm.spoed is not None else norm.termijn
+        try:
+            if norm.geopend_door == LEVERING:
+                found.extend(
+                    Normtermijn(
+                        naam=norm.naam,
+                        uiterlijk=termijn_vanaf(termijn, nu, policy.diensturen[o.partner.oin]),
+                        ontvanger=o.partner.oin,
+                    )
+                    for o in routering.ontvangers
+                )
+            elif norm.geopend_door == berichttype:
+                start = _start(norm, bericht, nu)
+                if start is None:
+                    continue
+                uiterlijk = termijn_vanaf(termijn, start)
+                aan_zet: list[str | None] = [
+                    o.partner.oin
+                    for o in routering.ontvangers
+                    if _kan_sluiten(policy, norm, str(o.partner.rol))
+                ]
+                found.extend(
+                    Normtermijn(
+                        naam=norm.naam,
+                        uiterlijk=uiterlijk,
+                        ontvanger=oin,
+                        ontvangstbevestiging=norm.ontvangstbevestiging,
+                    )
+                    for oin in aan_zet or [None]
+                )
+        except OverflowError:  # a start at the end of year 9999: no deadline to give
+            continue
+    return tuple(found)
+
+
+def _kan_sluiten(policy: Policy, norm: NormEntry, rol: str) -> bool:
+    """May a partner of ``rol`` send a message that closes ``norm``?"""
+    afzenders = {str(t): {str(r) for r in regel.afzenders} for t, regel in policy.berichten.items()}
+    return any(
+        s.van in (None, rol) and rol in afzenders.get(s.type, set()) for s in norm.gesloten_door
+    )
+
+
+def _start(norm: NormEntry, bericht: Bericht, nu: dt.datetime) -> dt.datetime | None:
+    if norm.start is None:
+        return nu.astimezone(TIJDZONE)
+    start = resolve(bericht, norm.start)
+    return start if isinstance(start, dt.datetime) and start.tzinfo is not None else None

@@ -1,0 +1,104 @@
+"""Following the chain's norm times at run time (spec v2 §10).
+
+The decision names the norms an accepted message opens (``Aanvaarding.normen``, with their
+deadlines) and closes (``sluit``); :class:`NormWatch` records both in the :class:`NormStore`
+and, every ``interval`` seconds (:meth:`NormWatch.run`), checks which deadlines passed: each
+is logged once as ``norm_overschreden`` (BerichtId, type, norm, partner, deadline: no personal
+data), and the open and overdue steps per partner are kept for the Prometheus gauges. The clock
+is passed in, so a test moves time. Nothing is ever blocked or refused for a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+from gateway.decision.besluit import Aanvaarding, Bevestiging
+from gateway.domain.errors import Transient
+from gateway.observe.logs import get_logger
+from gateway.store.normen import NormRij, NormStore
+
+__all__ = ["NormWatch"]
+
+log = get_logger("ketenpoort.normen")
+
+# (partner OIN, norm name) -> number of steps
+Stappen = Counter[tuple[str, str]]
+
+
+class NormWatch:
+    """Opens, closes and checks the norms; holds the latest counts for the gauges."""
+
+    def __init__(self, store: NormStore, clock: Callable[[], dt.datetime]) -> None:
+        self.store = store
+        self.clock = clock
+        self.open: Stappen = Counter()
+        self.overschreden: Stappen = Counter()
+
+    async def accepted(self, besluit: Aanvaarding) -> None:
+        """Record the norms an accepted message opens and close those it ends."""
+        kop = besluit.bericht.kop
+        now = self.clock()
+        await self.store.close_in_conversation(
+            kop.conversatie_id, kop.afzender.oin, besluit.sluit, now
+        )
+        await self.store.open(
+            NormRij(
+                afzender_oin=kop.afzender.oin,
+                bericht_id=kop.bericht_id,
+                naam=n.naam,
+                partner_oin=n.ontvanger or "",
+                conversatie_id=kop.conversatie_id,
+                berichttype=str(kop.berichttype),
+                uiterlijk=n.uiterlijk,
+                geopend=now,
+            )
+            for n in besluit.normen
+        )
+
+    async def confirmed(self, besluit: Bevestiging) -> None:
+        """A recipient's Afleverbevestiging closes its delivery's norm."""
+        await self.store.close_delivery(
+            besluit.gelezen.ontvangen.afzender_oin,
+            besluit.bevestigd,
+            besluit.afzenders,
+            besluit.sluit,
+            self.clock(),
+        )
+
+    async def check(self) -> list[NormRij]:
+        """Report every deadline passed since the last check (once); refresh the counts."""
+        now = self.clock()
+        passed = await self.store.newly_overdue(now)
+        for rij in passed:
+            log.warning(
+                "norm_overschreden",
+                norm=rij.naam,
+                bericht_id=rij.bericht_id,
+                berichttype=rij.berichttype,
+                afzender=rij.afzender_oin,
+                partner=rij.partner_oin or None,
+                uiterlijk=rij.uiterlijk.isoformat(),
+            )
+        rows = await self.store.open_rows()
+        self.open = _count(rows)
+        self.overschreden = _count(r for r in rows if r.uiterlijk < now)
+        return passed
+
+    async def run(self, interval: float) -> None:
+        """Check now and then, for ever (a chore of the running gateway)."""
+        while True:
+            try:
+                await self.check()
+            except Transient as exc:
+                log.warning("normen_controle_mislukt", reden=str(exc))
+            await asyncio.sleep(interval)
+
+    def gauge(self, which: Stappen) -> list[tuple[tuple[str, str], float]]:
+        return [((partner, naam), float(n)) for (partner, naam), n in sorted(which.items())]
+
+
+def _count(rows: Iterable[NormRij]) -> Stappen:
+    return Counter((r.partner_oin, r.naam) for r in rows)

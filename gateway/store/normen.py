@@ -1,0 +1,220 @@
+"""Open norms (spec v2 §10): each step's deadline as a row, opened by an accepted message,
+closed by the message that ends it, on the state store's database (SQLite or PostgreSQL).
+
+Identifiers, norm names, OINs and times only: no personal data. A row is the step of one
+partner (``partner_oin``: the recipient whose turn it is; empty when nobody routed can close
+it); it is closed by a message of a closing type from that partner in the same conversation
+(:meth:`NormStore.close_in_conversation`) or, for a norm per delivery, by that partner's
+Afleverbevestiging of the message (:meth:`NormStore.close_delivery`). A deadline passing is
+reported once (:meth:`NormStore.newly_overdue`); nothing is ever blocked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.store.database import Database, Exec
+from gateway.store.state import SCHEMA_LOCK
+
+__all__ = ["NORMEN_BEWAARD", "NormRij", "NormStore"]
+
+# Closed rows (and reported overdue ones) are forgotten this long after they opened.
+NORMEN_BEWAARD = dt.timedelta(days=365)
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS kp_norm (
+        afzender_oin TEXT NOT NULL,
+        bericht_id TEXT NOT NULL,
+        naam TEXT NOT NULL,
+        partner_oin TEXT NOT NULL,
+        conversatie_id TEXT NOT NULL,
+        berichttype TEXT NOT NULL,
+        uiterlijk TEXT NOT NULL,
+        geopend TEXT NOT NULL,
+        gesloten TEXT,
+        gemeld INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (afzender_oin, bericht_id, naam, partner_oin))""",
+    "CREATE INDEX IF NOT EXISTS kp_norm_open ON kp_norm (gesloten, uiterlijk)",
+    "CREATE INDEX IF NOT EXISTS kp_norm_conversatie ON kp_norm (conversatie_id, partner_oin)",
+)
+_COLUMNS = (
+    "afzender_oin, bericht_id, naam, partner_oin, conversatie_id, berichttype, uiterlijk, "
+    "geopend, gesloten"
+)
+
+
+def _t(moment: dt.datetime) -> str:
+    """A sortable text for an instant (UTC, fixed width), so SQL compares it as a time."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _from_t(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class NormRij:
+    """One partner's step under one norm, opened by one message."""
+
+    afzender_oin: str
+    bericht_id: str
+    naam: str
+    partner_oin: str
+    conversatie_id: str
+    berichttype: str
+    uiterlijk: dt.datetime
+    geopend: dt.datetime
+    gesloten: dt.datetime | None = None
+
+    @classmethod
+    def _from_row(cls, row: Sequence[Any]) -> NormRij:
+        return cls(
+            afzender_oin=row[0],
+            bericht_id=row[1],
+            naam=row[2],
+            partner_oin=row[3],
+            conversatie_id=row[4],
+            berichttype=row[5],
+            uiterlijk=_from_t(row[6]),
+            geopend=_from_t(row[7]),
+            gesloten=_from_t(row[8]) if row[8] else None,
+        )
+
+
+class NormStore:
+    """The open norms, on the state store's database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+        def create(ex: Exec) -> None:
+            if db.kind == "postgresql":  # replicas starting at once (see state.py)
+                ex("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+            for statement in _SCHEMA:
+                ex(statement)
+
+        db.run_sync(create)
+
+    async def open(self, rijen: Iterable[NormRij]) -> None:
+        """Record the norms a message opened (again: no change, a resumed message)."""
+        rows = [
+            (
+                r.afzender_oin,
+                r.bericht_id,
+                r.naam,
+                r.partner_oin,
+                r.conversatie_id,
+                r.berichttype,
+                _t(r.uiterlijk),
+                _t(r.geopend),
+            )
+            for r in rijen
+        ]
+        if not rows:
+            return
+
+        def work(ex: Exec) -> None:
+            for row in rows:
+                ex(
+                    "INSERT INTO kp_norm (afzender_oin, bericht_id, naam, partner_oin, "
+                    "conversatie_id, berichttype, uiterlijk, geopend, gesloten, gemeld) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 0) ON CONFLICT "
+                    "(afzender_oin, bericht_id, naam, partner_oin) DO NOTHING",
+                    row,
+                )
+
+        await self.db.run(work)
+
+    async def close_in_conversation(
+        self, conversatie_id: str, partner_oin: str, namen: Iterable[str], at: dt.datetime
+    ) -> int:
+        """``partner_oin`` sent a message that closes ``namen`` in this conversation."""
+        return await self._close(
+            "conversatie_id = ? AND partner_oin = ?", (conversatie_id, partner_oin), namen, at
+        )
+
+    async def close_delivery(
+        self,
+        partner_oin: str,
+        bericht_id: str,
+        afzenders: Iterable[str],
+        namen: Iterable[str],
+        at: dt.datetime,
+    ) -> int:
+        """``partner_oin`` confirmed message ``bericht_id`` of each of ``afzenders``."""
+        closed = 0
+        for afzender in afzenders:
+            closed += await self._close(
+                "afzender_oin = ? AND bericht_id = ? AND partner_oin = ?",
+                (afzender, bericht_id, partner_oin),
+                namen,
+                at,
+            )
+        return closed
+
+    async def _close(
+        self, where: str, params: tuple[str, ...], namen: Iterable[str], at: dt.datetime
+    ) -> int:
+        names = sorted(set(namen))
+        if not names:
+            return 0
+        marks = ", ".join("?" for _ in names)
+
+        def work(ex: Exec) -> int:
+            cursor = ex(
+                f"UPDATE kp_norm SET gesloten = ? WHERE {where} AND naam IN ({marks}) "  # noqa: S608 - placeholders only
+                "AND gesloten IS NULL",
+                (_t(at), *params, *names),
+            )
+            return int(cursor.rowcount)
+
+        closed: int = await self.db.run(work)
+        return closed
+
+    async def open_rows(self) -> list[NormRij]:
+        """Every norm not closed yet, earliest deadline first."""
+        rows = await self.db.run(
+            lambda ex: ex(
+                f"SELECT {_COLUMNS} FROM kp_norm WHERE gesloten IS NULL "  # noqa: S608 - constant
+                "ORDER BY uiterlijk, bericht_id, naam, partner_oin"
+            ).fetchall()
+        )
+        return [NormRij._from_row(r) for r in rows]
+
+    async def overdue(self, now: dt.datetime) -> list[NormRij]:
+        """Every norm still open after its deadline at ``now``, earliest deadline first."""
+        return [r for r in await self.open_rows() if r.uiterlijk < now]
+
+    async def newly_overdue(self, now: dt.datetime) -> list[NormRij]:
+        """The open norms whose deadline passed before ``now`` and that were not reported yet;
+        marked reported in the same transaction (each is reported once, by one process)."""
+
+        def work(ex: Exec) -> list[NormRij]:
+            rows = ex(
+                f"SELECT {_COLUMNS} FROM kp_norm WHERE gesloten IS NULL AND gemeld = 0 "  # noqa: S608 - constant
+                "AND uiterlijk < ? ORDER BY uiterlijk",
+                (_t(now),),
+            ).fetchall()
+            found = []
+            for r in (NormRij._from_row(row) for row in rows):
+                marked = ex(
+                    "UPDATE kp_norm SET gemeld = 1 WHERE afzender_oin = ? AND bericht_id = ? "
+                    "AND naam = ? AND partner_oin = ? AND gemeld = 0",
+                    (r.afzender_oin, r.bericht_id, r.naam, r.partner_oin),
+                ).rowcount
+                if marked == 1:  # not reported by another process in the meantime
+                    found.append(r)
+            return found
+
+        found: list[NormRij] = await self.db.run(work)
+        return found
+
+    async def purge(self, now: dt.datetime) -> int:
+        """Forget rows opened longer than :data:`NORMEN_BEWAARD` ago."""
+        cursor = await self.db.run(
+            lambda ex: ex("DELETE FROM kp_norm WHERE geopend < ?", (_t(now - NORMEN_BEWAARD),))
+        )
+        return int(cursor.rowcount)

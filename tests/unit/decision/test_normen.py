@@ -1,0 +1,190 @@
+"""The norms an accepted message opens (spec v2 §10), their deadlines from the default policy,
+what closes them and where each stands at a controllable moment: met and missed, across a
+weekend, a holiday, 5 May and a Koningsdag on a Sunday."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from gateway.decision.normen import (
+    Normstand,
+    Normtermijn,
+    gesloten_door,
+    stand,
+    termijn_vanaf,
+)
+from gateway.decision.termijnen import TIJDZONE
+from gateway.policy.files import Termijn
+from tests.support.decisions import decide, offline_pipeline
+from tests.support.messages import replace_once
+from tests.support.paths import EXAMPLES_DIR
+
+POLITIE = "00000099000000000101"
+VT_TWENTE = "00000099000000000102"
+OM = "00000099000000000103"
+RECLASSERING = "00000099000000000105"
+SECONDE = dt.timedelta(seconds=1)
+
+
+def lokaal(jaar: int, maand: int, dag: int, uur: int = 0, minuut: int = 0) -> dt.datetime:
+    return dt.datetime(jaar, maand, dag, uur, minuut, tzinfo=TIJDZONE)
+
+
+def einde(jaar: int, maand: int, dag: int) -> dt.datetime:
+    return dt.datetime.combine(dt.date(jaar, maand, dag), dt.time.max, tzinfo=TIJDZONE)
+
+
+def example(rel: str) -> bytes:
+    return (EXAMPLES_DIR / rel).read_bytes()
+
+
+def zsm_aangehouden(op: str) -> bytes:
+    """The ZsmAanmelding example with its Aanhouding at ``op``."""
+    return replace_once(
+        example("politie/ZsmAanmelding.xml").decode(),
+        "<pol:Aanhouding>2026-11-20T23:05:00+01:00</pol:Aanhouding>",
+        f"<pol:Aanhouding>{op}</pol:Aanhouding>",
+    ).encode()
+
+
+def normen(rel: str, afzender: str, nu: dt.datetime, raw: bytes | None = None) -> list[Normtermijn]:
+    return list(decide(raw or example(rel), afzender, nu=nu).normen)
+
+
+def one(found: list[Normtermijn], naam: str, ontvanger: str | None = None) -> dt.datetime:
+    (norm,) = [n for n in found if n.naam == naam and n.ontvanger == ontvanger]
+    return norm.uiterlijk
+
+
+def assert_met_and_missed(uiterlijk: dt.datetime) -> None:
+    """Closed at the deadline: met; a second later: missed; open: open until it passes."""
+    assert stand(uiterlijk, uiterlijk, uiterlijk + SECONDE) is Normstand.GEHAALD
+    assert stand(uiterlijk, uiterlijk + SECONDE, uiterlijk + SECONDE) is Normstand.OVERSCHREDEN
+    assert stand(uiterlijk, None, uiterlijk) is Normstand.OPEN
+    assert stand(uiterlijk, None, uiterlijk + SECONDE) is Normstand.OVERSCHREDEN
+
+
+# --------------------------------------------------------------------------- ZSM beslissing
+
+
+def test_a_zsmaanmelding_opens_the_zsm_norm_on_the_sv_clock_and_reports_it() -> None:
+    # the example's Aanhouding: Friday 20 November 2026, 23:05
+    besluit = decide(example("politie/ZsmAanmelding.xml"), POLITIE, nu=lokaal(2026, 11, 20, 23, 50))
+    (zsm,) = [n for n in besluit.normen if n.naam == "zsm-beslissing"]
+    assert zsm == Normtermijn(
+        naam="zsm-beslissing",
+        uiterlijk=lokaal(2026, 11, 21, 17, 5),
+        ontvanger=OM,  # its step: VT and reclassering cannot send an OmBeslissing
+        ontvangstbevestiging=True,
+    )
+    assert b"<kp:UitersteBeslismoment>2026-11-21T17:05:00+01:00<" in besluit.antwoord
+    assert_met_and_missed(zsm.uiterlijk)
+
+
+def test_the_zsm_norm_counts_from_the_aanhouding_not_the_arrival() -> None:
+    found = normen(
+        "", POLITIE, lokaal(2026, 11, 21, 8), zsm_aangehouden("2026-11-21T01:40:00+01:00")
+    )
+    assert one(found, "zsm-beslissing", OM) == lokaal(2026, 11, 21, 18)
+
+
+def test_an_aanhouding_at_the_end_of_the_calendar_gives_no_deadline() -> None:
+    besluit = decide(
+        zsm_aangehouden("9999-12-31T23:05:00+00:00"), POLITIE, nu=lokaal(2026, 11, 21, 8)
+    )
+    assert "zsm-beslissing" not in {n.naam for n in besluit.normen}
+    assert b"UitersteBeslismoment" not in besluit.antwoord
+
+
+# --------------------------------------------------------------------------- veiligheidsbeoordeling
+
+
+@pytest.mark.parametrize(
+    ("nu", "uiterlijk"),
+    [
+        pytest.param(lokaal(2026, 11, 27, 15), einde(2026, 12, 4), id="over-a-weekend"),
+        pytest.param(lokaal(2026, 12, 24, 15), einde(2027, 1, 4), id="over-christmas-new-year"),
+        pytest.param(lokaal(2026, 4, 30, 15), einde(2026, 5, 8), id="over-5-mei-2026"),
+        pytest.param(lokaal(2031, 4, 24, 15), einde(2031, 5, 1), id="koningsdag-on-sunday"),
+    ],
+)
+def test_a_vtmelding_gives_vt_5_werkdagen(nu: dt.datetime, uiterlijk: dt.datetime) -> None:
+    found = normen("politie/VtMelding.xml", POLITIE, nu)
+    assert one(found, "veiligheidsbeoordeling", VT_TWENTE) == uiterlijk
+    assert_met_and_missed(uiterlijk)
+
+
+def test_a_norm_nobody_routed_can_close_is_still_reported() -> None:
+    """Ontvangers narrowed to VT: no OM to decide, the sender still learns the deadline."""
+    raw = replace_once(
+        example("politie/ZsmAanmelding.xml").decode(),
+        '<kp:Afzender oin="00000099000000000101" rol="politie"/>',
+        '<kp:Afzender oin="00000099000000000101" rol="politie"/>\n'
+        '    <kp:Ontvanger oin="00000099000000000102" rol="veilig-thuis"/>',
+    ).encode()
+    besluit = decide(raw, POLITIE, nu=lokaal(2026, 11, 21, 8))
+    (zsm,) = [n for n in besluit.normen if n.naam == "zsm-beslissing"]
+    assert zsm.ontvanger is None
+    assert b"<kp:UitersteBeslismoment>2026-11-21T17:05:00+01:00<" in besluit.antwoord
+
+
+def test_what_vt_sends_back_closes_the_veiligheidsbeoordeling() -> None:
+    policy = offline_pipeline().policy
+    for berichttype in ("Veiligheidsbeoordeling", "Terugkoppeling", "VerzoekTotOnderzoek"):
+        assert "veiligheidsbeoordeling" in gesloten_door(policy, berichttype, "veilig-thuis")
+    assert "veiligheidsbeoordeling" not in gesloten_door(policy, "Terugkoppeling", "politie")
+    assert "veiligheidsbeoordeling" not in gesloten_door(
+        policy, "Veiligheidsafspraken", "veilig-thuis"
+    )
+    assert gesloten_door(policy, "OmBeslissing", "openbaar-ministerie") == {"zsm-beslissing"}
+    assert gesloten_door(policy, "Afleverbevestiging", "politie") == {"afleverbevestiging"}
+
+
+# --------------------------------------------------------------------------- afleverbevestiging
+
+
+def test_a_normal_delivery_is_confirmed_by_the_end_of_the_next_werkdag() -> None:
+    # Friday afternoon before a weekend; Thursday before Koningsdag 2026 (Monday 27 April)
+    found = normen("politie/VtMelding.xml", POLITIE, lokaal(2026, 11, 27, 15))
+    assert one(found, "afleverbevestiging", VT_TWENTE) == einde(2026, 11, 30)
+    found = normen("politie/VtMelding.xml", POLITIE, lokaal(2026, 4, 24, 15))
+    assert one(found, "afleverbevestiging", VT_TWENTE) == einde(2026, 4, 28)
+    assert_met_and_missed(einde(2026, 4, 28))
+
+
+def test_a_spoed_delivery_is_confirmed_within_an_hour_of_the_recipients_service_hours() -> None:
+    # the ZsmAanmelding is spoed; Friday 16:30, and Tuesday 5 May 2026 16:30
+    found = normen("politie/ZsmAanmelding.xml", POLITIE, lokaal(2026, 11, 27, 16, 30))
+    assert one(found, "afleverbevestiging", OM) == lokaal(2026, 11, 27, 17, 30)  # every day 7-24
+    assert one(found, "afleverbevestiging", VT_TWENTE) == lokaal(2026, 11, 30, 9)  # werkdagen
+    assert one(found, "afleverbevestiging", RECLASSERING) == lokaal(2026, 11, 30, 9)
+    found = normen("politie/ZsmAanmelding.xml", POLITIE, lokaal(2026, 5, 4, 16, 30))
+    assert one(found, "afleverbevestiging", VT_TWENTE) == lokaal(2026, 5, 6, 9)
+    found = normen("politie/ZsmAanmelding.xml", POLITIE, lokaal(2026, 5, 5, 23, 30))
+    assert one(found, "afleverbevestiging", OM) == lokaal(2026, 5, 6, 7, 30)
+    assert_met_and_missed(lokaal(2026, 5, 6, 9))
+
+
+def test_the_politie_confirms_spoed_around_the_clock() -> None:
+    raw = replace_once(
+        example("veilig-thuis/Veiligheidsafspraken.xml").decode(),
+        "</kp:Tijdstip>",
+        "</kp:Tijdstip>\n    <kp:Prioriteit>spoed</kp:Prioriteit>",
+    ).encode()
+    found = normen("", VT_TWENTE, lokaal(2026, 12, 26, 3, 15), raw)  # Tweede Kerstdag, night
+    assert one(found, "afleverbevestiging", POLITIE) == lokaal(2026, 12, 26, 4, 15)
+
+
+# --------------------------------------------------------------------------- the pieces
+
+
+def test_stand_of_a_norm_closed_later_than_now_is_judged_at_now() -> None:
+    uiterlijk = lokaal(2026, 11, 30, 12)
+    assert stand(uiterlijk, uiterlijk + SECONDE, uiterlijk) is Normstand.OPEN
+
+
+def test_a_termijn_in_service_hours_needs_them() -> None:
+    with pytest.raises(ValueError, match="service hours"):
+        termijn_vanaf(Termijn(diensturen=1), lokaal(2026, 11, 30))
