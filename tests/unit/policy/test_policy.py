@@ -615,7 +615,7 @@ NORM_EDITS = [
         "start: zaak.aanhouding",
         "start: zaak.voorgeleiding",
         "",
-        "'zaak.voorgeleiding': Zaak has no field 'voorgeleiding'",
+        "'zaak.voorgeleiding': ZsmAanmelding_Zaak has no field 'voorgeleiding'",
         id="start-no-field",
     ),
     pytest.param(
