@@ -309,6 +309,7 @@ SHAPES: dict[T, Shape] = {
                 ),
                 leaf("termijn", Kind.DUUR, min=0),
                 leaf("genomen", Kind.TIJDSTIP),
+                leaf("hg_label", Kind.JANEE, min=0),  # v2 §5: the casus is HG (routing)
             ),
         ),
         Shape(

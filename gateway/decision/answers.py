@@ -21,6 +21,7 @@ from gateway.domain.model import (
     Kop,
     Ontvangstbevestiging,
     Partij,
+    Routeringsregel,
     Statusantwoord,
 )
 
@@ -54,10 +55,24 @@ def answer_kop(
 def ontvangstbevestiging(
     codec: MessageCodec, kop: Kop, routering: Routering, gateway_oin: str, now: dt.datetime
 ) -> bytes:
-    """Accepted: the recipients, and for a ZsmAanmelding the OM's deadline."""
+    """Accepted: the recipients, per routing rule that applied who received it (and what an
+    optional rule that reached nobody missed), and for a ZsmAanmelding the OM's deadline."""
+    partij = {
+        o.partner.oin: Partij(oin=o.partner.oin, rol=o.partner.rol) for o in routering.ontvangers
+    }
     inhoud = Ontvangstbevestiging(
-        ontvangers=[Partij(oin=o.partner.oin, rol=o.partner.rol) for o in routering.ontvangers],
+        ontvangers=list(partij.values()),
         uiterste_beslismoment=routering.uiterste_beslismoment,
+        regels=[
+            Routeringsregel(
+                nummer=r.nummer,
+                naar=r.naar,
+                verplicht=r.verplicht,
+                ontvangers=[partij[oin] for oin in r.ontvangers],
+                ontbreekt=r.ontbreekt,
+            )
+            for r in routering.regels
+        ],
     )
     return bevestiging(codec, kop, gateway_oin, now, inhoud)
 

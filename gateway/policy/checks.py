@@ -18,8 +18,10 @@ from gateway.policy.files import (
     BerichtenFile,
     BerichtRegel,
     Conditie,
+    DeelnameConditie,
     DoelConditie,
     DoelenFile,
+    HgConditie,
     LeeftijdConditie,
     PartnerEntry,
     PartnersFile,
@@ -98,11 +100,7 @@ def check_berichten(
             )
         for doel, per_rol in regel.toegang.items():
             _check_toegang(berichttype, regel, doel, per_rol, doelen, fail)
-        if regel.uiterste_beslismoment is not None:
-            try:
-                check_path(berichttype, regel.uiterste_beslismoment.veld)
-            except ValueError as exc:
-                raise fail((berichttype.value, "uiterste_beslismoment"), str(exc)) from None
+        _check_paths(berichttype, regel, fail)
         for path in regel.vrije_tekst:
             try:
                 found = check_path(berichttype, path)
@@ -151,7 +149,8 @@ def _check_route(
                     "in doelen.yaml",
                 )
     shared = sum(1 for p in by_oin.values() if p.rol is route.naar) > 1
-    if shared and route.regio is None:
+    deelgenomen = any(isinstance(c, DeelnameConditie) for c in route.als)
+    if shared and route.regio is None and not deelgenomen:
         raise fail(where, f"{route.naar} has several partners: say how the regio is found")
     if route.regio not in (None, "conversatie"):
         try:
@@ -184,7 +183,41 @@ def _check_toegang(
                 where, f"grants {', '.join(too_much)} to {rol}, more than doel {doel} allows"
             )
         for k, extra in enumerate(toegang.extra):
-            _check_conditions(berichttype, regel, extra.als, (*where, "extra", k, "als"), fail)
+            _check_conditions(
+                berichttype, regel, extra.als, (*where, "extra", k, "als"), fail, in_route=False
+            )
+
+
+def _check_paths(berichttype: BerichtType, regel: BerichtRegel, fail: Fail) -> None:
+    """The HG label is a boolean field; the deadline starts at a field of the type."""
+    if regel.hg_label is not None:
+        try:
+            if check_path(berichttype, regel.hg_label) is not bool:
+                raise ValueError(f"{regel.hg_label!r} of {berichttype.value} is no boolean")
+        except ValueError as exc:
+            raise fail((berichttype.value, "hg_label"), str(exc)) from None
+    if regel.uiterste_beslismoment is not None:
+        try:
+            check_path(berichttype, regel.uiterste_beslismoment.veld)
+        except ValueError as exc:
+            raise fail((berichttype.value, "uiterste_beslismoment"), str(exc)) from None
+
+
+def _check_gesprek(
+    berichttype: BerichtType,
+    regel: BerichtRegel,
+    c: HgConditie | DeelnameConditie,
+    *,
+    in_route: bool,
+) -> None:
+    """A condition on the conversation (routing memory): on a route, ``true``, and ``hg`` for
+    a type that says where its HG label is."""
+    if not in_route:
+        raise ValueError("a condition on the conversation is for routes only")
+    if not (c.hg if isinstance(c, HgConditie) else c.deelgenomen):
+        raise ValueError("only `true` is a condition on the conversation")
+    if isinstance(c, HgConditie) and regel.hg_label is None:
+        raise ValueError(f"{berichttype.value} has no hg_label to say it is HG")
 
 
 def _check_conditions(
@@ -193,11 +226,16 @@ def _check_conditions(
     als: list[Conditie],
     where: tuple[Any, ...],
     fail: Fail,
+    *,
+    in_route: bool = True,
 ) -> None:
-    """Every condition names real fields of the right type."""
+    """Every condition names real fields of the right type; the conversation's conditions
+    (``hg``, ``deelgenomen``) are for routes only."""
     for j, c in enumerate(als):
         try:
-            if isinstance(c, VeldConditie):
+            if isinstance(c, HgConditie | DeelnameConditie):
+                _check_gesprek(berichttype, regel, c, in_route=in_route)
+            elif isinstance(c, VeldConditie):
                 check_path(berichttype, c.veld)
             elif isinstance(c, LeeftijdConditie):
                 if check_path(berichttype, c.leeftijd) is not Persoon:

@@ -216,6 +216,7 @@ class OmBeslissing(Inhoud):
     voorwaarde: Annotated[list[Voorwaarde], STRAF] = Field(default_factory=list)
     termijn: Annotated[str | None, STRAF] = None
     genomen: Annotated[dt.datetime | None, PROCES] = None
+    hg_label: Annotated[bool | None, STRAF] = None
 
 
 class ActieoverlegBesluit(Inhoud):
