@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import secrets
+from pathlib import Path
 
 from gateway.audit.log import Pseudonymiser
 from gateway.codec.envelope import MessageCodec
@@ -21,15 +22,20 @@ from gateway.domain.model import Foutcode
 from gateway.policy.catalogue import load_policy
 from gateway.runtime.settings import Settings
 
-__all__ = ["decide", "offline_pipeline"]
+__all__ = ["decide", "offline_pipeline", "pipeline_with_policy"]
 
 
 @functools.cache
 def offline_pipeline() -> Pipeline:
     """The real pipeline with the repository's policy and schemas (throwaway audit secret)."""
+    return pipeline_with_policy(Settings().policy_dir)
+
+
+def pipeline_with_policy(policy_dir: Path) -> Pipeline:
+    """The real pipeline with the policy in ``policy_dir`` (throwaway audit secret)."""
     settings = Settings()
     codec = MessageCodec(settings.schema_dir)
-    policy = load_policy(settings.policy_dir, leesbaar=codec.readable())
+    policy = load_policy(policy_dir, leesbaar=codec.readable())
     trail = Trail(Pseudonymiser(secrets.token_bytes(32)))
     return Pipeline(codec, policy, trail, settings.gateway_oin)
 

@@ -53,6 +53,9 @@ POSTCODE = "7511AB"  # the incident / overleg address: Veilig Thuis Twente
 VERDACHTE_GEBOREN = "1985-09-17"  # the verdachte's birth date in ZSM, Adviesaanvraag
 HG_FALSE: Edit = ("<pol:HgLabel>true</pol:HgLabel>", "<pol:HgLabel>false</pol:HgLabel>")
 MINDERJARIG: Edit = (VERDACHTE_GEBOREN, "2009-01-01")  # 17 on the Aanhouding (2026-11-20)
+# An OmBeslissing that labels its casus HG itself (om:HgLabel, spec v2 §5).
+_GENOMEN = "<om:Genomen>2026-11-21T07:40:00+01:00</om:Genomen>"
+OM_HG: Edit = (_GENOMEN, _GENOMEN + "\n      <om:HgLabel>true</om:HgLabel>")
 VT_RIJNMOND_AFZENDER: Edit = (
     '<kp:Afzender oin="00000099000000000102" rol="veilig-thuis"/>',
     '<kp:Afzender oin="00000099000000000106" rol="veilig-thuis"/>',
@@ -246,6 +249,7 @@ __all__ = [
     "KP",
     "MINDERJARIG",
     "OM_BESLISSING",
+    "OM_HG",
     "PERSONAL",
     "POSTCODE",
     "RC_ADVIES",
