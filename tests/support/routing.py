@@ -218,6 +218,28 @@ def assert_refused(outcome: Outcome, code: Foutcode) -> Foutbericht:
     return fout
 
 
+async def took_part(
+    state: StateStore,
+    conversatie_id: str,
+    sender: str,
+    recipients: Iterable[str],
+    *,
+    hg: bool = False,
+) -> None:
+    """The routing memory of a conversation as an earlier message left it: ``sender`` sent
+    it to ``recipients`` (HG-labelled when ``hg``), without sending anything."""
+    await state.plan(
+        OINS[sender],
+        str(uuid.uuid4()),
+        "0" * 64,
+        "earlier",
+        conversatie_id,
+        [(OINS[name], ROL[name], "0" * 64) for name in recipients],
+        afzender_rol=ROL[sender],
+        hg=hg,
+    )
+
+
 async def wait_for_status(state: StateStore, sender: str, bericht_id: str) -> Bekend:
     """The state of a message once no delivery is ``gepland`` any more.
 
@@ -272,6 +294,7 @@ __all__ = [
     "kop_of",
     "send",
     "statuses",
+    "took_part",
     "wait_for_status",
 ]
 

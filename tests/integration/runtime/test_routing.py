@@ -48,6 +48,7 @@ from tests.support.routing import (
     build,
     kop_of,
     send,
+    took_part,
 )
 
 pytestmark = ON_BOTH_TRANSPORTS
@@ -337,16 +338,7 @@ async def test_ombeslissing_in_a_hg_conversation_without_a_vt_regio_is_geen_ontv
     it went to the OM alone) and no VT regio: a silent skip in v1, GEEN_ONTVANGER now,
     naming the rule; unless the OM names a VT regio, which then fills the rule."""
     conversatie = str(uuid.uuid4())
-    await gateway.state.plan(
-        OINS["politie"],
-        str(uuid.uuid4()),
-        "a" * 64,
-        "ZsmAanmelding",
-        conversatie,
-        [(OINS["om"], "openbaar-ministerie", "b" * 64)],
-        afzender_rol="politie",
-        hg=True,
-    )
+    await took_part(gateway.state, conversatie, "politie", ["om"], hg=True)
     raw, bid = build(OM_BESLISSING, conversatie_id=conversatie)
     fout = assert_refused(await send(gateway, codec, "om", raw, bid), Foutcode.GEEN_ONTVANGER)
     assert fout.reden == (
