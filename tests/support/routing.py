@@ -225,9 +225,11 @@ async def took_part(
     recipients: Iterable[str],
     *,
     hg: bool = False,
+    bewaartermijn: dt.timedelta = dt.timedelta(days=365),
 ) -> None:
     """The routing memory of a conversation as an earlier message left it: ``sender`` sent
-    it to ``recipients`` (HG-labelled when ``hg``), without sending anything."""
+    it to ``recipients`` (HG-labelled when ``hg``, for a doel with that ``bewaartermijn``),
+    without sending anything."""
     await state.plan(
         OINS[sender],
         str(uuid.uuid4()),
@@ -237,7 +239,20 @@ async def took_part(
         [(OINS[name], ROL[name], "0" * 64) for name in recipients],
         afzender_rol=ROL[sender],
         hg=hg,
+        bewaartermijn=bewaartermijn,
     )
+
+
+async def zsm_casus(
+    gateway: Running, codec: MessageCodec, *edits: Edit, vt: str = "vt-twente"
+) -> str:
+    """A ZSM casus: the politie's HG ZsmAanmelding (with ``edits``) reached the OM, the VT
+    regio ``vt`` of its address and reclassering. Returns its ConversatieId."""
+    conversatie = str(uuid.uuid4())
+    raw, bid = build(ZSM, *edits, conversatie_id=conversatie)
+    outcome = await send(gateway, codec, "politie", raw, bid)
+    assert_routed(outcome, "politie", ["om", vt, "reclassering"])
+    return conversatie
 
 
 async def wait_for_status(state: StateStore, sender: str, bericht_id: str) -> Bekend:
@@ -296,6 +311,7 @@ __all__ = [
     "statuses",
     "took_part",
     "wait_for_status",
+    "zsm_casus",
 ]
 
 

@@ -49,6 +49,7 @@ from tests.support.routing import (
     kop_of,
     send,
     took_part,
+    zsm_casus,
 )
 
 pytestmark = ON_BOTH_TRANSPORTS
@@ -254,11 +255,7 @@ async def test_adviesaanvraag_goes_to_reclassering_or_rvdk_by_age(
 async def test_ombeslissing_goes_to_politie_reclassering_and_the_vt_of_the_conversation(
     gateway: Running, codec: MessageCodec, postcode: str, vt: str
 ) -> None:
-    conversatie = str(uuid.uuid4())
-    raw, bid = build(ZSM, (POSTCODE, postcode), conversatie_id=conversatie)
-    assert_routed(
-        await send(gateway, codec, "politie", raw, bid), "politie", ["om", vt, "reclassering"]
-    )
+    conversatie = await zsm_casus(gateway, codec, (POSTCODE, postcode), vt=vt)
     raw, bid = build(OM_BESLISSING, conversatie_id=conversatie)
     outcome = await send(gateway, codec, "om", raw, bid)
     assert_routed(outcome, "om", ["politie", vt, "reclassering"])
@@ -311,13 +308,7 @@ async def test_om_naming_only_the_vt_regio_of_an_ombeslissing_still_reaches_poli
 ) -> None:
     """The issue's case (v2 §5): the Ontvanger selects among the VT regio's, it no longer
     drops the politie and reclassering; the Ontvangstbevestiging lists who got it per rule."""
-    conversatie = str(uuid.uuid4())
-    raw, bid = build(ZSM, conversatie_id=conversatie)
-    assert_routed(
-        await send(gateway, codec, "politie", raw, bid),
-        "politie",
-        ["om", "vt-twente", "reclassering"],
-    )
+    conversatie = await zsm_casus(gateway, codec)
     raw, bid = build(OM_BESLISSING, ontvangers=["vt-twente"], conversatie_id=conversatie)
     outcome = await send(gateway, codec, "om", raw, bid)
     assert_routed(outcome, "om", ["politie", "vt-twente", "reclassering"])
@@ -383,13 +374,7 @@ async def test_ombeslissing_naming_the_politie_needs_no_vt_regio(
 async def test_ombeslissing_naming_another_vt_than_the_conversation_is_refused(
     gateway: Running, codec: MessageCodec
 ) -> None:
-    conversatie = str(uuid.uuid4())
-    raw, bid = build(ZSM, conversatie_id=conversatie)
-    assert_routed(
-        await send(gateway, codec, "politie", raw, bid),
-        "politie",
-        ["om", "vt-twente", "reclassering"],
-    )
+    conversatie = await zsm_casus(gateway, codec)
     raw, bid = build(OM_BESLISSING, ontvangers=["vt-rijnmond"], conversatie_id=conversatie)
     fout = assert_refused(
         await send(gateway, codec, "om", raw, bid), Foutcode.ONTVANGER_NIET_TOEGESTAAN

@@ -15,6 +15,7 @@ import pytest
 from gateway.domain.errors import Misconfigured
 from gateway.store.database import Database
 from gateway.store.state import Conversatie, StateStore, Status
+from tests.support.routing import took_part
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -171,28 +172,8 @@ async def test_the_routing_memory_keeps_participants_and_hg(store: StateStore) -
     conversation stays HG."""
     conv = str(uuid.uuid4())
     assert await store.conversatie(conv) == Conversatie()
-    await store.plan(
-        POLITIE,
-        str(uuid.uuid4()),
-        "a" * 64,
-        "ZsmAanmelding",
-        conv,
-        [(OM, "openbaar-ministerie", "b" * 64), (VT, "veilig-thuis", "c" * 64)],
-        afzender_rol="politie",
-        hg=True,
-        bewaartermijn=dt.timedelta(days=1825),
-    )
-    await store.plan(
-        OM,
-        str(uuid.uuid4()),
-        "d" * 64,
-        "OmBeslissing",
-        conv,
-        [(POLITIE, "politie", "e" * 64)],
-        afzender_rol="openbaar-ministerie",
-        hg=False,
-        bewaartermijn=dt.timedelta(days=30),
-    )
+    await took_part(store, conv, "politie", ["om", "vt-twente"], hg=True)
+    await took_part(store, conv, "om", ["politie"])
     assert await store.conversatie(conv) == Conversatie(
         deelnemers=(
             (POLITIE, "politie"),
@@ -211,16 +192,8 @@ async def test_the_routing_memory_outlives_the_duplicate_window_until_its_bewaar
     conv = str(uuid.uuid4())
     now = dt.datetime.now(dt.UTC)
     for days in (30, 400, 90):
-        await store.plan(
-            POLITIE,
-            str(uuid.uuid4()),
-            "a" * 64,
-            "ZsmAanmelding",
-            conv,
-            [(OM, "openbaar-ministerie", "b" * 64)],
-            afzender_rol="politie",
-            hg=days == 30,
-            bewaartermijn=dt.timedelta(days=days),
+        await took_part(
+            store, conv, "politie", ["om"], hg=days == 30, bewaartermijn=dt.timedelta(days=days)
         )
     assert await store.purge(now + dt.timedelta(days=8)) == 3  # the messages: dedup window
     assert (await store.conversatie(conv)).hg
