@@ -106,9 +106,9 @@ class Routering:
     prioriteit: Prioriteit | None
     uiterste_beslismoment: dt.datetime | None
     policy_versie: str
-    regels: tuple[Regeluitkomst, ...] = ()  # per rule that applied, who received it
-    hg: bool = False  # the message labels its casus HG (kept in the routing memory)
-    bewaartermijn_dagen: int = 0  # the doel's: how long the routing memory keeps the casus
+    regels: tuple[Regeluitkomst, ...]  # per rule that applied, who received it
+    hg: bool  # the message labels its casus HG (kept in the routing memory)
+    bewaartermijn_dagen: int  # the doel's: how long the routing memory keeps the casus
 
 
 class Router:
