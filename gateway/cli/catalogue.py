@@ -30,7 +30,7 @@ def policy_check(
     _, policy = common.catalogue(settings, directory)
     out.print(f"policy {policy.versie}: [green]ok[/green] ({policy.directory})")
     routes = Table(title="Routing")
-    for column in ("BerichtType", "afzender", "doel", "naar", "als", "regio"):
+    for column in ("BerichtType", "afzender", "doel", "naar", "als", "regio", "verplicht"):
         routes.add_column(column)
     for berichttype, regel in policy.berichten.items():
         for r in regel.routes:
@@ -41,6 +41,7 @@ def policy_check(
                 r.naar,
                 "; ".join(_conditie(c) for c in r.als) or "-",
                 r.regio or "-",
+                "ja" if r.verplicht else "nee (optioneel)",
             )
     out.print(routes)
     matrix = Table(title="Need-to-know: categories per (BerichtType, doel, rol)")

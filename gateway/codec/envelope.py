@@ -32,6 +32,7 @@ from gateway.domain.model import (
     Partij,
     Prioriteit,
     Rol,
+    Routeringsregel,
     Statusantwoord,
     Statusregel,
     Statusvraag,
@@ -251,6 +252,7 @@ class MessageCodec:
             return Ontvangstbevestiging(
                 ontvangers=[_partij(o) for o in body.findall(_kp("Ontvanger"))],
                 uiterste_beslismoment=dt.datetime.fromisoformat(moment) if moment else None,
+                regels=[_routeringsregel(r) for r in body.findall(_kp("Regel"))],
             )
         if berichttype == TechnischType.FOUTBERICHT:
             regel = body.findtext(_kp("Regel"))
@@ -324,6 +326,8 @@ def _write_technical(
             _partij_el(element, "Ontvanger", ontvanger)
         if body.uiterste_beslismoment is not None:
             _sub(element, "UitersteBeslismoment", body.uiterste_beslismoment.isoformat())
+        for regel in body.regels:
+            _routeringsregel_el(element, regel)
     elif isinstance(body, Foutbericht):
         _sub(element, "Code", body.code.value)
         _sub(element, "Reden", body.reden[:2000])
@@ -379,6 +383,30 @@ def _partij(element: etree._Element | None) -> Partij:
     assert element is not None  # required by the envelope XSD
     rol = element.get("rol", "").strip()
     return Partij(oin=element.get("oin", ""), rol=rol)
+
+
+def _routeringsregel(element: etree._Element) -> Routeringsregel:
+    return Routeringsregel(
+        nummer=int(element.get("nummer", "0")),
+        naar=element.get("naar", "").strip(),
+        verplicht=element.get("verplicht", "").strip() in ("true", "1"),
+        ontvangers=[_partij(o) for o in element.findall(_kp("Ontvanger"))],
+        ontbreekt=element.findtext(_kp("Ontbreekt")),
+    )
+
+
+def _routeringsregel_el(parent: etree._Element, regel: Routeringsregel) -> None:
+    element = etree.SubElement(
+        parent,
+        _kp("Regel"),
+        nummer=str(regel.nummer),
+        naar=regel.naar,
+        verplicht="true" if regel.verplicht else "false",
+    )
+    for ontvanger in regel.ontvangers:
+        _partij_el(element, "Ontvanger", ontvanger)
+    if regel.ontbreekt:
+        _sub(element, "Ontbreekt", regel.ontbreekt[:2000])
 
 
 def _partij_el(parent: etree._Element, name: str, partij: Partij) -> None:

@@ -21,6 +21,7 @@ from gateway.domain.model import (
     Kop,
     Ontvangstbevestiging,
     Partij,
+    Routeringsregel,
     Statusantwoord,
     TechnischType,
 )
@@ -60,11 +61,25 @@ def ontvangstbevestiging(
     now: dt.datetime,
     uiterste_beslismoment: dt.datetime | None = None,
 ) -> bytes:
-    """Accepted: the recipients, and the deadline of the norm the policy reports to the
-    sender (for a ZsmAanmelding: the OM's, spec v2 §10)."""
+    """Accepted: the recipients, per routing rule that applied who received it (and what an
+    optional rule that reached nobody missed), and the deadline of the norm the policy reports
+    to the sender (for a ZsmAanmelding: the OM's, spec v2 §10)."""
+    partij = {
+        o.partner.oin: Partij(oin=o.partner.oin, rol=o.partner.rol) for o in routering.ontvangers
+    }
     inhoud = Ontvangstbevestiging(
-        ontvangers=[Partij(oin=o.partner.oin, rol=o.partner.rol) for o in routering.ontvangers],
+        ontvangers=list(partij.values()),
         uiterste_beslismoment=uiterste_beslismoment,
+        regels=[
+            Routeringsregel(
+                nummer=r.nummer,
+                naar=r.naar,
+                verplicht=r.verplicht,
+                ontvangers=[partij[oin] for oin in r.ontvangers],
+                ontbreekt=r.ontbreekt,
+            )
+            for r in routering.regels
+        ],
     )
     return bevestiging(codec, kop, gateway_oin, now, inhoud)
 

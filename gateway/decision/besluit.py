@@ -88,7 +88,7 @@ class Vraag:
     afzender_oin: str
     bericht_id: str
     conversatie_id: str
-    deelnemers: bool = False  # the routing needs who took part in the conversation
+    deelnemers: bool = False  # the routing needs the routing memory of the conversation
     # an Afleverbevestiging: the BerichtId it confirms and the senders it names (may be none)
     bevestigt: str | None = None
     bevestigt_van: tuple[str, ...] = ()
@@ -124,6 +124,7 @@ class Feiten:
     nu: dt.datetime
     eerder: Eerder | None = None
     deelnemers: frozenset[str] = frozenset()  # OINs that took part in the conversation
+    hg: bool = False  # an earlier message of the conversation labelled it HG (v2 §5)
     geleverd: tuple[Geleverd, ...] = ()
     status: Statusantwoord | None = None  # for a Statusvraag: the store's view of that id
 

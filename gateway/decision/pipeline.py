@@ -55,6 +55,7 @@ from gateway.domain.model import (
     is_technisch,
 )
 from gateway.policy.catalogue import Policy
+from gateway.policy.files import DeelnameConditie, HgConditie
 
 
 class Pipeline:
@@ -66,11 +67,16 @@ class Pipeline:
         self.router = Router(policy)
         self.trail = trail
         self.gateway_oin = gateway_oin
-        # the types whose routing looks at who took part in the conversation
+        # the types whose routing looks at the conversation (the routing memory: who took
+        # part, whether it is HG)
         self._per_conversatie = frozenset(
             berichttype
             for berichttype, regel in policy.berichten.items()
-            if any(route.regio == "conversatie" for route in regel.routes)
+            if any(
+                route.regio == "conversatie"
+                or any(isinstance(c, HgConditie | DeelnameConditie) for c in route.als)
+                for route in regel.routes
+            )
         )
 
     # ----------------------------------------------------------------- read
@@ -166,7 +172,7 @@ class Pipeline:
     def _aanvaarding(self, gelezen: Gelezen, feiten: Feiten) -> Aanvaarding:
         bericht = gelezen.bericht
         afzender = self.policy.partners[gelezen.ontvangen.afzender_oin]
-        routering = self.router.route(bericht, afzender, feiten.deelnemers)
+        routering = self.router.route(bericht, afzender, feiten.deelnemers, hg=feiten.hg)
         gerouteerd = Gerouteerd(gelezen=gelezen, routering=routering)
         leveringen = self._leveringen(gerouteerd)
         normen = normen_bij(self.policy, bericht, routering, feiten.nu)

@@ -7,26 +7,29 @@ BerichtType in code. Refusals are :class:`Refused` with the codes of spec §6.
 Choices where the spec is silent (documented in the README):
 - a partner never receives its own message (an ActieoverlegBesluit from the OM goes to the
   four others);
-- a recipient rol shared by several partners (Veilig Thuis regions) needs a regio: from a
-  postcode in the body (a postcode outside every regio → GEEN_ONTVANGER, spec §5), or
-  ``conversatie``: the regio that took part earlier in the same ConversatieId, else the one the
-  sender names as Ontvanger; a casus in which no Veilig Thuis took part (a ZSM case without
-  HG-label) simply has no Veilig Thuis recipient;
-- Ontvangers in the Kop narrow the routing to exactly those partners, before any regio is
-  looked for (a route to a rol the sender did not name needs none); naming one the policy
-  would not route to is ONTVANGER_NIET_TOEGESTAAN;
+- every rule is required or optional, with its conditions (spec v2 §5, §9); a rule whose
+  conditions do not hold does not apply and is no gap. A rule that applies is resolved to its
+  partners: all of its rol, those of its rol that took part in the conversation
+  (``deelgenomen``), the regio of a postcode in the body, or ``conversatie``: the regio that
+  took part earlier in the same ConversatieId. A required rule that cannot be resolved refuses
+  the message GEEN_ONTVANGER, naming the rule and what was missing; an optional one is
+  reported (:class:`Regeluitkomst`, in the Ontvangstbevestiging);
+- an Ontvanger in the Kop selects, per rol, which partners of that rol receive it, among those
+  its rule resolves to; rollen the sender does not name are routed as usual. A named partner
+  no applying rule resolves to is ONTVANGER_NIET_TOEGESTAAN, except that it fills a required
+  rule whose partner could not be resolved (no VT regio yet in a HG conversation);
 - grondslag per party (spec v2 §4): every recipient must be covered by a grondslag the
   sender cited that is acceptable for (doel, sending rol, recipient rol) in ``doelen.yaml``;
-  the first such cited code is the one its copy names. Until rules are marked required or
-  optional (v2 §5), every routed recipient counts as required: one not covered refuses the
-  whole message GRONDSLAG_ONTBREEKT, naming the recipient and the acceptable codes.
+  the first such cited code is the one its copy names. A required recipient not covered
+  refuses the whole message GRONDSLAG_ONTBREEKT, naming the recipient and the acceptable
+  codes; an optional one is left out and reported.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from gateway.domain.errors import Refused
 from gateway.domain.model import (
@@ -41,7 +44,9 @@ from gateway.policy.fieldpath import resolve
 from gateway.policy.files import (
     BerichtRegel,
     Conditie,
+    DeelnameConditie,
     DoelConditie,
+    HgConditie,
     LeeftijdConditie,
     PartnerEntry,
     Route,
@@ -60,6 +65,36 @@ class Ontvanger:
 
 
 @dataclass(frozen=True)
+class Regeluitkomst:
+    """One routing rule that applied (v2 §5, §9): rule ``nummer`` (1-based, in the type's
+    ``routes``) to rol ``naar``, the partners that received the message under it, and for an
+    optional rule that reached nobody what was missing."""
+
+    nummer: int
+    naar: str
+    verplicht: bool
+    ontvangers: tuple[str, ...]
+    ontbreekt: str | None = None
+
+
+@dataclass(frozen=True)
+class _Gesprek:
+    """What the routing memory knows of the conversation, with this message's own HG label."""
+
+    deelnemers: frozenset[str]
+    hg: bool
+
+
+class _Uitkomst(NamedTuple):
+    """A rule that applies, with the partners it resolved to (or what it missed)."""
+
+    nummer: int
+    route: Route
+    partners: tuple[PartnerEntry, ...]
+    ontbreekt: str | None
+
+
+@dataclass(frozen=True)
 class Routering:
     """The decision for one accepted message."""
 
@@ -69,6 +104,9 @@ class Routering:
     ontvangers: tuple[Ontvanger, ...]
     prioriteit: Prioriteit | None
     policy_versie: str
+    regels: tuple[Regeluitkomst, ...]  # per rule that applied, who received it
+    hg: bool  # the message labels its casus HG (kept in the routing memory)
+    bewaartermijn_dagen: int  # the doel's: how long the routing memory keeps the casus
 
 
 class Router:
@@ -113,84 +151,174 @@ class Router:
         )
 
     def route(
-        self, bericht: Bericht, afzender: PartnerEntry, deelnemers: frozenset[str] = frozenset()
+        self,
+        bericht: Bericht,
+        afzender: PartnerEntry,
+        deelnemers: frozenset[str] = frozenset(),
+        *,
+        hg: bool = False,
     ) -> Routering:
         """doelbinding → recipients with their grants (the sender is authorised already).
 
-        ``deelnemers``: the OINs that took part in this conversation (for ``regio:
-        conversatie``), looked up by the runtime before the decision.
+        ``deelnemers``: the OINs that took part in this conversation and ``hg``: whether an
+        earlier message of it was HG-labelled (the routing memory, v2 §5), looked up by the
+        runtime before the decision.
         """
         doel = self.check_doel(bericht)
         regel = self.policy.berichten[bericht.kop.berichttype]
-        named = {p.oin for p in bericht.kop.ontvangers}
-        named_rollen = {p.rol for p in bericht.kop.ontvangers}
-        partners: dict[str, PartnerEntry] = {}
-        for route in regel.routes:
-            if named and route.naar not in named_rollen:
-                continue  # narrowed away: no regio needed for a rol nobody asked for
-            if self._holds(route.als, bericht):
-                for partner in self._partners_for(route, bericht, named, deelnemers):
-                    partners[partner.oin] = partner
-        partners.pop(afzender.oin, None)
-        if named:
-            for ontvanger in bericht.kop.ontvangers:
-                routed = partners.get(ontvanger.oin)
-                if routed is None or routed.rol != ontvanger.rol:
-                    raise Refused(
-                        Foutcode.ONTVANGER_NIET_TOEGESTAAN,
-                        f"the policy does not route this {bericht.kop.berichttype} to "
-                        f"{ontvanger.oin} ({ontvanger.rol})",
-                        element="kp:Ontvanger",
-                    )
-            partners = {oin: p for oin, p in partners.items() if oin in named}
-        if not partners:
+        eigen_hg = regel.hg_label is not None and resolve(bericht, regel.hg_label) is True
+        gesprek = _Gesprek(deelnemers=deelnemers, hg=hg or eigen_hg)
+        uitkomsten = self._resolve(bericht, afzender, regel, gesprek)
+        ontvangers: dict[str, Ontvanger] = {}
+        regels = tuple(
+            self._bereik(bericht, doel, afzender, regel, uitkomst, ontvangers)
+            for uitkomst in uitkomsten
+        )
+        if not ontvangers:
             raise Refused(
                 Foutcode.GEEN_ONTVANGER,
                 f"the policy routes this {bericht.kop.berichttype} with doel {doel} to nobody",
             )
-        ontvangers = tuple(
-            self._ontvanger(
-                p, self.grondslag_voor(bericht, doel, afzender, p), regel, doel, bericht
-            )
-            for p in partners.values()
-        )
-        used = {o.grondslag for o in ontvangers}
+        used = {o.grondslag for o in ontvangers.values()}
         assert bericht.kop.doelbinding is not None
         return Routering(
             afzender=afzender,
             doel=doel,
             grondslagen=tuple(g for g in bericht.kop.doelbinding.grondslagen if g in used),
-            ontvangers=ontvangers,
+            ontvangers=tuple(ontvangers.values()),
             prioriteit=regel.prioriteit or bericht.kop.prioriteit,
             policy_versie=self.policy.versie,
+            regels=regels,
+            hg=eigen_hg,
+            bewaartermijn_dagen=self.policy.bewaartermijn_dagen(doel),
         )
 
     # ----------------------------------------------------------------- helpers
 
+    def _resolve(
+        self, bericht: Bericht, afzender: PartnerEntry, regel: BerichtRegel, gesprek: _Gesprek
+    ) -> list[_Uitkomst]:
+        """Per rule that applies, the partners it resolves to, narrowed per rol to the named
+        ones (or filled by them), and what an unresolved one missed. Refused: a named partner
+        no rule admits (ONTVANGER_NIET_TOEGESTAAN), else the first required rule that cannot
+        be resolved (GEEN_ONTVANGER)."""
+        genoemd = self._genoemd(bericht, afzender)
+        waarom = _waarom_niet(bericht, regel, genoemd)
+        toegelaten: set[str] = set()
+        uitkomsten: list[_Uitkomst] = []
+        gat: Refused | None = None
+        for nummer, route in enumerate(regel.routes, start=1):
+            if not self._applies(route, bericht, gesprek):
+                continue  # does not apply: no gap (v2 §9)
+            gevonden, ontbreekt = self._partners_for(route, bericht, gesprek)
+            gevonden = [p for p in gevonden if p.oin != afzender.oin]
+            namen = genoemd.get(str(route.naar))
+            if namen is not None:  # the sender selects among this rol's partners (v2 §5)
+                waarom[str(route.naar)] = _regel_naam(bericht, nummer, route) + (
+                    f" routes to {', '.join(p.oin for p in gevonden) or 'nobody'}"
+                    if ontbreekt is None
+                    else f" cannot be resolved: {ontbreekt}"
+                )
+                if ontbreekt is not None and route.verplicht:
+                    gevonden, ontbreekt = list(namen.values()), None  # a named one fills it
+                gevonden = [p for p in gevonden if p.oin in namen]
+                toegelaten.update(p.oin for p in gevonden)
+            if ontbreekt is not None and route.verplicht and gat is None:
+                gat = Refused(
+                    Foutcode.GEEN_ONTVANGER,
+                    f"{_regel_naam(bericht, nummer, route)} cannot be resolved: {ontbreekt}",
+                    element=_element(route),
+                )
+            uitkomsten.append(_Uitkomst(nummer, route, tuple(gevonden), ontbreekt))
+        for rol, namen in genoemd.items():
+            for oin in namen:
+                if oin not in toegelaten:
+                    raise Refused(
+                        Foutcode.ONTVANGER_NIET_TOEGESTAAN,
+                        f"{oin} ({rol}) may not receive this {bericht.kop.berichttype}: "
+                        f"{waarom[rol]}",
+                        element="kp:Ontvanger",
+                    )
+        if gat is not None:  # a required rule that cannot be resolved (v2 §9)
+            raise gat
+        return uitkomsten
+
+    def _bereik(
+        self,
+        bericht: Bericht,
+        doel: Doel,
+        afzender: PartnerEntry,
+        regel: BerichtRegel,
+        uitkomst: _Uitkomst,
+        ontvangers: dict[str, Ontvanger],
+    ) -> Regeluitkomst:
+        """The recipients of one rule, each under a cited grondslag (added to ``ontvangers``).
+        A required recipient not covered refuses the message; an optional one is left out and
+        reported (v2 §4)."""
+        ontbreekt = uitkomst.ontbreekt
+        bereikt: list[str] = []
+        for partner in uitkomst.partners:
+            if partner.oin not in ontvangers:
+                try:
+                    grondslag = self.grondslag_voor(bericht, doel, afzender, partner)
+                except Refused as refused:
+                    if uitkomst.route.verplicht:
+                        raise
+                    ontbreekt = refused.reden
+                    continue
+                ontvangers[partner.oin] = self._ontvanger(partner, grondslag, regel, doel, bericht)
+            bereikt.append(partner.oin)
+        return Regeluitkomst(
+            nummer=uitkomst.nummer,
+            naar=str(uitkomst.route.naar),
+            verplicht=uitkomst.route.verplicht,
+            ontvangers=tuple(bereikt),
+            ontbreekt=None if bereikt else ontbreekt,
+        )
+
+    def _genoemd(
+        self, bericht: Bericht, afzender: PartnerEntry
+    ) -> dict[str, dict[str, PartnerEntry]]:
+        """The Ontvangers in the Kop per rol; one that is no partner of that rol, or the sender
+        itself, is ONTVANGER_NIET_TOEGESTAAN."""
+        genoemd: dict[str, dict[str, PartnerEntry]] = {}
+        for partij in bericht.kop.ontvangers:
+            partner = self.policy.partners.get(partij.oin)
+            if (
+                partner is None
+                or str(partner.rol) != str(partij.rol)
+                or partner.oin == afzender.oin
+            ):
+                raise Refused(
+                    Foutcode.ONTVANGER_NIET_TOEGESTAAN,
+                    f"{partij.oin} ({partij.rol}) is no partner this "
+                    f"{bericht.kop.berichttype} can be routed to",
+                    element="kp:Ontvanger",
+                )
+            genoemd.setdefault(str(partner.rol), {})[partner.oin] = partner
+        return genoemd
+
     def _partners_for(
-        self, route: Route, bericht: Bericht, named: set[str], deelnemers: frozenset[str]
-    ) -> Iterable[PartnerEntry]:
+        self, route: Route, bericht: Bericht, gesprek: _Gesprek
+    ) -> tuple[list[PartnerEntry], str | None]:
+        """The partners a rule resolves to, or none and what was missing."""
         candidates = self.policy.partners_met_rol(route.naar)
+        if any(isinstance(c, DeelnameConditie) for c in route.als):
+            candidates = [p for p in candidates if p.oin in gesprek.deelnemers]
         if route.regio is None:
-            return candidates
+            return candidates, None
         if route.regio == "conversatie":
-            return [p for p in candidates if p.oin in deelnemers] or [
-                p for p in candidates if p.oin in named
-            ]
+            found = [p for p in candidates if p.oin in gesprek.deelnemers]
+            if found:
+                return found, None
+            return [], f"no {route.naar} took part in the conversation (routing memory)"
         postcode = resolve(bericht, route.regio)
         if not isinstance(postcode, str):
-            raise Refused(
-                Foutcode.GEEN_ONTVANGER,
-                f"no postcode at {route.regio} to find the {route.naar} regio",
-            )
+            return [], f"no postcode at {route.regio} to find the {route.naar} regio"
         oin = self.policy.regio_van_postcode(postcode)
         if oin is None:
-            raise Refused(
-                Foutcode.GEEN_ONTVANGER,
-                f"postcode {postcode[:4]} is in no {route.naar} regio",
-                element="Postcode",
-            )
-        return [p for p in candidates if p.oin == oin]
+            return [], f"postcode {postcode[:4]} is in no {route.naar} regio"
+        return [p for p in candidates if p.oin == oin], None
 
     def _ontvanger(
         self,
@@ -210,8 +338,28 @@ class Router:
             )
         return Ontvanger(partner=partner, grondslag=grondslag, granted=granted)
 
+    def _applies(self, route: Route, bericht: Bericht, gesprek: _Gesprek) -> bool:
+        """A rule's conditions hold; ``deelgenomen``: a partner of its rol took part."""
+        for conditie in route.als:
+            if isinstance(conditie, HgConditie):
+                holds = gesprek.hg
+            elif isinstance(conditie, DeelnameConditie):
+                holds = any(
+                    p.oin in gesprek.deelnemers for p in self.policy.partners_met_rol(route.naar)
+                )
+            else:
+                holds = self._condition(conditie, bericht)
+            if not holds:
+                return False
+        return True
+
     def _holds(self, als: list[Conditie], bericht: Bericht) -> bool:
-        return all(self._condition(c, bericht) for c in als)
+        """Conditions on the message alone (the policy check keeps those on the conversation
+        to routes)."""
+        return all(
+            not isinstance(c, HgConditie | DeelnameConditie) and self._condition(c, bericht)
+            for c in als
+        )
 
     @staticmethod
     def _condition(conditie: Conditie, bericht: Bericht) -> bool:
@@ -233,7 +381,29 @@ class Router:
         return leeftijd < conditie.onder
 
 
-__all__ = ["Ontvanger", "Router", "Routering"]
+def _waarom_niet(
+    bericht: Bericht, regel: BerichtRegel, genoemd: dict[str, dict[str, PartnerEntry]]
+) -> dict[str, str]:
+    """Per named rol, why a named partner of it would not be admitted (before resolving)."""
+    waarom = {rol: f"no rule of {bericht.kop.berichttype} routes to {rol}" for rol in genoemd}
+    for nummer, route in enumerate(regel.routes, start=1):
+        if str(route.naar) in genoemd:
+            waarom[str(route.naar)] = f"{_regel_naam(bericht, nummer, route)} does not apply"
+    return waarom
+
+
+def _regel_naam(bericht: Bericht, nummer: int, route: Route) -> str:
+    """How a refusal names a rule: its place in the type's routes and its rol."""
+    soort = "required" if route.verplicht else "optional"
+    return f"rule {nummer} of {bericht.kop.berichttype} ({soort}, to {route.naar})"
+
+
+def _element(route: Route) -> str | None:
+    """The element a refusal points at for a rule that cannot be resolved."""
+    return "Postcode" if route.regio not in (None, "conversatie") else None
+
+
+__all__ = ["Ontvanger", "Regeluitkomst", "Router", "Routering"]
 
 
 def leeftijd_op(geboren: dt.date, peildatum: dt.date) -> int:

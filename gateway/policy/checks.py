@@ -18,8 +18,10 @@ from gateway.policy.files import (
     BerichtenFile,
     BerichtRegel,
     Conditie,
+    DeelnameConditie,
     DoelConditie,
     DoelenFile,
+    HgConditie,
     LeeftijdConditie,
     PartnerEntry,
     PartnersFile,
@@ -191,6 +193,7 @@ def _check_regel(
         )
     for doel, per_rol in regel.toegang.items():
         _check_toegang(berichttype, regel, doel, per_rol, doelen, fail, typen)
+    _check_paths(berichttype, regel, fail, typen)
     for path, cats in regel.vrije_tekst.items():
         _known_categorieen(typen, (berichttype, "vrije_tekst", path), cats, "berichten", fail)
         try:
@@ -241,7 +244,8 @@ def _check_route(
                     "in doelen.yaml",
                 )
     shared = sum(1 for p in by_oin.values() if p.rol == route.naar) > 1
-    if shared and route.regio is None:
+    deelgenomen = any(isinstance(c, DeelnameConditie) for c in route.als)
+    if shared and route.regio is None and not deelgenomen:
         raise fail(where, f"{route.naar} has several partners: say how the regio is found")
     if route.regio not in (None, "conversatie"):
         try:
@@ -279,9 +283,37 @@ def _check_toegang(
                 where, f"grants {', '.join(too_much)} to {rol}, more than doel {doel} allows"
             )
         for k, extra in enumerate(toegang.extra):
-            _check_conditions(
-                berichttype, regel, extra.als, (*where, "extra", k, "als"), fail, typen
-            )
+            here = (*where, "extra", k, "als")
+            _check_conditions(berichttype, regel, extra.als, here, fail, typen, in_route=False)
+
+
+def _check_paths(
+    berichttype: BerichtType, regel: BerichtRegel, fail: Fail, typen: Berichttypen
+) -> None:
+    """The HG label is a boolean field of the type."""
+    if regel.hg_label is not None:
+        try:
+            if check_path(typen.model(berichttype), regel.hg_label) is not bool:
+                raise ValueError(f"{regel.hg_label!r} of {berichttype} is no boolean")
+        except ValueError as exc:
+            raise fail((berichttype, "hg_label"), str(exc)) from None
+
+
+def _check_gesprek(
+    berichttype: BerichtType,
+    regel: BerichtRegel,
+    c: HgConditie | DeelnameConditie,
+    *,
+    in_route: bool,
+) -> None:
+    """A condition on the conversation (routing memory): on a route, ``true``, and ``hg`` for
+    a type that says where its HG label is."""
+    if not in_route:
+        raise ValueError("a condition on the conversation is for routes only")
+    if not (c.hg if isinstance(c, HgConditie) else c.deelgenomen):
+        raise ValueError("only `true` is a condition on the conversation")
+    if isinstance(c, HgConditie) and regel.hg_label is None:
+        raise ValueError(f"{berichttype} has no hg_label to say it is HG")
 
 
 def _check_conditions(
@@ -291,12 +323,17 @@ def _check_conditions(
     where: tuple[Any, ...],
     fail: Fail,
     typen: Berichttypen,
+    *,
+    in_route: bool = True,
 ) -> None:
-    """Every condition names real fields of the right type."""
+    """Every condition names real fields of the right type; the conversation's conditions
+    (``hg``, ``deelgenomen``) are for routes only."""
     model = typen.model(berichttype)
     for j, c in enumerate(als):
         try:
-            if isinstance(c, VeldConditie):
+            if isinstance(c, HgConditie | DeelnameConditie):
+                _check_gesprek(berichttype, regel, c, in_route=in_route)
+            elif isinstance(c, VeldConditie):
                 check_path(model, c.veld)
             elif isinstance(c, LeeftijdConditie):
                 person = check_path(model, c.leeftijd)

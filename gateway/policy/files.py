@@ -20,12 +20,14 @@ __all__ = [
     "BerichtRegel",
     "BerichtenFile",
     "Conditie",
+    "DeelnameConditie",
     "Diensturen",
     "DoelConditie",
     "DoelEntry",
     "DoelenFile",
     "ExtraGrant",
     "GrondslagRij",
+    "HgConditie",
     "LeeftijdConditie",
     "NormEntry",
     "NormenFile",
@@ -171,14 +173,35 @@ class LeeftijdConditie(_Strict):
         return self
 
 
-Conditie = DoelConditie | VeldConditie | LeeftijdConditie
-CONDITIE_BRANCHES = frozenset(c.__name__ for c in (DoelConditie, VeldConditie, LeeftijdConditie))
+class HgConditie(_Strict):
+    """The casus is huiselijk geweld: the message's own HG label (``hg_label`` of its type)
+    is true, or an earlier message of the conversation carried one (routing memory, v2 §5)."""
+
+    hg: bool
+
+
+class DeelnameConditie(_Strict):
+    """The route's rol took part in the conversation (routing memory, v2 §5); the route then
+    goes to the partners of that rol that took part."""
+
+    deelgenomen: bool
+
+
+Conditie = DoelConditie | VeldConditie | LeeftijdConditie | HgConditie | DeelnameConditie
+CONDITIE_BRANCHES = frozenset(
+    c.__name__ for c in (DoelConditie, VeldConditie, LeeftijdConditie, HgConditie, DeelnameConditie)
+)
 
 
 class Route(_Strict):
+    """One routing rule (spec v2 §5): a rol, its conditions, how its partner is found and
+    whether it is required (a rule that applies and cannot be resolved refuses the message
+    GEEN_ONTVANGER) or optional (reported in the Ontvangstbevestiging)."""
+
     naar: Rol
     als: list[Conditie] = Field(default_factory=list)
     regio: str | None = None
+    verplicht: bool = True
 
 
 class ExtraGrant(_Strict):
@@ -196,6 +219,8 @@ class BerichtRegel(_Strict):
     doelen: list[Doel] = Field(min_length=1)
     prioriteit: Prioriteit | None = None
     routes: list[Route] = Field(min_length=1)
+    # the boolean field of the body that labels the casus HG (kept in the routing memory)
+    hg_label: str | None = None
     toegang: dict[Doel, dict[Rol, Toegang]] = Field(default_factory=dict)
     # spec v2 §8: per free-text field (a dotted path), every category its content may hold
     vrije_tekst: dict[str, list[Categorie]] = Field(default_factory=dict)

@@ -150,6 +150,9 @@ class Effects:
                 for lev in besluit.leveringen
             ],
             eigenaar=self.owner,
+            afzender_rol=str(kop.afzender.rol),
+            hg=besluit.gerouteerd.routering.hg,
+            bewaartermijn=dt.timedelta(days=besluit.gerouteerd.routering.bewaartermijn_dagen),
         )
 
     async def _confirm(self, besluit: Bevestiging, *, reply: bool) -> None:

@@ -1,7 +1,8 @@
 """The facts a decision needs, looked up before the decision (the decision path does no I/O).
 
 Which facts: the message state of this sender's BerichtId (a duplicate, or a delivery to
-resume), who took part in the conversation (``regio: conversatie``), and for a recipient's
+resume), the routing memory of the conversation (who took part, whether it is HG: v2 §5), and
+for a recipient's
 Afleverbevestiging whose message it confirms and whose data went along (audit trail); for a
 Statusvraag, the state of the sender's own message it asks about.
 """
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from gateway.audit.log import AuditLog
 from gateway.decision.besluit import Eerder, Feiten, Geleverd, Vraag
 from gateway.domain.model import Partij, Rol, Statusantwoord, Statusregel
-from gateway.store.state import Bekend, StateStore, Status
+from gateway.store.state import Bekend, Conversatie, StateStore, Status
 
 
 def eerder(bekend: Bekend) -> Eerder:
@@ -84,13 +85,16 @@ class FactFinder:
                 geleverd=tuple(Geleverd(afzender, betrokkenen) for afzender in afzenders),
             )
         bekend = await self.state.lookup(vraag.afzender_oin, vraag.bericht_id)
-        deelnemers = (
-            await self.state.deelnemers(vraag.conversatie_id) if vraag.deelnemers else frozenset()
+        conversatie = (
+            await self.state.conversatie(vraag.conversatie_id)
+            if vraag.deelnemers
+            else Conversatie()
         )
         return Feiten(
             nu=self.clock(),
             eerder=eerder(bekend) if bekend is not None else None,
-            deelnemers=deelnemers,
+            deelnemers=frozenset(oin for oin, _ in conversatie.deelnemers),
+            hg=conversatie.hg,
         )
 
 

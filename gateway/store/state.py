@@ -1,4 +1,4 @@
-"""Message state: duplicates, delivery status per recipient, conversation participants.
+"""Message state: duplicates, delivery status per recipient, and the routing memory.
 
 One small relational schema on SQLite (default, WAL, embedded) or PostgreSQL (one setting,
 ``state_dsn``). No payloads are stored: digests, identifiers and statuses only (the payload
@@ -7,6 +7,15 @@ which holds no personal data) is kept so a duplicate can be answered identically
 
 Rows are forgotten ``dedup_days`` after the message arrived (at least the whole retry
 window) by :meth:`StateStore.purge`.
+
+The routing memory (spec v2 §5) is metadata only: per ConversatieId whether it is HG
+(``kp_conversatie``) and its participants, OIN and rol (``kp_deelnemer``). It is kept for the
+longest bewaartermijn among the doelen of the conversation's messages (each accepted message
+moves ``verloopt`` to at least its arrival plus its doel's bewaartermijn), not the duplicate
+window, and purged by the same :meth:`StateStore.purge`. What later issues remember of a
+conversation goes here too: the casusregie holder and whether its Overdracht is lopend as
+columns of ``kp_conversatie`` (added by ``_add_missing_columns``), open questions and afspraken
+series as tables keyed by ``conversatie_id`` and purged with it.
 """
 
 from __future__ import annotations
@@ -81,18 +90,32 @@ _SCHEMA = (
         bijgewerkt TEXT NOT NULL,
         PRIMARY KEY (afzender_oin, bericht_id, ontvanger_oin))""",
     "CREATE INDEX IF NOT EXISTS kp_levering_ontvanger ON kp_levering (ontvanger_oin, bericht_id)",
+    """CREATE TABLE IF NOT EXISTS kp_conversatie (
+        conversatie_id TEXT NOT NULL PRIMARY KEY,
+        hg INTEGER NOT NULL DEFAULT 0,
+        verloopt TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS kp_deelnemer (
         conversatie_id TEXT NOT NULL,
         oin TEXT NOT NULL,
         gezien TEXT NOT NULL,
         PRIMARY KEY (conversatie_id, oin))""",
     "CREATE INDEX IF NOT EXISTS kp_bericht_verloopt ON kp_bericht (verloopt)",
+    "CREATE INDEX IF NOT EXISTS kp_conversatie_verloopt ON kp_conversatie (verloopt)",
 )
 
 
-# A casus thread can run for months (an OmBeslissing weeks after the ZsmAanmelding); who took
-# part in a conversation (UUIDs and OINs, no personal data) is kept this long.
+# Participants recorded before the routing memory had its own retention (no kp_conversatie
+# row) are kept this long after they were seen.
 CONVERSATIE_BEWAARD = dt.timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class Conversatie:
+    """The routing memory of one ConversatieId (v2 §5): who took part (OIN, rol; rol is empty
+    for a participant recorded before rollen were kept) and whether it is HG."""
+
+    deelnemers: tuple[tuple[str, str], ...] = ()
+    hg: bool = False
 
 
 def _now() -> dt.datetime:
@@ -104,7 +127,11 @@ SCHEMA_LOCK = 0x4B50_5354  # pg advisory lock key while creating the tables ("KP
 
 def _add_missing_columns(ex: Exec, kind: str) -> None:
     """Columns added after the first release (a store created by an older version)."""
-    added = (("kp_bericht", "eigenaar", "TEXT"), ("kp_bericht", "geclaimd", "TEXT"))
+    added = (
+        ("kp_bericht", "eigenaar", "TEXT"),
+        ("kp_bericht", "geclaimd", "TEXT"),
+        ("kp_deelnemer", "rol", "TEXT"),
+    )
     for table, column, kind_sql in added:
         if kind == "postgresql":
             ex(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind_sql}")
@@ -160,6 +187,34 @@ def _read_bekend(ex: Exec, afzender_oin: str, bericht_id: str) -> Bekend | None:
     )
 
 
+def _remember(
+    ex: Exec,
+    conversatie_id: str,
+    deelnemers: Sequence[tuple[str, str]],
+    *,
+    hg: bool,
+    verloopt: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    """The routing memory of one accepted message: its participants, the HG label (once HG,
+    the conversation stays HG) and the retention (the longest asked for)."""
+    ex(
+        "INSERT INTO kp_conversatie (conversatie_id, hg, verloopt) VALUES (?, ?, ?) "
+        "ON CONFLICT (conversatie_id) DO UPDATE SET "
+        "hg = CASE WHEN excluded.hg = 1 THEN 1 ELSE kp_conversatie.hg END, "
+        "verloopt = CASE WHEN excluded.verloopt > kp_conversatie.verloopt "
+        "THEN excluded.verloopt ELSE kp_conversatie.verloopt END",
+        (conversatie_id, 1 if hg else 0, verloopt.isoformat()),
+    )
+    for oin, rol in deelnemers:
+        ex(
+            "INSERT INTO kp_deelnemer (conversatie_id, oin, rol, gezien) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (conversatie_id, oin) DO UPDATE SET "
+            "rol = COALESCE(excluded.rol, kp_deelnemer.rol), gezien = excluded.gezien",
+            (conversatie_id, oin, rol or None, now.isoformat()),
+        )
+
+
 class StateStore:
     """Duplicates, delivery status and conversations (the gateway's memory of messages)."""
 
@@ -182,10 +237,16 @@ class StateStore:
         conversatie_id: str,
         leveringen: Sequence[tuple[str, str, str]],
         eigenaar: str = "",
+        *,
+        afzender_rol: str = "",
+        hg: bool = False,
+        bewaartermijn: dt.timedelta = CONVERSATIE_BEWAARD,
     ) -> bool:
         """Record an accepted message and its planned deliveries (oin, rol, sha256), claimed
-        by ``eigenaar``. False: the message was planned before (by another replica that got
-        the same message at the same time, or before a crash): this call changed nothing."""
+        by ``eigenaar``, and in the routing memory its participants, whether it labels the
+        conversation HG and its doel's ``bewaartermijn``. False: the message was planned
+        before (by another replica that got the same message at the same time, or before a
+        crash): this call changed nothing."""
         now = _now()
 
         def work(ex: Any) -> bool:
@@ -216,12 +277,14 @@ class StateStore:
                     "ON CONFLICT (afzender_oin, bericht_id, ontvanger_oin) DO NOTHING",
                     (afzender_oin, bericht_id, oin, rol, digest, Status.GEPLAND, now.isoformat()),
                 )
-            for oin in (afzender_oin, *(o for o, _, _ in leveringen)):
-                ex(
-                    "INSERT INTO kp_deelnemer (conversatie_id, oin, gezien) VALUES (?, ?, ?) "
-                    "ON CONFLICT (conversatie_id, oin) DO NOTHING",
-                    (conversatie_id, oin, now.isoformat()),
-                )
+            _remember(
+                ex,
+                conversatie_id,
+                [(afzender_oin, afzender_rol), *((o, r) for o, r, _ in leveringen)],
+                hg=hg,
+                verloopt=now + bewaartermijn,
+                now=now,
+            )
             return True
 
         claimed: bool = await self.db.run(work)
@@ -353,15 +416,29 @@ class StateStore:
 
     # ----------------------------------------------------------------- conversations
 
-    async def deelnemers(self, conversatie_id: str) -> frozenset[str]:
-        """The OINs that sent or received a message in this conversation (a fact the
-        decision path needs for ``regio: conversatie``)."""
-        rows = await self.db.run(
-            lambda ex: ex(
-                "SELECT oin FROM kp_deelnemer WHERE conversatie_id = ?", (conversatie_id,)
+    async def conversatie(self, conversatie_id: str) -> Conversatie:
+        """The routing memory of this conversation (a fact the decision path needs for
+        ``regio: conversatie`` and the ``hg`` and ``deelgenomen`` conditions)."""
+
+        def work(ex: Exec) -> Conversatie:
+            rows = ex(
+                "SELECT oin, rol FROM kp_deelnemer WHERE conversatie_id = ? ORDER BY oin",
+                (conversatie_id,),
             ).fetchall()
-        )
-        return frozenset(r[0] for r in rows)
+            hg = ex(
+                "SELECT hg FROM kp_conversatie WHERE conversatie_id = ?", (conversatie_id,)
+            ).fetchone()
+            return Conversatie(
+                deelnemers=tuple((r[0], r[1] or "") for r in rows),
+                hg=bool(hg and hg[0]),
+            )
+
+        found: Conversatie = await self.db.run(work)
+        return found
+
+    async def deelnemers(self, conversatie_id: str) -> frozenset[str]:
+        """The OINs that sent or received a message in this conversation."""
+        return frozenset(oin for oin, _ in (await self.conversatie(conversatie_id)).deelnemers)
 
     async def senders_of(
         self, ontvanger_oin: str, bericht_id: str, afzenders: Iterable[str] = ()
@@ -396,8 +473,16 @@ class StateStore:
                     "DELETE FROM kp_bericht WHERE afzender_oin = ? AND bericht_id = ?",
                     (afzender, bericht_id),
                 )
+            # the routing memory, after its own retention (v2 §5)
             ex(
-                "DELETE FROM kp_deelnemer WHERE gezien < ?",
+                "DELETE FROM kp_deelnemer WHERE conversatie_id IN "
+                "(SELECT conversatie_id FROM kp_conversatie WHERE verloopt < ?)",
+                (moment,),
+            )
+            ex("DELETE FROM kp_conversatie WHERE verloopt < ?", (moment,))
+            ex(
+                "DELETE FROM kp_deelnemer WHERE gezien < ? AND conversatie_id NOT IN "
+                "(SELECT conversatie_id FROM kp_conversatie)",
                 (((now or _now()) - CONVERSATIE_BEWAARD).isoformat(),),
             )
             return len(old)

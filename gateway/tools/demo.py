@@ -227,7 +227,11 @@ async def play(parts: core.Parts, players: Players) -> list[dict[str, Any]]:
                 uitkomst.uiterste_beslismoment = answer.findtext(f".//{KP}UitersteBeslismoment")
                 inhoud = answer.find(f"{KP}Inhoud")
                 oins = (
-                    [e.get("oin") for e in inhoud.iter(f"{KP}Ontvanger") if e.get("oin")]
+                    [
+                        e.get("oin")
+                        for e in inhoud.iterfind(f"{KP}Ontvangstbevestiging/{KP}Ontvanger")
+                        if e.get("oin")
+                    ]
                     if inhoud is not None
                     else []
                 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import secrets
+from pathlib import Path
 
 from gateway.audit.log import Pseudonymiser
 from gateway.decision.besluit import Aanvaarding, Feiten, Onbekend, Weigering, ingress
@@ -17,18 +18,27 @@ from gateway.decision.pipeline import Pipeline
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Refused
 from gateway.domain.model import Foutcode
+from gateway.runtime.app import catalogue as catalogue_of
 from gateway.runtime.settings import Settings
 from tests.support import catalogue
 
-__all__ = ["decide", "offline_pipeline"]
+__all__ = ["decide", "offline_pipeline", "pipeline_with_policy"]
 
 
 @functools.cache
 def offline_pipeline() -> Pipeline:
-    """The real pipeline with the repository's policy and schemas (throwaway audit secret)."""
-    settings = Settings()
+    """The real pipeline with the repository's policy and schemas (throwaway audit secret),
+    on the tests' one default catalogue (so its models are the strategies' model classes)."""
     trail = Trail(Pseudonymiser(secrets.token_bytes(32)))
-    return Pipeline(catalogue.CODEC, catalogue.POLICY, trail, settings.gateway_oin)
+    return Pipeline(catalogue.CODEC, catalogue.POLICY, trail, Settings().gateway_oin)
+
+
+def pipeline_with_policy(policy_dir: Path) -> Pipeline:
+    """The real pipeline with the policy in ``policy_dir`` (throwaway audit secret)."""
+    settings = Settings()
+    codec, policy = catalogue_of(settings.model_copy(update={"policy_dir": policy_dir}))
+    trail = Trail(Pseudonymiser(secrets.token_bytes(32)))
+    return Pipeline(codec, policy, trail, settings.gateway_oin)
 
 
 def decide(

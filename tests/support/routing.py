@@ -53,6 +53,9 @@ POSTCODE = "7511AB"  # the incident / overleg address: Veilig Thuis Twente
 VERDACHTE_GEBOREN = "1985-09-17"  # the verdachte's birth date in ZSM, Adviesaanvraag
 HG_FALSE: Edit = ("<pol:HgLabel>true</pol:HgLabel>", "<pol:HgLabel>false</pol:HgLabel>")
 MINDERJARIG: Edit = (VERDACHTE_GEBOREN, "2009-01-01")  # 17 on the Aanhouding (2026-11-20)
+# An OmBeslissing that labels its casus HG itself (om:HgLabel, spec v2 §5).
+_GENOMEN = "<om:Genomen>2026-11-21T07:40:00+01:00</om:Genomen>"
+OM_HG: Edit = (_GENOMEN, _GENOMEN + "\n      <om:HgLabel>true</om:HgLabel>")
 VT_RIJNMOND_AFZENDER: Edit = (
     '<kp:Afzender oin="00000099000000000102" rol="veilig-thuis"/>',
     '<kp:Afzender oin="00000099000000000106" rol="veilig-thuis"/>',
@@ -216,6 +219,43 @@ def assert_refused(outcome: Outcome, code: Foutcode) -> Foutbericht:
     return fout
 
 
+async def took_part(
+    state: StateStore,
+    conversatie_id: str,
+    sender: str,
+    recipients: Iterable[str],
+    *,
+    hg: bool = False,
+    bewaartermijn: dt.timedelta = dt.timedelta(days=365),
+) -> None:
+    """The routing memory of a conversation as an earlier message left it: ``sender`` sent
+    it to ``recipients`` (HG-labelled when ``hg``, for a doel with that ``bewaartermijn``),
+    without sending anything."""
+    await state.plan(
+        OINS[sender],
+        str(uuid.uuid4()),
+        "0" * 64,
+        "earlier",
+        conversatie_id,
+        [(OINS[name], ROL[name], "0" * 64) for name in recipients],
+        afzender_rol=ROL[sender],
+        hg=hg,
+        bewaartermijn=bewaartermijn,
+    )
+
+
+async def zsm_casus(
+    gateway: Running, codec: MessageCodec, *edits: Edit, vt: str = "vt-twente"
+) -> str:
+    """A ZSM casus: the politie's HG ZsmAanmelding (with ``edits``) reached the OM, the VT
+    regio ``vt`` of its address and reclassering. Returns its ConversatieId."""
+    conversatie = str(uuid.uuid4())
+    raw, bid = build(ZSM, *edits, conversatie_id=conversatie)
+    outcome = await send(gateway, codec, "politie", raw, bid)
+    assert_routed(outcome, "politie", ["om", vt, "reclassering"])
+    return conversatie
+
+
 async def wait_for_status(state: StateStore, sender: str, bericht_id: str) -> Bekend:
     """The state of a message once no delivery is ``gepland`` any more.
 
@@ -247,6 +287,7 @@ __all__ = [
     "KP",
     "MINDERJARIG",
     "OM_BESLISSING",
+    "OM_HG",
     "PERSONAL",
     "POSTCODE",
     "RC_ADVIES",
@@ -269,7 +310,9 @@ __all__ = [
     "kop_of",
     "send",
     "statuses",
+    "took_part",
     "wait_for_status",
+    "zsm_casus",
 ]
 
 

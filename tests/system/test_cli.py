@@ -459,3 +459,13 @@ def test_schemas_check_names_a_stale_schema(tmp_path: Path) -> None:
         "politie-ontvangst.xsd is out of date: run `ketenpoort schemas write`",
         "rvdk.xsd is out of date: run `ketenpoort schemas write`",
     }
+
+
+def test_policy_check_shows_each_rule_required_or_optional_with_its_conditions() -> None:
+    """v2 §5: a privacy officer reads per rule whether it is required and when it applies."""
+    result = invoke("policy", "check")
+    assert result.exit_code == 0, result.output
+    routing = result.stdout[: result.stdout.index(MATRIX)]
+    assert "verplicht" in routing
+    assert "hg=True" in routing
+    assert "deelgenomen=True" in routing

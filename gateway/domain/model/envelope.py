@@ -22,6 +22,7 @@ __all__ = [
     "Leveringsfase",
     "Ontvangstbevestiging",
     "Partij",
+    "Routeringsregel",
     "Statusantwoord",
     "Statusregel",
     "Statusvraag",
@@ -36,11 +37,24 @@ class Partij(Part):
     rol: Rol  # a rol of the register, or ``ketenpoort`` for the gateway
 
 
+class Routeringsregel(Part):
+    """One routing rule of the message's type that applied (spec v2 §5, §9): its number in
+    the policy's routes, its rol, whether it is required, who received the message under it
+    and, for an optional rule that reached nobody, what was missing."""
+
+    nummer: int
+    naar: str
+    verplicht: bool
+    ontvangers: list[Partij] = Field(default_factory=list)
+    ontbreekt: str | None = None
+
+
 class Ontvangstbevestiging(Part):
-    """Gateway → sender: accepted, and routed to these recipients."""
+    """Gateway → sender: accepted, and routed to these recipients, per rule that applied."""
 
     ontvangers: list[Partij] = Field(default_factory=list)
     uiterste_beslismoment: dt.datetime | None = None
+    regels: list[Routeringsregel] = Field(default_factory=list)
 
 
 class Foutbericht(Part):

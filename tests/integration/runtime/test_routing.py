@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 
 import pytest
 
 from gateway.codec.envelope import MessageCodec
 from gateway.domain.model import Foutcode
+from gateway.policy.catalogue import load_policy
+from gateway.runtime.settings import Settings
+from gateway.store.state import Conversatie
 from tests.support.broker import OINS
-from tests.support.gateways import ON_BOTH_TRANSPORTS, Running
+from tests.support.gateways import ON_BOTH_TRANSPORTS, Running, run_gateway
 from tests.support.messages import replace_once
+from tests.support.policies import OPTIONAL_ZSM_VT, policy_with
 from tests.support.routing import (
     ADVIESAANVRAAG,
     AO_BESLUIT,
@@ -26,6 +31,7 @@ from tests.support.routing import (
     HG_FALSE,
     MINDERJARIG,
     OM_BESLISSING,
+    OM_HG,
     POSTCODE,
     RC_ADVIES,
     RVDK_ADVIES,
@@ -42,6 +48,8 @@ from tests.support.routing import (
     build,
     kop_of,
     send,
+    took_part,
+    zsm_casus,
 )
 
 pytestmark = ON_BOTH_TRANSPORTS
@@ -259,78 +267,126 @@ async def test_adviesaanvraag_goes_to_reclassering_or_rvdk_by_age(
 async def test_ombeslissing_goes_to_politie_reclassering_and_the_vt_of_the_conversation(
     gateway: Running, codec: MessageCodec, postcode: str, vt: str
 ) -> None:
-    conversatie = str(uuid.uuid4())
-    raw, bid = build(ZSM, (POSTCODE, postcode), conversatie_id=conversatie)
-    assert_routed(
-        await send(gateway, codec, "politie", raw, bid), "politie", ["om", vt, "reclassering"]
-    )
+    conversatie = await zsm_casus(gateway, codec, (POSTCODE, postcode), vt=vt)
     raw, bid = build(OM_BESLISSING, conversatie_id=conversatie)
     outcome = await send(gateway, codec, "om", raw, bid)
     assert_routed(outcome, "om", ["politie", vt, "reclassering"])
 
 
-async def test_ombeslissing_without_a_vt_in_the_conversation_skips_the_vt(
+async def test_ombeslissing_without_history_goes_to_the_politie(
     gateway: Running, codec: MessageCodec
 ) -> None:
-    """No Veilig Thuis took part in the casus: politie and reclassering still get it."""
+    """No casus before it: VT applies only when HG, reclassering only when it took part."""
     raw, bid = build(OM_BESLISSING)
-    assert_routed(await send(gateway, codec, "om", raw, bid), "om", ["politie", "reclassering"])
+    outcome = await send(gateway, codec, "om", raw, bid)
+    assert_routed(outcome, "om", ["politie"])
+    assert [(r.nummer, r.naar) for r in outcome.ontvangstbevestiging().regels] == [(1, "politie")]
 
 
 async def test_ombeslissing_after_a_zsm_without_hg_has_no_vt(
     gateway: Running, codec: MessageCodec
 ) -> None:
-    """The documented choice: the VT regio comes only from the conversation or the Kop."""
+    """Not HG: the VT rule does not apply and is no gap (v2 §9)."""
     conversatie = str(uuid.uuid4())
     raw, bid = build(ZSM, HG_FALSE, conversatie_id=conversatie)
     assert_routed(await send(gateway, codec, "politie", raw, bid), "politie", ["om"])
     raw, bid = build(OM_BESLISSING, conversatie_id=conversatie)
-    assert_routed(await send(gateway, codec, "om", raw, bid), "om", ["politie", "reclassering"])
+    assert_routed(await send(gateway, codec, "om", raw, bid), "om", ["politie"])
 
 
 @pytest.mark.parametrize(
-    "named",
+    ("named", "reden"),
     [
-        pytest.param(["vt-twente"], id="only-the-vt"),
-        pytest.param(["vt-rijnmond"], id="only-the-other-vt"),
-        pytest.param(["politie", "vt-twente", "reclassering"], id="all-three"),
+        pytest.param(["vt-twente"], "(required, to veilig-thuis) does not apply", id="vt-not-hg"),
+        pytest.param(
+            ["reclassering"], "(required, to reclassering) does not apply", id="rc-not-in-casus"
+        ),
+        pytest.param(["rvdk"], "no rule of OmBeslissing routes to", id="rvdk-no-rule"),
     ],
 )
-async def test_ombeslissing_without_history_goes_to_the_named_ontvangers_only(
-    gateway: Running, codec: MessageCodec, named: list[str]
+async def test_ombeslissing_without_history_naming_a_partner_no_rule_admits_is_refused(
+    gateway: Running, codec: MessageCodec, named: list[str], reden: str
 ) -> None:
     raw, bid = build(OM_BESLISSING, ontvangers=named)
-    assert_routed(await send(gateway, codec, "om", raw, bid), "om", named)
+    fout = assert_refused(
+        await send(gateway, codec, "om", raw, bid), Foutcode.ONTVANGER_NIET_TOEGESTAAN
+    )
+    assert reden in fout.reden
+    assert fout.element == "kp:Ontvanger"
 
 
-@pytest.mark.parametrize(
-    ("zsm_first", "named"),
-    [
-        pytest.param(False, ["politie"], id="no-history-names-politie"),
-        pytest.param(True, ["politie", "reclassering"], id="zsm-without-hg-names-politie-rc"),
-    ],
-)
-async def test_ombeslissing_naming_only_non_vt_partners_needs_no_vt_regio(
-    gateway: Running, codec: MessageCodec, zsm_first: bool, named: list[str]
+async def test_om_naming_only_the_vt_regio_of_an_ombeslissing_still_reaches_politie_and_rc(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    """The issue's case (v2 §5): the Ontvanger selects among the VT regio's, it no longer
+    drops the politie and reclassering; the Ontvangstbevestiging lists who got it per rule."""
+    conversatie = await zsm_casus(gateway, codec)
+    raw, bid = build(OM_BESLISSING, ontvangers=["vt-twente"], conversatie_id=conversatie)
+    outcome = await send(gateway, codec, "om", raw, bid)
+    assert_routed(outcome, "om", ["politie", "vt-twente", "reclassering"])
+    assert [
+        (r.nummer, r.naar, r.verplicht, [o.oin for o in r.ontvangers], r.ontbreekt)
+        for r in outcome.ontvangstbevestiging().regels
+    ] == [
+        (1, "politie", True, [OINS["politie"]], None),
+        (2, "reclassering", True, [OINS["reclassering"]], None),
+        (3, "veilig-thuis", True, [OINS["vt-twente"]], None),
+    ]
+
+
+async def test_ombeslissing_in_a_hg_conversation_without_a_vt_regio_is_geen_ontvanger(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    """The routing memory holds a HG-labelled ZsmAanmelding (as a store from before v2 may:
+    it went to the OM alone) and no VT regio: a silent skip in v1, GEEN_ONTVANGER now,
+    naming the rule; unless the OM names a VT regio, which then fills the rule."""
+    conversatie = str(uuid.uuid4())
+    await took_part(gateway.state, conversatie, "politie", ["om"], hg=True)
+    raw, bid = build(OM_BESLISSING, conversatie_id=conversatie)
+    fout = assert_refused(await send(gateway, codec, "om", raw, bid), Foutcode.GEEN_ONTVANGER)
+    assert fout.reden == (
+        "rule 3 of OmBeslissing (required, to veilig-thuis) cannot be resolved: no "
+        "veilig-thuis took part in the conversation (routing memory)"
+    )
+    raw, bid = build(OM_BESLISSING, ontvangers=["vt-rijnmond"], conversatie_id=conversatie)
+    assert_routed(await send(gateway, codec, "om", raw, bid), "om", ["politie", "vt-rijnmond"])
+
+
+async def test_ombeslissing_with_its_own_hg_label_needs_a_vt_regio(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    """om:HgLabel true: VT applies; no VT regio in the conversation and none named is
+    GEEN_ONTVANGER; named, it fills the rule; the conversation is HG from then on."""
+    conversatie = str(uuid.uuid4())
+    raw, bid = build(OM_BESLISSING, OM_HG, conversatie_id=conversatie)
+    fout = assert_refused(await send(gateway, codec, "om", raw, bid), Foutcode.GEEN_ONTVANGER)
+    assert fout.reden.startswith("rule 3 of OmBeslissing (required, to veilig-thuis)")
+    raw, bid = build(OM_BESLISSING, OM_HG, ontvangers=["vt-twente"], conversatie_id=conversatie)
+    outcome = await send(gateway, codec, "om", raw, bid)
+    assert_routed(outcome, "om", ["politie", "vt-twente"])
+    [vt] = outcome.deliveries["vt-twente"]
+    assert b"HgLabel" in vt.body or b"hg-label" in vt.body
+    # the memory: HG now, VT Twente took part; a later decision without a label reaches it
+    raw, bid = build(OM_BESLISSING, conversatie_id=conversatie)
+    assert_routed(await send(gateway, codec, "om", raw, bid), "om", ["politie", "vt-twente"])
+
+
+@pytest.mark.parametrize("zsm_first", [False, True], ids=["no-history", "zsm-without-hg"])
+async def test_ombeslissing_naming_the_politie_needs_no_vt_regio(
+    gateway: Running, codec: MessageCodec, zsm_first: bool
 ) -> None:
     conversatie = str(uuid.uuid4())
     if zsm_first:
         raw, bid = build(ZSM, HG_FALSE, conversatie_id=conversatie)
         assert_routed(await send(gateway, codec, "politie", raw, bid), "politie", ["om"])
-    raw, bid = build(OM_BESLISSING, ontvangers=named, conversatie_id=conversatie)
-    assert_routed(await send(gateway, codec, "om", raw, bid), "om", named)
+    raw, bid = build(OM_BESLISSING, ontvangers=["politie"], conversatie_id=conversatie)
+    assert_routed(await send(gateway, codec, "om", raw, bid), "om", ["politie"])
 
 
 async def test_ombeslissing_naming_another_vt_than_the_conversation_is_refused(
     gateway: Running, codec: MessageCodec
 ) -> None:
-    conversatie = str(uuid.uuid4())
-    raw, bid = build(ZSM, conversatie_id=conversatie)
-    assert_routed(
-        await send(gateway, codec, "politie", raw, bid),
-        "politie",
-        ["om", "vt-twente", "reclassering"],
-    )
+    conversatie = await zsm_casus(gateway, codec)
     raw, bid = build(OM_BESLISSING, ontvangers=["vt-rijnmond"], conversatie_id=conversatie)
     fout = assert_refused(
         await send(gateway, codec, "om", raw, bid), Foutcode.ONTVANGER_NIET_TOEGESTAAN
@@ -394,31 +450,36 @@ async def test_actieoverlegbesluit_after_an_aanmelding_goes_to_the_four_others(
     assert_routed(outcome, "om", ["politie", "vt-twente", "rvdk", "reclassering"])
 
 
-async def test_actieoverlegbesluit_without_history_goes_to_all_but_an_unknown_vt(
+async def test_actieoverlegbesluit_without_history_is_geen_ontvanger(
     gateway: Running, codec: MessageCodec
 ) -> None:
+    """Each rol that took part (v2 §5): with nobody before it, nobody."""
     raw, bid = build(AO_BESLUIT)
-    outcome = await send(gateway, codec, "om", raw, bid)
-    assert_routed(outcome, "om", ["politie", "rvdk", "reclassering"])
+    assert_refused(await send(gateway, codec, "om", raw, bid), Foutcode.GEEN_ONTVANGER)
 
 
-# --------------------------------------------------------------------------- §5 Ontvanger narrows
+# --------------------------------------------------------------------------- v2 §5 Ontvanger
 
 
 @pytest.mark.parametrize(
-    ("named", "edits"),
+    ("named", "edits", "recipients"),
     [
-        pytest.param(["om"], (), id="only-om"),
-        pytest.param(["om", "vt-twente"], (), id="om-and-vt"),
-        pytest.param(["rvdk"], (MINDERJARIG,), id="minor-only-rvdk"),
+        pytest.param(["om"], (), ["om", "vt-twente", "reclassering"], id="only-om"),
+        pytest.param(["om", "vt-twente"], (), ["om", "vt-twente", "reclassering"], id="om-vt"),
+        pytest.param(["rvdk"], (MINDERJARIG,), ["om", "vt-twente", "rvdk"], id="minor-rvdk"),
     ],
 )
-async def test_zsmaanmelding_naming_ontvangers_goes_only_to_them(
-    gateway: Running, codec: MessageCodec, named: list[str], edits: tuple[Edit, ...]
+async def test_zsmaanmelding_naming_ontvangers_selects_per_rol(
+    gateway: Running,
+    codec: MessageCodec,
+    named: list[str],
+    edits: tuple[Edit, ...],
+    recipients: list[str],
 ) -> None:
+    """The rollen the sender does not name are routed by the rules as usual."""
     raw, bid = build(ZSM, *edits, ontvangers=named)
     outcome = await send(gateway, codec, "politie", raw, bid)
-    assert_routed(outcome, "politie", named)
+    assert_routed(outcome, "politie", recipients)
     assert outcome.ontvangstbevestiging().uiterste_beslismoment == ZSM_DEADLINE
 
 
@@ -457,8 +518,94 @@ async def test_ontvanger_with_the_wrong_rol_is_refused(
     assert_refused(outcome, Foutcode.ONTVANGER_NIET_TOEGESTAAN)
 
 
-async def test_zsmaanmelding_naming_only_om_needs_no_vt_regio(
+async def test_zsmaanmelding_hg_naming_only_om_with_an_address_in_no_regio_is_refused(
     gateway: Running, codec: MessageCodec
 ) -> None:
+    """The VT rule is required and not named: the gap is named, nothing is delivered."""
     raw, bid = build(ZSM, (POSTCODE, "9999ZZ"), ontvangers=["om"])
-    assert_routed(await send(gateway, codec, "politie", raw, bid), "politie", ["om"])
+    fout = assert_refused(await send(gateway, codec, "politie", raw, bid), Foutcode.GEEN_ONTVANGER)
+    assert fout.reden == (
+        "rule 2 of ZsmAanmelding (required, to veilig-thuis) cannot be resolved: postcode 9999 "
+        "is in no veilig-thuis regio"
+    )
+
+
+async def test_zsmaanmelding_with_an_address_in_no_regio_reaches_a_named_vt_regio(
+    gateway: Running, codec: MessageCodec
+) -> None:
+    raw, bid = build(ZSM, (POSTCODE, "9999ZZ"), ontvangers=["vt-rijnmond"])
+    assert_routed(
+        await send(gateway, codec, "politie", raw, bid),
+        "politie",
+        ["om", "vt-rijnmond", "reclassering"],
+    )
+
+
+# --------------------------------------------------------------------------- v2 §5, §9 optional
+
+
+async def test_an_optional_rule_that_does_not_resolve_is_reported_in_the_bevestiging(
+    codec: MessageCodec,
+    settings: Settings,
+    transport: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+) -> None:
+    """A deployment made ZSM's VT rule optional: an address in no regio is no refusal, the
+    Ontvangstbevestiging reports the rule and what was missing, and lists per rule who got it."""
+    vhost = str(request.getfixturevalue("vhost")) if transport == "rabbitmq" else "unused"
+    policy_dir = policy_with(tmp_path, OPTIONAL_ZSM_VT)
+    configured = settings.model_copy(update={"policy_dir": policy_dir})
+    async with run_gateway(configured, vhost, transport) as gateway:
+        raw, bid = build(ZSM, (POSTCODE, "9999ZZ"))
+        outcome = await send(gateway, codec, "politie", raw, bid)
+    assert_routed(outcome, "politie", ["om", "reclassering"])
+    assert [
+        (r.nummer, r.naar, r.verplicht, [o.oin for o in r.ontvangers], r.ontbreekt)
+        for r in outcome.ontvangstbevestiging().regels
+    ] == [
+        (1, "openbaar-ministerie", True, [OINS["om"]], None),
+        (2, "veilig-thuis", False, [], "postcode 9999 is in no veilig-thuis regio"),
+        (3, "reclassering", True, [OINS["reclassering"]], None),
+    ]
+
+
+# --------------------------------------------------------------------------- v2 §5 memory
+
+
+async def test_the_routing_memory_survives_a_restart_and_is_purged_after_its_bewaartermijn(
+    codec: MessageCodec, settings: Settings, transport: str, request: pytest.FixtureRequest
+) -> None:
+    """A HG ZsmAanmelding; the gateway restarts; past the duplicate window the OmBeslissing
+    still reaches the VT regio and reclassering of the casus. After the doel's bewaartermijn
+    the purge forgets the conversation: the same OmBeslissing goes to the politie alone."""
+    vhost = str(request.getfixturevalue("vhost")) if transport == "rabbitmq" else "unused"
+    conversatie = str(uuid.uuid4())
+    async with run_gateway(settings, vhost, transport) as gateway:
+        raw, bid = build(ZSM, (POSTCODE, "3011AA"), conversatie_id=conversatie)
+        assert_routed(
+            await send(gateway, codec, "politie", raw, bid),
+            "politie",
+            ["om", "vt-rijnmond", "reclassering"],
+        )
+    now = dt.datetime.now(dt.UTC)
+    [bewaartermijn] = [
+        entry.bewaartermijn_dagen
+        for doel, entry in load_policy(settings.policy_dir).doelen.items()
+        if str(doel) == "STRAFRECHTELIJKE_BESLISSING"
+    ]
+    async with run_gateway(settings, vhost, transport) as gateway:
+        assert await gateway.state.purge(now + dt.timedelta(days=8)) >= 1  # dedup window
+        assert (await gateway.state.conversatie(conversatie)).hg
+        raw, bid = build(OM_BESLISSING, conversatie_id=conversatie)
+        assert_routed(
+            await send(gateway, codec, "om", raw, bid),
+            "om",
+            ["politie", "reclassering", "vt-rijnmond"],
+        )
+        await gateway.state.purge(now + dt.timedelta(days=bewaartermijn - 1))
+        assert (await gateway.state.conversatie(conversatie)).hg
+        await gateway.state.purge(now + dt.timedelta(days=bewaartermijn + 1))
+        assert await gateway.state.conversatie(conversatie) == Conversatie()
+        raw, bid = build(OM_BESLISSING, conversatie_id=conversatie)
+        assert_routed(await send(gateway, codec, "om", raw, bid), "om", ["politie"])

@@ -38,6 +38,7 @@ from tests.support.gateways import ON_BOTH_TRANSPORTS, Running
 from tests.support.messages import fresh
 from tests.support.needtoknow import ExampleBytes
 from tests.support.partners import NAME_OF, drain, inbox_until_answered, split
+from tests.support.routing import took_part
 from tests.support.strategies import MESSAGE_CODEC
 
 POLICY = catalogue.POLICY
@@ -216,8 +217,14 @@ async def test_free_text_reaches_only_a_recipient_granted_all_its_categories(
         inhoud, markers[path] = marked, found
     raw = MESSAGE_CODEC.write(Bericht(kop=bericht.kop, inhoud=inhoud))
 
+    # an ActieoverlegBesluit goes to each rol that took part (v2 §5): after an Aanmelding
+    deelnemers: frozenset[str] = frozenset()
+    if berichttype.value == "ActieoverlegBesluit":
+        others = ["politie", "vt-twente", "rvdk", "reclassering"]
+        await took_part(gateway.state, bericht.kop.conversatie_id, "om", others)
+        deelnemers = frozenset(OINS[name] for name in ["om", *others])
     # who receives it and with which grants: the decision the gateway will take
-    besluit = decide(raw, OINS[sender])
+    besluit = decide(raw, OINS[sender], deelnemers=deelnemers)
     assert isinstance(besluit, Aanvaarding)
     granted = {lev.ontvanger.partner.oin: lev.ontvanger.granted for lev in besluit.leveringen}
     got = await send_and_collect(gateway, sender, raw, {NAME_OF[oin] for oin in granted})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +13,11 @@ import pytest
 
 from gateway.domain.errors import Misconfigured
 from gateway.store.database import Database
-from gateway.store.state import StateStore, Status
+from gateway.store.state import Conversatie, StateStore, Status
 from tests.support.databases import ENGINES, fresh_database
+from tests.support.routing import took_part
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(params=ENGINES)
@@ -148,3 +152,71 @@ def test_status_command_shows_the_senders_message_only(tmp_path: Path) -> None:
     assert VT in result.stdout
     other = CliRunner().invoke(app, ["status", "--afzender", OM, bid], env=env)
     assert other.exit_code == 1
+
+
+async def test_the_routing_memory_keeps_participants_and_hg(store: StateStore) -> None:
+    """v2 §5: per ConversatieId who took part (OIN, rol) and whether it is HG; once HG, the
+    conversation stays HG."""
+    conv = str(uuid.uuid4())
+    assert await store.conversatie(conv) == Conversatie()
+    await took_part(store, conv, "politie", ["om", "vt-twente"], hg=True)
+    await took_part(store, conv, "om", ["politie"])
+    assert await store.conversatie(conv) == Conversatie(
+        deelnemers=(
+            (POLITIE, "politie"),
+            (VT, "veilig-thuis"),
+            (OM, "openbaar-ministerie"),
+        ),
+        hg=True,
+    )
+
+
+async def test_the_routing_memory_outlives_the_duplicate_window_until_its_bewaartermijn(
+    store: StateStore,
+) -> None:
+    """Kept for the longest bewaartermijn among the conversation's messages, then purged with
+    the message state by the same purge."""
+    conv = str(uuid.uuid4())
+    now = dt.datetime.now(dt.UTC)
+    for days in (30, 400, 90):
+        await took_part(
+            store, conv, "politie", ["om"], hg=days == 30, bewaartermijn=dt.timedelta(days=days)
+        )
+    assert await store.purge(now + dt.timedelta(days=8)) == 3  # the messages: dedup window
+    assert (await store.conversatie(conv)).hg
+    await store.purge(now + dt.timedelta(days=399))
+    assert await store.deelnemers(conv) == {POLITIE, OM}
+    await store.purge(now + dt.timedelta(days=401))
+    assert await store.conversatie(conv) == Conversatie()
+
+
+def test_participants_of_a_store_before_the_routing_memory_are_kept_and_purged(
+    tmp_path: Path,
+) -> None:
+    """A store created before participants had a rol and a conversation row: the rol column
+    is added; such participants are known without rol and forgotten a year after."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE kp_deelnemer (conversatie_id TEXT NOT NULL, oin TEXT NOT NULL, "
+            "gezien TEXT NOT NULL, PRIMARY KEY (conversatie_id, oin))"
+        )
+        old.execute(
+            "INSERT INTO kp_deelnemer VALUES (?, ?, ?)",
+            ("c-old", VT, dt.datetime.now(dt.UTC).isoformat()),
+        )
+    db = Database(f"sqlite:///{path}")
+    try:
+        store = StateStore(db)
+        now = dt.datetime.now(dt.UTC)
+
+        async def check() -> None:
+            assert await store.conversatie("c-old") == Conversatie(deelnemers=((VT, ""),))
+            await store.purge(now + dt.timedelta(days=300))
+            assert await store.deelnemers("c-old") == {VT}
+            await store.purge(now + dt.timedelta(days=366))
+            assert await store.deelnemers("c-old") == frozenset()
+
+        asyncio.run(check())
+    finally:
+        db.close()

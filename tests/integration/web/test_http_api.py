@@ -32,7 +32,8 @@ XML = {"content-type": "application/xml"}
 FLOWS = [
     ("politie/VtMelding.xml", "politie", {"vt-twente"}),
     ("veilig-thuis/Terugkoppeling.xml", "vt-twente", {"politie"}),
-    ("openbaar-ministerie/OmBeslissing.xml", "om", {"politie", "reclassering"}),  # no VT yet
+    # no casus yet: VT only when HG, reclassering only when it took part (v2 §5)
+    ("openbaar-ministerie/OmBeslissing.xml", "om", {"politie"}),
     ("reclassering/Reclasseringsadvies.xml", "reclassering", {"om"}),
 ]
 

@@ -485,7 +485,8 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "geaccordeerde-informatie",
     },
     ("openbaar-ministerie", "Adviesaanvraag"): set(),
-    ("openbaar-ministerie", "OmBeslissing"): {"Voorwaarde", "@persoon", "Termijn"},
+    # HgLabel: spec v2 §5, a new optional last child of om:Beslissing
+    ("openbaar-ministerie", "OmBeslissing"): {"Voorwaarde", "@persoon", "Termijn", "HgLabel"},
     ("openbaar-ministerie", "ActieoverlegBesluit"): {"@parketnummer"},
     ("reclassering", "Reclasseringsadvies"): {"BijzondereVoorwaarde", "LopendeHulp"},
     ("raad-kinderbescherming", "Reclasseringsadvies"): {"BijzondereVoorwaarde", "LopendeHulp"},

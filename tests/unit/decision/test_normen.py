@@ -116,8 +116,9 @@ def test_a_vtmelding_gives_vt_5_werkdagen(nu: dt.datetime, uiterlijk: dt.datetim
     assert_met_and_missed(uiterlijk)
 
 
-def test_a_norm_nobody_routed_can_close_is_still_reported() -> None:
-    """Ontvangers narrowed to VT: no OM to decide, the sender still learns the deadline."""
+def test_naming_only_the_vt_regio_keeps_the_oms_norm() -> None:
+    """v2 §5: an Ontvanger selects within its own rol; naming the VT regio does not drop the
+    OM, so the ZSM norm is the OM's and the sender learns its deadline."""
     raw = replace_once(
         example("politie/ZsmAanmelding.xml").decode(),
         '<kp:Afzender oin="00000099000000000101" rol="politie"/>',
@@ -126,7 +127,7 @@ def test_a_norm_nobody_routed_can_close_is_still_reported() -> None:
     ).encode()
     besluit = decide(raw, POLITIE, nu=lokaal(2026, 11, 21, 8))
     (zsm,) = [n for n in besluit.normen if n.naam == "zsm-beslissing"]
-    assert zsm.ontvanger is None
+    assert zsm.ontvanger == "00000099000000000103"
     assert b"<kp:UitersteBeslismoment>2026-11-21T17:05:00+01:00<" in besluit.antwoord
 
 

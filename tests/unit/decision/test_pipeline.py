@@ -108,11 +108,12 @@ def test_the_decision_is_a_function_of_its_inputs() -> None:
 
 
 def test_conversation_participants_are_a_fact() -> None:
-    """OmBeslissing goes to the VT regio that took part (regio: conversatie)."""
+    """OmBeslissing in a HG conversation goes to the VT regio that took part (regio:
+    conversatie); the routing memory is a fact."""
     gelezen = read(example("openbaar-ministerie/OmBeslissing.xml"), OM)
     pipeline = offline_pipeline()
     without = pipeline.decide(gelezen, Feiten(nu=NU))
-    rijnmond = pipeline.decide(gelezen, Feiten(nu=NU, deelnemers=frozenset({VT_RIJNMOND})))
+    rijnmond = pipeline.decide(gelezen, Feiten(nu=NU, deelnemers=frozenset({VT_RIJNMOND}), hg=True))
     assert isinstance(without, Aanvaarding)
     assert isinstance(rijnmond, Aanvaarding)
     oins = {lev.ontvanger.partner.oin for lev in rijnmond.leveringen}

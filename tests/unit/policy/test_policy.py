@@ -694,3 +694,79 @@ def test_an_inactive_norm_may_name_types_that_do_not_exist_yet(policy_copy: Path
     ]
     edit(policy_copy, "normen.yaml", "    actief: false\n", "    actief: nee\n")
     assert "actief" in broken(policy_copy).problem
+
+
+# --------------------------------------------------------------------------- v2 §5 rules
+
+
+def test_every_default_rule_is_required_as_v2_lists_them() -> None:
+    policy = load_policy(POLICY_DIR)
+    assert all(route.verplicht for regel in policy.berichten.values() for route in regel.routes)
+
+
+def test_hg_condition_on_a_type_without_hg_label(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "      - naar: politie\n",
+        "      - naar: politie\n        als: [{hg: true}]\n",
+        after="  Terugkoppeling:",
+    )
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line + 1,
+        "Terugkoppeling has no hg_label to say it is HG",
+    )
+
+
+def test_hg_label_that_is_no_boolean(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "hg_label: hg_label",
+        "hg_label: termijn",
+        after="  OmBeslissing:",
+    )
+    assert_error(
+        broken(policy_copy), "berichten.yaml", line, "'termijn' of OmBeslissing is no boolean"
+    )
+
+
+def test_a_condition_on_the_conversation_only_as_true(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "{hg: true}",
+        "{hg: false}",
+        after="  OmBeslissing:",
+    )
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "only `true` is a condition on the conversation",
+    )
+
+
+def test_a_condition_on_the_conversation_is_for_routes_only(policy_copy: Path) -> None:
+    edit(
+        policy_copy,
+        "berichten.yaml",
+        "        veilig-thuis: {categorieen: [identificatie, strafrechtelijk, proces]}",
+        "        veilig-thuis:\n"
+        "          categorieen: [identificatie]\n"
+        "          extra:\n"
+        "            - als: [{deelgenomen: true}]\n"
+        "              categorieen: [proces]",
+        after="  OmBeslissing:",
+    )
+    line = line_in_file(
+        policy_copy, "berichten.yaml", "als: [{deelgenomen: true}]\n              categorieen"
+    )
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "a condition on the conversation is for routes only",
+    )
