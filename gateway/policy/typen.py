@@ -238,6 +238,8 @@ class _Builder:
 def load_typen(directory: Path) -> Berichttypen:
     """The register and BerichtTypes of a policy folder; :class:`PolicyError` (file, line,
     problem) when anything is wrong."""
+    if not directory.is_dir():
+        raise PolicyError(str(directory), None, "policy folder does not exist")
     catalogus, _ = parse_file(CatalogusFile, directory / "catalogus.yaml")
     typen, lines = parse_file(TypenFile, directory / "typen.yaml")
     for rol in catalogus.rollen:

@@ -435,7 +435,8 @@ def test_policy_check_shows_the_problem_verbatim(tmp_path: Path) -> None:
     line = line_of(edited, "personen[rol=verdachte].naam")
     result = invoke("policy", "check", folder)
     assert result.exit_code == 2
-    assert f"berichten.yaml:{line}: 'personen[rol=verdachte].naam' is not a person" in result.stderr
+    problem = "'personen[rol=verdachte].naam': ZsmAanmelding_Personen has no field 'naam'"
+    assert f"berichten.yaml:{line}: {problem}" in result.stderr
 
 
 # --------------------------------------------------------------------------- schemas check
