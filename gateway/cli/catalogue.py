@@ -13,6 +13,8 @@ from rich.table import Table
 from adapters.xsd import Richting, generate, schema_name
 from gateway.cli import common
 from gateway.cli.common import out
+from gateway.domain.model import Group, Node
+from gateway.policy.catalogue import Policy
 from gateway.transport.rabbit import Topology
 
 policy_app = typer.Typer(help="Check and show the policy.", no_args_is_help=True)
@@ -73,6 +75,100 @@ def policy_check(
                 matrix.add_row(berichttype, doel, rol, grondslagen, *cells)
     out.print(matrix)
     out.print("(x) = only under the condition in berichten.yaml")
+    out.print(register_table(policy))
+    out.print(doelen_table(policy))
+
+
+def register_table(policy: Policy) -> Table:
+    """The register: every rol with its partners (name, OIN) and service hours."""
+    table = Table(title="Register: rollen en partners (catalogus.yaml, partners.yaml)")
+    for column in ("rol", "naam", "partners"):
+        table.add_column(column)
+    for rol in sorted(policy.typen.rollen):
+        partners = policy.partners_met_rol(rol)
+        table.add_row(
+            rol,
+            policy.typen.rol_namen.get(rol, ""),
+            "; ".join(f"{p.naam} ({p.oin})" for p in partners) or "-",
+        )
+    return table
+
+
+def doelen_table(policy: Policy) -> Table:
+    """Per doel: its bewaartermijn and, per sending rol and recipient, the grondslagen."""
+    table = Table(title="Doelen: bewaartermijn en grondslagen (doelen.yaml)")
+    for column in ("doel", "bewaartermijn", "afzender", "naar", "grondslagen"):
+        table.add_column(column)
+    for doel, entry in policy.doelen.items():
+        for i, rij in enumerate(entry.grondslagen):
+            table.add_row(
+                doel if i == 0 else "",
+                f"{entry.bewaartermijn_dagen} dagen" if i == 0 else "",
+                rij.afzender,
+                ", ".join(rij.naar) or "alle ontvangers",
+                ", ".join(rij.codes),
+            )
+    return table
+
+
+def _fields(nodes: tuple[Node, ...], prefix: str, inherited: frozenset[str]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for node in nodes:
+        path = f"{prefix}{node.field}"
+        cats = inherited | node.categorieen
+        high = "n" if node.max is None else str(node.max)
+        if isinstance(node, Group):
+            extra = "; ".join(
+                f"+{', '.join(sorted(e.categorieen))} als {e.veld}={e.waarde}" for e in node.extra
+            )
+            rows.append([path, "groep", f"{node.min}..{high}", ", ".join(sorted(cats)), extra])
+            rows += _fields(node.children, f"{path}.", cats)
+            continue
+        soort = node.codes.naam if node.codes is not None else node.kind.value
+        rows.append([path, soort, f"{node.min}..{high}", ", ".join(sorted(cats)), ""])
+    return rows
+
+
+def definition_table(policy: Policy, berichttype: str) -> Table:
+    """One BerichtType's definition: every field, its kind, occurrences and the categories a
+    recipient must be granted to receive it (its own and its groups'); free text's too."""
+    definitie = policy.typen[berichttype]
+    vrij = policy.vrije_tekst.get(berichttype, {})
+    table = Table(title=f"{berichttype}: {definitie.omschrijving}")
+    for column in ("veld", "soort", "aantal", "categorieen", "vrije tekst / inhoud"):
+        table.add_column(column)
+    for row in _fields(definitie.children, "", frozenset()):
+        if row[0] in vrij:
+            row[4] = "vrije tekst: " + ", ".join(sorted(vrij[row[0]]))
+        table.add_row(*row)
+    return table
+
+
+def catalogue_json(policy: Policy) -> dict[str, Any]:
+    """The register, the BerichtTypes with their fields, rules and grants, as JSON."""
+    return {
+        "policy": policy.versie,
+        "rollen": {
+            rol: {
+                "naam": policy.typen.rol_namen.get(rol, ""),
+                "partners": [{"oin": p.oin, "naam": p.naam} for p in policy.partners_met_rol(rol)],
+            }
+            for rol in sorted(policy.typen.rollen)
+        },
+        "categorieen": list(policy.typen.categorieen),
+        "doelen": {doel: entry.model_dump(mode="json") for doel, entry in policy.doelen.items()},
+        "berichttypen": {
+            naam: {
+                "omschrijving": policy.typen[naam].omschrijving,
+                "velden": [
+                    dict(zip(("veld", "soort", "aantal", "categorieen", "extra"), row, strict=True))
+                    for row in _fields(policy.typen[naam].children, "", frozenset())
+                ],
+                "regels": policy.berichten[naam].model_dump(mode="json", by_alias=True),
+            }
+            for naam in policy.typen
+        },
+    }
 
 
 def _conditie(c: Any) -> str:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from gateway.audit.log import Pseudonymiser
 from gateway.cli import common
+from gateway.cli.catalogue import catalogue_json, definition_table, register_table
 from gateway.cli.common import err, out
 from gateway.decision.besluit import Aanvaarding, Besluit, Feiten, Onbekend, Weigering, ingress
 from gateway.decision.pipeline import Pipeline
@@ -60,20 +61,36 @@ def translate(
     sys.stdout.write(codec.write(bericht, voor=to).decode())
 
 
-def types() -> None:
-    """The message catalogue: type, senders, doelen, recipient rollen."""
+def types(
+    berichttype: Annotated[
+        str | None, typer.Argument(help="Show this BerichtType's definition field by field.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The catalogue as JSON.")] = False,
+) -> None:
+    """The message catalogue: type, senders, doelen, recipient rollen; the register of rollen
+    and partners; with a BerichtType, its fields and their need-to-know categories."""
     policy = common.policy(common.settings())
+    if as_json:
+        out.print_json(json.dumps(catalogue_json(policy)))
+        return
+    if berichttype is not None:
+        if berichttype not in policy.typen:
+            err.print(f"no BerichtType {berichttype} (known: {', '.join(policy.typen)})")
+            raise typer.Exit(2)
+        out.print(definition_table(policy, berichttype))
+        return
     table = Table(title=f"Berichttypen (policy {policy.versie})")
     for column in ("BerichtType", "verzonden door", "doel", "ontvangers"):
         table.add_column(column)
-    for berichttype, regel in policy.berichten.items():
+    for naam, regel in policy.berichten.items():
         table.add_row(
-            berichttype,
+            naam,
             ", ".join(regel.afzenders),
             ", ".join(regel.doelen),
             ", ".join(dict.fromkeys(r.naar for r in regel.routes)),
         )
     out.print(table)
+    out.print(register_table(policy))
 
 
 def route(

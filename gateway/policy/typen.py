@@ -261,6 +261,7 @@ def load_typen(directory: Path) -> Berichttypen:
         definities=definities,
         rollen=frozenset(catalogus.rollen),
         categorieen=tuple(catalogus.categorieen),
+        rol_namen={rol: entry.naam for rol, entry in catalogus.rollen.items()},
     )
 
 

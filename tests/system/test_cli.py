@@ -229,6 +229,40 @@ def test_types_lists_the_whole_catalogue() -> None:
     )
 
 
+def test_types_prints_the_register_a_definition_and_json() -> None:
+    """Issue #12 point 5: the register, a type's fields with the categories a recipient must
+    be granted (its own and its groups'), free text's categories, and the same as JSON."""
+    overview = invoke("types")
+    register = {row[0]: row for row in _table_rows(overview.stdout, "Register") if row[0]}
+    assert set(register) == set(catalogue.TYPEN.rollen)
+    assert "Veilig Thuis Twente (00000099000000000102)" in register["veilig-thuis"][2]
+    result = invoke("types", "VtMelding")
+    assert result.exit_code == 0, result.output
+    rows = {row[0]: row for row in _table_rows(result.stdout, "VtMelding") if row[0]}
+    assert rows["incident.adres.postcode"][1:4] == ["Postcode", "1..1", "contact, incident"]
+    assert rows["incident.letsel"][4] == "vrije tekst: gezondheid, incident"
+    assert rows["personen"][4] == "+kind als rol=kind"
+    unknown = invoke("types", "Wijkmelding")
+    assert unknown.exit_code == 2
+    assert "no BerichtType Wijkmelding" in unknown.stderr
+    data = json.loads(invoke("types", "--json").stdout)
+    assert set(data["rollen"]) == set(catalogue.TYPEN.rollen)
+    assert list(data["berichttypen"]) == list(catalogue.TYPEN)
+    velden = {v["veld"]: v for v in data["berichttypen"]["VtMelding"]["velden"]}
+    assert velden["kindcheck.kinderen_in_huishouden"]["categorieen"] == "kind"
+    assert data["doelen"]["ACTIEOVERLEG"]["bewaartermijn_dagen"] > 0
+
+
+def test_policy_check_prints_the_register_and_the_doelen() -> None:
+    result = invoke("policy", "check")
+    assert result.exit_code == 0, result.output
+    assert {row[0] for row in _table_rows(result.stdout, "Register") if row[0]} == set(
+        catalogue.TYPEN.rollen
+    )
+    doelen = [row for row in _table_rows(result.stdout, "Doelen") if row[0]]
+    assert {row[0] for row in doelen} == set(catalogue.POLICY.doelen)
+
+
 def test_types_lists_every_name_in_full_at_the_default_width() -> None:
     result = invoke("types", columns=80)
     assert result.exit_code == 0

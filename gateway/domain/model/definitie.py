@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -177,6 +177,7 @@ class Berichttypen(Mapping[str, Definitie]):
     definities: Mapping[str, Definitie]
     rollen: frozenset[str]
     categorieen: tuple[str, ...]
+    rol_namen: Mapping[str, str] = field(default_factory=dict)  # rol -> its name, for people
 
     def __getitem__(self, berichttype: str) -> Definitie:
         return self.definities[berichttype]
