@@ -118,18 +118,24 @@ def _outcome(besluit: object) -> str:
     return type(besluit).__name__
 
 
+def _feiten(pipeline: Pipeline) -> Feiten:
+    """The facts every example is decided with: now, in a conversation every partner took
+    part in (so a type routed to those who took part, the ActieoverlegBesluit, has them)."""
+    return Feiten(nu=dt.datetime.now(dt.UTC), deelnemers=frozenset(pipeline.policy.partners))
+
+
 def _steps(
     pipeline: Pipeline, raw: bytes, oin: str, *, messages: int, runs: int
 ) -> dict[str, float]:
     """Each step of the accepted decision of ``raw`` on its own, fed with the previous
     step's result (the same calls :meth:`Pipeline.decide` makes)."""
     codec, policy = pipeline.codec, pipeline.policy
-    feiten = Feiten(nu=dt.datetime.now(dt.UTC))
+    feiten = _feiten(pipeline)
     ontvangen = ingress(raw, oin)
     envelop = codec.read_envelope(raw, afzender_oin=oin)
     bericht = codec.read_inhoud(envelop)
     afzender = policy.partners[oin]
-    routering = pipeline.router.route(bericht, afzender)
+    routering = pipeline.router.route(bericht, afzender, feiten.deelnemers, hg=feiten.hg)
     assert isinstance(bericht.inhoud, Inhoud)
     inhoud = bericht.inhoud
     gerouteerd = Gerouteerd(
@@ -177,7 +183,7 @@ def _steps(
     steps: dict[str, Callable[[], object]] = {
         "read": lambda: codec.read_inhoud(codec.read_envelope(raw, afzender_oin=oin)),
         "authorise": lambda: authorise(policy, bericht.kop, oin, regel=None),
-        "route": lambda: pipeline.router.route(bericht, afzender),
+        "route": lambda: pipeline.router.route(bericht, afzender, feiten.deelnemers, hg=feiten.hg),
         "filter": filter_all,
         "render": render_all,
         "answer": lambda: answers.ontvangstbevestiging(
@@ -191,7 +197,7 @@ def _steps(
 def _example(pipeline: Pipeline, path: Path, *, messages: int, runs: int) -> dict[str, Any]:
     raw = path.read_bytes()
     oin = pipeline.codec.read_envelope(raw).kop.afzender.oin
-    feiten = Feiten(nu=dt.datetime.now(dt.UTC))
+    feiten = _feiten(pipeline)
     ontvangen = ingress(raw, oin)
     medians = measure(
         {"decide": lambda: pipeline.route(ontvangen, feiten), "parse": _parse(pipeline, raw)},
