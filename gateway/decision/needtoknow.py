@@ -60,11 +60,14 @@ def filter_inhoud(
 ) -> Gefilterd:
     """The body with only granted categories; ``removed`` = present but not granted."""
     vrij = vrije_tekst or {}
-    present = frozenset(categorieen_met_vrije_tekst(inhoud, vrij))
+    found: set[Categorie] = set()
+    teksten: list[tuple[str, frozenset[Categorie]]] = []
+    _walk(inhoud, frozenset(), "", vrij, found, teksten)  # one walk: categories and free texts
+    present = frozenset(found)
     values = _Filter(granted, vrij).fields(inhoud, frozenset(), "")
     filtered = type(inhoud)(**values)
     withheld: dict[str, Achtergehouden] = {}
-    for path, cats in _vrije_teksten(inhoud, frozenset(), "", vrij):
+    for path, cats in teksten:
         if path in withheld or not cats - granted:
             continue
         withheld[path] = Achtergehouden(path, cats, cats - granted)
@@ -84,15 +87,6 @@ def categorieen_met_vrije_tekst(part: Part, vrije_tekst: VrijeTekst) -> set[Cate
     return found
 
 
-def _vrije_teksten(
-    part: Part, inherited: frozenset[Categorie], prefix: str, vrij: VrijeTekst
-) -> list[tuple[str, frozenset[Categorie]]]:
-    """Every filled free-text field below ``part`` with its effective categories."""
-    out: list[tuple[str, frozenset[Categorie]]] = []
-    _walk(part, inherited, prefix, vrij, set(), out)
-    return out
-
-
 def _walk(
     part: Part,
     inherited: frozenset[Categorie],
@@ -100,22 +94,40 @@ def _walk(
     vrij: VrijeTekst,
     found: set[Categorie],
     teksten: list[tuple[str, frozenset[Categorie]]] | None,
-) -> None:
+) -> bool:
+    """Add to ``found`` (and ``teksten``) what the filled fields below ``part`` carry; whether
+    any field of ``part`` is filled. One pass: a field whose value :func:`is_empty` is skipped,
+    decided from its items' walks instead of by asking :func:`is_empty` first and walking
+    again (which walked every part once per ancestor)."""
+    filled = False
     for f in field_plan(type(part)):  # the model's fields and categories, read once per class
         value = getattr(part, f.name)
-        if is_empty(value):
+        if value is None or (isinstance(value, list) and not value):
             continue
         path = f"{prefix}{f.name}"
         cats = inherited | f.categorieen | vrij.get(path, frozenset())
-        if teksten is not None and path in vrij:
-            teksten.append((path, cats))
+        below: set[Categorie] = set()
+        field_teksten: list[tuple[str, frozenset[Categorie]]] | None = (
+            None if teksten is None else []
+        )
+        if field_teksten is not None and path in vrij:
+            field_teksten.append((path, cats))
+        field_filled = False
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, Part):
                 item_cats = cats | item.extra_categorieen()
-                found |= item_cats
-                _walk(item, item_cats, f"{path}.", vrij, found, teksten)
+                below |= item_cats
+                field_filled |= _walk(item, item_cats, f"{path}.", vrij, below, field_teksten)
             else:
-                found |= cats
+                below |= cats
+                field_filled |= not is_empty(item)
+        if not field_filled:
+            continue  # only empty parts or values: the field counts as empty (see is_empty)
+        filled = True
+        found |= below
+        if teksten is not None and field_teksten:
+            teksten.extend(field_teksten)
+    return filled
 
 
 @dataclass(frozen=True)
