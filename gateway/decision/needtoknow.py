@@ -64,7 +64,7 @@ def filter_inhoud(
     teksten: list[tuple[str, frozenset[Categorie]]] = []
     _walk(inhoud, frozenset(), "", vrij, found, teksten)  # one walk: categories and free texts
     present = frozenset(found)
-    values = _Filter(granted, vrij).fields(inhoud, frozenset(), "")
+    values, _ = _Filter(granted, vrij).fields(inhoud, frozenset(), "")
     filtered = type(inhoud)(**values)
     withheld: dict[str, Achtergehouden] = {}
     for path, cats in teksten:
@@ -135,20 +135,28 @@ class _Filter:
     granted: frozenset[Categorie]
     vrij: VrijeTekst
 
-    def fields(self, part: Part, inherited: frozenset[Categorie], prefix: str) -> dict[str, Any]:
+    def fields(
+        self, part: Part, inherited: frozenset[Categorie], prefix: str
+    ) -> tuple[dict[str, Any], bool]:
+        """The kept values of ``part``'s fields, and whether any of them is filled (so that
+        :meth:`value` need not walk a filtered part again to ask :func:`is_empty`)."""
         values: dict[str, Any] = {}
+        filled = False
         for f in field_plan(type(part)):  # read once per class
             name = f.name
             value = getattr(part, name)
             path = f"{prefix}{name}"
             cats = inherited | f.categorieen | self.vrij.get(path, frozenset())
             if isinstance(value, list):
-                values[name] = [
+                kept_items = [
                     kept for item in value if (kept := self.value(item, cats, path)) is not None
                 ]
+                values[name] = kept_items
+                filled = filled or any(_filled(item) for item in kept_items)
             else:
-                values[name] = self.value(value, cats, path)
-        return values
+                kept = values[name] = self.value(value, cats, path)
+                filled = filled or _filled(kept)
+        return values, filled
 
     def value(self, value: Any, cats: frozenset[Categorie], path: str) -> Any:
         if value is None:
@@ -157,6 +165,12 @@ class _Filter:
             cats = cats | value.extra_categorieen()
             if not cats <= self.granted:
                 return None
-            filtered = type(value)(**self.fields(value, cats, f"{path}."))
-            return None if is_empty(filtered) else filtered
+            values, filled = self.fields(value, cats, f"{path}.")
+            return type(value)(**values) if filled else None
         return value if cats <= self.granted else None
+
+
+def _filled(kept: Any) -> bool:
+    """Whether a value :meth:`_Filter.value` kept is filled: a kept part always is (an empty
+    one is dropped), any other value as :func:`is_empty` says."""
+    return isinstance(kept, Part) or not is_empty(kept)
