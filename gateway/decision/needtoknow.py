@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from gateway.domain.model import (
     Categorie,
     Inhoud,
@@ -105,7 +107,16 @@ def _walk(
         if value is None or (isinstance(value, list) and not value):
             continue
         path = f"{prefix}{f.name}"
-        cats = inherited | f.categorieen | vrij.get(path, frozenset())
+        cats = inherited | f.categorieen
+        extra = vrij.get(path)
+        if extra:
+            cats |= extra
+        if f.part is None and not isinstance(value, list | tuple | BaseModel):  # filled
+            filled = True
+            found |= cats
+            if teksten is not None and extra is not None:
+                teksten.append((path, cats))
+            continue
         below: set[Categorie] = set()
         field_teksten: list[tuple[str, frozenset[Categorie]]] | None = (
             None if teksten is None else []
@@ -146,7 +157,10 @@ class _Filter:
             name = f.name
             value = getattr(part, name)
             path = f"{prefix}{name}"
-            cats = inherited | f.categorieen | self.vrij.get(path, frozenset())
+            cats = inherited | f.categorieen
+            extra = self.vrij.get(path)
+            if extra:
+                cats |= extra
             if isinstance(value, list):
                 kept_items = [
                     kept for item in value if (kept := self.value(item, cats, path)) is not None
