@@ -66,7 +66,8 @@ def filter_inhoud(
     teksten: list[tuple[str, frozenset[Categorie]]] = []
     _walk(inhoud, frozenset(), "", vrij, found, teksten)  # one walk: categories and free texts
     present = frozenset(found)
-    values, _ = _Filter(granted, vrij).fields(inhoud, frozenset(), "")
+    kept: set[Categorie] = set()
+    values, _ = _Filter(granted, vrij).fields(inhoud, frozenset(), "", kept)
     filtered = type(inhoud)(**values)
     withheld: dict[str, Achtergehouden] = {}
     for path, cats in teksten:
@@ -75,7 +76,7 @@ def filter_inhoud(
         withheld[path] = Achtergehouden(path, cats, cats - granted)
     return Gefilterd(
         inhoud=filtered,
-        kept=frozenset(categorieen_met_vrije_tekst(filtered, vrij)),
+        kept=frozenset(kept),
         removed=present - granted,
         achtergehouden=tuple(withheld[p] for p in sorted(withheld)),
     )
@@ -143,11 +144,18 @@ def _walk(
 
 @dataclass(frozen=True)
 class _Filter:
+    """Keeps the granted fields of a body and gathers, on the way, the categories of what it
+    kept: what :func:`categorieen_met_vrije_tekst` of the filtered body would find, without
+    walking it again. A part's kept categories are its inherited ones plus, per kept field,
+    that field's own (its declared ones, the free-text table's, a kept item's
+    ``extra_categorieen``) and those below; the inherited ones are in the enclosing field's
+    already, so ``kept`` collects only the field-level sets."""
+
     granted: frozenset[Categorie]
     vrij: VrijeTekst
 
     def fields(
-        self, part: Part, inherited: frozenset[Categorie], prefix: str
+        self, part: Part, inherited: frozenset[Categorie], prefix: str, kept: set[Categorie]
     ) -> tuple[dict[str, Any], bool]:
         """The kept values of ``part``'s fields, and whether any of them is filled (so that
         :meth:`value` need not walk a filtered part again to ask :func:`is_empty`)."""
@@ -157,31 +165,53 @@ class _Filter:
             name = f.name
             value = getattr(part, name)
             path = f"{prefix}{name}"
-            cats = inherited | f.categorieen
+            own = f.categorieen
             extra = self.vrij.get(path)
             if extra:
-                cats |= extra
+                own = own | extra
+            cats = inherited | own
             if isinstance(value, list):
                 kept_items = [
-                    kept for item in value if (kept := self.value(item, cats, path)) is not None
+                    item_kept
+                    for item in value
+                    if (item_kept := self.value(item, cats, own, path, kept)) is not None
                 ]
                 values[name] = kept_items
                 filled = filled or any(_filled(item) for item in kept_items)
             else:
-                kept = values[name] = self.value(value, cats, path)
-                filled = filled or _filled(kept)
+                item_kept = values[name] = self.value(value, cats, own, path, kept)
+                filled = filled or _filled(item_kept)
         return values, filled
 
-    def value(self, value: Any, cats: frozenset[Categorie], path: str) -> Any:
+    def value(
+        self,
+        value: Any,
+        cats: frozenset[Categorie],
+        own: frozenset[Categorie],
+        path: str,
+        kept: set[Categorie],
+    ) -> Any:
+        """``value`` as far as granted (None: nothing of it); adds to ``kept`` the
+        categories of what it keeps (``own``: its field's, without the inherited ones)."""
         if value is None:
             return None
         if isinstance(value, Part):
             cats = cats | value.extra_categorieen()
             if not cats <= self.granted:
                 return None
-            values, filled = self.fields(value, cats, f"{path}.")
-            return type(value)(**values) if filled else None
-        return value if cats <= self.granted else None
+            below: set[Categorie] = set()
+            values, filled = self.fields(value, cats, f"{path}.", below)
+            if not filled:
+                return None
+            filtered = type(value)(**values)
+            kept |= own | filtered.extra_categorieen()
+            kept |= below
+            return filtered
+        if not cats <= self.granted:
+            return None
+        if not is_empty(value):
+            kept |= own
+        return value
 
 
 def _filled(kept: Any) -> bool:
