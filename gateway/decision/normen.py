@@ -101,7 +101,7 @@ def normen_bij(
                 start = _start(norm, bericht, nu)
                 if start is None:
                     continue
-                uiterlijk = termijn_vanaf(termijn, start)
+                uiterlijk = termijn_vanaf(_met_uren(termijn, bericht), start)
                 aan_zet: list[str | None] = [
                     o.partner.oin
                     for o in routering.ontvangers
@@ -130,7 +130,22 @@ def _kan_sluiten(policy: Policy, norm: NormEntry, rol: str) -> bool:
 
 
 def _start(norm: NormEntry, bericht: Bericht, nu: dt.datetime) -> dt.datetime | None:
-    if norm.start is None:
+    """The first filled start field's time (pol:Voorgeleiding, else the Aanhouding); the
+    arrival for a norm without start fields; None when none of them is filled."""
+    if not norm.start:
         return nu.astimezone(TIJDZONE)
-    start = resolve(bericht, norm.start)
-    return start if isinstance(start, dt.datetime) and start.tzinfo is not None else None
+    for path in norm.start:
+        start = resolve(bericht, path)
+        if isinstance(start, dt.datetime) and start.tzinfo is not None:
+            return start
+    return None
+
+
+def _met_uren(termijn: Termijn, bericht: Bericht) -> Termijn:
+    """The termijn with the hours of its ``uren_veld`` when the message fills it (6 or 9)."""
+    if termijn.uren_veld is None:
+        return termijn
+    uren = resolve(bericht, termijn.uren_veld)
+    if uren is None or not str(uren).isdigit() or int(str(uren)) <= 0:
+        return termijn
+    return termijn.model_copy(update={"wettelijke_klok": int(str(uren))})

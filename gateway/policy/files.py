@@ -238,12 +238,17 @@ class Termijn(_Strict):
     werkdagen: int | None = Field(default=None, gt=0)
     diensturen: int | None = Field(default=None, gt=0)
     wettelijke_klok: int | None = Field(default=None, gt=0)
+    # a field path of the opening message whose value, when filled, gives the wettelijke_klok
+    # hours instead (pol:Ophoudtermijn, 6 or 9: v2 §10)
+    uren_veld: str | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Termijn:
         kinds = [k for k in ("werkdagen", "diensturen", "wettelijke_klok") if getattr(self, k)]
         if len(kinds) != 1:
             raise ValueError("a termijn has exactly one of werkdagen, diensturen, wettelijke_klok")
+        if self.uren_veld is not None and self.wettelijke_klok is None:
+            raise ValueError("uren_veld only with wettelijke_klok")
         return self
 
 
@@ -259,14 +264,14 @@ LEVERING = "levering"
 
 class NormEntry(_Strict):
     """One row of spec v2 §10: opened by a type (or by every ``levering``), closed by the
-    listed types in the conversation. ``start``: a field path of the opening message whose time
-    starts the norm (none: its arrival). ``spoed``: the deadline for a spoed message, when it
+    listed types in the conversation. ``start``: field paths of the opening message, the first
+    filled one's time starts the norm (none: its arrival). ``spoed``: the deadline for a spoed message, when it
     differs. ``ontvangstbevestiging``: its deadline is reported to the sender. ``actief``:
     false for a row whose types do not exist yet (checked for shape only)."""
 
     naam: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     geopend_door: str
-    start: str | None = None
+    start: list[str] = Field(default_factory=list)
     gesloten_door: list[Sluiter] = Field(min_length=1)
     termijn: Termijn
     spoed: Termijn | None = None

@@ -74,15 +74,22 @@ def _check_opener(
             f"norm {norm.naam} opens on {norm.geopend_door!r}: no BerichtType with rules "
             f"(nor {LEVERING!r}); mark a future type's norm actief: false",
         )
-    if norm.start is not None:
-        if per_levering:
-            raise fail((i, "start"), f"norm {norm.naam} opens on a delivery: it has no start field")
+    if norm.start and per_levering:
+        raise fail((i, "start"), f"norm {norm.naam} opens on a delivery: it has no start field")
+    for j, path in enumerate(norm.start):
         try:
-            found = check_path(typen.model(norm.geopend_door), norm.start)
+            found = check_path(typen.model(norm.geopend_door), path)
         except ValueError as exc:
-            raise fail((i, "start"), str(exc)) from None
+            raise fail((i, "start", j), str(exc)) from None
         if found is not dt.datetime:
-            raise fail((i, "start"), f"{norm.start!r} of {norm.geopend_door} is no date and time")
+            raise fail((i, "start", j), f"{path!r} of {norm.geopend_door} is no date and time")
+    if norm.termijn.uren_veld is not None:
+        if per_levering:
+            raise fail((i, "termijn"), f"norm {norm.naam} opens on a delivery: no uren_veld")
+        try:
+            check_path(typen.model(norm.geopend_door), norm.termijn.uren_veld)
+        except ValueError as exc:
+            raise fail((i, "termijn", "uren_veld"), str(exc)) from None
     for key, termijn in (("termijn", norm.termijn), ("spoed", norm.spoed)):
         if termijn is not None and termijn.diensturen is not None and not per_levering:
             raise fail(

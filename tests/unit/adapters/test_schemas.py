@@ -461,7 +461,15 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "RelatieTotSlachtoffer",
         "Risicotaxatie",
     },
-    ("politie", "ZsmAanmelding"): {"Letsel", "Middelen", "BSN", "RelatieTotSlachtoffer"},
+    # v2 §10: pol:Voorgeleiding and pol:Ophoudtermijn, new optional children of pol:Zaak
+    ("politie", "ZsmAanmelding"): {
+        "Letsel",
+        "Middelen",
+        "BSN",
+        "RelatieTotSlachtoffer",
+        "Voorgeleiding",
+        "Ophoudtermijn",
+    },
     ("politie", "ActieoverlegAanmelding"): {"BSN", "RelatieTotSlachtoffer"},
     ("veilig-thuis", "ActieoverlegAanmelding"): {"bsn", "relatie-tot-slachtoffer"},
     # deel-gezondheid-met-om: the spec shows it without an optional mark; absent means

@@ -16,6 +16,7 @@ from gateway.decision.normen import (
     termijn_vanaf,
 )
 from gateway.decision.termijnen import TIJDZONE
+from gateway.domain.errors import Refused
 from gateway.policy.files import Termijn
 from tests.support.decisions import decide, offline_pipeline
 from tests.support.messages import replace_once
@@ -88,6 +89,51 @@ def test_the_zsm_norm_counts_from_the_aanhouding_not_the_arrival() -> None:
         "", POLITIE, lokaal(2026, 11, 21, 8), zsm_aangehouden("2026-11-21T01:40:00+01:00")
     )
     assert one(found, "zsm-beslissing", OM) == lokaal(2026, 11, 21, 18)
+
+
+def zsm_met(voorgeleiding: str | None, ophoudtermijn: str | None) -> bytes:
+    """The ZsmAanmelding example with pol:Voorgeleiding and/or pol:Ophoudtermijn (v2 §10,
+    optional after pol:HgLabel)."""
+    extra = ""
+    if voorgeleiding is not None:
+        extra += f"\n        <pol:Voorgeleiding>{voorgeleiding}</pol:Voorgeleiding>"
+    if ophoudtermijn is not None:
+        extra += f"\n        <pol:Ophoudtermijn>{ophoudtermijn}</pol:Ophoudtermijn>"
+    return replace_once(
+        example("politie/ZsmAanmelding.xml").decode(),
+        "<pol:HgLabel>true</pol:HgLabel>",
+        "<pol:HgLabel>true</pol:HgLabel>" + extra,
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("voorgeleiding", "ophoudtermijn", "deadline"),
+    [
+        # v2 §10's examples, from the Voorgeleiding instead of the Aanhouding (23:05)
+        ("2026-11-21T01:40:00+01:00", None, lokaal(2026, 11, 21, 18)),
+        ("2026-11-21T01:40:00+01:00", "6", lokaal(2026, 11, 21, 15)),
+        ("2026-11-21T14:00:00+01:00", "9", lokaal(2026, 11, 21, 23)),
+        ("2026-11-21T14:00:00+01:00", "6", lokaal(2026, 11, 21, 20)),
+        # no Voorgeleiding: the Aanhouding, 23:05, with 6 hours: 14:05 the next day
+        (None, "6", lokaal(2026, 11, 21, 14, 5)),
+    ],
+)
+def test_the_zsm_norm_starts_at_the_voorgeleiding_and_takes_the_ophoudtermijn(
+    voorgeleiding: str | None, ophoudtermijn: str | None, deadline: dt.datetime
+) -> None:
+    besluit = decide(zsm_met(voorgeleiding, ophoudtermijn), POLITIE, nu=lokaal(2026, 11, 21, 8))
+    (zsm,) = [n for n in besluit.normen if n.naam == "zsm-beslissing"]
+    assert zsm.uiterlijk == deadline
+    assert f"<kp:UitersteBeslismoment>{deadline.isoformat()}<".encode() in besluit.antwoord
+
+
+def test_an_ophoudtermijn_other_than_6_or_9_is_refused() -> None:
+    from gateway.domain.errors import Refused
+
+    with pytest.raises(Refused) as caught:
+        decide(zsm_met(None, "12"), POLITIE, nu=lokaal(2026, 11, 21, 8))
+    assert caught.value.code.value == "SCHEMA_ONGELDIG"
+    assert caught.value.element == "pol:Ophoudtermijn"
 
 
 def test_an_aanhouding_at_the_end_of_the_calendar_gives_no_deadline() -> None:
