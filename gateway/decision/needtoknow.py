@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from gateway.domain.model import (
     Categorie,
     Inhoud,
@@ -60,17 +62,21 @@ def filter_inhoud(
 ) -> Gefilterd:
     """The body with only granted categories; ``removed`` = present but not granted."""
     vrij = vrije_tekst or {}
-    present = frozenset(categorieen_met_vrije_tekst(inhoud, vrij))
-    values = _Filter(granted, vrij).fields(inhoud, frozenset(), "")
+    found: set[Categorie] = set()
+    teksten: list[tuple[str, frozenset[Categorie]]] = []
+    _walk(inhoud, frozenset(), "", vrij, found, teksten)  # one walk: categories and free texts
+    present = frozenset(found)
+    kept: set[Categorie] = set()
+    values, _ = _Filter(granted, vrij).fields(inhoud, frozenset(), "", kept)
     filtered = type(inhoud)(**values)
     withheld: dict[str, Achtergehouden] = {}
-    for path, cats in _vrije_teksten(inhoud, frozenset(), "", vrij):
+    for path, cats in teksten:
         if path in withheld or not cats - granted:
             continue
         withheld[path] = Achtergehouden(path, cats, cats - granted)
     return Gefilterd(
         inhoud=filtered,
-        kept=frozenset(categorieen_met_vrije_tekst(filtered, vrij)),
+        kept=frozenset(kept),
         removed=present - granted,
         achtergehouden=tuple(withheld[p] for p in sorted(withheld)),
     )
@@ -84,15 +90,6 @@ def categorieen_met_vrije_tekst(part: Part, vrije_tekst: VrijeTekst) -> set[Cate
     return found
 
 
-def _vrije_teksten(
-    part: Part, inherited: frozenset[Categorie], prefix: str, vrij: VrijeTekst
-) -> list[tuple[str, frozenset[Categorie]]]:
-    """Every filled free-text field below ``part`` with its effective categories."""
-    out: list[tuple[str, frozenset[Categorie]]] = []
-    _walk(part, inherited, prefix, vrij, set(), out)
-    return out
-
-
 def _walk(
     part: Part,
     inherited: frozenset[Categorie],
@@ -100,51 +97,124 @@ def _walk(
     vrij: VrijeTekst,
     found: set[Categorie],
     teksten: list[tuple[str, frozenset[Categorie]]] | None,
-) -> None:
+) -> bool:
+    """Add to ``found`` (and ``teksten``) what the filled fields below ``part`` carry; whether
+    any field of ``part`` is filled. One pass: a field whose value :func:`is_empty` is skipped,
+    decided from its items' walks instead of by asking :func:`is_empty` first and walking
+    again (which walked every part once per ancestor)."""
+    filled = False
     for f in field_plan(type(part)):  # the model's fields and categories, read once per class
         value = getattr(part, f.name)
-        if is_empty(value):
+        if value is None or (isinstance(value, list) and not value):
             continue
         path = f"{prefix}{f.name}"
-        cats = inherited | f.categorieen | vrij.get(path, frozenset())
-        if teksten is not None and path in vrij:
-            teksten.append((path, cats))
+        cats = inherited | f.categorieen
+        extra = vrij.get(path)
+        if extra:
+            cats |= extra
+        if f.part is None and not isinstance(value, list | tuple | BaseModel):  # filled
+            filled = True
+            found |= cats
+            if teksten is not None and extra is not None:
+                teksten.append((path, cats))
+            continue
+        below: set[Categorie] = set()
+        field_teksten: list[tuple[str, frozenset[Categorie]]] | None = (
+            None if teksten is None else []
+        )
+        if field_teksten is not None and path in vrij:
+            field_teksten.append((path, cats))
+        field_filled = False
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, Part):
                 item_cats = cats | item.extra_categorieen()
-                found |= item_cats
-                _walk(item, item_cats, f"{path}.", vrij, found, teksten)
+                below |= item_cats
+                field_filled |= _walk(item, item_cats, f"{path}.", vrij, below, field_teksten)
             else:
-                found |= cats
+                below |= cats
+                field_filled |= not is_empty(item)
+        if not field_filled:
+            continue  # only empty parts or values: the field counts as empty (see is_empty)
+        filled = True
+        found |= below
+        if teksten is not None and field_teksten:
+            teksten.extend(field_teksten)
+    return filled
 
 
 @dataclass(frozen=True)
 class _Filter:
+    """Keeps the granted fields of a body and gathers, on the way, the categories of what it
+    kept: what :func:`categorieen_met_vrije_tekst` of the filtered body would find, without
+    walking it again. A part's kept categories are its inherited ones plus, per kept field,
+    that field's own (its declared ones, the free-text table's, a kept item's
+    ``extra_categorieen``) and those below; the inherited ones are in the enclosing field's
+    already, so ``kept`` collects only the field-level sets."""
+
     granted: frozenset[Categorie]
     vrij: VrijeTekst
 
-    def fields(self, part: Part, inherited: frozenset[Categorie], prefix: str) -> dict[str, Any]:
+    def fields(
+        self, part: Part, inherited: frozenset[Categorie], prefix: str, kept: set[Categorie]
+    ) -> tuple[dict[str, Any], bool]:
+        """The kept values of ``part``'s fields, and whether any of them is filled (so that
+        :meth:`value` need not walk a filtered part again to ask :func:`is_empty`)."""
         values: dict[str, Any] = {}
+        filled = False
         for f in field_plan(type(part)):  # read once per class
             name = f.name
             value = getattr(part, name)
             path = f"{prefix}{name}"
-            cats = inherited | f.categorieen | self.vrij.get(path, frozenset())
+            own = f.categorieen
+            extra = self.vrij.get(path)
+            if extra:
+                own = own | extra
+            cats = inherited | own
             if isinstance(value, list):
-                values[name] = [
-                    kept for item in value if (kept := self.value(item, cats, path)) is not None
+                kept_items = [
+                    item_kept
+                    for item in value
+                    if (item_kept := self.value(item, cats, own, path, kept)) is not None
                 ]
+                values[name] = kept_items
+                filled = filled or any(_filled(item) for item in kept_items)
             else:
-                values[name] = self.value(value, cats, path)
-        return values
+                item_kept = values[name] = self.value(value, cats, own, path, kept)
+                filled = filled or _filled(item_kept)
+        return values, filled
 
-    def value(self, value: Any, cats: frozenset[Categorie], path: str) -> Any:
+    def value(
+        self,
+        value: Any,
+        cats: frozenset[Categorie],
+        own: frozenset[Categorie],
+        path: str,
+        kept: set[Categorie],
+    ) -> Any:
+        """``value`` as far as granted (None: nothing of it); adds to ``kept`` the
+        categories of what it keeps (``own``: its field's, without the inherited ones)."""
         if value is None:
             return None
         if isinstance(value, Part):
             cats = cats | value.extra_categorieen()
             if not cats <= self.granted:
                 return None
-            filtered = type(value)(**self.fields(value, cats, f"{path}."))
-            return None if is_empty(filtered) else filtered
-        return value if cats <= self.granted else None
+            below: set[Categorie] = set()
+            values, filled = self.fields(value, cats, f"{path}.", below)
+            if not filled:
+                return None
+            filtered = type(value)(**values)
+            kept |= own | filtered.extra_categorieen()
+            kept |= below
+            return filtered
+        if not cats <= self.granted:
+            return None
+        if not is_empty(value):
+            kept |= own
+        return value
+
+
+def _filled(kept: Any) -> bool:
+    """Whether a value :meth:`_Filter.value` kept is filled: a kept part always is (an empty
+    one is dropped), any other value as :func:`is_empty` says."""
+    return isinstance(kept, Part) or not is_empty(kept)
