@@ -125,7 +125,8 @@ def store_on(engine: str, tmp_path: Path) -> Iterator[Store]:
 
 @functools.cache
 def decisions() -> tuple[tuple[str, Any], ...]:
-    """Every example through the real pipeline (no conversation history): the Besluit, and
+    """Every example through the real pipeline (in a conversation every partner took part in):
+    the Besluit, and
     one refusal (a VtMelding sent by the wrong party)."""
     codec = catalogue.CODEC
     found: list[tuple[str, Any]] = []
@@ -133,7 +134,10 @@ def decisions() -> tuple[tuple[str, Any], ...]:
         raw = path.read_bytes()
         oin = re.search(rb'<kp:Afzender oin="(\d{20})"', raw)
         assert oin is not None
-        besluit = decide(raw, oin.group(1).decode())
+        # in a conversation every partner took part in (the ActieoverlegBesluit goes to those)
+        besluit = decide(
+            raw, oin.group(1).decode(), deelnemers=frozenset(catalogue.POLICY.partners)
+        )
         found.append((str(path.relative_to(EXAMPLES_DIR)), besluit))
     raw = (EXAMPLES_DIR / "politie" / "VtMelding.xml").read_bytes()
     ontvangen = ingress(raw, OM)

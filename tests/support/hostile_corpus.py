@@ -711,7 +711,8 @@ def _cases(c: Canaries) -> Iterator[Case]:
         OM_BESLISSING,
         (DECLARATION, f'{DECLARATION}<?xml-stylesheet type="text/xsl" href="{url}/x.xsl"?>\n'),
         code=None,
-        recipients=("politie", "reclassering"),
+        # v2 §5: reclassering only when it took part in the conversation (here it did not)
+        recipients=("politie",),
         forbidden=(b"xml-stylesheet", url.encode()),
         why="a stylesheet PI is legal XML: accepted, dropped by the parser, never fetched, "
         "not forwarded",

@@ -43,6 +43,7 @@ from gateway.runtime.settings import Settings
 from gateway.store.database import Database
 from gateway.tools.audit_workload import Workload
 from gateway.transport.rabbit import Topology
+from tests.support import catalogue
 from tests.support.audit_keys import pin_keys
 from tests.support.broker import OINS
 from tests.support.messages import fresh
@@ -232,7 +233,7 @@ async def test_a_failed_group_commit_leaves_no_signed_checkpoint(tmp_path: Path)
     # checkpoint_seconds small: the ticker looks every 10 ms, also while a commit is written
     db, keyring, audit = _open_log(tmp_path, checkpoint_every=10**9, checkpoint_seconds=0.01)
     await audit.start()
-    workload = Workload(subjects=1_000)
+    workload = Workload(catalogue.POLICY, subjects=1_000)
     try:
         _break_store(db)
         with pytest.raises(Transient):

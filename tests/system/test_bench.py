@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from gateway.cli.main import app
 from gateway.tools import bench_audit as bench
 from gateway.tools.audit_workload import Workload
+from tests.support import catalogue
 
 KEYS = {
     "engine",
@@ -57,7 +58,7 @@ def assert_consistent(report: dict[str, Any], records: int, batch: int) -> None:
     assert report["verified_records"] == records
     assert report["commits"] == math.ceil(records / batch)  # one group commit per batch
     # the same seeded workload cut at the same place: the same number of messages
-    workload = bench.Workload(report["subjects"])
+    workload = bench.Workload(catalogue.POLICY, report["subjects"])
     assert sum(len(g) for g in workload.batches(records, batch)) == records
     assert report["messages"] == workload.messages
     # the rate is the quotient of the measured figures (each rounded as reported)
@@ -100,7 +101,7 @@ def test_bench_audit_reports_every_measure_and_verifies() -> None:
 
 
 def test_bench_workload_is_like_the_trail() -> None:
-    workload = Workload(subjects=500)
+    workload = Workload(catalogue.POLICY, subjects=500)
     entries = [e for group in workload.batches(5_000, 1_000) for e in group]
     assert len(entries) == 5_000
     assert len({e.dedup for e in entries}) == 5_000  # nothing the log would drop as a repeat

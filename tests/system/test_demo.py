@@ -60,8 +60,20 @@ EXPECTED: dict[str, list[tuple[str, str, dict[str, set[str]] | str]]] = {
             },
         ),
     ],
+    # v2 §5: naming politie and RvdK selects within those rollen; the OM and reclassering are
+    # still routed (an ActieoverlegAanmelding goes to each of the five rollen, required).
+    # v2 §6 makes this case a MeldingStrafbaarFeit (VT → politie) with issue #14.
     "kindermishandeling": [
-        ("vt-twente", "ActieoverlegAanmelding", {"politie": {"kind"}, "rvdk": set()}),
+        (
+            "vt-twente",
+            "ActieoverlegAanmelding",
+            {
+                "politie": {"kind"},
+                "rvdk": set(),
+                "om": {"kind"},
+                "reclassering": {"contact", "kind"},
+            },
+        ),
     ],
     "acuut": [
         ("vt-twente", "Veiligheidsafspraken", {"politie": set()}),

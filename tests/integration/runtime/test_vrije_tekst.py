@@ -219,7 +219,7 @@ async def test_free_text_reaches_only_a_recipient_granted_all_its_categories(
 
     # an ActieoverlegBesluit goes to each rol that took part (v2 §5): after an Aanmelding
     deelnemers: frozenset[str] = frozenset()
-    if berichttype.value == "ActieoverlegBesluit":
+    if berichttype == "ActieoverlegBesluit":
         others = ["politie", "vt-twente", "rvdk", "reclassering"]
         await took_part(gateway.state, bericht.kop.conversatie_id, "om", others)
         deelnemers = frozenset(OINS[name] for name in ["om", *others])

@@ -278,7 +278,8 @@ def test_every_seed_is_a_valid_message() -> None:
     assert len(EXAMPLES) == 13
     for rel, data in EXAMPLES.items():
         sender = OINS[DEFAULT_SENDER[Path(rel).parent.name]]
-        besluit = decide(data, sender)
+        # in a conversation every partner took part in: the ActieoverlegBesluit goes to those
+        besluit = decide(data, sender, deelnemers=frozenset(OINS.values()))
         assert besluit.bericht.kop.berichttype == Path(rel).stem
         assert besluit.leveringen
 

@@ -128,7 +128,6 @@ def test_the_zsm_norm_starts_at_the_voorgeleiding_and_takes_the_ophoudtermijn(
 
 
 def test_an_ophoudtermijn_other_than_6_or_9_is_refused() -> None:
-    from gateway.domain.errors import Refused
 
     with pytest.raises(Refused) as caught:
         decide(zsm_met(None, "12"), POLITIE, nu=lokaal(2026, 11, 21, 8))
