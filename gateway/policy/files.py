@@ -265,9 +265,10 @@ LEVERING = "levering"
 class NormEntry(_Strict):
     """One row of spec v2 §10: opened by a type (or by every ``levering``), closed by the
     listed types in the conversation. ``start``: field paths of the opening message, the first
-    filled one's time starts the norm (none: its arrival). ``spoed``: the deadline for a spoed message, when it
-    differs. ``ontvangstbevestiging``: its deadline is reported to the sender. ``actief``:
-    false for a row whose types do not exist yet (checked for shape only)."""
+    filled one's time starts the norm (none: its arrival). ``spoed``: the deadline for a spoed
+    message, when it differs. ``ontvangstbevestiging``: its deadline is reported to the
+    sender. ``actief``: false for a row whose types do not exist yet (checked for shape
+    only)."""
 
     naam: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     geopend_door: str
