@@ -43,14 +43,12 @@ __all__ = [
 
 def check_partners(partners: PartnersFile, lines: Lines, typen: Berichttypen) -> None:
     """Every partner has a rol of the register."""
-    for i, partner in enumerate(partners.partners):
-        if partner.rol not in typen.rollen:
-            raise PolicyError(
-                "partners.yaml",
-                line_of(lines, ("partners", i, "rol")),
-                f"{partner.rol!r} is no rol of the register (catalogus.yaml: "
-                f"{', '.join(sorted(typen.rollen))})",
-            )
+
+    def fail(where: tuple[Any, ...], problem: str) -> PolicyError:
+        return PolicyError("partners.yaml", line_of(lines, ("partners", *where)), problem)
+
+    names = [((i, "rol"), p.rol) for i, p in enumerate(partners.partners)]
+    _known_rollen(typen, names, "partners", fail)
 
 
 def check_regios(

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.domain.model import (
+    KETENPOORT,
     TECHNISCH,
     Berichttypen,
     Codelijst,
@@ -26,6 +27,7 @@ from gateway.domain.model import (
     Node,
     build_model,
 )
+from gateway.policy.files import ROL
 from gateway.policy.reading import Lines, PolicyError, line_of, parse_file
 
 __all__ = [
@@ -37,7 +39,6 @@ __all__ = [
 
 CATALOGUS_FILES = ("catalogus.yaml", "typen.yaml")
 
-NAAM = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 VELD = r"^[a-z][a-z0-9_]*$"
 TYPE_NAAM = r"^[A-Z][A-Za-z0-9]{1,63}$"
 
@@ -243,7 +244,7 @@ def load_typen(directory: Path) -> Berichttypen:
     catalogus, _ = parse_file(CatalogusFile, directory / "catalogus.yaml")
     typen, lines = parse_file(TypenFile, directory / "typen.yaml")
     for rol in catalogus.rollen:
-        if not _matches(NAAM, rol) or rol == "ketenpoort":
+        if not _matches(ROL, rol) or rol == KETENPOORT:
             raise PolicyError("catalogus.yaml", None, f"{rol!r} cannot be a rol")
     builder = _Builder(typen, lines, frozenset(catalogus.categorieen))
     definities: dict[str, Definitie] = {}

@@ -217,6 +217,13 @@ def test_unknown_category_on_a_continuation_line(policy_copy: Path) -> None:
     )
 
 
+def test_unknown_rol_of_a_partner(policy_copy: Path) -> None:
+    line = edit(policy_copy, "partners.yaml", "rol: reclassering", "rol: wijkteam")
+    error = broken(policy_copy)
+    assert_error(error, "partners.yaml", line, "partners.5.rol: 'wijkteam' is no rol")
+    assert "'reclassering'" in error.problem  # the known rollen are named
+
+
 def test_unknown_rol_in_a_route(policy_copy: Path) -> None:
     line = edit(
         policy_copy, "berichten.yaml", "naar: politie", "naar: wijkteam", after="  Terugkoppeling:"
