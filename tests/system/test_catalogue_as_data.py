@@ -1,6 +1,7 @@
 """The catalogue is data (issue #12, spec v2 §1): a new rol with its native vocabulary, a
 partner of it, a doel with its grondslagen and a BerichtType are added in a copy of the policy
-and vocabulary folders — no Python file changes — and a message of that type is validated,
+and vocabulary folders (the rol is not one of the spec's: v2 §2's lokaal-team is in the default
+policy since issue #14, so the test adds the jeugdgezondheidszorg) — no Python file changes — and a message of that type is validated,
 routed and delivered through the real RabbitMQ; a third Veilig Thuis regio is a register entry
 and a postcode range that routing then finds.
 
@@ -32,7 +33,7 @@ from tests.support.settings import local_settings
 
 pytestmark = pytest.mark.broker
 
-WIJKTEAM = "00000099000000000107"  # v2 §2's Wijkteam Enschede
+JGZ = "00000099000000000115"  # a JGZ team: not in v2, a register entry here
 VT_IJSSELLAND = "00000099000000000114"  # a third VT regio: not in v2, a register entry here
 VOCABULARIES = REPO_ROOT / "adapters" / "vocabularies"
 
@@ -48,31 +49,31 @@ def _replace(path: Path, old: str, new: str) -> None:
 
 
 def extended_catalogue(work: Path) -> tuple[Path, Path]:
-    """Copies of policy/v1 and the vocabularies with: rol lokaal-team, its partner and
-    vocabulary, doel MONITORING_VEILIGHEID with grondslagen, BerichtType Wijkterugmelding (VT
-    receives it), and a third VT regio for postcodes 8000-8099. Data only."""
+    """Copies of policy/v1 and the vocabularies with: rol jeugdgezondheidszorg, its partner and
+    vocabulary, doel JGZ_SIGNALERING with grondslagen, BerichtType Jgzsignaal (VT receives it),
+    and a third VT regio for postcodes 8000-8099. Data only."""
     policy, vocab = work / "policy", work / "vocabularies"
     shutil.copytree(POLICY_DIR, policy)
     shutil.copytree(VOCABULARIES, vocab)
     _replace(
         policy / "catalogus.yaml",
         "rollen:\n",
-        "rollen:\n  lokaal-team:\n    naam: Lokaal (wijk)team\n",
+        "rollen:\n  jeugdgezondheidszorg:\n    naam: Jeugdgezondheidszorg\n",
     )
     _replace(
         policy / "partners.yaml",
         "partners:\n",
-        f'partners:\n  - oin: "{WIJKTEAM}"\n    rol: lokaal-team\n    naam: Wijkteam Enschede\n'
+        f'partners:\n  - oin: "{JGZ}"\n    rol: jeugdgezondheidszorg\n    naam: JGZ Twente\n'
         f'  - oin: "{VT_IJSSELLAND}"\n    rol: veilig-thuis\n    naam: Veilig Thuis IJsselland\n',
     )
     _append(policy / "partners.yaml", f'  - van: 8000\n    tot: 8099\n    oin: "{VT_IJSSELLAND}"\n')
     _append(
         policy / "doelen.yaml",
         """
-  MONITORING_VEILIGHEID:
-    omschrijving: Het lokale veld volgt de veiligheid na Veilig Thuis
+  JGZ_SIGNALERING:
+    omschrijving: De jeugdgezondheidszorg meldt Veilig Thuis wat zij ziet
     grondslagen:
-      - {afzender: lokaal-team, codes: [WMO2015-ART-2.3.5]}
+      - {afzender: jeugdgezondheidszorg, codes: [WPG-ART-5.6]}
     bewaartermijn_dagen: 1825
     ontvangers:
       veilig-thuis:
@@ -82,8 +83,8 @@ def extended_catalogue(work: Path) -> tuple[Path, Path]:
     _append(
         policy / "typen.yaml",
         """
-  Wijkterugmelding:
-    omschrijving: Het wijkteam meldt Veilig Thuis hoe het gaat.
+  Jgzsignaal:
+    omschrijving: De JGZ meldt Veilig Thuis wat zij ziet.
     velden:
     - {veld: dossier, soort: KorteTekst, categorieen: [proces]}
     - {veld: adres, categorieen: [contact], blok: adres}
@@ -97,9 +98,9 @@ def extended_catalogue(work: Path) -> tuple[Path, Path]:
     _append(
         policy / "berichten.yaml",
         """
-  Wijkterugmelding:
-    afzenders: [lokaal-team]
-    doelen: [MONITORING_VEILIGHEID]
+  Jgzsignaal:
+    afzenders: [jeugdgezondheidszorg]
+    doelen: [JGZ_SIGNALERING]
     routes:
       - naar: veilig-thuis
         regio: adres.postcode
@@ -107,42 +108,42 @@ def extended_catalogue(work: Path) -> tuple[Path, Path]:
       toelichting: [veiligheid]
 """,
     )
-    (vocab / "lokaal_team.yaml").write_text(
-        """rol: lokaal-team
-namespace: urn:ketenpoort:wijkteam:1
-prefix: wt
+    (vocab / "jeugdgezondheidszorg.yaml").write_text(
+        """rol: jeugdgezondheidszorg
+namespace: urn:ketenpoort:jgz:1
+prefix: jgz
 stijl: kebab
 sends:
-  - Wijkterugmelding
+  - Jgzsignaal
 receives: []
 """,
         encoding="utf-8",
     )
-    _replace(vocab / "veilig_thuis.yaml", "receives:\n", "receives:\n  - Wijkterugmelding\n")
+    _replace(vocab / "veilig_thuis.yaml", "receives:\n", "receives:\n  - Jgzsignaal\n")
     return policy, vocab
 
 
-WIJKTERUGMELDING = """<?xml version="1.0" encoding="UTF-8"?>
+JGZSIGNAAL = """<?xml version="1.0" encoding="UTF-8"?>
 <kp:Bericht xmlns:kp="urn:ketenpoort:envelop:1">
   <kp:Kop>
     <kp:BerichtId>{id}</kp:BerichtId>
     <kp:ConversatieId>{id}</kp:ConversatieId>
-    <kp:BerichtType>Wijkterugmelding</kp:BerichtType>
+    <kp:BerichtType>Jgzsignaal</kp:BerichtType>
     <kp:Versie>1</kp:Versie>
-    <kp:Afzender oin="{oin}" rol="lokaal-team"/>
+    <kp:Afzender oin="{oin}" rol="jeugdgezondheidszorg"/>
     <kp:Doelbinding>
-      <kp:Doel>MONITORING_VEILIGHEID</kp:Doel>
-      <kp:Grondslag>WMO2015-ART-2.3.5</kp:Grondslag>
+      <kp:Doel>JGZ_SIGNALERING</kp:Doel>
+      <kp:Grondslag>WPG-ART-5.6</kp:Grondslag>
     </kp:Doelbinding>
     <kp:Tijdstip>2026-11-30T10:00:00+01:00</kp:Tijdstip>
   </kp:Kop>
   <kp:Inhoud>
-    <wt:wijkterugmelding xmlns:wt="urn:ketenpoort:wijkteam:1">
-      <wt:dossier>WT-2026-0042</wt:dossier>
-      <wt:adres><wt:straat>Lindelaan</wt:straat><wt:huisnummer>12</wt:huisnummer><wt:postcode>{postcode}</wt:postcode><wt:plaats>Enschede</wt:plaats></wt:adres>
-      <wt:veiligheidsschaal>6</wt:veiligheidsschaal>
-      <wt:toelichting>Afspraken worden nagekomen; moeder voelt zich veiliger.</wt:toelichting>
-    </wt:wijkterugmelding>
+    <jgz:jgzsignaal xmlns:jgz="urn:ketenpoort:jgz:1">
+      <jgz:dossier>JGZ-2026-0042</jgz:dossier>
+      <jgz:adres><jgz:straat>Lindelaan</jgz:straat><jgz:huisnummer>12</jgz:huisnummer><jgz:postcode>{postcode}</jgz:postcode><jgz:plaats>Enschede</jgz:plaats></jgz:adres>
+      <jgz:veiligheidsschaal>6</jgz:veiligheidsschaal>
+      <jgz:toelichting>Jan komt niet meer naar het consultatiebureau; moeder oogt angstig.</jgz:toelichting>
+    </jgz:jgzsignaal>
   </kp:Inhoud>
 </kp:Bericht>
 """
@@ -154,22 +155,22 @@ def test_the_extended_catalogue_loads_and_changes_no_other_partners_schema(tmp_p
         tmp_path, "amqp://unused", policy_dir=policy_dir, vocabulary_dir=vocab
     )
     codec, policy = catalogue(settings)
-    assert "lokaal-team" in policy.typen.rollen
-    assert policy.partners[WIJKTEAM].rol == "lokaal-team"
-    assert policy.doelen["MONITORING_VEILIGHEID"].acceptabel("lokaal-team", "veilig-thuis")
-    assert "Wijkterugmelding" in policy.typen
+    assert "jeugdgezondheidszorg" in policy.typen.rollen
+    assert policy.partners[JGZ].rol == "jeugdgezondheidszorg"
+    assert policy.doelen["JGZ_SIGNALERING"].acceptabel("jeugdgezondheidszorg", "veilig-thuis")
+    assert "Jgzsignaal" in policy.typen
     # the new type changes the schemas of its sender and recipient only
     before = load_typen(POLICY_DIR)
     for rol, adapter in codec.by_rol.items():
-        if rol in ("lokaal-team", "veilig-thuis"):
+        if rol in ("jeugdgezondheidszorg", "veilig-thuis"):
             continue
         for richting in Richting:
             assert generate(adapter.partner, richting, policy.typen) == generate(
                 adapter.partner, richting, before
             ), (rol, richting)
     vt = codec.by_rol["veilig-thuis"].partner
-    assert b"wijkterugmelding" in generate(vt, Richting.ONTVANGEN, policy.typen)
-    assert b"wijkterugmelding" not in generate(vt, Richting.VERZENDEN, policy.typen)
+    assert b"jgzsignaal" in generate(vt, Richting.ONTVANGEN, policy.typen)
+    assert b"jgzsignaal" not in generate(vt, Richting.VERZENDEN, policy.typen)
 
 
 async def test_a_new_rol_and_type_added_as_data_are_delivered_through_rabbitmq(
@@ -184,34 +185,34 @@ async def test_a_new_rol_and_type_added_as_data_are_delivered_through_rabbitmq(
         vocabulary_dir=vocab,
     )
     codec, _ = catalogue(settings)
-    add_partners(vhost, [WIJKTEAM, VT_IJSSELLAND])
+    add_partners(vhost, [JGZ, VT_IJSSELLAND])
     topology = Topology(
-        settings.amqp_prefix, (*OINS.values(), WIJKTEAM, VT_IJSSELLAND), settings.retry_delays_ms
+        settings.amqp_prefix, (*OINS.values(), JGZ, VT_IJSSELLAND), settings.retry_delays_ms
     )
-    wijkteam = RabbitPartner(WIJKTEAM, vhost, topology)
+    jgz = RabbitPartner(JGZ, vhost, topology)
     ijsselland = RabbitPartner(VT_IJSSELLAND, vhost, topology)
     try:
         async with run_gateway(settings, vhost) as running:
-            await wijkteam.connect()
+            await jgz.connect()
             await ijsselland.connect()
             # 1. the new type from the new rol: validated, routed by postcode to VT Twente
-            raw = WIJKTERUGMELDING.format(id=uuid.uuid4(), oin=WIJKTEAM, postcode="7511AB")
-            await wijkteam.send(raw.encode())
-            (answer,) = await take(wijkteam, 1)
+            raw = JGZSIGNAAL.format(id=uuid.uuid4(), oin=JGZ, postcode="7511AB")
+            await jgz.send(raw.encode())
+            (answer,) = await take(jgz, 1)
             bericht = codec.read(answer.body)
             assert isinstance(bericht.inhoud, Ontvangstbevestiging), answer.body.decode()
             assert [o.oin for o in bericht.inhoud.ontvangers] == [OINS["vt-twente"]]
             vt = running.partner("vt-twente")
             (delivered,) = await drain(vt)  # published before the answer: there now
             text = delivered.body.decode()
-            assert "<vt:wijkterugmelding" in text
-            assert "moeder voelt zich veiliger" in text  # veiligheid: VT is granted it
-            assert "<kp:Grondslag>WMO2015-ART-2.3.5</kp:Grondslag>" in text
+            assert "<vt:jgzsignaal" in text
+            assert "moeder oogt angstig" in text  # veiligheid: VT is granted it
+            assert "<kp:Grondslag>WPG-ART-5.6</kp:Grondslag>" in text
 
             # 2. an unmapped postcode of the new type: GEEN_ONTVANGER, nothing delivered
-            raw = WIJKTERUGMELDING.format(id=uuid.uuid4(), oin=WIJKTEAM, postcode="9999ZZ")
-            await wijkteam.send(raw.encode())
-            (refused,) = await take(wijkteam, 1)
+            raw = JGZSIGNAAL.format(id=uuid.uuid4(), oin=JGZ, postcode="9999ZZ")
+            await jgz.send(raw.encode())
+            (refused,) = await take(jgz, 1)
             assert b"GEEN_ONTVANGER" in refused.body, refused.body.decode()
             assert await drain(vt) == []
 
@@ -226,7 +227,7 @@ async def test_a_new_rol_and_type_added_as_data_are_delivered_through_rabbitmq(
             assert b"<vt:melding" in ontvangen.body
             assert await drain(vt) == []  # VT Twente did not get it
     finally:
-        await wijkteam.close()
+        await jgz.close()
         await ijsselland.close()
         await delete_topology(vhost, topology)
 

@@ -498,6 +498,52 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
     ("openbaar-ministerie", "ActieoverlegBesluit"): {"@parketnummer"},
     ("reclassering", "Reclasseringsadvies"): {"BijzondereVoorwaarde", "LopendeHulp"},
     ("raad-kinderbescherming", "Reclasseringsadvies"): {"BijzondereVoorwaarde", "LopendeHulp"},
+    # v2 §6 (issue #14): the new partners' formats are this project's design
+    # (docs/partners/); optional is what v2 §6 does not require: voorwaarden 0..5, the reden
+    # of an afgesloten Overdracht, a Terugmelding's adres (or InAntwoordOp), its people, what
+    # happened and the intervention time (acuut-ingezet), the registrations of an answer
+    ("veilig-thuis", "Overdracht"): {"bsn", "reden-afsluiting", "voorwaarde"},
+    ("veilig-thuis", "Informatieverzoek"): {"bsn"},
+    ("veilig-thuis", "Informatieantwoord"): {"registratie"},
+    ("veilig-thuis", "MeldingStrafbaarFeit"): {
+        "bsn",
+        "geboren",
+        "letsel",
+        "reden-niet-geinformeerd",
+        "relatie-tot-slachtoffer",
+    },
+    ("politie", "Informatieantwoord"): {"Registratie"},
+    ("raad-kinderbescherming", "Informatieverzoek"): {"Bsn"},
+    ("raad-kinderbescherming", "Onderzoeksuitkomst"): {"Bsn", "Toelichting"},
+    ("lokaal-team", "OverdrachtReactie"): {"reden", "regievoerder"},
+    ("lokaal-team", "Terugmelding"): {
+        "adres",
+        "bsn",
+        "gebeurtenis",
+        "gezinslid",
+        "interventie",
+        "voorwaarde",
+    },
+    ("lokaal-team", "VerzoekTotOnderzoek"): {
+        "bsn",
+        "geaccordeerde-informatie",
+        "reden-niet-geinformeerd",
+    },
+    ("gecertificeerde-instelling", "OverdrachtReactie"): {"Casusregisseur", "Reden"},
+    ("gecertificeerde-instelling", "Terugmelding"): {
+        "@bsn",
+        "Adres",
+        "Gebeurtenis",
+        "Gezinslid",
+        "Interventie",
+        "Voorwaarde",
+    },
+    ("gecertificeerde-instelling", "VerzoekTotOnderzoek"): {
+        "@bsn",
+        "GeaccordeerdeInformatie",
+        "RedenNietGeinformeerd",
+    },
+    ("crisisdienst", "Terugmelding"): {"Adres", "BSN", "Inzet", "Persoon", "Situatie", "Voorwaarde"},
 }
 
 
