@@ -363,3 +363,138 @@ def test_examples_filter_with_every_and_no_category(rel: str) -> None:
     assert isinstance(body, Inhoud)
     assert filter_inhoud(body, ALL).inhoud == body
     assert filter_inhoud(body, NONE).inhoud == type(body)()
+
+
+# --------------------------------------------------------------------------- v2 §8, new types
+
+I, C, N, S, V = "identificatie", "contact", "incident", "strafrechtelijk", "veiligheid"
+GP, GZ, H, K, P = "gezinsprofiel", "gezondheid", "hulpverlening", "kind", "proces"
+MON, ACUUT, VB = "MONITORING_VEILIGHEID", "ACUTE_VEILIGHEID", "VEILIGHEIDSBEOORDELING"
+OKB, OPS = "ONDERZOEK_KINDERBESCHERMING", "OPSPORING"
+LT, GI, VTR = "lokaal-team", "gecertificeerde-instelling", "veilig-thuis"
+
+# v2 §8, "Grants for the new types": (type, doel, recipient rol) -> categories
+V2_GRANTS: dict[tuple[str, str, str], frozenset[str]] = {
+    ("Overdracht", MON, LT): frozenset({I, C, V, H, GP, K, P}),
+    ("Overdracht", MON, GI): frozenset({I, C, V, H, GP, GZ, K, P}),
+    **{("OverdrachtReactie", MON, VTR): frozenset({I, V, H, K, P})},
+    # Terugmelding voortgang and advies-afsluiting (doel MONITORING_VEILIGHEID)
+    **{("Terugmelding", MON, rol): frozenset({I, V, H, K, P}) for rol in (VTR, LT, GI)},
+    # Terugmelding zorgsignaal (VEILIGHEIDSBEOORDELING) and acuut-ingezet (ACUTE_VEILIGHEID)
+    **{
+        ("Terugmelding", doel, rol): frozenset({I, C, N, V, H, K, P})
+        for doel in (VB, ACUUT)
+        for rol in (VTR, LT, GI)
+    },
+    ("Informatieverzoek", VB, "politie"): frozenset({I, P}),
+    ("Informatieverzoek", OKB, "politie"): frozenset({I, P}),
+    ("Informatieverzoek", OKB, VTR): frozenset({I, P}),
+    ("Informatieantwoord", VB, VTR): frozenset({I, N, S, P}),
+    ("Informatieantwoord", OKB, "raad-kinderbescherming"): frozenset({I, N, S, P}),
+    ("MeldingStrafbaarFeit", OPS, "politie"): frozenset({I, C, N, K, GZ, S, P}),
+    **{("Onderzoeksuitkomst", OKB, rol): frozenset({I, K, P}) for rol in (VTR, LT, GI)},
+}
+
+# v2 §8, "Free text carries every category its content may hold", rows of the new types
+V2_FREE_TEXT: dict[tuple[str, str], frozenset[str]] = {
+    ("Overdracht", "voorwaarde.omschrijving"): frozenset({V, K}),
+    ("Overdracht", "veiligheidsschaal.onderbouwing"): frozenset({V, GZ, K}),
+    ("OverdrachtReactie", "reden"): frozenset({H, P}),
+    ("Terugmelding", "toelichting"): frozenset({V, H, K}),
+    ("Informatieverzoek", "vraag"): frozenset({I, P}),
+    ("Informatieantwoord", "antwoord.tekst"): frozenset({I, N, S}),
+    ("MeldingStrafbaarFeit", "feit.omschrijving"): frozenset({N}),
+    ("MeldingStrafbaarFeit", "waarneming"): frozenset({N, K, GZ}),
+    ("MeldingStrafbaarFeit", "slachtoffer.letsel"): frozenset({N, GZ}),
+    ("Onderzoeksuitkomst", "toelichting"): frozenset({K, P}),
+}
+
+
+def _v2_granted(berichttype: str, doel: str, rol: str) -> frozenset[str]:
+    """What the policy grants ``rol`` of the type under the doel: the type's toegang within
+    the doel's cap (the router's rule; the property test above checks delivered bytes)."""
+    cap = frozenset(POLICY.doelen[doel].ontvangers[rol].categorieen)
+    toegang = POLICY.berichten[berichttype].toegang.get(doel, {}).get(rol)
+    granted = cap if toegang is None else frozenset(toegang.categorieen)
+    assert granted <= cap, (berichttype, doel, rol)
+    return granted
+
+
+@pytest.mark.parametrize(
+    ("berichttype", "doel", "rol"), sorted(V2_GRANTS), ids=["-".join(k) for k in sorted(V2_GRANTS)]
+)
+def test_v2_grants_of_the_new_types(berichttype: str, doel: str, rol: str) -> None:
+    assert doel in POLICY.berichten[berichttype].doelen
+    assert _v2_granted(berichttype, doel, rol) == V2_GRANTS[(berichttype, doel, rol)]
+
+
+@pytest.mark.parametrize(
+    ("berichttype", "veld"), sorted(V2_FREE_TEXT), ids=[".".join(k) for k in sorted(V2_FREE_TEXT)]
+)
+def test_v2_free_text_of_the_new_types(berichttype: str, veld: str) -> None:
+    assert POLICY.vrije_tekst[berichttype][veld] == V2_FREE_TEXT[(berichttype, veld)]
+
+
+def _example(rel: str) -> Inhoud:
+    body = MESSAGE_CODEC.read((ROOT / "examples" / rel).read_bytes()).inhoud
+    assert isinstance(body, Inhoud)
+    return body
+
+
+# (example, doel, recipient rol) -> the free-text fields withheld and the categories removed
+V2_EXAMPLES = [
+    # the lokaal team lacks gezondheid: the onderbouwing is withheld, the voorwaarden kept
+    ("veilig-thuis/Overdracht.xml", MON, LT, {"veiligheidsschaal.onderbouwing"}, {GZ}),
+    ("veilig-thuis/Overdracht.xml", MON, GI, set(), set()),
+    ("lokaal-team/OverdrachtReactie.xml", MON, VTR, set(), set()),
+    ("gecertificeerde-instelling/OverdrachtReactie.xml", MON, VTR, set(), set()),
+    # a voortgang reaches VT without the address (contact is not granted for monitoring)
+    ("gecertificeerde-instelling/Terugmelding.xml", MON, VTR, set(), {C}),
+    ("gecertificeerde-instelling/Terugmelding.xml", MON, LT, set(), {C}),
+    ("lokaal-team/Terugmelding.xml", VB, VTR, set(), set()),
+    ("lokaal-team/Terugmelding.xml", VB, GI, set(), set()),
+    ("crisisdienst/Terugmelding.xml", ACUUT, VTR, set(), set()),
+    ("crisisdienst/Terugmelding.xml", ACUUT, LT, set(), set()),
+    ("veilig-thuis/Informatieverzoek.xml", VB, "politie", set(), set()),
+    ("raad-kinderbescherming/Informatieverzoek.xml", OKB, "politie", set(), set()),
+    ("raad-kinderbescherming/Informatieverzoek.xml", OKB, VTR, set(), set()),
+    ("politie/Informatieantwoord.xml", VB, VTR, set(), set()),
+    ("veilig-thuis/Informatieantwoord.xml", OKB, "raad-kinderbescherming", set(), set()),
+    # the child victim, its injuries and what VT observed all reach the politie
+    ("veilig-thuis/MeldingStrafbaarFeit.xml", OPS, "politie", set(), set()),
+    ("raad-kinderbescherming/Onderzoeksuitkomst.xml", OKB, VTR, set(), set()),
+    ("raad-kinderbescherming/Onderzoeksuitkomst.xml", OKB, LT, set(), set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("rel", "doel", "rol", "withheld", "removed"),
+    V2_EXAMPLES,
+    ids=[f"{rel.removesuffix('.xml')}-{rol}" for rel, _, rol, _, _ in V2_EXAMPLES],
+)
+def test_v2_examples_per_recipient(
+    rel: str, doel: str, rol: str, withheld: set[str], removed: set[str]
+) -> None:
+    body = _example(rel)
+    berichttype = type(body).__name__
+    vrij = POLICY.vrije_tekst.get(berichttype, {})
+    granted = _v2_granted(berichttype, doel, rol)
+    gefilterd = filter_inhoud(body, granted, vrij)
+    assert {a.veld for a in gefilterd.achtergehouden} == withheld
+    assert gefilterd.removed == removed
+    assert leaf_multiset(gefilterd.inhoud, vrij=vrij) == leaf_multiset(body, granted, vrij)
+    if not withheld and not removed:
+        assert gefilterd.inhoud == body
+
+
+def test_v2_the_politie_copy_of_a_melding_strafbaar_feit_keeps_the_child_victim() -> None:
+    raw = (ROOT / "examples/veilig-thuis/MeldingStrafbaarFeit.xml").read_bytes()
+    besluit = decide(raw, "00000099000000000102")
+    (levering,) = besluit.leveringen
+    assert levering.ontvanger.partner.rol == "politie"
+    assert levering.removed == frozenset()
+    parsed = parse_delivered(levering.payload, "politie", "MeldingStrafbaarFeit")
+    assert parsed == besluit.bericht.inhoud
+    text = levering.payload.decode()
+    assert KIND_BSN in text and "Jan Jansen" in text
+    assert "Blauwe plekken op beide bovenarmen" in text  # Letsel: incident, gezondheid
