@@ -42,7 +42,7 @@ def policy_check(
                 ", ".join(regel.doelen),
                 r.naar,
                 "; ".join(_conditie(c) for c in r.als) or "-",
-                r.regio or "-",
+                " of ".join(r.regios) or "-",
                 "ja" if r.verplicht else "nee (optioneel)",
             )
     out.print(routes)

@@ -348,7 +348,7 @@ def test_regio_pointing_at_a_partner_that_is_no_veilig_thuis(policy_copy: Path) 
         "partners.yaml",
         'oin: "00000099000000000106"',
         'oin: "00000099000000000103"',
-        after="van: 3000",
+        after="- van: 3000",
     )
     line = line_in_file(policy_copy, "partners.yaml", "- van: 3000")
     assert_error(
