@@ -264,6 +264,26 @@ def check_leesbaar(
                 )
 
 
+def _kan_samen(doel: Doel, route: list[Conditie], afzender: list[Conditie]) -> bool:
+    """Whether a message of doel ``doel`` that a rol may send (its ``afzender_als``) can meet
+    a rule's conditions: not when either names another doel, nor when both test one field of
+    the body against values that have none in common (a crisisdienst's Terugmelding is
+    acuut-ingezet or zorgsignaal only, so a rule for a voortgang never applies to it)."""
+    waarden: dict[str, set[bool | int | str]] = {}
+    for conditie in (*route, *afzender):
+        if isinstance(conditie, DoelConditie) and conditie.doel != doel:
+            return False
+        if isinstance(conditie, VeldConditie):
+            mogelijk: set[bool | int | str] = set(conditie.in_ or ())
+            if conditie.is_ is not None:
+                mogelijk.add(conditie.is_)
+            eerder = waarden.get(conditie.veld)
+            waarden[conditie.veld] = mogelijk if eerder is None else eerder & mogelijk
+            if not waarden[conditie.veld]:
+                return False
+    return True
+
+
 def _check_route(
     berichttype: BerichtType,
     regel: BerichtRegel,
@@ -280,6 +300,8 @@ def _check_route(
         if route.naar not in entry.ontvangers:
             raise fail(where, f"doel {doel} admits no recipient {route.naar}")
         for afzender in regel.afzenders:
+            if not _kan_samen(doel, route.als, regel.afzender_als.get(afzender, [])):
+                continue  # the rule never applies to what this rol may send: no grondslag needed
             if not entry.acceptabel(afzender, route.naar):
                 raise fail(
                     where,
@@ -363,10 +385,33 @@ def _check_geheugen(
         )
     if geheugen.overdracht is not None:
         try:
-            if check_path(typen.model(berichttype), geheugen.overdracht) is not str:
-                raise ValueError(f"{geheugen.overdracht!r} of {berichttype} is no status code")
+            if not _is_status(typen.model(berichttype), geheugen.overdracht):
+                raise ValueError(
+                    f"{geheugen.overdracht!r} of {berichttype} is no status code: a text, or "
+                    f"codes holding {' and '.join(sorted(OVERDRACHT_STATUSSEN))}"
+                )
         except ValueError as exc:
             raise fail((berichttype, "geheugen", "overdracht"), str(exc)) from None
+
+
+def _is_status(model: type[Part], path: str) -> bool:
+    """The field at ``path`` can hold an Overdracht status: a text, or a code field whose
+    codes include every status the routing memory keeps (``OVERDRACHT_STATUSSEN``)."""
+    if check_path(model, path) is str:
+        return True
+    parent, _, name = path.rpartition(".")
+    owner = check_path(model, parent) if parent else model
+    if not isinstance(owner, type) or name not in getattr(owner, "model_fields", {}):
+        return False
+    codes: set[object] = set()
+    todo = [owner.model_fields[name].annotation]
+    while todo:
+        annotation = todo.pop()
+        if typing.get_origin(annotation) is typing.Literal:
+            codes.update(typing.get_args(annotation))
+        else:
+            todo.extend(typing.get_args(annotation))
+    return OVERDRACHT_STATUSSEN <= codes
 
 
 def _check_paths(

@@ -58,8 +58,7 @@ class Chain:
         """Send as ``sender``; (OINs the Ontvangstbevestiging names, deliveries per partner).
         The gateway publishes every delivery before it answers: once the answer is there,
         every inbox holds all it will get for this message."""
-        own, answers = await inbox_until_answered(self.clients[sender])
-        assert own == [] and answers == [], "the sender's inbox was not empty"
+        assert await drain(self.clients[sender]) == [], "the sender's inbox was not empty"
         await self.clients[sender].send(raw)
         own, (answer,) = await inbox_until_answered(self.clients[sender])
         assert own == []

@@ -88,7 +88,19 @@ def test_default_policy_loads_with_everything_of_the_spec() -> None:
         ("00000099000000000103", "openbaar-ministerie"),
         ("00000099000000000104", "raad-kinderbescherming"),
         ("00000099000000000105", "reclassering"),
+        # v2 §2
+        ("00000099000000000107", "lokaal-team"),
+        ("00000099000000000108", "lokaal-team"),
+        ("00000099000000000109", "lokaal-team"),
+        ("00000099000000000110", "gecertificeerde-instelling"),
+        ("00000099000000000113", "gecertificeerde-instelling"),
+        ("00000099000000000111", "crisisdienst"),
+        ("00000099000000000112", "crisisdienst"),
     }
+    # v2 §2: the crisisdienst is there day and night
+    assert policy.diensturen["00000099000000000111"].dagen == "alle"
+    assert policy.diensturen["00000099000000000112"].van_minuut == 0
+    assert policy.diensturen["00000099000000000112"].tot_minuut == 24 * 60
     assert set(policy.doelen) == {
         "VEILIGHEIDSBEOORDELING",
         "ACUTE_VEILIGHEID",
@@ -97,9 +109,14 @@ def test_default_policy_loads_with_everything_of_the_spec() -> None:
         "RECLASSERINGSADVIES",
         "ONDERZOEK_KINDERBESCHERMING",
         "ACTIEOVERLEG",
+        # v2 §3
+        "MONITORING_VEILIGHEID",
+        "OPSPORING",
     }
+    assert policy.doelen["MONITORING_VEILIGHEID"].bewaartermijn_dagen == 5 * 365
+    assert policy.doelen["OPSPORING"].bewaartermijn_dagen == 5 * 365
     assert set(policy.berichten) == set(policy.typen)
-    assert len(policy.berichten) == 11
+    assert len(policy.berichten) == 18  # v1's 11 and v2 §6's 7
     # spec §5: the two default regions
     assert policy.regio_van_postcode("7400AA") == "00000099000000000102"
     assert policy.regio_van_postcode("7699 ZZ") == "00000099000000000102"
@@ -122,6 +139,25 @@ def test_default_policy_loads_with_everything_of_the_spec() -> None:
     terugkoppeling = policy.doelen["TERUGKOPPELING_MELDER"]
     assert terugkoppeling.acceptabel("veilig-thuis", "politie") == ("WMO2015-ART-4.1.1",)
     assert terugkoppeling.acceptabel("politie", "veilig-thuis") == ()
+    # v2 §4's rows of the new rollen
+    monitoring = policy.doelen["MONITORING_VEILIGHEID"]
+    assert monitoring.acceptabel("veilig-thuis", "lokaal-team") == ("WMO2015-ART-4.1.1",)
+    assert monitoring.acceptabel("lokaal-team", "veilig-thuis") == ("WMO2015-ART-5.2.6",)
+    assert monitoring.acceptabel("gecertificeerde-instelling", "veilig-thuis") == ("JW-ART-7.3.8",)
+    assert monitoring.acceptabel("crisisdienst", "veilig-thuis") == ()
+    acuut = policy.doelen["ACUTE_VEILIGHEID"]
+    assert acuut.acceptabel("crisisdienst", "veilig-thuis") == ("WMO2015-ART-4.1.1",)
+    assert acuut.acceptabel("gecertificeerde-instelling", "veilig-thuis") == ("JW-ART-7.3.8",)
+    assert acuut.acceptabel("lokaal-team", "veilig-thuis") == ("AVG-ART-6.1.D",)
+    for rol in ("lokaal-team", "gecertificeerde-instelling", "crisisdienst"):
+        assert melding.acceptabel(rol, "veilig-thuis") == ("WMO2015-ART-5.2.6",)
+    onderzoek = policy.doelen["ONDERZOEK_KINDERBESCHERMING"]
+    for rol in ("veilig-thuis", "lokaal-team", "gecertificeerde-instelling"):
+        assert onderzoek.acceptabel(rol, "raad-kinderbescherming") == ("JW-ART-7.3.11",)
+    assert onderzoek.acceptabel("politie", "raad-kinderbescherming") == ("WPG-ART-19",)
+    assert policy.doelen["OPSPORING"].acceptabel("veilig-thuis", "politie") == (
+        "WMO2015-ART-4.1.1",
+    )
 
 
 def test_default_policy_grants_rvdk_but_not_reclassering_kind_under_actieoverleg() -> None:
@@ -529,6 +565,14 @@ def test_default_service_hours_and_norms() -> None:
         "00000099000000000106": ("werkdagen", 510, 1020),
         "00000099000000000104": ("werkdagen", 510, 1020),
         "00000099000000000105": ("werkdagen", 510, 1020),
+        # v2 §2: the lokaal veld and jeugdbescherming on werkdagen, the crisisdienst 24/7
+        "00000099000000000107": ("werkdagen", 510, 1020),
+        "00000099000000000108": ("werkdagen", 510, 1020),
+        "00000099000000000109": ("werkdagen", 510, 1020),
+        "00000099000000000110": ("werkdagen", 510, 1020),
+        "00000099000000000113": ("werkdagen", 510, 1020),
+        "00000099000000000111": ("alle", 0, 1440),
+        "00000099000000000112": ("alle", 0, 1440),
     }
     assert [n.naam for n in policy.normen] == [
         "zsm-beslissing",
@@ -585,9 +629,9 @@ NORM_EDITS = [
     ),
     pytest.param(
         "geopend_door: VtMelding",
-        "geopend_door: Overdracht",
+        "geopend_door: AfsprakenSignaal",  # v2 §7's, not in the catalogue yet
         "",
-        "opens on 'Overdracht': no BerichtType with rules",
+        "opens on 'AfsprakenSignaal': no BerichtType with rules",
         id="future-type-active",
     ),
     pytest.param(
