@@ -835,3 +835,78 @@ def test_a_condition_on_the_conversation_is_for_routes_only(policy_copy: Path) -
         line,
         "a condition on the conversation is for routes only",
     )
+
+
+# --------------------------------------------------------------------------- v2 §6 (issue #14)
+
+
+def test_a_rule_that_never_applies_to_a_sender_needs_no_grondslag_for_it(
+    policy_copy: Path,
+) -> None:
+    """The crisisdienst sends only acuut-ingezet and zorgsignaal (afzender_als) and has no
+    grondslag for MONITORING_VEILIGHEID: the voortgang rules need none for it. Without its
+    afzender_als they would, and the check names the first such rule."""
+    assert load_policy(policy_copy).berichten["Terugmelding"].afzender_als
+    edit(
+        policy_copy,
+        "berichten.yaml",
+        "    afzender_als:\n      crisisdienst: [{veld: soort, in: [acuut-ingezet, zorgsignaal]}]\n",
+        "",
+        after="  Terugmelding:",
+    )
+    line = line_in_file(policy_copy, "berichten.yaml", "- naar: veilig-thuis", after="  Terugmelding:")
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "Terugmelding from crisisdienst to veilig-thuis for doel MONITORING_VEILIGHEID has no "
+        "grondslag",
+    )
+
+
+def test_a_sender_restricted_to_another_doel_needs_no_grondslag_for_this_one(
+    policy_copy: Path,
+) -> None:
+    """VT asks under VEILIGHEIDSBEOORDELING only: no ONDERZOEK_KINDERBESCHERMING row is needed
+    for VT's Informatieverzoek to the politie; without the restriction it is checked."""
+    edit(
+        policy_copy,
+        "doelen.yaml",
+        "{afzender: veilig-thuis, codes: [JW-ART-7.3.11]}",
+        "{afzender: veilig-thuis, naar: [raad-kinderbescherming], codes: [JW-ART-7.3.11]}",
+        after="  ONDERZOEK_KINDERBESCHERMING:",
+    )
+    assert load_policy(policy_copy).doelen["ONDERZOEK_KINDERBESCHERMING"]
+    edit(
+        policy_copy,
+        "berichten.yaml",
+        "      veilig-thuis: [{doel: VEILIGHEIDSBEOORDELING}]\n",
+        "",
+        after="  Informatieverzoek:",
+    )
+    line = line_in_file(policy_copy, "berichten.yaml", "- naar: politie", after="  Informatieverzoek:")
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "Informatieverzoek from veilig-thuis to politie for doel ONDERZOEK_KINDERBESCHERMING "
+        "has no grondslag",
+    )
+
+
+def test_the_overdracht_status_is_a_code_holding_lopend_and_afgesloten(policy_copy: Path) -> None:
+    edit(
+        policy_copy,
+        "berichten.yaml",
+        "geheugen: {overdracht: status}",
+        "geheugen: {overdracht: gezinsprofiel}",
+        after="  Overdracht:",
+    )
+    line = line_in_file(policy_copy, "berichten.yaml", "geheugen:", after="  Overdracht:")
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "'gezinsprofiel' of Overdracht is no status code: a text, or codes holding afgesloten "
+        "and lopend",
+    )
