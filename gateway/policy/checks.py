@@ -411,7 +411,7 @@ def _is_status(model: type[Part], path: str) -> bool:
             codes.update(typing.get_args(annotation))
         else:
             todo.extend(typing.get_args(annotation))
-    return OVERDRACHT_STATUSSEN <= codes
+    return codes >= OVERDRACHT_STATUSSEN
 
 
 def _check_paths(

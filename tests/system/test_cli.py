@@ -221,11 +221,24 @@ def test_types_lists_the_whole_catalogue() -> None:
     named = [row[0] for row in rows if row[0]]
     assert named == list(load_policy(POLICY_DIR).berichten)
     assert sorted(named) == sorted(CATALOGUE)
-    assert len(named) == 11
+    assert len(named) == 18  # v1's 11 and v2 §6's 7
     by_type = {row[0]: row for row in rows if row[0]}
     assert by_type["VtMelding"][1:] == ["politie", "VEILIGHEIDSBEOORDELING", "veilig-thuis"]
     assert by_type["ZsmAanmelding"][3] == (
         "openbaar-ministerie, veilig-thuis, reclassering, raad-kinderbescherming"
+    )
+    # v2 §6 (issue #14)
+    assert by_type["Overdracht"][1:] == [
+        "veilig-thuis",
+        "MONITORING_VEILIGHEID",
+        "lokaal-team, gecertificeerde-instelling",
+    ]
+    assert by_type["MeldingStrafbaarFeit"][1:] == ["veilig-thuis", "OPSPORING", "politie"]
+    assert by_type["VerzoekTotOnderzoek"][1] == (
+        "veilig-thuis, lokaal-team, gecertificeerde-instelling"
+    )
+    assert by_type["Onderzoeksuitkomst"][3] == (
+        "veilig-thuis, lokaal-team, gecertificeerde-instelling"
     )
 
 
@@ -242,6 +255,12 @@ def test_types_prints_the_register_a_definition_and_json() -> None:
     assert rows["incident.adres.postcode"][1:4] == ["Postcode", "1..1", "contact, incident"]
     assert rows["incident.letsel"][4] == "vrije tekst: gezondheid, incident"
     assert rows["personen"][4] == "+kind als rol=kind"
+    # a new type: its fields, a child victim's kind, free text with everything it may hold
+    result = invoke("types", "MeldingStrafbaarFeit")
+    assert result.exit_code == 0, result.output
+    rows = {row[0]: row for row in _table_rows(result.stdout, "MeldingStrafbaarFeit") if row[0]}
+    assert rows["slachtoffer"][4] == "+kind als leeftijdsgroep=minderjarig"
+    assert rows["waarneming"][4] == "vrije tekst: gezondheid, incident, kind"
     unknown = invoke("types", "Wijkmelding")
     assert unknown.exit_code == 2
     assert "no BerichtType Wijkmelding" in unknown.stderr

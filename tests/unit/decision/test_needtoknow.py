@@ -369,7 +369,7 @@ def test_examples_filter_with_every_and_no_category(rel: str) -> None:
 
 # --------------------------------------------------------------------------- v2 §8, new types
 
-I, C, N, S, V = "identificatie", "contact", "incident", "strafrechtelijk", "veiligheid"
+ID, C, N, S, V = "identificatie", "contact", "incident", "strafrechtelijk", "veiligheid"
 GP, GZ, H, K, P = "gezinsprofiel", "gezondheid", "hulpverlening", "kind", "proces"
 MON, ACUUT, VB = "MONITORING_VEILIGHEID", "ACUTE_VEILIGHEID", "VEILIGHEIDSBEOORDELING"
 OKB, OPS = "ONDERZOEK_KINDERBESCHERMING", "OPSPORING"
@@ -377,24 +377,24 @@ LT, GI, VTR = "lokaal-team", "gecertificeerde-instelling", "veilig-thuis"
 
 # v2 §8, "Grants for the new types": (type, doel, recipient rol) -> categories
 V2_GRANTS: dict[tuple[str, str, str], frozenset[str]] = {
-    ("Overdracht", MON, LT): frozenset({I, C, V, H, GP, K, P}),
-    ("Overdracht", MON, GI): frozenset({I, C, V, H, GP, GZ, K, P}),
-    **{("OverdrachtReactie", MON, VTR): frozenset({I, V, H, K, P})},
+    ("Overdracht", MON, LT): frozenset({ID, C, V, H, GP, K, P}),
+    ("Overdracht", MON, GI): frozenset({ID, C, V, H, GP, GZ, K, P}),
+    **{("OverdrachtReactie", MON, VTR): frozenset({ID, V, H, K, P})},
     # Terugmelding voortgang and advies-afsluiting (doel MONITORING_VEILIGHEID)
-    **{("Terugmelding", MON, rol): frozenset({I, V, H, K, P}) for rol in (VTR, LT, GI)},
+    **{("Terugmelding", MON, rol): frozenset({ID, V, H, K, P}) for rol in (VTR, LT, GI)},
     # Terugmelding zorgsignaal (VEILIGHEIDSBEOORDELING) and acuut-ingezet (ACUTE_VEILIGHEID)
     **{
-        ("Terugmelding", doel, rol): frozenset({I, C, N, V, H, K, P})
+        ("Terugmelding", doel, rol): frozenset({ID, C, N, V, H, K, P})
         for doel in (VB, ACUUT)
         for rol in (VTR, LT, GI)
     },
-    ("Informatieverzoek", VB, "politie"): frozenset({I, P}),
-    ("Informatieverzoek", OKB, "politie"): frozenset({I, P}),
-    ("Informatieverzoek", OKB, VTR): frozenset({I, P}),
-    ("Informatieantwoord", VB, VTR): frozenset({I, N, S, P}),
-    ("Informatieantwoord", OKB, "raad-kinderbescherming"): frozenset({I, N, S, P}),
-    ("MeldingStrafbaarFeit", OPS, "politie"): frozenset({I, C, N, K, GZ, S, P}),
-    **{("Onderzoeksuitkomst", OKB, rol): frozenset({I, K, P}) for rol in (VTR, LT, GI)},
+    ("Informatieverzoek", VB, "politie"): frozenset({ID, P}),
+    ("Informatieverzoek", OKB, "politie"): frozenset({ID, P}),
+    ("Informatieverzoek", OKB, VTR): frozenset({ID, P}),
+    ("Informatieantwoord", VB, VTR): frozenset({ID, N, S, P}),
+    ("Informatieantwoord", OKB, "raad-kinderbescherming"): frozenset({ID, N, S, P}),
+    ("MeldingStrafbaarFeit", OPS, "politie"): frozenset({ID, C, N, K, GZ, S, P}),
+    **{("Onderzoeksuitkomst", OKB, rol): frozenset({ID, K, P}) for rol in (VTR, LT, GI)},
 }
 
 # v2 §8, "Free text carries every category its content may hold", rows of the new types
@@ -403,8 +403,8 @@ V2_FREE_TEXT: dict[tuple[str, str], frozenset[str]] = {
     ("Overdracht", "veiligheidsschaal.onderbouwing"): frozenset({V, GZ, K}),
     ("OverdrachtReactie", "reden"): frozenset({H, P}),
     ("Terugmelding", "toelichting"): frozenset({V, H, K}),
-    ("Informatieverzoek", "vraag"): frozenset({I, P}),
-    ("Informatieantwoord", "antwoord.tekst"): frozenset({I, N, S}),
+    ("Informatieverzoek", "vraag"): frozenset({ID, P}),
+    ("Informatieantwoord", "antwoord.tekst"): frozenset({ID, N, S}),
     ("MeldingStrafbaarFeit", "feit.omschrijving"): frozenset({N}),
     ("MeldingStrafbaarFeit", "waarneming"): frozenset({N, K, GZ}),
     ("MeldingStrafbaarFeit", "slachtoffer.letsel"): frozenset({N, GZ}),
@@ -498,5 +498,6 @@ def test_v2_the_politie_copy_of_a_melding_strafbaar_feit_keeps_the_child_victim(
     parsed = parse_delivered(levering.payload, "politie", "MeldingStrafbaarFeit")
     assert parsed == besluit.bericht.inhoud
     text = levering.payload.decode()
-    assert KIND_BSN in text and "Jan Jansen" in text
+    assert KIND_BSN in text
+    assert "Jan Jansen" in text
     assert "Blauwe plekken op beide bovenarmen" in text  # Letsel: incident, gezondheid

@@ -850,11 +850,14 @@ def test_a_rule_that_never_applies_to_a_sender_needs_no_grondslag_for_it(
     edit(
         policy_copy,
         "berichten.yaml",
-        "    afzender_als:\n      crisisdienst: [{veld: soort, in: [acuut-ingezet, zorgsignaal]}]\n",
+        "    afzender_als:\n"
+        "      crisisdienst: [{veld: soort, in: [acuut-ingezet, zorgsignaal]}]\n",
         "",
         after="  Terugmelding:",
     )
-    line = line_in_file(policy_copy, "berichten.yaml", "- naar: veilig-thuis", after="  Terugmelding:")
+    line = line_in_file(
+        policy_copy, "berichten.yaml", "- naar: veilig-thuis", after="  Terugmelding:"
+    )
     assert_error(
         broken(policy_copy),
         "berichten.yaml",
@@ -884,7 +887,9 @@ def test_a_sender_restricted_to_another_doel_needs_no_grondslag_for_this_one(
         "",
         after="  Informatieverzoek:",
     )
-    line = line_in_file(policy_copy, "berichten.yaml", "- naar: politie", after="  Informatieverzoek:")
+    line = line_in_file(
+        policy_copy, "berichten.yaml", "- naar: politie", after="  Informatieverzoek:"
+    )
     assert_error(
         broken(policy_copy),
         "berichten.yaml",
