@@ -578,6 +578,7 @@ def test_default_service_hours_and_norms() -> None:
         "zsm-beslissing",
         "veiligheidsbeoordeling",
         "afleverbevestiging",
+        "overdracht-geaccepteerd",  # v2 §10: its types exist since issue #14
     ]
 
 
@@ -749,13 +750,22 @@ def test_two_norms_in_one_ontvangstbevestiging(policy_copy: Path) -> None:
 
 
 def test_an_inactive_norm_may_name_types_that_do_not_exist_yet(policy_copy: Path) -> None:
-    text = (policy_copy / "normen.yaml").read_text(encoding="utf-8")
-    assert "geopend_door: Overdracht" in text
-    edit(policy_copy, "normen.yaml", "{type: OverdrachtReactie}", "{type: Onbekend, van: x}")
+    path = policy_copy / "normen.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + "  - naam: afspraken-signaal\n"
+        + "    geopend_door: AfsprakenSignaal\n"  # v2 §7's, not in the catalogue yet
+        + "    gesloten_door:\n"
+        + "      - {type: Onbekend, van: x}\n"
+        + "    termijn: {werkdagen: 1}\n"
+        + "    actief: false\n",
+        encoding="utf-8",
+    )
     assert [n.naam for n in load_policy(policy_copy).normen] == [
         "zsm-beslissing",
         "veiligheidsbeoordeling",
         "afleverbevestiging",
+        "overdracht-geaccepteerd",
     ]
     edit(policy_copy, "normen.yaml", "    actief: false\n", "    actief: nee\n")
     assert "actief" in broken(policy_copy).problem
