@@ -314,7 +314,7 @@ def _v2_example(rel: str, *edits: tuple[str, str]) -> bytes:
 def _v2_route(raw: bytes, oin: str, **geheugen: Any) -> Besluit:
     return offline_pipeline().route(
         ingress(raw, oin),
-        Feiten(nu=dt.datetime.now(dt.UTC), **geheugen),  # type: ignore[arg-type]
+        Feiten(nu=dt.datetime.now(dt.UTC), **geheugen),
     )
 
 
