@@ -370,6 +370,7 @@ def _check_geheugen(
             raise fail((berichttype, "afzender_als", rol), f"{rol} is no sender of {berichttype}")
         here = (berichttype, "afzender_als", rol)
         _check_conditions(berichttype, regel, als, here, fail, typen, in_route=False)
+    _check_inhoudsregels(berichttype, regel, fail, typen)
     geheugen = regel.geheugen
     if geheugen is None:
         return
@@ -412,6 +413,28 @@ def _is_status(model: type[Part], path: str) -> bool:
         else:
             todo.extend(typing.get_args(annotation))
     return codes >= OVERDRACHT_STATUSSEN
+
+
+def _check_inhoudsregels(
+    berichttype: BerichtType, regel: BerichtRegel, fail: Fail, typen: Berichttypen
+) -> None:
+    """``vereist``: conditions on the message and real fields; ``tijdgrenzen``: date fields."""
+    for i, vereiste in enumerate(regel.vereist):
+        here = (berichttype, "vereist", i)
+        _check_conditions(
+            berichttype, regel, vereiste.als, (*here, "als"), fail, typen, in_route=False
+        )
+        for j, pad in enumerate(vereiste.velden):
+            try:
+                check_path(typen.model(berichttype), pad)
+            except ValueError as exc:
+                raise fail((*here, "velden", j), str(exc)) from None
+    for i, grens in enumerate(regel.tijdgrenzen):
+        try:
+            if check_path(typen.model(berichttype), grens.veld) not in (dt.date, dt.datetime):
+                raise ValueError(f"{grens.veld!r} of {berichttype} is no date")
+        except ValueError as exc:
+            raise fail((berichttype, "tijdgrenzen", i), str(exc)) from None
 
 
 def _check_paths(

@@ -51,8 +51,10 @@ __all__ = [
     "Route",
     "Sluiter",
     "Termijn",
+    "Tijdgrens",
     "Toegang",
     "VeldConditie",
+    "Vereiste",
 ]
 
 
@@ -327,6 +329,22 @@ class Geheugenregel(_Strict):
     overdracht: str | None = None
 
 
+class Vereiste(_Strict):
+    """Content the XSD cannot require (v2 §6): when the conditions (on the message) hold, each
+    field path is filled (an Overdracht afgesloten has a reden; an acute inzet its time)."""
+
+    als: list[Conditie] = Field(default_factory=list)
+    velden: list[str] = Field(min_length=1)
+
+
+class Tijdgrens(_Strict):
+    """A date field lies at most ``maanden`` months after the message's kp:Tijdstip (v2 §6: a
+    voorwaarde's termijn at most 3 months ahead, seed 004); every value of a repeated one."""
+
+    veld: str
+    maanden: int = Field(gt=0)
+
+
 class BerichtRegel(_Strict):
     afzenders: list[Rol] = Field(min_length=1)
     doelen: list[Doel] = Field(min_length=1)
@@ -344,6 +362,9 @@ class BerichtRegel(_Strict):
     afzender_als: dict[Rol, list[Conditie]] = Field(default_factory=dict)
     # what an accepted message of this type changes in the routing memory (v2 §5)
     geheugen: Geheugenregel | None = None
+    # content rules the XSD cannot express (SCHEMA_ONGELDIG naming the field)
+    vereist: list[Vereiste] = Field(default_factory=list)
+    tijdgrenzen: list[Tijdgrens] = Field(default_factory=list)
 
 
 class BerichtenFile(_Strict):

@@ -1078,3 +1078,28 @@ def test_veld_condition_with_both_is_and_in(policy_copy: Path) -> None:
     error = broken(policy_copy)
     assert error.file == "berichten.yaml"
     assert "exactly one of is or in" in error.problem
+
+
+def test_vereist_names_an_unknown_field(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "        velden: [reden_afsluiting]",
+        "        velden: [reden_van_afsluiting]",
+    )
+    assert_error(broken(policy_copy), "berichten.yaml", line, "no field 'reden_van_afsluiting'")
+
+
+def test_tijdgrens_on_a_field_that_is_no_date(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "      - {veld: voorwaarde.termijn, maanden: 3}",
+        "      - {veld: voorwaarde.omschrijving, maanden: 3}",
+    )
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "'voorwaarde.omschrijving' of Overdracht is no date",
+    )
