@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.domain.model import BerichtType, Berichttypen, Categorie, Doel, Rol
@@ -82,6 +82,8 @@ class Policy:
     diensturen: dict[str, Diensturen]
     # spec v2 §10: the norms followed (the active rows of normen.yaml)
     normen: tuple[NormEntry, ...]
+    # spec v2 §8: per type, the fields required in every part that has them (``verplicht``)
+    vereist: dict[BerichtType, frozenset[str]] = field(default_factory=dict)
 
     def partners_met_rol(self, rol: Rol) -> list[PartnerEntry]:
         return [p for p in self.partners.values() if p.rol == rol]
@@ -95,6 +97,11 @@ class Policy:
             if regio.van <= number <= regio.tot:
                 return regio.oin
         return None
+
+    def doorbrekingsgronden(self, doel: Doel) -> frozenset[str]:
+        """The senders' grounds for breaking beroepsgeheim that ``doel`` accepts (v2 §8)."""
+        entry = self.doelen.get(doel)
+        return frozenset(entry.doorbrekingsgronden) if entry is not None else frozenset()
 
     def bewaartermijn_dagen(self, doel: Doel | None = None) -> int:
         """Retention of audit records: the doel's; unknown doel: the longest in the policy."""
@@ -163,4 +170,9 @@ def load_policy(
             for oin, p in by_oin.items()
         },
         normen=tuple(n for n in normen.normen if n.actief),
+        vereist={
+            t: frozenset(regel.verplicht)
+            for t, regel in berichten.berichten.items()
+            if regel.verplicht
+        },
     )

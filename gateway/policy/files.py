@@ -137,6 +137,10 @@ class DoelEntry(_Strict):
     bewaartermijn_dagen: int = Field(gt=0)
     grondslagen: list[GrondslagRij] = Field(min_length=1)
     ontvangers: dict[Rol, OntvangerGrant] = Field(min_length=1)
+    # spec v2 §8: the senders' grounds for breaking beroepsgeheim that this doel accepts (codes
+    # of typen.yaml's Doorbrekingsgrond); a block under beroepsgeheim on any other ground, or
+    # for a doel that lists none, reaches no recipient
+    doorbrekingsgronden: list[str] = Field(default_factory=list)
 
     def acceptabel(self, afzender: Rol, ontvanger: Rol) -> tuple[str, ...]:
         """The grondslagen ``afzender`` may cite to share for this doel with ``ontvanger``."""
@@ -224,6 +228,9 @@ class BerichtRegel(_Strict):
     toegang: dict[Doel, dict[Rol, Toegang]] = Field(default_factory=dict)
     # spec v2 §8: per free-text field (a dotted path), every category its content may hold
     vrije_tekst: dict[str, list[Categorie]] = Field(default_factory=dict)
+    # spec v2 §8: fields the type requires in every part that has them, on top of the
+    # sender's XSD (``geinformeerd``: each betrokkene says whether it was told, or why not)
+    verplicht: list[str] = Field(default_factory=list)
 
 
 class BerichtenFile(_Strict):
