@@ -183,9 +183,7 @@ def _check_levering(besluit: Aanvaarding, index: int) -> None:
     assert levering.beroepsgeheim == geheim.achtergehouden
     original = geheim.inhoud
     assert not [
-        h
-        for h in herkomst_van(original)
-        if h.beroepsgeheim and h.doorbrekingsgrond not in gronden
+        h for h in herkomst_van(original) if h.beroepsgeheim and h.doorbrekingsgrond not in gronden
     ]
 
     # Parsed back with the recipient's own codec: only granted categories, free text counted
@@ -280,9 +278,7 @@ def test_every_leaf_field_has_a_category(berichttype: BerichtType, model: type[I
     # a block attribute (bron, beroepsgeheim, ...) follows its block: it never fills a part
     # (test_block_attributes_alone_do_not_keep_a_part), so it is filtered with the part's content
     without = [
-        path
-        for path, cats in found
-        if not cats and path.rpartition(".")[2] not in BLOKATTRIBUTEN
+        path for path, cats in found if not cats and path.rpartition(".")[2] not in BLOKATTRIBUTEN
     ]
     assert without == [], f"{berichttype}: no category, so never filtered: {without}"
     for _, cats in found:
