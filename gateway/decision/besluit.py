@@ -15,7 +15,7 @@ from gateway.audit.log import Entry
 from gateway.decision.beroepsgeheim import BeroepsgeheimWeglating, Herkomst
 from gateway.decision.needtoknow import Achtergehouden
 from gateway.decision.normen import Normtermijn
-from gateway.decision.routing import Ontvanger, Routering
+from gateway.decision.routing import Geheugen, Gevraagd, Ontvanger, Routering
 from gateway.domain.errors import Refused
 from gateway.domain.model import Bericht, Categorie, Inhoud, Statusantwoord
 
@@ -99,6 +99,8 @@ class Vraag:
     bevestigt_van: tuple[str, ...] = ()
     # a Statusvraag: the sender's own BerichtId it asks about
     status_van: str | None = None
+    # an answer (v2 §6): the BerichtId of the question it names in kp:InAntwoordOp
+    antwoord_op: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,19 @@ class Feiten:
     hg: bool = False  # an earlier message of the conversation labelled it HG (v2 §5)
     geleverd: tuple[Geleverd, ...] = ()
     status: Statusantwoord | None = None  # for a Statusvraag: the store's view of that id
+    casusregie: str | None = None  # the OIN holding casusregie in the conversation (v2 §5)
+    overdracht: str | None = None  # the status of the conversation's Overdracht
+    gevraagd: tuple[Gevraagd, ...] = ()  # the questions InAntwoordOp names, sent to this sender
+
+    def geheugen(self) -> Geheugen:
+        """The routing memory, as the router takes it."""
+        return Geheugen(
+            deelnemers=self.deelnemers,
+            hg=self.hg,
+            casusregie=self.casusregie,
+            overdracht=self.overdracht,
+            gevraagd=self.gevraagd,
+        )
 
 
 # --------------------------------------------------------------------------- decisions

@@ -57,7 +57,12 @@ from gateway.domain.model import (
     is_technisch,
 )
 from gateway.policy.catalogue import Policy
-from gateway.policy.files import DeelnameConditie, HgConditie
+from gateway.policy.files import (
+    GEHEUGEN_REGIOS,
+    DeelnameConditie,
+    HgConditie,
+    OverdrachtConditie,
+)
 
 _GEEN: frozenset[str] = frozenset()
 
@@ -77,10 +82,17 @@ class Pipeline:
             berichttype
             for berichttype, regel in policy.berichten.items()
             if any(
-                route.regio == "conversatie"
-                or any(isinstance(c, HgConditie | DeelnameConditie) for c in route.als)
+                any(r in GEHEUGEN_REGIOS for r in route.regios)
+                or any(
+                    isinstance(c, HgConditie | DeelnameConditie | OverdrachtConditie)
+                    for c in route.als
+                )
                 for route in regel.routes
             )
+        )
+        # the answers: their question is looked up in the routing memory
+        self._antwoorden = frozenset(
+            t for t, regel in policy.berichten.items() if regel.antwoord_op
         )
 
     # ----------------------------------------------------------------- read
@@ -121,6 +133,7 @@ class Pipeline:
             status_van=(
                 kop.in_antwoord_op if isinstance(gelezen.bericht.inhoud, Statusvraag) else None
             ),
+            antwoord_op=kop.in_antwoord_op if kop.berichttype in self._antwoorden else None,
         )
 
     # ----------------------------------------------------------------- decide
@@ -178,7 +191,7 @@ class Pipeline:
     def _aanvaarding(self, gelezen: Gelezen, feiten: Feiten) -> Aanvaarding:
         bericht = gelezen.bericht
         afzender = self.policy.partners[gelezen.ontvangen.afzender_oin]
-        routering = self.router.route(bericht, afzender, feiten.deelnemers, hg=feiten.hg)
+        routering = self.router.route(bericht, afzender, feiten.geheugen())
         gerouteerd = Gerouteerd(gelezen=gelezen, routering=routering)
         leveringen = self._leveringen(gerouteerd)
         normen = normen_bij(self.policy, bericht, routering, feiten.nu)

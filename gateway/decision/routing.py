@@ -38,16 +38,25 @@ from gateway.domain.model import (
     Doel,
     Foutcode,
     Prioriteit,
+    Rol,
 )
 from gateway.policy.catalogue import Policy
 from gateway.policy.fieldpath import resolve
 from gateway.policy.files import (
+    CASUSREGIE,
+    CONVERSATIE,
+    GEHEUGEN_REGIOS,
+    GESPREK_CONDITIES,
+    OVERDRACHT_STATUSSEN,
+    VRAAG,
     BerichtRegel,
     Conditie,
     DeelnameConditie,
     DoelConditie,
+    GenoemdConditie,
     HgConditie,
     LeeftijdConditie,
+    OverdrachtConditie,
     PartnerEntry,
     Route,
     VeldConditie,
@@ -78,11 +87,40 @@ class Regeluitkomst:
 
 
 @dataclass(frozen=True)
+class Gevraagd:
+    """A question delivered to the sender of an answer (routing memory, v2 §5): the partner
+    that asked, the question's type and doel."""
+
+    afzender_oin: str
+    berichttype: str
+    doel: str
+
+
+@dataclass(frozen=True)
+class Geheugen:
+    """What the routing memory knows of the conversation (v2 §5), looked up by the runtime
+    before the decision: who took part, whether it is HG, who holds casusregie, the status of
+    its Overdracht, and the questions kp:InAntwoordOp names that went to this sender."""
+
+    deelnemers: frozenset[str] = frozenset()
+    hg: bool = False
+    casusregie: str | None = None
+    overdracht: str | None = None
+    gevraagd: tuple[Gevraagd, ...] = ()
+
+
+@dataclass(frozen=True)
 class _Gesprek:
-    """What the routing memory knows of the conversation, with this message's own HG label."""
+    """The routing memory with this message's own HG label, the asker it answers and the
+    rollen the sender named."""
 
     deelnemers: frozenset[str]
     hg: bool
+    casusregie: str | None = None
+    overdracht: str | None = None
+    vraag: PartnerEntry | None = None
+    genoemd: frozenset[str] = frozenset()
+    afzender: str = ""
 
 
 class _Uitkomst(NamedTuple):
@@ -107,6 +145,12 @@ class Routering:
     regels: tuple[Regeluitkomst, ...]  # per rule that applied, who received it
     hg: bool  # the message labels its casus HG (kept in the routing memory)
     bewaartermijn_dagen: int  # the doel's: how long the routing memory keeps the casus
+    # what the routing memory keeps of it (v2 §5): its sender takes casusregie; the status
+    # of the conversation's Overdracht; it is a question (kept with its recipients so that
+    # only the asker gets the answer)
+    casusregie: bool = False
+    overdracht: str | None = None
+    vraag: bool = False
 
 
 class Router:
@@ -114,6 +158,10 @@ class Router:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        # the types some type answers: kept in the routing memory with their recipients
+        self.vragen = frozenset(
+            vraag for regel in policy.berichten.values() for vraag in regel.antwoord_op
+        )
 
     # ----------------------------------------------------------------- steps
 
@@ -151,23 +199,27 @@ class Router:
         )
 
     def route(
-        self,
-        bericht: Bericht,
-        afzender: PartnerEntry,
-        deelnemers: frozenset[str] = frozenset(),
-        *,
-        hg: bool = False,
+        self, bericht: Bericht, afzender: PartnerEntry, geheugen: Geheugen | None = None
     ) -> Routering:
         """doelbinding → recipients with their grants (the sender is authorised already).
 
-        ``deelnemers``: the OINs that took part in this conversation and ``hg``: whether an
-        earlier message of it was HG-labelled (the routing memory, v2 §5), looked up by the
-        runtime before the decision.
+        ``geheugen``: the routing memory of the conversation (v2 §5), looked up by the runtime
+        before the decision.
         """
-        doel = self.check_doel(bericht)
+        geheugen = geheugen or Geheugen()
         regel = self.policy.berichten[bericht.kop.berichttype]
+        self.check_afzender(bericht, afzender, regel)
+        doel = self.check_doel(bericht)
         eigen_hg = regel.hg_label is not None and resolve(bericht, regel.hg_label) is True
-        gesprek = _Gesprek(deelnemers=deelnemers, hg=hg or eigen_hg)
+        gesprek = _Gesprek(
+            deelnemers=geheugen.deelnemers,
+            hg=geheugen.hg or eigen_hg,
+            casusregie=geheugen.casusregie,
+            overdracht=geheugen.overdracht,
+            vraag=self._vraag(bericht, afzender, regel, doel, geheugen),
+            genoemd=frozenset(str(p.rol) for p in bericht.kop.ontvangers),
+            afzender=afzender.oin,
+        )
         uitkomsten = self._resolve(bericht, afzender, regel, gesprek)
         ontvangers: dict[str, Ontvanger] = {}
         regels = tuple(
@@ -181,6 +233,12 @@ class Router:
             )
         used = {o.grondslag for o in ontvangers.values()}
         assert bericht.kop.doelbinding is not None
+        onthoud = regel.geheugen
+        overdracht = (
+            resolve(bericht, onthoud.overdracht)
+            if onthoud is not None and onthoud.overdracht is not None
+            else None
+        )
         return Routering(
             afzender=afzender,
             doel=doel,
@@ -191,7 +249,82 @@ class Router:
             regels=regels,
             hg=eigen_hg,
             bewaartermijn_dagen=self.policy.bewaartermijn_dagen(doel),
+            casusregie=(
+                onthoud is not None
+                and onthoud.casusregie is not None
+                and self._holds(onthoud.casusregie.als, bericht)
+            ),
+            overdracht=overdracht if overdracht in OVERDRACHT_STATUSSEN else None,
+            vraag=bericht.kop.berichttype in self.vragen,
         )
+
+    def check_afzender(self, bericht: Bericht, afzender: PartnerEntry, regel: BerichtRegel) -> None:
+        """What this sender's rol may send of the type (``afzender_als``)."""
+        als = regel.afzender_als.get(afzender.rol)
+        if als is None:
+            return
+        for conditie in als:
+            if not self._holds([conditie], bericht):
+                raise Refused(
+                    Foutcode.AFZENDER_NIET_GEAUTORISEERD,
+                    f"{afzender.rol} may send a {bericht.kop.berichttype} only when "
+                    f"{_beschrijf(conditie)}",
+                    element=_veld_van(conditie),
+                )
+
+    def _vraag(
+        self,
+        bericht: Bericht,
+        afzender: PartnerEntry,
+        regel: BerichtRegel,
+        doel: Doel,
+        geheugen: Geheugen,
+    ) -> PartnerEntry | None:
+        """For an answer (``antwoord_op``): the partner whose question, named by
+        kp:InAntwoordOp, was delivered to this sender; anything else is refused (v2 §6)."""
+        if not regel.antwoord_op:
+            return None
+        kop = bericht.kop
+        soorten = " or ".join(regel.antwoord_op)
+        if kop.in_antwoord_op is None:
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                f"a {kop.berichttype} answers a {soorten}: kp:InAntwoordOp names its BerichtId",
+                element="kp:InAntwoordOp",
+            )
+        gevraagd = [g for g in geheugen.gevraagd if g.berichttype in regel.antwoord_op]
+        genoemd = {p.oin for p in kop.ontvangers}
+        if genoemd:
+            gevraagd = [g for g in gevraagd if g.afzender_oin in genoemd]
+        if len(gevraagd) != 1:
+            raise Refused(
+                Foutcode.ONTVANGER_NIET_TOEGESTAAN,
+                f"InAntwoordOp {kop.in_antwoord_op} names "
+                + (
+                    f"no {soorten} delivered to {afzender.oin}"
+                    if not gevraagd
+                    else "questions of several askers "
+                    f"({', '.join(g.afzender_oin for g in gevraagd)}): name the asker as Ontvanger"
+                )
+                + f"; a {kop.berichttype} goes only to the asker",
+                element="kp:InAntwoordOp",
+            )
+        vraag = gevraagd[0]
+        if vraag.doel != doel:
+            raise Refused(
+                Foutcode.DOEL_NIET_TOEGESTAAN,
+                f"a {kop.berichttype} has the doel of the {vraag.berichttype} it answers: "
+                f"{vraag.doel}, not {doel}",
+                element="kp:Doel",
+            )
+        asker = self.policy.partners.get(vraag.afzender_oin)
+        if asker is None:
+            raise Refused(
+                Foutcode.ONTVANGER_NIET_TOEGESTAAN,
+                f"the asker {vraag.afzender_oin} of {kop.in_antwoord_op} is no partner any more",
+                element="kp:InAntwoordOp",
+            )
+        return asker
 
     # ----------------------------------------------------------------- helpers
 
@@ -301,24 +434,67 @@ class Router:
     def _partners_for(
         self, route: Route, bericht: Bericht, gesprek: _Gesprek
     ) -> tuple[list[PartnerEntry], str | None]:
-        """The partners a rule resolves to, or none and what was missing."""
+        """The partners a rule resolves to, or none and what was missing: the first of its
+        ``regio`` ways that finds one."""
         candidates = self.policy.partners_met_rol(route.naar)
         if any(isinstance(c, DeelnameConditie) for c in route.als):
             candidates = [p for p in candidates if p.oin in gesprek.deelnemers]
-        if route.regio is None:
+        if not route.regios:
             return candidates, None
-        if route.regio == "conversatie":
-            found = [p for p in candidates if p.oin in gesprek.deelnemers]
+        missing: list[str] = []
+        for regio in route.regios:
+            found, why = self._regio(regio, route, candidates, bericht, gesprek)
             if found:
                 return found, None
-            return [], f"no {route.naar} took part in the conversation (routing memory)"
-        postcode = resolve(bericht, route.regio)
+            missing.append(why)
+        return [], "; ".join(missing)
+
+    def _regio(
+        self,
+        regio: str,
+        route: Route,
+        candidates: list[PartnerEntry],
+        bericht: Bericht,
+        gesprek: _Gesprek,
+    ) -> tuple[list[PartnerEntry], str]:
+        """One way of finding the partner of a rol (v2 §2, §5): the conversation, the asker,
+        the casusregie holder, or a postcode through its gemeente."""
+        naar = route.naar
+        if regio == CONVERSATIE:
+            found = [p for p in candidates if p.oin in gesprek.deelnemers]
+            return found, f"no {naar} took part in the conversation (routing memory)"
+        if regio == VRAAG:
+            found = [p for p in candidates if gesprek.vraag and p.oin == gesprek.vraag.oin]
+            return found, f"the asker is no {naar}"
+        if regio == CASUSREGIE:
+            found = [p for p in candidates if p.oin == gesprek.casusregie]
+            return found, f"no {naar} holds casusregie in the conversation (routing memory)"
+        return self._via_postcode(regio, naar, candidates, bericht)
+
+    def _via_postcode(
+        self, pad: str, naar: Rol, candidates: list[PartnerEntry], bericht: Bericht
+    ) -> tuple[list[PartnerEntry], str]:
+        """The partner of ``naar`` in the gemeente of the postcode at ``pad`` (v2 §2); for the
+        Veilig Thuis rol, else the v1 range that covers it."""
+        postcode = resolve(bericht, pad)
         if not isinstance(postcode, str):
-            return [], f"no postcode at {route.regio} to find the {route.naar} regio"
-        oin = self.policy.regio_van_postcode(postcode)
-        if oin is None:
-            return [], f"postcode {postcode[:4]} is in no {route.naar} regio"
-        return [p for p in candidates if p.oin == oin], None
+            return [], f"no postcode at {pad} to find the {naar}"
+        gemeente = self.policy.gemeente_van_postcode(postcode)
+        oin: str | None = None
+        if gemeente is not None:
+            partner = self.policy.partner_in_gemeente(gemeente, naar)
+            oin = partner.oin if partner is not None else None
+        if oin is None and naar == self.policy.regio_rol:  # v1's ranges: the VT regio alone
+            oin = self.policy.regio_van_postcode(postcode)
+        if oin is not None:
+            return [p for p in candidates if p.oin == oin], ""
+        cijfers = postcode[:4]
+        if gemeente is not None:
+            naam = f"gemeente {gemeente.code} ({gemeente.naam})"
+            return [], f"{naam} of postcode {cijfers} has no {naar}"
+        if naar == self.policy.regio_rol:
+            return [], f"postcode {cijfers} is in no {naar} regio"
+        return [], f"postcode {cijfers} is in no gemeente"
 
     def _ontvanger(
         self,
@@ -339,7 +515,9 @@ class Router:
         return Ontvanger(partner=partner, grondslag=grondslag, granted=granted)
 
     def _applies(self, route: Route, bericht: Bericht, gesprek: _Gesprek) -> bool:
-        """A rule's conditions hold; ``deelgenomen``: a partner of its rol took part."""
+        """A rule's conditions hold; ``deelgenomen``: a partner of its rol took part. A rule
+        that only goes to the asker or the casusregie holder applies when that is of its rol
+        (and not the sender: a partner never receives its own message)."""
         for conditie in route.als:
             if isinstance(conditie, HgConditie):
                 holds = gesprek.hg
@@ -347,18 +525,29 @@ class Router:
                 holds = any(
                     p.oin in gesprek.deelnemers for p in self.policy.partners_met_rol(route.naar)
                 )
+            elif isinstance(conditie, OverdrachtConditie):
+                holds = gesprek.overdracht == conditie.overdracht
+            elif isinstance(conditie, GenoemdConditie):
+                holds = str(route.naar) in gesprek.genoemd
             else:
                 holds = self._condition(conditie, bericht)
             if not holds:
                 return False
+        if route.regios and all(r in (VRAAG, CASUSREGIE) for r in route.regios):
+            wie = {
+                gesprek.casusregie if r == CASUSREGIE else _oin(gesprek.vraag) for r in route.regios
+            }
+            return any(
+                p.oin in wie and p.oin != gesprek.afzender
+                for p in self.policy.partners_met_rol(route.naar)
+            )
         return True
 
     def _holds(self, als: list[Conditie], bericht: Bericht) -> bool:
         """Conditions on the message alone (the policy check keeps those on the conversation
         to routes)."""
         return all(
-            not isinstance(c, HgConditie | DeelnameConditie) and self._condition(c, bericht)
-            for c in als
+            not isinstance(c, GESPREK_CONDITIES) and self._condition(c, bericht) for c in als
         )
 
     @staticmethod
@@ -367,7 +556,7 @@ class Router:
             doelbinding = bericht.kop.doelbinding
             return doelbinding is not None and doelbinding.doel == conditie.doel
         if isinstance(conditie, VeldConditie):
-            return bool(resolve(bericht, conditie.veld) == conditie.is_)
+            return conditie.holds(resolve(bericht, conditie.veld))
         assert isinstance(conditie, LeeftijdConditie)
         geboren = resolve(bericht, f"{conditie.leeftijd}.geboortedatum")
         peil = resolve(bericht, conditie.op)
@@ -400,10 +589,38 @@ def _regel_naam(bericht: Bericht, nummer: int, route: Route) -> str:
 
 def _element(route: Route) -> str | None:
     """The element a refusal points at for a rule that cannot be resolved."""
-    return "Postcode" if route.regio not in (None, "conversatie") else None
+    return "Postcode" if any(r not in GEHEUGEN_REGIOS for r in route.regios) else None
 
 
-__all__ = ["Ontvanger", "Regeluitkomst", "Router", "Routering"]
+def _oin(partner: PartnerEntry | None) -> str | None:
+    return partner.oin if partner is not None else None
+
+
+def _beschrijf(conditie: Conditie) -> str:
+    """A condition in words, for a refusal."""
+    if isinstance(conditie, VeldConditie):
+        if conditie.in_ is not None:
+            return f"{conditie.veld} is one of {', '.join(str(v) for v in conditie.in_)}"
+        return f"{conditie.veld} is {conditie.is_}"
+    if isinstance(conditie, DoelConditie):
+        return f"its doel is {conditie.doel}"
+    if isinstance(conditie, LeeftijdConditie):
+        grens = (
+            f"at least {conditie.minimaal}"
+            if conditie.minimaal is not None
+            else f"under {conditie.onder}"
+        )
+        return f"{conditie.leeftijd} is {grens} years old on {conditie.op}"
+    return conditie.model_dump_json(by_alias=True)
+
+
+def _veld_van(conditie: Conditie) -> str | None:
+    if isinstance(conditie, VeldConditie):
+        return conditie.veld
+    return None
+
+
+__all__ = ["Geheugen", "Gevraagd", "Ontvanger", "Regeluitkomst", "Router", "Routering"]
 
 
 def leeftijd_op(geboren: dt.date, peildatum: dt.date) -> int:

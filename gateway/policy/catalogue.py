@@ -21,6 +21,7 @@ from gateway.domain.model import BerichtType, Berichttypen, Categorie, Doel, Rol
 from gateway.policy.checks import (
     check_berichten,
     check_doelen,
+    check_gemeenten,
     check_leesbaar,
     check_partners,
     check_regios,
@@ -31,6 +32,7 @@ from gateway.policy.files import (
     Diensturen,
     DoelenFile,
     DoelEntry,
+    GemeenteEntry,
     NormenFile,
     NormEntry,
     PartnerEntry,
@@ -47,6 +49,7 @@ __all__ = [
     "BerichtRegel",
     "Diensturen",
     "DoelEntry",
+    "GemeenteEntry",
     "NormEntry",
     "PartnerEntry",
     "Policy",
@@ -74,6 +77,8 @@ class Policy:
     typen: Berichttypen  # the register (rollen, categories) and the BerichtTypes
     partners: dict[str, PartnerEntry]
     regios: tuple[RegioEntry, ...]
+    gemeenten: tuple[GemeenteEntry, ...]  # v2 §2: postcode ranges -> gemeente -> partners
+    regio_rol: Rol | None  # the rol whose partners the v1 ranges of ``regios`` find
     doelen: dict[Doel, DoelEntry]
     berichten: dict[BerichtType, BerichtRegel]
     # spec v2 §8: per type, per free-text field path, the categories its content may hold
@@ -89,10 +94,10 @@ class Policy:
         return [p for p in self.partners.values() if p.rol == rol]
 
     def regio_van_postcode(self, postcode: str) -> str | None:
-        digits = postcode.strip()[:4]
-        if not digits.isdigit():
+        """The partner of ``regio_rol`` (Veilig Thuis) whose v1 range covers the postcode."""
+        number = _postcode_nummer(postcode)
+        if number is None:
             return None
-        number = int(digits)
         for regio in self.regios:
             if regio.van <= number <= regio.tot:
                 return regio.oin
@@ -103,11 +108,34 @@ class Policy:
         entry = self.doelen.get(doel)
         return frozenset(entry.doorbrekingsgronden) if entry is not None else frozenset()
 
+    def gemeente_van_postcode(self, postcode: str) -> GemeenteEntry | None:
+        """The gemeente whose postcode ranges hold the postcode (v2 §2)."""
+        number = _postcode_nummer(postcode)
+        if number is None:
+            return None
+        for gemeente in self.gemeenten:
+            if any(b.van <= number <= b.tot for b in gemeente.postcodes):
+                return gemeente
+        return None
+
+    def partner_in_gemeente(self, gemeente: GemeenteEntry, rol: Rol) -> PartnerEntry | None:
+        """The gemeente's partner of ``rol`` (none: the gemeente has no such partner)."""
+        for oin in gemeente.partners:
+            partner = self.partners[oin]
+            if partner.rol == rol:
+                return partner
+        return None
+
     def bewaartermijn_dagen(self, doel: Doel | None = None) -> int:
         """Retention of audit records: the doel's; unknown doel: the longest in the policy."""
         if doel is not None and doel in self.doelen:
             return self.doelen[doel].bewaartermijn_dagen
         return max(d.bewaartermijn_dagen for d in self.doelen.values())
+
+
+def _postcode_nummer(postcode: str) -> int | None:
+    digits = postcode.strip()[:4]
+    return int(digits) if len(digits) == 4 and digits.isdigit() else None
 
 
 def load_policy(
@@ -145,6 +173,7 @@ def load_policy(
             )
         by_oin[partner.oin] = partner
     check_partners(partners, partner_lines, typen)
+    check_gemeenten(partners, partner_lines, by_oin)
     if partners.regio_rol is not None:
         check_regios(partners, partner_lines, by_oin, partners.regio_rol)
     check_diensturen(partners, partner_lines)
@@ -159,6 +188,8 @@ def load_policy(
         typen=typen,
         partners=by_oin,
         regios=tuple(partners.regios),
+        gemeenten=tuple(partners.gemeenten),
+        regio_rol=partners.regio_rol,
         doelen=dict(doelen.doelen),
         berichten=dict(berichten.berichten),
         vrije_tekst={

@@ -15,14 +15,20 @@ from typing import Any
 from gateway.domain.model import BerichtType, Berichttypen, Doel, Part, Rol, part_type
 from gateway.policy.fieldpath import check_path
 from gateway.policy.files import (
+    GEHEUGEN_REGIOS,
+    GESPREK_CONDITIES,
+    OVERDRACHT_STATUSSEN,
+    VRAAG,
     BerichtenFile,
     BerichtRegel,
     Conditie,
     DeelnameConditie,
     DoelConditie,
     DoelenFile,
+    GenoemdConditie,
     HgConditie,
     LeeftijdConditie,
+    OverdrachtConditie,
     PartnerEntry,
     PartnersFile,
     RegioEntry,
@@ -35,6 +41,7 @@ from gateway.policy.reading import Lines, PolicyError, line_of
 __all__ = [
     "check_berichten",
     "check_doelen",
+    "check_gemeenten",
     "check_leesbaar",
     "check_partners",
     "check_regios",
@@ -49,6 +56,44 @@ def check_partners(partners: PartnersFile, lines: Lines, typen: Berichttypen) ->
 
     names = [((i, "rol"), p.rol) for i, p in enumerate(partners.partners)]
     _known_rollen(typen, names, "partners", fail)
+
+
+def check_gemeenten(partners: PartnersFile, lines: Lines, by_oin: dict[str, PartnerEntry]) -> None:
+    """Gemeenten (v2 §2): codes once, postcode ranges not empty and in one gemeente only,
+    partners registered and at most one per rol."""
+
+    def fail(where: tuple[Any, ...], problem: str) -> PolicyError:
+        return PolicyError("partners.yaml", line_of(lines, ("gemeenten", *where)), problem)
+
+    codes: set[str] = set()
+    ranges: list[tuple[int, int, str]] = []
+    for i, gemeente in enumerate(partners.gemeenten):
+        if gemeente.code in codes:
+            raise fail((i, "code"), f"gemeente {gemeente.code} twice")
+        codes.add(gemeente.code)
+        for j, bereik in enumerate(gemeente.postcodes):
+            if bereik.van > bereik.tot:
+                raise fail((i, "postcodes", j), f"postcodes {bereik.van}-{bereik.tot} are empty")
+            for van, tot, other in ranges:
+                if bereik.van <= tot and van <= bereik.tot:
+                    raise fail(
+                        (i, "postcodes", j),
+                        f"postcodes {bereik.van}-{bereik.tot} overlap {van}-{tot} of "
+                        f"gemeente {other}",
+                    )
+            ranges.append((bereik.van, bereik.tot, gemeente.code))
+        rollen: dict[str, str] = {}
+        for j, oin in enumerate(gemeente.partners):
+            partner = by_oin.get(oin)
+            if partner is None:
+                raise fail((i, "partners", j), f"OIN {oin} is no registered partner")
+            if partner.rol in rollen:
+                raise fail(
+                    (i, "partners", j),
+                    f"gemeente {gemeente.code} has two {partner.rol} partners: "
+                    f"{rollen[partner.rol]} and {oin}",
+                )
+            rollen[partner.rol] = oin
 
 
 def check_regios(
@@ -209,6 +254,7 @@ def _check_regel(
                 (berichttype, "verplicht", i),
                 f"verplicht: {berichttype} has no part with a field {veld!r}",
             )
+    _check_geheugen(berichttype, regel, fail, typen)
     for path, cats in regel.vrije_tekst.items():
         _known_categorieen(typen, (berichttype, "vrije_tekst", path), cats, "berichten", fail)
         try:
@@ -271,14 +317,18 @@ def _check_route(
                     "in doelen.yaml",
                 )
     shared = sum(1 for p in by_oin.values() if p.rol == route.naar) > 1
-    deelgenomen = any(isinstance(c, DeelnameConditie) for c in route.als)
-    if shared and route.regio is None and not deelgenomen:
+    bepaald = any(isinstance(c, DeelnameConditie | GenoemdConditie) for c in route.als)
+    if shared and not route.regios and not bepaald:
         raise fail(where, f"{route.naar} has several partners: say how the regio is found")
-    if route.regio not in (None, "conversatie"):
+    for k, regio in enumerate(route.regios):
+        if regio == VRAAG and not regel.antwoord_op:
+            raise fail((*where, "regio", k), f"regio {VRAAG}: {berichttype} has no antwoord_op")
+        if regio in GEHEUGEN_REGIOS:
+            continue
         try:
-            check_path(typen.model(berichttype), route.regio)
+            check_path(typen.model(berichttype), regio)
         except ValueError as exc:
-            raise fail((*where, "regio"), str(exc)) from None
+            raise fail((*where, "regio", k), str(exc)) from None
     _check_conditions(berichttype, regel, route.als, (*where, "als"), fail, typen)
 
 
@@ -314,6 +364,40 @@ def _check_toegang(
             _check_conditions(berichttype, regel, extra.als, here, fail, typen, in_route=False)
 
 
+def _check_geheugen(
+    berichttype: BerichtType, regel: BerichtRegel, fail: Fail, typen: Berichttypen
+) -> None:
+    """An answer names types of the catalogue; ``afzender_als`` names senders of the type;
+    the routing memory a type writes names real fields; conditions there are on the message."""
+    for i, vraag in enumerate(regel.antwoord_op):
+        if vraag not in typen:
+            raise fail((berichttype, "antwoord_op", i), f"{vraag} is no BerichtType")
+    for rol, als in regel.afzender_als.items():
+        if rol not in regel.afzenders:
+            raise fail((berichttype, "afzender_als", rol), f"{rol} is no sender of {berichttype}")
+        here = (berichttype, "afzender_als", rol)
+        _check_conditions(berichttype, regel, als, here, fail, typen, in_route=False)
+    geheugen = regel.geheugen
+    if geheugen is None:
+        return
+    if geheugen.casusregie is not None:
+        _check_conditions(
+            berichttype,
+            regel,
+            geheugen.casusregie.als,
+            (berichttype, "geheugen", "casusregie", "als"),
+            fail,
+            typen,
+            in_route=False,
+        )
+    if geheugen.overdracht is not None:
+        try:
+            if check_path(typen.model(berichttype), geheugen.overdracht) is not str:
+                raise ValueError(f"{geheugen.overdracht!r} of {berichttype} is no status code")
+        except ValueError as exc:
+            raise fail((berichttype, "geheugen", "overdracht"), str(exc)) from None
+
+
 def _check_paths(
     berichttype: BerichtType, regel: BerichtRegel, fail: Fail, typen: Berichttypen
 ) -> None:
@@ -329,15 +413,28 @@ def _check_paths(
 def _check_gesprek(
     berichttype: BerichtType,
     regel: BerichtRegel,
-    c: HgConditie | DeelnameConditie,
+    c: HgConditie | DeelnameConditie | OverdrachtConditie | GenoemdConditie,
     *,
     in_route: bool,
 ) -> None:
-    """A condition on the conversation (routing memory): on a route, ``true``, and ``hg`` for
-    a type that says where its HG label is."""
+    """A condition on the conversation (routing memory) or the Kop: on a route only,
+    ``true``, ``hg`` for a type that says where its HG label is, and an Overdracht status
+    that some type's ``geheugen`` can write."""
     if not in_route:
         raise ValueError("a condition on the conversation is for routes only")
-    if not (c.hg if isinstance(c, HgConditie) else c.deelgenomen):
+    if isinstance(c, OverdrachtConditie):
+        if c.overdracht not in OVERDRACHT_STATUSSEN:
+            raise ValueError(
+                f"overdracht {c.overdracht!r}: one of {', '.join(sorted(OVERDRACHT_STATUSSEN))}"
+            )
+        return
+    if isinstance(c, HgConditie):
+        holds = c.hg
+    elif isinstance(c, DeelnameConditie):
+        holds = c.deelgenomen
+    else:
+        holds = c.genoemd
+    if not holds:
         raise ValueError("only `true` is a condition on the conversation")
     if isinstance(c, HgConditie) and regel.hg_label is None:
         raise ValueError(f"{berichttype} has no hg_label to say it is HG")
@@ -358,7 +455,7 @@ def _check_conditions(
     model = typen.model(berichttype)
     for j, c in enumerate(als):
         try:
-            if isinstance(c, HgConditie | DeelnameConditie):
+            if isinstance(c, GESPREK_CONDITIES):
                 _check_gesprek(berichttype, regel, c, in_route=in_route)
             elif isinstance(c, VeldConditie):
                 check_path(model, c.veld)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gateway.domain.model import BerichtType, Categorie, Doel, Prioriteit, Rol
 
@@ -15,10 +15,17 @@ ROL = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 DOEL = r"^[A-Z][A-Z0-9_]{0,63}$"
 
 __all__ = [
+    "CASUSREGIE",
     "CONDITIE_BRANCHES",
+    "CONVERSATIE",
+    "GEHEUGEN_REGIOS",
+    "GESPREK_CONDITIES",
     "LEVERING",
+    "OVERDRACHT_STATUSSEN",
+    "VRAAG",
     "BerichtRegel",
     "BerichtenFile",
+    "CasusregieRegel",
     "Conditie",
     "DeelnameConditie",
     "Diensturen",
@@ -26,15 +33,20 @@ __all__ = [
     "DoelEntry",
     "DoelenFile",
     "ExtraGrant",
+    "Geheugenregel",
+    "GemeenteEntry",
+    "GenoemdConditie",
     "GrondslagRij",
     "HgConditie",
     "LeeftijdConditie",
     "NormEntry",
     "NormenFile",
     "OntvangerGrant",
+    "OverdrachtConditie",
     "PartnerEntry",
     "PartnersFile",
     "PolicyMeta",
+    "PostcodeBereik",
     "RegioEntry",
     "Route",
     "Sluiter",
@@ -101,8 +113,26 @@ class RegioEntry(_Strict):
     oin: str = Field(pattern=r"^\d{20}$")
 
 
+class PostcodeBereik(_Strict):
+    van: int = Field(ge=1000, le=9999)
+    tot: int = Field(ge=1000, le=9999)
+
+
+class GemeenteEntry(_Strict):
+    """A gemeente (v2 §2): its CBS code, the postcode ranges (first four digits, inclusive)
+    that lie in it, and its partners: at most one per rol (its VT regio, lokaal team,
+    crisisdienst, gecertificeerde instelling)."""
+
+    code: str = Field(pattern=r"^\d{4}$")
+    naam: str = Field(min_length=1)
+    postcodes: list[PostcodeBereik] = Field(min_length=1)
+    partners: list[Annotated[str, Field(pattern=r"^\d{20}$")]] = Field(default_factory=list)
+
+
 class PartnersFile(_Strict):
     partners: list[PartnerEntry] = Field(min_length=1)
+    # v2 §2: routing by address goes through the gemeente
+    gemeenten: list[GemeenteEntry] = Field(default_factory=list)
     # the rol whose partners cover the postcode ranges of ``regios`` (spec §5)
     regio_rol: Rol | None = Field(default=None, pattern=ROL)
     regios: list[RegioEntry] = Field(default_factory=list)
@@ -160,8 +190,22 @@ class DoelConditie(_Strict):
 
 
 class VeldConditie(_Strict):
+    """A field of the body has a value (``is``) or one of several (``in``)."""
+
     veld: str
-    is_: bool | int | str = Field(alias="is")
+    is_: bool | int | str | None = Field(default=None, alias="is")
+    in_: list[bool | int | str] | None = Field(default=None, alias="in", min_length=1)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> VeldConditie:
+        if (self.is_ is None) == (self.in_ is None):
+            raise ValueError("a veld condition has exactly one of is or in")
+        return self
+
+    def holds(self, waarde: object) -> bool:
+        if self.in_ is not None:
+            return waarde in self.in_
+        return bool(waarde == self.is_)
 
 
 class LeeftijdConditie(_Strict):
@@ -191,10 +235,52 @@ class DeelnameConditie(_Strict):
     deelgenomen: bool
 
 
-Conditie = DoelConditie | VeldConditie | LeeftijdConditie | HgConditie | DeelnameConditie
-CONDITIE_BRANCHES = frozenset(
-    c.__name__ for c in (DoelConditie, VeldConditie, LeeftijdConditie, HgConditie, DeelnameConditie)
+# the statuses of an Overdracht the routing memory keeps (v2 §6)
+OVERDRACHT_STATUSSEN = frozenset({"lopend", "afgesloten"})
+
+
+class OverdrachtConditie(_Strict):
+    """The conversation's Overdracht has this status (``lopend`` or ``afgesloten``: routing
+    memory, v2 §5); a conversation without an Overdracht has none."""
+
+    overdracht: str = Field(min_length=1)
+
+
+class GenoemdConditie(_Strict):
+    """The sender named a partner of the route's rol as Ontvanger (v2 §6: the Raad's
+    Informatieverzoek reaches Veilig Thuis only when it names the regio)."""
+
+    genoemd: bool
+
+
+Conditie = (
+    DoelConditie
+    | VeldConditie
+    | LeeftijdConditie
+    | HgConditie
+    | DeelnameConditie
+    | OverdrachtConditie
+    | GenoemdConditie
 )
+GESPREK_CONDITIES = (HgConditie, DeelnameConditie, OverdrachtConditie, GenoemdConditie)
+CONDITIE_BRANCHES = frozenset(
+    c.__name__
+    for c in (
+        DoelConditie,
+        VeldConditie,
+        LeeftijdConditie,
+        HgConditie,
+        DeelnameConditie,
+        OverdrachtConditie,
+        GenoemdConditie,
+    )
+)
+
+# How a route finds its partner besides a postcode field (v2 §5, §6)
+CONVERSATIE = "conversatie"  # the partners of the rol that took part in the conversation
+VRAAG = "vraag"  # the partner whose question this message answers (kp:InAntwoordOp)
+CASUSREGIE = "casusregie"  # the partner that holds casusregie in the conversation
+GEHEUGEN_REGIOS = frozenset({CONVERSATIE, VRAAG, CASUSREGIE})
 
 
 class Route(_Strict):
@@ -204,8 +290,19 @@ class Route(_Strict):
 
     naar: Rol
     als: list[Conditie] = Field(default_factory=list)
-    regio: str | None = None
+    # how the partner of a rol with several partners is found, tried in order: a postcode
+    # field of the body (through its gemeente), or one of GEHEUGEN_REGIOS
+    regio: list[str] | None = None
     verplicht: bool = True
+
+    @field_validator("regio", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @property
+    def regios(self) -> tuple[str, ...]:
+        return tuple(self.regio or ())
 
 
 class ExtraGrant(_Strict):
@@ -216,6 +313,22 @@ class ExtraGrant(_Strict):
 class Toegang(_Strict):
     categorieen: list[Categorie] = Field(min_length=1)
     extra: list[ExtraGrant] = Field(default_factory=list)
+
+
+class CasusregieRegel(_Strict):
+    """The sender of an accepted message of the type becomes the casusregie holder of the
+    conversation when the conditions (on the message) hold."""
+
+    als: list[Conditie] = Field(default_factory=list)
+
+
+class Geheugenregel(_Strict):
+    """What an accepted message of a type writes into the routing memory (v2 §5):
+    ``casusregie``: its sender takes casusregie; ``overdracht``: the field path of the
+    Overdracht's status (lopend/afgesloten), kept as the conversation's."""
+
+    casusregie: CasusregieRegel | None = None
+    overdracht: str | None = None
 
 
 class BerichtRegel(_Strict):
@@ -231,6 +344,13 @@ class BerichtRegel(_Strict):
     # spec v2 §8: fields the type requires in every part that has them, on top of the
     # sender's XSD (``geinformeerd``: each betrokkene says whether it was told, or why not)
     verplicht: list[str] = Field(default_factory=list)
+    # v2 §6: an answer: kp:InAntwoordOp names a message of one of these types that was
+    # delivered to this sender (else ONTVANGER_NIET_TOEGESTAAN); the doel must be the question's
+    antwoord_op: list[BerichtType] = Field(default_factory=list)
+    # what a sending rol may send of this type (else AFZENDER_NIET_GEAUTORISEERD)
+    afzender_als: dict[Rol, list[Conditie]] = Field(default_factory=dict)
+    # what an accepted message of this type changes in the routing memory (v2 §5)
+    geheugen: Geheugenregel | None = None
 
 
 class BerichtenFile(_Strict):

@@ -35,7 +35,7 @@ from gateway.policy.catalogue import Policy
 from gateway.runtime.normwatch import NormWatch
 from gateway.runtime.observer import Observer
 from gateway.runtime.outbox import Outbox
-from gateway.store.state import StateStore
+from gateway.store.state import Geheugenwijziging, StateStore
 
 # How long a replica's claim on a message it is delivering stands before another process may
 # finish the delivery (the claimant died half-way). A live replica needs milliseconds.
@@ -132,6 +132,7 @@ class Effects:
         """Plan the deliveries under this process's claim; a resumption takes over a claim
         that went stale. False: another process has it (it delivers; ask again later)."""
         kop = besluit.bericht.kop
+        routering = besluit.gerouteerd.routering
         if besluit.hervat:
             return await self.state.take_over(
                 kop.afzender.oin,
@@ -151,8 +152,13 @@ class Effects:
             ],
             eigenaar=self.owner,
             afzender_rol=str(kop.afzender.rol),
-            hg=besluit.gerouteerd.routering.hg,
-            bewaartermijn=dt.timedelta(days=besluit.gerouteerd.routering.bewaartermijn_dagen),
+            bewaartermijn=dt.timedelta(days=routering.bewaartermijn_dagen),
+            geheugen=Geheugenwijziging(
+                hg=routering.hg,
+                casusregie=routering.casusregie,
+                overdracht=routering.overdracht,
+                vraag_doel=str(routering.doel) if routering.vraag else None,
+            ),
         )
 
     async def _confirm(self, besluit: Bevestiging, *, reply: bool) -> None:

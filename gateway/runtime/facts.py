@@ -1,7 +1,8 @@
 """The facts a decision needs, looked up before the decision (the decision path does no I/O).
 
 Which facts: the message state of this sender's BerichtId (a duplicate, or a delivery to
-resume), the routing memory of the conversation (who took part, whether it is HG: v2 §5), and
+resume), the routing memory of the conversation (who took part, whether it is HG, who holds
+casusregie, the Overdracht's status, and for an answer the question it names: v2 §5), and
 for a recipient's
 Afleverbevestiging whose message it confirms and whose data went along (audit trail); for a
 Statusvraag, the state of the sender's own message it asks about.
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 from gateway.audit.log import AuditLog
 from gateway.decision.besluit import Eerder, Feiten, Geleverd, Vraag
+from gateway.decision.routing import Gevraagd
 from gateway.domain.model import Partij, Rol, Statusantwoord, Statusregel
 from gateway.store.state import Bekend, Conversatie, StateStore, Status
 
@@ -90,11 +92,19 @@ class FactFinder:
             if vraag.deelnemers
             else Conversatie()
         )
+        gevraagd = (
+            await self.state.vragen(vraag.afzender_oin, vraag.antwoord_op)
+            if vraag.antwoord_op is not None
+            else []
+        )
         return Feiten(
             nu=self.clock(),
             eerder=eerder(bekend) if bekend is not None else None,
             deelnemers=frozenset(oin for oin, _ in conversatie.deelnemers),
             hg=conversatie.hg,
+            casusregie=conversatie.casusregie,
+            overdracht=conversatie.overdracht,
+            gevraagd=tuple(Gevraagd(v.afzender_oin, v.berichttype, v.doel) for v in gevraagd),
         )
 
 

@@ -99,6 +99,19 @@ _SCHEMA = (
         oin TEXT NOT NULL,
         gezien TEXT NOT NULL,
         PRIMARY KEY (conversatie_id, oin))""",
+    # the questions (types some type answers, v2 §6), per recipient, kept for the doel's
+    # bewaartermijn: an answer is routed only to the asker of a question sent to it
+    """CREATE TABLE IF NOT EXISTS kp_vraag (
+        afzender_oin TEXT NOT NULL,
+        bericht_id TEXT NOT NULL,
+        ontvanger_oin TEXT NOT NULL,
+        berichttype TEXT NOT NULL,
+        doel TEXT NOT NULL,
+        conversatie_id TEXT NOT NULL,
+        verloopt TEXT NOT NULL,
+        PRIMARY KEY (afzender_oin, bericht_id, ontvanger_oin))""",
+    "CREATE INDEX IF NOT EXISTS kp_vraag_ontvanger ON kp_vraag (ontvanger_oin, bericht_id)",
+    "CREATE INDEX IF NOT EXISTS kp_vraag_verloopt ON kp_vraag (verloopt)",
     "CREATE INDEX IF NOT EXISTS kp_bericht_verloopt ON kp_bericht (verloopt)",
     "CREATE INDEX IF NOT EXISTS kp_conversatie_verloopt ON kp_conversatie (verloopt)",
 )
@@ -116,6 +129,30 @@ class Conversatie:
 
     deelnemers: tuple[tuple[str, str], ...] = ()
     hg: bool = False
+    casusregie: str | None = None  # the OIN that holds casusregie (v2 §6, OverdrachtReactie)
+    overdracht: str | None = None  # the status of the conversation's Overdracht
+
+
+@dataclass(frozen=True)
+class Vraagrecord:
+    """A question delivered to a recipient (routing memory, v2 §5): who asked, its type and
+    doel."""
+
+    afzender_oin: str
+    berichttype: str
+    doel: str
+
+
+@dataclass(frozen=True)
+class Geheugenwijziging:
+    """What an accepted message changes in the routing memory besides its participants (v2
+    §5): it labels the conversation HG, its sender takes casusregie, the Overdracht's status,
+    and for a question its doel (kept per recipient so that only the asker gets the answer)."""
+
+    hg: bool = False
+    casusregie: bool = False
+    overdracht: str | None = None
+    vraag_doel: str | None = None
 
 
 def _now() -> dt.datetime:
@@ -131,6 +168,8 @@ def _add_missing_columns(ex: Exec, kind: str) -> None:
         ("kp_bericht", "eigenaar", "TEXT"),
         ("kp_bericht", "geclaimd", "TEXT"),
         ("kp_deelnemer", "rol", "TEXT"),
+        ("kp_conversatie", "casusregie", "TEXT"),
+        ("kp_conversatie", "overdracht", "TEXT"),
     )
     for table, column, kind_sql in added:
         if kind == "postgresql":
@@ -192,19 +231,30 @@ def _remember(
     conversatie_id: str,
     deelnemers: Sequence[tuple[str, str]],
     *,
-    hg: bool,
+    wijziging: Geheugenwijziging,
     verloopt: dt.datetime,
     now: dt.datetime,
 ) -> None:
     """The routing memory of one accepted message: its participants, the HG label (once HG,
-    the conversation stays HG) and the retention (the longest asked for)."""
+    the conversation stays HG), casusregie (the last sender that took it), the Overdracht's
+    status (the last one sent) and the retention (the longest asked for)."""
+    afzender = deelnemers[0][0]
     ex(
-        "INSERT INTO kp_conversatie (conversatie_id, hg, verloopt) VALUES (?, ?, ?) "
+        "INSERT INTO kp_conversatie (conversatie_id, hg, verloopt, casusregie, overdracht) "
+        "VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (conversatie_id) DO UPDATE SET "
         "hg = CASE WHEN excluded.hg = 1 THEN 1 ELSE kp_conversatie.hg END, "
         "verloopt = CASE WHEN excluded.verloopt > kp_conversatie.verloopt "
-        "THEN excluded.verloopt ELSE kp_conversatie.verloopt END",
-        (conversatie_id, 1 if hg else 0, verloopt.isoformat()),
+        "THEN excluded.verloopt ELSE kp_conversatie.verloopt END, "
+        "casusregie = COALESCE(excluded.casusregie, kp_conversatie.casusregie), "
+        "overdracht = COALESCE(excluded.overdracht, kp_conversatie.overdracht)",
+        (
+            conversatie_id,
+            1 if wijziging.hg else 0,
+            verloopt.isoformat(),
+            afzender if wijziging.casusregie else None,
+            wijziging.overdracht,
+        ),
     )
     for oin, rol in deelnemers:
         ex(
@@ -241,12 +291,14 @@ class StateStore:
         afzender_rol: str = "",
         hg: bool = False,
         bewaartermijn: dt.timedelta = CONVERSATIE_BEWAARD,
+        geheugen: Geheugenwijziging | None = None,
     ) -> bool:
         """Record an accepted message and its planned deliveries (oin, rol, sha256), claimed
-        by ``eigenaar``, and in the routing memory its participants, whether it labels the
-        conversation HG and its doel's ``bewaartermijn``. False: the message was planned
-        before (by another replica that got the same message at the same time, or before a
-        crash): this call changed nothing."""
+        by ``eigenaar``, and in the routing memory its participants, what it changes there
+        (``geheugen``; ``hg`` alone for callers that know only that) and its doel's
+        ``bewaartermijn``. False: the message was planned before (by another replica that got
+        the same message at the same time, or before a crash): this call changed nothing."""
+        wijziging = geheugen or Geheugenwijziging(hg=hg)
         now = _now()
 
         def work(ex: Any) -> bool:
@@ -281,10 +333,27 @@ class StateStore:
                 ex,
                 conversatie_id,
                 [(afzender_oin, afzender_rol), *((o, r) for o, r, _ in leveringen)],
-                hg=hg,
+                wijziging=wijziging,
                 verloopt=now + bewaartermijn,
                 now=now,
             )
+            if wijziging.vraag_doel is not None:
+                for oin, _, _ in leveringen:
+                    ex(
+                        "INSERT INTO kp_vraag (afzender_oin, bericht_id, ontvanger_oin, "
+                        "berichttype, doel, conversatie_id, verloopt) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (afzender_oin, bericht_id, ontvanger_oin) DO NOTHING",
+                        (
+                            afzender_oin,
+                            bericht_id,
+                            oin,
+                            berichttype,
+                            wijziging.vraag_doel,
+                            conversatie_id,
+                            (now + bewaartermijn).isoformat(),
+                        ),
+                    )
             return True
 
         claimed: bool = await self.db.run(work)
@@ -425,16 +494,31 @@ class StateStore:
                 "SELECT oin, rol FROM kp_deelnemer WHERE conversatie_id = ? ORDER BY oin",
                 (conversatie_id,),
             ).fetchall()
-            hg = ex(
-                "SELECT hg FROM kp_conversatie WHERE conversatie_id = ?", (conversatie_id,)
+            row = ex(
+                "SELECT hg, casusregie, overdracht FROM kp_conversatie WHERE conversatie_id = ?",
+                (conversatie_id,),
             ).fetchone()
             return Conversatie(
                 deelnemers=tuple((r[0], r[1] or "") for r in rows),
-                hg=bool(hg and hg[0]),
+                hg=bool(row and row[0]),
+                casusregie=row[1] if row else None,
+                overdracht=row[2] if row else None,
             )
 
         found: Conversatie = await self.db.run(work)
         return found
+
+    async def vragen(self, ontvanger_oin: str, bericht_id: str) -> list[Vraagrecord]:
+        """The questions with BerichtId ``bericht_id`` delivered to ``ontvanger_oin`` (a
+        BerichtId is unique per sender: one per asker), for routing its answer."""
+        rows = await self.db.run(
+            lambda ex: ex(
+                "SELECT afzender_oin, berichttype, doel FROM kp_vraag "
+                "WHERE ontvanger_oin = ? AND bericht_id = ? ORDER BY afzender_oin",
+                (ontvanger_oin, bericht_id),
+            ).fetchall()
+        )
+        return [Vraagrecord(r[0], r[1], r[2]) for r in rows]
 
     async def deelnemers(self, conversatie_id: str) -> frozenset[str]:
         """The OINs that sent or received a message in this conversation."""
@@ -480,6 +564,7 @@ class StateStore:
                 (moment,),
             )
             ex("DELETE FROM kp_conversatie WHERE verloopt < ?", (moment,))
+            ex("DELETE FROM kp_vraag WHERE verloopt < ?", (moment,))
             ex(
                 "DELETE FROM kp_deelnemer WHERE gezien < ? AND conversatie_id NOT IN "
                 "(SELECT conversatie_id FROM kp_conversatie)",

@@ -135,7 +135,7 @@ def _steps(
     envelop = codec.read_envelope(raw, afzender_oin=oin)
     bericht = codec.read_inhoud(envelop)
     afzender = policy.partners[oin]
-    routering = pipeline.router.route(bericht, afzender, feiten.deelnemers, hg=feiten.hg)
+    routering = pipeline.router.route(bericht, afzender, feiten.geheugen())
     assert isinstance(bericht.inhoud, Inhoud)
     inhoud = bericht.inhoud
     gerouteerd = Gerouteerd(
@@ -183,7 +183,7 @@ def _steps(
     steps: dict[str, Callable[[], object]] = {
         "read": lambda: codec.read_inhoud(codec.read_envelope(raw, afzender_oin=oin)),
         "authorise": lambda: authorise(policy, bericht.kop, oin, regel=None),
-        "route": lambda: pipeline.router.route(bericht, afzender, feiten.deelnemers, hg=feiten.hg),
+        "route": lambda: pipeline.router.route(bericht, afzender, feiten.geheugen()),
         "filter": filter_all,
         "render": render_all,
         "answer": lambda: answers.ontvangstbevestiging(

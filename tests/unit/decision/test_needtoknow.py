@@ -41,6 +41,7 @@ from gateway.domain.model import (
     categorieen_in,
     is_empty,
 )
+from gateway.policy.files import GEHEUGEN_REGIOS
 from gateway.safexml import xmlsafe
 from tests.support import catalogue
 from tests.support.catalogue import TYPEN, model
@@ -112,8 +113,9 @@ def routable(draw: st.DrawFn, rol: Rol, berichttype: BerichtType) -> tuple[Beric
     regel = POLICY.berichten[berichttype]
     body = draw(inhoud(berichttype), label="inhoud")
     for route in regel.routes:
-        if route.regio not in (None, "conversatie"):
-            body = _set_path(body, route.regio, draw(POSTCODE, label="postcode"))
+        for regio in route.regios:
+            if regio not in GEHEUGEN_REGIOS:
+                body = _set_path(body, regio, draw(POSTCODE, label="postcode"))
     body = _marked(body, TYPEN[berichttype].children, itertools.count(1))
     doel = draw(st.sampled_from(regel.doelen), label="doel")
     # every code the sending rol has for the doel (v2 §4), in any order: each recipient covered
