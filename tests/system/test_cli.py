@@ -356,6 +356,61 @@ def test_route_json_of_an_invalid_message_names_the_line(tmp_path: Path) -> None
     assert data["recipients"] == []
 
 
+def test_route_names_blocks_withheld_under_beroepsgeheim_and_the_provenance(
+    tmp_path: Path,
+) -> None:
+    """Spec v2 §8: the politie's incident on meldrecht (no ground for a strafrechtelijke
+    beslissing) is withheld from every recipient; its registratie, shared on consent, names
+    its bron and ground."""
+    text = example_text("politie/ZsmAanmelding.xml")
+    text = text.replace(
+        "<pol:Incident>",
+        '<pol:Incident bron="politie/forensisch-arts" beroepsgeheim="true" '
+        'doorbrekingsgrond="MELDRECHT">',
+    ).replace(
+        "<pol:Registratie>",
+        '<pol:Registratie bron="politie/verbalisant" beroepsgeheim="true" '
+        'doorbrekingsgrond="TOESTEMMING">',
+    )
+    path = tmp_path / "zsm-beroepsgeheim.xml"
+    path.write_text(text, encoding="utf-8")
+    exit_code, data = route_json(path)
+    assert exit_code == 0, data
+    assert len(data["recipients"]) == 3
+    for r in data["recipients"]:
+        assert r["beroepsgeheim_withheld"] == [
+            {
+                "field": "incident",
+                "ground": "meldrecht",
+                "source": "politie/forensisch-arts",
+                "reason": (
+                    "beroepsgeheim: doorbrekingsgrond meldrecht niet aanvaard voor doel "
+                    "STRAFRECHTELIJKE_BESLISSING (aanvaard: conflict-van-plichten, "
+                    "toestemming, wettelijke-plicht)"
+                ),
+            }
+        ]
+        assert "Lindelaan" not in r["message"]
+        assert "keel" not in r["message"]
+        assert r["provenance"] == [
+            {
+                "field": "registratie",
+                "source": "politie/verbalisant",
+                "beroepsgeheim": True,
+                "ground": "toestemming",
+                "geaccordeerd": None,
+            }
+        ]
+    plain = invoke("route", path)
+    assert plain.exit_code == 0, plain.output
+    assert "withheld under beroepsgeheim incident: beroepsgeheim: doorbrekingsgrond meldrecht" in (
+        plain.stdout
+    )
+    assert "provenance registratie: politie/verbalisant, beroepsgeheim broken on toestemming" in (
+        plain.stdout
+    )
+
+
 def test_route_plain_shows_kept_and_removed() -> None:
     result = invoke("route", EXAMPLES_DIR / "veilig-thuis" / "Terugkoppeling.xml")
     assert result.exit_code == 0, result.output
