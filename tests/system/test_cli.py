@@ -261,6 +261,11 @@ def test_policy_check_prints_the_register_and_the_doelen() -> None:
     )
     doelen = [row for row in _table_rows(result.stdout, "Doelen") if row[0]]
     assert {row[0] for row in doelen} == set(catalogue.POLICY.doelen)
+    # v2 §8: the grounds for breaking beroepsgeheim each doel accepts
+    by_doel = {row[0]: row for row in doelen}
+    assert "meldrecht" in by_doel["VEILIGHEIDSBEOORDELING"][2]
+    assert "meldrecht" not in by_doel["STRAFRECHTELIJKE_BESLISSING"][2]
+    assert "toestemming" in by_doel["STRAFRECHTELIJKE_BESLISSING"][2]
 
 
 def test_types_lists_every_name_in_full_at_the_default_width() -> None:
