@@ -12,7 +12,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.domain.model import BerichtType, Berichttypen, Doel, Part, Rol
+from gateway.domain.model import BerichtType, Berichttypen, Doel, Part, Rol, part_type
 from gateway.policy.fieldpath import check_path
 from gateway.policy.files import (
     GEHEUGEN_REGIOS,
@@ -143,6 +143,16 @@ def check_doelen(doelen: DoelenFile, lines: Lines, typen: Berichttypen) -> None:
             _known_categorieen(
                 typen, (doel, "ontvangers", rol, "categorieen"), grant.categorieen, "doelen", fail
             )
+        _known(
+            typen.doorbrekingsgronden,
+            [
+                ((doel, "doorbrekingsgronden", i), g)
+                for i, g in enumerate(entry.doorbrekingsgronden)
+            ],
+            "doelen",
+            "doorbrekingsgrond of typen.yaml's Doorbrekingsgrond",
+            fail,
+        )
         for i, rij in enumerate(entry.grondslagen):
             for j, rol in enumerate(rij.naar):
                 if rol not in entry.ontvangers:
@@ -167,9 +177,10 @@ def _known(
     for where, name in names:
         if name not in known:
             place = ".".join(str(p) for p in (file, *where))
+            source = "typen.yaml" if "typen.yaml" in what else "catalogus.yaml"
             raise fail(
                 where,
-                f"{place}: {name!r} is no {what} (catalogus.yaml: "
+                f"{place}: {name!r} is no {what} ({source}: "
                 f"{', '.join(repr(k) for k in sorted(known))})",
             )
 
@@ -237,6 +248,12 @@ def _check_regel(
     for doel, per_rol in regel.toegang.items():
         _check_toegang(berichttype, regel, doel, per_rol, doelen, fail, typen)
     _check_paths(berichttype, regel, fail, typen)
+    for i, veld in enumerate(regel.verplicht):
+        if veld not in _leaf_names(typen.model(berichttype)):
+            raise fail(
+                (berichttype, "verplicht", i),
+                f"verplicht: {berichttype} has no part with a field {veld!r}",
+            )
     _check_geheugen(berichttype, regel, fail, typen)
     for path, cats in regel.vrije_tekst.items():
         _known_categorieen(typen, (berichttype, "vrije_tekst", path), cats, "berichten", fail)
@@ -246,6 +263,18 @@ def _check_regel(
                 raise ValueError(f"{path!r} of {berichttype} is no free text")
         except ValueError as exc:
             raise fail((berichttype, "vrije_tekst", path), str(exc)) from None
+
+
+def _leaf_names(model: type[Part]) -> set[str]:
+    """The names of the value fields of ``model`` and of every part below it."""
+    found: set[str] = set()
+    for name in model.model_fields:
+        part = part_type(model, name)
+        if part is None:
+            found.add(name)
+        else:
+            found |= _leaf_names(part)
+    return found
 
 
 def check_leesbaar(

@@ -169,6 +169,10 @@ class DoelEntry(_Strict):
     bewaartermijn_dagen: int = Field(gt=0)
     grondslagen: list[GrondslagRij] = Field(min_length=1)
     ontvangers: dict[Rol, OntvangerGrant] = Field(min_length=1)
+    # spec v2 §8: the senders' grounds for breaking beroepsgeheim that this doel accepts (codes
+    # of typen.yaml's Doorbrekingsgrond); a block under beroepsgeheim on any other ground, or
+    # for a doel that lists none, reaches no recipient
+    doorbrekingsgronden: list[str] = Field(default_factory=list)
 
     def acceptabel(self, afzender: Rol, ontvanger: Rol) -> tuple[str, ...]:
         """The grondslagen ``afzender`` may cite to share for this doel with ``ontvanger``."""
@@ -355,6 +359,9 @@ class BerichtRegel(_Strict):
     toegang: dict[Doel, dict[Rol, Toegang]] = Field(default_factory=dict)
     # spec v2 §8: per free-text field (a dotted path), every category its content may hold
     vrije_tekst: dict[str, list[Categorie]] = Field(default_factory=dict)
+    # spec v2 §8: fields the type requires in every part that has them, on top of the
+    # sender's XSD (``geinformeerd``: each betrokkene says whether it was told, or why not)
+    verplicht: list[str] = Field(default_factory=list)
     # v2 §6: an answer: kp:InAntwoordOp names a message of one of these types that was
     # delivered to this sender (else ONTVANGER_NIET_TOEGESTAAN); the doel must be the question's
     antwoord_op: list[BerichtType] = Field(default_factory=list)
