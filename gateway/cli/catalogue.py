@@ -76,6 +76,7 @@ def policy_check(
     out.print(matrix)
     out.print("(x) = only under the condition in berichten.yaml")
     out.print(register_table(policy))
+    out.print(gemeenten_table(policy))
     out.print(doelen_table(policy))
 
 
@@ -90,6 +91,24 @@ def register_table(policy: Policy) -> Table:
             rol,
             policy.typen.rol_namen.get(rol, ""),
             "; ".join(f"{p.naam} ({p.oin})" for p in partners) or "-",
+        )
+    return table
+
+
+def gemeenten_table(policy: Policy) -> Table:
+    """Per gemeente: its postcode ranges and its partner per rol (routing by address)."""
+    table = Table(title="Gemeenten: postcodes en partners (partners.yaml)")
+    for column in ("gemeente", "postcodes", "partners"):
+        table.add_column(column)
+    for gemeente in policy.gemeenten:
+        table.add_row(
+            f"{gemeente.code} {gemeente.naam}",
+            ", ".join(f"{b.van}-{b.tot}" for b in gemeente.postcodes),
+            "; ".join(
+                f"{policy.partners[oin].rol}: {policy.partners[oin].naam}"
+                for oin in gemeente.partners
+            )
+            or "-",
         )
     return table
 

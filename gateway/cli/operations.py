@@ -23,7 +23,10 @@ from gateway.runtime.settings import load_settings
 
 dlq_app = typer.Typer(help="Dead-lettered messages: see and resend.", no_args_is_help=True)
 certs_app = typer.Typer(help="Certificates for mutual TLS.", no_args_is_help=True)
-officer_app = typer.Typer(help="Privacy officers (who may open /audit).", no_args_is_help=True)
+officer_app = typer.Typer(
+    help="Privacy officers (who may open /audit) and chain coordinators (/keten).",
+    no_args_is_help=True,
+)
 ops_app = typer.Typer(
     help="The ops queue: unroutable and unattributable messages (never answered).",
     no_args_is_help=True,
@@ -91,9 +94,20 @@ def officer_add(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin.")
     ] = False,
+    rol: Annotated[
+        str,
+        typer.Option(
+            "--rol",
+            help="Login role: privacy-officer (/audit) or ketencoordinator (/keten: norm "
+            "times, no personal data).",
+        ),
+    ] = "privacy-officer",
 ) -> None:
-    """Add a privacy officer (or set a new password)."""
-    from gateway.runtime.officers import Officers  # noqa: PLC0415 - only this command needs it
+    """Add a privacy officer or chain coordinator (or set a new password)."""
+    from gateway.runtime.officers import (  # noqa: PLC0415 - only this command needs it
+        COORDINATOR,
+        Officers,
+    )
 
     settings = load_settings()
     if password_stdin:
@@ -101,20 +115,21 @@ def officer_add(
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
-        Officers(settings.officers_file).add(naam, password)
+        Officers(settings.officers_file).add(naam, password, rol)
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    out.print(f"officer {naam.strip().lower()} can log in at /audit ({settings.officers_file})")
+    pagina = "/keten" if rol == COORDINATOR else "/audit"
+    out.print(f"{rol} {naam.strip().lower()} can log in at {pagina} ({settings.officers_file})")
 
 
 @officer_app.command("list")
 def officer_list() -> None:
-    """The privacy officers."""
+    """The privacy officers and chain coordinators, with their login role."""
     from gateway.runtime.officers import Officers  # noqa: PLC0415 - only this command needs it
 
-    for naam in Officers(load_settings().officers_file).names():
-        out.print(naam)
+    for naam, rol in Officers(load_settings().officers_file).roles().items():
+        out.print(f"{naam}\t{rol}")
 
 
 def status(

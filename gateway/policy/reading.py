@@ -84,7 +84,12 @@ def parse_file(model: type[M], path: Path) -> tuple[M, Lines]:
     try:
         return model.model_validate(data), lines
     except ValidationError as exc:
-        error = exc.errors()[0]
+        errors = exc.errors()
+        # of a union's branches, the one that matched the keys and failed on a value says
+        # most (a condition {veld, is, in} is no DoelConditie missing `doel`)
+        error = next(
+            (e for e in errors if e["type"] not in ("missing", "extra_forbidden")), errors[0]
+        )
         where = tuple(error["loc"])
         # pydantic reports the branch of a union it tried (e.g. 'DoelConditie'); drop it.
         shown = ".".join(str(p) for p in where if p not in CONDITIE_BRANCHES)

@@ -184,6 +184,18 @@ class NormStore:
         )
         return [NormRij._from_row(r) for r in rows]
 
+    async def recent(self, since: dt.datetime, limit: int = 500) -> list[NormRij]:
+        """The norms opened since ``since``, open or closed, newest first (at most
+        ``limit``): the chain coordinator's timeline."""
+        rows = await self.db.run(
+            lambda ex: ex(
+                f"SELECT {_COLUMNS} FROM kp_norm WHERE geopend >= ? "  # noqa: S608 - constant
+                "ORDER BY geopend DESC, bericht_id, naam, partner_oin LIMIT ?",
+                (_t(since), limit),
+            ).fetchall()
+        )
+        return [NormRij._from_row(r) for r in rows]
+
     async def overdue(self, now: dt.datetime) -> list[NormRij]:
         """Every norm still open after its deadline at ``now``, earliest deadline first."""
         return [r for r in await self.open_rows() if r.uiterlijk < now]

@@ -47,6 +47,7 @@ from gateway.web.contract import (
     documented,
     fout,
 )
+from gateway.web.keten_pages import router as keten_router
 
 log = get_logger("ketenpoort.http")
 
@@ -359,6 +360,7 @@ def create_app(parts: core.Parts) -> FastAPI:  # noqa: PLR0915 - every route in 
         return JSONResponse(status_json(bekend))
 
     api.include_router(audit_router)
+    api.include_router(keten_router)
     documented(api)
     return api
 

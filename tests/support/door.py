@@ -13,13 +13,14 @@ from typing import Any
 import httpx
 
 from gateway.runtime import certs as gateway_certs
-from gateway.runtime.officers import Officers
+from gateway.runtime.officers import COORDINATOR, Officers
 from gateway.runtime.settings import Settings
 from tests.support.broker import OINS, delete_topology
 from tests.support.gateways import Running
 
 UNKNOWN_OIN = "00000099000000000999"  # a valid certificate of the dev CA, not in the register
 OFFICER = ("fg-officer", "correct horse battery staple")
+COORDINATOR_LOGIN = ("keten-coordinator", "a chain of horses on time")
 
 
 @dataclass
@@ -47,6 +48,7 @@ def dev_pki(directory: Path) -> DevPki:
 def https_settings(settings: Settings, pki: DevPki, tmp_path: Path) -> Settings:
     officers = tmp_path / "officers.json"
     Officers(officers).add(*OFFICER)
+    Officers(officers).add(*COORDINATOR_LOGIN, COORDINATOR)
     return settings.model_copy(
         update={
             "http_enabled": True,
@@ -98,6 +100,7 @@ async def run_door(settings: Settings, vhost: str) -> AsyncIterator[tuple[Any, A
 
 
 __all__ = [
+    "COORDINATOR_LOGIN",
     "OFFICER",
     "UNKNOWN_OIN",
     "DevPki",

@@ -13,7 +13,13 @@ import pytest
 
 from gateway.domain.errors import Misconfigured
 from gateway.store.database import Database
-from gateway.store.state import Conversatie, StateStore, Status
+from gateway.store.state import (
+    Conversatie,
+    Geheugenwijziging,
+    StateStore,
+    Status,
+    Vraagrecord,
+)
 from tests.support.databases import ENGINES, fresh_database
 from tests.support.routing import took_part
 
@@ -220,3 +226,64 @@ def test_participants_of_a_store_before_the_routing_memory_are_kept_and_purged(
         asyncio.run(check())
     finally:
         db.close()
+
+
+async def test_the_routing_memory_keeps_casusregie_and_the_overdracht(store: StateStore) -> None:
+    """v2 §5: the casusregie holder (the last sender that took it) and the status of the
+    conversation's Overdracht (the last one sent); a message that changes neither keeps them."""
+    conv, wijkteam, gi = str(uuid.uuid4()), "00000099000000000107", "00000099000000000110"
+
+    async def plan(afzender: str, wijziging: Geheugenwijziging) -> None:
+        await store.plan(
+            afzender,
+            str(uuid.uuid4()),
+            "a" * 64,
+            "T",
+            conv,
+            [(VT, "veilig-thuis", "b" * 64)],
+            geheugen=wijziging,
+        )
+
+    await plan(VT, Geheugenwijziging(overdracht="lopend"))
+    assert (await store.conversatie(conv)).overdracht == "lopend"
+    assert (await store.conversatie(conv)).casusregie is None
+    await plan(wijkteam, Geheugenwijziging(casusregie=True))
+    await plan(gi, Geheugenwijziging())
+    found = await store.conversatie(conv)
+    assert (found.casusregie, found.overdracht) == (wijkteam, "lopend")
+    await plan(gi, Geheugenwijziging(casusregie=True))
+    await plan(VT, Geheugenwijziging(overdracht="afgesloten"))
+    found = await store.conversatie(conv)
+    assert (found.casusregie, found.overdracht) == (gi, "afgesloten")
+
+
+async def test_a_question_is_kept_per_recipient_for_its_bewaartermijn(store: StateStore) -> None:
+    """v2 §6: a question (a type some type answers) is remembered per recipient with its type
+    and doel, so that an answer goes only to its asker; kept for the doel's bewaartermijn,
+    beyond the duplicate window, then purged."""
+    conv, bid = str(uuid.uuid4()), str(uuid.uuid4())
+    now = dt.datetime.now(dt.UTC)
+    await store.plan(
+        VT,
+        bid,
+        "a" * 64,
+        "Informatieverzoek",
+        conv,
+        [(POLITIE, "politie", "b" * 64)],
+        afzender_rol="veilig-thuis",
+        bewaartermijn=dt.timedelta(days=100),
+        geheugen=Geheugenwijziging(vraag_doel="VEILIGHEIDSBEOORDELING"),
+    )
+    assert await store.vragen(POLITIE, bid) == [
+        Vraagrecord(VT, "Informatieverzoek", "VEILIGHEIDSBEOORDELING")
+    ]
+    assert await store.vragen(OM, bid) == []  # not sent to the OM: it cannot answer it
+    assert await store.vragen(POLITIE, str(uuid.uuid4())) == []
+    # a message that is no question is not kept as one
+    other = str(uuid.uuid4())
+    await store.plan(VT, other, "a" * 64, "Terugkoppeling", conv, [(POLITIE, "politie", "c" * 64)])
+    assert await store.vragen(POLITIE, other) == []
+    await store.purge(now + dt.timedelta(days=99))
+    assert len(await store.vragen(POLITIE, bid)) == 1
+    await store.purge(now + dt.timedelta(days=101))
+    assert await store.vragen(POLITIE, bid) == []

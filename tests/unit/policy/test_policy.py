@@ -910,3 +910,136 @@ def test_the_overdracht_status_is_a_code_holding_lopend_and_afgesloten(policy_co
         "'gezinsprofiel' of Overdracht is no status code: a text, or codes holding afgesloten "
         "and lopend",
     )
+
+
+# --------------------------------------------------------------------------- gemeenten (v2 §2)
+
+
+def test_gemeenten_of_the_default_policy() -> None:
+    policy = load_policy(POLICY_DIR)
+    enschede = policy.gemeente_van_postcode("7511 AB")
+    assert enschede is not None
+    assert (enschede.code, enschede.naam) == ("0153", "Enschede")
+    vt = policy.partner_in_gemeente(enschede, "veilig-thuis")
+    assert vt is not None
+    assert vt.naam == "Veilig Thuis Twente"
+    assert policy.gemeente_van_postcode("7400") is None  # a VT range, no gemeente
+    assert policy.gemeente_van_postcode("75") is None  # too short: no postcode
+
+
+def test_gemeente_with_an_unregistered_partner(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "partners.yaml",
+        '"00000099000000000102"',
+        '"00000099000000000199"',
+        after="naam: Hengelo",
+    )
+    assert_error(
+        broken(policy_copy), "partners.yaml", line, "OIN 00000099000000000199 is no registered"
+    )
+
+
+def test_gemeente_with_two_partners_of_one_rol(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "partners.yaml",
+        'partners: ["00000099000000000102",',
+        'partners: ["00000099000000000102", "00000099000000000106",',
+        after="naam: Hengelo",
+    )
+    assert_error(
+        broken(policy_copy),
+        "partners.yaml",
+        line,
+        "gemeente 0164 has two veilig-thuis partners: 00000099000000000102 and "
+        "00000099000000000106",
+    )
+
+
+def test_gemeenten_with_overlapping_postcodes(policy_copy: Path) -> None:
+    line = edit(policy_copy, "partners.yaml", "{van: 7550, tot: 7559}", "{van: 7540, tot: 7559}")
+    assert_error(
+        broken(policy_copy),
+        "partners.yaml",
+        line,
+        "postcodes 7540-7559 overlap 7500-7547 of gemeente 0153",
+    )
+
+
+def test_gemeente_twice(policy_copy: Path) -> None:
+    line = edit(policy_copy, "partners.yaml", 'code: "0164"', 'code: "0153"')
+    assert_error(broken(policy_copy), "partners.yaml", line, "gemeente 0153 twice")
+
+
+def test_gemeente_with_empty_postcodes(policy_copy: Path) -> None:
+    line = edit(policy_copy, "partners.yaml", "{van: 7550, tot: 7559}", "{van: 7559, tot: 7550}")
+    assert_error(broken(policy_copy), "partners.yaml", line, "postcodes 7559-7550 are empty")
+
+
+# --------------------------------------------------------------------------- routing memory rules
+
+
+def _add_to_type(folder: Path, berichttype: str, text: str) -> int:
+    """Insert ``text`` (YAML lines at the type's key level) right under ``berichttype:``."""
+    return edit(folder, "berichten.yaml", f"  {berichttype}:\n", f"  {berichttype}:\n{text}") + 1
+
+
+def test_regio_vraag_needs_antwoord_op(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "        regio: incident.adres.postcode",
+        "        regio: vraag",
+        after="  VtMelding:",
+    )
+    assert_error(
+        broken(policy_copy), "berichten.yaml", line, "regio vraag: VtMelding has no antwoord_op"
+    )
+
+
+def test_antwoord_op_an_unknown_type(policy_copy: Path) -> None:
+    line = _add_to_type(policy_copy, "Terugkoppeling", "    antwoord_op: [Vraagbericht]\n")
+    assert_error(broken(policy_copy), "berichten.yaml", line, "Vraagbericht is no BerichtType")
+
+
+def test_afzender_als_for_a_rol_that_does_not_send_the_type(policy_copy: Path) -> None:
+    line = _add_to_type(
+        policy_copy,
+        "Terugkoppeling",
+        "    afzender_als:\n      politie: [{veld: toelichting, is: x}]\n",
+    )
+    assert_error(
+        broken(policy_copy), "berichten.yaml", line + 1, "politie is no sender of Terugkoppeling"
+    )
+
+
+def test_geheugen_overdracht_must_be_a_code_field(policy_copy: Path) -> None:
+    line = _add_to_type(policy_copy, "VtMelding", "    geheugen:\n      overdracht: incident\n")
+    assert_error(broken(policy_copy), "berichten.yaml", line + 1, "'incident' of VtMelding")
+
+
+def test_overdracht_condition_with_an_unknown_status(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "        verplicht: true",
+        "        als: [{overdracht: half}]\n        verplicht: true",
+        after="  Terugkoppeling:",
+    )
+    assert_error(
+        broken(policy_copy), "berichten.yaml", line, "overdracht 'half': one of afgesloten, lopend"
+    )
+
+
+def test_veld_condition_with_both_is_and_in(policy_copy: Path) -> None:
+    edit(
+        policy_copy,
+        "berichten.yaml",
+        "        verplicht: true",
+        "        als: [{veld: toelichting, is: a, in: [b]}]\n        verplicht: true",
+        after="  Terugkoppeling:",
+    )
+    error = broken(policy_copy)
+    assert error.file == "berichten.yaml"
+    assert "exactly one of is or in" in error.problem

@@ -1,0 +1,194 @@
+"""The chain coordinator's page at ``/keten``: did each partner act in time (spec v2 §10).
+
+A chain coordinator logs in under their own login role (``ketenpoort officer add NAAM --rol
+ketencoordinator``); a privacy officer's session does not open these pages, nor does a
+coordinator's open ``/audit``, and a partner certificate opens neither. The page shows the
+norms the gateway follows — open, overdue, met and missed — with BerichtIds, types, partners
+and times only: no personal data (the norm store holds none). Nothing here blocks anything.
+Every view is an audit record, like the privacy officer's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from gateway.audit.inzage import lokale_tijd
+from gateway.domain.errors import Transient
+from gateway.observe.logs import get_logger
+from gateway.runtime.officers import COORDINATOR, Officers, Sessions
+from gateway.store.normen import NormRij
+from gateway.web.audit_pages import templates
+from gateway.web.callers import client_identity, deny, parts_of
+
+__all__ = ["Normstap", "router"]
+
+log = get_logger("ketenpoort.keten_pages")
+
+COOKIE = "kp_keten"
+router = APIRouter(prefix="/keten", include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Normstap:
+    """One row of the coordinator's timeline: a partner's step under a norm."""
+
+    rij: NormRij
+    status: str  # open | overschreden | op tijd | te laat
+    afzender: str  # the sender's name
+    partner: str  # the partner whose turn it is (empty: nobody routed can close it)
+
+    @property
+    def te_laat(self) -> bool:
+        return self.status in ("overschreden", "te laat")
+
+
+def _status(rij: NormRij, now: dt.datetime) -> str:
+    if rij.gesloten is None:
+        return "overschreden" if rij.uiterlijk < now else "open"
+    return "te laat" if rij.gesloten > rij.uiterlijk else "op tijd"
+
+
+async def _refuse_partner(request: Request) -> None:
+    who = client_identity(request)
+    if who is not None:
+        await deny(parts_of(request), "partnercertificaat-bij-keten", request.url.path, who.oin)
+        raise HTTPException(403, "the chain pages are for coordinators, not partner systems")
+
+
+async def coordinator(request: Request) -> str | None:
+    """The logged-in coordinator, or None."""
+    await _refuse_partner(request)
+    sessions: Sessions = request.app.state.sessions
+    return sessions.read(request.cookies.get(COOKIE), rol=COORDINATOR)
+
+
+def _page(request: Request, name: str, naam: str | None, **context: object) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {"coordinator": naam, "gateway": parts_of(request).settings.gateway_oin, **context},
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'unsafe-inline'"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request) -> Response:
+    await _refuse_partner(request)
+    return _page(request, "keten_login.html", None, fout=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    naam: Annotated[str, Form(max_length=64)],
+    wachtwoord: Annotated[str, Form(max_length=256)],
+) -> Response:
+    await _refuse_partner(request)
+    officers: Officers = request.app.state.officers
+    sessions: Sessions = request.app.state.sessions
+    who = await asyncio.to_thread(officers.check, naam, wachtwoord, COORDINATOR)
+    if who is None:
+        await deny(parts_of(request), "login-mislukt", request.url.path, None)
+        response = _page(
+            request, "keten_login.html", None, fout="Onbekende naam of onjuist wachtwoord."
+        )
+        response.status_code = 401
+        return response
+    log.info("coordinator_ingelogd", lezer=who)
+    redirect = RedirectResponse("/keten", status_code=303)
+    redirect.set_cookie(
+        COOKIE,
+        sessions.issue(who, rol=COORDINATOR),
+        max_age=sessions.seconds,
+        httponly=True,
+        secure=True,
+        samesite="strict",
+        path="/keten",
+    )
+    return redirect
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    response = RedirectResponse("/keten/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/keten")
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+async def timeline(
+    request: Request,
+    dagen: Annotated[int, Query(ge=1, le=366)] = 14,
+    partner: Annotated[str | None, Query(pattern=r"^\d{20}$")] = None,
+    alleen_te_laat: bool = False,
+) -> Response:
+    """Every norm opened in the last ``dagen`` days: open, overdue, met, missed; per partner
+    the counts."""
+    naam = await coordinator(request)
+    if naam is None:
+        return RedirectResponse("/keten/login", status_code=303)
+    parts = parts_of(request)
+    now = parts.normen.clock()
+    try:
+        await parts.audit.append(
+            [
+                parts.trail.pagina(
+                    naam, "keten", str(uuid.uuid4()), parts.policy.bewaartermijn_dagen()
+                )
+            ]
+        )
+        rijen = await parts.normen.store.recent(now - dt.timedelta(days=dagen))
+    except Transient as exc:
+        raise HTTPException(503, "the stores cannot be read now") from exc
+    log.info("keten_pagina_bekeken", lezer=naam, dagen=dagen)
+    partners = parts.policy.partners
+
+    def naam_van(oin: str) -> str:
+        p = partners.get(oin)
+        return f"{p.naam} ({p.rol})" if p is not None else oin
+
+    stappen = [
+        Normstap(
+            rij=r,
+            status=_status(r, now),
+            afzender=naam_van(r.afzender_oin),
+            partner=naam_van(r.partner_oin) if r.partner_oin else "",
+        )
+        for r in rijen
+        if partner is None or r.partner_oin == partner
+    ]
+    telling: Counter[tuple[str, str]] = Counter((s.partner, s.status) for s in stappen)
+    per_partner = sorted(
+        {
+            s.partner: {
+                st: telling[(s.partner, st)]
+                for st in ("open", "overschreden", "op tijd", "te laat")
+            }
+            for s in stappen
+        }.items()
+    )
+    if alleen_te_laat:
+        stappen = [s for s in stappen if s.te_laat]
+    return _page(
+        request,
+        "keten.html",
+        naam,
+        stappen=stappen,
+        per_partner=per_partner,
+        dagen=dagen,
+        nu=lokale_tijd(now),
+        partners={oin: naam_van(oin) for oin in sorted(partners)},
+        gekozen=partner,
+        alleen_te_laat=alleen_te_laat,
+    )
