@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from gateway.audit.log import Entry
 from gateway.decision.needtoknow import Achtergehouden
 from gateway.decision.normen import Normtermijn
+from gateway.decision.reeks import Reeksstand
 from gateway.decision.routing import Geheugen, Gevraagd, Ontvanger, Routering
 from gateway.domain.errors import Refused
 from gateway.domain.model import Bericht, Categorie, Inhoud, Statusantwoord
@@ -96,6 +97,8 @@ class Vraag:
     status_van: str | None = None
     # an answer (v2 §6): the BerichtId of the question it names in kp:InAntwoordOp
     antwoord_op: str | None = None
+    # an afspraken versie (v2 §6): the reeks-id whose record the routing memory holds
+    reeks_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ class Feiten:
     casusregie: str | None = None  # the OIN holding casusregie in the conversation (v2 §5)
     overdracht: str | None = None  # the status of the conversation's Overdracht
     gevraagd: tuple[Gevraagd, ...] = ()  # the questions InAntwoordOp names, sent to this sender
+    reeks: Reeksstand | None = None  # the afspraken reeks of this versie (v2 §6), if known
 
     def geheugen(self) -> Geheugen:
         """The routing memory, as the router takes it."""
@@ -141,6 +145,7 @@ class Feiten:
             casusregie=self.casusregie,
             overdracht=self.overdracht,
             gevraagd=self.gevraagd,
+            reeks=self.reeks,
         )
 
 

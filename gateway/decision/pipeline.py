@@ -55,6 +55,7 @@ from gateway.domain.model import (
     is_technisch,
 )
 from gateway.policy.catalogue import Policy
+from gateway.policy.fieldpath import resolve
 from gateway.policy.files import (
     GEHEUGEN_REGIOS,
     DeelnameConditie,
@@ -128,7 +129,16 @@ class Pipeline:
                 kop.in_antwoord_op if isinstance(gelezen.bericht.inhoud, Statusvraag) else None
             ),
             antwoord_op=kop.in_antwoord_op if kop.berichttype in self._antwoorden else None,
+            reeks_id=self._reeks_id(gelezen.bericht),
         )
+
+    def _reeks_id(self, bericht: Bericht) -> str | None:
+        """The reeks-id of an afspraken versie (v2 §6), whose record :meth:`decide` needs."""
+        regel = self.policy.berichten.get(bericht.kop.berichttype)
+        if regel is None or regel.reeks is None:
+            return None
+        reeks_id = resolve(bericht, regel.reeks.id)
+        return reeks_id if isinstance(reeks_id, str) else None
 
     # ----------------------------------------------------------------- decide
 

@@ -32,6 +32,7 @@ from gateway.decision.trail import Trail
 from gateway.domain.errors import Busy
 from gateway.domain.model import Foutcode
 from gateway.policy.catalogue import Policy
+from gateway.runtime.facts import reeksrecord
 from gateway.runtime.normwatch import NormWatch
 from gateway.runtime.observer import Observer
 from gateway.runtime.outbox import Outbox
@@ -158,6 +159,7 @@ class Effects:
                 casusregie=routering.casusregie,
                 overdracht=routering.overdracht,
                 vraag_doel=str(routering.doel) if routering.vraag else None,
+                reeks=reeksrecord(routering.reeks) if routering.reeks is not None else None,
             ),
         )
 

@@ -153,6 +153,7 @@ SIMPLE: dict[Kind, st.SearchStrategy[Any]] = {
     Kind.TEKST: xml_text(4000),
     Kind.KORT: xml_text(200),
     Kind.REF: st.from_regex(r"[A-Za-z0-9_.\-]{1,64}", fullmatch=True),
+    Kind.UUID: st.uuids().map(str),
     Kind.BSN: BSN,
     Kind.POSTCODE: st.from_regex(r"[1-9][0-9]{3} ?[A-Z]{2}", fullmatch=True),
     Kind.TELEFOON: st.from_regex(r"[0-9+() \-]{3,20}", fullmatch=True),
