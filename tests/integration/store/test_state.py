@@ -16,6 +16,7 @@ from gateway.store.database import Database
 from gateway.store.state import (
     Conversatie,
     Geheugenwijziging,
+    Reeksrecord,
     StateStore,
     Status,
     Vraagrecord,
@@ -287,3 +288,61 @@ async def test_a_question_is_kept_per_recipient_for_its_bewaartermijn(store: Sta
     assert len(await store.vragen(POLITIE, bid)) == 1
     await store.purge(now + dt.timedelta(days=101))
     assert await store.vragen(POLITIE, bid) == []
+
+
+# --------------------------------------------------------------------------- afspraken (v2 §6)
+
+
+def _versie(
+    reeks_id: str, versie: int, ontvangers: set[str], status: str = "geldig"
+) -> Geheugenwijziging:
+    return Geheugenwijziging(
+        reeks=Reeksrecord(
+            reeks_id=reeks_id,
+            houder_oin=VT,
+            versie=versie,
+            status=status,
+            geldig_tot=dt.date(2027, 5, 21) if status == "geldig" else None,
+            ontvangers=frozenset(ontvangers),
+            grondslag="WMO2015-ART-4.1.1",
+            doel="ACUTE_VEILIGHEID",
+        )
+    )
+
+
+async def test_an_afspraken_reeks_moves_forward_only_and_keeps_its_recipients(
+    store: StateStore,
+) -> None:
+    reeks_id, conv = str(uuid.uuid4()), str(uuid.uuid4())
+    assert await store.reeks(reeks_id) is None
+
+    async def plan(versie: int, ontvangers: set[str], status: str = "geldig") -> None:
+        await store.plan(
+            VT,
+            str(uuid.uuid4()),
+            "a" * 64,
+            "Veiligheidsafspraken",
+            conv,
+            [(o, "politie", "b" * 64) for o in sorted(ontvangers)],
+            bewaartermijn=dt.timedelta(days=1825),
+            geheugen=_versie(reeks_id, versie, ontvangers, status),
+        )
+
+    await plan(1, {POLITIE})
+    await plan(2, {POLITIE, RC})
+    await plan(2, {OM})  # not higher: the record stays (its recipients are added)
+    reeks = await store.reeks(reeks_id)
+    assert reeks is not None
+    assert (reeks.houder_oin, reeks.versie, reeks.status) == (VT, 2, "geldig")
+    assert reeks.geldig_tot == dt.date(2027, 5, 21)
+    assert reeks.ontvangers >= {POLITIE, RC}
+    assert (reeks.grondslag, reeks.doel) == ("WMO2015-ART-4.1.1", "ACUTE_VEILIGHEID")
+    await plan(3, {POLITIE, RC}, "ingetrokken")
+    reeks = await store.reeks(reeks_id)
+    assert reeks is not None
+    assert (reeks.versie, reeks.status, reeks.geldig_tot) == (3, "ingetrokken", None)
+    # kept for the doel's bewaartermijn, then purged with the rest
+    assert await store.purge(dt.datetime.now(dt.UTC) + dt.timedelta(days=1000)) >= 0
+    assert await store.reeks(reeks_id) is not None
+    await store.purge(dt.datetime.now(dt.UTC) + dt.timedelta(days=1826))
+    assert await store.reeks(reeks_id) is None
