@@ -400,76 +400,36 @@ def _check_reeks(
     berichttype: BerichtType, regel: BerichtRegel, fail: Fail, typen: Berichttypen
 ) -> None:
     """An afspraken reeks (v2 §6) names real fields: a status code holding geldig and
-    ingetrokken, an integer versie, a date geldig_tot, an adres with postcode and huisnummer,
-    persons with a bsn; the signal (v2 §7) names real fields and rollen."""
-    model = typen.model(berichttype)
+    ingetrokken, an integer versie, a date geldig_tot, a text reden, content fields."""
     reeks = regel.reeks
-    if reeks is not None:
-        soorten: list[tuple[str, str, object]] = [
-            ("id", reeks.id, str),
-            ("versie", reeks.versie, int),
-            ("geldig_tot", reeks.geldig_tot, dt.date),
-            ("reden", reeks.reden, str),
-        ]
-        for naam, path, soort in soorten:
-            try:
-                if check_path(model, path) is not soort:
-                    raise ValueError(f"{path!r} of {berichttype} is no {soort.__name__}")
-            except ValueError as exc:
-                raise fail((berichttype, "reeks", naam), str(exc)) from None
+    if reeks is None:
+        return
+    model = typen.model(berichttype)
+    soorten: list[tuple[str, str, type]] = [
+        ("id", reeks.id, str),
+        ("versie", reeks.versie, int),
+        ("geldig_tot", reeks.geldig_tot, dt.date),
+        ("reden", reeks.reden, str),
+    ]
+    for naam, path, soort in soorten:
         try:
-            if not _is_status(model, reeks.status, REEKS_STATUSSEN, text=False):
-                raise ValueError(
-                    f"{reeks.status!r} of {berichttype} is no status code holding "
-                    f"{' and '.join(sorted(REEKS_STATUSSEN))}"
-                )
+            if check_path(model, path) is not soort:
+                raise ValueError(f"{path!r} of {berichttype} is no {soort.__name__}")
         except ValueError as exc:
-            raise fail((berichttype, "reeks", "status"), str(exc)) from None
-        for i, path in enumerate(reeks.inhoud):
-            try:
-                check_path(model, path)
-            except ValueError as exc:
-                raise fail((berichttype, "reeks", "inhoud", i), str(exc)) from None
-    signaal = regel.afspraken_signaal
-    for naam, houder in (("reeks", reeks), ("afspraken_signaal", signaal)):
-        if houder is None:
-            continue
-        _check_sleutels(berichttype, model, houder.adres, houder.personen, naam, fail)
-    if signaal is not None:
-        _known_rollen(
-            typen,
-            [
-                ((berichttype, "afspraken_signaal", "ontvangers", i), r)
-                for i, r in enumerate(signaal.ontvangers)
-            ],
-            "berichten",
-            fail,
-        )
-
-
-def _check_sleutels(
-    berichttype: BerichtType,
-    model: type[Part],
-    adres: str | None,
-    personen: str | None,
-    naam: str,
-    fail: Fail,
-) -> None:
-    """The matching keys of v2 §7: an adres group with postcode and huisnummer, persons
-    with a bsn."""
-    for sleutel, path, velden in (
-        ("adres", adres, ("postcode", "huisnummer")),
-        ("personen", personen, ("bsn",)),
-    ):
-        if path is None:
-            continue
+            raise fail((berichttype, "reeks", naam), str(exc)) from None
+    try:
+        if not _is_status(model, reeks.status, REEKS_STATUSSEN, text=False):
+            raise ValueError(
+                f"{reeks.status!r} of {berichttype} is no status code holding "
+                f"{' and '.join(sorted(REEKS_STATUSSEN))}"
+            )
+    except ValueError as exc:
+        raise fail((berichttype, "reeks", "status"), str(exc)) from None
+    for i, path in enumerate(reeks.inhoud):
         try:
-            found = check_path(model, path)
-            for veld in velden:
-                if not isinstance(found, type) or veld not in getattr(found, "model_fields", {}):
-                    raise ValueError(f"{path!r} of {berichttype} has no {veld}")
+            check_path(model, path)
         except ValueError as exc:
-            raise fail((berichttype, naam, sleutel), str(exc)) from None
+            raise fail((berichttype, "reeks", "inhoud", i), str(exc)) from None
 
 
 def _is_status(

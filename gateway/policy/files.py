@@ -53,7 +53,6 @@ __all__ = [
     "Reeksregel",
     "RegioEntry",
     "Route",
-    "Signaalregel",
     "Sluiter",
     "Termijn",
     "Toegang",
@@ -341,9 +340,7 @@ REEKS_STATUSSEN = frozenset({REEKS_GELDIG, REEKS_INGETROKKEN})
 class Reeksregel(_Strict):
     """A type whose messages are versions of a series (v2 §6, Veiligheidsafspraken): the
     field paths of its reeks-id, versie, status (geldig/ingetrokken), geldig-tot and reden;
-    ``inhoud``: the content fields a geldig versie must carry and a withdrawal must not;
-    ``adres`` and ``personen``: where the matching keys of the AfsprakenSignaal are (v2 §7:
-    an adres group with postcode and huisnummer, a list of persons with a bsn)."""
+    ``inhoud``: the content fields a geldig versie must carry and a withdrawal must not."""
 
     id: str
     versie: str
@@ -351,20 +348,6 @@ class Reeksregel(_Strict):
     geldig_tot: str
     reden: str
     inhoud: list[str] = Field(min_length=1)
-    adres: str | None = None
-    personen: str | None = None
-
-
-class Signaalregel(_Strict):
-    """A type whose arrival is matched against the valid afspraken reeksen (v2 §7): where its
-    adres (postcode, huisnummer) and its persons (bsn) are; the AfsprakenSignaal goes to the
-    recipients of the message itself that have one of the rollen ``ontvangers`` and, when
-    ``afzender``, to its sender."""
-
-    adres: str | None = None
-    personen: str | None = None
-    ontvangers: list[Rol] = Field(default_factory=list)
-    afzender: bool = False
 
 
 class BerichtRegel(_Strict):
@@ -386,8 +369,6 @@ class BerichtRegel(_Strict):
     geheugen: Geheugenregel | None = None
     # v2 §6: the type's messages are versions of an afspraken reeks
     reeks: Reeksregel | None = None
-    # v2 §7: an accepted message of this type is matched against the valid reeksen
-    afspraken_signaal: Signaalregel | None = None
 
 
 class BerichtenFile(_Strict):
