@@ -49,6 +49,9 @@ class Reeksstand:
     grondslag: str = ""  # the grondslag the holder cited for its last versie
     doel: str = ""
     bijgewerkt: dt.datetime | None = None  # when the last versie was accepted
+    # the keyed pseudonyms of its adres and persons (v2 §7), to store with a geldig versie;
+    # none for a withdrawal (they are dropped)
+    sleutels: frozenset[str] = frozenset()
 
     def geldig_op(self, dag: dt.date) -> bool:
         """Valid on ``dag``: not withdrawn and not expired (geldig-tot is the last valid day)."""

@@ -240,6 +240,7 @@ def _check_regel(
     _check_paths(berichttype, regel, fail, typen)
     _check_geheugen(berichttype, regel, fail, typen)
     _check_reeks(berichttype, regel, fail, typen)
+    _check_signaal(berichttype, regel, fail, typen)
     for path, cats in regel.vrije_tekst.items():
         _known_categorieen(typen, (berichttype, "vrije_tekst", path), cats, "berichten", fail)
         try:
@@ -430,6 +431,41 @@ def _check_reeks(
             check_path(model, path)
         except ValueError as exc:
             raise fail((berichttype, "reeks", "inhoud", i), str(exc)) from None
+
+
+def _check_signaal(
+    berichttype: BerichtType, regel: BerichtRegel, fail: Fail, typen: Berichttypen
+) -> None:
+    """The matching keys of v2 §7 name an adres group with postcode and huisnummer and
+    persons with a bsn; the signal's recipients are rollen of the register."""
+    model = typen.model(berichttype)
+    for naam, houder in (("reeks", regel.reeks), ("afspraken_signaal", regel.afspraken_signaal)):
+        if houder is None:
+            continue
+        for sleutel, path, velden in (
+            ("adres", houder.adres, ("postcode", "huisnummer")),
+            ("personen", houder.personen, ("bsn",)),
+        ):
+            if path is None:
+                continue
+            try:
+                found = check_path(model, path)
+                for veld in velden:
+                    if veld not in getattr(found, "model_fields", {}):
+                        raise ValueError(f"{path!r} of {berichttype} has no {veld}")
+            except ValueError as exc:
+                raise fail((berichttype, naam, sleutel), str(exc)) from None
+    signaal = regel.afspraken_signaal
+    if signaal is not None:
+        _known_rollen(
+            typen,
+            [
+                ((berichttype, "afspraken_signaal", "ontvangers", i), r)
+                for i, r in enumerate(signaal.ontvangers)
+            ],
+            "berichten",
+            fail,
+        )
 
 
 def _is_status(

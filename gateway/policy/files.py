@@ -53,6 +53,7 @@ __all__ = [
     "Reeksregel",
     "RegioEntry",
     "Route",
+    "Signaalregel",
     "Sluiter",
     "Termijn",
     "Toegang",
@@ -348,6 +349,21 @@ class Reeksregel(_Strict):
     geldig_tot: str
     reden: str
     inhoud: list[str] = Field(min_length=1)
+    # v2 §7: where the matching keys are: an adres group (postcode, huisnummer), persons (bsn)
+    adres: str | None = None
+    personen: str | None = None
+
+
+class Signaalregel(_Strict):
+    """A type whose arrival is matched against the valid afspraken reeksen (v2 §7): where its
+    adres (postcode, huisnummer) and its persons (bsn) are; the AfsprakenSignaal goes to the
+    recipients of the message itself that have one of the rollen ``ontvangers`` and, when
+    ``afzender``, to its sender."""
+
+    adres: str | None = None
+    personen: str | None = None
+    ontvangers: list[Rol] = Field(default_factory=list)
+    afzender: bool = False
 
 
 class BerichtRegel(_Strict):
@@ -369,6 +385,8 @@ class BerichtRegel(_Strict):
     geheugen: Geheugenregel | None = None
     # v2 §6: the type's messages are versions of an afspraken reeks
     reeks: Reeksregel | None = None
+    # v2 §7: an accepted message of this type is matched against the valid afspraken reeksen
+    afspraken_signaal: Signaalregel | None = None
 
 
 class BerichtenFile(_Strict):

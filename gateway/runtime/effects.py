@@ -115,6 +115,11 @@ class Effects:
         )
         # Mark right after the confirms: this commit is the only window in which a crash can
         # make a delivery be published again (flagged ketenpoort-herhaald).
+        # the AfsprakenSignalen (v2 §7), audited with the message's entries above; a
+        # resumption publishes them again (same BerichtId, flagged ketenpoort-herhaald)
+        await asyncio.gather(
+            *(self.outbox.signal(s, herhaald=besluit.hervat) for s in besluit.signalen)
+        )
         await self.state.published(
             afzender, kop.bericht_id, [lev.ontvanger.partner.oin for lev in publish]
         )

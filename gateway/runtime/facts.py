@@ -48,7 +48,7 @@ def reeksstand(record: Reeksrecord) -> Reeksstand:
         grondslag=record.grondslag,
         doel=record.doel,
         bijgewerkt=record.bijgewerkt,
-    )
+    )  # its keys stay in the store: the decision never sees them
 
 
 def reeksrecord(stand: Reeksstand) -> Reeksrecord:
@@ -62,6 +62,7 @@ def reeksrecord(stand: Reeksstand) -> Reeksrecord:
         ontvangers=stand.ontvangers,
         grondslag=stand.grondslag,
         doel=stand.doel,
+        sleutels=stand.sleutels,
     )
 
 
@@ -129,8 +130,10 @@ class FactFinder:
             else []
         )
         reeks = await self.state.reeks(vraag.reeks_id) if vraag.reeks_id is not None else None
+        afspraken = await self.state.afspraken(vraag.sleutels) if vraag.sleutels else []
         return Feiten(
             nu=self.clock(),
+            afspraken=tuple(reeksstand(r) for r in afspraken),
             reeks=reeksstand(reeks) if reeks is not None else None,
             eerder=eerder(bekend) if bekend is not None else None,
             deelnemers=frozenset(oin for oin, _ in conversatie.deelnemers),

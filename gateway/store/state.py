@@ -134,6 +134,13 @@ _SCHEMA = (
         oin TEXT NOT NULL,
         PRIMARY KEY (reeks_id, oin))""",
     "CREATE INDEX IF NOT EXISTS kp_reeks_verloopt ON kp_reeks (verloopt)",
+    # v2 §7: the keyed pseudonyms (address, BSN) of a valid reeks, dropped on withdrawal and
+    # expiry (never a clear value)
+    """CREATE TABLE IF NOT EXISTS kp_reeks_sleutel (
+        reeks_id TEXT NOT NULL,
+        sleutel TEXT NOT NULL,
+        PRIMARY KEY (reeks_id, sleutel))""",
+    "CREATE INDEX IF NOT EXISTS kp_reeks_sleutel_sleutel ON kp_reeks_sleutel (sleutel)",
     "CREATE INDEX IF NOT EXISTS kp_vraag_ontvanger ON kp_vraag (ontvanger_oin, bericht_id)",
     "CREATE INDEX IF NOT EXISTS kp_vraag_verloopt ON kp_vraag (verloopt)",
     "CREATE INDEX IF NOT EXISTS kp_bericht_verloopt ON kp_bericht (verloopt)",
@@ -182,6 +189,9 @@ class Reeksrecord:
     grondslag: str
     doel: str
     bijgewerkt: dt.datetime | None = None
+    # the keyed pseudonyms of its adres and persons (v2 §7): they replace the stored ones
+    # (none: a withdrawal drops them)
+    sleutels: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -307,6 +317,31 @@ def _remember(
         )
 
 
+def _read_reeks(ex: Exec, reeks_id: str) -> Reeksrecord | None:
+    """The stored record of one afspraken reeks, with its recipients (not its keys)."""
+    row = ex(
+        "SELECT houder_oin, versie, status, geldig_tot, grondslag, doel, bijgewerkt "
+        "FROM kp_reeks WHERE reeks_id = ?",
+        (reeks_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    ontvangers = ex(
+        "SELECT oin FROM kp_reeks_ontvanger WHERE reeks_id = ? ORDER BY oin", (reeks_id,)
+    ).fetchall()
+    return Reeksrecord(
+        reeks_id=reeks_id,
+        houder_oin=row[0],
+        versie=int(row[1]),
+        status=row[2],
+        geldig_tot=dt.date.fromisoformat(row[3]) if row[3] else None,
+        ontvangers=frozenset(r[0] for r in ontvangers),
+        grondslag=row[4],
+        doel=row[5],
+        bijgewerkt=dt.datetime.fromisoformat(row[6]),
+    )
+
+
 def _remember_reeks(
     ex: Exec,
     reeks: Reeksrecord,
@@ -346,6 +381,16 @@ def _remember_reeks(
             "INSERT INTO kp_reeks_ontvanger (reeks_id, oin) VALUES (?, ?) "
             "ON CONFLICT (reeks_id, oin) DO NOTHING",
             (reeks.reeks_id, oin),
+        )
+    stored = ex("SELECT versie FROM kp_reeks WHERE reeks_id = ?", (reeks.reeks_id,)).fetchone()
+    if stored is None or int(stored[0]) != reeks.versie:
+        return  # an older versie arriving late: the keys of the newer one stay
+    ex("DELETE FROM kp_reeks_sleutel WHERE reeks_id = ?", (reeks.reeks_id,))
+    for sleutel in sorted(reeks.sleutels):
+        ex(
+            "INSERT INTO kp_reeks_sleutel (reeks_id, sleutel) VALUES (?, ?) "
+            "ON CONFLICT (reeks_id, sleutel) DO NOTHING",
+            (reeks.reeks_id, sleutel),
         )
 
 
@@ -608,33 +653,29 @@ class StateStore:
         )
         return [Vraagrecord(r[0], r[1], r[2]) for r in rows]
 
+    async def afspraken(self, sleutels: Iterable[str]) -> list[Reeksrecord]:
+        """The reeksen that hold any of these keyed pseudonyms (v2 §7), whatever their
+        validity (the decision judges that against its clock)."""
+        keys = sorted(set(sleutels))
+        if not keys:
+            return []
+
+        def work(ex: Exec) -> list[Reeksrecord]:
+            ids: set[str] = set()
+            for key in keys:
+                rows = ex(
+                    "SELECT reeks_id FROM kp_reeks_sleutel WHERE sleutel = ?", (key,)
+                ).fetchall()
+                ids.update(r[0] for r in rows)
+            found = [_read_reeks(ex, reeks_id) for reeks_id in sorted(ids)]
+            return [r for r in found if r is not None]
+
+        result: list[Reeksrecord] = await self.db.run(work)
+        return result
+
     async def reeks(self, reeks_id: str) -> Reeksrecord | None:
         """The record of one afspraken reeks (v2 §6), None when unknown (or purged)."""
-
-        def work(ex: Exec) -> Reeksrecord | None:
-            row = ex(
-                "SELECT houder_oin, versie, status, geldig_tot, grondslag, doel, bijgewerkt "
-                "FROM kp_reeks WHERE reeks_id = ?",
-                (reeks_id,),
-            ).fetchone()
-            if row is None:
-                return None
-            ontvangers = ex(
-                "SELECT oin FROM kp_reeks_ontvanger WHERE reeks_id = ? ORDER BY oin", (reeks_id,)
-            ).fetchall()
-            return Reeksrecord(
-                reeks_id=reeks_id,
-                houder_oin=row[0],
-                versie=int(row[1]),
-                status=row[2],
-                geldig_tot=dt.date.fromisoformat(row[3]) if row[3] else None,
-                ontvangers=frozenset(r[0] for r in ontvangers),
-                grondslag=row[4],
-                doel=row[5],
-                bijgewerkt=dt.datetime.fromisoformat(row[6]),
-            )
-
-        found: Reeksrecord | None = await self.db.run(work)
+        found: Reeksrecord | None = await self.db.run(lambda ex: _read_reeks(ex, reeks_id))
         return found
 
     async def deelnemers(self, conversatie_id: str) -> frozenset[str]:
@@ -688,6 +729,12 @@ class StateStore:
                 (moment,),
             )
             ex("DELETE FROM kp_reeks WHERE verloopt < ?", (moment,))
+            # v2 §7: the pseudonyms go when the reeks expires (geldig-tot passed) or is gone
+            ex(
+                "DELETE FROM kp_reeks_sleutel WHERE reeks_id NOT IN (SELECT reeks_id FROM "
+                "kp_reeks WHERE status = ? AND (geldig_tot IS NULL OR geldig_tot >= ?))",
+                ("geldig", (now or _now()).date().isoformat()),
+            )
             ex(
                 "DELETE FROM kp_deelnemer WHERE gezien < ? AND conversatie_id NOT IN "
                 "(SELECT conversatie_id FROM kp_conversatie)",

@@ -40,6 +40,8 @@ class TechnischType(StrEnum):
     AFLEVERBEVESTIGING = "Afleverbevestiging"
     STATUSVRAAG = "Statusvraag"
     STATUSANTWOORD = "Statusantwoord"
+    # the gateway tells a responder that valid afspraken exist (v2 §7), never their content
+    AFSPRAKENSIGNAAL = "AfsprakenSignaal"
 
 
 TECHNISCH = frozenset(t.value for t in TechnischType)
