@@ -11,7 +11,7 @@ from lxml import etree
 from gateway.decision.besluit import Aanvaarding, Feiten, Gelezen, ingress
 from gateway.decision.reeks import Reeksstand
 from gateway.decision.signaal import adres_sleutel, bsn_sleutel
-from gateway.domain.model import AfsprakenSignaal
+from gateway.domain.model import AfsprakenSignaal, Partij
 from tests.support import catalogue
 from tests.support.decisions import offline_pipeline
 from tests.support.messages import replace_once
@@ -104,7 +104,7 @@ def test_a_valid_reeks_is_signalled_to_the_vt_regio_and_the_sending_politie() ->
             reeks_id=REEKS,
             versie=2,
             datum=dt.date(2026, 12, 1),
-            houder={"oin": VT_TWENTE, "rol": "veilig-thuis"},  # type: ignore[arg-type]
+            houder=Partij(oin=VT_TWENTE, rol="veilig-thuis"),
         )
         # never content: only the four fields of the signal
         body = etree.fromstring(signaal.payload).find(".//{urn:ketenpoort:envelop:1}Inhoud")
@@ -124,7 +124,7 @@ def test_each_signal_is_audited_as_a_disclosure_under_the_holders_grondslag() ->
     entries = [e for e in aanvaarding.entries if e.berichttype == "AfsprakenSignaal"]
     assert {e.bericht_id for e in entries} == set(signaal_ids)
     for entry in entries:
-        signaal = signaal_ids[entry.bericht_id]
+        signaal = signaal_ids[str(entry.bericht_id)]
         assert entry.gebeurtenis == "afgeleverd"
         assert entry.ontvanger == (signaal.ontvanger.oin, signaal.ontvanger.rol)
         assert entry.grondslag == "AVG-ART-6.1.D"
