@@ -16,8 +16,15 @@ from typing import Any
 
 import pytest
 
-from gateway.domain.model import Bericht, Foutbericht, Foutcode, Ontvangstbevestiging, Partij
-from gateway.transport.rabbit import Topology
+from gateway.domain.model import (
+    AfsprakenSignaal,
+    Bericht,
+    Foutbericht,
+    Foutcode,
+    Ontvangstbevestiging,
+    Partij,
+)
+from gateway.transport.rabbit import SOORT, Topology
 from tests.support.broker import OINS, add_partners, delete_topology
 from tests.support.catalogue import POLICY
 from tests.support.gateways import run_gateway
@@ -49,9 +56,17 @@ class Answered:
 
     antwoord: Ontvangstbevestiging | Foutbericht
     deliveries: dict[str, list[Any]]
+    eigen: list[Any]  # what the sender got besides its answer (an AfsprakenSignaal)
 
     def ontvangers(self) -> set[str]:
         return {name for name, got in self.deliveries.items() if got}
+
+    def signalen(self, name: str | None = None) -> list[Bericht]:
+        """The AfsprakenSignalen partner ``name`` (default: the sender) received."""
+        got = self.eigen if name is None else self.deliveries[name]
+        signalen = [m for m in got if (m.headers or {}).get(SOORT) == "signaal"]
+        assert all(m.type == "AfsprakenSignaal" for m in signalen)
+        return [MESSAGE_CODEC.read(m.body) for m in signalen]
 
     def gelezen(self, name: str) -> Any:
         """The body ``name`` received, parsed with its own codec (its format, its XSD)."""
@@ -73,13 +88,12 @@ class Chain:
         assert await drain(self.clients[sender]) == []
         await self.clients[sender].send(raw)
         own, (answer,) = await inbox_until_answered(self.clients[sender])
-        assert own == []
         inhoud = MESSAGE_CODEC.read(answer.body).inhoud
         assert isinstance(inhoud, Ontvangstbevestiging | Foutbericht), answer.body.decode()
         deliveries = {
             name: await drain(client) for name, client in self.clients.items() if name != sender
         }
-        return Answered(inhoud, deliveries)
+        return Answered(inhoud, deliveries, own)
 
 
 @pytest.fixture
@@ -118,6 +132,7 @@ def als_wijkteam(raw: bytes) -> bytes:
 
 def refused(answered: Answered, waarom: str) -> None:
     assert isinstance(answered.antwoord, Foutbericht), answered.antwoord
+    assert answered.eigen == []
     assert answered.antwoord.code is Foutcode.VERSIE_ONGELDIG
     assert waarom in answered.antwoord.reden
     assert answered.ontvangers() == set()
@@ -189,3 +204,69 @@ async def test_a_withdrawal_of_an_unknown_reeks_is_refused(chain: Chain) -> None
         await chain.send("vt-twente", raw),
         f"reeks {reeks_id_of(raw)} versie 3: withdrawal of an unknown reeks",
     )
+
+
+MELDING = (EXAMPLES_DIR / "politie" / "VtMelding.xml").read_bytes()
+ZSM = (EXAMPLES_DIR / "politie" / "ZsmAanmelding.xml").read_bytes()
+
+
+def assert_signal(bericht: Bericht, reeks: str, versie: int, melding: bytes) -> None:
+    inhoud = bericht.inhoud
+    assert isinstance(inhoud, AfsprakenSignaal)
+    assert (inhoud.reeks_id, inhoud.versie) == (reeks, versie)
+    assert (inhoud.houder.oin, inhoud.houder.rol) == (OINS["vt-twente"], "veilig-thuis")
+    assert bericht.kop.afzender.rol == "ketenpoort"
+    assert bericht.kop.in_antwoord_op == MESSAGE_CODEC.read(melding).kop.bericht_id
+    assert bericht.kop.doelbinding is not None
+    assert bericht.kop.doelbinding.grondslagen == ("WMO2015-ART-4.1.1",)
+
+
+async def test_the_signal_by_address_and_by_bsn_not_without_hg_and_not_after_withdrawal(
+    chain: Chain,
+) -> None:
+    reeks = str(uuid.uuid4())
+    eerste = await chain.send("vt-twente", fresh(VERSIE_1, reeks_id=reeks))
+    assert isinstance(eerste.antwoord, Ontvangstbevestiging)
+    tweede = await chain.send("vt-twente", fresh(VERSIE_2, reeks_id=reeks))
+    assert isinstance(tweede.antwoord, Ontvangstbevestiging)
+
+    # by address (and BSN): VT regio and the sending politie, each one signal of versie 2
+    melding = fresh(MELDING)
+    gemeld = await chain.send("politie", melding)
+    assert gemeld.ontvangers() == {"vt-twente"}
+    (naar_politie,) = gemeld.signalen()
+    (naar_vt,) = gemeld.signalen("vt-twente")
+    for signaal in (naar_politie, naar_vt):
+        assert_signal(signaal, reeks, 2, melding)
+    assert b"Lindelaan" not in gemeld.eigen[0].body
+
+    # by BSN alone: another house number, the same pleger
+    elders = fresh(MELDING.replace(b"<pol:Huisnummer>12<", b"<pol:Huisnummer>99<"))
+    (signaal,) = (await chain.send("politie", elders)).signalen()
+    assert_signal(signaal, reeks, 2, elders)
+
+    # a ZsmAanmelding without HG does not reach VT: neither does a signal about it
+    zonder_hg = fresh(
+        ZSM.replace(b"<pol:HgLabel>true</pol:HgLabel>", b"<pol:HgLabel>false</pol:HgLabel>")
+    )
+    zsm = await chain.send("politie", zonder_hg)
+    assert "vt-twente" not in zsm.ontvangers()
+    (signaal,) = zsm.signalen()
+    assert_signal(signaal, reeks, 2, zonder_hg)
+
+    # withdrawn: no signal any more
+    intrekking = await chain.send("vt-twente", fresh(INGETROKKEN, reeks_id=reeks))
+    assert isinstance(intrekking.antwoord, Ontvangstbevestiging)
+    na = await chain.send("politie", fresh(MELDING))
+    assert na.signalen() == []
+    assert na.signalen("vt-twente") == []
+    assert len(na.deliveries["vt-twente"]) == 1  # the melding itself
+
+
+async def test_no_signal_for_expired_afspraken(chain: Chain) -> None:
+    verlopen = fresh(VERSIE_1.replace(b'geldig-tot="2027-05-21"', b'geldig-tot="2026-01-01"'))
+    assert isinstance((await chain.send("vt-twente", verlopen)).antwoord, Ontvangstbevestiging)
+    na = await chain.send("politie", fresh(MELDING))
+    assert isinstance(na.antwoord, Ontvangstbevestiging)
+    assert na.signalen() == []
+    assert na.signalen("vt-twente") == []
