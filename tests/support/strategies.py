@@ -25,6 +25,7 @@ from adapters.codec import Codec, _part_type
 from adapters.xsd import Richting, schema_name
 from gateway.domain.bsn import elfproef
 from gateway.domain.model import (
+    AfsprakenSignaal,
     Afleverbevestiging,
     Bericht,
     BerichtType,
@@ -295,6 +296,13 @@ TECHNISCH: dict[BerichtType, st.SearchStrategy[Part]] = {
     ),
     TechnischType.AFLEVERBEVESTIGING: st.builds(Afleverbevestiging, ontvangen=st.none() | TIJDSTIP),
     TechnischType.STATUSVRAAG: st.builds(Statusvraag),
+    TechnischType.AFSPRAKENSIGNAAL: st.builds(
+        AfsprakenSignaal,
+        reeks_id=UUID,
+        versie=st.integers(min_value=1, max_value=9999),
+        datum=DATUM,
+        houder=partij(),
+    ),
     TechnischType.STATUSANTWOORD: st.builds(
         Statusantwoord,
         bericht_id=UUID,
