@@ -18,6 +18,7 @@ from gateway.cli.catalogue import catalogue_json, definition_table, register_tab
 from gateway.cli.common import err, out
 from gateway.decision.besluit import Aanvaarding, Besluit, Feiten, Onbekend, Weigering, ingress
 from gateway.decision.pipeline import Pipeline
+from gateway.decision.routing import Gevraagd
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Refused
 from gateway.domain.model import Foutcode, Rol
@@ -104,8 +105,37 @@ def route(
             help="The arrival time the norm deadlines count from (default: now).",
         ),
     ] = None,
+    deelnemer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--deelnemer",
+            help="Routing memory: an OIN that took part in the conversation (repeatable).",
+        ),
+    ] = None,
+    hg: Annotated[
+        bool, typer.Option("--hg", help="Routing memory: the conversation is HG-labelled.")
+    ] = False,
+    casusregie: Annotated[
+        str | None,
+        typer.Option("--casusregie", help="Routing memory: the OIN that holds casusregie."),
+    ] = None,
+    overdracht: Annotated[
+        str | None,
+        typer.Option("--overdracht", help="Routing memory: the Overdracht is lopend|afgesloten."),
+    ] = None,
+    gevraagd: Annotated[
+        str | None,
+        typer.Option(
+            "--gevraagd",
+            help="Routing memory, for an answer: ASKER_OIN:TYPE:DOEL of the question that "
+            "kp:InAntwoordOp names, as delivered to the sender.",
+        ),
+    ] = None,
 ) -> None:
-    """Explain the routing decision for one message without sending it (sender: Afzender)."""
+    """Explain the routing decision for one message without sending it (sender: Afzender).
+
+    The live gateway looks up the routing memory of the conversation (v2 §5); offline, give
+    what it would know with the options (default: a conversation nobody took part in yet)."""
     settings = common.settings()
     codec, policy = common.catalogue(settings)
     # the offline decision makes no audit records: pseudonyms under a throwaway secret
@@ -120,7 +150,15 @@ def route(
     except Refused as refused:
         result["refused"] = _refusal(refused)
     else:
-        besluit = decision.route(ingress(raw, afzender), Feiten(nu=nu or dt.datetime.now(dt.UTC)))
+        feiten = Feiten(
+            nu=nu or dt.datetime.now(dt.UTC),
+            deelnemers=frozenset(deelnemer or ()),
+            hg=hg,
+            casusregie=casusregie,
+            overdracht=overdracht,
+            gevraagd=_gevraagd(gevraagd),
+        )
+        besluit = decision.route(ingress(raw, afzender), feiten)
     if isinstance(besluit, Weigering):
         result["refused"] = _refusal(besluit.refused)
     elif isinstance(besluit, Onbekend):
@@ -169,6 +207,16 @@ def route(
     else:
         _print_route(result)
     raise typer.Exit(1 if result["refused"] else 0)
+
+
+def _gevraagd(option: str | None) -> tuple[Gevraagd, ...]:
+    if option is None:
+        return ()
+    parts = option.split(":")
+    if len(parts) != 3 or not all(parts):
+        err.print("[red]--gevraagd is ASKER_OIN:TYPE:DOEL[/red]")
+        raise typer.Exit(2)
+    return (Gevraagd(*parts),)
 
 
 def _refusal(refused: Refused) -> dict[str, Any]:

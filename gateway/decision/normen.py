@@ -122,11 +122,9 @@ def normen_bij(
 
 
 def _kan_sluiten(policy: Policy, norm: NormEntry, rol: str) -> bool:
-    """May a partner of ``rol`` send a message that closes ``norm``?"""
-    afzenders = {str(t): {str(r) for r in regel.afzenders} for t, regel in policy.berichten.items()}
-    return any(
-        s.van in (None, rol) and rol in afzenders.get(s.type, set()) for s in norm.gesloten_door
-    )
+    """May a partner of ``rol`` send a message that closes ``norm``? (From the policy's table,
+    computed once at start.)"""
+    return rol in policy.sluitende_rollen[norm.naam]
 
 
 def _start(norm: NormEntry, bericht: Bericht, nu: dt.datetime) -> dt.datetime | None:

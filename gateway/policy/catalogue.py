@@ -12,6 +12,7 @@ the loaded :class:`Policy`. The entry types a Policy hands out are re-exported h
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -87,6 +88,22 @@ class Policy:
     diensturen: dict[str, Diensturen]
     # spec v2 §10: the norms followed (the active rows of normen.yaml)
     normen: tuple[NormEntry, ...]
+
+    @functools.cached_property
+    def sluitende_rollen(self) -> dict[str, frozenset[str]]:
+        """Per norm, the rollen that may send a message closing it (computed once)."""
+        afzenders = {
+            str(t): {str(r) for r in regel.afzenders} for t, regel in self.berichten.items()
+        }
+        return {
+            norm.naam: frozenset(
+                rol
+                for s in norm.gesloten_door
+                for rol in afzenders.get(s.type, set())
+                if s.van in (None, rol)
+            )
+            for norm in self.normen
+        }
 
     def partners_met_rol(self, rol: Rol) -> list[PartnerEntry]:
         return [p for p in self.partners.values() if p.rol == rol]

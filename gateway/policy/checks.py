@@ -492,7 +492,7 @@ def _is_status(
             codes.update(typing.get_args(annotation))
         else:
             todo.extend(typing.get_args(annotation))
-    return statussen <= codes
+    return codes >= statussen
 
 
 def _check_paths(

@@ -108,12 +108,25 @@ class Players:
             await client.aclose()
 
 
-def _build(step: Step, conversatie: str, bericht_id: str, policy: Policy) -> bytes:
+def _build(
+    step: Step,
+    conversatie: str,
+    bericht_id: str,
+    policy: Policy,
+    antwoord_op: str | None = None,
+) -> bytes:
     text = (EXAMPLES / step.example).read_text()
     text = re.sub(r"(<kp:BerichtId>)[^<]+(</kp:BerichtId>)", rf"\g<1>{bericht_id}\g<2>", text)
     text = re.sub(
         r"(<kp:ConversatieId>)[^<]+(</kp:ConversatieId>)", rf"\g<1>{conversatie}\g<2>", text
     )
+    if antwoord_op is not None:  # the answer names the question (an example's own goes)
+        text = re.sub(r"\s*<kp:InAntwoordOp>[^<]*</kp:InAntwoordOp>", "", text)
+        text = re.sub(
+            r"(</kp:ConversatieId>)",
+            rf"\g<1><kp:InAntwoordOp>{antwoord_op}</kp:InAntwoordOp>",
+            text,
+        )
     for pattern, replacement in step.edits:
         text, n = re.subn(pattern, replacement, text, count=1)
         if n != 1:
@@ -203,7 +216,8 @@ async def play(parts: core.Parts, players: Players) -> list[dict[str, Any]]:
                 raw, bericht_id = sent[step.herhaal]
             else:
                 bericht_id = str(uuid.uuid4())
-                raw = _build(step, conversatie, bericht_id, parts.policy)
+                vraag = sent[step.antwoord_op][1] if step.antwoord_op else None
+                raw = _build(step, conversatie, bericht_id, parts.policy, vraag)
             sent[f"{scenario.key}/{index}"] = (raw, bericht_id)
             response = await players.clients[step.afzender].post(
                 "/v1/berichten", content=raw, headers={"content-type": "application/xml"}

@@ -26,6 +26,7 @@ class Step:
     edits: tuple[tuple[str, str], ...] = ()
     ontvangers: tuple[str, ...] = ()  # names the Kop narrows the routing to
     herhaal: str | None = None  # send the exact bytes of this earlier step again
+    antwoord_op: str | None = None  # kp:InAntwoordOp: the BerichtId of this earlier step
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class _StepEntry(BaseModel):
     edits: list[tuple[str, str]] = Field(default_factory=list)
     ontvangers: list[str] = Field(default_factory=list)
     herhaal: str | None = None
+    antwoord_op: str | None = Field(default=None, pattern=r"^[a-z0-9-]+/\d+$")
 
 
 class _ScenarioEntry(BaseModel):
@@ -76,17 +78,23 @@ def load_scenarios(path: Path = SCENARIO_FILE) -> tuple[dict[str, str], tuple[Sc
                     tuple(t.edits),
                     tuple(t.ontvangers),
                     t.herhaal,
+                    t.antwoord_op,
                 )
                 for t in s.stappen
             ),
         )
         for s in data.scenarios
     )
+    earlier: set[str] = set()
     for scenario in scenarios:
-        for step in scenario.stappen:
+        for index, step in enumerate(scenario.stappen):
             for name in (step.afzender, *step.ontvangers):
                 if name not in data.partners:
                     raise ValueError(f"{path.name}: {scenario.key}: unknown partner {name!r}")
+            for ref in (step.herhaal, step.antwoord_op):
+                if ref is not None and ref not in earlier:
+                    raise ValueError(f"{path.name}: {scenario.key}: {ref!r} is no earlier step")
+            earlier.add(f"{scenario.key}/{index}")
     return dict(data.partners), scenarios
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from gateway.audit.log import Pseudonymiser
 from gateway.decision.besluit import Aanvaarding, Feiten, Onbekend, Weigering, ingress
 from gateway.decision.pipeline import Pipeline
+from gateway.decision.routing import Gevraagd
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Refused
 from gateway.domain.model import Foutcode
@@ -48,13 +49,22 @@ def decide(
     deelnemers: frozenset[str] = frozenset(),
     pipeline: Pipeline | None = None,
     nu: dt.datetime | None = None,
+    casusregie: str | None = None,
+    overdracht: str | None = None,
+    gevraagd: tuple[Gevraagd, ...] = (),
 ) -> Aanvaarding:
     """The accepted decision for ``raw`` sent by ``afzender_oin`` arriving at ``nu`` (default:
-    now); Refused otherwise."""
-    besluit = (pipeline or offline_pipeline()).route(
-        ingress(raw, afzender_oin),
-        Feiten(nu=nu or dt.datetime.now(dt.UTC), deelnemers=deelnemers),
+    now), with what the routing memory knows of the conversation (who took part, the holder
+    of casusregie, the Overdracht's status, the questions InAntwoordOp names); Refused
+    otherwise."""
+    feiten = Feiten(
+        nu=nu or dt.datetime.now(dt.UTC),
+        deelnemers=deelnemers,
+        casusregie=casusregie,
+        overdracht=overdracht,
+        gevraagd=gevraagd,
     )
+    besluit = (pipeline or offline_pipeline()).route(ingress(raw, afzender_oin), feiten)
     if isinstance(besluit, Weigering):
         raise besluit.refused
     if isinstance(besluit, Onbekend):

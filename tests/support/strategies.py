@@ -25,8 +25,8 @@ from adapters.codec import Codec, _part_type
 from adapters.xsd import Richting, schema_name
 from gateway.domain.bsn import elfproef
 from gateway.domain.model import (
-    AfsprakenSignaal,
     Afleverbevestiging,
+    AfsprakenSignaal,
     Bericht,
     BerichtType,
     Doelbinding,

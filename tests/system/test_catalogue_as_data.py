@@ -1,9 +1,9 @@
 """The catalogue is data (issue #12, spec v2 §1): a new rol with its native vocabulary, a
 partner of it, a doel with its grondslagen and a BerichtType are added in a copy of the policy
 and vocabulary folders (the rol is not one of the spec's: v2 §2's lokaal-team is in the default
-policy since issue #14, so the test adds the jeugdgezondheidszorg) — no Python file changes — and a message of that type is validated,
-routed and delivered through the real RabbitMQ; a third Veilig Thuis regio is a register entry
-and a postcode range that routing then finds.
+policy since issue #14, so the test adds the jeugdgezondheidszorg) — no Python file changes —
+and a message of that type is validated, routed and delivered through the real RabbitMQ; a
+third Veilig Thuis regio is a register entry and a postcode range that routing then finds.
 
 Also: no rol, doel or grondslag of the catalogue is named in the product code."""
 
@@ -142,7 +142,7 @@ JGZSIGNAAL = """<?xml version="1.0" encoding="UTF-8"?>
       <jgz:dossier>JGZ-2026-0042</jgz:dossier>
       <jgz:adres><jgz:straat>Lindelaan</jgz:straat><jgz:huisnummer>12</jgz:huisnummer><jgz:postcode>{postcode}</jgz:postcode><jgz:plaats>Enschede</jgz:plaats></jgz:adres>
       <jgz:veiligheidsschaal>6</jgz:veiligheidsschaal>
-      <jgz:toelichting>Jan komt niet meer naar het consultatiebureau; moeder oogt angstig.</jgz:toelichting>
+      <jgz:toelichting>Jan komt niet meer op het consultatiebureau.</jgz:toelichting>
     </jgz:jgzsignaal>
   </kp:Inhoud>
 </kp:Bericht>
@@ -206,7 +206,7 @@ async def test_a_new_rol_and_type_added_as_data_are_delivered_through_rabbitmq(
             (delivered,) = await drain(vt)  # published before the answer: there now
             text = delivered.body.decode()
             assert "<vt:jgzsignaal" in text
-            assert "moeder oogt angstig" in text  # veiligheid: VT is granted it
+            assert "niet meer op het consultatiebureau" in text  # veiligheid: VT is granted it
             assert "<kp:Grondslag>WPG-ART-5.6</kp:Grondslag>" in text
 
             # 2. an unmapped postcode of the new type: GEEN_ONTVANGER, nothing delivered

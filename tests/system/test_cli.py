@@ -83,7 +83,7 @@ def test_validate_accepts_every_example(rel: str) -> None:
 def test_validate_accepts_all_examples_at_once() -> None:
     result = invoke("validate", *(EXAMPLES_DIR / rel for rel in EXAMPLES))
     assert result.exit_code == 0, result.output
-    assert result.stderr.count(": valid") == len(EXAMPLES) == 13
+    assert result.stderr.count(": valid") == len(EXAMPLES) == 27  # 13 of v1, 14 of v2 §6
 
 
 def test_validate_reports_file_line_code_element_reason(tmp_path: Path) -> None:
@@ -221,11 +221,24 @@ def test_types_lists_the_whole_catalogue() -> None:
     named = [row[0] for row in rows if row[0]]
     assert named == list(load_policy(POLICY_DIR).berichten)
     assert sorted(named) == sorted(CATALOGUE)
-    assert len(named) == 11
+    assert len(named) == 18  # v1's 11 and v2 §6's 7
     by_type = {row[0]: row for row in rows if row[0]}
     assert by_type["VtMelding"][1:] == ["politie", "VEILIGHEIDSBEOORDELING", "veilig-thuis"]
     assert by_type["ZsmAanmelding"][3] == (
         "openbaar-ministerie, veilig-thuis, reclassering, raad-kinderbescherming"
+    )
+    # v2 §6 (issue #14)
+    assert by_type["Overdracht"][1:] == [
+        "veilig-thuis",
+        "MONITORING_VEILIGHEID",
+        "lokaal-team, gecertificeerde-instelling",
+    ]
+    assert by_type["MeldingStrafbaarFeit"][1:] == ["veilig-thuis", "OPSPORING", "politie"]
+    assert by_type["VerzoekTotOnderzoek"][1] == (
+        "veilig-thuis, lokaal-team, gecertificeerde-instelling"
+    )
+    assert by_type["Onderzoeksuitkomst"][3] == (
+        "veilig-thuis, lokaal-team, gecertificeerde-instelling"
     )
 
 
@@ -242,6 +255,12 @@ def test_types_prints_the_register_a_definition_and_json() -> None:
     assert rows["incident.adres.postcode"][1:4] == ["Postcode", "1..1", "contact, incident"]
     assert rows["incident.letsel"][4] == "vrije tekst: gezondheid, incident"
     assert rows["personen"][4] == "+kind als rol=kind"
+    # a new type: its fields, a child victim's kind, free text with everything it may hold
+    result = invoke("types", "MeldingStrafbaarFeit")
+    assert result.exit_code == 0, result.output
+    rows = {row[0]: row for row in _table_rows(result.stdout, "MeldingStrafbaarFeit") if row[0]}
+    assert rows["slachtoffer"][4] == "+kind als leeftijdsgroep=minderjarig"
+    assert rows["waarneming"][4] == "vrije tekst: gezondheid, incident, kind"
     unknown = invoke("types", "Wijkmelding")
     assert unknown.exit_code == 2
     assert "no BerichtType Wijkmelding" in unknown.stderr
@@ -402,7 +421,8 @@ def test_policy_check_of_the_default_policy_shows_the_matrix() -> None:
     assert MATRIX in result.stdout
 
     header = [c[:6] for c in catalogue.TYPEN.categorieen]
-    rows = _table_rows(result.stdout, MATRIX)
+    # a wrapped cell continues on a line of its own, with the first cells empty
+    rows = [r for r in _table_rows(result.stdout, MATRIX) if r[0]]
     matrix = {(r[0], r[1], r[2]): dict(zip(header, r[4:], strict=True)) for r in rows}
     terug = matrix[("Terugkoppeling", "TERUGKOPPELING_MELDER", "politie")]
     assert {c for c, v in terug.items() if v} == {"proces", "hulpve"}

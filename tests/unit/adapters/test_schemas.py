@@ -543,7 +543,14 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "GeaccordeerdeInformatie",
         "RedenNietGeinformeerd",
     },
-    ("crisisdienst", "Terugmelding"): {"Adres", "BSN", "Inzet", "Persoon", "Situatie", "Voorwaarde"},
+    ("crisisdienst", "Terugmelding"): {
+        "Adres",
+        "BSN",
+        "Inzet",
+        "Persoon",
+        "Situatie",
+        "Voorwaarde",
+    },
 }
 
 

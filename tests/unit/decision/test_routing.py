@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -293,3 +294,110 @@ def test_the_ontvangstbevestiging_rules_round_trip_through_the_envelope_xsd() ->
         verplicht=True,
         ontvangers=[o for o in bevestiging(besluit).ontvangers if o.oin == OINS["vt-twente"]],
     )
+
+
+# --------------------------------------------------------------------------- v2 §6 in the policy
+
+WIJKTEAM_ENSCHEDE, WIJKTEAM_HENGELO = "00000099000000000107", "00000099000000000108"
+GI_OVERIJSSEL, CRISISDIENST_TWENTE = "00000099000000000110", "00000099000000000111"
+VT_TWENTE = "00000099000000000102"
+
+
+def _v2_example(rel: str, *edits: tuple[str, str]) -> bytes:
+    text = (Path(__file__).resolve().parents[3] / "examples" / rel).read_text(encoding="utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text.encode()
+
+
+def _v2_route(raw: bytes, oin: str, **geheugen: Any) -> Besluit:
+    return offline_pipeline().route(
+        ingress(raw, oin),
+        Feiten(nu=dt.datetime.now(dt.UTC), **geheugen),
+    )
+
+
+def _v2_to(besluit: Besluit) -> set[str]:
+    assert isinstance(besluit, Aanvaarding), besluit
+    return {lev.ontvanger.partner.oin for lev in besluit.leveringen}
+
+
+def _v2_refused(besluit: Besluit) -> Foutcode:
+    assert isinstance(besluit, Weigering), besluit
+    return besluit.refused.code
+
+
+def test_v2_an_overdracht_under_a_maatregel_reaches_the_wijkteam_and_gi_of_the_gemeente() -> None:
+    raw = _v2_example(
+        "veilig-thuis/Overdracht.xml",
+        ("<vt:jeugdbeschermingsmaatregel>false<", "<vt:jeugdbeschermingsmaatregel>true<"),
+        ("<vt:postcode>7511AB<", "<vt:postcode>7551AB<"),
+    )
+    assert _v2_to(_v2_route(raw, VT_TWENTE)) == {WIJKTEAM_HENGELO, GI_OVERIJSSEL}
+
+
+def test_v2_an_overdracht_to_a_postcode_in_no_gemeente_is_refused_naming_it() -> None:
+    raw = _v2_example(
+        "veilig-thuis/Overdracht.xml", ("<vt:postcode>7511AB<", "<vt:postcode>7400AB<")
+    )
+    besluit = _v2_route(raw, VT_TWENTE)
+    assert _v2_refused(besluit) is Foutcode.GEEN_ONTVANGER
+    assert isinstance(besluit, Weigering)
+    assert "7400" in str(besluit.refused)
+
+
+def test_v2_a_gi_terugmelding_reaches_vt_and_the_accepting_wijkteam() -> None:
+    raw = _v2_example("gecertificeerde-instelling/Terugmelding.xml")
+    besluit = _v2_route(
+        raw,
+        GI_OVERIJSSEL,
+        deelnemers=frozenset({VT_TWENTE}),
+        casusregie=WIJKTEAM_ENSCHEDE,
+        overdracht="lopend",
+    )
+    assert _v2_to(besluit) == {VT_TWENTE, WIJKTEAM_ENSCHEDE}
+
+
+def test_v2_the_wijkteams_own_voortgang_reaches_vt_while_lopend_never_itself() -> None:
+    raw = _v2_example(
+        "lokaal-team/Terugmelding.xml",
+        ("<wt:soort>zorgsignaal<", "<wt:soort>voortgang<"),
+        ("<kp:Doel>VEILIGHEIDSBEOORDELING<", "<kp:Doel>MONITORING_VEILIGHEID<"),
+    )
+    memory = {"deelnemers": frozenset({VT_TWENTE}), "casusregie": WIJKTEAM_ENSCHEDE}
+    besluit = _v2_route(raw, WIJKTEAM_ENSCHEDE, overdracht="lopend", **memory)
+    assert _v2_to(besluit) == {VT_TWENTE}
+    # afgesloten: VT no longer monitors, and the wijkteam is the holder itself: nobody
+    besluit = _v2_route(raw, WIJKTEAM_ENSCHEDE, overdracht="afgesloten", **memory)
+    assert _v2_refused(besluit) is Foutcode.GEEN_ONTVANGER
+
+
+def test_v2_a_soort_under_another_doel_reaches_nobody() -> None:
+    raw = _v2_example(
+        "lokaal-team/Terugmelding.xml", ("<wt:soort>zorgsignaal<", "<wt:soort>voortgang<")
+    )
+    besluit = _v2_route(
+        raw, WIJKTEAM_ENSCHEDE, deelnemers=frozenset({VT_TWENTE}), overdracht="lopend"
+    )
+    assert _v2_refused(besluit) is Foutcode.GEEN_ONTVANGER
+
+
+def test_v2_a_crisisdienst_sends_acuut_ingezet_and_zorgsignaal_only() -> None:
+    raw = _v2_example("crisisdienst/Terugmelding.xml")
+    memory = {"deelnemers": frozenset({VT_TWENTE}), "overdracht": "lopend"}
+    assert _v2_to(_v2_route(raw, CRISISDIENST_TWENTE, **memory)) == {VT_TWENTE}
+    voortgang = _v2_example(
+        "crisisdienst/Terugmelding.xml",
+        ("<cd:Soort>ACUUT_INGEZET<", "<cd:Soort>VOORTGANG<"),
+        ("<kp:Doel>ACUTE_VEILIGHEID<", "<kp:Doel>VEILIGHEIDSBEOORDELING<"),
+        ("<kp:Grondslag>WMO2015-ART-4.1.1<", "<kp:Grondslag>WMO2015-ART-5.2.6<"),
+    )
+    besluit = _v2_route(voortgang, CRISISDIENST_TWENTE, **memory)
+    assert _v2_refused(besluit) is Foutcode.AFZENDER_NIET_GEAUTORISEERD
+
+
+def test_v2_a_stray_informatieantwoord_is_refused() -> None:
+    raw = _v2_example("politie/Informatieantwoord.xml")
+    besluit = _v2_route(raw, OINS["politie"], deelnemers=frozenset({VT_TWENTE}))
+    assert _v2_refused(besluit) is Foutcode.ONTVANGER_NIET_TOEGESTAAN

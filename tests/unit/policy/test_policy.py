@@ -578,6 +578,7 @@ def test_default_service_hours_and_norms() -> None:
         "zsm-beslissing",
         "veiligheidsbeoordeling",
         "afleverbevestiging",
+        "overdracht-geaccepteerd",  # v2 §10: its types exist since issue #14
     ]
 
 
@@ -749,13 +750,22 @@ def test_two_norms_in_one_ontvangstbevestiging(policy_copy: Path) -> None:
 
 
 def test_an_inactive_norm_may_name_types_that_do_not_exist_yet(policy_copy: Path) -> None:
-    text = (policy_copy / "normen.yaml").read_text(encoding="utf-8")
-    assert "geopend_door: Overdracht" in text
-    edit(policy_copy, "normen.yaml", "{type: OverdrachtReactie}", "{type: Onbekend, van: x}")
+    path = policy_copy / "normen.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + "  - naam: afspraken-signaal\n"
+        + "    geopend_door: AfsprakenSignaal\n"  # v2 §7's, not in the catalogue yet
+        + "    gesloten_door:\n"
+        + "      - {type: Onbekend, van: x}\n"
+        + "    termijn: {werkdagen: 1}\n"
+        + "    actief: false\n",
+        encoding="utf-8",
+    )
     assert [n.naam for n in load_policy(policy_copy).normen] == [
         "zsm-beslissing",
         "veiligheidsbeoordeling",
         "afleverbevestiging",
+        "overdracht-geaccepteerd",
     ]
     edit(policy_copy, "normen.yaml", "    actief: false\n", "    actief: nee\n")
     assert "actief" in broken(policy_copy).problem
@@ -850,7 +860,8 @@ def test_a_rule_that_never_applies_to_a_sender_needs_no_grondslag_for_it(
     edit(
         policy_copy,
         "berichten.yaml",
-        "    afzender_als:\n      crisisdienst: [{veld: soort, in: [acuut-ingezet, zorgsignaal]}]\n",
+        "    afzender_als:\n"
+        "      crisisdienst: [{veld: soort, in: [acuut-ingezet, zorgsignaal]}]\n",
         "",
         after="  Terugmelding:",
     )
@@ -927,6 +938,26 @@ def test_gemeenten_of_the_default_policy() -> None:
     vt = policy.partner_in_gemeente(enschede, "veilig-thuis")
     assert vt is not None
     assert vt.naam == "Veilig Thuis Twente"
+    # v2 §2: each gemeente has its own wijkteam and shares the crisisdienst and the GI
+    hengelo = policy.gemeente_van_postcode("7551AB")
+    assert hengelo is not None
+    for gemeente, rol, naam in [
+        (enschede, "lokaal-team", "Wijkteam Enschede"),
+        (hengelo, "lokaal-team", "Wijkteam Hengelo"),
+        (enschede, "crisisdienst", "Crisisdienst Twente"),
+        (hengelo, "gecertificeerde-instelling", "Jeugdbescherming Overijssel"),
+    ]:
+        partner = policy.partner_in_gemeente(gemeente, rol)
+        assert partner is not None
+        assert partner.naam == naam
+    rotterdam = policy.gemeente_van_postcode("3011AA")
+    assert rotterdam is not None
+    assert {p.naam for p in policy.partners.values() if p.oin in rotterdam.partners} == {
+        "Veilig Thuis Rotterdam-Rijnmond",
+        "Wijkteam Rotterdam-Noord",
+        "Crisisinterventieteam Rijnmond",
+        "Jeugdbescherming Rotterdam Rijnmond",
+    }
     assert policy.gemeente_van_postcode("7400") is None  # a VT range, no gemeente
     assert policy.gemeente_van_postcode("75") is None  # too short: no postcode
 
@@ -948,8 +979,8 @@ def test_gemeente_with_two_partners_of_one_rol(policy_copy: Path) -> None:
     line = edit(
         policy_copy,
         "partners.yaml",
-        'partners: ["00000099000000000102",',
-        'partners: ["00000099000000000102", "00000099000000000106",',
+        'partners: ["00000099000000000102", ',
+        'partners: ["00000099000000000102", "00000099000000000106", ',
         after="naam: Hengelo",
     )
     assert_error(
@@ -1049,7 +1080,7 @@ def test_veld_condition_with_both_is_and_in(policy_copy: Path) -> None:
     assert "exactly one of is or in" in error.problem
 
 
-# --------------------------------------------------------------------------- afspraken reeks (v2 §6)
+# ------------------------------------------------------------------------ afspraken reeks (v2 §6)
 
 
 @pytest.mark.parametrize(
