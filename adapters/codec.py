@@ -1,8 +1,9 @@
 """Parse and render one partner's format, driven by shape + vocabulary (no I/O).
 
 ``parse`` expects a body element that its XSD has already accepted; it converts values,
-checks what XSD 1.0 cannot (the BSN elfproef, a reason required when a gezagsdrager was not
-informed) and raises :class:`gateway.domain.errors.Refused` naming the element and line.
+checks what XSD 1.0 cannot (the BSN elfproef, a reason required when a betrokkene was not
+informed, a doorbrekingsgrond required on a block under beroepsgeheim: spec v2 §8) and raises
+:class:`gateway.domain.errors.Refused` naming the element and line.
 ``render`` builds the partner's element from a canonical body and refuses (``ValueError``) to
 drop a filled field that the shape cannot carry.
 
@@ -295,14 +296,79 @@ class Codec:
 
     def _rules(self, element: Element, values: dict[str, Any]) -> None:
         """Rules of the spec that XSD 1.0 cannot express."""
+        name = f"{self.vocabulary.prefix}:{etree.QName(element).localname}"
         if values.get("geinformeerd") is False and not values.get("reden_niet_geinformeerd"):
             reden = self.vocabulary.name("reden_niet_geinformeerd")
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,
                 f"{reden} is required when {self.vocabulary.name('geinformeerd')} is false",
-                element=f"{self.vocabulary.prefix}:{etree.QName(element).localname}",
+                element=name,
                 regel=line(element),
             )
+        # spec v2 §8: breaking beroepsgeheim is the sender's own weighing, so it names its ground
+        if "doorbrekingsgrond" not in values:
+            return  # not a block (the body itself)
+        geheim = values.get("beroepsgeheim")
+        grond = self.vocabulary.attribute("doorbrekingsgrond")
+        attribuut = self.vocabulary.attribute("beroepsgeheim")
+        if geheim and values["doorbrekingsgrond"] is None:
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                f'{name} has {attribuut}="true" but no {grond}: a block under beroepsgeheim '
+                f"carries the sender's ground for sharing it",
+                element=f"{name}/@{grond}",
+                regel=line(element),
+            )
+        if not geheim and values["doorbrekingsgrond"] is not None:
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                f'{name} has a {grond} but not {attribuut}="true": a ground for breaking '
+                "beroepsgeheim only with beroepsgeheim",
+                element=f"{name}/@{grond}",
+                regel=line(element),
+            )
+
+    # ----------------------------------------------------------------- policy
+
+    def vereist(self, element: Element, velden: frozenset[str]) -> None:
+        """Refuse (SCHEMA_ONGELDIG, naming the missing element) a body in which a part that
+        has one of ``velden`` leaves it out: fields the policy requires of this type on top of
+        its XSD (berichten.yaml ``verplicht``, e.g. ``geinformeerd``: spec v2 §8)."""
+        self._vereist(element, self._plan, velden)
+
+    def _vereist(self, element: Element, plan: _GroupPlan, velden: frozenset[str]) -> None:
+        by_tag = _by_tag(element)
+        for child in plan.children:
+            if isinstance(child, _GroupPlan):
+                if child.wrapper is None:
+                    items = by_tag.get(child.item, [])
+                else:
+                    wrappers = by_tag.get(child.wrapper)
+                    items = _by_tag(wrappers[0]).get(child.item, []) if wrappers else []
+                for item in items:
+                    self._vereist(item, child, velden)
+                continue
+            if child.field not in velden:
+                continue
+            if child.plek is _Plek.TEXT:
+                present = bool((element.text or "").strip())
+            elif child.plek is _Plek.ATTRIBUTE:
+                present = element.get(child.name) is not None
+            else:
+                present = child.name in by_tag
+            if not present:
+                parent = f"{self.vocabulary.prefix}:{etree.QName(element).localname}"
+                if child.plek is _Plek.ELEMENT:
+                    missing = f"{self.vocabulary.prefix}:{etree.QName(child.name).localname}"
+                else:
+                    missing = f"{parent}/@{child.name}"
+                raise Refused(
+                    Foutcode.SCHEMA_ONGELDIG,
+                    f"{parent} lacks {missing}: the policy requires it in every "
+                    f"{parent} of a {self.definitie.berichttype} (berichten.yaml, verplicht)",
+                    element=missing,
+                    regel=line(element),
+                )
 
     # ----------------------------------------------------------------- render
 
@@ -375,6 +441,13 @@ class Adapter:
                 regel=line(element),
             )
         return codec.parse(element)
+
+    def vereist(self, element: Element, velden: frozenset[str]) -> None:
+        """Refuse a body of this partner that leaves out a field the policy requires
+        (:meth:`Codec.vereist`)."""
+        codec = self._by_tag.get(str(element.tag))
+        if codec is not None:
+            codec.vereist(element, velden)
 
     def render(self, inhoud: Inhoud) -> Element:
         codec = self.codecs.get(inhoud.berichttype)

@@ -55,6 +55,13 @@ _SIMPLE: dict[Kind, tuple[str, dict[str, str]]] = {
     Kind.AANTAL: ("xs:nonNegativeInteger", {"maxInclusive": "9999"}),
     Kind.DUUR: ("xs:duration", {"pattern": "P.{1,30}"}),
     Kind.ROL: ("xs:token", {"pattern": "[a-z][a-z0-9]*(-[a-z0-9]+)*", "maxLength": "64"}),
+    Kind.BRON: (
+        "xs:token",
+        {
+            "pattern": "([a-z][a-z0-9]*(-[a-z0-9]+)*/)?[a-z][a-z0-9]*(-[a-z0-9]+)*",
+            "maxLength": "129",
+        },
+    ),
 }
 
 _DOC = {
@@ -74,6 +81,11 @@ _DOC = {
     Kind.ROL: (
         "A partner rol of the Ketenpoort register (lower-case-hyphenated); the gateway checks "
         "it against the register."
+    ),
+    Kind.BRON: (
+        "Where a block's information came from (spec v2 §8): the kind of professional, "
+        "optionally after the partner, lower-case-hyphenated: huisarts, "
+        "ggz-twente/psychiater. Never a person's name."
     ),
 }
 

@@ -114,15 +114,24 @@ def gemeenten_table(policy: Policy) -> Table:
 
 
 def doelen_table(policy: Policy) -> Table:
-    """Per doel: its bewaartermijn and, per sending rol and recipient, the grondslagen."""
-    table = Table(title="Doelen: bewaartermijn en grondslagen (doelen.yaml)")
-    for column in ("doel", "bewaartermijn", "afzender", "naar", "grondslagen"):
+    """Per doel: its bewaartermijn, the grounds for breaking beroepsgeheim it accepts (v2 §8)
+    and, per sending rol and recipient, the grondslagen."""
+    table = Table(title="Doelen: bewaartermijn, doorbrekingsgronden en grondslagen (doelen.yaml)")
+    for column in (
+        "doel",
+        "bewaartermijn",
+        "doorbrekingsgronden",
+        "afzender",
+        "naar",
+        "grondslagen",
+    ):
         table.add_column(column)
     for doel, entry in policy.doelen.items():
         for i, rij in enumerate(entry.grondslagen):
             table.add_row(
                 doel if i == 0 else "",
                 f"{entry.bewaartermijn_dagen} dagen" if i == 0 else "",
+                (", ".join(entry.doorbrekingsgronden) or "geen") if i == 0 else "",
                 rij.afzender,
                 ", ".join(rij.naar) or "alle ontvangers",
                 ", ".join(rij.codes),

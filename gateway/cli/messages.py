@@ -190,6 +190,39 @@ def route(
                     }
                     for a in lev.achtergehouden
                 ],
+                # spec v2 §8: blocks under beroepsgeheim on a ground the doel does not accept
+                # (the same for every recipient), and where the delivered blocks came from
+                **(
+                    {
+                        "beroepsgeheim_withheld": [
+                            {
+                                "field": b.veld,
+                                "ground": b.doorbrekingsgrond,
+                                "source": b.bron,
+                                "reason": b.reden,
+                            }
+                            for b in lev.beroepsgeheim
+                        ]
+                    }
+                    if lev.beroepsgeheim
+                    else {}
+                ),
+                **(
+                    {
+                        "provenance": [
+                            {
+                                "field": h.veld,
+                                "source": h.bron,
+                                "beroepsgeheim": h.beroepsgeheim,
+                                "ground": h.doorbrekingsgrond,
+                                "geaccordeerd": h.geaccordeerd,
+                            }
+                            for h in lev.herkomst
+                        ]
+                    }
+                    if lev.herkomst
+                    else {}
+                ),
                 "message": lev.payload.decode(),
             }
             for lev in besluit.leveringen
@@ -247,6 +280,11 @@ def _print_route(result: dict[str, Any]) -> None:
         out.print(f"removed: {', '.join(r['removed']) or '-'}")
         for w in r["withheld"]:
             out.print(f"withheld free text {w['field']}: lacks {', '.join(w['missing'])}")
+        for b in r.get("beroepsgeheim_withheld", []):
+            out.print(f"withheld under beroepsgeheim {b['field']}: {b['reason']}")
+        for h in r.get("provenance", []):
+            grond = f", beroepsgeheim broken on {h['ground']}" if h["beroepsgeheim"] else ""
+            out.print(f"provenance {h['field']}: {h['source'] or '-'}{grond}")
         out.print(r["message"], markup=False, highlight=False)
 
 

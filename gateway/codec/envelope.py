@@ -154,6 +154,14 @@ class MessageCodec:
             return Bericht(kop=kop, inhoud=self._technical(envelop.body, kop.berichttype))
         return Bericht(kop=kop, inhoud=self._body(kop, envelop.kop_el, envelop.body))
 
+    def vereist(self, envelop: Envelop, velden: frozenset[str]) -> None:
+        """Refuse (SCHEMA_ONGELDIG, naming the element and its line) a body read by
+        :meth:`read_inhoud` that leaves out a field the policy requires of its type on top of
+        the sender's XSD (berichten.yaml ``verplicht``: spec v2 §8, geinformeerd)."""
+        adapter = self.adapters.get(etree.QName(envelop.body).namespace or "")
+        if adapter is not None and velden:
+            adapter.vereist(envelop.body, velden)
+
     def readable(self) -> dict[Rol, frozenset[BerichtType]]:
         """Per rol, the BerichtTypes its format can express as a sender (for the policy check
         at start: a rol may be allowed to send only what its adapter can read)."""

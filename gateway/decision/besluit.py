@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 
 from gateway.audit.log import Entry
+from gateway.decision.beroepsgeheim import BeroepsgeheimWeglating, Herkomst
 from gateway.decision.needtoknow import Achtergehouden
 from gateway.decision.normen import Normtermijn
 from gateway.decision.reeks import Reeksstand
@@ -78,6 +79,10 @@ class Levering:
     # each free-text field present in the message and withheld from this recipient, and why
     # (the categories of its content the recipient is not granted: spec v2 §8)
     achtergehouden: tuple[Achtergehouden, ...] = ()
+    # each block under beroepsgeheim the doel does not accept the ground of (removed for
+    # every recipient), and where each delivered block came from (spec v2 §8)
+    beroepsgeheim: tuple[BeroepsgeheimWeglating, ...] = ()
+    herkomst: tuple[Herkomst, ...] = ()
 
 
 # --------------------------------------------------------------------------- facts

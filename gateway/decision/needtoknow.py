@@ -4,7 +4,8 @@ Driven entirely by the category annotations of ``gateway.domain.model`` (spec §
 policy's free-text table (spec v2 §8): a field is kept only when *all* of its effective
 categories (its own, its ancestors', what a list item adds from its content, such as ``kind``
 for a child, and for a free-text field every category its content may hold) are granted.
-Parts left empty are dropped. There is no code per BerichtType here.
+Parts left empty are dropped (a part's block attributes, ``bron`` and the like, do not fill
+it). There is no code per BerichtType here.
 
 ``kept`` and ``removed`` count a free-text field's categories too, so the audit's account of a
 delivery is what its bytes can contain; ``achtergehouden`` names each free-text field that was
@@ -113,7 +114,7 @@ def _walk(
         if extra:
             cats |= extra
         if f.part is None and not isinstance(value, list | tuple | BaseModel):  # filled
-            filled = True
+            filled = filled or not f.blokattribuut  # a block's attributes do not fill it
             found |= cats
             if teksten is not None and extra is not None:
                 teksten.append((path, cats))
@@ -180,7 +181,7 @@ class _Filter:
                 filled = filled or any(_filled(item) for item in kept_items)
             else:
                 item_kept = values[name] = self.value(value, cats, own, path, kept)
-                filled = filled or _filled(item_kept)
+                filled = filled or (not f.blokattribuut and _filled(item_kept))
         return values, filled
 
     def value(

@@ -1,6 +1,7 @@
 """The pipeline: one decision path, pure, fed with the facts it needs.
 
-    validate → translate → authorise → doelbinding → route → need-to-know → render → answer
+    validate → translate → authorise → doelbinding → route → beroepsgeheim → need-to-know
+    → render → answer
 
 :class:`Pipeline` is built once at start (codec, policy, trail, the gateway's OIN). For every
 message the runtime calls, in this order::
@@ -24,6 +25,7 @@ import dataclasses
 from gateway.codec.envelope import MessageCodec
 from gateway.decision import answers
 from gateway.decision.authorise import authorise
+from gateway.decision.beroepsgeheim import herkomst_van, houd_geheim
 from gateway.decision.besluit import (
     Aanvaarding,
     Besluit,
@@ -66,6 +68,8 @@ from gateway.policy.files import (
     HgConditie,
     OverdrachtConditie,
 )
+
+_GEEN: frozenset[str] = frozenset()
 
 
 class Pipeline:
@@ -112,6 +116,8 @@ class Pipeline:
                 regel=envelop.regel("BerichtType"),
             )
             bericht = self.codec.read_inhoud(envelop)
+            # spec v2 §8: what the policy requires of this type on top of the sender's XSD
+            self.codec.vereist(envelop, self.policy.vereist.get(bericht.kop.berichttype, _GEEN))
         except Refused as refused:
             return self.weiger(ontvangen, refused, feiten, bericht)
         return Gelezen(ontvangen=ontvangen, bericht=bericht)
@@ -280,10 +286,15 @@ class Pipeline:
         bericht = gerouteerd.gelezen.bericht
         routering = gerouteerd.routering
         assert isinstance(bericht.inhoud, Inhoud)
+        # spec v2 §8: a block under beroepsgeheim on a ground the doel does not accept
+        # reaches no recipient (before need-to-know, the same for all)
+        geheim = houd_geheim(
+            bericht.inhoud, self.policy.doorbrekingsgronden(routering.doel), routering.doel
+        )
         leveringen = []
         for ontvanger in routering.ontvangers:
             gefilterd = filter_inhoud(
-                bericht.inhoud,
+                geheim.inhoud,
                 ontvanger.granted,
                 self.policy.vrije_tekst.get(bericht.kop.berichttype),
             )
@@ -309,6 +320,8 @@ class Pipeline:
                     payload=payload,
                     sha256=sha256(payload),
                     achtergehouden=gefilterd.achtergehouden,
+                    beroepsgeheim=geheim.achtergehouden,
+                    herkomst=herkomst_van(gefilterd.inhoud),
                 )
             )
         return tuple(leveringen)

@@ -27,6 +27,7 @@ Choices where the spec is silent (documented in the README):
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -42,7 +43,7 @@ from gateway.domain.model import (
     Rol,
 )
 from gateway.policy.catalogue import Policy
-from gateway.policy.fieldpath import resolve
+from gateway.policy.fieldpath import resolve, resolve_all
 from gateway.policy.files import (
     CASUSREGIE,
     CONVERSATIE,
@@ -213,6 +214,7 @@ class Router:
         """
         geheugen = geheugen or Geheugen()
         regel = self.policy.berichten[bericht.kop.berichttype]
+        self.check_inhoud(bericht, regel)
         self.check_afzender(bericht, afzender, regel)
         doel = self.check_doel(bericht)
         eigen_hg = regel.hg_label is not None and resolve(bericht, regel.hg_label) is True
@@ -296,6 +298,35 @@ class Router:
                 else None
             ),
         )
+
+    def check_inhoud(self, bericht: Bericht, regel: BerichtRegel) -> None:
+        """Content rules the XSD cannot express (``vereist``, ``tijdgrenzen``): refused
+        SCHEMA_ONGELDIG naming the field."""
+        soort = bericht.kop.berichttype
+        for vereiste in regel.vereist:
+            if not self._holds(vereiste.als, bericht):
+                continue
+            for pad in vereiste.velden:
+                if resolve(bericht, pad) in (None, "", []):
+                    wanneer = " and ".join(_beschrijf(c) for c in vereiste.als)
+                    raise Refused(
+                        Foutcode.SCHEMA_ONGELDIG,
+                        f"a {soort} needs {pad}" + (f" when {wanneer}" if wanneer else ""),
+                        element=pad.rsplit(".", 1)[-1],
+                    )
+        for grens in regel.tijdgrenzen:
+            tijdstip = bericht.kop.tijdstip
+            uiterlijk = _maanden_later(tijdstip.date(), grens.maanden)
+            for waarde in resolve_all(bericht, grens.veld):
+                datum = waarde.date() if isinstance(waarde, dt.datetime) else waarde
+                if isinstance(datum, dt.date) and datum > uiterlijk:
+                    raise Refused(
+                        Foutcode.SCHEMA_ONGELDIG,
+                        f"{grens.veld} {datum.isoformat()} of this {soort} is more than "
+                        f"{grens.maanden} months after its Tijdstip (at most "
+                        f"{uiterlijk.isoformat()})",
+                        element=grens.veld.rsplit(".", 1)[-1],
+                    )
 
     def check_afzender(self, bericht: Bericht, afzender: PartnerEntry, regel: BerichtRegel) -> None:
         """What this sender's rol may send of the type (``afzender_als``)."""
@@ -629,6 +660,15 @@ def _regel_naam(bericht: Bericht, nummer: int, route: Route) -> str:
 def _element(route: Route) -> str | None:
     """The element a refusal points at for a rule that cannot be resolved."""
     return "Postcode" if any(r not in GEHEUGEN_REGIOS for r in route.regios) else None
+
+
+def _maanden_later(datum: dt.date, maanden: int) -> dt.date:
+    """The same day ``maanden`` months later (the last day of a shorter month)."""
+    jaar, maand = divmod(datum.month - 1 + maanden, 12)
+    jaar += datum.year
+    maand += 1
+    dagen = [31, 29 if calendar.isleap(jaar) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    return dt.date(jaar, maand, min(datum.day, dagen[maand - 1]))
 
 
 def _oin(partner: PartnerEntry | None) -> str | None:

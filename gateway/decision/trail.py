@@ -5,9 +5,11 @@ BSN found in the message (a person without a BSN cannot be pseudonymised and is 
 up by inzage; the record then has no subject). Never the BSN itself, a name or free text.
 
 Steps: ``ontvangen`` (per subject of the received message), ``geweigerd`` (with the code),
-``gerouteerd``, ``gefilterd`` (categories kept and removed) and ``afgeleverd`` (the SHA-256
-of the exact bytes delivered) per recipient and subject, ``bevestigd`` (the recipient's
-Afleverbevestiging), ``niet-afleverbaar``, ``replayed``, and ``inzage`` (an officer's read).
+``gerouteerd``, ``gefilterd`` (categories kept and removed; free-text fields and blocks under
+beroepsgeheim withheld, spec v2 §8) and ``afgeleverd`` (the SHA-256 of the exact bytes
+delivered; the bron and doorbrekingsgrond of its blocks) per recipient and subject,
+``bevestigd`` (the recipient's Afleverbevestiging), ``niet-afleverbaar``, ``replayed``, and
+``inzage`` (an officer's read).
 The trace id comes from the partner's traceparent or from the message digest; span ids are
 random (nothing in the signed public part may be derived from the data subject, or purge
 could not unlink it). A retried step is recognised by ``Entry.dedup`` and recorded once.
@@ -112,6 +114,20 @@ def _achtergehouden(levering: Levering) -> dict[str, Any]:
     }
 
 
+def _beroepsgeheim(levering: Levering) -> dict[str, Any]:
+    """The gefilterd entry's account of the blocks withheld under beroepsgeheim (v2 §8)."""
+    if not levering.beroepsgeheim:
+        return {}
+    return {"beroepsgeheim_achtergehouden": [b.as_record() for b in levering.beroepsgeheim]}
+
+
+def _herkomst(levering: Levering) -> dict[str, Any]:
+    """The afgeleverd entry's account of where the delivered blocks came from (v2 §8)."""
+    if not levering.herkomst:
+        return {}
+    return {"herkomst": [h.as_record() for h in levering.herkomst]}
+
+
 def _span() -> str:
     """A random span id: derived from anything about the person, it would outlive purge."""
     return secrets.token_hex(8)
@@ -184,7 +200,8 @@ class Trail:
         for levering in leveringen:
             partner = levering.ontvanger.partner
             delivered = set(self._subjects(levering.inhoud, known))
-            vrije_tekst = _achtergehouden(levering)
+            gefilterd_extra = {**_achtergehouden(levering), **_beroepsgeheim(levering)}
+            extra_per_stap = {"gefilterd": gefilterd_extra, "afgeleverd": _herkomst(levering)}
             for subject in sorted(original, key=lambda s: s or ""):
                 withheld = subject not in delivered
                 for gebeurtenis in ("gerouteerd", "gefilterd", "afgeleverd"):
@@ -203,7 +220,7 @@ class Trail:
                             sha256=levering.sha256 if gebeurtenis == "afgeleverd" else None,
                             status="weggelaten" if withheld else gebeurtenis,
                             betrokkene=subject,
-                            extra=vrije_tekst if gebeurtenis == "gefilterd" else {},
+                            extra=extra_per_stap.get(gebeurtenis, {}),
                             **base,
                         )
                     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.domain.model import BerichtType, Berichttypen, Categorie, Doel, Rol
@@ -88,6 +88,8 @@ class Policy:
     diensturen: dict[str, Diensturen]
     # spec v2 §10: the norms followed (the active rows of normen.yaml)
     normen: tuple[NormEntry, ...]
+    # spec v2 §8: per type, the fields required in every part that has them (``verplicht``)
+    vereist: dict[BerichtType, frozenset[str]] = field(default_factory=dict)
 
     @functools.cached_property
     def sluitende_rollen(self) -> dict[str, frozenset[str]]:
@@ -117,6 +119,11 @@ class Policy:
             if regio.van <= number <= regio.tot:
                 return regio.oin
         return None
+
+    def doorbrekingsgronden(self, doel: Doel) -> frozenset[str]:
+        """The senders' grounds for breaking beroepsgeheim that ``doel`` accepts (v2 §8)."""
+        entry = self.doelen.get(doel)
+        return frozenset(entry.doorbrekingsgronden) if entry is not None else frozenset()
 
     def gemeente_van_postcode(self, postcode: str) -> GemeenteEntry | None:
         """The gemeente whose postcode ranges hold the postcode (v2 §2)."""
@@ -211,4 +218,9 @@ def load_policy(
             for oin, p in by_oin.items()
         },
         normen=tuple(n for n in normen.normen if n.actief),
+        vereist={
+            t: frozenset(regel.verplicht)
+            for t, regel in berichten.berichten.items()
+            if regel.verplicht
+        },
     )

@@ -12,7 +12,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.domain.model import BerichtType, Berichttypen, Doel, Part, Rol
+from gateway.domain.model import BerichtType, Berichttypen, Doel, Part, Rol, part_type
 from gateway.policy.fieldpath import check_path
 from gateway.policy.files import (
     GEHEUGEN_REGIOS,
@@ -144,6 +144,16 @@ def check_doelen(doelen: DoelenFile, lines: Lines, typen: Berichttypen) -> None:
             _known_categorieen(
                 typen, (doel, "ontvangers", rol, "categorieen"), grant.categorieen, "doelen", fail
             )
+        _known(
+            typen.doorbrekingsgronden,
+            [
+                ((doel, "doorbrekingsgronden", i), g)
+                for i, g in enumerate(entry.doorbrekingsgronden)
+            ],
+            "doelen",
+            "doorbrekingsgrond of typen.yaml's Doorbrekingsgrond",
+            fail,
+        )
         for i, rij in enumerate(entry.grondslagen):
             for j, rol in enumerate(rij.naar):
                 if rol not in entry.ontvangers:
@@ -168,9 +178,10 @@ def _known(
     for where, name in names:
         if name not in known:
             place = ".".join(str(p) for p in (file, *where))
+            source = "typen.yaml" if "typen.yaml" in what else "catalogus.yaml"
             raise fail(
                 where,
-                f"{place}: {name!r} is no {what} (catalogus.yaml: "
+                f"{place}: {name!r} is no {what} ({source}: "
                 f"{', '.join(repr(k) for k in sorted(known))})",
             )
 
@@ -238,6 +249,12 @@ def _check_regel(
     for doel, per_rol in regel.toegang.items():
         _check_toegang(berichttype, regel, doel, per_rol, doelen, fail, typen)
     _check_paths(berichttype, regel, fail, typen)
+    for i, veld in enumerate(regel.verplicht):
+        if veld not in _leaf_names(typen.model(berichttype)):
+            raise fail(
+                (berichttype, "verplicht", i),
+                f"verplicht: {berichttype} has no part with a field {veld!r}",
+            )
     _check_geheugen(berichttype, regel, fail, typen)
     _check_reeks(berichttype, regel, fail, typen)
     _check_signaal(berichttype, regel, fail, typen)
@@ -249,6 +266,18 @@ def _check_regel(
                 raise ValueError(f"{path!r} of {berichttype} is no free text")
         except ValueError as exc:
             raise fail((berichttype, "vrije_tekst", path), str(exc)) from None
+
+
+def _leaf_names(model: type[Part]) -> set[str]:
+    """The names of the value fields of ``model`` and of every part below it."""
+    found: set[str] = set()
+    for name in model.model_fields:
+        part = part_type(model, name)
+        if part is None:
+            found.add(name)
+        else:
+            found |= _leaf_names(part)
+    return found
 
 
 def check_leesbaar(
@@ -373,6 +402,7 @@ def _check_geheugen(
             raise fail((berichttype, "afzender_als", rol), f"{rol} is no sender of {berichttype}")
         here = (berichttype, "afzender_als", rol)
         _check_conditions(berichttype, regel, als, here, fail, typen, in_route=False)
+    _check_inhoudsregels(berichttype, regel, fail, typen)
     geheugen = regel.geheugen
     if geheugen is None:
         return
@@ -493,6 +523,28 @@ def _is_status(
         else:
             todo.extend(typing.get_args(annotation))
     return codes >= statussen
+
+
+def _check_inhoudsregels(
+    berichttype: BerichtType, regel: BerichtRegel, fail: Fail, typen: Berichttypen
+) -> None:
+    """``vereist``: conditions on the message and real fields; ``tijdgrenzen``: date fields."""
+    for i, vereiste in enumerate(regel.vereist):
+        here = (berichttype, "vereist", i)
+        _check_conditions(
+            berichttype, regel, vereiste.als, (*here, "als"), fail, typen, in_route=False
+        )
+        for j, pad in enumerate(vereiste.velden):
+            try:
+                check_path(typen.model(berichttype), pad)
+            except ValueError as exc:
+                raise fail((*here, "velden", j), str(exc)) from None
+    for i, grens in enumerate(regel.tijdgrenzen):
+        try:
+            if check_path(typen.model(berichttype), grens.veld) not in (dt.date, dt.datetime):
+                raise ValueError(f"{grens.veld!r} of {berichttype} is no date")
+        except ValueError as exc:
+            raise fail((berichttype, "tijdgrenzen", i), str(exc)) from None
 
 
 def _check_paths(

@@ -14,6 +14,7 @@ from gateway.domain.model import Bericht, Kop, part_type
 __all__ = [
     "check_path",
     "resolve",
+    "resolve_all",
 ]
 
 _SEGMENT = re.compile(r"^([a-z_]+)(?:\[([a-z_]+)=([a-z\-]+)\])?$")
@@ -35,6 +36,28 @@ def resolve(bericht: Bericht, path: str) -> Any:
             current = next((i for i in current or [] if str(getattr(i, attr, None)) == value), None)
         elif isinstance(current, list):
             current = current[0] if current else None
+    return current
+
+
+def resolve_all(bericht: Bericht, path: str) -> list[Any]:
+    """Every value at ``path``, through every item of a repeated part (``voorwaarde.termijn``
+    of each voorwaarde); missing ones left out."""
+    segments = path.split(".")
+    current: list[Any] = [bericht.kop if segments[0] == "kop" else bericht.inhoud]
+    if segments[0] == "kop":
+        segments = segments[1:]
+    for segment in segments:
+        found = _SEGMENT.match(segment)
+        if found is None:
+            return []
+        name, attr, value = found.groups()
+        volgende: list[Any] = []
+        for item in current:
+            waarde = getattr(item, name, None)
+            for w in waarde if isinstance(waarde, list | tuple) else [waarde]:
+                if w is not None and (attr is None or str(getattr(w, attr, None)) == value):
+                    volgende.append(w)
+        current = volgende
     return current
 
 

@@ -56,8 +56,10 @@ __all__ = [
     "Signaalregel",
     "Sluiter",
     "Termijn",
+    "Tijdgrens",
     "Toegang",
     "VeldConditie",
+    "Vereiste",
 ]
 
 
@@ -172,6 +174,10 @@ class DoelEntry(_Strict):
     bewaartermijn_dagen: int = Field(gt=0)
     grondslagen: list[GrondslagRij] = Field(min_length=1)
     ontvangers: dict[Rol, OntvangerGrant] = Field(min_length=1)
+    # spec v2 §8: the senders' grounds for breaking beroepsgeheim that this doel accepts (codes
+    # of typen.yaml's Doorbrekingsgrond); a block under beroepsgeheim on any other ground, or
+    # for a doel that lists none, reaches no recipient
+    doorbrekingsgronden: list[str] = Field(default_factory=list)
 
     def acceptabel(self, afzender: Rol, ontvanger: Rol) -> tuple[str, ...]:
         """The grondslagen ``afzender`` may cite to share for this doel with ``ontvanger``."""
@@ -364,6 +370,20 @@ class Signaalregel(_Strict):
     personen: str | None = None
     ontvangers: list[Rol] = Field(default_factory=list)
     afzender: bool = False
+class Vereiste(_Strict):
+    """Content the XSD cannot require (v2 §6): when the conditions (on the message) hold, each
+    field path is filled (an Overdracht afgesloten has a reden; an acute inzet its time)."""
+
+    als: list[Conditie] = Field(default_factory=list)
+    velden: list[str] = Field(min_length=1)
+
+
+class Tijdgrens(_Strict):
+    """A date field lies at most ``maanden`` months after the message's kp:Tijdstip (v2 §6: a
+    voorwaarde's termijn at most 3 months ahead, seed 004); every value of a repeated one."""
+
+    veld: str
+    maanden: int = Field(gt=0)
 
 
 class BerichtRegel(_Strict):
@@ -376,6 +396,9 @@ class BerichtRegel(_Strict):
     toegang: dict[Doel, dict[Rol, Toegang]] = Field(default_factory=dict)
     # spec v2 §8: per free-text field (a dotted path), every category its content may hold
     vrije_tekst: dict[str, list[Categorie]] = Field(default_factory=dict)
+    # spec v2 §8: fields the type requires in every part that has them, on top of the
+    # sender's XSD (``geinformeerd``: each betrokkene says whether it was told, or why not)
+    verplicht: list[str] = Field(default_factory=list)
     # v2 §6: an answer: kp:InAntwoordOp names a message of one of these types that was
     # delivered to this sender (else ONTVANGER_NIET_TOEGESTAAN); the doel must be the question's
     antwoord_op: list[BerichtType] = Field(default_factory=list)
@@ -387,6 +410,9 @@ class BerichtRegel(_Strict):
     reeks: Reeksregel | None = None
     # v2 §7: an accepted message of this type is matched against the valid afspraken reeksen
     afspraken_signaal: Signaalregel | None = None
+    # content rules the XSD cannot express (SCHEMA_ONGELDIG naming the field)
+    vereist: list[Vereiste] = Field(default_factory=list)
+    tijdgrenzen: list[Tijdgrens] = Field(default_factory=list)
 
 
 class BerichtenFile(_Strict):

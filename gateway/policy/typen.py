@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.domain.model import (
+    BLOKATTRIBUTEN,
     KETENPOORT,
     TECHNISCH,
     Berichttypen,
@@ -32,12 +33,17 @@ from gateway.policy.reading import Lines, PolicyError, line_of, parse_file
 
 __all__ = [
     "CATALOGUS_FILES",
+    "DOORBREKINGSGROND",
     "CatalogusFile",
     "TypenFile",
     "load_typen",
 ]
 
 CATALOGUS_FILES = ("catalogus.yaml", "typen.yaml")
+
+# The code list of typen.yaml that holds the grounds on which a sender may break professional
+# secrecy (spec v2 §8: meldrecht, conflict van plichten, ...): the values are data.
+DOORBREKINGSGROND = "Doorbrekingsgrond"
 
 VELD = r"^[a-z][a-z0-9_]*$"
 TYPE_NAAM = r"^[A-Z][A-Za-z0-9]{1,63}$"
@@ -139,6 +145,24 @@ class _Builder:
         self.codelijsten = {
             naam: Codelijst(naam, tuple(waarden)) for naam, waarden in typen.codelijsten.items()
         }
+        gronden = self.codelijsten.get(DOORBREKINGSGROND)
+        if gronden is None:
+            raise self.fail(
+                ("codelijsten",),
+                f"codelijst {DOORBREKINGSGROND} is missing: the grounds on which a sender breaks "
+                "beroepsgeheim (spec v2 §8)",
+            )
+        self.doorbrekingsgronden = gronden
+        # spec v2 §8: the attributes every block may carry about itself (see blokattributen)
+        self.blokattributen: dict[str, Leaf] = {
+            "bron": Leaf("bron", Kind.BRON, min=0, attr=True),
+            "beroepsgeheim": Leaf("beroepsgeheim", Kind.JANEE, min=0, attr=True),
+            "doorbrekingsgrond": Leaf(
+                "doorbrekingsgrond", Kind.CODE, min=0, attr=True, codes=gronden
+            ),
+            "geaccordeerd": Leaf("geaccordeerd", Kind.JANEE, min=0, attr=True),
+        }
+        assert tuple(self.blokattributen) == BLOKATTRIBUTEN
 
     def fail(self, where: tuple[Any, ...], problem: str) -> PolicyError:
         return PolicyError("typen.yaml", line_of(self.lines, where), problem)
@@ -149,7 +173,11 @@ class _Builder:
                 raise self.fail((*where, "categorieen", i), f"unknown categorie {name!r}")
         return frozenset(names)
 
-    def nodes(self, where: tuple[Any, ...], velden: list[VeldEntry]) -> tuple[Node, ...]:
+    def nodes(
+        self, where: tuple[Any, ...], velden: list[VeldEntry], *, blok: bool = False
+    ) -> tuple[Node, ...]:
+        """The fields of a type (``blok``: of a block, which also gets the block attributes
+        it does not declare itself)."""
         seen: set[str] = set()
         nodes: list[Node] = []
         for i, veld in enumerate(velden):
@@ -157,11 +185,36 @@ class _Builder:
             if veld.veld in seen:
                 raise self.fail(here, f"field {veld.veld!r} twice")
             seen.add(veld.veld)
-            nodes.append(self.node(here, veld))
+            node = self.node(here, veld)
+            if veld.veld in self.blokattributen:
+                self.check_blokattribuut(here, node, blok=blok)
+            nodes.append(node)
+        if blok:
+            nodes += [a for naam, a in self.blokattributen.items() if naam not in seen]
         texts = [n for n in nodes if isinstance(n, Leaf) and n.text]
         if len(texts) > 1 or (texts and any(isinstance(n, Group) for n in nodes)):
             raise self.fail(where, "an element's own text excludes other text and child groups")
         return tuple(nodes)
+
+    def check_blokattribuut(self, where: tuple[Any, ...], node: Node, *, blok: bool) -> None:
+        """A block may declare one of its block attributes itself (to make it required, as
+        the v1 Informatiebron's ``bron`` and ``geaccordeerd``), as the same kind of
+        attribute; the names mean nothing else anywhere."""
+        expected = self.blokattributen[node.field]
+        if (
+            not blok
+            or not isinstance(node, Leaf)
+            or not node.attr
+            or node.kind is not expected.kind
+            or node.codes != expected.codes
+            or node.max != 1
+        ):
+            soort = expected.codes.naam if expected.codes else expected.kind.value
+            raise self.fail(
+                where,
+                f"{node.field!r} is a block attribute (spec v2 §8): only a block declares it, "
+                f"as an attribute ({soort}, attr: true)",
+            )
 
     def node(self, where: tuple[Any, ...], veld: VeldEntry) -> Node:
         cats = self.cats(where, veld.categorieen)
@@ -215,7 +268,7 @@ class _Builder:
         def pick(name: str) -> Any:
             return getattr(veld if name in fields_set else source, name)
 
-        children = self.nodes(base, velden)
+        children = self.nodes(base, velden, blok=True)
         extra = []
         for j, entry in enumerate(pick("extra")):
             veld_naam, waarde = entry.als.veld, entry.als.is_
@@ -263,6 +316,7 @@ def load_typen(directory: Path) -> Berichttypen:
         rollen=frozenset(catalogus.rollen),
         categorieen=tuple(catalogus.categorieen),
         rol_namen={rol: entry.naam for rol, entry in catalogus.rollen.items()},
+        doorbrekingsgronden=builder.doorbrekingsgronden.waarden,
     )
 
 

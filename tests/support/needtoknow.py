@@ -12,12 +12,14 @@ from pydantic import BaseModel
 
 from gateway.codec.envelope import KP
 from gateway.domain.model import (
+    BLOKATTRIBUTEN,
     BerichtType,
     Categorie,
     Inhoud,
     Part,
     Rol,
     field_categorieen,
+    is_empty,
     part_type,
 )
 from gateway.safexml import xmlsafe
@@ -63,6 +65,8 @@ def leaves(
             if item is None:
                 continue
             if isinstance(item, Part):
+                if is_empty(item):
+                    continue  # nothing but block attributes: an empty part (v2 §8)
                 yield from leaves(item, cats | item.extra_categorieen(), (*path, name), vrij)
             else:
                 yield dotted, item, cats
@@ -73,8 +77,34 @@ def leaf_multiset(
     granted: frozenset[Categorie] = ALL,
     vrij: Mapping[str, frozenset[Categorie]] | None = None,
 ) -> Counter[str]:
-    """The leaves of ``part`` whose categories are all granted, as (path, value) reprs."""
-    return Counter(f"{p}={v!r}" for p, v, cats in leaves(part, vrij=vrij) if cats <= granted)
+    """The leaves of ``part`` whose categories are all granted, as (path, value) reprs; a
+    block attribute (bron, beroepsgeheim, ...) only with granted content of its block."""
+    return Counter(f"{p}={v!r}" for p, v in _granted(part, granted, NONE, (), vrij or {}))
+
+
+def _granted(
+    part: BaseModel,
+    granted: frozenset[Categorie],
+    inherited: frozenset[Categorie],
+    path: tuple[str, ...],
+    vrij: Mapping[str, frozenset[Categorie]],
+) -> list[tuple[str, Any]]:
+    content: list[tuple[str, Any]] = []
+    attributes: list[tuple[str, Any]] = []
+    for name in type(part).model_fields:
+        value = getattr(part, name)
+        dotted = ".".join((*path, name))
+        cats = inherited | field_categorieen(type(part), name) | vrij.get(dotted, NONE)
+        for item in value if isinstance(value, list) else [value]:
+            if item is None:
+                continue
+            if isinstance(item, Part):
+                content += _granted(
+                    item, granted, cats | item.extra_categorieen(), (*path, name), vrij
+                )
+            elif cats <= granted:
+                (attributes if name in BLOKATTRIBUTEN else content).append((dotted, item))
+    return content + attributes if content else []
 
 
 def declared_leaves(

@@ -164,6 +164,10 @@ SIMPLE: dict[Kind, st.SearchStrategy[Any]] = {
     Kind.JANEE: st.booleans(),
     Kind.AANTAL: st.integers(min_value=0, max_value=9999),
     Kind.DUUR: duur(),
+    Kind.BRON: st.from_regex(
+        r"([a-z][a-z0-9]{0,20}(-[a-z0-9]{1,20})?/)?[a-z][a-z0-9]{0,20}(-[a-z0-9]{1,20})?",
+        fullmatch=True,
+    ),
 }
 
 
@@ -207,6 +211,12 @@ def part(draw: st.DrawFn, model: type[Part], nodes: tuple[Node, ...], sparse: bo
     # The spec's rule XSD 1.0 cannot say: a gezagsdrager not informed needs a reason.
     if values.get("geinformeerd") is False and not values.get("reden_niet_geinformeerd"):
         values["reden_niet_geinformeerd"] = draw(SIMPLE[Kind.TEKST])
+    # v2 §8: a block under beroepsgeheim names the sender's ground, and a ground only with it
+    if "doorbrekingsgrond" in values:
+        if values.get("beroepsgeheim") is True and values["doorbrekingsgrond"] is None:
+            values["doorbrekingsgrond"] = draw(st.sampled_from(TYPEN.doorbrekingsgronden))
+        if values["doorbrekingsgrond"] is not None:
+            values["beroepsgeheim"] = True
     return model(**values)
 
 

@@ -280,6 +280,11 @@ def test_policy_check_prints_the_register_and_the_doelen() -> None:
     )
     doelen = [row for row in _table_rows(result.stdout, "Doelen") if row[0]]
     assert {row[0] for row in doelen} == set(catalogue.POLICY.doelen)
+    # v2 §8: the grounds for breaking beroepsgeheim each doel accepts
+    by_doel = {row[0]: row for row in doelen}
+    assert "meldrecht" in by_doel["VEILIGHEIDSBEOORDELING"][2]
+    assert "meldrecht" not in by_doel["STRAFRECHTELIJKE_BESLISSING"][2]
+    assert "toestemming" in by_doel["STRAFRECHTELIJKE_BESLISSING"][2]
 
 
 def test_types_lists_every_name_in_full_at_the_default_width() -> None:
@@ -373,6 +378,61 @@ def test_route_json_of_an_invalid_message_names_the_line(tmp_path: Path) -> None
     assert data["refused"]["element"] == "pol:HgLabel"
     assert data["refused"]["line"] == line_of(bad, "<pol:HgLabel>ja")
     assert data["recipients"] == []
+
+
+def test_route_names_blocks_withheld_under_beroepsgeheim_and_the_provenance(
+    tmp_path: Path,
+) -> None:
+    """Spec v2 §8: the politie's incident on meldrecht (no ground for a strafrechtelijke
+    beslissing) is withheld from every recipient; its registratie, shared on consent, names
+    its bron and ground."""
+    text = example_text("politie/ZsmAanmelding.xml")
+    text = text.replace(
+        "<pol:Incident>",
+        '<pol:Incident bron="politie/forensisch-arts" beroepsgeheim="true" '
+        'doorbrekingsgrond="MELDRECHT">',
+    ).replace(
+        "<pol:Registratie>",
+        '<pol:Registratie bron="politie/verbalisant" beroepsgeheim="true" '
+        'doorbrekingsgrond="TOESTEMMING">',
+    )
+    path = tmp_path / "zsm-beroepsgeheim.xml"
+    path.write_text(text, encoding="utf-8")
+    exit_code, data = route_json(path)
+    assert exit_code == 0, data
+    assert len(data["recipients"]) == 3
+    for r in data["recipients"]:
+        assert r["beroepsgeheim_withheld"] == [
+            {
+                "field": "incident",
+                "ground": "meldrecht",
+                "source": "politie/forensisch-arts",
+                "reason": (
+                    "beroepsgeheim: doorbrekingsgrond meldrecht niet aanvaard voor doel "
+                    "STRAFRECHTELIJKE_BESLISSING (aanvaard: conflict-van-plichten, "
+                    "toestemming, wettelijke-plicht)"
+                ),
+            }
+        ]
+        assert "Lindelaan" not in r["message"]
+        assert "keel" not in r["message"]
+        assert r["provenance"] == [
+            {
+                "field": "registratie",
+                "source": "politie/verbalisant",
+                "beroepsgeheim": True,
+                "ground": "toestemming",
+                "geaccordeerd": None,
+            }
+        ]
+    plain = invoke("route", path)
+    assert plain.exit_code == 0, plain.output
+    assert "withheld under beroepsgeheim incident: beroepsgeheim: doorbrekingsgrond meldrecht" in (
+        plain.stdout
+    )
+    assert "provenance registratie: politie/verbalisant, beroepsgeheim broken on toestemming" in (
+        plain.stdout
+    )
 
 
 def test_route_plain_shows_kept_and_removed() -> None:

@@ -285,6 +285,22 @@ def _own(raw: bytes, expected: dict[str, Any]) -> tuple[bytes, dict[str, Any]] |
     return raw, {**expected, "output": output}
 
 
+# Spec v2 §8 (issue #16): `route --json` names, per recipient, the delivered blocks that say
+# where they came from. Of the recorded inputs only the VerzoekTotOnderzoek has one: v1's
+# Informatiebron with bron "huisarts", geaccordeerd.
+PROVENANCE: dict[str, list[dict[str, Any]]] = {
+    "example-veilig-thuis-VerzoekTotOnderzoek": [
+        {
+            "field": "geaccordeerde_informatie[1]",
+            "source": "huisarts",
+            "beroepsgeheim": False,
+            "ground": None,
+            "geaccordeerd": True,
+        }
+    ]
+}
+
+
 def test_the_recording_is_there() -> None:
     assert len(CASES) >= 80, CASES
     assert any(c.startswith("example-") for c in CASES)
@@ -310,6 +326,9 @@ def test_route_json_unchanged(name: str, tmp_path: Path) -> None:
         got = json.loads(result.stdout)
         assert got.pop("normen") == _normen(own[0], got["recipients"]), name
         for recipient in got.get("recipients", []):
+            # spec v2 §8: the blocks that name their bron (no recorded input has beroepsgeheim)
+            assert "beroepsgeheim_withheld" not in recipient, name
+            assert recipient.pop("provenance", []) == PROVENANCE.get(name, []), name
             withheld = recipient.pop("withheld")
             assert [{"field": w["field"], "missing": w["missing"]} for w in withheld] == _withheld(
                 name, recipient["rol"]

@@ -57,6 +57,7 @@ class Kind(Enum):
     AANTAL = "Aantal"
     DUUR = "Duur"
     ROL = "Rol"  # a partner rol of the register (checked against it, not an XSD list)
+    BRON = "Bron"  # where a block came from: ``beroep`` or ``partner/beroep`` (v2 §8)
     CODE = "Code"
 
 
@@ -179,6 +180,8 @@ class Berichttypen(Mapping[str, Definitie]):
     rollen: frozenset[str]
     categorieen: tuple[str, ...]
     rol_namen: Mapping[str, str] = field(default_factory=dict)  # rol -> its name, for people
+    # spec v2 §8: the grounds on which a sender may break beroepsgeheim (a code list)
+    doorbrekingsgronden: tuple[str, ...] = ()
 
     def __getitem__(self, berichttype: str) -> Definitie:
         return self.definities[berichttype]

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 Categorie = str
 
 __all__ = [
+    "BLOKATTRIBUTEN",
     "Cat",
     "Categorie",
     "Extra",
@@ -35,6 +36,14 @@ __all__ = [
     "is_empty",
     "part_type",
 ]
+
+
+# The attributes every block of a BerichtType may carry about itself (spec v2 §8): where its
+# information came from (``bron``), whether it is under professional secrecy
+# (``beroepsgeheim``) and on which ground the sender broke it (``doorbrekingsgrond``), and
+# whether the betrokkene agreed to it (``geaccordeerd``). They describe the block, they are not
+# its content: a block that keeps only these after need-to-know filtering counts as empty.
+BLOKATTRIBUTEN = ("bron", "beroepsgeheim", "doorbrekingsgrond", "geaccordeerd")
 
 
 class Cat:
@@ -83,6 +92,7 @@ class FieldPlan:
     name: str
     categorieen: frozenset[Categorie]  # what the field declares itself
     part: type[Part] | None  # the Part class behind ``X | None`` or ``list[X]``; None: values
+    blokattribuut: bool = False  # one of BLOKATTRIBUTEN: says something about its part only
 
 
 _PLANS: dict[type[BaseModel], tuple[FieldPlan, ...]] = {}
@@ -95,7 +105,12 @@ def field_plan(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
     plan = _PLANS.get(model)
     if plan is None:
         plan = tuple(
-            FieldPlan(name, _declared(model, name), part_type(model, name))
+            FieldPlan(
+                name,
+                _declared(model, name),
+                part_type(model, name),
+                name in BLOKATTRIBUTEN,
+            )
             for name in model.model_fields
         )
         _PLANS[model] = plan
@@ -124,13 +139,16 @@ def field_categorieen(model: type[BaseModel], name: str) -> frozenset[Categorie]
 
 
 def is_empty(value: Any) -> bool:
-    """None, an empty list, or a part none of whose fields is filled."""
+    """None, an empty list, or a part none of whose fields is filled (a part's
+    :data:`BLOKATTRIBUTEN` alone do not fill it)."""
     if value is None:
         return True
     if isinstance(value, list | tuple):
         return all(is_empty(v) for v in value)
     if isinstance(value, BaseModel):
-        return all(is_empty(getattr(value, f.name)) for f in field_plan(type(value)))
+        return all(
+            f.blokattribuut or is_empty(getattr(value, f.name)) for f in field_plan(type(value))
+        )
     return False
 
 
@@ -153,7 +171,7 @@ def _walk(part: BaseModel, inherited: frozenset[Categorie]) -> tuple[set[Categor
         cats = inherited | f.categorieen
         if f.part is None:  # a value or a list of values: filled
             found |= cats
-            filled = True
+            filled = filled or not f.blokattribuut
             continue
         items = value if isinstance(value, list) else (value,)
         walked = []

@@ -18,10 +18,20 @@ import xmlschema
 from lxml import etree
 
 from adapters.codec import Codec
+from adapters.shape import Stijl
 from adapters.xsd import Richting, generate, schema_name
 from gateway.codec.envelope import KP
 from gateway.domain.errors import Refused
-from gateway.domain.model import BerichtType, Foutcode, Group, Kind, Leaf, Node, Rol
+from gateway.domain.model import (
+    BLOKATTRIBUTEN,
+    BerichtType,
+    Foutcode,
+    Group,
+    Kind,
+    Leaf,
+    Node,
+    Rol,
+)
 from gateway.safexml.validation import ENVELOP_NS
 from tests.support import catalogue
 from tests.support.catalogue import ADAPTERS, PARTNERS, TYPEN
@@ -460,6 +470,9 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "BSN",
         "RelatieTotSlachtoffer",
         "Risicotaxatie",
+        # v2 §8: whether the person was informed, or why not (every personen item)
+        "Geinformeerd",
+        "RedenNietGeinformeerd",
     },
     # v2 §10: pol:Voorgeleiding and pol:Ophoudtermijn, new optional children of pol:Zaak
     ("politie", "ZsmAanmelding"): {
@@ -469,9 +482,21 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "RelatieTotSlachtoffer",
         "Voorgeleiding",
         "Ophoudtermijn",
+        "Geinformeerd",
+        "RedenNietGeinformeerd",
     },
-    ("politie", "ActieoverlegAanmelding"): {"BSN", "RelatieTotSlachtoffer"},
-    ("veilig-thuis", "ActieoverlegAanmelding"): {"bsn", "relatie-tot-slachtoffer"},
+    ("politie", "ActieoverlegAanmelding"): {
+        "BSN",
+        "RelatieTotSlachtoffer",
+        "Geinformeerd",
+        "RedenNietGeinformeerd",
+    },
+    ("veilig-thuis", "ActieoverlegAanmelding"): {
+        "bsn",
+        "relatie-tot-slachtoffer",
+        "geinformeerd",
+        "reden-niet-geinformeerd",
+    },
     # deel-gezondheid-met-om: the spec shows it without an optional mark; absent means
     # "not shared" (§7), the shapes make it optional. A documented choice, not a mark.
     ("veilig-thuis", "Veiligheidsbeoordeling"): {
@@ -484,11 +509,15 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "veiligheidsvoorwaarde",
         "gezondheid",
         "casusregisseur",
+        "geinformeerd",
+        "reden-niet-geinformeerd",
     },
     ("veilig-thuis", "Terugkoppeling"): {"casusregisseur", "toelichting"},
     # v2 §6: a withdrawal carries reeks-id, versie, status and reden only, so the content is
     # optional in the format; the gateway requires it of a geldig versie (SCHEMA_ONGELDIG)
     ("veilig-thuis", "Veiligheidsafspraken"): {
+        "geinformeerd",
+        "reden-niet-geinformeerd",
         "bsn",
         "telefoon",
         "@geldig-tot",
@@ -500,6 +529,8 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "reden",
     },
     ("lokaal-team", "Veiligheidsafspraken"): {
+        "geinformeerd",
+        "reden-niet-geinformeerd",
         "bsn",
         "telefoon",
         "@geldig-tot",
@@ -511,6 +542,8 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "reden",
     },
     ("gecertificeerde-instelling", "Veiligheidsafspraken"): {
+        "Geinformeerd",
+        "RedenNietGeinformeerd",
         "@bsn",
         "Telefoon",
         "@geldig-tot",
@@ -592,8 +625,8 @@ def _optional_names(codec: Codec, nodes: tuple[Node, ...]) -> set[str]:
     v = codec.vocabulary
     names: set[str] = set()
     for node in nodes:
-        if isinstance(node, Leaf) and node.text:
-            continue
+        if isinstance(node, Leaf) and (node.text or node.field in BLOKATTRIBUTEN):
+            continue  # block attributes: test_every_block_may_carry_the_block_attributes
         if node.min == 0:
             if isinstance(node, Leaf) and v.is_attribute(node):
                 names.add("@" + v.attribute(node.field))
@@ -735,3 +768,63 @@ def test_xsd_and_gateway_agree(rel: str, old: bytes, new: bytes) -> None:
     )
     if gateway is None and b"Postcode" not in new:
         assert read == MESSAGE_CODEC.read(data), "the same value, spelled differently"
+
+
+# --------------------------------------------------------------------------- block attributes
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
+
+
+def _groups(nodes: tuple[Node, ...]) -> list[Group]:
+    found = []
+    for node in nodes:
+        if isinstance(node, Group):
+            found += [node, *_groups(node.children)]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("rol", "richting"),
+    PARTNER_RICHTING,
+    ids=[schema_name(PARTNERS[r], d) for r, d in PARTNER_RICHTING],
+)
+def test_every_block_may_carry_the_block_attributes(rol: Rol, richting: Richting) -> None:
+    """Spec v2 §8: every block of every type, in every vocabulary and both directions, has
+    bron, beroepsgeheim, doorbrekingsgrond and geaccordeerd as optional attributes (required
+    only where a block declares one itself: the v1 Informatiebron's bron and geaccordeerd);
+    the doorbrekingsgrond codes are spelled in the vocabulary's own convention."""
+    partner = PARTNERS[rol]
+    v = partner.vocabulary
+    schema = etree.fromstring(generate(partner, richting, TYPEN))
+    types = partner.sends if richting is Richting.VERZENDEN else partner.receives
+    checked = 0
+    for berichttype in types:
+        codec = ADAPTERS[rol].codecs[berichttype]
+        for group in _groups(codec.definitie.children):
+            declared = {c.field: c for c in group.children if isinstance(c, Leaf)}
+            elements = [
+                e
+                for e in schema.iter(f"{XS}element")
+                if e.get("name") == codec.element_name(group)
+                and e.find(f"{XS}complexType") is not None
+            ]
+            assert elements, (berichttype, group.field)
+            for element in elements:
+                attributes = {a.get("name"): a for a in element.iter(f"{XS}attribute")}
+                grond_leaf = declared["doorbrekingsgrond"]
+                for naam in BLOKATTRIBUTEN:
+                    leaf = declared[naam]
+                    assert leaf.attr
+                    attribute = attributes[v.attribute(naam)]
+                    required = richting is Richting.VERZENDEN and leaf.min >= 1
+                    assert attribute.get("use") == ("required" if required else "optional")
+                    checked += 1
+    assert checked
+    grond = schema.find(f"{XS}simpleType[@name='Doorbrekingsgrond']")
+    assert grond is not None
+    spelled = [e.get("value") for e in grond.iter(f"{XS}enumeration")]
+    assert spelled == [v.spell(grond_leaf, g) for g in TYPEN.doorbrekingsgronden]
+    if v.stijl is Stijl.KEBAB:
+        assert spelled == list(TYPEN.doorbrekingsgronden)
+    else:
+        assert spelled == [g.upper().replace("-", "_") for g in TYPEN.doorbrekingsgronden]

@@ -19,11 +19,13 @@ from hypothesis import strategies as st
 
 from adapters.codec import _part_type
 from gateway.codec.envelope import KP
+from gateway.decision.beroepsgeheim import herkomst_van, houd_geheim
 from gateway.decision.besluit import Aanvaarding
 from gateway.decision.needtoknow import filter_inhoud
 from gateway.decision.routing import Gevraagd
 from gateway.domain.errors import Refused
 from gateway.domain.model import (
+    BLOKATTRIBUTEN,
     Bericht,
     BerichtType,
     Doelbinding,
@@ -203,10 +205,23 @@ def _check_levering(besluit: Aanvaarding, index: int) -> None:
     assert [(o.get("oin"), o.get("rol")) for o in ontvangers] == [(partner.oin, rol)]
     assert [g.text for g in root.iter(f"{KP}Grondslag")] == [levering.ontvanger.grondslag]
 
+    # v2 §8: the blocks under beroepsgeheim whose ground the doel does not accept went to
+    # nobody; the need-to-know filter works on what is left (the same for every recipient)
+    gronden = POLICY.doorbrekingsgronden(routering.doel)
+    geheim = houd_geheim(original, gronden, routering.doel)
+    assert levering.beroepsgeheim == geheim.achtergehouden
+    original = geheim.inhoud
+    assert not [
+        h for h in herkomst_van(original) if h.beroepsgeheim and h.doorbrekingsgrond not in gronden
+    ]
+
     # Parsed back with the recipient's own codec: only granted categories, free text counted
     # with every category its content may hold (v2 §8) ...
     vrij = POLICY.vrije_tekst.get(berichttype, {})
     parsed = parse_delivered(levering.payload, rol, berichttype)
+    assert not [
+        h for h in herkomst_van(parsed) if h.beroepsgeheim and h.doorbrekingsgrond not in gronden
+    ]
     present = frozenset(c for _, _, cats in leaves(parsed, vrij=vrij) for c in cats)
     assert present <= granted, f"{rol}: {sorted(present - granted)} not granted"
     assert levering.kept == present
@@ -325,7 +340,11 @@ BODY_TYPES = sorted((t, d.model) for t, d in TYPEN.items())
 def test_every_leaf_field_has_a_category(berichttype: BerichtType, model: type[Inhoud]) -> None:
     found = list(declared_leaves(model))
     assert found, model
-    without = [path for path, cats in found if not cats]
+    # a block attribute (bron, beroepsgeheim, ...) follows its block: it never fills a part
+    # (test_block_attributes_alone_do_not_keep_a_part), so it is filtered with the part's content
+    without = [
+        path for path, cats in found if not cats and path.rpartition(".")[2] not in BLOKATTRIBUTEN
+    ]
     assert without == [], f"{berichttype}: no category, so never filtered: {without}"
     for _, cats in found:
         assert cats <= ALL
@@ -333,6 +352,29 @@ def test_every_leaf_field_has_a_category(berichttype: BerichtType, model: type[I
 
 ZsmAanmelding = model("ZsmAanmelding")
 Veiligheidsbeoordeling = model("Veiligheidsbeoordeling")
+
+
+def test_block_attributes_alone_do_not_keep_a_part() -> None:
+    """Kernvragen has no categories of its own: its bron goes along only with a kept kernvraag,
+    never alone (a part that keeps only its block attributes is empty and dropped)."""
+    kernvragen = _part_type(Veiligheidsbeoordeling, "kernvragen")
+    body = Veiligheidsbeoordeling(
+        kernvragen=kernvragen(
+            bron="ggz-twente/psychiater",
+            beroepsgeheim=True,
+            doorbrekingsgrond="conflict-van-plichten",
+            wat_is_er_bekend="Psychiatrische voorgeschiedenis",
+        )
+    )
+    vrij = POLICY.vrije_tekst["Veiligheidsbeoordeling"]
+    nothing = filter_inhoud(body, frozenset({"identificatie", "proces"}), vrij)
+    assert nothing.inhoud == Veiligheidsbeoordeling()
+    assert nothing.kept == frozenset()
+    assert is_empty(kernvragen(bron="huisarts", geaccordeerd=True))
+    granted = frozenset({"incident", "gezondheid", "kind"})
+    kept = filter_inhoud(body, granted, vrij)
+    assert kept.inhoud == body
+    assert kept.kept == granted
 
 
 def test_a_person_with_rol_kind_needs_kind() -> None:

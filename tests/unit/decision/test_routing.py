@@ -4,6 +4,7 @@ silent gaps (spec v2 §5, §9). Through the decision path, with the routing memo
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from gateway.decision.besluit import Aanvaarding, Besluit, Feiten, Weigering, ingress
 from gateway.decision.pipeline import Pipeline
+from gateway.decision.routing import Gevraagd
 from gateway.domain.model import Foutcode, Ontvangstbevestiging, Routeringsregel
 from tests.support.broker import OINS
 from tests.support.decisions import offline_pipeline, pipeline_with_policy
@@ -401,3 +403,117 @@ def test_v2_a_stray_informatieantwoord_is_refused() -> None:
     raw = _v2_example("politie/Informatieantwoord.xml")
     besluit = _v2_route(raw, OINS["politie"], deelnemers=frozenset({VT_TWENTE}))
     assert _v2_refused(besluit) is Foutcode.ONTVANGER_NIET_TOEGESTAAN
+
+
+# --------------------------------------------------------------------------- answers (v2 §6)
+
+VRAAG_VT = Gevraagd(VT_TWENTE, "Informatieverzoek", "VEILIGHEIDSBEOORDELING")
+
+
+def test_v2_an_answer_goes_only_to_the_asker_of_a_question_it_was_sent() -> None:
+    raw = _v2_example("politie/Informatieantwoord.xml")
+    besluit = _v2_route(raw, OINS["politie"], gevraagd=(VRAAG_VT,))
+    assert _v2_to(besluit) == {VT_TWENTE}
+    assert isinstance(besluit, Aanvaarding)
+    assert not besluit.gerouteerd.routering.vraag  # an answer is no question itself
+
+
+def test_v2_an_answer_under_another_doel_than_its_question_is_refused() -> None:
+    raw = _v2_example("politie/Informatieantwoord.xml")
+    vraag = Gevraagd(VT_TWENTE, "Informatieverzoek", "ONDERZOEK_KINDERBESCHERMING")
+    besluit = _v2_route(raw, OINS["politie"], gevraagd=(vraag,))
+    assert _v2_refused(besluit) is Foutcode.DOEL_NIET_TOEGESTAAN
+    assert isinstance(besluit, Weigering)
+    assert "ONDERZOEK_KINDERBESCHERMING, not VEILIGHEIDSBEOORDELING" in besluit.refused.reden
+
+
+def test_v2_an_answer_naming_a_message_of_another_type_is_refused() -> None:
+    raw = _v2_example("politie/Informatieantwoord.xml")
+    vraag = Gevraagd(VT_TWENTE, "VtMelding", "VEILIGHEIDSBEOORDELING")
+    besluit = _v2_route(raw, OINS["politie"], gevraagd=(vraag,))
+    assert _v2_refused(besluit) is Foutcode.ONTVANGER_NIET_TOEGESTAAN
+    assert isinstance(besluit, Weigering)
+    assert besluit.refused.element == "kp:InAntwoordOp"
+
+
+def test_v2_an_answer_to_several_askers_names_its_asker() -> None:
+    """Two askers used the same BerichtId (unique per sender only): the answer must name the
+    asker as Ontvanger, and then goes to that one alone."""
+    vt_rijnmond = OINS["vt-rijnmond"]
+    beide = (VRAAG_VT, Gevraagd(vt_rijnmond, "Informatieverzoek", "VEILIGHEIDSBEOORDELING"))
+    raw = _v2_example("politie/Informatieantwoord.xml")
+    besluit = _v2_route(raw, OINS["politie"], gevraagd=beide)
+    assert _v2_refused(besluit) is Foutcode.ONTVANGER_NIET_TOEGESTAAN
+    assert isinstance(besluit, Weigering)
+    assert "name the asker as Ontvanger" in besluit.refused.reden
+    named = _v2_example(
+        "politie/Informatieantwoord.xml",
+        (
+            '<kp:Afzender oin="00000099000000000101" rol="politie"/>',
+            '<kp:Afzender oin="00000099000000000101" rol="politie"/>'
+            f'<kp:Ontvanger oin="{vt_rijnmond}" rol="veilig-thuis"/>',
+        ),
+    )
+    assert _v2_to(_v2_route(named, OINS["politie"], gevraagd=beide)) == {vt_rijnmond}
+
+
+def test_v2_an_answer_without_in_antwoord_op_is_refused_naming_it() -> None:
+    text = _v2_example("politie/Informatieantwoord.xml").decode()
+    raw = re.sub(r"\s*<kp:InAntwoordOp>[^<]+</kp:InAntwoordOp>", "", text).encode()
+    besluit = _v2_route(raw, OINS["politie"], gevraagd=(VRAAG_VT,))
+    assert _v2_refused(besluit) is Foutcode.SCHEMA_ONGELDIG
+    assert isinstance(besluit, Weigering)
+    assert besluit.refused.element == "kp:InAntwoordOp"
+
+
+def test_v2_the_onderzoeksuitkomst_goes_to_the_wijkteam_that_asked() -> None:
+    raw = _v2_example("raad-kinderbescherming/Onderzoeksuitkomst.xml")
+    vraag = Gevraagd(WIJKTEAM_ENSCHEDE, "VerzoekTotOnderzoek", "ONDERZOEK_KINDERBESCHERMING")
+    assert _v2_to(_v2_route(raw, OINS["rvdk"], gevraagd=(vraag,))) == {WIJKTEAM_ENSCHEDE}
+
+
+# --------------------------------------------------------------------------- content rules
+
+
+def test_v2_an_overdracht_afgesloten_needs_its_reden() -> None:
+    raw = _v2_example(
+        "veilig-thuis/Overdracht.xml", ("<vt:status>lopend<", "<vt:status>afgesloten<")
+    )
+    besluit = _v2_route(raw, VT_TWENTE)
+    assert _v2_refused(besluit) is Foutcode.SCHEMA_ONGELDIG
+    assert isinstance(besluit, Weigering)
+    assert besluit.refused.element == "reden_afsluiting"
+    assert "needs reden_afsluiting when status is afgesloten" in besluit.refused.reden
+
+
+def test_v2_a_voorwaarde_termijn_more_than_three_months_ahead_is_refused() -> None:
+    # the example's Tijdstip is 2026-11-25: 2027-02-25 is the last day allowed
+    assert isinstance(
+        _v2_route(
+            _v2_example(
+                "veilig-thuis/Overdracht.xml",
+                ("<vt:termijn>2027-02-24<", "<vt:termijn>2027-02-25<"),
+            ),
+            VT_TWENTE,
+        ),
+        Aanvaarding,
+    )
+    raw = _v2_example(
+        "veilig-thuis/Overdracht.xml", ("<vt:termijn>2027-02-24<", "<vt:termijn>2027-02-26<")
+    )
+    besluit = _v2_route(raw, VT_TWENTE)
+    assert _v2_refused(besluit) is Foutcode.SCHEMA_ONGELDIG
+    assert isinstance(besluit, Weigering)
+    assert besluit.refused.element == "termijn"
+    assert "2027-02-26" in besluit.refused.reden
+    assert "at most 2027-02-25" in besluit.refused.reden
+
+
+def test_v2_an_acute_inzet_states_when_it_was() -> None:
+    text = _v2_example("crisisdienst/Terugmelding.xml").decode()
+    raw = re.sub(r"\s*<cd:Inzet>[^<]+</cd:Inzet>", "", text).encode()
+    memory = {"deelnemers": frozenset({VT_TWENTE}), "overdracht": "lopend"}
+    besluit = _v2_route(raw, CRISISDIENST_TWENTE, **memory)
+    assert _v2_refused(besluit) is Foutcode.SCHEMA_ONGELDIG
+    assert isinstance(besluit, Weigering)
+    assert besluit.refused.element == "interventie"

@@ -927,6 +927,95 @@ def test_the_overdracht_status_is_a_code_holding_lopend_and_afgesloten(policy_co
     )
 
 
+# --------------------------------------------------------------------------- v2 §8
+
+
+def test_default_policy_lists_doorbrekingsgronden_per_doel_and_geinformeerd() -> None:
+    policy = load_policy(POLICY_DIR)
+    assert policy.typen.doorbrekingsgronden == (
+        "meldrecht",
+        "conflict-van-plichten",
+        "toestemming",
+        "wettelijke-plicht",
+    )
+    assert policy.doorbrekingsgronden("VEILIGHEIDSBEOORDELING") == frozenset(
+        policy.typen.doorbrekingsgronden
+    )
+    assert "meldrecht" not in policy.doorbrekingsgronden("ONDERZOEK_KINDERBESCHERMING")
+    assert policy.doorbrekingsgronden("GEEN_DOEL") == frozenset()
+    assert policy.vereist == {"VerzoekTotOnderzoek": frozenset({"geinformeerd"})}
+
+
+def test_unknown_doorbrekingsgrond_of_a_doel(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "doelen.yaml",
+        "doorbrekingsgronden: [toestemming, wettelijke-plicht]",
+        "doorbrekingsgronden: [toestemming, noodtoestand]",
+        after="  TERUGKOPPELING_MELDER:",
+    )
+    error = broken(policy_copy)
+    assert_error(
+        error,
+        "doelen.yaml",
+        line,
+        "doelen.TERUGKOPPELING_MELDER.doorbrekingsgronden.1: 'noodtoestand' is no "
+        "doorbrekingsgrond",
+    )
+    assert "'meldrecht'" in error.problem
+    assert "typen.yaml" in error.problem
+
+
+def test_verplicht_names_a_field_of_the_type(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "    verplicht: [geinformeerd]",
+        "    verplicht: [gelezen]",
+        after="  VerzoekTotOnderzoek:",
+    )
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "verplicht: VerzoekTotOnderzoek has no part with a field 'gelezen'",
+    )
+
+
+def test_the_doorbrekingsgrond_code_list_is_required(policy_copy: Path) -> None:
+    edit(policy_copy, "typen.yaml", "  Doorbrekingsgrond: [", "  Ander: [")
+    error = broken(policy_copy)
+    assert (error.file, error.line) == (
+        "typen.yaml",
+        line_in_file(policy_copy, "typen.yaml", "codelijsten:") + 1,  # its first entry
+    )
+    assert "codelijst Doorbrekingsgrond is missing" in error.problem
+
+
+def test_a_block_attribute_is_declared_only_as_such(policy_copy: Path) -> None:
+    # as an element instead of an attribute
+    line = edit(
+        policy_copy,
+        "typen.yaml",
+        "{veld: bron, soort: Bron, attr: true}",
+        "{veld: bron, soort: Bron}",
+    )
+    error = broken(policy_copy)
+    assert_error(error, "typen.yaml", line, "'bron' is a block attribute (spec v2 §8)")
+
+
+def test_a_block_attribute_name_is_no_field_of_a_type(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "typen.yaml",
+        "    - {veld: monitoring, soort: Tekst, categorieen: [proces]}",
+        "    - {veld: monitoring, soort: Tekst, categorieen: [proces]}\n"
+        "    - {veld: geaccordeerd, soort: JaNee, attr: true, categorieen: [proces]}",
+    )
+    error = broken(policy_copy)
+    assert_error(error, "typen.yaml", line + 1, "'geaccordeerd' is a block attribute")
+
+
 # --------------------------------------------------------------------------- gemeenten (v2 §2)
 
 
@@ -1119,3 +1208,28 @@ def test_a_reeks_names_real_fields_of_the_right_kind(
 ) -> None:
     line = edit(policy_copy, "berichten.yaml", old, new, after="  Veiligheidsafspraken:")
     assert_error(broken(policy_copy), "berichten.yaml", line, problem)
+
+
+def test_vereist_names_an_unknown_field(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "        velden: [reden_afsluiting]",
+        "        velden: [reden_van_afsluiting]",
+    )
+    assert_error(broken(policy_copy), "berichten.yaml", line, "no field 'reden_van_afsluiting'")
+
+
+def test_tijdgrens_on_a_field_that_is_no_date(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "berichten.yaml",
+        "      - {veld: voorwaarde.termijn, maanden: 3}",
+        "      - {veld: voorwaarde.omschrijving, maanden: 3}",
+    )
+    assert_error(
+        broken(policy_copy),
+        "berichten.yaml",
+        line,
+        "'voorwaarde.omschrijving' of Overdracht is no date",
+    )
