@@ -34,6 +34,10 @@ _SIMPLE: dict[Kind, tuple[str, dict[str, str]]] = {
     Kind.TEKST: ("xs:string", {"minLength": "1", "maxLength": "4000"}),
     Kind.KORT: ("xs:string", {"minLength": "1", "maxLength": "200"}),
     Kind.REF: ("xs:string", {"pattern": "[A-Za-z0-9_.\\-]{1,64}"}),
+    Kind.UUID: (
+        "xs:string",
+        {"pattern": "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"},
+    ),
     Kind.BSN: ("xs:string", {"pattern": "[0-9]{9}"}),
     Kind.POSTCODE: ("xs:string", {"pattern": "[1-9][0-9]{3} ?[A-Z]{2}"}),
     Kind.TELEFOON: ("xs:string", {"pattern": "[0-9+() \\-]{3,20}"}),
@@ -64,6 +68,7 @@ _DOC = {
     Kind.TEKST: "Free text, 1 to 4000 characters.",
     Kind.KORT: "Short text (names, numbers, labels), 1 to 200 characters.",
     Kind.REF: "A reference local to the message (letters, digits, _ . -).",
+    Kind.UUID: "A UUID in lower case, e.g. 0f8fad5b-d9cb-469f-a165-70867728950e.",
     Kind.BSN: "Burgerservicenummer: 9 digits; the gateway also checks the elfproef.",
     Kind.POSTCODE: "Dutch postcode, e.g. 7511AB or 7511 AB.",
     Kind.TELEFOON: "Telephone number: digits, spaces, + ( ) -.",

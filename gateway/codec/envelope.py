@@ -20,6 +20,7 @@ from adapters.xsd import Richting, generate
 from gateway.domain.errors import Refused
 from gateway.domain.model import (
     Afleverbevestiging,
+    AfsprakenSignaal,
     Bericht,
     BerichtType,
     Berichttypen,
@@ -274,6 +275,13 @@ class MessageCodec:
             return Statusvraag()
         if berichttype == TechnischType.STATUSANTWOORD:
             return _statusantwoord(body)
+        if berichttype == TechnischType.AFSPRAKENSIGNAAL:
+            return AfsprakenSignaal(
+                reeks_id=_text(body, "ReeksId"),
+                versie=int(_text(body, "Versie")),
+                datum=dt.date.fromisoformat(_text(body, "Datum")),
+                houder=_partij(body.find(_kp("Houder"))),
+            )
         ontvangen = body.findtext(_kp("Ontvangen"))
         return Afleverbevestiging(
             ontvangen=dt.datetime.fromisoformat(ontvangen) if ontvangen else None
@@ -358,6 +366,11 @@ def _write_technical(
                 pogingen=str(lev.pogingen),
                 bijgewerkt=lev.bijgewerkt.isoformat(),
             )
+    elif isinstance(body, AfsprakenSignaal):
+        _sub(element, "ReeksId", body.reeks_id)
+        _sub(element, "Versie", str(body.versie))
+        _sub(element, "Datum", body.datum.isoformat())
+        _partij_el(element, "Houder", body.houder)
     elif isinstance(body, Afleverbevestiging) and body.ontvangen is not None:
         _sub(element, "Ontvangen", body.ontvangen.isoformat())
 

@@ -15,7 +15,9 @@ from gateway.audit.log import Entry
 from gateway.decision.beroepsgeheim import BeroepsgeheimWeglating, Herkomst
 from gateway.decision.needtoknow import Achtergehouden
 from gateway.decision.normen import Normtermijn
+from gateway.decision.reeks import Reeksstand
 from gateway.decision.routing import Geheugen, Gevraagd, Ontvanger, Routering
+from gateway.decision.signaal import Signaal
 from gateway.domain.errors import Refused
 from gateway.domain.model import Bericht, Categorie, Inhoud, Statusantwoord
 
@@ -101,6 +103,10 @@ class Vraag:
     status_van: str | None = None
     # an answer (v2 §6): the BerichtId of the question it names in kp:InAntwoordOp
     antwoord_op: str | None = None
+    # an afspraken versie (v2 §6): the reeks-id whose record the routing memory holds
+    reeks_id: str | None = None
+    # a message matched against the valid afspraken (v2 §7): its keyed pseudonyms
+    sleutels: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,9 @@ class Feiten:
     casusregie: str | None = None  # the OIN holding casusregie in the conversation (v2 §5)
     overdracht: str | None = None  # the status of the conversation's Overdracht
     gevraagd: tuple[Gevraagd, ...] = ()  # the questions InAntwoordOp names, sent to this sender
+    reeks: Reeksstand | None = None  # the afspraken reeks of this versie (v2 §6), if known
+    # the afspraken reeksen whose pseudonyms match the message's (v2 §7), valid or not
+    afspraken: tuple[Reeksstand, ...] = ()
 
     def geheugen(self) -> Geheugen:
         """The routing memory, as the router takes it."""
@@ -146,6 +155,7 @@ class Feiten:
             casusregie=self.casusregie,
             overdracht=self.overdracht,
             gevraagd=self.gevraagd,
+            reeks=self.reeks,
         )
 
 
@@ -193,6 +203,8 @@ class Aanvaarding:
     alleen: frozenset[str] | None = None
     normen: tuple[Normtermijn, ...] = ()  # the norms it opens (spec v2 §10)
     sluit: frozenset[str] = frozenset()  # the norms it closes in its conversation
+    # the AfsprakenSignalen it gives rise to (v2 §7): published with the deliveries
+    signalen: tuple[Signaal, ...] = ()
 
     @property
     def bericht(self) -> Bericht:

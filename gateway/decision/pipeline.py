@@ -20,6 +20,8 @@ The AMQP consumer, the HTTPS door, ``ketenpoort route`` and the benches all use 
 
 from __future__ import annotations
 
+import dataclasses
+
 from gateway.codec.envelope import MessageCodec
 from gateway.decision import answers
 from gateway.decision.authorise import authorise
@@ -42,7 +44,8 @@ from gateway.decision.besluit import (
 )
 from gateway.decision.needtoknow import filter_inhoud
 from gateway.decision.normen import gesloten_door, normen_bij
-from gateway.decision.routing import Router
+from gateway.decision.routing import Router, Routering
+from gateway.decision.signaal import Signaal, signalen, sleutels
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Refused
 from gateway.domain.model import (
@@ -57,8 +60,10 @@ from gateway.domain.model import (
     is_technisch,
 )
 from gateway.policy.catalogue import Policy
+from gateway.policy.fieldpath import resolve
 from gateway.policy.files import (
     GEHEUGEN_REGIOS,
+    REEKS_GELDIG,
     DeelnameConditie,
     HgConditie,
     OverdrachtConditie,
@@ -134,7 +139,25 @@ class Pipeline:
                 kop.in_antwoord_op if isinstance(gelezen.bericht.inhoud, Statusvraag) else None
             ),
             antwoord_op=kop.in_antwoord_op if kop.berichttype in self._antwoorden else None,
+            reeks_id=self._reeks_id(gelezen.bericht),
+            sleutels=self._sleutels(gelezen.bericht),
         )
+
+    def _sleutels(self, bericht: Bericht) -> frozenset[str]:
+        """The keyed pseudonyms a message is matched with against the afspraken (v2 §7)."""
+        regel = self.policy.berichten.get(bericht.kop.berichttype)
+        signaal = regel.afspraken_signaal if regel is not None else None
+        if signaal is None:
+            return frozenset()
+        return sleutels(bericht, signaal.adres, signaal.personen, self.trail.pseudonymise)
+
+    def _reeks_id(self, bericht: Bericht) -> str | None:
+        """The reeks-id of an afspraken versie (v2 §6), whose record :meth:`decide` needs."""
+        regel = self.policy.berichten.get(bericht.kop.berichttype)
+        if regel is None or regel.reeks is None:
+            return None
+        reeks_id = resolve(bericht, regel.reeks.id)
+        return reeks_id if isinstance(reeks_id, str) else None
 
     # ----------------------------------------------------------------- decide
 
@@ -178,6 +201,7 @@ class Pipeline:
             alleen=eerder.open,
             normen=aanvaarding.normen,
             sluit=aanvaarding.sluit,
+            signalen=aanvaarding.signalen,
         )
 
     def route(self, ontvangen: Ontvangen, feiten: Feiten) -> Besluit:
@@ -191,9 +215,12 @@ class Pipeline:
     def _aanvaarding(self, gelezen: Gelezen, feiten: Feiten) -> Aanvaarding:
         bericht = gelezen.bericht
         afzender = self.policy.partners[gelezen.ontvangen.afzender_oin]
-        routering = self.router.route(bericht, afzender, feiten.geheugen())
+        routering = self._met_sleutels(
+            bericht, self.router.route(bericht, afzender, feiten.geheugen())
+        )
         gerouteerd = Gerouteerd(gelezen=gelezen, routering=routering)
         leveringen = self._leveringen(gerouteerd)
+        signalen = self._signalen(gerouteerd, feiten)
         normen = normen_bij(self.policy, bericht, routering, feiten.nu)
         antwoord = answers.ontvangstbevestiging(
             self.codec,
@@ -206,6 +233,10 @@ class Pipeline:
         entries = self.trail.accepted(
             gerouteerd, leveringen, self.policy.bewaartermijn_dagen(routering.doel)
         )
+        for signaal in signalen:
+            entries += self.trail.signaal(
+                gerouteerd, signaal, self.policy.bewaartermijn_dagen(signaal.reeks.doel)
+            )
         return Aanvaarding(
             gerouteerd=gerouteerd,
             leveringen=leveringen,
@@ -213,6 +244,38 @@ class Pipeline:
             entries=tuple(entries),
             normen=normen,
             sluit=self._sluit(bericht, str(afzender.rol)),
+            signalen=signalen,
+        )
+
+    def _met_sleutels(self, bericht: Bericht, routering: Routering) -> Routering:
+        """A geldig afspraken versie keeps the keyed pseudonyms of its adres and persons in
+        its reeks record (v2 §7); a withdrawal drops them."""
+        regel = self.policy.berichten[bericht.kop.berichttype].reeks
+        reeks = routering.reeks
+        if regel is None or reeks is None or reeks.status != REEKS_GELDIG:
+            return routering
+        gesleuteld = sleutels(bericht, regel.adres, regel.personen, self.trail.pseudonymise)
+        return dataclasses.replace(routering, reeks=dataclasses.replace(reeks, sleutels=gesleuteld))
+
+    def _signalen(self, gerouteerd: Gerouteerd, feiten: Feiten) -> tuple[Signaal, ...]:
+        """The AfsprakenSignalen of an accepted message (v2 §7): to its recipients of the
+        signal's rollen and to its sender, per valid reeks that matched."""
+        bericht = gerouteerd.gelezen.bericht
+        regel = self.policy.berichten[bericht.kop.berichttype].afspraken_signaal
+        if regel is None or not feiten.afspraken:
+            return ()
+        routering = gerouteerd.routering
+        wie = [o.partner for o in routering.ontvangers if str(o.partner.rol) in regel.ontvangers]
+        if regel.afzender:
+            wie.append(routering.afzender)
+        return signalen(
+            bericht,
+            wie,
+            feiten.afspraken,
+            self.policy,
+            self.gateway_oin,
+            feiten.nu,
+            self.codec.write,
         )
 
     def _sluit(self, bericht: Bericht, afzender_rol: str) -> frozenset[str]:

@@ -32,6 +32,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from gateway.decision.reeks import Reeksstand, toets_versie
 from gateway.domain.errors import Refused
 from gateway.domain.model import (
     Bericht,
@@ -49,6 +50,7 @@ from gateway.policy.files import (
     GEHEUGEN_REGIOS,
     GESPREK_CONDITIES,
     OVERDRACHT_STATUSSEN,
+    REEKS_INGETROKKEN,
     VRAAG,
     BerichtRegel,
     Conditie,
@@ -108,6 +110,7 @@ class Geheugen:
     casusregie: str | None = None
     overdracht: str | None = None
     gevraagd: tuple[Gevraagd, ...] = ()
+    reeks: Reeksstand | None = None  # the afspraken reeks this versie belongs to (v2 §6)
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,8 @@ class Routering:
     casusregie: bool = False
     overdracht: str | None = None
     vraag: bool = False
+    # an afspraken versie (v2 §6): the reeks record as it stands after this versie
+    reeks: Reeksstand | None = None
 
 
 class Router:
@@ -222,12 +227,27 @@ class Router:
             genoemd=frozenset(str(p.rol) for p in bericht.kop.ontvangers),
             afzender=afzender.oin,
         )
-        uitkomsten = self._resolve(bericht, afzender, regel, gesprek)
+        versie = (
+            toets_versie(bericht, regel.reeks, afzender.oin, geheugen.reeks)
+            if regel.reeks is not None
+            else None
+        )
+        # a withdrawal goes to the reeks's earlier recipients only, not by the routes (v2 §6)
+        intrekking = versie is not None and versie.status == REEKS_INGETROKKEN
+        uitkomsten = [] if intrekking else self._resolve(bericht, afzender, regel, gesprek)
         ontvangers: dict[str, Ontvanger] = {}
         regels = tuple(
             self._bereik(bericht, doel, afzender, regel, uitkomst, ontvangers)
             for uitkomst in uitkomsten
         )
+        if versie is not None and geheugen.reeks is not None:
+            # every earlier recipient gets the new versie (it replaces by reeks-id)
+            for oin in sorted(geheugen.reeks.ontvangers - set(ontvangers) - {afzender.oin}):
+                partner = self.policy.partners.get(oin)
+                if partner is None:  # left the register since
+                    continue
+                grondslag = self.grondslag_voor(bericht, doel, afzender, partner)
+                ontvangers[oin] = self._ontvanger(partner, grondslag, regel, doel, bericht)
         if not ontvangers:
             raise Refused(
                 Foutcode.GEEN_ONTVANGER,
@@ -258,6 +278,25 @@ class Router:
             ),
             overdracht=overdracht if overdracht in OVERDRACHT_STATUSSEN else None,
             vraag=bericht.kop.berichttype in self.vragen,
+            reeks=(
+                Reeksstand(
+                    reeks_id=versie.reeks_id,
+                    houder_oin=afzender.oin,
+                    versie=versie.versie,
+                    status=versie.status,
+                    geldig_tot=(
+                        geheugen.reeks.geldig_tot
+                        if intrekking and geheugen.reeks is not None
+                        else versie.geldig_tot
+                    ),
+                    ontvangers=frozenset(ontvangers)
+                    | (geheugen.reeks.ontvangers if geheugen.reeks is not None else frozenset()),
+                    grondslag=next(g for g in bericht.kop.doelbinding.grondslagen if g in used),
+                    doel=doel,
+                )
+                if versie is not None
+                else None
+            ),
         )
 
     def check_inhoud(self, bericht: Bericht, regel: BerichtRegel) -> None:

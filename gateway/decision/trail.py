@@ -25,6 +25,7 @@ from typing import Any
 
 from gateway.audit.log import Entry
 from gateway.decision.besluit import Gerouteerd, Levering, Ontvangen
+from gateway.decision.signaal import Signaal
 from gateway.domain.errors import Refused
 from gateway.domain.model import Bericht, Inhoud, Part, field_plan
 
@@ -223,6 +224,48 @@ class Trail:
                             **base,
                         )
                     )
+        return entries
+
+    def signaal(
+        self, gerouteerd: Gerouteerd, signaal: Signaal, bewaartermijn_dagen: int
+    ) -> list[Entry]:
+        """An AfsprakenSignaal (v2 §7) is a disclosure: ``afgeleverd`` to its recipient under
+        the grondslag the afspraken holder cited, per data subject of the message that
+        triggered it (that afspraken exist about them), with the digest of the exact bytes."""
+        ontvangen = gerouteerd.gelezen.ontvangen
+        bericht = gerouteerd.gelezen.bericht
+        kop = signaal.bericht.kop
+        partner = signaal.ontvanger
+        assert isinstance(bericht.inhoud, Inhoud)
+        entries = []
+        for subject in self._subjects(bericht.inhoud):
+            entries.append(
+                Entry(
+                    gebeurtenis="afgeleverd",
+                    dedup=f"{kop.afzender.oin}|{kop.bericht_id}|afgeleverd|{partner.oin}|"
+                    f"{subject or ''}",
+                    trace_id=trace_id(ontvangen, bericht),
+                    span_id=_span(),
+                    berichttype=kop.berichttype,
+                    bericht_id=kop.bericht_id,
+                    afzender=(kop.afzender.oin, str(kop.afzender.rol)),
+                    ontvanger=(partner.oin, partner.rol),
+                    doel=signaal.reeks.doel,
+                    grondslag=signaal.reeks.grondslag,
+                    categorieen=("proces",),
+                    sha256=signaal.sha256,
+                    status="afgeleverd",
+                    betrokkene=subject,
+                    policy=gerouteerd.routering.policy_versie,
+                    bewaartermijn_dagen=bewaartermijn_dagen,
+                    extra={
+                        "reeks_id": signaal.reeks.reeks_id,
+                        "versie": signaal.reeks.versie,
+                        "houder": signaal.reeks.houder_oin,
+                        "in_antwoord_op": bericht.kop.bericht_id,
+                    },
+                )
+            )
         return entries
 
     def refused(

@@ -18,6 +18,7 @@ from gateway.policy.files import (
     GEHEUGEN_REGIOS,
     GESPREK_CONDITIES,
     OVERDRACHT_STATUSSEN,
+    REEKS_STATUSSEN,
     VRAAG,
     BerichtenFile,
     BerichtRegel,
@@ -255,6 +256,8 @@ def _check_regel(
                 f"verplicht: {berichttype} has no part with a field {veld!r}",
             )
     _check_geheugen(berichttype, regel, fail, typen)
+    _check_reeks(berichttype, regel, fail, typen)
+    _check_signaal(berichttype, regel, fail, typen)
     for path, cats in regel.vrije_tekst.items():
         _known_categorieen(typen, (berichttype, "vrije_tekst", path), cats, "berichten", fail)
         try:
@@ -424,11 +427,89 @@ def _check_geheugen(
             raise fail((berichttype, "geheugen", "overdracht"), str(exc)) from None
 
 
-def _is_status(model: type[Part], path: str) -> bool:
-    """The field at ``path`` can hold an Overdracht status: a text, or a code field whose
-    codes include every status the routing memory keeps (``OVERDRACHT_STATUSSEN``)."""
+def _check_reeks(
+    berichttype: BerichtType, regel: BerichtRegel, fail: Fail, typen: Berichttypen
+) -> None:
+    """An afspraken reeks (v2 §6) names real fields: a status code holding geldig and
+    ingetrokken, an integer versie, a date geldig_tot, a text reden, content fields."""
+    reeks = regel.reeks
+    if reeks is None:
+        return
+    model = typen.model(berichttype)
+    soorten: list[tuple[str, str, type]] = [
+        ("id", reeks.id, str),
+        ("versie", reeks.versie, int),
+        ("geldig_tot", reeks.geldig_tot, dt.date),
+        ("reden", reeks.reden, str),
+    ]
+    for naam, path, soort in soorten:
+        try:
+            if check_path(model, path) is not soort:
+                raise ValueError(f"{path!r} of {berichttype} is no {soort.__name__}")
+        except ValueError as exc:
+            raise fail((berichttype, "reeks", naam), str(exc)) from None
+    try:
+        if not _is_status(model, reeks.status, REEKS_STATUSSEN, text=False):
+            raise ValueError(
+                f"{reeks.status!r} of {berichttype} is no status code holding "
+                f"{' and '.join(sorted(REEKS_STATUSSEN))}"
+            )
+    except ValueError as exc:
+        raise fail((berichttype, "reeks", "status"), str(exc)) from None
+    for i, path in enumerate(reeks.inhoud):
+        try:
+            check_path(model, path)
+        except ValueError as exc:
+            raise fail((berichttype, "reeks", "inhoud", i), str(exc)) from None
+
+
+def _check_signaal(
+    berichttype: BerichtType, regel: BerichtRegel, fail: Fail, typen: Berichttypen
+) -> None:
+    """The matching keys of v2 §7 name an adres group with postcode and huisnummer and
+    persons with a bsn; the signal's recipients are rollen of the register."""
+    model = typen.model(berichttype)
+    for naam, houder in (("reeks", regel.reeks), ("afspraken_signaal", regel.afspraken_signaal)):
+        if houder is None:
+            continue
+        for sleutel, path, velden in (
+            ("adres", houder.adres, ("postcode", "huisnummer")),
+            ("personen", houder.personen, ("bsn",)),
+        ):
+            if path is None:
+                continue
+            try:
+                found = check_path(model, path)
+                for veld in velden:
+                    if veld not in getattr(found, "model_fields", {}):
+                        raise ValueError(f"{path!r} of {berichttype} has no {veld}")
+            except ValueError as exc:
+                raise fail((berichttype, naam, sleutel), str(exc)) from None
+    signaal = regel.afspraken_signaal
+    if signaal is not None:
+        _known_rollen(
+            typen,
+            [
+                ((berichttype, "afspraken_signaal", "ontvangers", i), r)
+                for i, r in enumerate(signaal.ontvangers)
+            ],
+            "berichten",
+            fail,
+        )
+
+
+def _is_status(
+    model: type[Part],
+    path: str,
+    statussen: frozenset[str] = OVERDRACHT_STATUSSEN,
+    *,
+    text: bool = True,
+) -> bool:
+    """The field at ``path`` can hold a status: a text (when ``text``), or a code field whose
+    codes include every one of ``statussen`` (default: the Overdracht's, which the routing
+    memory keeps)."""
     if check_path(model, path) is str:
-        return True
+        return text
     parent, _, name = path.rpartition(".")
     owner = check_path(model, parent) if parent else model
     if not isinstance(owner, type) or name not in getattr(owner, "model_fields", {}):
@@ -441,7 +522,7 @@ def _is_status(model: type[Part], path: str) -> bool:
             codes.update(typing.get_args(annotation))
         else:
             todo.extend(typing.get_args(annotation))
-    return codes >= OVERDRACHT_STATUSSEN
+    return codes >= statussen
 
 
 def _check_inhoudsregels(

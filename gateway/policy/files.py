@@ -22,6 +22,9 @@ __all__ = [
     "GESPREK_CONDITIES",
     "LEVERING",
     "OVERDRACHT_STATUSSEN",
+    "REEKS_GELDIG",
+    "REEKS_INGETROKKEN",
+    "REEKS_STATUSSEN",
     "VRAAG",
     "BerichtRegel",
     "BerichtenFile",
@@ -47,8 +50,10 @@ __all__ = [
     "PartnersFile",
     "PolicyMeta",
     "PostcodeBereik",
+    "Reeksregel",
     "RegioEntry",
     "Route",
+    "Signaalregel",
     "Sluiter",
     "Termijn",
     "Tijdgrens",
@@ -333,6 +338,38 @@ class Geheugenregel(_Strict):
     overdracht: str | None = None
 
 
+# the statuses of one versie of an afspraken reeks (v2 §6)
+REEKS_GELDIG = "geldig"
+REEKS_INGETROKKEN = "ingetrokken"
+REEKS_STATUSSEN = frozenset({REEKS_GELDIG, REEKS_INGETROKKEN})
+
+
+class Reeksregel(_Strict):
+    """A type whose messages are versions of a series (v2 §6, Veiligheidsafspraken): the
+    field paths of its reeks-id, versie, status (geldig/ingetrokken), geldig-tot and reden;
+    ``inhoud``: the content fields a geldig versie must carry and a withdrawal must not."""
+
+    id: str
+    versie: str
+    status: str
+    geldig_tot: str
+    reden: str
+    inhoud: list[str] = Field(min_length=1)
+    # v2 §7: where the matching keys are: an adres group (postcode, huisnummer), persons (bsn)
+    adres: str | None = None
+    personen: str | None = None
+
+
+class Signaalregel(_Strict):
+    """A type whose arrival is matched against the valid afspraken reeksen (v2 §7): where its
+    adres (postcode, huisnummer) and its persons (bsn) are; the AfsprakenSignaal goes to the
+    recipients of the message itself that have one of the rollen ``ontvangers`` and, when
+    ``afzender``, to its sender."""
+
+    adres: str | None = None
+    personen: str | None = None
+    ontvangers: list[Rol] = Field(default_factory=list)
+    afzender: bool = False
 class Vereiste(_Strict):
     """Content the XSD cannot require (v2 §6): when the conditions (on the message) hold, each
     field path is filled (an Overdracht afgesloten has a reden; an acute inzet its time)."""
@@ -369,6 +406,10 @@ class BerichtRegel(_Strict):
     afzender_als: dict[Rol, list[Conditie]] = Field(default_factory=dict)
     # what an accepted message of this type changes in the routing memory (v2 §5)
     geheugen: Geheugenregel | None = None
+    # v2 §6: the type's messages are versions of an afspraken reeks
+    reeks: Reeksregel | None = None
+    # v2 §7: an accepted message of this type is matched against the valid afspraken reeksen
+    afspraken_signaal: Signaalregel | None = None
     # content rules the XSD cannot express (SCHEMA_ONGELDIG naming the field)
     vereist: list[Vereiste] = Field(default_factory=list)
     tijdgrenzen: list[Tijdgrens] = Field(default_factory=list)

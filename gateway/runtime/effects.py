@@ -32,6 +32,7 @@ from gateway.decision.trail import Trail
 from gateway.domain.errors import Busy
 from gateway.domain.model import Foutcode
 from gateway.policy.catalogue import Policy
+from gateway.runtime.facts import reeksrecord
 from gateway.runtime.normwatch import NormWatch
 from gateway.runtime.observer import Observer
 from gateway.runtime.outbox import Outbox
@@ -114,6 +115,11 @@ class Effects:
         )
         # Mark right after the confirms: this commit is the only window in which a crash can
         # make a delivery be published again (flagged ketenpoort-herhaald).
+        # the AfsprakenSignalen (v2 §7), audited with the message's entries above; a
+        # resumption publishes them again (same BerichtId, flagged ketenpoort-herhaald)
+        await asyncio.gather(
+            *(self.outbox.signal(s, herhaald=besluit.hervat) for s in besluit.signalen)
+        )
         await self.state.published(
             afzender, kop.bericht_id, [lev.ontvanger.partner.oin for lev in publish]
         )
@@ -158,6 +164,7 @@ class Effects:
                 casusregie=routering.casusregie,
                 overdracht=routering.overdracht,
                 vraag_doel=str(routering.doel) if routering.vraag else None,
+                reeks=reeksrecord(routering.reeks) if routering.reeks is not None else None,
             ),
         )
 

@@ -2,7 +2,8 @@
 
 Which facts: the message state of this sender's BerichtId (a duplicate, or a delivery to
 resume), the routing memory of the conversation (who took part, whether it is HG, who holds
-casusregie, the Overdracht's status, and for an answer the question it names: v2 §5), and
+casusregie, the Overdracht's status, and for an answer the question it names: v2 §5; for an
+afspraken versie the record of its reeks: v2 §6), and
 for a recipient's
 Afleverbevestiging whose message it confirms and whose data went along (audit trail); for a
 Statusvraag, the state of the sender's own message it asks about.
@@ -15,9 +16,10 @@ from collections.abc import Callable
 
 from gateway.audit.log import AuditLog
 from gateway.decision.besluit import Eerder, Feiten, Geleverd, Vraag
+from gateway.decision.reeks import Reeksstand
 from gateway.decision.routing import Gevraagd
 from gateway.domain.model import Partij, Rol, Statusantwoord, Statusregel
-from gateway.store.state import Bekend, Conversatie, StateStore, Status
+from gateway.store.state import Bekend, Conversatie, Reeksrecord, StateStore, Status
 
 
 def eerder(bekend: Bekend) -> Eerder:
@@ -31,6 +33,36 @@ def eerder(bekend: Bekend) -> Eerder:
             lev.ontvanger_oin for lev in bekend.leveringen if lev.status is Status.GEPLAND
         ),
         eigenaar=bekend.eigenaar,
+    )
+
+
+def reeksstand(record: Reeksrecord) -> Reeksstand:
+    """The decision's view of a stored afspraken reeks (v2 §6)."""
+    return Reeksstand(
+        reeks_id=record.reeks_id,
+        houder_oin=record.houder_oin,
+        versie=record.versie,
+        status=record.status,
+        geldig_tot=record.geldig_tot,
+        ontvangers=record.ontvangers,
+        grondslag=record.grondslag,
+        doel=record.doel,
+        bijgewerkt=record.bijgewerkt,
+    )  # its keys stay in the store: the decision never sees them
+
+
+def reeksrecord(stand: Reeksstand) -> Reeksrecord:
+    """What the routing memory keeps of an accepted afspraken versie (v2 §6)."""
+    return Reeksrecord(
+        reeks_id=stand.reeks_id,
+        houder_oin=stand.houder_oin,
+        versie=stand.versie,
+        status=stand.status,
+        geldig_tot=stand.geldig_tot,
+        ontvangers=stand.ontvangers,
+        grondslag=stand.grondslag,
+        doel=stand.doel,
+        sleutels=stand.sleutels,
     )
 
 
@@ -97,8 +129,12 @@ class FactFinder:
             if vraag.antwoord_op is not None
             else []
         )
+        reeks = await self.state.reeks(vraag.reeks_id) if vraag.reeks_id is not None else None
+        afspraken = await self.state.afspraken(vraag.sleutels) if vraag.sleutels else []
         return Feiten(
             nu=self.clock(),
+            afspraken=tuple(reeksstand(r) for r in afspraken),
+            reeks=reeksstand(reeks) if reeks is not None else None,
             eerder=eerder(bekend) if bekend is not None else None,
             deelnemers=frozenset(oin for oin, _ in conversatie.deelnemers),
             hg=conversatie.hg,
@@ -108,4 +144,4 @@ class FactFinder:
         )
 
 
-__all__ = ["FactFinder", "eerder", "statusantwoord"]
+__all__ = ["FactFinder", "eerder", "reeksrecord", "reeksstand", "statusantwoord"]

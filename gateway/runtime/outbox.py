@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from gateway.decision import answers
 from gateway.decision.besluit import Levering
+from gateway.decision.signaal import Signaal
 from gateway.domain.model import Kop
 from gateway.transport.port import Transport
 from gateway.transport.rabbit import AFZENDER, HERHAALD, POGING, SOORT
@@ -31,6 +32,25 @@ class Outbox:
             headers={
                 SOORT: "levering",
                 AFZENDER: kop.afzender.oin,
+                POGING: 0,
+                HERHAALD: herhaald,
+                **({"traceparent": kop.traceparent} if kop.traceparent else {}),
+            },
+        )
+
+    async def signal(self, signaal: Signaal, *, herhaald: bool) -> None:
+        """An AfsprakenSignaal (v2 §7): a gateway message in the recipient's inbox."""
+        kop = signaal.bericht.kop
+        await self.transport.publish(
+            self.exchange,
+            signaal.ontvanger.oin,
+            signaal.payload,
+            message_id=kop.bericht_id,
+            type_=kop.berichttype,
+            correlation_id=kop.conversatie_id,
+            headers={
+                SOORT: "signaal",
+                AFZENDER: self.gateway_oin,
                 POGING: 0,
                 HERHAALD: herhaald,
                 **({"traceparent": kop.traceparent} if kop.traceparent else {}),

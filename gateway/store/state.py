@@ -14,8 +14,14 @@ longest bewaartermijn among the doelen of the conversation's messages (each acce
 moves ``verloopt`` to at least its arrival plus its doel's bewaartermijn), not the duplicate
 window, and purged by the same :meth:`StateStore.purge`. What later issues remember of a
 conversation goes here too: the casusregie holder and whether its Overdracht is lopend as
-columns of ``kp_conversatie`` (added by ``_add_missing_columns``), open questions and afspraken
-series as tables keyed by ``conversatie_id`` and purged with it.
+columns of ``kp_conversatie`` (added by ``_add_missing_columns``), open questions as a table
+keyed by ``conversatie_id`` and purged with it.
+
+Afspraken series (v2 §6) are kept per reeks-id, not per conversation (a later versie may come
+in another ConversatieId): ``kp_reeks`` holds the holder, the last accepted versie, its status
+and geldig-tot, the holder's grondslag and doel; ``kp_reeks_ontvanger`` every partner that
+received a versie. No content and no personal data; kept for the doel's bewaartermijn from the
+last versie (``verloopt``) and purged with the rest.
 """
 
 from __future__ import annotations
@@ -110,6 +116,31 @@ _SCHEMA = (
         conversatie_id TEXT NOT NULL,
         verloopt TEXT NOT NULL,
         PRIMARY KEY (afzender_oin, bericht_id, ontvanger_oin))""",
+    # afspraken series (v2 §6): the record of each reeks and its recipients
+    """CREATE TABLE IF NOT EXISTS kp_reeks (
+        reeks_id TEXT NOT NULL PRIMARY KEY,
+        berichttype TEXT NOT NULL,
+        houder_oin TEXT NOT NULL,
+        versie INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        geldig_tot TEXT,
+        grondslag TEXT NOT NULL,
+        doel TEXT NOT NULL,
+        conversatie_id TEXT NOT NULL,
+        bijgewerkt TEXT NOT NULL,
+        verloopt TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS kp_reeks_ontvanger (
+        reeks_id TEXT NOT NULL,
+        oin TEXT NOT NULL,
+        PRIMARY KEY (reeks_id, oin))""",
+    "CREATE INDEX IF NOT EXISTS kp_reeks_verloopt ON kp_reeks (verloopt)",
+    # v2 §7: the keyed pseudonyms (address, BSN) of a valid reeks, dropped on withdrawal and
+    # expiry (never a clear value)
+    """CREATE TABLE IF NOT EXISTS kp_reeks_sleutel (
+        reeks_id TEXT NOT NULL,
+        sleutel TEXT NOT NULL,
+        PRIMARY KEY (reeks_id, sleutel))""",
+    "CREATE INDEX IF NOT EXISTS kp_reeks_sleutel_sleutel ON kp_reeks_sleutel (sleutel)",
     "CREATE INDEX IF NOT EXISTS kp_vraag_ontvanger ON kp_vraag (ontvanger_oin, bericht_id)",
     "CREATE INDEX IF NOT EXISTS kp_vraag_verloopt ON kp_vraag (verloopt)",
     "CREATE INDEX IF NOT EXISTS kp_bericht_verloopt ON kp_bericht (verloopt)",
@@ -144,6 +175,26 @@ class Vraagrecord:
 
 
 @dataclass(frozen=True)
+class Reeksrecord:
+    """The routing memory of one afspraken reeks (v2 §6): who holds it, its last accepted
+    versie with status and geldig-tot, who received a versie, the holder's grondslag and doel.
+    Written with an accepted versie (``ontvangers`` are added to the earlier ones)."""
+
+    reeks_id: str
+    houder_oin: str
+    versie: int
+    status: str
+    geldig_tot: dt.date | None
+    ontvangers: frozenset[str]
+    grondslag: str
+    doel: str
+    bijgewerkt: dt.datetime | None = None
+    # the keyed pseudonyms of its adres and persons (v2 §7): they replace the stored ones
+    # (none: a withdrawal drops them)
+    sleutels: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Geheugenwijziging:
     """What an accepted message changes in the routing memory besides its participants (v2
     §5): it labels the conversation HG, its sender takes casusregie, the Overdracht's status,
@@ -153,6 +204,7 @@ class Geheugenwijziging:
     casusregie: bool = False
     overdracht: str | None = None
     vraag_doel: str | None = None
+    reeks: Reeksrecord | None = None  # an accepted afspraken versie (v2 §6)
 
 
 def _now() -> dt.datetime:
@@ -265,6 +317,83 @@ def _remember(
         )
 
 
+def _read_reeks(ex: Exec, reeks_id: str) -> Reeksrecord | None:
+    """The stored record of one afspraken reeks, with its recipients (not its keys)."""
+    row = ex(
+        "SELECT houder_oin, versie, status, geldig_tot, grondslag, doel, bijgewerkt "
+        "FROM kp_reeks WHERE reeks_id = ?",
+        (reeks_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    ontvangers = ex(
+        "SELECT oin FROM kp_reeks_ontvanger WHERE reeks_id = ? ORDER BY oin", (reeks_id,)
+    ).fetchall()
+    return Reeksrecord(
+        reeks_id=reeks_id,
+        houder_oin=row[0],
+        versie=int(row[1]),
+        status=row[2],
+        geldig_tot=dt.date.fromisoformat(row[3]) if row[3] else None,
+        ontvangers=frozenset(r[0] for r in ontvangers),
+        grondslag=row[4],
+        doel=row[5],
+        bijgewerkt=dt.datetime.fromisoformat(row[6]),
+    )
+
+
+def _remember_reeks(
+    ex: Exec,
+    reeks: Reeksrecord,
+    berichttype: str,
+    conversatie_id: str,
+    verloopt: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    """An accepted afspraken versie: the reeks record moves to it (only forward: a versie
+    not higher than the stored one changes nothing), its recipients are added."""
+    ex(
+        "INSERT INTO kp_reeks (reeks_id, berichttype, houder_oin, versie, status, geldig_tot, "
+        "grondslag, doel, conversatie_id, bijgewerkt, verloopt) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (reeks_id) DO UPDATE SET versie = excluded.versie, "
+        "status = excluded.status, geldig_tot = excluded.geldig_tot, "
+        "grondslag = excluded.grondslag, bijgewerkt = excluded.bijgewerkt, "
+        "verloopt = CASE WHEN excluded.verloopt > kp_reeks.verloopt "
+        "THEN excluded.verloopt ELSE kp_reeks.verloopt END "
+        "WHERE excluded.versie > kp_reeks.versie",
+        (
+            reeks.reeks_id,
+            berichttype,
+            reeks.houder_oin,
+            reeks.versie,
+            reeks.status,
+            reeks.geldig_tot.isoformat() if reeks.geldig_tot else None,
+            reeks.grondslag,
+            reeks.doel,
+            conversatie_id,
+            now.isoformat(),
+            verloopt.isoformat(),
+        ),
+    )
+    for oin in sorted(reeks.ontvangers):
+        ex(
+            "INSERT INTO kp_reeks_ontvanger (reeks_id, oin) VALUES (?, ?) "
+            "ON CONFLICT (reeks_id, oin) DO NOTHING",
+            (reeks.reeks_id, oin),
+        )
+    stored = ex("SELECT versie FROM kp_reeks WHERE reeks_id = ?", (reeks.reeks_id,)).fetchone()
+    if stored is None or int(stored[0]) != reeks.versie:
+        return  # an older versie arriving late: the keys of the newer one stay
+    ex("DELETE FROM kp_reeks_sleutel WHERE reeks_id = ?", (reeks.reeks_id,))
+    for sleutel in sorted(reeks.sleutels):
+        ex(
+            "INSERT INTO kp_reeks_sleutel (reeks_id, sleutel) VALUES (?, ?) "
+            "ON CONFLICT (reeks_id, sleutel) DO NOTHING",
+            (reeks.reeks_id, sleutel),
+        )
+
+
 class StateStore:
     """Duplicates, delivery status and conversations (the gateway's memory of messages)."""
 
@@ -337,6 +466,10 @@ class StateStore:
                 verloopt=now + bewaartermijn,
                 now=now,
             )
+            if wijziging.reeks is not None:
+                _remember_reeks(
+                    ex, wijziging.reeks, berichttype, conversatie_id, now + bewaartermijn, now
+                )
             if wijziging.vraag_doel is not None:
                 for oin, _, _ in leveringen:
                     ex(
@@ -520,6 +653,31 @@ class StateStore:
         )
         return [Vraagrecord(r[0], r[1], r[2]) for r in rows]
 
+    async def afspraken(self, sleutels: Iterable[str]) -> list[Reeksrecord]:
+        """The reeksen that hold any of these keyed pseudonyms (v2 §7), whatever their
+        validity (the decision judges that against its clock)."""
+        keys = sorted(set(sleutels))
+        if not keys:
+            return []
+
+        def work(ex: Exec) -> list[Reeksrecord]:
+            ids: set[str] = set()
+            for key in keys:
+                rows = ex(
+                    "SELECT reeks_id FROM kp_reeks_sleutel WHERE sleutel = ?", (key,)
+                ).fetchall()
+                ids.update(r[0] for r in rows)
+            found = [_read_reeks(ex, reeks_id) for reeks_id in sorted(ids)]
+            return [r for r in found if r is not None]
+
+        result: list[Reeksrecord] = await self.db.run(work)
+        return result
+
+    async def reeks(self, reeks_id: str) -> Reeksrecord | None:
+        """The record of one afspraken reeks (v2 §6), None when unknown (or purged)."""
+        found: Reeksrecord | None = await self.db.run(lambda ex: _read_reeks(ex, reeks_id))
+        return found
+
     async def deelnemers(self, conversatie_id: str) -> frozenset[str]:
         """The OINs that sent or received a message in this conversation."""
         return frozenset(oin for oin, _ in (await self.conversatie(conversatie_id)).deelnemers)
@@ -565,6 +723,18 @@ class StateStore:
             )
             ex("DELETE FROM kp_conversatie WHERE verloopt < ?", (moment,))
             ex("DELETE FROM kp_vraag WHERE verloopt < ?", (moment,))
+            ex(
+                "DELETE FROM kp_reeks_ontvanger WHERE reeks_id IN "
+                "(SELECT reeks_id FROM kp_reeks WHERE verloopt < ?)",
+                (moment,),
+            )
+            ex("DELETE FROM kp_reeks WHERE verloopt < ?", (moment,))
+            # v2 §7: the pseudonyms go when the reeks expires (geldig-tot passed) or is gone
+            ex(
+                "DELETE FROM kp_reeks_sleutel WHERE reeks_id NOT IN (SELECT reeks_id FROM "
+                "kp_reeks WHERE status = ? AND (geldig_tot IS NULL OR geldig_tot >= ?))",
+                ("geldig", (now or _now()).date().isoformat()),
+            )
             ex(
                 "DELETE FROM kp_deelnemer WHERE gezien < ? AND conversatie_id NOT IN "
                 "(SELECT conversatie_id FROM kp_conversatie)",

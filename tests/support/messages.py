@@ -19,9 +19,21 @@ def line_of(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 
 
-def fresh(raw: bytes, *, bericht_id: str | None = None, conversatie_id: str | None = None) -> bytes:
-    """The message with a new BerichtId (and optionally another ConversatieId)."""
-    text = raw.decode()
+# the reeks-id attribute of an afspraken versie (v2 §6), in any vocabulary's spelling
+_REEKS_ID = re.compile(r'(\b[Rr]eeks[-_]?[Ii]d=")[^"]+(")')
+
+
+def fresh(
+    raw: bytes,
+    *,
+    bericht_id: str | None = None,
+    conversatie_id: str | None = None,
+    reeks_id: str | None = None,
+) -> bytes:
+    """The message with a new BerichtId (and optionally another ConversatieId). An afspraken
+    versie gets a new reeks-id too (a versie 1 of a known reeks is VERSIE_ONGELDIG), or
+    ``reeks_id`` to continue a reeks."""
+    text = _REEKS_ID.sub(rf"\g<1>{reeks_id or uuid.uuid4()}\g<2>", raw.decode())
     text = re.sub(
         r"(<kp:BerichtId>)[^<]+(</kp:BerichtId>)", rf"\g<1>{bericht_id or uuid.uuid4()}\g<2>", text
     )
@@ -32,4 +44,11 @@ def fresh(raw: bytes, *, bericht_id: str | None = None, conversatie_id: str | No
     return text.encode()
 
 
-__all__ = ["fresh", "line_of", "replace_once"]
+def reeks_id_of(raw: bytes) -> str:
+    """The reeks-id of an afspraken versie."""
+    found = _REEKS_ID.search(raw.decode())
+    assert found is not None, "no reeks-id"
+    return found.group(0).split('"')[1]
+
+
+__all__ = ["fresh", "line_of", "reeks_id_of", "replace_once"]

@@ -26,6 +26,7 @@ from adapters.xsd import Richting, schema_name
 from gateway.domain.bsn import elfproef
 from gateway.domain.model import (
     Afleverbevestiging,
+    AfsprakenSignaal,
     Bericht,
     BerichtType,
     Doelbinding,
@@ -153,6 +154,7 @@ SIMPLE: dict[Kind, st.SearchStrategy[Any]] = {
     Kind.TEKST: xml_text(4000),
     Kind.KORT: xml_text(200),
     Kind.REF: st.from_regex(r"[A-Za-z0-9_.\-]{1,64}", fullmatch=True),
+    Kind.UUID: st.uuids().map(str),
     Kind.BSN: BSN,
     Kind.POSTCODE: st.from_regex(r"[1-9][0-9]{3} ?[A-Z]{2}", fullmatch=True),
     Kind.TELEFOON: st.from_regex(r"[0-9+() \-]{3,20}", fullmatch=True),
@@ -304,6 +306,13 @@ TECHNISCH: dict[BerichtType, st.SearchStrategy[Part]] = {
     ),
     TechnischType.AFLEVERBEVESTIGING: st.builds(Afleverbevestiging, ontvangen=st.none() | TIJDSTIP),
     TechnischType.STATUSVRAAG: st.builds(Statusvraag),
+    TechnischType.AFSPRAKENSIGNAAL: st.builds(
+        AfsprakenSignaal,
+        reeks_id=UUID,
+        versie=st.integers(min_value=1, max_value=9999),
+        datum=DATUM,
+        houder=partij(),
+    ),
     TechnischType.STATUSANTWOORD: st.builds(
         Statusantwoord,
         bericht_id=UUID,

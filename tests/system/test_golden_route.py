@@ -222,8 +222,24 @@ NOW_REFUSED = {
         "line": None,
     },
 }
+# Issue 15 (spec v2 §6): Veiligheidsafspraken are versions of a series; the recorded input
+# (the v1 format) has no reeks-id, versie and status, which every versie now carries: refused,
+# naming the first missing attribute. The current example of the series is replayed by
+# tests/system/test_cli.py and tests/system/test_afspraken.py.
+NOW_REFUSED["example-veilig-thuis-Veiligheidsafspraken"] = {
+    "code": "SCHEMA_ONGELDIG",
+    "reason": "The attribute 'reeks-id' is required but missing.",
+    "element": "vt:veiligheidsafspraken",
+    "line": 16,
+}
 REASON.update(
     {
+        # issue 15 (v2 §7): the gateway's AfsprakenSignaal is one more body of the envelope
+        "hostile-body-without-namespace": (
+            "This element is not expected. Expected is one of ( kp:Ontvangstbevestiging, "
+            "kp:Foutbericht, kp:Afleverbevestiging, kp:Statusvraag, kp:Statusantwoord, "
+            "kp:AfsprakenSignaal, ##otherkp:* )."
+        ),
         "hostile-geen-ontvanger": (
             "rule 1 of VtMelding (required, to veilig-thuis) cannot be resolved: postcode 9999 "
             "is in no veilig-thuis regio"

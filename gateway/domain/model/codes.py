@@ -40,6 +40,8 @@ class TechnischType(StrEnum):
     AFLEVERBEVESTIGING = "Afleverbevestiging"
     STATUSVRAAG = "Statusvraag"
     STATUSANTWOORD = "Statusantwoord"
+    # the gateway tells a responder that valid afspraken exist (v2 §7), never their content
+    AFSPRAKENSIGNAAL = "AfsprakenSignaal"
 
 
 TECHNISCH = frozenset(t.value for t in TechnischType)
@@ -66,6 +68,9 @@ class Foutcode(StrEnum):
     BSN_ONGELDIG = "BSN_ONGELDIG"
     DUBBEL_BERICHT = "DUBBEL_BERICHT"
     NIET_AFLEVERBAAR = "NIET_AFLEVERBAAR"
+    # v2 §11: an afspraken versie not higher than the last accepted one for its reeks, a
+    # withdrawal of an unknown reeks, or a versie from another partner than the holder
+    VERSIE_ONGELDIG = "VERSIE_ONGELDIG"
     # The HTTPS door's refusals of a request (not of a message): no code of spec §6 fits, so
     # these are the door's own (README, "One error format"). Never sent over AMQP.
     CERTIFICAAT_ONTBREEKT = "CERTIFICAAT_ONTBREEKT"  # 401: no client certificate

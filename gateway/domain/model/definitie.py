@@ -46,6 +46,7 @@ class Kind(Enum):
     TEKST = "Tekst"  # free text, up to 4000 characters
     KORT = "KorteTekst"  # names, numbers, short labels: up to 200 characters
     REF = "Referentie"  # a local reference (id / ref attributes)
+    UUID = "Uuid"  # a universally unique identifier (an afspraken reeks-id: v2 §6)
     BSN = "Bsn"
     POSTCODE = "Postcode"
     TELEFOON = "Telefoon"

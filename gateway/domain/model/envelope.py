@@ -15,6 +15,7 @@ from gateway.domain.model.part import Categorie, Part, categorieen_in
 
 __all__ = [
     "Afleverbevestiging",
+    "AfsprakenSignaal",
     "Bericht",
     "Doelbinding",
     "Foutbericht",
@@ -98,8 +99,24 @@ class Statusantwoord(Part):
     leveringen: list[Statusregel] = Field(default_factory=list)
 
 
+class AfsprakenSignaal(Part):
+    """Gateway → the VT regio and the politie of a later melding (v2 §7): valid afspraken
+    exist at its address or about one of its persons: the reeks, its last versie, the date it
+    was accepted and the partner that holds it. Never the content."""
+
+    reeks_id: str
+    versie: int
+    datum: dt.date
+    houder: Partij
+
+
 TechnischeInhoud = (
-    Ontvangstbevestiging | Foutbericht | Afleverbevestiging | Statusvraag | Statusantwoord
+    Ontvangstbevestiging
+    | Foutbericht
+    | Afleverbevestiging
+    | Statusvraag
+    | Statusantwoord
+    | AfsprakenSignaal
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import sqlite3
 import uuid
@@ -16,6 +17,7 @@ from gateway.store.database import Database
 from gateway.store.state import (
     Conversatie,
     Geheugenwijziging,
+    Reeksrecord,
     StateStore,
     Status,
     Vraagrecord,
@@ -287,3 +289,110 @@ async def test_a_question_is_kept_per_recipient_for_its_bewaartermijn(store: Sta
     assert len(await store.vragen(POLITIE, bid)) == 1
     await store.purge(now + dt.timedelta(days=101))
     assert await store.vragen(POLITIE, bid) == []
+
+
+# --------------------------------------------------------------------------- afspraken (v2 §6)
+
+
+def _versie(
+    reeks_id: str, versie: int, ontvangers: set[str], status: str = "geldig"
+) -> Geheugenwijziging:
+    return Geheugenwijziging(
+        reeks=Reeksrecord(
+            reeks_id=reeks_id,
+            houder_oin=VT,
+            versie=versie,
+            status=status,
+            geldig_tot=dt.date(2027, 5, 21) if status == "geldig" else None,
+            ontvangers=frozenset(ontvangers),
+            grondslag="WMO2015-ART-4.1.1",
+            doel="ACUTE_VEILIGHEID",
+        )
+    )
+
+
+async def test_an_afspraken_reeks_moves_forward_only_and_keeps_its_recipients(
+    store: StateStore,
+) -> None:
+    reeks_id, conv = str(uuid.uuid4()), str(uuid.uuid4())
+    assert await store.reeks(reeks_id) is None
+
+    async def plan(versie: int, ontvangers: set[str], status: str = "geldig") -> None:
+        await store.plan(
+            VT,
+            str(uuid.uuid4()),
+            "a" * 64,
+            "Veiligheidsafspraken",
+            conv,
+            [(o, "politie", "b" * 64) for o in sorted(ontvangers)],
+            bewaartermijn=dt.timedelta(days=1825),
+            geheugen=_versie(reeks_id, versie, ontvangers, status),
+        )
+
+    await plan(1, {POLITIE})
+    await plan(2, {POLITIE, RC})
+    await plan(2, {OM})  # not higher: the record stays (its recipients are added)
+    reeks = await store.reeks(reeks_id)
+    assert reeks is not None
+    assert (reeks.houder_oin, reeks.versie, reeks.status) == (VT, 2, "geldig")
+    assert reeks.geldig_tot == dt.date(2027, 5, 21)
+    assert reeks.ontvangers >= {POLITIE, RC}
+    assert (reeks.grondslag, reeks.doel) == ("WMO2015-ART-4.1.1", "ACUTE_VEILIGHEID")
+    await plan(3, {POLITIE, RC}, "ingetrokken")
+    reeks = await store.reeks(reeks_id)
+    assert reeks is not None
+    assert (reeks.versie, reeks.status, reeks.geldig_tot) == (3, "ingetrokken", None)
+    # kept for the doel's bewaartermijn, then purged with the rest
+    assert await store.purge(dt.datetime.now(dt.UTC) + dt.timedelta(days=1000)) >= 0
+    assert await store.reeks(reeks_id) is not None
+    await store.purge(dt.datetime.now(dt.UTC) + dt.timedelta(days=1826))
+    assert await store.reeks(reeks_id) is None
+
+
+async def test_afspraken_keys_are_found_replaced_and_dropped_on_withdrawal_and_expiry(
+    store: StateStore,
+) -> None:
+    """v2 §7: a geldig versie keeps its keyed pseudonyms (replacing the earlier versie's), a
+    withdrawal drops them, and purge drops those of an expired reeks; the record stays."""
+    conv = str(uuid.uuid4())
+    geldig, verlopen = str(uuid.uuid4()), str(uuid.uuid4())
+
+    async def plan(reeks_id: str, versie: int, sleutels: set[str], **kwargs: object) -> None:
+        wijziging = _versie(reeks_id, versie, {POLITIE}, str(kwargs.get("status", "geldig")))
+        assert wijziging.reeks is not None
+        reeks = dataclasses.replace(
+            wijziging.reeks,
+            sleutels=frozenset(sleutels),
+            geldig_tot=kwargs.get("geldig_tot", wijziging.reeks.geldig_tot),  # type: ignore[arg-type]
+        )
+        await store.plan(
+            VT,
+            str(uuid.uuid4()),
+            "a" * 64,
+            "Veiligheidsafspraken",
+            conv,
+            [(POLITIE, "politie", "b" * 64)],
+            bewaartermijn=dt.timedelta(days=1825),
+            geheugen=Geheugenwijziging(reeks=reeks),
+        )
+
+    await plan(geldig, 1, {"adres-1", "bsn-1"})
+    await plan(verlopen, 1, {"bsn-1"}, geldig_tot=dt.date.today() - dt.timedelta(days=1))
+    found = {r.reeks_id for r in await store.afspraken(["bsn-1", "onbekend"])}
+    assert found == {geldig, verlopen}  # the decision judges validity against its clock
+    assert await store.afspraken([]) == []
+    # versie 2 moved to another address: the old key is gone, the new one found
+    await plan(geldig, 2, {"adres-2", "bsn-1"})
+    assert [r.reeks_id for r in await store.afspraken(["adres-1"])] == []
+    (reeks,) = await store.afspraken(["adres-2"])
+    assert (reeks.reeks_id, reeks.versie) == (geldig, 2)
+    # purge drops the keys of the expired reeks, keeps its record
+    await store.purge()
+    assert {r.reeks_id for r in await store.afspraken(["bsn-1"])} == {geldig}
+    assert await store.reeks(verlopen) is not None
+    # the withdrawal drops the keys; the record stays (stale versions stay refusable)
+    await plan(geldig, 3, set(), status="ingetrokken")
+    assert await store.afspraken(["adres-2", "bsn-1"]) == []
+    stored = await store.reeks(geldig)
+    assert stored is not None
+    assert (stored.versie, stored.status) == (3, "ingetrokken")

@@ -50,7 +50,7 @@ def example(example_bytes: ExampleBytes) -> Callable[[str], str]:
 def test_there_are_examples_for_every_catalogue_type() -> None:
     types = {Path(rel).stem for rel in EXAMPLES}
     assert types == set(catalogue.TYPEN)
-    assert len(EXAMPLES) == 27  # 13 of v1, 14 of v2 §6
+    assert len(EXAMPLES) == 29  # 13 of v1, 14 of v2 §6, 2 afspraken senders of v2 §6 (#15)
 
 
 @pytest.mark.parametrize("rel", EXAMPLES)

@@ -42,7 +42,7 @@ from gateway.domain.model import (
     categorieen_in,
     is_empty,
 )
-from gateway.policy.files import GEHEUGEN_REGIOS
+from gateway.policy.files import GEHEUGEN_REGIOS, REEKS_GELDIG, Reeksregel
 from gateway.safexml import xmlsafe
 from tests.support import catalogue
 from tests.support.catalogue import TYPEN, model
@@ -118,6 +118,8 @@ def routable(draw: st.DrawFn, rol: Rol, berichttype: BerichtType) -> tuple[Beric
     grondslagen the policy accepts and postcodes in a Veilig Thuis regio."""
     regel = POLICY.berichten[berichttype]
     body = draw(inhoud(berichttype), label="inhoud")
+    if regel.reeks is not None:  # an afspraken versie 1 (v2 §6): geldig, with all its content
+        body = _versie_1(body, regel.reeks)
     for route in regel.routes:
         for regio in route.regios:
             if regio not in GEHEUGEN_REGIOS:
@@ -146,6 +148,19 @@ def routable(draw: st.DrawFn, rol: Rol, berichttype: BerichtType) -> tuple[Beric
         prioriteit=draw(st.none() | st.sampled_from(list(Prioriteit))),
     )
     return Bericht(kop=kop, inhoud=body), afzender.oin
+
+
+def _versie_1(body: Inhoud, reeks: Reeksregel) -> Inhoud:
+    """The body as versie 1 of a reeks: status geldig, every content field of the reeks
+    filled (from the example where the draw left it out)."""
+    voorbeeld = MESSAGE_CODEC.read(
+        (ROOT / "examples" / "veilig-thuis" / f"{type(body).berichttype}.xml").read_bytes()
+    ).inhoud
+    update: dict[str, Any] = {reeks.versie: 1, reeks.status: REEKS_GELDIG}
+    for veld in reeks.inhoud:
+        if getattr(body, veld) in (None, []):
+            update[veld] = getattr(voorbeeld, veld)
+    return body.model_copy(update=update)
 
 
 PIPELINE = settings(

@@ -1169,6 +1169,47 @@ def test_veld_condition_with_both_is_and_in(policy_copy: Path) -> None:
     assert "exactly one of is or in" in error.problem
 
 
+# ------------------------------------------------------------------------ afspraken reeks (v2 §6)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            "      versie: versie\n",
+            "      versie: dossier\n",
+            "'dossier' of Veiligheidsafspraken is no int",
+        ),
+        (
+            "      id: reeks_id\n",
+            "      id: versie\n",
+            "'versie' of Veiligheidsafspraken is no str",
+        ),
+        (
+            "      geldig_tot: geldig_tot\n",
+            "      geldig_tot: dossier\n",
+            "'dossier' of Veiligheidsafspraken is no date",
+        ),
+        (
+            "      status: status\n",
+            "      status: reden\n",
+            "'reden' of Veiligheidsafspraken is no status code holding geldig and ingetrokken",
+        ),
+        ("      reden: reden\n", "      reden: redenen\n", "has no field 'redenen'"),
+        (
+            "      inhoud: [geldig_tot, dossier,",
+            "      inhoud: [geldig_tot, dosier,",
+            "has no field 'dosier'",
+        ),
+    ],
+)
+def test_a_reeks_names_real_fields_of_the_right_kind(
+    policy_copy: Path, old: str, new: str, problem: str
+) -> None:
+    line = edit(policy_copy, "berichten.yaml", old, new, after="  Veiligheidsafspraken:")
+    assert_error(broken(policy_copy), "berichten.yaml", line, problem)
+
+
 def test_vereist_names_an_unknown_field(policy_copy: Path) -> None:
     line = edit(
         policy_copy,
