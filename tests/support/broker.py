@@ -23,8 +23,10 @@ import aio_pika
 from gateway.tools.demo_scenarios import PARTNERS
 from gateway.transport.rabbit import Topology, partner_permissions
 
-OINS = dict(PARTNERS)  # the partners of the repository's policy, as the demo names them
-# The rol of each test partner (the kp:Afzender/kp:Ontvanger rol attribute).
+# The rol of each test partner (the kp:Afzender/kp:Ontvanger rol attribute): the v1 partners
+# of the repository's policy, as the demo names them. The suites built on these (the access
+# matrix, every pair of partners) keep to them; the partners of v2 §2 (lokaal team, GI,
+# crisisdienst) are registered by the suites about them (tests/system/test_lokaal_veld.py).
 ROL = {
     "politie": "politie",
     "vt-twente": "veilig-thuis",
@@ -33,6 +35,7 @@ ROL = {
     "reclassering": "reclassering",
     "vt-rijnmond": "veilig-thuis",
 }
+OINS = {name: PARTNERS[name] for name in ROL}
 PASSWORD = "kp-test-partner"  # noqa: S105 - a test user on a throw-away vhost
 PREFIX_PATTERN = "kp-[0-9a-f]+"
 
