@@ -187,3 +187,101 @@ async def test_an_overdracht_under_a_maatregel_also_reaches_the_gi_with_health(
     assert "<jb:Overdracht" in gi
     assert "in behandeling voor zijn alcoholgebruik" in gi  # the GI is granted gezondheid
     assert "in behandeling voor zijn alcoholgebruik" not in got["wijkteam-hengelo"].body.decode()
+
+
+def _answer(rel: str, vraag_id: str, conversatie: str) -> bytes:
+    """An example answer whose kp:InAntwoordOp names ``vraag_id``, in ``conversatie``."""
+    text = example(rel)
+    start = text.index("<kp:InAntwoordOp>")
+    end = text.index("</kp:InAntwoordOp>")
+    text = text[:start] + f"<kp:InAntwoordOp>{vraag_id}" + text[end:]
+    return fresh(text.encode(), conversatie_id=conversatie)
+
+
+async def test_casusregie_moves_on_acceptance_and_steers_the_terugmeldingen(
+    chain: Chain,
+) -> None:
+    """v2 §5, §6 through the broker, in one conversation: VT's Overdracht under a maatregel
+    reaches the wijkteam and the GI; the wijkteam accepts (to VT only, the asker), and holds
+    casusregie from then on: the GI's voortgang reaches VT and the wijkteam; the wijkteam's
+    own voortgang reaches VT only, never itself; the crisisdienst's acute inzet reaches VT and
+    the wijkteam; the GI's verzoek tot onderzoek goes to the Raad, whose Onderzoeksuitkomst
+    reaches the GI alone; once VT closes the Overdracht a voortgang no longer reaches VT."""
+    conversatie = str(uuid.uuid4())
+    wijkteam, gi = NEW["wijkteam-enschede"], NEW["gi-overijssel"]
+    overdracht = replace_once(
+        example("veilig-thuis/Overdracht.xml"),
+        "<vt:jeugdbeschermingsmaatregel>false<",
+        "<vt:jeugdbeschermingsmaatregel>true<",
+    )
+    raw = fresh(overdracht.encode(), conversatie_id=conversatie)
+    overdracht_id = MESSAGE_CODEC.read(raw).kop.bericht_id
+    ontvangers, _ = await chain.send("vt-twente", raw)
+    assert sorted(ontvangers) == sorted([wijkteam, gi])
+
+    reactie = _answer("lokaal-team/OverdrachtReactie.xml", overdracht_id, conversatie)
+    ontvangers, deliveries = await chain.send("wijkteam-enschede", reactie)
+    assert ontvangers == [VT_TWENTE]
+    only(deliveries, {"vt-twente"})
+
+    gi_voortgang = fresh(
+        example("gecertificeerde-instelling/Terugmelding.xml").encode(),
+        conversatie_id=conversatie,
+    )
+    ontvangers, deliveries = await chain.send("gi-overijssel", gi_voortgang)
+    assert sorted(ontvangers) == sorted([VT_TWENTE, wijkteam])
+    got = only(deliveries, {"vt-twente", "wijkteam-enschede"})
+    assert "<wt:terugmelding" in got["wijkteam-enschede"].body.decode()
+
+    eigen = replace_once(
+        replace_once(
+            example("lokaal-team/Terugmelding.xml"),
+            "<wt:soort>zorgsignaal<",
+            "<wt:soort>voortgang<",
+        ),
+        "<kp:Doel>VEILIGHEIDSBEOORDELING<",
+        "<kp:Doel>MONITORING_VEILIGHEID<",
+    )
+    ontvangers, deliveries = await chain.send(
+        "wijkteam-enschede", fresh(eigen.encode(), conversatie_id=conversatie)
+    )
+    assert ontvangers == [VT_TWENTE]
+    only(deliveries, {"vt-twente"})
+
+    acuut = fresh(example("crisisdienst/Terugmelding.xml").encode(), conversatie_id=conversatie)
+    ontvangers, deliveries = await chain.send("crisisdienst-twente", acuut)
+    assert sorted(ontvangers) == sorted([VT_TWENTE, wijkteam])
+    only(deliveries, {"vt-twente", "wijkteam-enschede"})
+
+    verzoek = fresh(
+        example("gecertificeerde-instelling/VerzoekTotOnderzoek.xml").encode(),
+        conversatie_id=conversatie,
+    )
+    verzoek_id = MESSAGE_CODEC.read(verzoek).kop.bericht_id
+    ontvangers, _ = await chain.send("gi-overijssel", verzoek)
+    assert ontvangers == [OINS["rvdk"]]
+    uitkomst = _answer("raad-kinderbescherming/Onderzoeksuitkomst.xml", verzoek_id, conversatie)
+    ontvangers, deliveries = await chain.send("rvdk", uitkomst)
+    assert ontvangers == [gi]
+    only(deliveries, {"gi-overijssel"})
+
+    afgesloten = replace_once(
+        overdracht,
+        "<vt:status>lopend</vt:status>",
+        "<vt:status>afgesloten</vt:status><vt:reden-afsluiting>stabiele-veiligheid"
+        "</vt:reden-afsluiting>",
+    )
+    ontvangers, _ = await chain.send(
+        "vt-twente", fresh(afgesloten.encode(), conversatie_id=conversatie)
+    )
+    assert sorted(ontvangers) == sorted([wijkteam, gi])
+    # VT no longer monitors: the GI's voortgang reaches the casusregie holder only
+    ontvangers, deliveries = await chain.send(
+        "gi-overijssel",
+        fresh(
+            example("gecertificeerde-instelling/Terugmelding.xml").encode(),
+            conversatie_id=conversatie,
+        ),
+    )
+    assert ontvangers == [wijkteam]
+    only(deliveries, {"wijkteam-enschede"})
