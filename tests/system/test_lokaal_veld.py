@@ -219,6 +219,13 @@ async def test_casusregie_moves_on_acceptance_and_steers_the_terugmeldingen(
     ontvangers, _ = await chain.send("vt-twente", raw)
     assert sorted(ontvangers) == sorted([wijkteam, gi])
 
+    # the GI answers too (to VT only); the wijkteam's acceptance after it holds casusregie
+    gi_reactie = _answer(
+        "gecertificeerde-instelling/OverdrachtReactie.xml", overdracht_id, conversatie
+    )
+    ontvangers, deliveries = await chain.send("gi-overijssel", gi_reactie)
+    assert ontvangers == [VT_TWENTE]
+    only(deliveries, {"vt-twente"})
     reactie = _answer("lokaal-team/OverdrachtReactie.xml", overdracht_id, conversatie)
     ontvangers, deliveries = await chain.send("wijkteam-enschede", reactie)
     assert ontvangers == [VT_TWENTE]
