@@ -13,100 +13,40 @@ import asyncio
 import datetime as dt
 import io
 import re
-import uuid
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from gateway.audit.inzage import Inzageoverzicht, fold, lokale_tijd, write_csv
 from gateway.domain.bsn import elfproef
-from gateway.domain.errors import Transient
-from gateway.observe.logs import get_logger
 from gateway.runtime import app as core
 from gateway.runtime import audit_access
-from gateway.runtime.officers import Officers, Sessions
-from gateway.web.callers import client_identity, deny, parts_of
-
-log = get_logger("ketenpoort.audit_pages")
+from gateway.runtime.officers import PRIVACY
+from gateway.web.callers import parts_of
+from gateway.web.pages import LoginArea
 
 COOKIE = "kp_sessie"
 PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")  # gateway.audit.log.Pseudonymiser: 128 bits, hex
 BERICHT_ID = re.compile(r"^[0-9a-fA-F\-]{36}$")
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-
-def _dutch_time(moment: dt.datetime | str | None) -> str:
-    """A record's time (an ISO string or a datetime) in Dutch local time."""
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    return lokale_tijd(moment)
-
-
-templates.env.filters["nl"] = _dutch_time
 router = APIRouter(prefix="/audit", include_in_schema=False)
-
-
-async def _refuse_partner(request: Request) -> None:
-    """A partner system's certificate: these pages are not for partners."""
-    who = client_identity(request)
-    if who is not None:
-        await deny(parts_of(request), "partnercertificaat-bij-audit", request.url.path, who.oin)
-        raise HTTPException(403, "the audit pages are for privacy officers, not partner systems")
+AREA = LoginArea(
+    pad="/audit",
+    rol=PRIVACY,
+    cookie=COOKIE,
+    login_template="login.html",
+    gebruiker="officer",
+    partner_weigering="partnercertificaat-bij-audit",
+    partner_melding="the audit pages are for privacy officers, not partner systems",
+    ingelogd="officer_ingelogd",
+    bekeken="audit_pagina_bekeken",
+)
 
 
 async def officer(request: Request) -> str | None:
     """The logged-in officer, or None."""
-    await _refuse_partner(request)
-    sessions: Sessions = request.app.state.sessions
-    return sessions.read(request.cookies.get(COOKIE))
-
-
-async def _viewed(
-    request: Request,
-    naam: str,
-    pagina: str,
-    *,
-    betrokkene: str | None = None,
-    bericht_id: str | None = None,
-) -> None:
-    """Every page view is an audit record (fail closed: no record, no page)."""
-    parts = parts_of(request)
-    try:
-        await parts.audit.append(
-            [
-                parts.trail.pagina(
-                    naam,
-                    pagina,
-                    str(uuid.uuid4()),
-                    parts.policy.bewaartermijn_dagen(),
-                    betrokkene=betrokkene,
-                    bericht_id=bericht_id,
-                )
-            ]
-        )
-    except Transient as exc:
-        raise HTTPException(503, "the audit store cannot be written: no pages now") from exc
-    log.info("audit_pagina_bekeken", lezer=naam, pagina=pagina)
-
-
-def _page(request: Request, name: str, naam: str | None, **context: Any) -> HTMLResponse:
-    response = templates.TemplateResponse(
-        request,
-        name,
-        {"officer": naam, "gateway": parts_of(request).settings.gateway_oin, **context},
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'unsafe-inline'"
-    response.headers["X-Frame-Options"] = "DENY"
-    return response
-
-
-def _login_redirect() -> RedirectResponse:
-    return RedirectResponse("/audit/login", status_code=303)
+    return await AREA.wie(request)
 
 
 def _partner_names(parts: core.Parts) -> dict[str, str]:
@@ -118,8 +58,8 @@ def _partner_names(parts: core.Parts) -> dict[str, str]:
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request) -> Response:
-    await _refuse_partner(request)
-    return _page(request, "login.html", None, fout=None)
+    await AREA.refuse_partner(request)
+    return AREA.page(request, "login.html", None, fout=None)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -128,34 +68,12 @@ async def login(
     naam: Annotated[str, Form(max_length=64)],
     wachtwoord: Annotated[str, Form(max_length=256)],
 ) -> Response:
-    await _refuse_partner(request)
-    officers: Officers = request.app.state.officers
-    sessions: Sessions = request.app.state.sessions
-    who = await asyncio.to_thread(officers.check, naam, wachtwoord)
-    if who is None:
-        await deny(parts_of(request), "login-mislukt", request.url.path, None)
-        response = _page(request, "login.html", None, fout="Onbekende naam of onjuist wachtwoord.")
-        response.status_code = 401
-        return response
-    log.info("officer_ingelogd", lezer=who)
-    redirect = RedirectResponse("/audit", status_code=303)
-    redirect.set_cookie(
-        COOKIE,
-        sessions.issue(who),
-        max_age=sessions.seconds,
-        httponly=True,
-        secure=True,
-        samesite="strict",
-        path="/audit",
-    )
-    return redirect
+    return await AREA.login(request, naam, wachtwoord)
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    response = _login_redirect()
-    response.delete_cookie(COOKIE, path="/audit")
-    return response
+    return AREA.logout()
 
 
 # --------------------------------------------------------------------------- pages
@@ -165,15 +83,15 @@ async def logout(request: Request) -> Response:
 async def index(request: Request) -> Response:
     naam = await officer(request)
     if naam is None:
-        return _login_redirect()
+        return AREA.login_redirect()
     parts = parts_of(request)
-    await _viewed(request, naam, "overzicht")
+    await AREA.viewed(request, naam, "overzicht")
     checkpoints = await parts.audit.checkpoints()
     latest: dict[str, Any] = {}
     for cp in checkpoints:
         if cp.log not in latest or cp.size > latest[cp.log].size:
             latest[cp.log] = cp
-    return _page(
+    return AREA.page(
         request,
         "index.html",
         naam,
@@ -188,12 +106,12 @@ async def search_bsn(request: Request, bsn: Annotated[str, Form(max_length=32)])
     """A BSN arrives in the body only; it leaves as a pseudonym."""
     naam = await officer(request)
     if naam is None:
-        return _login_redirect()
+        return AREA.login_redirect()
     parts = parts_of(request)
     bsn = bsn.strip()
     if not (len(bsn) == 9 and bsn.isdigit() and elfproef(bsn)):
-        await _viewed(request, naam, "zoeken (ongeldig BSN)")
-        response = _page(
+        await AREA.viewed(request, naam, "zoeken (ongeldig BSN)")
+        response = AREA.page(
             request,
             "index.html",
             naam,
@@ -216,7 +134,7 @@ async def search(
 ) -> Response:
     naam = await officer(request)
     if naam is None:
-        return _login_redirect()
+        return AREA.login_redirect()
     parts = parts_of(request)
     if bericht_id:
         if not BERICHT_ID.match(bericht_id.strip()):
@@ -233,11 +151,11 @@ async def search(
         raise HTTPException(422, "van and tot are dates (YYYY-MM-DD)") from exc
     if partner and partner not in parts.policy.partners:
         raise HTTPException(422, "unknown partner")
-    await _viewed(
+    await AREA.viewed(
         request, naam, f"zoeken partner={partner or '-'} van={van or '-'} tot={tot or '-'}"
     )
     records = await parts.audit.search(partner=partner or None, van=start, tot=end, limit=500)
-    return _page(
+    return AREA.page(
         request,
         "zoek.html",
         naam,
@@ -253,7 +171,7 @@ async def _history(request: Request, pseudonym: str, naam: str, pagina: str) -> 
     """One person's inzage (:func:`fold`), the view recorded first under their pseudonym."""
     if not PSEUDONYM.match(pseudonym):
         raise HTTPException(404, "no such person page")
-    await _viewed(request, naam, pagina, betrokkene=pseudonym)
+    await AREA.viewed(request, naam, pagina, betrokkene=pseudonym)
     parts = parts_of(request)
     records = await parts.audit.history(pseudonym)
     return fold(records, audit_access.partner_namen(parts.policy))
@@ -281,16 +199,16 @@ async def _person_page(
     """One person's disclosures on a page (every view audited, under the person's pseudonym)."""
     naam = await officer(request)
     if naam is None:
-        return _login_redirect()
+        return AREA.login_redirect()
     overzicht = await _history(request, pseudonym, naam, pagina)
-    return _page(request, template, naam, inzage=overzicht, pseudonym=pseudonym, **extra)
+    return AREA.page(request, template, naam, inzage=overzicht, pseudonym=pseudonym, **extra)
 
 
 @router.get("/persoon/{pseudonym}/inzage.csv")
 async def person_csv(request: Request, pseudonym: str) -> Response:
     naam = await officer(request)
     if naam is None:
-        return _login_redirect()
+        return AREA.login_redirect()
     overzicht = await _history(request, pseudonym, naam, "inzagerapport (CSV)")
     out = io.StringIO()
     write_csv(overzicht, out)
@@ -308,12 +226,12 @@ async def person_csv(request: Request, pseudonym: str) -> Response:
 async def message_journey(request: Request, bericht_id: str) -> Response:
     naam = await officer(request)
     if naam is None:
-        return _login_redirect()
+        return AREA.login_redirect()
     if not BERICHT_ID.match(bericht_id):
         raise HTTPException(404, "no such message")
-    await _viewed(request, naam, "reis van een bericht", bericht_id=bericht_id)
+    await AREA.viewed(request, naam, "reis van een bericht", bericht_id=bericht_id)
     records = await parts_of(request).audit.journey(bericht_id.lower())
-    return _page(
+    return AREA.page(
         request,
         "bericht.html",
         naam,
@@ -327,14 +245,14 @@ async def message_journey(request: Request, bericht_id: str) -> Response:
 async def verify_now(request: Request) -> Response:
     naam = await officer(request)
     if naam is None:
-        return _login_redirect()
+        return AREA.login_redirect()
     parts = parts_of(request)
-    await _viewed(request, naam, "verificatie")
+    await AREA.viewed(request, naam, "verificatie")
     settings = parts.settings
     outcome, unsigned = await asyncio.to_thread(
         lambda: asyncio.run(audit_access.audit_verify_store(settings))
     )
-    return _page(
+    return AREA.page(
         request,
         "verifieer.html",
         naam,

@@ -10,27 +10,23 @@ Every view is an audit record, like the privacy officer's.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from gateway.audit.inzage import lokale_tijd
 from gateway.domain.errors import Transient
-from gateway.observe.logs import get_logger
-from gateway.runtime.officers import COORDINATOR, Officers, Sessions
+from gateway.runtime.officers import COORDINATOR
 from gateway.store.normen import NormRij
-from gateway.web.audit_pages import templates
-from gateway.web.callers import client_identity, deny, parts_of
+from gateway.web.callers import parts_of
+from gateway.web.pages import LoginArea
 
 __all__ = ["Normstap", "router"]
 
-log = get_logger("ketenpoort.keten_pages")
 
 COOKIE = "kp_keten"
 router = APIRouter(prefix="/keten", include_in_schema=False)
@@ -56,36 +52,28 @@ def _status(rij: NormRij, now: dt.datetime) -> str:
     return "te laat" if rij.gesloten > rij.uiterlijk else "op tijd"
 
 
-async def _refuse_partner(request: Request) -> None:
-    who = client_identity(request)
-    if who is not None:
-        await deny(parts_of(request), "partnercertificaat-bij-keten", request.url.path, who.oin)
-        raise HTTPException(403, "the chain pages are for coordinators, not partner systems")
+AREA = LoginArea(
+    pad="/keten",
+    rol=COORDINATOR,
+    cookie=COOKIE,
+    login_template="keten_login.html",
+    gebruiker="coordinator",
+    partner_weigering="partnercertificaat-bij-keten",
+    partner_melding="the chain pages are for coordinators, not partner systems",
+    ingelogd="coordinator_ingelogd",
+    bekeken="keten_pagina_bekeken",
+)
 
 
 async def coordinator(request: Request) -> str | None:
     """The logged-in coordinator, or None."""
-    await _refuse_partner(request)
-    sessions: Sessions = request.app.state.sessions
-    return sessions.read(request.cookies.get(COOKIE), rol=COORDINATOR)
-
-
-def _page(request: Request, name: str, naam: str | None, **context: object) -> HTMLResponse:
-    response = templates.TemplateResponse(
-        request,
-        name,
-        {"coordinator": naam, "gateway": parts_of(request).settings.gateway_oin, **context},
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'unsafe-inline'"
-    response.headers["X-Frame-Options"] = "DENY"
-    return response
+    return await AREA.wie(request)
 
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request) -> Response:
-    await _refuse_partner(request)
-    return _page(request, "keten_login.html", None, fout=None)
+    await AREA.refuse_partner(request)
+    return AREA.page(request, "keten_login.html", None, fout=None)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -94,36 +82,12 @@ async def login(
     naam: Annotated[str, Form(max_length=64)],
     wachtwoord: Annotated[str, Form(max_length=256)],
 ) -> Response:
-    await _refuse_partner(request)
-    officers: Officers = request.app.state.officers
-    sessions: Sessions = request.app.state.sessions
-    who = await asyncio.to_thread(officers.check, naam, wachtwoord, COORDINATOR)
-    if who is None:
-        await deny(parts_of(request), "login-mislukt", request.url.path, None)
-        response = _page(
-            request, "keten_login.html", None, fout="Onbekende naam of onjuist wachtwoord."
-        )
-        response.status_code = 401
-        return response
-    log.info("coordinator_ingelogd", lezer=who)
-    redirect = RedirectResponse("/keten", status_code=303)
-    redirect.set_cookie(
-        COOKIE,
-        sessions.issue(who, rol=COORDINATOR),
-        max_age=sessions.seconds,
-        httponly=True,
-        secure=True,
-        samesite="strict",
-        path="/keten",
-    )
-    return redirect
+    return await AREA.login(request, naam, wachtwoord)
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    response = RedirectResponse("/keten/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/keten")
-    return response
+    return AREA.logout()
 
 
 @router.get("", response_class=HTMLResponse)
@@ -137,21 +101,14 @@ async def timeline(
     the counts."""
     naam = await coordinator(request)
     if naam is None:
-        return RedirectResponse("/keten/login", status_code=303)
+        return AREA.login_redirect()
     parts = parts_of(request)
     now = parts.normen.clock()
+    await AREA.viewed(request, naam, "keten", dagen=dagen)
     try:
-        await parts.audit.append(
-            [
-                parts.trail.pagina(
-                    naam, "keten", str(uuid.uuid4()), parts.policy.bewaartermijn_dagen()
-                )
-            ]
-        )
         rijen = await parts.normen.store.recent(now - dt.timedelta(days=dagen))
     except Transient as exc:
-        raise HTTPException(503, "the stores cannot be read now") from exc
-    log.info("keten_pagina_bekeken", lezer=naam, dagen=dagen)
+        raise HTTPException(503, "the norm store cannot be read now") from exc
     partners = parts.policy.partners
 
     def naam_van(oin: str) -> str:
@@ -180,7 +137,7 @@ async def timeline(
     )
     if alleen_te_laat:
         stappen = [s for s in stappen if s.te_laat]
-    return _page(
+    return AREA.page(
         request,
         "keten.html",
         naam,
