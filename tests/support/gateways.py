@@ -22,7 +22,7 @@ from gateway.store.database import Database
 from gateway.store.state import StateStore
 from gateway.transport.memory import MemoryBroker, MemoryTransport
 from gateway.transport.rabbit import Topology
-from tests.support.broker import OINS, delete_topology
+from tests.support.broker import OINS, add_partners, delete_topology
 from tests.support.partners import MemoryPartner, PartnerClient, RabbitPartner
 from tests.support.waiting import CEILING_S
 
@@ -117,11 +117,35 @@ async def run_gateway(
             await delete_topology(vhost, topology)
 
 
+@contextlib.asynccontextmanager
+async def partners_with(
+    settings: Settings, vhost: str, extra: dict[str, str]
+) -> AsyncIterator[dict[str, PartnerClient]]:
+    """A gateway on RabbitMQ with the test partners' clients and, connected too, those of
+    ``extra`` (name -> OIN: partners of the default policy beyond the test partners, such as
+    v2 §2's, with their RabbitMQ users as ``ketenpoort partner add`` gives them)."""
+    add_partners(vhost, extra.values())
+    topology = Topology(
+        settings.amqp_prefix, (*OINS.values(), *extra.values()), settings.retry_delays_ms
+    )
+    clients = {name: RabbitPartner(oin, vhost, topology) for name, oin in extra.items()}
+    try:
+        async with run_gateway(settings, vhost) as running:
+            for client in clients.values():
+                await client.connect()
+            yield {**running.partners, **clients}
+    finally:
+        for client in clients.values():
+            await client.close()
+        await delete_topology(vhost, topology)
+
+
 __all__ = [
     "ON_BOTH_TRANSPORTS",
     "TRANSPORTS",
     "Running",
     "memory_transport",
+    "partners_with",
     "run_gateway",
     "vhost_of",
 ]

@@ -24,13 +24,13 @@ from gateway.domain.model import (
     Ontvangstbevestiging,
     Partij,
 )
-from gateway.transport.rabbit import SOORT, Topology
-from tests.support.broker import OINS, add_partners, delete_topology
+from gateway.transport.rabbit import SOORT
+from tests.support.broker import OINS
 from tests.support.catalogue import POLICY
-from tests.support.gateways import run_gateway
+from tests.support.gateways import partners_with
 from tests.support.messages import fresh, reeks_id_of
 from tests.support.needtoknow import parse_delivered
-from tests.support.partners import PartnerClient, RabbitPartner, drain, inbox_until_answered
+from tests.support.partners import PartnerClient, drain, inbox_until_answered
 from tests.support.paths import EXAMPLES_DIR
 from tests.support.settings import local_settings
 from tests.support.strategies import MESSAGE_CODEC
@@ -99,20 +99,8 @@ class Chain:
 @pytest.fixture
 async def chain(tmp_path: Path, vhost: str) -> AsyncIterator[Chain]:
     settings = local_settings(tmp_path, f"amqp://guest:guest@127.0.0.1:5672/{vhost}", ops_port=0)
-    add_partners(vhost, NEW.values())
-    topology = Topology(
-        settings.amqp_prefix, (*OINS.values(), *NEW.values()), settings.retry_delays_ms
-    )
-    extra = {name: RabbitPartner(oin, vhost, topology) for name, oin in NEW.items()}
-    try:
-        async with run_gateway(settings, vhost) as running:
-            for client in extra.values():
-                await client.connect()
-            yield Chain({**running.partners, **extra})
-    finally:
-        for client in extra.values():
-            await client.close()
-        await delete_topology(vhost, topology)
+    async with partners_with(settings, vhost, NEW) as clients:
+        yield Chain(clients)
 
 
 def als_wijkteam(raw: bytes) -> bytes:

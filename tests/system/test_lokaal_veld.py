@@ -19,13 +19,12 @@ from typing import Any
 import pytest
 
 from gateway.domain.model import Ontvangstbevestiging
-from gateway.transport.rabbit import Topology
-from tests.support.broker import OINS, add_partners, delete_topology
+from tests.support.broker import OINS
 from tests.support.catalogue import POLICY
-from tests.support.gateways import run_gateway
+from tests.support.gateways import partners_with
 from tests.support.messages import fresh, replace_once
 from tests.support.needtoknow import KIND_BSN, parse_delivered
-from tests.support.partners import PartnerClient, RabbitPartner, drain, inbox_until_answered
+from tests.support.partners import PartnerClient, drain, inbox_until_answered
 from tests.support.paths import EXAMPLES_DIR
 from tests.support.settings import local_settings
 from tests.support.strategies import MESSAGE_CODEC
@@ -75,20 +74,8 @@ async def chain(tmp_path: Path, vhost: str) -> AsyncIterator[Chain]:
     for name, oin in NEW.items():
         assert POLICY.partners[oin].naam, name
     settings = local_settings(tmp_path, f"amqp://guest:guest@127.0.0.1:5672/{vhost}", ops_port=0)
-    add_partners(vhost, NEW.values())
-    topology = Topology(
-        settings.amqp_prefix, (*OINS.values(), *NEW.values()), settings.retry_delays_ms
-    )
-    extra = {name: RabbitPartner(oin, vhost, topology) for name, oin in NEW.items()}
-    try:
-        async with run_gateway(settings, vhost) as running:
-            for client in extra.values():
-                await client.connect()
-            yield Chain({**running.partners, **extra})
-    finally:
-        for client in extra.values():
-            await client.close()
-        await delete_topology(vhost, topology)
+    async with partners_with(settings, vhost, NEW) as clients:
+        yield Chain(clients)
 
 
 def example(rel: str) -> str:
