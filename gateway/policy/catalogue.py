@@ -107,8 +107,16 @@ class Policy:
             for norm in self.normen
         }
 
+    @functools.cached_property
+    def _per_rol(self) -> dict[str, tuple[PartnerEntry, ...]]:
+        """The partners of each rol, in register order (computed once)."""
+        per_rol: dict[str, list[PartnerEntry]] = {}
+        for partner in self.partners.values():
+            per_rol.setdefault(str(partner.rol), []).append(partner)
+        return {rol: tuple(partners) for rol, partners in per_rol.items()}
+
     def partners_met_rol(self, rol: Rol) -> list[PartnerEntry]:
-        return [p for p in self.partners.values() if p.rol == rol]
+        return list(self._per_rol.get(str(rol), ()))
 
     def regio_van_postcode(self, postcode: str) -> str | None:
         """The partner of ``regio_rol`` (Veilig Thuis) whose v1 range covers the postcode."""
