@@ -182,8 +182,8 @@ def leaf_value(leaf: Leaf) -> st.SearchStrategy[Any]:
     return SIMPLE[leaf.kind]
 
 
-def _count(node: Node, sparse: bool) -> st.SearchStrategy[int]:
-    low = node.min
+def _count(node: Node, sparse: bool, verplicht: frozenset[str]) -> st.SearchStrategy[int]:
+    low = max(node.min, 1) if node.field in verplicht else node.min
     if sparse and not (isinstance(node, Leaf) and node.text):
         low = 0  # a recipient may get any field left out (need-to-know), not a text content
     high = UNBOUNDED_CAP if node.max is None else node.max
@@ -191,11 +191,13 @@ def _count(node: Node, sparse: bool) -> st.SearchStrategy[int]:
 
 
 @st.composite
-def _node_value(draw: st.DrawFn, model: type[Part], node: Node, sparse: bool) -> Any:
-    count = draw(_count(node, sparse))
+def _node_value(
+    draw: st.DrawFn, model: type[Part], node: Node, sparse: bool, verplicht: frozenset[str]
+) -> Any:
+    count = draw(_count(node, sparse, verplicht))
     if isinstance(node, Group):
         sub = _part_type(model, node.field)
-        items = [draw(part(sub, node.children, sparse)) for _ in range(count)]
+        items = [draw(part(sub, node.children, sparse, verplicht)) for _ in range(count)]
     else:
         items = [draw(leaf_value(node)) for _ in range(count)]
     if node.max == 1:
@@ -204,10 +206,17 @@ def _node_value(draw: st.DrawFn, model: type[Part], node: Node, sparse: bool) ->
 
 
 @st.composite
-def part(draw: st.DrawFn, model: type[Part], nodes: tuple[Node, ...], sparse: bool = False) -> Any:
+def part(
+    draw: st.DrawFn,
+    model: type[Part],
+    nodes: tuple[Node, ...],
+    sparse: bool = False,
+    verplicht: frozenset[str] = frozenset(),
+) -> Any:
     """An instance of ``model`` with the fields ``nodes`` describe: a valid sender value, or
-    with ``sparse`` any selection of them (what a recipient may get after need-to-know)."""
-    values = {node.field: draw(_node_value(model, node, sparse)) for node in nodes}
+    with ``sparse`` any selection of them (what a recipient may get after need-to-know);
+    the fields in ``verplicht`` are present in every part that has them."""
+    values = {node.field: draw(_node_value(model, node, sparse, verplicht)) for node in nodes}
     # The spec's rule XSD 1.0 cannot say: a gezagsdrager not informed needs a reason.
     if values.get("geinformeerd") is False and not values.get("reden_niet_geinformeerd"):
         values["reden_niet_geinformeerd"] = draw(SIMPLE[Kind.TEKST])
@@ -221,10 +230,14 @@ def part(draw: st.DrawFn, model: type[Part], nodes: tuple[Node, ...], sparse: bo
 
 
 @cache
-def inhoud(berichttype: BerichtType, *, sparse: bool = False) -> st.SearchStrategy[Inhoud]:
+def inhoud(
+    berichttype: BerichtType, *, sparse: bool = False, verplicht: frozenset[str] = frozenset()
+) -> st.SearchStrategy[Inhoud]:
     """A valid canonical body of ``berichttype``, as its sender's strict XSD demands it; with
-    ``sparse`` every field (but an element's text content) may be missing."""
-    return part(TYPEN.model(berichttype), TYPEN[berichttype].children, sparse)
+    ``sparse`` every field (but an element's text content) may be missing; ``verplicht`` the
+    fields the policy requires on top of the XSD in every part that has them (berichten.yaml
+    ``verplicht``, e.g. geinformeerd)."""
+    return part(TYPEN.model(berichttype), TYPEN[berichttype].children, sparse, verplicht)
 
 
 # --------------------------------------------------------------------------- envelope

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from gateway.domain.model import (
     BLOKATTRIBUTEN,
     Bericht,
     BerichtType,
+    Doel,
     Doelbinding,
     Foutcode,
     Group,
@@ -42,7 +44,16 @@ from gateway.domain.model import (
     categorieen_in,
     is_empty,
 )
-from gateway.policy.files import GEHEUGEN_REGIOS, REEKS_GELDIG, Reeksregel
+from gateway.policy.files import (
+    GEHEUGEN_REGIOS,
+    REEKS_GELDIG,
+    BerichtRegel,
+    DoelConditie,
+    OverdrachtConditie,
+    Reeksregel,
+    Route,
+    VeldConditie,
+)
 from gateway.safexml import xmlsafe
 from tests.support import catalogue
 from tests.support.catalogue import TYPEN, model
@@ -117,19 +128,42 @@ def routable(draw: st.DrawFn, rol: Rol, berichttype: BerichtType) -> tuple[Beric
     """A valid message of ``berichttype`` from a partner of ``rol``, with a doel and
     grondslagen the policy accepts and postcodes in a Veilig Thuis regio."""
     regel = POLICY.berichten[berichttype]
-    body = draw(inhoud(berichttype), label="inhoud")
+    body = draw(inhoud(berichttype, verplicht=frozenset(regel.verplicht)), label="inhoud")
     if regel.reeks is not None:  # an afspraken versie 1 (v2 §6): geldig, with all its content
         body = _versie_1(body, regel.reeks)
     for route in regel.routes:
         for regio in route.regios:
             if regio not in GEHEUGEN_REGIOS:
                 body = _set_path(body, regio, draw(POSTCODE, label="postcode"))
-    body = _marked(body, TYPEN[berichttype].children, itertools.count(1))
+    for conditie in regel.afzender_als.get(rol, ()):  # what this rol may send of the type
+        if isinstance(conditie, VeldConditie) and "." not in conditie.veld:
+            waarden = conditie.in_ if conditie.in_ is not None else [conditie.is_]
+            waarde = draw(st.sampled_from(waarden), label=conditie.veld)
+            body = body.model_copy(update={conditie.veld: waarde})
     # a doel the sending rol has a grondslag for (v2 §4: the crisisdienst none for monitoring)
     doelen = [
-        d for d in regel.doelen if any(r.afzender == rol for r in POLICY.doelen[d].grondslagen)
+        d
+        for d in regel.doelen
+        if any(r.afzender == rol for r in POLICY.doelen[d].grondslagen)
+        and all(  # and one the rol may send the type under (afzender_als)
+            c.doel == d for c in regel.afzender_als.get(rol, ()) if isinstance(c, DoelConditie)
+        )
     ]
-    doel = draw(st.sampled_from(doelen), label="doel")
+    # mostly aimed at one route of the type: its conditions on the message hold (a type with
+    # many guarded routes, like the Terugmelding, would otherwise mostly route nowhere)
+    doel_van_route = None
+    route = draw(st.sampled_from([None, *_haalbaar(regel, rol, doelen)]), label="route")
+    for conditie in route.als if route is not None else ():
+        if isinstance(conditie, DoelConditie):
+            doel_van_route = conditie.doel
+        elif isinstance(conditie, VeldConditie) and "." not in conditie.veld:
+            waarden = conditie.in_ if conditie.in_ is not None else [conditie.is_]
+            waarde = draw(st.sampled_from(waarden), label=conditie.veld)
+            body = body.model_copy(update={conditie.veld: waarde})
+    tijdstip = draw(TIJDSTIP)
+    body = _inhoudsregels(draw, body, regel, tijdstip)
+    body = _marked(body, TYPEN[berichttype].children, itertools.count(1))
+    doel = doel_van_route or draw(st.sampled_from(doelen), label="doel")
     # every code the sending rol has for the doel (v2 §4), in any order: each recipient covered
     codes = sorted(
         {c for r in POLICY.doelen[doel].grondslagen if r.afzender == rol for c in r.codes}
@@ -144,10 +178,81 @@ def routable(draw: st.DrawFn, rol: Rol, berichttype: BerichtType) -> tuple[Beric
         berichttype=berichttype,
         afzender=Partij(oin=afzender.oin, rol=rol),
         doelbinding=Doelbinding(doel=doel, grondslagen=tuple(grondslagen)),
-        tijdstip=draw(TIJDSTIP),
+        tijdstip=tijdstip,
         prioriteit=draw(st.none() | st.sampled_from(list(Prioriteit))),
     )
     return Bericht(kop=kop, inhoud=body), afzender.oin
+
+
+def _haalbaar(regel: BerichtRegel, rol: Rol, doelen: list[Doel]) -> list[Route]:
+    """The type's routes a message of this sender can meet by its doel and content: the
+    route's doel is one the rol has a grondslag for, its field values are ones the rol may
+    send (afzender_als)."""
+    mag = {
+        c.veld: set(c.in_ if c.in_ is not None else [c.is_])
+        for c in regel.afzender_als.get(rol, ())
+        if isinstance(c, VeldConditie)
+    }
+    haalbaar = []
+    for route in regel.routes:
+        ok = True
+        for c in route.als:
+            if isinstance(c, DoelConditie):
+                ok = ok and c.doel in doelen
+            elif isinstance(c, VeldConditie) and c.veld in mag:
+                ok = ok and bool(mag[c.veld] & set(c.in_ if c.in_ is not None else [c.is_]))
+        if ok:
+            haalbaar.append(route)
+    return haalbaar
+
+
+def _inhoudsregels(
+    draw: st.DrawFn, body: Inhoud, regel: BerichtRegel, tijdstip: dt.datetime
+) -> Inhoud:
+    """The body kept to the type's content rules the XSD cannot express (berichten.yaml
+    ``vereist``, ``tijdgrenzen``): a field required under its conditions is drawn filled, a
+    date beyond its limit is moved to the kp:Tijdstip's day. The rules themselves are tested
+    in tests/unit/decision/test_routing.py; here a valid message is drawn."""
+    soort = type(body).berichttype
+    for vereiste in regel.vereist:
+        if not all(
+            isinstance(c, VeldConditie) and c.holds(getattr(body, c.veld)) for c in vereiste.als
+        ):
+            continue
+        for pad in vereiste.velden:
+            if getattr(body, pad) in (None, "", []):
+                gevuld = draw(
+                    inhoud(soort, verplicht=frozenset([*regel.verplicht, pad])), label=pad
+                )
+                body = body.model_copy(update={pad: getattr(gevuld, pad)})
+    for grens in regel.tijdgrenzen:
+        body = _vroeger(body, grens.veld, tijdstip.date())
+    return body
+
+
+def _vroeger(part: Any, path: str, uiterlijk: dt.date) -> Any:
+    """``part`` with every date at ``path`` (through lists) no later than ``uiterlijk``."""
+    head, _, rest = path.partition(".")
+    value = getattr(part, head)
+    if value is None:
+        return part
+    if isinstance(value, list):
+        new: Any = [_vroeger_waarde(v, rest, uiterlijk) for v in value]
+    else:
+        new = _vroeger_waarde(value, rest, uiterlijk)
+    return part.model_copy(update={head: new})
+
+
+def _vroeger_waarde(value: Any, rest: str, uiterlijk: dt.date) -> Any:
+    if rest:
+        return _vroeger(value, rest, uiterlijk)
+    if isinstance(value, dt.datetime):
+        return (
+            value
+            if value.date() <= uiterlijk
+            else value.replace(year=uiterlijk.year, month=uiterlijk.month, day=uiterlijk.day)
+        )
+    return min(value, uiterlijk)
 
 
 def _versie_1(body: Inhoud, reeks: Reeksregel) -> Inhoud:
@@ -293,9 +398,33 @@ def geheugen(draw: st.DrawFn, bericht: Bericht, oin: str) -> dict[str, Any]:
     return {
         "deelnemers": frozenset({vt.oin}),
         "casusregie": draw(st.none() | st.sampled_from(houders or [None]), label="casusregie"),
-        "overdracht": draw(st.sampled_from([None, "lopend", "afgesloten"]), label="overdracht"),
+        "overdracht": draw(_overdracht(bericht, regel), label="overdracht"),
         "gevraagd": gevraagd,
     }
+
+
+def _overdracht(bericht: Bericht, regel: BerichtRegel) -> st.SearchStrategy[str | None]:
+    """The conversation's Overdracht status: any, and more often one that a route whose
+    conditions on the message hold asks for (overdracht: lopend)."""
+    elk = st.sampled_from([None, "lopend", "afgesloten"])
+    doel = bericht.kop.doelbinding.doel if bericht.kop.doelbinding else None
+    gevraagd = sorted(
+        {
+            c.overdracht
+            for route in regel.routes
+            if all(
+                (c.doel == doel)
+                if isinstance(c, DoelConditie)
+                else c.holds(getattr(bericht.inhoud, c.veld, None))
+                if isinstance(c, VeldConditie)
+                else True
+                for c in route.als
+            )
+            for c in route.als
+            if isinstance(c, OverdrachtConditie)
+        }
+    )
+    return st.sampled_from(gevraagd) | elk if gevraagd else elk
 
 
 def _decide(raw: bytes, oin: str, memory: dict[str, Any]) -> Aanvaarding | Refused:
@@ -316,13 +445,9 @@ def test_every_delivery_holds_exactly_the_granted_categories(
     besluit = _decide(raw, oin, data.draw(geheugen(bericht, oin), label="geheugen"))
     if isinstance(besluit, Refused):
         # Only routing may find nobody (no postcode, no age, doel routes to the sender, a
-        # Terugmelding's soort under another doel), or the sending rol may not send this
-        # content (afzender_als: a crisisdienst's voortgang).
-        beperkt = rol in POLICY.berichten[berichttype].afzender_als
-        allowed = {Foutcode.GEEN_ONTVANGER} | (
-            {Foutcode.AFZENDER_NIET_GEAUTORISEERD} if beperkt else set()
-        )
-        assert besluit.code in allowed, str(besluit)
+        # Terugmelding's soort under another doel): the draw keeps to what the sending rol
+        # may send (afzender_als) and to the type's content rules (vereist, tijdgrenzen).
+        assert besluit.code is Foutcode.GEEN_ONTVANGER, str(besluit)
         reject()
     assert besluit.bericht.inhoud == bericht.inhoud  # the sender's format lost nothing
     assert besluit.leveringen

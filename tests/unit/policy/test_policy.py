@@ -943,7 +943,11 @@ def test_default_policy_lists_doorbrekingsgronden_per_doel_and_geinformeerd() ->
     )
     assert "meldrecht" not in policy.doorbrekingsgronden("ONDERZOEK_KINDERBESCHERMING")
     assert policy.doorbrekingsgronden("GEEN_DOEL") == frozenset()
-    assert policy.vereist == {"VerzoekTotOnderzoek": frozenset({"geinformeerd"})}
+    # v2 §8: "default: Overdracht, VerzoekTotOnderzoek"
+    assert policy.vereist == {
+        "Overdracht": frozenset({"geinformeerd"}),
+        "VerzoekTotOnderzoek": frozenset({"geinformeerd"}),
+    }
 
 
 def test_unknown_doorbrekingsgrond_of_a_doel(policy_copy: Path) -> None:
