@@ -140,6 +140,62 @@ rabbitmq_start() {
     say "rabbitmq up on 127.0.0.1:5672 (started in $((SECONDS - start))s)"
 }
 
+# rabbitmq_responsive: the node answers a management command within 30 s (the tests
+# create a vhost and users with rabbitmqctl). An open port alone is not enough: a node
+# worn out by a long run (thousands of quorum queues created and deleted) can accept AMQP
+# connections while every rabbitmqctl command hangs.
+rabbitmq_responsive() {
+    local log=$1
+    timeout -k 5 30 rabbitmqctl -q list_vhosts </dev/null >>"$log" 2>&1
+}
+
+# Kill the local node's Erlang VM (after a polite stop that may itself hang).
+rabbitmq_kill() {
+    local log=$1
+    timeout -k 5 30 rabbitmqctl -q stop </dev/null >>"$log" 2>&1 || true
+    pkill -9 -u rabbitmq -f beam 2>/dev/null || true
+    pkill -9 -f 'beam.*rabbit' 2>/dev/null || true
+    local waited=0
+    while tcp_open 127.0.0.1 5672 && ((waited < 20)); do
+        sleep 1
+        waited=$((waited + 1))
+    done
+}
+
+# The port is open: check the node also answers rabbitmqctl. If it does not and this user
+# may manage it (root or rabbitmq), restart it; under CI=true (a throw-away machine), if the
+# restarted node still does not answer, reset it (rabbitmqctl force_reset: its vhosts,
+# users and queues are gone) rather than let the test run hang on it.
+rabbitmq_healthy_or_restart() {
+    local log="$LOG_DIR/ketenpoort-rabbitmq-health.log"
+    : >"$log" 2>/dev/null || log=/dev/null
+    if ! command -v rabbitmqctl >/dev/null 2>&1 || rabbitmq_responsive "$log"; then
+        say "rabbitmq up on 127.0.0.1:5672"
+        return
+    fi
+    if ! is_root && [[ $(id -un) != rabbitmq ]]; then
+        die "RabbitMQ accepts connections on 127.0.0.1:5672 but 'rabbitmqctl list_vhosts' does not answer within 30 s; restart it as root (rabbitmqctl stop; rabbitmq-server -detached) (see $log)"
+    fi
+    say "rabbitmq on 127.0.0.1:5672 does not answer rabbitmqctl within 30 s: restarting it"
+    rabbitmq_kill "$log"
+    rabbitmq_start
+    rabbitmq_responsive "$log" && return
+    if [[ ${CI:-} != true ]]; then
+        die "RabbitMQ was restarted but still does not answer rabbitmqctl (see $log and /var/log/rabbitmq/); 'rabbitmqctl force_reset' while its app is stopped wipes its state"
+    fi
+    say "CI=true: the restarted node still does not answer: resetting it (rabbitmqctl force_reset)"
+    timeout -k 5 60 rabbitmqctl -q stop_app </dev/null >>"$log" 2>&1 || true
+    if ! timeout -k 5 60 rabbitmqctl -q force_reset </dev/null >>"$log" 2>&1; then
+        rabbitmq_kill "$log"
+        rm -rf /var/lib/rabbitmq/mnesia/* 2>/dev/null || true
+    fi
+    timeout -k 5 60 rabbitmqctl -q start_app </dev/null >>"$log" 2>&1 || true
+    tcp_open 127.0.0.1 5672 || rabbitmq_start
+    rabbitmq_responsive "$log" ||
+        die "RabbitMQ was reset but still does not answer rabbitmqctl (see $log and /var/log/rabbitmq/)"
+    say "rabbitmq up on 127.0.0.1:5672 (reset)"
+}
+
 ensure_rabbitmq() {
     local host port
     read -r host port < <(amqp_target)
@@ -151,7 +207,7 @@ ensure_rabbitmq() {
         return
     fi
     if tcp_open 127.0.0.1 5672; then
-        say "rabbitmq up on 127.0.0.1:5672"
+        rabbitmq_healthy_or_restart
         return
     fi
     if ! rabbitmq_installed; then

@@ -7,7 +7,6 @@ transport. The memory variant needs no RabbitMQ (no vhost is made for it).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -16,7 +15,13 @@ import pytest
 from gateway.codec.envelope import MessageCodec
 from gateway.runtime.settings import Settings
 from tests.support import catalogue
-from tests.support.broker import OINS, create_vhost, delete_vhost
+from tests.support.broker import (
+    OINS,
+    create_vhost,
+    delete_stale_vhosts,
+    delete_vhost,
+    session_vhost,
+)
 from tests.support.door import DevPki, Door, dev_pki, https_settings, run_door
 from tests.support.gateways import Running, run_gateway
 from tests.support.partners import PartnerClient, RabbitPartner
@@ -51,7 +56,8 @@ def example_bytes(examples_dir: Path) -> Callable[[str], bytes]:
 @pytest.fixture(scope="session")
 def vhost() -> Iterator[str]:
     """A RabbitMQ vhost of this test session, with the partner users (name = OIN)."""
-    name = f"kp-test-{uuid.uuid4().hex[:8]}"
+    delete_stale_vhosts()
+    name = session_vhost()
     create_vhost(name)
     yield name
     delete_vhost(name)

@@ -45,6 +45,7 @@ def rabbitmqctl(*args: str) -> str:
     if tool is None:
         raise RuntimeError("rabbitmqctl is not installed: run ./run test, which installs it")
     stderr = ""
+    timeouts = 0
     for attempt in range(10):
         # its own process group: on a time-out the whole tree (su, sh, beam) is ended, so
         # no stuck CLI keeps one of the few distribution ports the CLI may use
@@ -61,6 +62,9 @@ def rabbitmqctl(*args: str) -> str:
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
             stderr = "timed out after 60 s"
+            timeouts += 1
+            if timeouts == 2:  # a node that hangs twice is not coming back: fail, not wait
+                break
             continue
         if process.returncode == 0:
             return stdout
@@ -69,6 +73,34 @@ def rabbitmqctl(*args: str) -> str:
             break
         time.sleep(0.2 + random.random())  # noqa: S311 - jitter, not cryptography
     raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {stderr.strip()}")
+
+
+def session_vhost() -> str:
+    """A new vhost name for this test session; it names the session's process, so a later
+    session can tell which vhosts an interrupted one left behind."""
+    return f"kp-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def delete_stale_vhosts() -> list[str]:
+    """Delete the vhosts of test sessions whose process is gone (killed before their
+    teardown): their quorum queues would otherwise live on in the broker."""
+    stale = []
+    for name in rabbitmqctl("list_vhosts", "name").split():
+        match = re.fullmatch(r"kp-test-(\d+)-[0-9a-f]{8}", name)
+        if match and not _alive(int(match.group(1))):
+            rabbitmqctl("delete_vhost", name)
+            stale.append(name)
+    return stale
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def create_vhost(vhost: str) -> None:
@@ -126,8 +158,10 @@ __all__ = [
     "PREFIX_PATTERN",
     "ROL",
     "create_vhost",
+    "delete_stale_vhosts",
     "delete_topology",
     "delete_vhost",
     "new_prefix",
     "rabbitmqctl",
+    "session_vhost",
 ]
