@@ -7,6 +7,7 @@ transport. The memory variant needs no RabbitMQ (no vhost is made for it).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from tests.support.broker import (
     OINS,
     create_vhost,
     delete_stale_vhosts,
-    delete_vhost,
+    delete_vhost_if_possible,
     session_vhost,
 )
 from tests.support.door import DevPki, Door, dev_pki, https_settings, run_door
@@ -56,11 +57,14 @@ def example_bytes(examples_dir: Path) -> Callable[[str], bytes]:
 @pytest.fixture(scope="session")
 def vhost() -> Iterator[str]:
     """A RabbitMQ vhost of this test session, with the partner users (name = OIN)."""
-    delete_stale_vhosts()
+    try:
+        delete_stale_vhosts()
+    except RuntimeError as exc:  # the broker's to clean up later; not this session's failure
+        warnings.warn(f"stale test vhosts not deleted: {exc}", stacklevel=1)
     name = session_vhost()
     create_vhost(name)
     yield name
-    delete_vhost(name)
+    delete_vhost_if_possible(name)
 
 
 @pytest.fixture
