@@ -232,6 +232,9 @@ def route(
                 "naam": n.naam,
                 "uiterlijk": n.uiterlijk.isoformat(timespec="seconds"),
                 **({"ontvanger": n.ontvanger} if n.ontvanger else {}),
+                **({"sleutel": n.sleutel} if n.sleutel else {}),
+                # checked on arrival: met or missed already (v2 §10, acute inzet)
+                **({"te_laat": n.gesloten > n.uiterlijk} if n.gesloten is not None else {}),
             }
             for n in besluit.normen
         ]
@@ -271,9 +274,10 @@ def _print_route(result: dict[str, Any]) -> None:
         f"accepted (policy {result['policy']})"
     )
     for n in result["normen"]:
-        out.print(
-            f"norm {n['naam']}{' ' + n['ontvanger'] if 'ontvanger' in n else ''}: {n['uiterlijk']}"
-        )
+        wie = f" {n['ontvanger']}" if "ontvanger" in n else ""
+        sleutel = f" [{n['sleutel']}]" if "sleutel" in n else ""
+        laat = {True: " (te laat)", False: " (op tijd)"}.get(n.get("te_laat"), "")
+        out.print(f"norm {n['naam']}{sleutel}{wie}: {n['uiterlijk']}{laat}")
     for r in result["recipients"]:
         out.rule(f"{r['rol']} {r['oin']} ({r['naam']}) under {r['grondslag']}")
         out.print(f"kept:    {', '.join(r['kept']) or '-'}")

@@ -184,6 +184,7 @@ def _overdue(as_json: bool) -> None:
     rows = [
         {
             "norm": r.naam,
+            "sleutel": r.sleutel or None,  # a step per item: its key (a voorwaarde-id)
             "partner": r.partner_oin or None,
             "berichttype": r.berichttype,
             "bericht_id": r.bericht_id,

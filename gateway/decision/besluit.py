@@ -203,6 +203,8 @@ class Aanvaarding:
     alleen: frozenset[str] | None = None
     normen: tuple[Normtermijn, ...] = ()  # the norms it opens (spec v2 §10)
     sluit: frozenset[str] = frozenset()  # the norms it closes in its conversation
+    # the steps per item it closes there: (norm, key), e.g. a voorwaarde given a final status
+    sluit_per_item: frozenset[tuple[str, str]] = frozenset()
     # the AfsprakenSignalen it gives rise to (v2 §7): published with the deliveries
     signalen: tuple[Signaal, ...] = ()
 

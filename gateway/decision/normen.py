@@ -13,26 +13,39 @@ from gateway.decision.termijnen import (
     TIJDZONE,
     Venster,
     diensttijd_na,
+    einde_van_dag,
     ophoudtermijn_einde,
     werkdagen_na,
 )
 from gateway.domain.model import Bericht, Prioriteit
 from gateway.policy.catalogue import Policy
-from gateway.policy.fieldpath import resolve
-from gateway.policy.files import LEVERING, NormEntry, Termijn
+from gateway.policy.fieldpath import resolve, resolve_all
+from gateway.policy.files import LEVERING, NormEntry, Termijn, VeldConditie
 
-__all__ = ["Normstand", "Normtermijn", "gesloten_door", "normen_bij", "stand", "termijn_vanaf"]
+__all__ = [
+    "Normstand",
+    "Normtermijn",
+    "gesloten_door",
+    "gesloten_per_item",
+    "normen_bij",
+    "stand",
+    "termijn_vanaf",
+]
 
 
 @dataclass(frozen=True)
 class Normtermijn:
-    """One norm opened by a message: its name, its deadline and, for a norm per delivery,
-    the recipient (OIN) whose step it is."""
+    """One step under a norm opened by a message: its name, its deadline, the partner (OIN)
+    whose step it is (a recipient; the sender for a norm checked on arrival; None when
+    nobody routed can close it), for a norm per item the item's key (a voorwaarde-id), and
+    for a norm checked on arrival the moment it was met or missed (the arrival)."""
 
     naam: str
     uiterlijk: dt.datetime
     ontvanger: str | None = None
     ontvangstbevestiging: bool = False
+    sleutel: str = ""
+    gesloten: dt.datetime | None = None
 
 
 class Normstand(Enum):
@@ -52,12 +65,38 @@ def stand(uiterlijk: dt.datetime, gesloten: dt.datetime | None, nu: dt.datetime)
 
 def gesloten_door(policy: Policy, berichttype: str, afzender_rol: str) -> frozenset[str]:
     """The names of the norms a message of ``berichttype`` from ``afzender_rol`` closes in its
-    conversation (for a ``levering`` norm: the delivery it confirms)."""
+    conversation (for a ``levering`` norm: the delivery it confirms); not the norms per item
+    (:func:`gesloten_per_item`)."""
     return frozenset(
         norm.naam
         for norm in policy.normen
-        if any(s.type == berichttype and s.van in (None, afzender_rol) for s in norm.gesloten_door)
+        if norm.per is None
+        and any(s.type == berichttype and s.van in (None, afzender_rol) for s in norm.gesloten_door)
     )
+
+
+def gesloten_per_item(
+    policy: Policy, bericht: Bericht, afzender_rol: str
+) -> frozenset[tuple[str, str]]:
+    """The (norm, key) steps per item a message closes in its conversation: each item of the
+    closer's part that meets the closer's conditions (a voorwaarde with a final status)."""
+    berichttype = str(bericht.kop.berichttype)
+    gesloten: set[tuple[str, str]] = set()
+    for norm in policy.normen:
+        for sluiter in norm.gesloten_door:
+            if sluiter.per is None or sluiter.sleutel is None:
+                continue
+            if sluiter.type != berichttype or sluiter.van not in (None, afzender_rol):
+                continue
+            for item in resolve_all(bericht, sluiter.per):
+                sleutel = getattr(item, sluiter.sleutel, None)
+                if sleutel is not None and _voldoet(sluiter.als, item):
+                    gesloten.add((norm.naam, str(sleutel)))
+    return frozenset(gesloten)
+
+
+def _voldoet(als: list[VeldConditie], part: object) -> bool:
+    return all(c.holds(getattr(part, c.veld, None)) for c in als)
 
 
 def termijn_vanaf(
@@ -69,6 +108,8 @@ def termijn_vanaf(
         return werkdagen_na(start, termijn.werkdagen)
     if termijn.wettelijke_klok is not None:
         return ophoudtermijn_einde(start, termijn.wettelijke_klok)
+    if termijn.datum is not None:
+        raise ValueError("a termijn datum is read from the item (normen_bij)")
     assert termijn.diensturen is not None  # exactly one kind: the schema
     if diensturen is None:
         raise ValueError("a termijn in service hours needs the recipient's service hours")
@@ -97,28 +138,63 @@ def normen_bij(
                     )
                     for o in routering.ontvangers
                 )
-            elif norm.geopend_door == berichttype:
-                start = _start(norm, bericht, nu)
-                if start is None:
-                    continue
-                uiterlijk = termijn_vanaf(_met_uren(termijn, bericht), start)
-                aan_zet: list[str | None] = [
-                    o.partner.oin
-                    for o in routering.ontvangers
-                    if _kan_sluiten(policy, norm, str(o.partner.rol))
-                ]
-                found.extend(
-                    Normtermijn(
-                        naam=norm.naam,
-                        uiterlijk=uiterlijk,
-                        ontvanger=oin,
-                        ontvangstbevestiging=norm.ontvangstbevestiging,
-                    )
-                    for oin in aan_zet or [None]
-                )
+            elif norm.geopend_door == berichttype and _voldoet(norm.als, bericht.inhoud):
+                found.extend(_stappen(policy, norm, termijn, bericht, routering, nu))
         except OverflowError:  # a start at the end of year 9999: no deadline to give
             continue
     return tuple(found)
+
+
+def _stappen(
+    policy: Policy,
+    norm: NormEntry,
+    termijn: Termijn,
+    bericht: Bericht,
+    routering: Routering,
+    nu: dt.datetime,
+) -> list[Normtermijn]:
+    """The steps of a norm opened by its type: per item (a voorwaarde) or one; the sender's
+    for a norm checked on arrival, else each recipient's who may close it."""
+    start = _start(norm, bericht, nu)
+    if start is None:
+        return []
+    if norm.bij_aankomst:
+        aan_zet: list[str | None] = [bericht.kop.afzender.oin]
+    else:
+        aan_zet = [
+            o.partner.oin
+            for o in routering.ontvangers
+            if _kan_sluiten(policy, norm, str(o.partner.rol))
+        ] or [None]
+    termijnen: list[tuple[str, dt.datetime]] = []
+    if norm.per is None:
+        termijnen.append(("", termijn_vanaf(_met_uren(termijn, bericht), start)))
+    else:
+        assert norm.sleutel is not None  # per and sleutel go together: the schema
+        for item in resolve_all(bericht, norm.per):
+            sleutel = getattr(item, norm.sleutel, None)
+            if sleutel is None:
+                continue
+            if termijn.datum is not None:
+                dag = getattr(item, termijn.datum, None)
+                if not isinstance(dag, dt.date):
+                    continue  # no termijn of its own: no deadline to follow
+                uiterlijk = einde_van_dag(dag)
+            else:
+                uiterlijk = termijn_vanaf(_met_uren(termijn, bericht), start)
+            termijnen.append((str(sleutel), uiterlijk))
+    return [
+        Normtermijn(
+            naam=norm.naam,
+            uiterlijk=uiterlijk,
+            ontvanger=oin,
+            ontvangstbevestiging=norm.ontvangstbevestiging,
+            sleutel=sleutel,
+            gesloten=nu if norm.bij_aankomst else None,
+        )
+        for sleutel, uiterlijk in termijnen
+        for oin in aan_zet
+    ]
 
 
 def _kan_sluiten(policy: Policy, norm: NormEntry, rol: str) -> bool:

@@ -43,7 +43,7 @@ from gateway.decision.besluit import (
     sha256,
 )
 from gateway.decision.needtoknow import filter_inhoud
-from gateway.decision.normen import gesloten_door, normen_bij
+from gateway.decision.normen import gesloten_door, gesloten_per_item, normen_bij
 from gateway.decision.routing import Router, Routering
 from gateway.decision.signaal import Signaal, signalen, sleutels
 from gateway.decision.trail import Trail
@@ -201,6 +201,7 @@ class Pipeline:
             alleen=eerder.open,
             normen=aanvaarding.normen,
             sluit=aanvaarding.sluit,
+            sluit_per_item=aanvaarding.sluit_per_item,
             signalen=aanvaarding.signalen,
         )
 
@@ -244,6 +245,7 @@ class Pipeline:
             entries=tuple(entries),
             normen=normen,
             sluit=self._sluit(bericht, str(afzender.rol)),
+            sluit_per_item=gesloten_per_item(self.policy, bericht, str(afzender.rol)),
             signalen=signalen,
         )
 

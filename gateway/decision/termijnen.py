@@ -32,6 +32,7 @@ __all__ = [
     "TIJDZONE",
     "Venster",
     "diensttijd_na",
+    "einde_van_dag",
     "feestdagen",
     "is_werkdag",
     "ophoudtermijn_einde",
@@ -117,8 +118,12 @@ def volgende_werkdag(dag: dt.date) -> dt.date:
     return dag
 
 
-def _einde_van(dag: dt.date) -> dt.datetime:
+def einde_van_dag(dag: dt.date) -> dt.datetime:
+    """The end of the local day ``dag`` (an agreed date: not moved by the Atw)."""
     return dt.datetime.combine(dag, dt.time.max, tzinfo=TIJDZONE)
+
+
+_einde_van = einde_van_dag
 
 
 def termijn_einde(dag: dt.date) -> dt.datetime:

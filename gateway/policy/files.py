@@ -370,6 +370,8 @@ class Signaalregel(_Strict):
     personen: str | None = None
     ontvangers: list[Rol] = Field(default_factory=list)
     afzender: bool = False
+
+
 class Vereiste(_Strict):
     """Content the XSD cannot require (v2 §6): when the conditions (on the message) hold, each
     field path is filled (an Overdracht afgesloten has a reden; an acute inzet its time)."""
@@ -421,31 +423,50 @@ class BerichtenFile(_Strict):
 
 class Termijn(_Strict):
     """A norm's deadline (spec v2 §10), exactly one kind: ``werkdagen`` N (Atw), ``diensturen``
-    H (hours of the recipient's service hours) or ``wettelijke_klok`` H (the Sv ophoudtermijn:
-    hours not counting 00:00–09:00)."""
+    H (hours of the recipient's service hours), ``wettelijke_klok`` H (the Sv ophoudtermijn:
+    hours not counting 00:00–09:00) or ``datum``: a date field (of the item, for a norm
+    ``per`` item) whose day's end is the deadline (a voorwaarde's own termijn)."""
 
     werkdagen: int | None = Field(default=None, gt=0)
     diensturen: int | None = Field(default=None, gt=0)
     wettelijke_klok: int | None = Field(default=None, gt=0)
+    datum: str | None = Field(default=None, min_length=1)
     # a field path of the opening message whose value, when filled, gives the wettelijke_klok
     # hours instead (pol:Ophoudtermijn, 6 or 9: v2 §10)
     uren_veld: str | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Termijn:
-        kinds = [k for k in ("werkdagen", "diensturen", "wettelijke_klok") if getattr(self, k)]
+        kinds = [
+            k for k in ("werkdagen", "diensturen", "wettelijke_klok", "datum") if getattr(self, k)
+        ]
         if len(kinds) != 1:
-            raise ValueError("a termijn has exactly one of werkdagen, diensturen, wettelijke_klok")
+            raise ValueError(
+                "a termijn has exactly one of werkdagen, diensturen, wettelijke_klok, datum"
+            )
         if self.uren_veld is not None and self.wettelijke_klok is None:
             raise ValueError("uren_veld only with wettelijke_klok")
         return self
 
 
 class Sluiter(_Strict):
-    """A message that closes a norm: its type, optionally only from a sending rol."""
+    """A message that closes a norm: its type, optionally only from a sending rol. For a norm
+    ``per`` item: ``per`` is the closing message's repeated part whose items close the step
+    their ``sleutel`` field names, each only when the item meets ``als`` (a final status)."""
 
     type: str
     van: str | None = None
+    per: str | None = None
+    sleutel: str | None = None
+    als: list[VeldConditie] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _per_met_sleutel(self) -> Sluiter:
+        if (self.per is None) != (self.sleutel is None):
+            raise ValueError("per and sleutel go together")
+        if self.als and self.per is None:
+            raise ValueError("als (on the item) only with per")
+        return self
 
 
 LEVERING = "levering"
@@ -457,16 +478,37 @@ class NormEntry(_Strict):
     filled one's time starts the norm (none: its arrival). ``spoed``: the deadline for a spoed
     message, when it differs. ``ontvangstbevestiging``: its deadline is reported to the
     sender. ``actief``: false for a row whose types do not exist yet (checked for shape
-    only)."""
+    only). ``als``: conditions on the opening message (else it opens nothing). ``per`` and
+    ``sleutel``: one step per item of that repeated part, named by the item's field (a
+    voorwaarde and its voorwaarde-id). ``bij_aankomst``: checked on arrival, the opening
+    message is itself the step (a late report is a missed deadline): no ``gesloten_door``."""
 
     naam: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     geopend_door: str
+    als: list[VeldConditie] = Field(default_factory=list)
+    per: str | None = None
+    sleutel: str | None = None
     start: list[str] = Field(default_factory=list)
-    gesloten_door: list[Sluiter] = Field(min_length=1)
+    gesloten_door: list[Sluiter] = Field(default_factory=list)
+    bij_aankomst: bool = False
     termijn: Termijn
     spoed: Termijn | None = None
     ontvangstbevestiging: bool = False
     actief: bool = True
+
+    @model_validator(mode="after")
+    def _gesloten(self) -> NormEntry:
+        if self.bij_aankomst == bool(self.gesloten_door):
+            raise ValueError(
+                "a norm is closed by gesloten_door, or on arrival (bij_aankomst): one of them"
+            )
+        if (self.per is None) != (self.sleutel is None):
+            raise ValueError("per and sleutel go together")
+        if any((s.per is None) != (self.per is None) for s in self.gesloten_door):
+            raise ValueError("a norm per item is closed per item (per, sleutel), and only it")
+        if self.termijn.datum is not None and self.per is None:
+            raise ValueError("a termijn datum is a field of the item: only with per")
+        return self
 
 
 class NormenFile(_Strict):

@@ -2,7 +2,9 @@
 every partner's service hours exist; every active norm opens on a type with rules (or on every
 ``levering``), closes on known types from rollen that may send them, starts at a time field of
 its opening type, counts service hours only where there is a recipient, and at most one norm
-per type is reported in the Ontvangstbevestiging. Inactive rows are read for shape only."""
+per type is reported in the Ontvangstbevestiging. A norm per item names a repeated part of its
+opening type and a field of the item (and its closers of theirs), a termijn datum a date field
+of the item, and conditions name real fields. Inactive rows are read for shape only."""
 
 from __future__ import annotations
 
@@ -12,7 +14,14 @@ from typing import Any
 
 from gateway.domain.model import Berichttypen, is_technisch
 from gateway.policy.fieldpath import check_path
-from gateway.policy.files import LEVERING, BerichtenFile, NormenFile, NormEntry, PartnersFile
+from gateway.policy.files import (
+    LEVERING,
+    BerichtenFile,
+    NormenFile,
+    NormEntry,
+    PartnersFile,
+    VeldConditie,
+)
 from gateway.policy.reading import Lines, PolicyError, line_of
 
 __all__ = ["check_diensturen", "check_normen"]
@@ -97,8 +106,37 @@ def _check_opener(
                 f"norm {norm.naam} counts service hours but has no one recipient: only a "
                 f"{LEVERING!r} norm can",
             )
-    if norm.ontvangstbevestiging and per_levering:
+    if per_levering:
+        _check_per_levering(norm, i, fail)
+    else:
+        _check_op_type(norm, i, typen, fail)
+
+
+def _check_per_levering(norm: NormEntry, i: int, fail: _Fail) -> None:
+    if norm.ontvangstbevestiging:
         raise fail((i, "ontvangstbevestiging"), "a delivery's norm is not the sender's to know")
+    if norm.als or norm.per or norm.bij_aankomst:
+        raise fail((i,), f"norm {norm.naam} opens on every delivery: no als, per or bij_aankomst")
+
+
+def _check_op_type(norm: NormEntry, i: int, typen: Berichttypen, fail: _Fail) -> None:
+    """A norm opened by a type: its conditions, its start on arrival, its items."""
+    model = typen.model(norm.geopend_door)
+    _check_als(norm.als, model, norm.geopend_door, (i, "als"), fail)
+    if norm.bij_aankomst and not norm.start:
+        raise fail((i, "start"), f"norm {norm.naam} is checked on arrival: it needs a start field")
+    if norm.per is not None:
+        item = _check_item(model, norm.geopend_door, norm.per, norm.sleutel, (i,), fail)
+        if norm.termijn.datum is not None:
+            try:
+                found = check_path(item, norm.termijn.datum)
+            except ValueError as exc:
+                raise fail((i, "termijn", "datum"), str(exc)) from None
+            if found is not dt.date:
+                raise fail(
+                    (i, "termijn", "datum"),
+                    f"{norm.termijn.datum!r} of {norm.geopend_door}'s {norm.per} is no date",
+                )
 
 
 def _check_sluiters(
@@ -110,6 +148,11 @@ def _check_sluiters(
         berichttype = sluiter.type
         if berichttype not in typen and not is_technisch(berichttype):
             raise fail(where, f"norm {norm.naam} closes on unknown BerichtType {sluiter.type!r}")
+        if sluiter.per is not None and berichttype in typen:
+            item = _check_item(
+                typen.model(berichttype), berichttype, sluiter.per, sluiter.sleutel, where, fail
+            )
+            _check_als(sluiter.als, item, f"{berichttype}'s {sluiter.per}", (*where, "als"), fail)
         if sluiter.van is None:
             continue
         if sluiter.van not in rollen:
@@ -119,3 +162,36 @@ def _check_sluiters(
         regel = berichten.berichten.get(berichttype)
         if regel is None or sluiter.van not in regel.afzenders:
             raise fail(where, f"rol {sluiter.van} may not send {sluiter.type}: it cannot close it")
+
+
+def _check_item(
+    model: type[Any],
+    berichttype: str,
+    per: str,
+    sleutel: str | None,
+    where: tuple[Any, ...],
+    fail: _Fail,
+) -> type[Any]:
+    """``per`` is a part of ``berichttype`` with fields, and ``sleutel`` one of them."""
+    try:
+        item = check_path(model, per)
+    except ValueError as exc:
+        raise fail((*where, "per"), str(exc)) from None
+    fields = getattr(item, "model_fields", None)
+    if fields is None:
+        raise fail((*where, "per"), f"{per!r} of {berichttype} is no part with fields")
+    if sleutel not in fields:
+        raise fail(
+            (*where, "sleutel"), f"{per!r} of {berichttype} has no field {sleutel!r} (sleutel)"
+        )
+    return item
+
+
+def _check_als(
+    als: list[VeldConditie], model: type[Any], waar: str, where: tuple[Any, ...], fail: _Fail
+) -> None:
+    for j, conditie in enumerate(als):
+        try:
+            check_path(model, conditie.veld)
+        except ValueError as exc:
+            raise fail((*where, j), f"{waar}: {exc}") from None

@@ -38,13 +38,14 @@ class NormWatch:
         self.overschreden: Stappen = Counter()
 
     async def accepted(self, besluit: Aanvaarding) -> None:
-        """Record the norms an accepted message opens and close those it ends."""
+        """Record the norms an accepted message opens and close those it ends; a step
+        checked on arrival that came late is reported at once (``norm_overschreden``)."""
         kop = besluit.bericht.kop
         now = self.clock()
         await self.store.close_in_conversation(
-            kop.conversatie_id, kop.afzender.oin, besluit.sluit, now
+            kop.conversatie_id, kop.afzender.oin, besluit.sluit, now, besluit.sluit_per_item
         )
-        await self.store.open(
+        nieuw = await self.store.open(
             NormRij(
                 afzender_oin=kop.afzender.oin,
                 bericht_id=kop.bericht_id,
@@ -54,9 +55,14 @@ class NormWatch:
                 berichttype=str(kop.berichttype),
                 uiterlijk=n.uiterlijk,
                 geopend=now,
+                gesloten=n.gesloten,
+                sleutel=n.sleutel,
             )
             for n in besluit.normen
         )
+        for rij in nieuw:
+            if rij.te_laat:
+                _report(rij, gesloten=rij.gesloten)
 
     async def confirmed(self, besluit: Bevestiging) -> None:
         """A recipient's Afleverbevestiging closes its delivery's norm."""
@@ -73,15 +79,7 @@ class NormWatch:
         now = self.clock()
         passed = await self.store.newly_overdue(now)
         for rij in passed:
-            log.warning(
-                "norm_overschreden",
-                norm=rij.naam,
-                bericht_id=rij.bericht_id,
-                berichttype=rij.berichttype,
-                afzender=rij.afzender_oin,
-                partner=rij.partner_oin or None,
-                uiterlijk=rij.uiterlijk.isoformat(),
-            )
+            _report(rij)
         rows = await self.store.open_rows()
         self.open = _count(rows)
         self.overschreden = _count(r for r in rows if r.uiterlijk < now)
@@ -98,6 +96,22 @@ class NormWatch:
 
     def gauge(self, which: Stappen) -> list[tuple[tuple[str, str], float]]:
         return [((partner, naam), float(n)) for (partner, naam), n in sorted(which.items())]
+
+
+def _report(rij: NormRij, gesloten: dt.datetime | None = None) -> None:
+    """One ``norm_overschreden`` event: still open past its deadline, or (``gesloten``)
+    closed after it on arrival. BerichtId, type, norm, partner, times: no personal data."""
+    log.warning(
+        "norm_overschreden",
+        norm=rij.naam,
+        bericht_id=rij.bericht_id,
+        berichttype=rij.berichttype,
+        afzender=rij.afzender_oin,
+        partner=rij.partner_oin or None,
+        uiterlijk=rij.uiterlijk.astimezone(dt.UTC).isoformat(),
+        **({"sleutel": rij.sleutel} if rij.sleutel else {}),
+        **({"gesloten": gesloten.astimezone(dt.UTC).isoformat()} if gesloten is not None else {}),
+    )
 
 
 def _count(rows: Iterable[NormRij]) -> Stappen:

@@ -348,6 +348,36 @@ def test_route_json_of_the_zsm_aanmelding() -> None:
     assert "999990032" in by_rol["openbaar-ministerie"]["message"]
 
 
+def test_route_names_the_voorwaarden_and_a_late_acute_inzet() -> None:
+    """v2 §10 in ``route``: a step per voorwaarde with its key and termijn; an acute inzet
+    reported after the end of the next werkdag is judged late on arrival."""
+    exit_code, data = route_json(EXAMPLES_DIR / "veilig-thuis" / "Overdracht.xml")
+    assert exit_code == 0, data
+    voorwaarden = [n for n in data["normen"] if n["naam"] == "voorwaarde"]
+    assert [(n["sleutel"], n["uiterlijk"]) for n in voorwaarden] == [
+        ("v1", "2027-02-24T23:59:59+01:00"),
+        ("v2", "2027-01-15T23:59:59+01:00"),
+    ]
+    assert all("te_laat" not in n for n in voorwaarden)  # followed, not judged yet
+    inzet = EXAMPLES_DIR / "crisisdienst" / "Terugmelding.xml"  # Sunday 13 December, 02:40
+    memory = ("--deelnemer", "00000099000000000102", "--overdracht", "lopend")
+    for nu, te_laat in (("2026-12-14T18:00:00+01:00", False), ("2026-12-15T08:00:00+01:00", True)):
+        result = invoke("route", inzet, "--json", "--nu", nu, *memory)
+        assert result.exit_code == 0, result.output
+        (norm,) = [n for n in json.loads(result.stdout)["normen"] if n["naam"].startswith("acute")]
+        assert norm == {
+            "naam": "acute-inzet-teruggemeld",
+            "uiterlijk": "2026-12-14T23:59:59+01:00",
+            "ontvanger": "00000099000000000111",
+            "te_laat": te_laat,
+        }
+    plain = invoke("route", inzet, "--nu", "2026-12-15T08:00:00+01:00", *memory)
+    assert (
+        "norm acute-inzet-teruggemeld 00000099000000000111: 2026-12-14T23:59:59+01:00 (te laat)"
+        in plain.stdout
+    )
+
+
 def test_route_json_of_a_refused_message(tmp_path: Path) -> None:
     text = example_text("politie/ZsmAanmelding.xml")
     bad = text.replace(

@@ -15,7 +15,7 @@ from structlog.testing import capture_logs
 from gateway.runtime import app as gateway_app
 from gateway.runtime.settings import Settings
 from gateway.store.normen import NormRij
-from tests.support.broker import OINS, delete_topology
+from tests.support.broker import OINS, add_partners, delete_topology
 from tests.support.partners import RabbitPartner, drain, inbox_until_answered, take
 from tests.support.routing import PERSONAL, TERUGKOPPELING, VT_MELDING, afleverbevestiging, build
 
@@ -119,4 +119,93 @@ async def test_a_vtmelding_s_norms_met_and_missed_over_a_weekend(
             await drain(politie)
             await politie.close()
             await vt.close()
+    await delete_topology(vhost, parts.topology)
+
+
+WIJKTEAM, CRISISDIENST = "00000099000000000107", "00000099000000000111"
+WOENSDAG = dt.datetime(2026, 11, 25, 10, 0, tzinfo=CET)
+EINDE_MAANDAG_14_DEC = dt.datetime(2026, 12, 14, 23, 59, 59, 999999, tzinfo=CET)
+EINDE_15_JAN = dt.datetime(2027, 1, 15, 23, 59, 59, 999999, tzinfo=CET)
+
+
+async def test_voorwaarden_per_item_and_a_late_acute_inzet(settings: Settings, vhost: str) -> None:
+    """VT's Overdracht to Wijkteam Enschede opens a step per voorwaarde (v1, v2) at its own
+    termijn; the wijkteam's zorgsignaal giving v1 a final status closes v1 only; v2 passes
+    its termijn and is reported once. The crisisdienst reports the acute inzet of Sunday
+    night on Tuesday: delivered all the same, recorded as missed and logged at arrival."""
+    klok = [WOENSDAG]
+    settings = settings.model_copy(update={"normen_check_seconds": 3600.0})
+    add_partners(vhost, [WIJKTEAM, CRISISDIENST])
+    async with gateway_app.running(settings, clock=lambda: klok[0]) as parts:
+        vt = RabbitPartner(VT, vhost, parts.topology)
+        wijkteam = RabbitPartner(WIJKTEAM, vhost, parts.topology)
+        crisisdienst = RabbitPartner(CRISISDIENST, vhost, parts.topology)
+        for partner in (vt, wijkteam, crisisdienst):
+            await partner.connect()
+        try:
+            conv = str(uuid.uuid4())
+            raw, overdracht = build("veilig-thuis/Overdracht.xml", conversatie_id=conv)
+            await vt.send(raw)
+            await inbox_until_answered(vt)
+            await take(wijkteam, 1)
+            store = parts.normen.store
+            voorwaarden = {
+                (r.sleutel, r.partner_oin, r.uiterlijk)
+                for r in await store.open_rows()
+                if r.naam == "voorwaarde"
+            }
+            assert voorwaarden == {
+                ("v1", WIJKTEAM, dt.datetime(2027, 2, 24, 23, 59, 59, 999999, tzinfo=CET)),
+                ("v2", WIJKTEAM, EINDE_15_JAN),
+            }
+
+            # 1 December: the wijkteam's zorgsignaal, v1 niet-nagekomen (final), v2 open
+            klok[0] = dt.datetime(2026, 12, 1, 11, 0, tzinfo=CET)
+            raw, _ = build("lokaal-team/Terugmelding.xml", conversatie_id=conv)
+            await wijkteam.send(raw)
+            await inbox_until_answered(wijkteam)
+            await take(vt, 1)
+            open_keys = {r.sleutel for r in await store.open_rows() if r.naam == "voorwaarde"}
+            assert open_keys == {"v2"}
+
+            # Tuesday 15 December 09:00: the crisisdienst reports Sunday night's inzet, late
+            klok[0] = dt.datetime(2026, 12, 15, 9, 0, tzinfo=CET)
+            raw, inzet = build("crisisdienst/Terugmelding.xml", conversatie_id=conv)
+            with capture_logs() as logs:
+                await crisisdienst.send(raw)
+                await inbox_until_answered(crisisdienst)
+            (delivered,) = await take(vt, 1)  # nothing is blocked by a deadline
+            assert delivered.body
+            events = [e for e in logs if e["event"] == "norm_overschreden"]
+            assert events == [
+                {
+                    "event": "norm_overschreden",
+                    "log_level": "warning",
+                    "norm": "acute-inzet-teruggemeld",
+                    "bericht_id": inzet,
+                    "berichttype": "Terugmelding",
+                    "afzender": CRISISDIENST,
+                    "partner": CRISISDIENST,
+                    "uiterlijk": EINDE_MAANDAG_14_DEC.astimezone(dt.UTC).isoformat(),
+                    "gesloten": klok[0].astimezone(dt.UTC).isoformat(),
+                }
+            ]
+            assert not any(p in repr(logs) for p in PERSONAL)
+            (gemist,) = [
+                r for r in await store.recent(WOENSDAG) if r.naam == "acute-inzet-teruggemeld"
+            ]
+            assert (gemist.bericht_id, gemist.te_laat) == (inzet, True)
+
+            # the end of 15 January passes: v2 is reported once, v1 never
+            klok[0] = EINDE_15_JAN + dt.timedelta(seconds=1)
+            passed = await parts.normen.check()
+            assert {(r.naam, r.sleutel) for r in passed} >= {("voorwaarde", "v2")}
+            assert ("voorwaarde", "v1") not in {(r.naam, r.sleutel) for r in passed}
+            assert all(r.bericht_id == overdracht for r in passed if r.naam == "voorwaarde")
+            assert not [r for r in await parts.normen.check() if r.naam == "voorwaarde"]
+        finally:
+            for partner in (vt, wijkteam):
+                await drain(partner)
+            for partner in (vt, wijkteam, crisisdienst):
+                await partner.close()
     await delete_topology(vhost, parts.topology)

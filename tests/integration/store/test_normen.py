@@ -135,6 +135,7 @@ def test_status_command_lists_the_overdue_steps(tmp_path: Path) -> None:
     assert row.pop("te_laat_seconden") > 0
     assert row == {
         "norm": "veiligheidsbeoordeling",
+        "sleutel": None,  # not a step per item
         "partner": VT,
         "berichttype": "VtMelding",
         "bericht_id": laat.bericht_id,
@@ -148,3 +149,109 @@ def test_status_command_lists_the_overdue_steps(tmp_path: Path) -> None:
     neither = CliRunner().invoke(app, ["status"], env=env)
     assert neither.exit_code == 2
     assert "--overschreden" in neither.output
+
+
+# --------------------------------------------------------------------------- per item, on arrival
+
+WIJKTEAM, CRISISDIENST = "00000099000000000107", "00000099000000000111"
+
+
+def voorwaarden(conversatie_id: str) -> list[NormRij]:
+    """What an Overdracht with voorwaarden v1 and v2 opens for the wijkteam: a step each."""
+    bid = str(uuid.uuid4())
+    return [
+        NormRij(
+            VT,
+            bid,
+            "voorwaarde",
+            WIJKTEAM,
+            conversatie_id,
+            "Overdracht",
+            uiterlijk,
+            GEOPEND,
+            sleutel=sleutel,
+        )
+        for sleutel, uiterlijk in (("v1", EINDE_MAANDAG), ("v2", EINDE_VRIJDAG))
+    ]
+
+
+async def test_a_step_per_item_is_closed_by_its_key_only(store: NormStore) -> None:
+    conv = str(uuid.uuid4())
+    rijen = voorwaarden(conv)
+    assert await store.open(rijen) == rijen  # two rows: the key is part of the step
+    assert await store.open(rijen) == []  # resumed: nothing new
+    maandag = dt.datetime(2026, 11, 30, 9, tzinfo=CET)
+    # a message closing the norm by name alone closes no step per item
+    assert await store.close_in_conversation(conv, WIJKTEAM, {"voorwaarde"}, maandag) == 0
+    # another partner's Terugmelding closes nothing of the wijkteam's
+    assert await store.close_in_conversation(conv, VT, (), maandag, [("voorwaarde", "v1")]) == 0
+    closed = await store.close_in_conversation(conv, WIJKTEAM, (), maandag, [("voorwaarde", "v1")])
+    assert closed == 1
+    assert [(r.sleutel, r.uiterlijk) for r in await store.open_rows()] == [("v2", EINDE_VRIJDAG)]
+    zaterdag = EINDE_VRIJDAG + dt.timedelta(seconds=1)
+    (passed,) = await store.newly_overdue(zaterdag)
+    assert (passed.naam, passed.sleutel) == ("voorwaarde", "v2")
+    assert await store.newly_overdue(zaterdag) == []
+
+
+async def test_a_step_checked_on_arrival_is_recorded_closed_and_a_late_one_reported(
+    store: NormStore,
+) -> None:
+    conv = str(uuid.uuid4())
+    op_tijd = NormRij(
+        CRISISDIENST,
+        str(uuid.uuid4()),
+        "acute-inzet-teruggemeld",
+        CRISISDIENST,
+        conv,
+        "Terugmelding",
+        EINDE_MAANDAG,
+        GEOPEND,
+        gesloten=EINDE_MAANDAG,
+    )
+    te_laat = dataclasses.replace(
+        op_tijd, bericht_id=str(uuid.uuid4()), gesloten=EINDE_MAANDAG + dt.timedelta(seconds=1)
+    )
+    assert (op_tijd.te_laat, te_laat.te_laat) == (False, True)
+    assert await store.open([op_tijd, te_laat]) == [op_tijd, te_laat]
+    assert await store.open([op_tijd, te_laat]) == []  # a resumed message reports nothing again
+    assert await store.open_rows() == []
+    # the late one is reported by the watcher at once (normwatch), never again by the clock
+    assert await store.newly_overdue(EINDE_VRIJDAG) == []
+    recent = await store.recent(GEOPEND - dt.timedelta(days=1))
+    assert {(r.bericht_id, r.te_laat) for r in recent} == {
+        (op_tijd.bericht_id, False),
+        (te_laat.bericht_id, True),
+    }
+
+
+def test_a_store_of_before_the_keys_is_brought_up_to_date(tmp_path: Path) -> None:
+    """kp_norm as issue #15 found it (no sleutel column, a key of four): rebuilt with the key
+    column, its rows kept."""
+    for engine in ENGINES:
+        with fresh_database(engine, tmp_path / engine) as db:
+            db.run_sync(
+                lambda ex: (
+                    ex(
+                        "CREATE TABLE kp_norm (afzender_oin TEXT NOT NULL, bericht_id TEXT NOT "
+                        "NULL, naam TEXT NOT NULL, partner_oin TEXT NOT NULL, conversatie_id "
+                        "TEXT NOT NULL, berichttype TEXT NOT NULL, uiterlijk TEXT NOT NULL, "
+                        "geopend TEXT NOT NULL, gesloten TEXT, gemeld INTEGER NOT NULL DEFAULT "
+                        "0, PRIMARY KEY (afzender_oin, bericht_id, naam, partner_oin))"
+                    ),
+                    ex(
+                        "INSERT INTO kp_norm VALUES ('a', 'b', 'veiligheidsbeoordeling', 'p', "
+                        "'c', 'VtMelding', '2026-12-04T22:59:59.999999Z', "
+                        "'2026-11-27T14:00:00.000000Z', NULL, 1)"
+                    ),
+                )
+            )
+            store = NormStore(db)
+            (old,) = asyncio.run(store.open_rows())
+            assert (old.bericht_id, old.naam, old.sleutel) == ("b", "veiligheidsbeoordeling", "")
+            # reported before the upgrade: not again
+            assert asyncio.run(store.newly_overdue(EINDE_VRIJDAG + dt.timedelta(days=1))) == []
+            rijen = voorwaarden("c")
+            assert asyncio.run(store.open(rijen)) == rijen
+            NormStore(db)  # a second start changes nothing
+            assert len(asyncio.run(store.open_rows())) == 3

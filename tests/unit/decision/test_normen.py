@@ -18,6 +18,7 @@ from gateway.decision.normen import (
 from gateway.decision.termijnen import TIJDZONE
 from gateway.domain.errors import Refused
 from gateway.policy.files import Termijn
+from tests.support.catalogue import POLICY
 from tests.support.decisions import decide, offline_pipeline
 from tests.support.messages import replace_once
 from tests.support.paths import EXAMPLES_DIR
@@ -234,3 +235,135 @@ def test_stand_of_a_norm_closed_later_than_now_is_judged_at_now() -> None:
 def test_a_termijn_in_service_hours_needs_them() -> None:
     with pytest.raises(ValueError, match="service hours"):
         termijn_vanaf(Termijn(diensturen=1), lokaal(2026, 11, 30))
+
+
+# ------------------------------------------------------------------- acute inzet teruggemeld
+
+CRISISDIENST = "00000099000000000111"
+WIJKTEAM = "00000099000000000107"
+
+
+def inzet(op: str, soort: str = "ACUUT_INGEZET") -> bytes:
+    """The crisisdienst's Terugmelding with its intervention at ``op``."""
+    raw = example("crisisdienst/Terugmelding.xml").decode()
+    raw = replace_once(
+        raw, "<cd:Inzet>2026-12-13T02:40:00+01:00</cd:Inzet>", f"<cd:Inzet>{op}</cd:Inzet>"
+    )
+    return replace_once(
+        raw, "<cd:Soort>ACUUT_INGEZET</cd:Soort>", f"<cd:Soort>{soort}</cd:Soort>"
+    ).encode()
+
+
+def teruggemeld(raw: bytes, nu: dt.datetime) -> Normtermijn:
+    """The acute-inzet step of the crisisdienst's Terugmelding arriving at ``nu`` (the
+    conversation's Overdracht lopend, VT took part)."""
+    besluit = decide(
+        raw, CRISISDIENST, nu=nu, deelnemers=frozenset({VT_TWENTE}), overdracht="lopend"
+    )
+    (step,) = [n for n in besluit.normen if n.naam == "acute-inzet-teruggemeld"]
+    return step
+
+
+@pytest.mark.parametrize(
+    ("interventie", "uiterlijk"),
+    [
+        # Sunday 13 December 2026, 02:40: the next werkdag is Monday
+        ("2026-12-13T02:40:00+01:00", einde(2026, 12, 14)),
+        # Friday night: over the weekend to Monday
+        ("2026-12-11T23:30:00+01:00", einde(2026, 12, 14)),
+        # Thursday 24 December: Kerst and the weekend, to Monday 28 December
+        ("2026-12-24T22:00:00+01:00", einde(2026, 12, 28)),
+        # Monday 4 May 2026: 5 mei is no werkdag (every year), to Wednesday 6 May
+        ("2026-05-04T21:00:00+02:00", einde(2026, 5, 6)),
+        # Tuesday 4 May 2027: 5 mei, then Hemelvaartsdag on 6 May, to Friday 7 May
+        ("2027-05-04T21:00:00+02:00", einde(2027, 5, 7)),
+        # an intervention in UTC just after local midnight counts from the local day
+        ("2026-12-14T23:30:00Z", einde(2026, 12, 16)),
+    ],
+)
+def test_an_acute_inzet_is_due_by_the_end_of_the_next_werkdag(
+    interventie: str, uiterlijk: dt.datetime
+) -> None:
+    step = teruggemeld(inzet(interventie), nu=uiterlijk)
+    assert step == Normtermijn(
+        naam="acute-inzet-teruggemeld",
+        uiterlijk=uiterlijk,
+        ontvanger=CRISISDIENST,  # the step is the sender's own report
+        gesloten=uiterlijk,  # checked on arrival: the message itself closes it
+    )
+    assert stand(step.uiterlijk, step.gesloten, step.uiterlijk) is Normstand.GEHAALD
+    late = teruggemeld(inzet(interventie), nu=uiterlijk + SECONDE)
+    assert late.gesloten == uiterlijk + SECONDE
+    assert stand(late.uiterlijk, late.gesloten, late.uiterlijk + SECONDE) is Normstand.OVERSCHREDEN
+
+
+def test_only_an_acute_inzet_opens_the_norm() -> None:
+    zorgsignaal = replace_once(
+        replace_once(
+            inzet("2026-12-13T02:40:00+01:00", soort="ZORGSIGNAAL").decode(),
+            "<kp:Doel>ACUTE_VEILIGHEID</kp:Doel>",
+            "<kp:Doel>VEILIGHEIDSBEOORDELING</kp:Doel>",
+        ),
+        "<kp:Grondslag>WMO2015-ART-4.1.1</kp:Grondslag>",
+        "<kp:Grondslag>WMO2015-ART-5.2.6</kp:Grondslag>",
+    ).encode()
+    besluit = decide(
+        zorgsignaal,
+        CRISISDIENST,
+        nu=lokaal(2026, 12, 13, 8, 15),
+        deelnemers=frozenset({VT_TWENTE}),
+    )
+    assert [n.naam for n in besluit.normen if n.naam == "acute-inzet-teruggemeld"] == []
+    assert "acute-inzet-teruggemeld" not in gesloten_door(POLICY, "Terugmelding", "crisisdienst")
+
+
+# --------------------------------------------------------------------------- voorwaarde
+
+OVERDRACHT = "veilig-thuis/Overdracht.xml"
+
+
+def test_each_voorwaarde_of_an_overdracht_is_a_step_of_the_wijkteam_due_at_its_termijn() -> None:
+    besluit = decide(example(OVERDRACHT), VT_TWENTE, nu=lokaal(2026, 11, 25, 10))
+    steps = {
+        (n.sleutel, n.ontvanger, n.uiterlijk) for n in besluit.normen if n.naam == "voorwaarde"
+    }
+    # the agreed date's own end, not moved by the Atw (24 February 2027 is a Wednesday,
+    # 15 January a Friday)
+    assert steps == {("v1", WIJKTEAM, einde(2027, 2, 24)), ("v2", WIJKTEAM, einde(2027, 1, 15))}
+    assert all(n.gesloten is None for n in besluit.normen)
+
+
+def test_an_overdracht_afgesloten_opens_no_voorwaarde() -> None:
+    raw = replace_once(
+        example(OVERDRACHT).decode(),
+        "<vt:status>lopend</vt:status>",
+        "<vt:status>afgesloten</vt:status><vt:reden-afsluiting>stabiele-veiligheid</vt:reden-afsluiting>",
+    ).encode()
+    besluit = decide(raw, VT_TWENTE, nu=lokaal(2026, 11, 25, 10), casusregie=WIJKTEAM)
+    assert [n for n in besluit.normen if n.naam == "voorwaarde"] == []
+
+
+def test_a_terugmelding_closes_the_voorwaarden_it_gives_a_final_status() -> None:
+    # the wijkteam's zorgsignaal: v1 niet-nagekomen (final), v2 still open
+    besluit = decide(
+        example("lokaal-team/Terugmelding.xml"),
+        WIJKTEAM,
+        nu=lokaal(2026, 12, 1, 10),
+        deelnemers=frozenset({VT_TWENTE}),
+        overdracht="lopend",
+    )
+    assert besluit.sluit_per_item == frozenset({("voorwaarde", "v1")})
+    assert "voorwaarde" not in besluit.sluit  # never the whole norm at once
+    nagekomen = replace_once(
+        example("lokaal-team/Terugmelding.xml").decode(),
+        '<wt:voorwaarde voorwaarde-id="v2"><wt:status>open</wt:status>',
+        '<wt:voorwaarde voorwaarde-id="v2"><wt:status>nagekomen</wt:status>',
+    ).encode()
+    besluit = decide(
+        nagekomen,
+        WIJKTEAM,
+        nu=lokaal(2026, 12, 1, 10),
+        deelnemers=frozenset({VT_TWENTE}),
+        overdracht="lopend",
+    )
+    assert besluit.sluit_per_item == frozenset({("voorwaarde", "v1"), ("voorwaarde", "v2")})

@@ -579,6 +579,8 @@ def test_default_service_hours_and_norms() -> None:
         "veiligheidsbeoordeling",
         "afleverbevestiging",
         "overdracht-geaccepteerd",  # v2 §10: its types exist since issue #14
+        "acute-inzet-teruggemeld",  # checked on arrival (issue #15)
+        "voorwaarde",  # per voorwaarde of an Overdracht (issue #15)
     ]
 
 
@@ -751,6 +753,7 @@ def test_two_norms_in_one_ontvangstbevestiging(policy_copy: Path) -> None:
 
 def test_an_inactive_norm_may_name_types_that_do_not_exist_yet(policy_copy: Path) -> None:
     path = policy_copy / "normen.yaml"
+    actief = [n.naam for n in load_policy(policy_copy).normen]
     path.write_text(
         path.read_text(encoding="utf-8")
         + "  - naam: afspraken-signaal\n"
@@ -761,12 +764,8 @@ def test_an_inactive_norm_may_name_types_that_do_not_exist_yet(policy_copy: Path
         + "    actief: false\n",
         encoding="utf-8",
     )
-    assert [n.naam for n in load_policy(policy_copy).normen] == [
-        "zsm-beslissing",
-        "veiligheidsbeoordeling",
-        "afleverbevestiging",
-        "overdracht-geaccepteerd",
-    ]
+    assert [n.naam for n in load_policy(policy_copy).normen] == actief  # the new one is not
+    assert "afspraken-signaal" not in actief
     edit(policy_copy, "normen.yaml", "    actief: false\n", "    actief: nee\n")
     assert "actief" in broken(policy_copy).problem
 
@@ -1237,3 +1236,75 @@ def test_tijdgrens_on_a_field_that_is_no_date(policy_copy: Path) -> None:
         line,
         "'voorwaarde.omschrijving' of Overdracht is no date",
     )
+
+
+# ---------------------------------------------------------------- norms per item, on arrival
+
+
+def test_a_norm_per_item_names_a_part_of_its_type(policy_copy: Path) -> None:
+    line = edit(policy_copy, "normen.yaml", "    per: voorwaarde\n", "    per: voorwaarden\n")
+    assert_error(broken(policy_copy), "normen.yaml", line, "has no field 'voorwaarden'")
+
+
+def test_a_norm_per_item_names_a_field_of_the_item(policy_copy: Path) -> None:
+    line = edit(policy_copy, "normen.yaml", "    sleutel: voorwaarde_id\n", "    sleutel: nummer\n")
+    assert_error(broken(policy_copy), "normen.yaml", line, "has no field 'nummer' (sleutel)")
+
+
+def test_a_termijn_datum_is_a_date_of_the_item(policy_copy: Path) -> None:
+    line = edit(policy_copy, "normen.yaml", "{datum: termijn}", "{datum: omschrijving}")
+    assert_error(
+        broken(policy_copy),
+        "normen.yaml",
+        line,
+        "'omschrijving' of Overdracht's voorwaarde is no date",
+    )
+
+
+def test_a_closer_per_item_names_a_field_of_its_own_item(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "normen.yaml",
+        "        als: [{veld: status, in: [nagekomen, niet-nagekomen]}]\n",
+        "        als: [{veld: stand, in: [nagekomen, niet-nagekomen]}]\n",
+    )
+    assert_error(broken(policy_copy), "normen.yaml", line, "Terugmelding's voorwaarde")
+
+
+def test_a_norm_condition_names_a_field_of_its_type(policy_copy: Path) -> None:
+    line = edit(
+        policy_copy,
+        "normen.yaml",
+        "    als: [{veld: soort, is: acuut-ingezet}]\n",
+        "    als: [{veld: aard, is: acuut-ingezet}]\n",
+    )
+    assert_error(broken(policy_copy), "normen.yaml", line, "has no field 'aard'")
+
+
+def test_a_norm_on_arrival_has_no_closer_and_a_start(policy_copy: Path) -> None:
+    path = policy_copy / "normen.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    start: [interventie]\n", ""), encoding="utf-8")
+    line = text[: text.index("  - naam: acute-inzet-teruggemeld")].count("\n") + 1
+    assert_error(broken(policy_copy), "normen.yaml", line, "checked on arrival: it needs a start")
+    path.write_text(
+        text.replace(
+            "    bij_aankomst: true\n",
+            "    bij_aankomst: true\n    gesloten_door: [{type: Terugmelding}]\n",
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(PolicyError, match="gesloten_door, or on arrival"):
+        load_policy(policy_copy)
+
+
+def test_a_norm_per_item_is_closed_per_item(policy_copy: Path) -> None:
+    edit(
+        policy_copy,
+        "normen.yaml",
+        "        per: voorwaarde\n        sleutel: voorwaarde_id\n"
+        "        als: [{veld: status, in: [nagekomen, niet-nagekomen]}]\n",
+        "",
+    )
+    with pytest.raises(PolicyError, match="closed per item"):
+        load_policy(policy_copy)
