@@ -240,6 +240,30 @@ def demo(
     raise typer.Exit(0 if result.ok else 1)
 
 
+_NORMKLEUR = {"te laat": "red", "overschreden": "red", "op tijd": "green", "open": "yellow"}
+
+
+def _print_normen(normen: list[Any]) -> None:
+    """The norm timeline as a chain coordinator sees it on /keten (no personal data)."""
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title="Normen van de keten (v2 §10), zoals de ketencoördinator ze op /keten ziet")
+    for column in ("norm", "bericht", "van", "aan zet", "uiterlijk", "gesloten", "status"):
+        table.add_column(column)
+    for n in normen:
+        kleur = _NORMKLEUR.get(n.status, "")
+        table.add_row(
+            n.norm + (f" · {n.sleutel}" if n.sleutel else ""),
+            f"{n.berichttype} {n.bericht_id[:8]}",
+            n.van,
+            n.aan_zet or "-",
+            n.uiterlijk,
+            n.gesloten or "-",
+            f"[{kleur}]{n.status}[/{kleur}]" if kleur else n.status,
+        )
+    out.print(table)
+
+
 def _print_demo(result: Any) -> None:
     from rich.panel import Panel  # noqa: PLC0415
     from rich.tree import Tree  # noqa: PLC0415
@@ -284,6 +308,8 @@ def _print_demo(result: Any) -> None:
                 )
                 for veld in o.get("vrije_tekst_achtergehouden", []):
                     node.add(f"    [red]vrije tekst achtergehouden: {veld}[/red]")
+            for signaal in step.get("signalen", []):
+                node.add(f"[magenta]AfsprakenSignaal[/magenta] → {signaal} (geen inhoud)")
             if step.get("toont"):
                 shown = step["toont"]
                 sub = node.add(
@@ -294,6 +320,7 @@ def _print_demo(result: Any) -> None:
                 for bel in shown["bellen"]:
                     sub.add("bellen: " + " · ".join(v for v in bel.values() if v))
         out.print(tree)
+    _print_normen(result.normen)
     v = result.verificatie
     status = (
         "[green]in orde[/green]" if v["in_orde"] else f"[red]NIET in orde: {v['probleem']}[/red]"

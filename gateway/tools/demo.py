@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import re
 import ssl
 import tempfile
@@ -28,6 +29,7 @@ import httpx
 from lxml import etree
 
 from gateway.audit.inzage import Inzageoverzicht
+from gateway.decision.termijnen import TIJDZONE
 from gateway.policy.catalogue import Policy
 from gateway.runtime import app as core
 from gateway.runtime import audit_access, certs
@@ -36,7 +38,7 @@ from gateway.safexml import xmlsafe
 from gateway.tools.demo_scenarios import NAME_OF, PARTNERS, SCENARIOS, Step
 from gateway.web import server
 
-__all__ = ["Aflevering", "Players", "Result", "StapUitkomst", "play", "run"]
+__all__ = ["Aflevering", "Normregel", "Players", "Result", "StapUitkomst", "play", "run"]
 
 KP = "{urn:ketenpoort:envelop:1}"
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
@@ -72,6 +74,24 @@ class StapUitkomst:
     uiterste_beslismoment: str | None = None
     dubbel: bool = False  # the original answer again, nothing delivered twice
     toont: dict[str, Any] | None = None  # what a recipient's system shows (scenario acuut)
+    # the AfsprakenSignalen this message gave rise to (v2 §7): "recipient: reeks, versie"
+    signalen: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Normregel:
+    """One step of the chain's norm timeline (what a chain coordinator sees on /keten):
+    BerichtIds, types, partners and times, no personal data."""
+
+    norm: str
+    sleutel: str  # a step per item: its key (a voorwaarde-id)
+    berichttype: str
+    bericht_id: str
+    van: str  # the sender's name
+    aan_zet: str  # the partner whose step it is (empty: nobody routed can close it)
+    uiterlijk: str
+    gesloten: str | None
+    status: str  # open | overschreden | op tijd | te laat
 
 
 @dataclass
@@ -82,6 +102,7 @@ class Result:
     seconden: float
     ok: bool
     overzicht: Inzageoverzicht = field(default_factory=Inzageoverzicht)  # for printing
+    normen: list[Normregel] = field(default_factory=list)  # the norm timeline (spec v2 §10)
 
 
 # --------------------------------------------------------------------------- running
@@ -184,6 +205,32 @@ async def _filtered(
     }
 
 
+async def _signalen(players: Players, bericht_id: str) -> list[str]:
+    """The AfsprakenSignalen in any partner's inbox that answer ``bericht_id`` (published
+    before the sender's answer: no waiting). A signal is the gateway's disclosure, not a
+    partner's message: nobody confirms it (it leaves the inbox when read as usual)."""
+    found = []
+    for name, client in players.clients.items():
+        response = await client.get("/v1/berichten", params={"limit": 100})
+        response.raise_for_status()
+        for item in response.json()["berichten"]:
+            if item.get("berichttype") != "AfsprakenSignaal" or bericht_id not in item["xml"]:
+                continue
+            root = xmlsafe.parse(str(item["xml"]).encode())
+            if _kop(root, "InAntwoordOp") != bericht_id:
+                continue
+            signaal = root.find(f"{KP}Inhoud/{KP}AfsprakenSignaal")
+            assert signaal is not None, item["id"]
+            houder = signaal.find(f"{KP}Houder")
+            found.append(
+                f"{name}: afspraken {signaal.findtext(f'{KP}ReeksId', '')[:8]} versie "
+                f"{signaal.findtext(f'{KP}Versie', '')} van "
+                f"{signaal.findtext(f'{KP}Datum', '')}, houder "
+                f"{NAME_OF.get(houder.get('oin', '') if houder is not None else '', '?')}"
+            )
+    return found
+
+
 def _afspraken(xml: str) -> dict[str, Any]:
     """What the responding officer's system shows of the Veiligheidsafspraken it received."""
     root = xmlsafe.parse(xml.encode())
@@ -266,8 +313,15 @@ async def play(parts: core.Parts, players: Players) -> list[dict[str, Any]]:
                             withheld,
                         )
                     )
-                    if scenario.key == "acuut" and index == 0 and item is not None:
+                    if (
+                        scenario.key == "acuut"
+                        and index == 0
+                        and item is not None
+                        and name == "politie"
+                    ):
                         uitkomst.toont = _afspraken(str(item["xml"]))
+                if not step.herhaal:
+                    uitkomst.signalen = await _signalen(players, bericht_id)
             uitkomsten.append(uitkomst)
         out.append(
             {
@@ -277,6 +331,38 @@ async def play(parts: core.Parts, players: Players) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _normstatus(uiterlijk: dt.datetime, gesloten: dt.datetime | None, nu: dt.datetime) -> str:
+    if gesloten is None:
+        return "overschreden" if uiterlijk < nu else "open"
+    return "te laat" if gesloten > uiterlijk else "op tijd"
+
+
+async def _normen(parts: core.Parts, sinds: dt.datetime) -> list[Normregel]:
+    """Every norm step the demo opened, oldest first, where it stands now."""
+    nu = parts.normen.clock()
+
+    def naam(oin: str) -> str:
+        return NAME_OF.get(oin, oin) if oin else ""
+
+    def tijd(moment: dt.datetime) -> str:
+        return moment.astimezone(TIJDZONE).isoformat(timespec="minutes")
+
+    return [
+        Normregel(
+            norm=r.naam,
+            sleutel=r.sleutel,
+            berichttype=r.berichttype,
+            bericht_id=r.bericht_id,
+            van=naam(r.afzender_oin),
+            aan_zet=naam(r.partner_oin),
+            uiterlijk=tijd(r.uiterlijk),
+            gesloten=tijd(r.gesloten) if r.gesloten is not None else None,
+            status=_normstatus(r.uiterlijk, r.gesloten, nu),
+        )
+        for r in reversed(await parts.normen.store.recent(sinds, limit=10_000))
+    ]
 
 
 async def _delete_topology(settings: Settings, parts: core.Parts) -> None:
@@ -294,6 +380,7 @@ async def _delete_topology(settings: Settings, parts: core.Parts) -> None:
 
 async def run(settings: Settings | None = None, workdir: Path | None = None) -> Result:
     started = time.monotonic()
+    begin = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     with contextlib.ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kp-demo-")))
@@ -324,6 +411,7 @@ async def run(settings: Settings | None = None, workdir: Path | None = None) -> 
             players = Players(f"https://127.0.0.1:{door.partner_port}", pki)
             try:
                 scenarios = await play(parts, players)
+                normen = await _normen(parts, begin)
             finally:
                 await players.close()
         await _delete_topology(settings, parts)  # after the consumers stopped
@@ -342,6 +430,7 @@ async def run(settings: Settings | None = None, workdir: Path | None = None) -> 
         seconden=round(time.monotonic() - started, 2),
         ok=outcome.sound and _as_expected(scenarios),
         overzicht=overzicht,
+        normen=normen,
     )
 
 

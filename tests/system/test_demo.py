@@ -83,7 +83,24 @@ EXPECTED: dict[str, list[tuple[str, str, dict[str, set[str]] | str]]] = {
     "acuut": [
         # v2 §6: politie and the crisisdienst of the gemeente
         ("vt-twente", "Veiligheidsafspraken", {"politie": set(), "crisisdienst-twente": set()}),
+        ("vt-twente", "Overdracht", {"wijkteam-enschede": {"gezondheid"}}),
+        ("wijkteam-enschede", "OverdrachtReactie", {"vt-twente": set()}),
+        # the night-time inzet: to VT and to the casusregisseur (the accepting wijkteam)
+        ("crisisdienst-twente", "Terugmelding", {"vt-twente": set(), "wijkteam-enschede": set()}),
         ("politie", "VtMelding", {"vt-twente": set()}),
+        # versie 2 replaces versie 1 at every earlier recipient, and reaches the wijkteam
+        # that now takes part (v2 §6)
+        (
+            "vt-twente",
+            "Veiligheidsafspraken",
+            {"politie": set(), "crisisdienst-twente": set(), "wijkteam-enschede": set()},
+        ),
+        # the withdrawal reaches all who had it
+        (
+            "vt-twente",
+            "Veiligheidsafspraken",
+            {"politie": set(), "crisisdienst-twente": set(), "wijkteam-enschede": set()},
+        ),
     ],
     "verzoek-rvdk": [("vt-twente", "VerzoekTotOnderzoek", {"rvdk": set()})],
     "geweigerd-en-dubbel": [
@@ -144,8 +161,14 @@ def test_need_to_know_rules_of_the_spec_hold_in_the_demo(demo: dict[str, Any]) -
     assert terug["vrije_tekst_achtergehouden"] == ["toelichting (ontbreekt: kind, veiligheid)"]
     om = steps[("hg-melding", "Veiligheidsbeoordeling")]["ontvangers"][0]
     assert "kernvragen.wat_is_er_bekend (ontbreekt: gezondheid)" in om["vrije_tekst_achtergehouden"]
-    afspraken = steps[("acuut", "Veiligheidsafspraken")]
-    politie = afspraken["ontvangers"][0]
+    afspraken = next(
+        st
+        for sc in demo["scenarios"]
+        if sc["key"] == "acuut"
+        for st in sc["stappen"]
+        if st["berichttype"] == "Veiligheidsafspraken"
+    )  # versie 1
+    politie = next(o for o in afspraken["ontvangers"] if o["ontvanger"] == "politie")
     assert not {"gezondheid", "gezinsprofiel"} & set(politie["categorieen"])
     # what the responding officer sees: the afspraken and whom to call, nothing more
     shown = afspraken["toont"]
@@ -179,3 +202,36 @@ def test_the_demo_ends_with_a_sound_audit_and_an_inzage(demo: dict[str, Any]) ->
     assert all(v["bevestigd"] for v in inzage["verstrekkingen"] if v not in signalen)
     assert [n["reden"] for n in inzage["niet_verstrekt"] if n["ontvanger"] is None]  # refusals
     assert inzage["raadplegingen"][-1]["lezer"] == "demo-privacy-officer"
+
+
+def test_the_structureel_acuut_cycle(demo: dict[str, Any]) -> None:
+    """Issue 15's demo: the politie's night-time melding gives the VT regio and the politie an
+    AfsprakenSignaal (the reeks, its versie, the holder; no content); versie 2 and the
+    withdrawal go to everyone who held the afspraken; the withdrawal carries no content."""
+    (acuut,) = [s["stappen"] for s in demo["scenarios"] if s["key"] == "acuut"]
+    melding = acuut[4]
+    assert melding["berichttype"] == "VtMelding"
+    assert len(melding["signalen"]) == 2
+    assert {s.split(":")[0] for s in melding["signalen"]} == {"politie", "vt-twente"}
+    assert all("versie 1" in s and "houder vt-twente" in s for s in melding["signalen"])
+    assert all(not st["signalen"] for i, st in enumerate(acuut) if i != 4)
+    intrekking = acuut[6]
+    assert {tuple(o["categorieen"]) for o in intrekking["ontvangers"]} == {("proces",)}
+
+
+def test_the_norm_timeline_shows_the_missed_deadlines(demo: dict[str, Any]) -> None:
+    """v2 §10 in the demo's timeline (what /keten shows): the crisisdienst's report of Friday
+    night's inzet came after the end of the next werkdag, the OM decided after the ZSM
+    deadline of the example's Aanhouding; the voorwaarden of the open Overdracht are followed
+    per voorwaarde-id, the one the wijkteam reported niet-nagekomen closed."""
+    normen = demo["normen"]
+    by = {(n["norm"], n["berichttype"], n["aan_zet"], n["sleutel"]): n for n in normen}
+    inzet = by[("acute-inzet-teruggemeld", "Terugmelding", "crisisdienst-twente", "")]
+    assert (inzet["status"], inzet["uiterlijk"]) == ("te laat", "2026-11-23T23:59+01:00")
+    assert by[("zsm-beslissing", "ZsmAanmelding", "om", "")]["status"] == "te laat"
+    voorwaarden = sorted((n["sleutel"], n["status"]) for n in normen if n["norm"] == "voorwaarde")
+    # the lokaal-veld Overdracht: v1 closed by the zorgsignaal, v2 open; the acuut one: open
+    assert voorwaarden == [("v1", "op tijd"), ("v1", "open"), ("v2", "open"), ("v2", "open")]
+    # no personal data in the timeline: identifiers, names of partners, times
+    assert "999990019" not in json.dumps(normen)
+    assert "Jansen" not in json.dumps(normen)
