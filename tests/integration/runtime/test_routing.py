@@ -132,13 +132,8 @@ async def test_veiligheidsbeoordeling_is_routed_by_its_doel(
             (VT_RIJNMOND_AFZENDER,),
             id="terugkoppeling-from-rijnmond",
         ),
-        pytest.param(
-            "veilig-thuis/Veiligheidsafspraken.xml",
-            "vt-twente",
-            "politie",
-            (),
-            id="veiligheidsafspraken",
-        ),
+        # Veiligheidsafspraken are no single-recipient type since v2 §6 (the politie and the
+        # crisisdienst of the gemeente): tests/system/test_afspraken.py, test_reeks.py
         pytest.param(
             "veilig-thuis/VerzoekTotOnderzoek.xml",
             "vt-twente",
