@@ -117,7 +117,8 @@ def test_every_header_is_named_as_the_code_names_it(doc: dict[str, Any]) -> None
         "traceparent",
     }
     assert set(uit["required"]) == {rabbit.SOORT, rabbit.AFZENDER, rabbit.POGING, rabbit.HERHAALD}
-    assert set(uit["properties"][rabbit.SOORT]["enum"]) == {"levering", "antwoord"}
+    # a partner's delivery, the gateway's answer, the gateway's AfsprakenSignaal (v2 §7)
+    assert set(uit["properties"][rabbit.SOORT]["enum"]) == {"levering", "antwoord", "signaal"}
     assert set(schemas["naarIngress"]["properties"]) == {"traceparent"}
     apart = doc["components"]["messages"]["apart"]["headers"]["properties"]
     assert set(apart) == {rabbit.REDEN, rabbit.AFZENDER}
