@@ -73,7 +73,7 @@ class StapUitkomst:
     ontvangers: list[Aflevering] = field(default_factory=list)
     uiterste_beslismoment: str | None = None
     dubbel: bool = False  # the original answer again, nothing delivered twice
-    toont: dict[str, Any] | None = None  # what a recipient's system shows (scenario acuut)
+    toont: dict[str, Any] | None = None  # what the step's `toont` recipient's system shows
     # the AfsprakenSignalen this message gave rise to (v2 §7): "recipient: reeks, versie"
     signalen: list[str] = field(default_factory=list)
 
@@ -313,12 +313,7 @@ async def play(parts: core.Parts, players: Players) -> list[dict[str, Any]]:
                             withheld,
                         )
                     )
-                    if (
-                        scenario.key == "acuut"
-                        and index == 0
-                        and item is not None
-                        and name == "politie"
-                    ):
+                    if step.toont == name and item is not None:
                         uitkomst.toont = _afspraken(str(item["xml"]))
                 if not step.herhaal:
                     uitkomst.signalen = await _signalen(players, bericht_id)

@@ -27,6 +27,8 @@ class Step:
     ontvangers: tuple[str, ...] = ()  # names the Kop narrows the routing to
     herhaal: str | None = None  # send the exact bytes of this earlier step again
     antwoord_op: str | None = None  # kp:InAntwoordOp: the BerichtId of this earlier step
+    # the recipient whose system's view of the afspraken the demo shows (what its officer sees)
+    toont: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class _StepEntry(BaseModel):
     ontvangers: list[str] = Field(default_factory=list)
     herhaal: str | None = None
     antwoord_op: str | None = Field(default=None, pattern=r"^[a-z0-9-]+/\d+$")
+    toont: str | None = None
 
 
 class _ScenarioEntry(BaseModel):
@@ -79,6 +82,7 @@ def load_scenarios(path: Path = SCENARIO_FILE) -> tuple[dict[str, str], tuple[Sc
                     tuple(t.ontvangers),
                     t.herhaal,
                     t.antwoord_op,
+                    t.toont,
                 )
                 for t in s.stappen
             ),
@@ -88,7 +92,7 @@ def load_scenarios(path: Path = SCENARIO_FILE) -> tuple[dict[str, str], tuple[Sc
     earlier: set[str] = set()
     for scenario in scenarios:
         for index, step in enumerate(scenario.stappen):
-            for name in (step.afzender, *step.ontvangers):
+            for name in (step.afzender, *step.ontvangers, *filter(None, [step.toont])):
                 if name not in data.partners:
                     raise ValueError(f"{path.name}: {scenario.key}: unknown partner {name!r}")
             for ref in (step.herhaal, step.antwoord_op):
