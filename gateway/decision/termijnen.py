@@ -123,13 +123,10 @@ def einde_van_dag(dag: dt.date) -> dt.datetime:
     return dt.datetime.combine(dag, dt.time.max, tzinfo=TIJDZONE)
 
 
-_einde_van = einde_van_dag
-
-
 def termijn_einde(dag: dt.date) -> dt.datetime:
     """The end of a term whose last day is ``dag``: that day's end, or the end of the next
     werkdag when ``dag`` is a Saturday, Sunday or holiday (Atw art. 1)."""
-    return _einde_van(dag if is_werkdag(dag) else volgende_werkdag(dag))
+    return einde_van_dag(dag if is_werkdag(dag) else volgende_werkdag(dag))
 
 
 def _lokale_dag(moment: dt.datetime) -> dt.date:
