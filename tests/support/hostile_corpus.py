@@ -1052,6 +1052,17 @@ def _cases(c: Canaries) -> Iterator[Case]:
         element="kp:Ontvanger",
         why="the sender asks for a recipient the policy does not route a VtMelding to",
     )
+    yield mutate(
+        "versie-van-onbekende-reeks",
+        "veilig-thuis/reeks/versie-2.xml",
+        (
+            'reeks-id="5f0c2d7e-3b1a-4c8e-9d2f-7a6b5c4d3e21"',
+            'reeks-id="0bad0bad-0bad-4bad-8bad-0bad0bad0bad"',
+        ),
+        sender="vt-twente",
+        code=Foutcode.VERSIE_ONGELDIG,
+        why="afspraken versie 2 of a reeks the gateway never saw a versie 1 of (v2 §6)",
+    )
 
 
 __all__ = ["KNOWN_BUGS", "Canaries", "Case", "corpus", "replace_once"]

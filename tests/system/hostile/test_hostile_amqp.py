@@ -195,6 +195,18 @@ def _messages_on(vhost: str, queue: str) -> tuple[int, int]:
     raise AssertionError(f"no queue {queue} in vhost {vhost}")
 
 
+async def _ingress_settled(vhost: str, queue: str) -> tuple[int, int]:
+    """The ingress counts once nothing is left, or as they stand after CEILING_S (the broker
+    counts an acknowledgement a moment after the gateway sent it)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CEILING_S
+    while True:
+        counts = await loop.run_in_executor(None, _messages_on, vhost, queue)
+        if counts == (0, 0) or loop.time() > deadline:
+            return counts
+        await asyncio.sleep(1)
+
+
 async def _run(settings: Settings, vhost: str, canary: Canary) -> Run:
     cases = corpus(canary.canaries)
     outcomes: dict[str, Outcome] = {}
@@ -221,8 +233,8 @@ async def _run(settings: Settings, vhost: str, canary: Canary) -> Run:
         )
         late = {name: len(got) for name, got in zip(running.partners, inboxes, strict=True)}
         try:
-            ingress_left: tuple[int, int] | str = await asyncio.get_running_loop().run_in_executor(
-                None, _messages_on, vhost, running.topology.ingress
+            ingress_left: tuple[int, int] | str = await _ingress_settled(
+                vhost, running.topology.ingress
             )
         except RuntimeError as exc:  # rabbitmqctl failed: that test fails, not the whole run
             ingress_left = str(exc)
