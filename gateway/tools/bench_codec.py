@@ -21,6 +21,7 @@ both alike.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import platform
@@ -41,12 +42,14 @@ from gateway.decision.besluit import (
     Gerouteerd,
     Levering,
     Onbekend,
+    Ontvangen,
     Weigering,
     ingress,
     sha256,
 )
 from gateway.decision.needtoknow import filter_inhoud
 from gateway.decision.pipeline import Pipeline
+from gateway.decision.routing import Gevraagd
 from gateway.decision.trail import Trail
 from gateway.domain.model import Bericht, Doelbinding, Inhoud, Partij
 from gateway.runtime.app import catalogue
@@ -118,10 +121,32 @@ def _outcome(besluit: object) -> str:
     return type(besluit).__name__
 
 
-def _feiten(pipeline: Pipeline) -> Feiten:
+def _feiten(pipeline: Pipeline, ontvangen: Ontvangen | None = None) -> Feiten:
     """The facts every example is decided with: now, in a conversation every partner took
-    part in (so a type routed to those who took part, the ActieoverlegBesluit, has them)."""
-    return Feiten(nu=dt.datetime.now(dt.UTC), deelnemers=frozenset(pipeline.policy.partners))
+    part in (so a type routed to those who took part, the ActieoverlegBesluit, has them) whose
+    Overdracht is lopend (v2 §5: a Terugmelding's routes ask for it); for an answer (v2 §6)
+    the question its InAntwoordOp names, asked by the first partner of a rol its routes answer
+    that the policy routes it to."""
+    feiten = Feiten(
+        nu=dt.datetime.now(dt.UTC),
+        deelnemers=frozenset(pipeline.policy.partners),
+        overdracht="lopend",
+    )
+    if ontvangen is None:
+        return feiten
+    kop = pipeline.codec.read_envelope(ontvangen.raw).kop
+    regel = pipeline.policy.berichten.get(kop.berichttype)
+    if regel is None or not regel.antwoord_op or kop.doelbinding is None:
+        return feiten
+    for rol in sorted({r.naar for r in regel.routes if "vraag" in r.regios}):
+        for vrager in pipeline.policy.partners_met_rol(rol):
+            if vrager.oin == ontvangen.afzender_oin:
+                continue
+            gevraagd = Gevraagd(vrager.oin, regel.antwoord_op[0], kop.doelbinding.doel)
+            met_vraag = dataclasses.replace(feiten, gevraagd=(gevraagd,))
+            if isinstance(pipeline.route(ontvangen, met_vraag), Aanvaarding):
+                return met_vraag
+    return feiten
 
 
 def _steps(
@@ -197,8 +222,8 @@ def _steps(
 def _example(pipeline: Pipeline, path: Path, *, messages: int, runs: int) -> dict[str, Any]:
     raw = path.read_bytes()
     oin = pipeline.codec.read_envelope(raw).kop.afzender.oin
-    feiten = _feiten(pipeline)
     ontvangen = ingress(raw, oin)
+    feiten = _feiten(pipeline, ontvangen)
     medians = measure(
         {"decide": lambda: pipeline.route(ontvangen, feiten), "parse": _parse(pipeline, raw)},
         messages=messages,
