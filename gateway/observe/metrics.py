@@ -114,6 +114,16 @@ class Metrics:
             registry=r,
         )
 
+        self.norms_missed = Counter(
+            "ketenpoort_normen_gemist",
+            "Deadlines of the chain's norms reported missed (spec v2 §10, the norm_overschreden "
+            "event): a step still open past its deadline, or a report checked on arrival that "
+            "came late (an acute inzet); per partner whose step it was and norm. Nothing is "
+            "blocked; alert when it grows.",
+            ["partner", "norm"],
+            registry=r,
+        )
+
         self.tls_refused = Counter(
             "ketenpoort_tls_handshakes_geweigerd",
             "TLS handshakes the partner port refused, per alert sent (unknown_ca, "

@@ -129,7 +129,11 @@ def build(
     pipeline = Pipeline(codec, policy, trail, settings.gateway_oin)
     clock = clock or (lambda: dt.datetime.now(dt.UTC))
     facts = FactFinder(state, audit, clock=clock)
-    normen = NormWatch(NormStore(db), clock)
+    normen = NormWatch(
+        NormStore(db),
+        clock,
+        gemist=lambda rij: metrics.norms_missed.labels(rij.partner_oin, rij.naam).inc(),
+    )
     outbox = Outbox(broker, settings.gateway_oin)
     effects = Effects(
         outbox=outbox,

@@ -4,7 +4,8 @@ The decision names the norms an accepted message opens (``Aanvaarding.normen``, 
 deadlines) and closes (``sluit``); :class:`NormWatch` records both in the :class:`NormStore`
 and, every ``interval`` seconds (:meth:`NormWatch.run`), checks which deadlines passed: each
 is logged once as ``norm_overschreden`` (BerichtId, type, norm, partner, deadline: no personal
-data), and the open and overdue steps per partner are kept for the Prometheus gauges. The clock
+data) and handed to ``gemist`` (the ``ketenpoort_normen_gemist`` counter), and the open and
+overdue steps per partner are kept for the Prometheus gauges. The clock
 is passed in, so a test moves time. Nothing is ever blocked or refused for a deadline.
 """
 
@@ -31,9 +32,15 @@ Stappen = Counter[tuple[str, str]]
 class NormWatch:
     """Opens, closes and checks the norms; holds the latest counts for the gauges."""
 
-    def __init__(self, store: NormStore, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self,
+        store: NormStore,
+        clock: Callable[[], dt.datetime],
+        gemist: Callable[[NormRij], None] = lambda rij: None,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.gemist = gemist  # told of every missed deadline as it is reported (a metric)
         self.open: Stappen = Counter()
         self.overschreden: Stappen = Counter()
 
@@ -63,6 +70,7 @@ class NormWatch:
         for rij in nieuw:
             if rij.te_laat:
                 _report(rij, gesloten=rij.gesloten)
+                self.gemist(rij)
 
     async def confirmed(self, besluit: Bevestiging) -> None:
         """A recipient's Afleverbevestiging closes its delivery's norm."""
@@ -80,6 +88,7 @@ class NormWatch:
         passed = await self.store.newly_overdue(now)
         for rij in passed:
             _report(rij)
+            self.gemist(rij)
         rows = await self.store.open_rows()
         self.open = _count(rows)
         self.overschreden = _count(r for r in rows if r.uiterlijk < now)

@@ -100,6 +100,8 @@ async def test_a_vtmelding_s_norms_met_and_missed_over_a_weekend(
             assert (
                 gauge(metrics, "ketenpoort_normen_overschreden", VT, "veiligheidsbeoordeling") == 1
             )
+            missed = "ketenpoort_normen_gemist_total"
+            assert gauge(metrics, missed, VT, "veiligheidsbeoordeling") == 1  # counted once
 
             # VT's Terugkoppeling in the conversation closes it, late; it is delivered all the
             # same and opens the politie's afleverbevestiging
@@ -191,6 +193,14 @@ async def test_voorwaarden_per_item_and_a_late_acute_inzet(settings: Settings, v
                 }
             ]
             assert not any(p in repr(logs) for p in PERSONAL)
+            metrics = parts.metrics.expose().decode()
+            missed = "ketenpoort_normen_gemist_total"
+            assert gauge(metrics, missed, CRISISDIENST, "acute-inzet-teruggemeld") == 1
+            # closed on arrival: never open, so never in the open-step gauges
+            assert (
+                gauge(metrics, "ketenpoort_normen_open", CRISISDIENST, "acute-inzet-teruggemeld")
+                is None
+            )
             (gemist,) = [
                 r for r in await store.recent(WOENSDAG) if r.naam == "acute-inzet-teruggemeld"
             ]
@@ -203,6 +213,8 @@ async def test_voorwaarden_per_item_and_a_late_acute_inzet(settings: Settings, v
             assert ("voorwaarde", "v1") not in {(r.naam, r.sleutel) for r in passed}
             assert all(r.bericht_id == overdracht for r in passed if r.naam == "voorwaarde")
             assert not [r for r in await parts.normen.check() if r.naam == "voorwaarde"]
+            metrics = parts.metrics.expose().decode()
+            assert gauge(metrics, missed, WIJKTEAM, "voorwaarde") == 1  # v2 only, once
         finally:
             for partner in (vt, wijkteam):
                 await drain(partner)
