@@ -275,7 +275,7 @@ def _print_route(result: dict[str, Any]) -> None:
     )
     for n in result["normen"]:
         wie = f" {n['ontvanger']}" if "ontvanger" in n else ""
-        sleutel = f" [{n['sleutel']}]" if "sleutel" in n else ""
+        sleutel = f" · {n['sleutel']}" if "sleutel" in n else ""  # not [..]: rich markup
         laat = {True: " (te laat)", False: " (op tijd)"}.get(n.get("te_laat"), "")
         out.print(f"norm {n['naam']}{sleutel}{wie}: {n['uiterlijk']}{laat}")
     for r in result["recipients"]:

@@ -19,7 +19,7 @@ from gateway.decision.termijnen import (
 )
 from gateway.domain.model import Bericht, Prioriteit
 from gateway.policy.catalogue import Policy
-from gateway.policy.fieldpath import resolve, resolve_all
+from gateway.policy.fieldpath import resolve, resolve_all, resolve_in
 from gateway.policy.files import LEVERING, NormEntry, Termijn, VeldConditie
 
 __all__ = [
@@ -96,7 +96,9 @@ def gesloten_per_item(
 
 
 def _voldoet(als: list[VeldConditie], part: object) -> bool:
-    return all(c.holds(getattr(part, c.veld, None)) for c in als)
+    """Every condition holds for its field path below ``part`` (read as the router reads a
+    message's: the policy check accepts the same paths)."""
+    return all(c.holds(resolve_in(part, c.veld)) for c in als)
 
 
 def termijn_vanaf(
@@ -138,7 +140,9 @@ def normen_bij(
                     )
                     for o in routering.ontvangers
                 )
-            elif norm.geopend_door == berichttype and _voldoet(norm.als, bericht.inhoud):
+            elif norm.geopend_door == berichttype and all(
+                c.holds(resolve(bericht, c.veld)) for c in norm.als
+            ):
                 found.extend(_stappen(policy, norm, termijn, bericht, routering, nu))
         except OverflowError:  # a start at the end of year 9999: no deadline to give
             continue
@@ -166,23 +170,27 @@ def _stappen(
             for o in routering.ontvangers
             if _kan_sluiten(policy, norm, str(o.partner.rol))
         ] or [None]
+    # the message's own deadline, unless each item has its own date (a voorwaarde's termijn)
+    gemeen = (
+        None if termijn.datum is not None else termijn_vanaf(_met_uren(termijn, bericht), start)
+    )
     termijnen: list[tuple[str, dt.datetime]] = []
     if norm.per is None:
-        termijnen.append(("", termijn_vanaf(_met_uren(termijn, bericht), start)))
+        assert gemeen is not None  # a termijn datum only with per: the schema
+        termijnen.append(("", gemeen))
     else:
         assert norm.sleutel is not None  # per and sleutel go together: the schema
         for item in resolve_all(bericht, norm.per):
             sleutel = getattr(item, norm.sleutel, None)
             if sleutel is None:
                 continue
-            if termijn.datum is not None:
-                dag = getattr(item, termijn.datum, None)
-                if not isinstance(dag, dt.date):
-                    continue  # no termijn of its own: no deadline to follow
-                uiterlijk = einde_van_dag(dag)
-            else:
-                uiterlijk = termijn_vanaf(_met_uren(termijn, bericht), start)
-            termijnen.append((str(sleutel), uiterlijk))
+            if gemeen is not None:
+                termijnen.append((str(sleutel), gemeen))
+                continue
+            assert termijn.datum is not None
+            dag = resolve_in(item, termijn.datum)
+            if isinstance(dag, dt.date):  # else no termijn of its own: no deadline to follow
+                termijnen.append((str(sleutel), einde_van_dag(dag)))
     return [
         Normtermijn(
             naam=norm.naam,

@@ -15,6 +15,7 @@ __all__ = [
     "check_path",
     "resolve",
     "resolve_all",
+    "resolve_in",
 ]
 
 _SEGMENT = re.compile(r"^([a-z_]+)(?:\[([a-z_]+)=([a-z\-]+)\])?$")
@@ -22,10 +23,17 @@ _SEGMENT = re.compile(r"^([a-z_]+)(?:\[([a-z_]+)=([a-z\-]+)\])?$")
 
 def resolve(bericht: Bericht, path: str) -> Any:
     """The value at ``path`` in a message (None where a part is missing)."""
+    head, _, rest = path.partition(".")
+    if head == "kop":
+        return resolve_in(bericht.kop, rest) if rest else bericht.kop
+    return resolve_in(bericht.inhoud, path)
+
+
+def resolve_in(part: Any, path: str) -> Any:
+    """The value at ``path`` below ``part`` (an item of a repeated part, say), as
+    :func:`resolve` reads it in a message."""
     segments = path.split(".")
-    current: Any = bericht.kop if segments[0] == "kop" else bericht.inhoud
-    if segments[0] == "kop":
-        segments = segments[1:]
+    current: Any = part
     for segment in segments:
         found = _SEGMENT.match(segment)
         if found is None or current is None:

@@ -69,7 +69,7 @@ class NormWatch:
         )
         for rij in nieuw:
             if rij.te_laat:
-                _report(rij, gesloten=rij.gesloten)
+                _report(rij)
                 self.gemist(rij)
 
     async def confirmed(self, besluit: Bevestiging) -> None:
@@ -107,9 +107,11 @@ class NormWatch:
         return [((partner, naam), float(n)) for (partner, naam), n in sorted(which.items())]
 
 
-def _report(rij: NormRij, gesloten: dt.datetime | None = None) -> None:
-    """One ``norm_overschreden`` event: still open past its deadline, or (``gesloten``)
-    closed after it on arrival. BerichtId, type, norm, partner, times: no personal data."""
+def _report(rij: NormRij) -> None:
+    """One ``norm_overschreden`` event: still open past its deadline, or closed after it on
+    arrival (then with ``gesloten``). BerichtId, type, norm, partner, times: no personal
+    data."""
+    gesloten = rij.gesloten
     log.warning(
         "norm_overschreden",
         norm=rij.naam,

@@ -111,6 +111,13 @@ class NormRij:
         """Closed after its deadline (a late report, a late acceptance)."""
         return self.gesloten is not None and self.gesloten > self.uiterlijk
 
+    def status(self, now: dt.datetime) -> str:
+        """Where the step stands at ``now``, as a chain coordinator reads it: open,
+        overschreden (open past its deadline), op tijd or te laat."""
+        if self.gesloten is None:
+            return "overschreden" if self.uiterlijk < now else "open"
+        return "te laat" if self.te_laat else "op tijd"
+
     @classmethod
     def _from_row(cls, row: Sequence[Any]) -> NormRij:
         return cls(

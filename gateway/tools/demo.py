@@ -328,12 +328,6 @@ async def play(parts: core.Parts, players: Players) -> list[dict[str, Any]]:
     return out
 
 
-def _normstatus(uiterlijk: dt.datetime, gesloten: dt.datetime | None, nu: dt.datetime) -> str:
-    if gesloten is None:
-        return "overschreden" if uiterlijk < nu else "open"
-    return "te laat" if gesloten > uiterlijk else "op tijd"
-
-
 async def _normen(parts: core.Parts, sinds: dt.datetime) -> list[Normregel]:
     """Every norm step the demo opened, oldest first, where it stands now."""
     nu = parts.normen.clock()
@@ -354,7 +348,7 @@ async def _normen(parts: core.Parts, sinds: dt.datetime) -> list[Normregel]:
             aan_zet=naam(r.partner_oin),
             uiterlijk=tijd(r.uiterlijk),
             gesloten=tijd(r.gesloten) if r.gesloten is not None else None,
-            status=_normstatus(r.uiterlijk, r.gesloten, nu),
+            status=r.status(nu),
         )
         for r in reversed(await parts.normen.store.recent(sinds, limit=10_000))
     ]

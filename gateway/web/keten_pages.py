@@ -46,12 +46,6 @@ class Normstap:
         return self.status in ("overschreden", "te laat")
 
 
-def _status(rij: NormRij, now: dt.datetime) -> str:
-    if rij.gesloten is None:
-        return "overschreden" if rij.uiterlijk < now else "open"
-    return "te laat" if rij.gesloten > rij.uiterlijk else "op tijd"
-
-
 AREA = LoginArea(
     pad="/keten",
     rol=COORDINATOR,
@@ -118,7 +112,7 @@ async def timeline(
     stappen = [
         Normstap(
             rij=r,
-            status=_status(r, now),
+            status=r.status(now),
             afzender=naam_van(r.afzender_oin),
             partner=naam_van(r.partner_oin) if r.partner_oin else "",
         )

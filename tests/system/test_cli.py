@@ -359,6 +359,8 @@ def test_route_names_the_voorwaarden_and_a_late_acute_inzet() -> None:
         ("v2", "2027-01-15T23:59:59+01:00"),
     ]
     assert all("te_laat" not in n for n in voorwaarden)  # followed, not judged yet
+    plain = invoke("route", EXAMPLES_DIR / "veilig-thuis" / "Overdracht.xml")
+    assert "norm voorwaarde · v1 00000099000000000107: 2027-02-24T23:59:59+01:00" in plain.stdout
     inzet = EXAMPLES_DIR / "crisisdienst" / "Terugmelding.xml"  # Sunday 13 December, 02:40
     memory = ("--deelnemer", "00000099000000000102", "--overdracht", "lopend")
     for nu, te_laat in (("2026-12-14T18:00:00+01:00", False), ("2026-12-15T08:00:00+01:00", True)):
