@@ -13,7 +13,10 @@ report (CSV and printable) and ``ketenpoort audit inzage``.
   with the categories the recipient lacks; blocks under beroepsgeheim and shielded addresses
   under ``extra.beroepsgeheim_achtergehouden`` / ``extra.afscherming_achtergehouden`` as
   ``[{"veld", "reden"}]`` once those are recorded) and the ``bevestigd`` record of the
-  recipient's Afleverbevestiging, or ``niet-afleverbaar`` when it never took it.
+  recipient's Afleverbevestiging, or ``niet-afleverbaar`` when it never took it. A copy whose
+  ``afgeleverd`` record for this person names blocks marked niet-delen-met them
+  (``extra.niet_delen_met``) is listed without its categories and with that restriction
+  (spec v2 §8, AVG art. 23), for the officer to decide.
 - A :class:`NietVerstrekt` is a message refused (``geweigerd``: a Foutbericht, nothing
   delivered) or a copy from which everything about this person was left out (a ``gefilterd``
   record with status ``weggelaten``): shown as such, never as a disclosure.
@@ -34,6 +37,7 @@ from gateway.audit.record import Record
 
 __all__ = [
     "AMSTERDAM",
+    "BEPERKT",
     "INZAGE_COLUMNS",
     "Inzageoverzicht",
     "Ketenpartner",
@@ -52,6 +56,13 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 VRIJE_TEKST = "vrije_tekst_achtergehouden"
 BEROEPSGEHEIM = "beroepsgeheim_achtergehouden"
 AFSCHERMING = "afscherming_achtergehouden"
+# extra key under which the afgeleverd record of one person names the blocks marked
+# niet-delen-met that person
+NIET_DELEN_MET = "niet_delen_met"
+# what the report says of such a disclosure (AVG art. 23)
+BEPERKT = (
+    "niet-delen-met (AVG art. 23): categorieën niet getoond, ter beoordeling door de functionaris"
+)
 
 
 def lokale_tijd(moment: dt.datetime | None, *, iso: bool = False) -> str:
@@ -102,6 +113,9 @@ class Verstrekking:
     vrije_tekst: tuple[Weglating, ...] = ()
     beroepsgeheim: tuple[Weglating, ...] = ()
     afscherming: tuple[Weglating, ...] = ()
+    # the delivered blocks marked niet-delen-met this person (spec v2 §8, AVG art. 23): the
+    # disclosure is listed without its categories, for the officer to decide what to show
+    beperking: tuple[str, ...] = ()
     bevestigd: dt.datetime | None = None  # the recipient's Afleverbevestiging
     niet_afleverbaar: str | None = None  # why the recipient never took it
     log: str = ""
@@ -256,6 +270,7 @@ def _disclosure(copy: _Copy, record: Record, namen: Mapping[str, str]) -> Verstr
     ontvanger = _partij(p.get("ontvanger"), namen)
     assert afzender is not None  # the copy's key has both
     assert ontvanger is not None
+    beperking = tuple(str(b) for b in (p.get("extra") or {}).get(NIET_DELEN_MET) or ())
     return Verstrekking(
         tijd=_tijd(record),
         bericht_id=str(p.get("bericht_id")),
@@ -264,11 +279,13 @@ def _disclosure(copy: _Copy, record: Record, namen: Mapping[str, str]) -> Verstr
         ontvanger=ontvanger,
         doel=str(verwerking.get("doel") or ""),
         grondslag=str(verwerking.get("grondslag") or ""),
-        gegeven=tuple(p.get("categorieen") or ()),
-        achtergehouden=tuple(filtered.get("verwijderd") or ()),
+        # a restricted disclosure is listed without its categories (spec v2 §8)
+        gegeven=() if beperking else tuple(p.get("categorieen") or ()),
+        achtergehouden=() if beperking else tuple(filtered.get("verwijderd") or ()),
         vrije_tekst=_weglatingen(extra, VRIJE_TEKST),
         beroepsgeheim=_weglatingen(extra, BEROEPSGEHEIM),
         afscherming=_weglatingen(extra, AFSCHERMING),
+        beperking=beperking,
         bevestigd=copy.bevestigd,
         niet_afleverbaar=copy.niet_afleverbaar,
         log=record.log,
@@ -320,6 +337,7 @@ INZAGE_COLUMNS = (
     "vrije_tekst_achtergehouden",
     "beroepsgeheim_achtergehouden",
     "afscherming",
+    "beperking",
     "bevestigd",
     "reden",
     "lezer",
@@ -368,6 +386,7 @@ def write_csv(overzicht: Inzageoverzicht, out: TextIO) -> None:
                 vrije_tekst_achtergehouden="; ".join(map(str, v.vrije_tekst)),
                 beroepsgeheim_achtergehouden="; ".join(map(str, v.beroepsgeheim)),
                 afscherming="; ".join(map(str, v.afscherming)),
+                beperking=f"{BEPERKT}: {', '.join(v.beperking)}" if v.beperking else "",
                 bevestigd=lokale_tijd(v.bevestigd, iso=True),
                 reden=v.niet_afleverbaar or "",
             )

@@ -192,10 +192,13 @@ class AuditLog(AuditReader):
             seen.update(r[0] for r in rows)
         records = []
         nodes = []
+        keys_found: set[tuple[str, str]] = set()
         for entry in entries:
             if entry.dedup in seen:
                 continue
             seen.add(entry.dedup)
+            if entry.zoeksleutel is not None and entry.betrokkene is not None:
+                keys_found.add((entry.zoeksleutel, entry.betrokkene))
             seq = frontier.size
             record = build_record(self.log_id, entry, seq, now)
             public_bytes = canonical(record.public)
@@ -231,6 +234,12 @@ class AuditLog(AuditReader):
             "INSERT INTO audit_node (log, level, idx, hash) VALUES (?, ?, ?, ?)",
             [(self.log_id, level, index, digest) for level, index, digest in nodes],
         )
+        if keys_found:  # spec v2 §8: people without a BSN, found by name and birth date
+            ex.many(
+                "INSERT INTO audit_zoeksleutel (sleutel, betrokkene) VALUES (?, ?) "
+                "ON CONFLICT (sleutel, betrokkene) DO NOTHING",
+                sorted(keys_found),
+            )
 
     # ----------------------------------------------------------------- checkpoints
 

@@ -40,6 +40,12 @@ _SCHEMA = (
         idx BIGINT NOT NULL,
         hash {blob} NOT NULL,
         PRIMARY KEY (log, level, idx))""",
+    # spec v2 §8: the keyed search key (name and birth date) of a person without a BSN ->
+    # their pseudonym; nothing in clear. A key goes when its person has no personal part left.
+    """CREATE TABLE IF NOT EXISTS audit_zoeksleutel (
+        sleutel TEXT NOT NULL,
+        betrokkene TEXT NOT NULL,
+        PRIMARY KEY (sleutel, betrokkene))""",
     """CREATE TABLE IF NOT EXISTS audit_checkpoint (
         log TEXT NOT NULL,
         size BIGINT NOT NULL,
@@ -154,6 +160,21 @@ class AuditReader:
 
         return await self.db.run(work)
 
+    async def find(self, zoeksleutel: str) -> list[str]:
+        """The pseudonyms of the people without a BSN recorded under a keyed search key of
+        name and birth date (spec v2 §8), of whom records with a personal part remain."""
+
+        def work(ex: Exec) -> list[str]:
+            rows = ex(
+                "SELECT z.betrokkene FROM audit_zoeksleutel z WHERE z.sleutel = ? AND EXISTS "
+                "(SELECT 1 FROM audit_record r WHERE r.betrokkene = z.betrokkene) "
+                "ORDER BY z.betrokkene",
+                (zoeksleutel,),
+            ).fetchall()
+            return [str(r[0]) for r in rows]
+
+        return await self.db.run(work)
+
     async def subjects_delivered(self, bericht_id: str, ontvanger_oin: str) -> list[str | None]:
         """The data subjects whose data went to ``ontvanger_oin`` in message ``bericht_id``."""
         found: list[str | None] = []
@@ -262,6 +283,7 @@ class AuditReader:
                 f"dedup = 'gewist:' || log || ':' || CAST(seq AS TEXT) WHERE {due}",
                 (moment,),
             )
+            _drop_orphan_keys(ex)
             return counts
 
         return await self.db.run(work)
@@ -280,6 +302,15 @@ class AuditReader:
                     (log_id, seq),
                 )
                 done += int(cursor.rowcount or 0)
+            _drop_orphan_keys(ex)
             return done
 
         return await self.db.run(work)
+
+
+def _drop_orphan_keys(ex: Exec) -> None:
+    """Remove the search keys of people none of whose records keeps a personal part."""
+    ex(
+        "DELETE FROM audit_zoeksleutel WHERE NOT EXISTS "
+        "(SELECT 1 FROM audit_record r WHERE r.betrokkene = audit_zoeksleutel.betrokkene)"
+    )

@@ -99,6 +99,9 @@ class Entry:
     sha256: str | None = None
     status: str | None = None
     betrokkene: str | None = None  # the pseudonym (personal part)
+    # the keyed search key of a person without a BSN (name and birth date, spec v2 §8): an
+    # index of the store beside the record, removed with the person's last personal part
+    zoeksleutel: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -9,6 +9,7 @@ the keys that came with the trail); 2 wrong use.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import sys
@@ -138,7 +139,19 @@ def audit_verify(
 
 @audit_app.command("inzage")
 def audit_inzage(
-    bsn: Annotated[str, typer.Option("--bsn", help="The person's BSN (pseudonymised at once).")],
+    bsn: Annotated[
+        str | None, typer.Option("--bsn", help="The person's BSN (pseudonymised at once).")
+    ] = None,
+    naam: Annotated[
+        str | None,
+        typer.Option(
+            "--naam",
+            help="A person without a BSN: their name (with --geboortedatum; a keyed lookup).",
+        ),
+    ] = None,
+    geboortedatum: Annotated[
+        str | None, typer.Option("--geboortedatum", help="Their birth date, YYYY-MM-DD.")
+    ] = None,
     formaat: Annotated[Formaat, typer.Option("--format", help="text, json or csv.")] = Formaat.TEXT,
     lezer: Annotated[
         str, typer.Option(help="Who asks (recorded in the audit trail).")
@@ -147,11 +160,29 @@ def audit_inzage(
     """A person's disclosures, one a line: to whom, when (Dutch local time), doel, the
     sender's grondslag, the categories given and withheld (and free text withheld, with
     why), confirmed or not; then the messages refused or left without them, and who read
-    their history. The read itself is recorded."""
-    if not elfproef(bsn):
-        err.print("not a valid BSN (elfproef)")
+    their history. The read itself is recorded. A person without a BSN (spec v2 §8) is
+    found by --naam and --geboortedatum instead: the histories of everyone recorded under
+    that name and birth date (one per sender that reported them), through a keyed lookup."""
+    if (bsn is None) == (naam is None):
+        err.print("give --bsn, or --naam with --geboortedatum (a person without a BSN)")
         raise typer.Exit(2)
-    overzicht = asyncio.run(audit_access.audit_inzage(common.settings(), bsn, lezer))
+    if bsn is not None:
+        if not elfproef(bsn):
+            err.print("not a valid BSN (elfproef)")
+            raise typer.Exit(2)
+        overzicht = asyncio.run(audit_access.audit_inzage(common.settings(), bsn, lezer))
+    else:
+        assert naam is not None
+        try:
+            geboren = dt.date.fromisoformat(geboortedatum or "")
+        except ValueError:
+            err.print("--naam needs --geboortedatum as YYYY-MM-DD")
+            raise typer.Exit(2) from None
+        overzicht, gevonden = asyncio.run(
+            audit_access.audit_inzage_naam(common.settings(), naam, geboren, lezer)
+        )
+        if not gevonden:
+            err.print("nobody without a BSN is recorded under that name and birth date")
     if formaat is Formaat.JSON:
         sys.stdout.write(json.dumps(overzicht.to_json(), indent=2, ensure_ascii=False) + "\n")
         return
@@ -193,7 +224,7 @@ def print_inzage(overzicht: Inzageoverzicht, title: str) -> None:
             f"{v.berichttype} {v.bericht_id[:8]}",
             v.doel,
             v.grondslag,
-            ", ".join(v.gegeven) or "-",
+            ", ".join(v.gegeven) or (f"beperkt: {', '.join(v.beperking)}" if v.beperking else "-"),
             "; ".join(withheld) or "-",
             lokale_tijd(v.bevestigd)
             or (f"nee: {v.niet_afleverbaar}" if v.niet_afleverbaar else "nee"),

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 
 from gateway.audit.log import Entry
+from gateway.decision.afscherming import AfschermingWeglating, Beperking
 from gateway.decision.beroepsgeheim import BeroepsgeheimWeglating, Herkomst
 from gateway.decision.needtoknow import Achtergehouden
 from gateway.decision.normen import Normtermijn
@@ -83,6 +84,10 @@ class Levering:
     # every recipient), and where each delivered block came from (spec v2 §8)
     beroepsgeheim: tuple[BeroepsgeheimWeglating, ...] = ()
     herkomst: tuple[Herkomst, ...] = ()
+    # each address marked afgeschermd this recipient did not receive, and each delivered
+    # block marked niet-delen-met a betrokkene (spec v2 §8)
+    afscherming: tuple[AfschermingWeglating, ...] = ()
+    beperkingen: tuple[Beperking, ...] = ()
 
 
 # --------------------------------------------------------------------------- facts

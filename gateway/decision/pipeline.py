@@ -24,6 +24,12 @@ import dataclasses
 
 from gateway.codec.envelope import MessageCodec
 from gateway.decision import answers
+from gateway.decision.afscherming import (
+    afgeschermd,
+    afscherming_voor,
+    beperkingen,
+    check_personen,
+)
 from gateway.decision.authorise import authorise
 from gateway.decision.beroepsgeheim import herkomst_van, houd_geheim
 from gateway.decision.besluit import (
@@ -118,6 +124,9 @@ class Pipeline:
             bericht = self.codec.read_inhoud(envelop)
             # spec v2 §8: what the policy requires of this type on top of the sender's XSD
             self.codec.vereist(envelop, self.policy.vereist.get(bericht.kop.berichttype, _GEEN))
+            # spec v2 §8: a person without a BSN has a persoonsnummer; niet-delen-met names one
+            if isinstance(bericht.inhoud, Inhoud):
+                check_personen(bericht.inhoud)
         except Refused as refused:
             return self.weiger(ontvangen, refused, feiten, bericht)
         return Gelezen(ontvangen=ontvangen, bericht=bericht)
@@ -293,6 +302,7 @@ class Pipeline:
         geheim = houd_geheim(
             bericht.inhoud, self.policy.doorbrekingsgronden(routering.doel), routering.doel
         )
+        shielded = afgeschermd(geheim.inhoud)  # spec v2 §8: addresses marked afgeschermd
         leveringen = []
         for ontvanger in routering.ontvangers:
             gefilterd = filter_inhoud(
@@ -324,6 +334,8 @@ class Pipeline:
                     achtergehouden=gefilterd.achtergehouden,
                     beroepsgeheim=geheim.achtergehouden,
                     herkomst=herkomst_van(gefilterd.inhoud),
+                    afscherming=afscherming_voor(shielded, ontvanger.granted) if shielded else (),
+                    beperkingen=beperkingen(gefilterd.inhoud),
                 )
             )
         return tuple(leveringen)

@@ -45,6 +45,7 @@ from gateway.domain.model import (
 from gateway.policy.catalogue import Policy
 from gateway.policy.fieldpath import resolve, resolve_all
 from gateway.policy.files import (
+    AFGESCHERMD,
     CASUSREGIE,
     CONVERSATIE,
     GEHEUGEN_REGIOS,
@@ -413,7 +414,7 @@ class Router:
         for nummer, route in enumerate(regel.routes, start=1):
             if not self._applies(route, bericht, gesprek):
                 continue  # does not apply: no gap (v2 §9)
-            gevonden, ontbreekt = self._partners_for(route, bericht, gesprek)
+            gevonden, ontbreekt = self._partners_for(route, bericht, gesprek, afzender)
             gevonden = [p for p in gevonden if p.oin != afzender.oin]
             namen = genoemd.get(str(route.naar))
             if namen is not None:  # the sender selects among this rol's partners (v2 §5)
@@ -502,7 +503,7 @@ class Router:
         return genoemd
 
     def _partners_for(
-        self, route: Route, bericht: Bericht, gesprek: _Gesprek
+        self, route: Route, bericht: Bericht, gesprek: _Gesprek, afzender: PartnerEntry
     ) -> tuple[list[PartnerEntry], str | None]:
         """The partners a rule resolves to, or none and what was missing: the first of its
         ``regio`` ways that finds one."""
@@ -513,7 +514,7 @@ class Router:
             return candidates, None
         missing: list[str] = []
         for regio in route.regios:
-            found, why = self._regio(regio, route, candidates, bericht, gesprek)
+            found, why = self._regio(regio, route, candidates, bericht, gesprek, afzender)
             if found:
                 return found, None
             missing.append(why)
@@ -526,9 +527,11 @@ class Router:
         candidates: list[PartnerEntry],
         bericht: Bericht,
         gesprek: _Gesprek,
+        afzender: PartnerEntry,
     ) -> tuple[list[PartnerEntry], str]:
         """One way of finding the partner of a rol (v2 §2, §5): the conversation, the asker,
-        the casusregie holder, or a postcode through its gemeente."""
+        the casusregie holder, or a postcode through its gemeente (the sender's own regio
+        when the address is afgeschermd, v2 §8)."""
         naar = route.naar
         if regio == CONVERSATIE:
             found = [p for p in candidates if p.oin in gesprek.deelnemers]
@@ -539,7 +542,31 @@ class Router:
         if regio == CASUSREGIE:
             found = [p for p in candidates if p.oin == gesprek.casusregie]
             return found, f"no {naar} holds casusregie in the conversation (routing memory)"
+        if resolve(bericht, f"{regio.rpartition('.')[0]}.{AFGESCHERMD}") is True:
+            return self._eigen_regio(regio, naar, candidates, afzender)
         return self._via_postcode(regio, naar, candidates, bericht)
+
+    def _eigen_regio(
+        self, pad: str, naar: Rol, candidates: list[PartnerEntry], afzender: PartnerEntry
+    ) -> tuple[list[PartnerEntry], str]:
+        """The partner of ``naar`` in the sender's own regio, for an address marked
+        afgeschermd (v2 §8): its postcode is never read, so the choice of recipient does not
+        reveal the gemeente. Found when every gemeente the sender serves has the same partner
+        of ``naar``; else the sender names it as Ontvanger."""
+        gevonden = {
+            partner.oin
+            for gemeente in self.policy.gemeenten
+            if afzender.oin in gemeente.partners
+            and (partner := self.policy.partner_in_gemeente(gemeente, naar)) is not None
+        }
+        found = [p for p in candidates if p.oin in gevonden]
+        if len(gevonden) == 1 and found:
+            return found, ""
+        return [], (
+            f"the address of {pad.rpartition('.')[0]} is afgeschermd and not used for routing, "
+            f"and the sender's own regio has {'no single' if gevonden else 'no'} {naar}: "
+            "name it as Ontvanger"
+        )
 
     def _via_postcode(
         self, pad: str, naar: Rol, candidates: list[PartnerEntry], bericht: Bericht

@@ -45,7 +45,7 @@ from gateway.domain.model import (
 )
 from gateway.policy.catalogue import Policy
 from gateway.policy.fieldpath import resolve
-from gateway.policy.files import PartnerEntry
+from gateway.policy.files import AFGESCHERMD, PartnerEntry
 
 __all__ = ["Signaal", "adres_sleutel", "bsn_sleutel", "signalen", "sleutels"]
 
@@ -83,13 +83,16 @@ def sleutels(
     bericht: Bericht, adres: str | None, personen: str | None, pseudonymise: Pseudonymise
 ) -> frozenset[str]:
     """The matching keys of a message: its address at ``adres`` (a group with postcode and
-    huisnummer) and the BSN of each person in the list at ``personen``."""
+    huisnummer; not when it is marked afgeschermd) and the BSN of each person in the list at
+    ``personen``."""
     found: set[str] = set()
     if adres is not None:
         groep = resolve(bericht, adres)
         postcode = getattr(groep, "postcode", None)
         huisnummer = getattr(groep, "huisnummer", None)
-        if isinstance(postcode, str) and isinstance(huisnummer, str):
+        # an address marked afgeschermd (v2 §8) is used for nothing but its delivery
+        shielded = getattr(groep, AFGESCHERMD, None) is True
+        if isinstance(postcode, str) and isinstance(huisnummer, str) and not shielded:
             found.add(adres_sleutel(postcode, huisnummer, pseudonymise))
     if personen is not None:
         for persoon in _lijst(bericht, personen):

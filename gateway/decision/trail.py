@@ -1,8 +1,10 @@
 """What the audit trail records for each step of the pipeline (Logboek Dataverwerkingen).
 
 One record per step, recipient and data subject. The data subject is the keyed pseudonym of a
-BSN found in the message (a person without a BSN cannot be pseudonymised and is not looked
-up by inzage; the record then has no subject). Never the BSN itself, a name or free text.
+BSN found in the message or, for a person without a BSN, of (sender OIN, persoonsnummer)
+(spec v2 §8; ``gateway.decision.afscherming``); a message about nobody has records without a
+subject. Never the BSN itself, a name or free text: a person without a BSN is findable
+through the keyed search key of name and birth date beside their ``ontvangen`` record.
 
 Steps: ``ontvangen`` (per subject of the received message), ``geweigerd`` (with the code),
 ``gerouteerd``, ``gefilterd`` (categories kept and removed; free-text fields and blocks under
@@ -17,6 +19,7 @@ could not unlink it). A retried step is recognised by ``Entry.dedup`` and record
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import secrets
@@ -24,39 +27,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gateway.audit.log import Entry
+from gateway.decision.afscherming import onderwerp, personen_in, zoeksleutel
 from gateway.decision.besluit import Gerouteerd, Levering, Ontvangen
 from gateway.decision.signaal import Signaal
 from gateway.domain.errors import Refused
-from gateway.domain.model import Bericht, Inhoud, Part, field_plan
+from gateway.domain.model import Bericht, Inhoud
 
 Pseudonymise = Callable[[str], str]
 
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
-
-
-def bsns(part: Part) -> list[str]:
-    """Every BSN in a canonical body, in order, once.
-
-    Walks only the fields that can hold one: a ``bsn`` text field, or a field holding parts
-    (its model's :func:`field_plan`, read once per class).
-    """
-    found: list[str] = []
-    _collect_bsns(part, found)
-    return found
-
-
-def _collect_bsns(part: Part, found: list[str]) -> None:
-    # a module function, not a closure: a recursive closure is a reference cycle, garbage
-    # that only the cyclic collector frees (and the collector then runs far more often)
-    for f in field_plan(type(part)):
-        inner = getattr(part, f.name)
-        if f.name == "bsn" and isinstance(inner, str):
-            if inner not in found:
-                found.append(inner)
-        elif f.part is not None and inner is not None:
-            for item in inner if isinstance(inner, list) else (inner,):
-                if isinstance(item, Part):
-                    _collect_bsns(item, found)
 
 
 def trace_id(ontvangen: Ontvangen, bericht: Bericht | None) -> str:
@@ -121,6 +100,13 @@ def _beroepsgeheim(levering: Levering) -> dict[str, Any]:
     return {"beroepsgeheim_achtergehouden": [b.as_record() for b in levering.beroepsgeheim]}
 
 
+def _afscherming(levering: Levering) -> dict[str, Any]:
+    """The gefilterd entry's account of the shielded addresses withheld (spec v2 §8)."""
+    if not levering.afscherming:
+        return {}
+    return {"afscherming_achtergehouden": [a.as_record() for a in levering.afscherming]}
+
+
 def _herkomst(levering: Levering) -> dict[str, Any]:
     """The afgeleverd entry's account of where the delivered blocks came from (v2 §8)."""
     if not levering.herkomst:
@@ -140,19 +126,62 @@ class Trail:
         self.pseudonymise = pseudonymise
 
     def _subjects(
-        self, inhoud: Inhoud | None, known: dict[str, str] | None = None
+        self, inhoud: Inhoud | None, afzender_oin: str, known: dict[str, str] | None = None
     ) -> list[str | None]:
-        """The pseudonyms of the BSNs in ``inhoud`` ([None] when there is none); ``known``
-        holds pseudonyms computed already for this message (a keyed hash each)."""
+        """The pseudonyms of the people in ``inhoud``: of each BSN, else of (sender OIN,
+        persoonsnummer) (spec v2 §8); [None] when there is none. ``known`` holds pseudonyms
+        computed already for this message (a keyed hash each)."""
         if inhoud is None:
             return [None]
         known = {} if known is None else known
         found: list[str | None] = []
-        for bsn in bsns(inhoud):
-            if bsn not in known:
-                known[bsn] = self.pseudonymise(bsn)
-            found.append(known[bsn])
+        for persoon in personen_in(inhoud):
+            key = onderwerp(persoon, afzender_oin)
+            if key is None:
+                continue
+            if key not in known:
+                known[key] = self.pseudonymise(key)
+            if known[key] not in found:
+                found.append(known[key])
         return found or [None]
+
+    def zoeksleutel(self, naam: str, geboortedatum: dt.date) -> str:
+        """The keyed search key of a name and birth date (:func:`zoeksleutel`)."""
+        return self.pseudonymise(zoeksleutel(naam, geboortedatum))
+
+    def _zoeksleutels(self, inhoud: Inhoud | None, afzender_oin: str) -> dict[str, str]:
+        """subject pseudonym -> the keyed search key of each person without a BSN whose name
+        and birth date the message gives (spec v2 §8: an officer finds them by those)."""
+        found: dict[str, str] = {}
+        for persoon in personen_in(inhoud) if inhoud is not None else ():
+            key = onderwerp(persoon, afzender_oin)
+            if persoon.bsn is None and key and persoon.naam and persoon.geboortedatum:
+                found.setdefault(
+                    self.pseudonymise(key), self.zoeksleutel(persoon.naam, persoon.geboortedatum)
+                )
+        return found
+
+    def _beperkt(
+        self, bericht: Bericht, levering: Levering, known: dict[str, str]
+    ) -> dict[str, list[str]]:
+        """subject pseudonym -> the delivered blocks marked niet-delen-met that person."""
+        if not levering.beperkingen:
+            return {}
+        assert isinstance(bericht.inhoud, Inhoud)
+        afzender = str(bericht.kop.afzender.oin)
+        per_ref: dict[str, str] = {}
+        for persoon in personen_in(bericht.inhoud):
+            key = onderwerp(persoon, afzender)
+            if persoon.ref is not None and key is not None:
+                if key not in known:
+                    known[key] = self.pseudonymise(key)
+                per_ref.setdefault(persoon.ref, known[key])
+        found: dict[str, list[str]] = {}
+        for beperking in levering.beperkingen:
+            subject = per_ref.get(beperking.ref)
+            if subject is not None:
+                found.setdefault(subject, []).append(beperking.veld)
+        return found
 
     def accepted(
         self,
@@ -180,7 +209,9 @@ class Trail:
         entries = []
         present = sorted(bericht.categorieen_van())
         known: dict[str, str] = {}
-        subjects = self._subjects(bericht.inhoud, known)
+        afzender_oin = routering.afzender.oin
+        subjects = self._subjects(bericht.inhoud, afzender_oin, known)
+        zoeksleutels = self._zoeksleutels(bericht.inhoud, afzender_oin)
         for subject in subjects:
             dedup = f"{key}|ontvangen||{subject or ''}"
             entries.append(
@@ -193,17 +224,26 @@ class Trail:
                     sha256=ontvangen.sha256,
                     status="geaccepteerd",
                     betrokkene=subject,
+                    zoeksleutel=zoeksleutels.get(subject or ""),
                     **base,
                 )
             )
         original = set(subjects)
         for levering in leveringen:
             partner = levering.ontvanger.partner
-            delivered = set(self._subjects(levering.inhoud, known))
-            gefilterd_extra = {**_achtergehouden(levering), **_beroepsgeheim(levering)}
-            extra_per_stap = {"gefilterd": gefilterd_extra, "afgeleverd": _herkomst(levering)}
+            delivered = set(self._subjects(levering.inhoud, afzender_oin, known))
+            gefilterd_extra = {
+                **_achtergehouden(levering),
+                **_beroepsgeheim(levering),
+                **_afscherming(levering),
+            }
+            beperkt = self._beperkt(bericht, levering, known)
             for subject in sorted(original, key=lambda s: s or ""):
                 withheld = subject not in delivered
+                afgeleverd_extra = _herkomst(levering)
+                if subject in beperkt:  # v2 §8: not to be shown to this person (AVG art. 23)
+                    afgeleverd_extra = {**afgeleverd_extra, "niet_delen_met": beperkt[subject]}
+                extra_per_stap = {"gefilterd": gefilterd_extra, "afgeleverd": afgeleverd_extra}
                 for gebeurtenis in ("gerouteerd", "gefilterd", "afgeleverd"):
                     if withheld and gebeurtenis != "gefilterd":
                         continue  # this person's data did not go to this recipient at all
@@ -238,7 +278,7 @@ class Trail:
         partner = signaal.ontvanger
         assert isinstance(bericht.inhoud, Inhoud)
         entries = []
-        for subject in self._subjects(bericht.inhoud):
+        for subject in self._subjects(bericht.inhoud, str(bericht.kop.afzender.oin)):
             entries.append(
                 Entry(
                     gebeurtenis="afgeleverd",
@@ -279,7 +319,8 @@ class Trail:
         inhoud = bericht.inhoud if bericht and isinstance(bericht.inhoud, Inhoud) else None
         doelbinding = bericht.kop.doelbinding if bericht else None
         entries = []
-        for subject in self._subjects(inhoud):
+        zoeksleutels = self._zoeksleutels(inhoud, ontvangen.afzender_oin)
+        for subject in self._subjects(inhoud, ontvangen.afzender_oin):
             key = f"{ontvangen.afzender_oin}|{bericht_id or ontvangen.sha256}"
             dedup = f"{key}|geweigerd||{subject or ''}"
             entries.append(
@@ -299,6 +340,7 @@ class Trail:
                     bewaartermijn_dagen=bewaartermijn_dagen,
                     status=refused.code.value,
                     betrokkene=subject,
+                    zoeksleutel=zoeksleutels.get(subject or ""),
                     extra={"element": refused.element} if refused.element else {},
                 )
             )
@@ -349,15 +391,29 @@ class Trail:
         )
 
     def inzage(self, lezer: str, bsn: str, vraag_id: str, bewaartermijn_dagen: int) -> Entry:
-        subject = self.pseudonymise(bsn)
+        """An officer read the history of the person with this BSN."""
+        return self.inzage_van(
+            lezer,
+            self.pseudonymise(bsn),
+            vraag_id,
+            bewaartermijn_dagen,
+            "historie van een betrokkene (BSN, gepseudonimiseerd)",
+        )
+
+    @staticmethod
+    def inzage_van(
+        lezer: str, subject: str | None, vraag_id: str, bewaartermijn_dagen: int, vraag: str
+    ) -> Entry:
+        """An officer read the history of ``subject`` (a pseudonym; None: the question found
+        nobody), asking ``vraag``."""
         return _verzoek(
-            f"inzage|{vraag_id}",
+            f"inzage|{vraag_id}|{subject or ''}",
             vraag_id,
             gebeurtenis="inzage",
-            status="gelezen",
+            status="gelezen" if subject else "niemand-gevonden",
             betrokkene=subject,
             bewaartermijn_dagen=bewaartermijn_dagen,
-            extra={"lezer": lezer, "vraag": "historie van een betrokkene (BSN, gepseudonimiseerd)"},
+            extra={"lezer": lezer, "vraag": vraag},
         )
 
     @staticmethod

@@ -15,6 +15,7 @@ ROL = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 DOEL = r"^[A-Z][A-Z0-9_]{0,63}$"
 
 __all__ = [
+    "AFGESCHERMD",
     "CASUSREGIE",
     "CONDITIE_BRANCHES",
     "CONVERSATIE",
@@ -288,6 +289,8 @@ CONVERSATIE = "conversatie"  # the partners of the rol that took part in the con
 VRAAG = "vraag"  # the partner whose question this message answers (kp:InAntwoordOp)
 CASUSREGIE = "casusregie"  # the partner that holds casusregie in the conversation
 GEHEUGEN_REGIOS = frozenset({CONVERSATIE, VRAAG, CASUSREGIE})
+# spec v2 §8: the field beside a postcode that marks its address shielded (never routed on)
+AFGESCHERMD = "afgeschermd"
 
 
 class Route(_Strict):

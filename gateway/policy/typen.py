@@ -161,6 +161,8 @@ class _Builder:
                 "doorbrekingsgrond", Kind.CODE, min=0, attr=True, codes=gronden
             ),
             "geaccordeerd": Leaf("geaccordeerd", Kind.JANEE, min=0, attr=True),
+            # the ref of a betrokkene this block must not be shown to in their inzage
+            "niet_delen_met": Leaf("niet_delen_met", Kind.REF, min=0, attr=True),
         }
         assert tuple(self.blokattributen) == BLOKATTRIBUTEN
 
@@ -271,9 +273,17 @@ class _Builder:
         children = self.nodes(base, velden, blok=True)
         extra = []
         for j, entry in enumerate(pick("extra")):
-            veld_naam, waarde = entry.als.veld, entry.als.is_
-            if not any(isinstance(c, Leaf) and c.field == veld_naam for c in children):
+            veld_naam = entry.als.veld
+            waarde: str | bool = entry.als.is_
+            leaf = next((c for c in children if isinstance(c, Leaf) and c.field == veld_naam), None)
+            if leaf is None:
                 raise self.fail((*where, "extra", j), f"extra on {veld_naam!r}: no such field")
+            if leaf.kind is Kind.JANEE:  # a JaNee field holds a bool in the model
+                if waarde not in ("true", "false"):
+                    raise self.fail(
+                        (*where, "extra", j), f"extra on {veld_naam!r}: a JaNee is true or false"
+                    )
+                waarde = waarde == "true"
             extra.append(
                 Extra(veld_naam, waarde, self.cats((*where, "extra", j), entry.categorieen))
             )

@@ -34,10 +34,12 @@ from gateway.runtime.settings import Settings
 from gateway.store.database import Database, Exec
 
 __all__ = [
+    "NAAM_VRAAG",
     "audit_consistency",
     "audit_erase",
     "audit_export",
     "audit_inzage",
+    "audit_inzage_naam",
     "audit_prove",
     "audit_purge",
     "audit_verify_store",
@@ -168,6 +170,34 @@ async def audit_inzage(settings: Settings, bsn: str, lezer: str) -> Inzageoverzi
         await audit.close()
         audit_db.close()
     return fold(records, partner_namen(policy))
+
+
+NAAM_VRAAG = "historie van een betrokkene zonder BSN (naam en geboortedatum, gesleuteld)"
+
+
+async def audit_inzage_naam(
+    settings: Settings, naam: str, geboortedatum: dt.date, lezer: str
+) -> tuple[Inzageoverzicht, int]:
+    """The inzage of the people without a BSN recorded under this name and birth date (spec
+    v2 §8: a keyed lookup, nothing in clear), and how many were found: the same person
+    reported by several senders has a pseudonym per sender's persoonsnummer, so their
+    histories are read together. Each read is recorded first, per person found (or once,
+    without a subject, when nobody was)."""
+    audit_db, audit, trail = open_audit(settings, f"{settings.audit_log_id}-inzage")
+    policy = load_policy(settings.policy_dir)
+    try:
+        subjects = await audit.find(trail.zoeksleutel(naam, geboortedatum))
+        vraag_id = str(uuid.uuid4())
+        termijn = policy.bewaartermijn_dagen()
+        await audit.append(
+            [trail.inzage_van(lezer, s, vraag_id, termijn, NAAM_VRAAG) for s in subjects]
+            or [trail.inzage_van(lezer, None, vraag_id, termijn, NAAM_VRAAG)]
+        )
+        records = [r for s in subjects for r in await audit.history(s)]
+    finally:
+        await audit.close()
+        audit_db.close()
+    return fold(records, partner_namen(policy)), len(subjects)
 
 
 def partner_namen(policy: Policy) -> dict[str, str]:

@@ -124,6 +124,46 @@ async def search_bsn(request: Request, bsn: Annotated[str, Form(max_length=32)])
     return RedirectResponse(f"/audit/persoon/{parts.trail.pseudonymise(bsn)}", status_code=303)
 
 
+@router.post("/zoek-naam", response_class=HTMLResponse)
+async def search_naam(
+    request: Request,
+    naam_betrokkene: Annotated[str, Form(alias="naam", max_length=200)],
+    geboortedatum: Annotated[str, Form(max_length=10)],
+) -> Response:
+    """A person without a BSN (spec v2 §8), by name and birth date: a keyed lookup, the name
+    arrives in the body only and leaves as a search key. One person found: their page;
+    several (one per sender that reported them): a list; nobody: said so."""
+    naam = await officer(request)
+    if naam is None:
+        return AREA.login_redirect()
+    parts = parts_of(request)
+    try:
+        geboren = dt.date.fromisoformat(geboortedatum.strip())
+    except ValueError:
+        geboren = None
+    if geboren is None or not naam_betrokkene.strip():
+        fout = "Geef een naam en een geboortedatum (JJJJ-MM-DD)."
+        gevonden: list[str] = []
+    else:
+        gevonden = await parts.audit.find(parts.trail.zoeksleutel(naam_betrokkene, geboren))
+        fout = "" if gevonden else "Niemand zonder BSN gevonden met die naam en geboortedatum."
+    if len(gevonden) == 1:
+        return RedirectResponse(f"/audit/persoon/{gevonden[0]}", status_code=303)
+    await AREA.viewed(request, naam, f"zoeken op naam en geboortedatum ({len(gevonden)} gevonden)")
+    response = AREA.page(
+        request,
+        "index.html",
+        naam,
+        partners=_partner_names(parts),
+        checkpoints=[],
+        fout=fout or None,
+        gevonden=gevonden,
+    )
+    if not gevonden:
+        response.status_code = 404 if geboren is not None else 422
+    return response
+
+
 @router.get("/zoek", response_class=HTMLResponse)
 async def search(
     request: Request,

@@ -23,6 +23,7 @@ from lxml import etree
 
 from adapters.codec import Codec, _part_type
 from adapters.xsd import Richting, schema_name
+from gateway.decision.afscherming import personen_in
 from gateway.domain.bsn import elfproef
 from gateway.domain.model import (
     Afleverbevestiging,
@@ -47,6 +48,7 @@ from gateway.domain.model import (
     Statusregel,
     Statusvraag,
     TechnischType,
+    field_plan,
     is_technisch,
 )
 from tests.support import catalogue
@@ -226,7 +228,34 @@ def part(
             values["doorbrekingsgrond"] = draw(st.sampled_from(TYPEN.doorbrekingsgronden))
         if values["doorbrekingsgrond"] is not None:
             values["beroepsgeheim"] = True
+    # v2 §8: a person without a BSN carries the sender's persoonsnummer
+    if not sparse and "persoonsnummer" in values and values.get("bsn") is None:
+        if values["persoonsnummer"] is None:
+            values["persoonsnummer"] = draw(SIMPLE[Kind.KORT])
     return model(**values)
+
+
+def _met_refs(part: Part, refs: tuple[str, ...]) -> Any:
+    """``part`` with every ``niet_delen_met`` naming a betrokkene of the message (v2 §8):
+    kept when it is one of ``refs``, else the first of them, else left out."""
+    values: dict[str, Any] = {}
+    for f in field_plan(type(part)):
+        value = getattr(part, f.name)
+        if f.name == "niet_delen_met" and value is not None and value not in refs:
+            value = refs[0] if refs else None
+        elif f.part is not None and isinstance(value, list):
+            value = [_met_refs(item, refs) for item in value]
+        elif f.part is not None and value is not None:
+            value = _met_refs(value, refs)
+        values[f.name] = value
+    return type(part)(**values)
+
+
+def _refs_kloppen(body: Inhoud) -> Inhoud:
+    refs = tuple(p.ref for p in personen_in(body) if p.ref is not None)
+    fixed = _met_refs(body, refs)
+    assert isinstance(fixed, Inhoud)
+    return fixed
 
 
 @cache
@@ -237,7 +266,9 @@ def inhoud(
     ``sparse`` every field (but an element's text content) may be missing; ``verplicht`` the
     fields the policy requires on top of the XSD in every part that has them (berichten.yaml
     ``verplicht``, e.g. geinformeerd)."""
-    return part(TYPEN.model(berichttype), TYPEN[berichttype].children, sparse, verplicht)
+    return part(TYPEN.model(berichttype), TYPEN[berichttype].children, sparse, verplicht).map(
+        _refs_kloppen
+    )
 
 
 # --------------------------------------------------------------------------- envelope

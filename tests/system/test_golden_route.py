@@ -232,6 +232,18 @@ NOW_REFUSED["example-veilig-thuis-Veiligheidsafspraken"] = {
     "element": "vt:veiligheidsafspraken",
     "line": 16,
 }
+# Issue 16 (spec v2 §8): a person without a BSN carries the sender's stable persoonsnummer.
+# The recorded input's verdachte (personen[2]) has neither: refused, naming the element. The
+# current example carries one and is replayed by tests/system/test_cli.py.
+NOW_REFUSED["example-veilig-thuis-ActieoverlegAanmelding"] = {
+    "code": "SCHEMA_ONGELDIG",
+    "reason": (
+        "personen[2] has no BSN and no persoonsnummer: a person without a BSN carries a stable "
+        "persoonsnummer of the sender's own system (spec v2 §8)"
+    ),
+    "element": "persoonsnummer",
+    "line": None,
+}
 REASON.update(
     {
         # issue 15 (v2 §7): the gateway's AfsprakenSignaal is one more body of the envelope

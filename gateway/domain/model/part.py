@@ -43,7 +43,15 @@ __all__ = [
 # (``beroepsgeheim``) and on which ground the sender broke it (``doorbrekingsgrond``), and
 # whether the betrokkene agreed to it (``geaccordeerd``). They describe the block, they are not
 # its content: a block that keeps only these after need-to-know filtering counts as empty.
-BLOKATTRIBUTEN = ("bron", "beroepsgeheim", "doorbrekingsgrond", "geaccordeerd")
+# A block may also be marked ``niet_delen_met`` a betrokkene's ref: delivered as usual, but
+# not shown in that person's inzage without the officer's decision (AVG art. 23).
+BLOKATTRIBUTEN = (
+    "bron",
+    "beroepsgeheim",
+    "doorbrekingsgrond",
+    "geaccordeerd",
+    "niet_delen_met",
+)
 
 
 class Cat:
@@ -64,7 +72,7 @@ class Extra:
     person whose rol is ``kind`` is data about a minor, so it also needs ``kind``)."""
 
     veld: str
-    waarde: str
+    waarde: str | bool  # a code, or a JaNee's bool
     categorieen: frozenset[Categorie]
 
 

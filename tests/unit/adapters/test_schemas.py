@@ -465,6 +465,9 @@ def test_optional_kop_parts_may_be_left_out() -> None:
 # else shown there is required.
 SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
     ("politie", "VtMelding"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "@afgeschermd",
+        "Persoonsnummer",
         "Letsel",
         "Middelen",
         "BSN",
@@ -476,6 +479,9 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
     },
     # v2 §10: pol:Voorgeleiding and pol:Ophoudtermijn, new optional children of pol:Zaak
     ("politie", "ZsmAanmelding"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "@afgeschermd",
+        "Persoonsnummer",
         "Letsel",
         "Middelen",
         "BSN",
@@ -486,12 +492,18 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "RedenNietGeinformeerd",
     },
     ("politie", "ActieoverlegAanmelding"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "@afgeschermd",
+        "Persoonsnummer",
         "BSN",
         "RelatieTotSlachtoffer",
         "Geinformeerd",
         "RedenNietGeinformeerd",
     },
     ("veilig-thuis", "ActieoverlegAanmelding"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "@afgeschermd",
+        "persoonsnummer",
         "bsn",
         "relatie-tot-slachtoffer",
         "geinformeerd",
@@ -500,6 +512,8 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
     # deel-gezondheid-met-om: the spec shows it without an optional mark; absent means
     # "not shared" (§7), the shapes make it optional. A documented choice, not a mark.
     ("veilig-thuis", "Veiligheidsbeoordeling"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "persoonsnummer",
         "@deel-gezondheid-met-om",
         "melding-referentie",
         "bsn",
@@ -516,6 +530,9 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
     # v2 §6: a withdrawal carries reeks-id, versie, status and reden only, so the content is
     # optional in the format; the gateway requires it of a geldig versie (SCHEMA_ONGELDIG)
     ("veilig-thuis", "Veiligheidsafspraken"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "@afgeschermd",
+        "persoonsnummer",
         "geinformeerd",
         "reden-niet-geinformeerd",
         "bsn",
@@ -529,6 +546,9 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "reden",
     },
     ("lokaal-team", "Veiligheidsafspraken"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "@afgeschermd",
+        "persoonsnummer",
         "geinformeerd",
         "reden-niet-geinformeerd",
         "bsn",
@@ -542,6 +562,9 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "reden",
     },
     ("gecertificeerde-instelling", "Veiligheidsafspraken"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "@afgeschermd",
+        "@persoonsnummer",
         "Geinformeerd",
         "RedenNietGeinformeerd",
         "@bsn",
@@ -555,6 +578,8 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "Reden",
     },
     ("veilig-thuis", "VerzoekTotOnderzoek"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "persoonsnummer",
         "bsn",
         "reden-niet-geinformeerd",
         "geaccordeerde-informatie",
@@ -570,15 +595,26 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
     # of an afgesloten Overdracht, a Terugmelding's adres (or InAntwoordOp), its people, what
     # happened and the intervention time (acuut-ingezet), the registrations of an answer
     ("veilig-thuis", "Overdracht"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "@afgeschermd",
+        "persoonsnummer",
         "bsn",
         "reden-afsluiting",
         "voorwaarde",
         "geinformeerd",
         "reden-niet-geinformeerd",
     },
-    ("veilig-thuis", "Informatieverzoek"): {"bsn", "geinformeerd", "reden-niet-geinformeerd"},
+    ("veilig-thuis", "Informatieverzoek"): {
+        "bsn",
+        "persoonsnummer",  # v2 §8
+        "geinformeerd",
+        "reden-niet-geinformeerd",
+    },
     ("veilig-thuis", "Informatieantwoord"): {"registratie"},
     ("veilig-thuis", "MeldingStrafbaarFeit"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "@afgeschermd",
+        "persoonsnummer",
         "bsn",
         "geboren",
         "letsel",
@@ -587,13 +623,18 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
     },
     ("politie", "Informatieantwoord"): {"Registratie"},
     ("raad-kinderbescherming", "Informatieverzoek"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "Persoonsnummer",
         "Bsn",
         "Geinformeerd",
         "RedenNietGeinformeerd",
     },
-    ("raad-kinderbescherming", "Onderzoeksuitkomst"): {"Bsn", "Toelichting"},
+    ("raad-kinderbescherming", "Onderzoeksuitkomst"): {"Bsn", "Persoonsnummer", "Toelichting"},
     ("lokaal-team", "OverdrachtReactie"): {"reden", "regievoerder"},
     ("lokaal-team", "Terugmelding"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "@afgeschermd",
+        "persoonsnummer",
         "geinformeerd",
         "reden-niet-geinformeerd",
         "adres",
@@ -604,12 +645,17 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "voorwaarde",
     },
     ("lokaal-team", "VerzoekTotOnderzoek"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "persoonsnummer",
         "bsn",
         "geaccordeerde-informatie",
         "reden-niet-geinformeerd",
     },
     ("gecertificeerde-instelling", "OverdrachtReactie"): {"Casusregisseur", "Reden"},
     ("gecertificeerde-instelling", "Terugmelding"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "@afgeschermd",
+        "@persoonsnummer",
         "Geinformeerd",
         "RedenNietGeinformeerd",
         "@bsn",
@@ -620,11 +666,16 @@ SPEC_OPTIONAL: dict[tuple[str, str], set[str]] = {
         "Voorwaarde",
     },
     ("gecertificeerde-instelling", "VerzoekTotOnderzoek"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "@persoonsnummer",
         "@bsn",
         "GeaccordeerdeInformatie",
         "RedenNietGeinformeerd",
     },
     ("crisisdienst", "Terugmelding"): {
+        # v2 §8: a person's persoonsnummer, an address marked afgeschermd
+        "@afgeschermd",
+        "Persoonsnummer",
         "Geinformeerd",
         "RedenNietGeinformeerd",
         "Adres",

@@ -1,0 +1,228 @@
+"""Afscherming, niet-delen-met and people without a BSN (spec v2 §8). Pure: no I/O.
+
+- **Who a message is about.** Every block of a canonical body with a ``bsn`` or a
+  ``persoonsnummer`` field is a person (:class:`Persoon`). A person without a BSN (a child not
+  yet registered, someone without papers) must carry a stable ``persoonsnummer`` of the
+  sender's own system: :func:`check_personen` refuses one with neither (SCHEMA_ONGELDIG
+  naming ``persoonsnummer``). The audit's data subject is the keyed pseudonym of the BSN, or
+  of (sender OIN, persoonsnummer) (:func:`onderwerp`): a persoonsnummer means something only
+  in its sender's system, so the same number from another sender is another person. For a
+  person without a BSN the audit also keeps a keyed search key of name and birth date
+  (:func:`zoeksleutel`), so an officer can find them; nothing of either is stored in clear.
+- **Afscherming.** An address marked ``afgeschermd`` (a victim in the opvang) needs, on top of
+  its field's categories, those its block adds when it is shielded (``typen.yaml``: the
+  ``adres`` block's ``extra``, ``afgeschermd-adres``, granted to nobody by default); the
+  need-to-know filter removes it for every recipient not granted them, and
+  :func:`afscherming_voor` names each removal for the audit's ``gefilterd`` record
+  (``extra.afscherming_achtergehouden``) and the officer's view. Routing never reads a
+  shielded address (``gateway.decision.routing``).
+- **Niet-delen-met.** A block may be marked ``niet_delen_met`` the ``ref`` of a betrokkene of
+  the same message (afspraken not to be shown to the pleger): it is delivered as usual, and
+  :func:`beperkingen` names it, per person, for the audit's ``afgeleverd`` record of that
+  person (``extra.niet_delen_met``), so their inzage lists the disclosure without its
+  categories and with the restriction, for the officer to decide (AVG art. 23). A ref that
+  names nobody in the message is refused (SCHEMA_ONGELDIG naming ``niet-delen-met``).
+
+A block's place is its dotted path in the canonical model, a list item numbered from 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.domain.errors import Refused
+from gateway.domain.model import Categorie, Foutcode, Part, field_plan
+
+__all__ = [
+    "AfschermingWeglating",
+    "Beperking",
+    "Persoon",
+    "afgeschermd",
+    "afscherming_voor",
+    "beperkingen",
+    "check_personen",
+    "naam_sleutel",
+    "onderwerp",
+    "personen_in",
+    "zoeksleutel",
+]
+
+# the canonical field names this module reads (the model's nouns, spec v2 §8)
+_BSN = "bsn"
+_PERSOONSNUMMER = "persoonsnummer"
+_AFGESCHERMD = "afgeschermd"
+_NIET_DELEN_MET = "niet_delen_met"
+_REF = "ref"
+
+
+@dataclass(frozen=True)
+class Persoon:
+    """A person a body is about: a block with a ``bsn`` or ``persoonsnummer`` field."""
+
+    pad: str
+    ref: str | None
+    bsn: str | None
+    persoonsnummer: str | None
+    naam: str | None  # ``naam``, or ``voornamen`` and ``achternaam``
+    geboortedatum: dt.date | None
+
+
+@dataclass(frozen=True)
+class AfschermingWeglating:
+    """A shielded address one recipient did not receive, and why."""
+
+    veld: str
+    reden: str
+
+    def as_record(self) -> dict[str, Any]:
+        """Its account in the audit's gefilterd record (nothing of the address)."""
+        return {"veld": self.veld, "reden": self.reden}
+
+
+@dataclass(frozen=True)
+class Beperking:
+    """A block marked not to be shown to the betrokkene ``ref`` (AVG art. 23)."""
+
+    veld: str
+    ref: str
+
+
+def _blocks(part: Part, prefix: str = "") -> Iterator[tuple[str, Part]]:
+    """Every block below ``part`` with its path, in document order (``part`` itself not)."""
+    for f in field_plan(type(part)):
+        if f.part is None:
+            continue
+        value = getattr(part, f.name)
+        if value is None:
+            continue
+        path = f"{prefix}{f.name}"
+        if isinstance(value, list):
+            for i, item in enumerate(value, start=1):
+                yield f"{path}[{i}]", item
+                yield from _blocks(item, f"{path}[{i}].")
+        else:
+            yield path, value
+            yield from _blocks(value, f"{path}.")
+
+
+def _is_persoon(part: Part) -> bool:
+    fields = type(part).model_fields
+    return _BSN in fields or _PERSOONSNUMMER in fields
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def personen_in(inhoud: Part) -> list[Persoon]:
+    """Every person of ``inhoud``, in document order."""
+    found = []
+    for pad, block in _blocks(inhoud):
+        if not _is_persoon(block):
+            continue
+        naam = getattr(block, "naam", None)
+        if naam is None:
+            delen = [getattr(block, n, None) for n in ("voornamen", "achternaam")]
+            naam = " ".join(str(d) for d in delen if d) or None
+        geboren = getattr(block, "geboortedatum", None)
+        found.append(
+            Persoon(
+                pad=pad,
+                ref=_text(getattr(block, _REF, None)),
+                bsn=_text(getattr(block, _BSN, None)),
+                persoonsnummer=_text(getattr(block, _PERSOONSNUMMER, None)),
+                naam=_text(naam),
+                geboortedatum=geboren if isinstance(geboren, dt.date) else None,
+            )
+        )
+    return found
+
+
+def check_personen(inhoud: Part) -> None:
+    """Refuse a person who has neither a BSN nor a persoonsnummer, and a ``niet_delen_met``
+    that names no betrokkene of the message (SCHEMA_ONGELDIG naming the element)."""
+    refs = set()
+    for block_pad, block in _blocks(inhoud):
+        if not _is_persoon(block):
+            continue
+        ref = getattr(block, _REF, None)
+        if ref is not None:
+            refs.add(str(ref))
+        if (
+            _PERSOONSNUMMER in type(block).model_fields
+            and getattr(block, _BSN, None) is None
+            and getattr(block, _PERSOONSNUMMER, None) is None
+        ):
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                f"{block_pad} has no BSN and no persoonsnummer: a person without a BSN "
+                "carries a stable persoonsnummer of the sender's own system (spec v2 §8)",
+                element=_PERSOONSNUMMER,
+            )
+    for beperking in beperkingen(inhoud):
+        if beperking.ref not in refs:
+            raise Refused(
+                Foutcode.SCHEMA_ONGELDIG,
+                f"{beperking.veld} is marked niet-delen-met {beperking.ref!r}, which is the ref "
+                "of no betrokkene in this message",
+                element="niet-delen-met",
+            )
+
+
+def onderwerp(persoon: Persoon, afzender_oin: str) -> str | None:
+    """What the audit pseudonymises for ``persoon``: the BSN, else (sender OIN,
+    persoonsnummer) (None: neither, which :func:`check_personen` refuses)."""
+    if persoon.bsn is not None:
+        return persoon.bsn.strip()
+    if persoon.persoonsnummer is not None:
+        return f"persoonsnummer|{afzender_oin}|{persoon.persoonsnummer.strip()}"
+    return None
+
+
+def naam_sleutel(naam: str) -> str:
+    """A name as the search key reads it: letters and digits only, without accents, case or
+    extra spaces (``Ayşe  van der Berg-Öztürk`` and ``ayse van der berg ozturk`` match)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", naam) if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", plain.casefold()).split())
+
+
+def zoeksleutel(naam: str, geboortedatum: dt.date) -> str:
+    """What the audit hashes (keyed) to find a person by name and birth date."""
+    return f"naam-geboortedatum|{naam_sleutel(naam)}|{geboortedatum.isoformat()}"
+
+
+def afgeschermd(inhoud: Part) -> list[tuple[str, Part]]:
+    """Every block of ``inhoud`` marked ``afgeschermd``, with its path."""
+    return [(pad, b) for pad, b in _blocks(inhoud) if getattr(b, _AFGESCHERMD, None) is True]
+
+
+def afscherming_voor(
+    shielded: list[tuple[str, Part]], granted: frozenset[Categorie]
+) -> tuple[AfschermingWeglating, ...]:
+    """The shielded blocks a recipient granted ``granted`` does not receive: those whose
+    shielding categories it lacks."""
+    found = []
+    for pad, block in shielded:
+        ontbrekend = block.extra_categorieen() - granted
+        if ontbrekend:
+            found.append(
+                AfschermingWeglating(
+                    pad,
+                    f"afgeschermd adres: {', '.join(sorted(ontbrekend))} niet toegekend",
+                )
+            )
+    return tuple(found)
+
+
+def beperkingen(inhoud: Part) -> tuple[Beperking, ...]:
+    """Every block of ``inhoud`` marked ``niet_delen_met`` a betrokkene, in document order."""
+    return tuple(
+        Beperking(pad, str(ref))
+        for pad, block in _blocks(inhoud)
+        if (ref := getattr(block, _NIET_DELEN_MET, None)) is not None
+    )
