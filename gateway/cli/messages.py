@@ -207,6 +207,26 @@ def route(
                     if lev.beroepsgeheim
                     else {}
                 ),
+                # spec v2 §8: addresses marked afgeschermd this recipient did not receive, and
+                # delivered blocks not to be shown to a betrokkene in their inzage
+                **(
+                    {
+                        "afscherming_withheld": [
+                            {"field": a.veld, "reason": a.reden} for a in lev.afscherming
+                        ]
+                    }
+                    if lev.afscherming
+                    else {}
+                ),
+                **(
+                    {
+                        "niet_delen_met": [
+                            {"field": b.veld, "betrokkene": b.ref} for b in lev.beperkingen
+                        ]
+                    }
+                    if lev.beperkingen
+                    else {}
+                ),
                 **(
                     {
                         "provenance": [
@@ -286,6 +306,10 @@ def _print_route(result: dict[str, Any]) -> None:
             out.print(f"withheld free text {w['field']}: lacks {', '.join(w['missing'])}")
         for b in r.get("beroepsgeheim_withheld", []):
             out.print(f"withheld under beroepsgeheim {b['field']}: {b['reason']}")
+        for a in r.get("afscherming_withheld", []):
+            out.print(f"withheld shielded address {a['field']}: {a['reason']}")
+        for b in r.get("niet_delen_met", []):
+            out.print(f"not to be shown to betrokkene {b['betrokkene']}: {b['field']}")
         for h in r.get("provenance", []):
             grond = f", beroepsgeheim broken on {h['ground']}" if h["beroepsgeheim"] else ""
             out.print(f"provenance {h['field']}: {h['source'] or '-'}{grond}")

@@ -229,9 +229,13 @@ def part(
         if values["doorbrekingsgrond"] is not None:
             values["beroepsgeheim"] = True
     # v2 §8: a person without a BSN carries the sender's persoonsnummer
-    if not sparse and "persoonsnummer" in values and values.get("bsn") is None:
-        if values["persoonsnummer"] is None:
-            values["persoonsnummer"] = draw(SIMPLE[Kind.KORT])
+    if (
+        not sparse
+        and "persoonsnummer" in values
+        and values.get("bsn") is None
+        and values["persoonsnummer"] is None
+    ):
+        values["persoonsnummer"] = draw(SIMPLE[Kind.KORT])
     return model(**values)
 
 

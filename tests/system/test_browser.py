@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import os
 import shutil
 import time
@@ -22,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +39,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 REPO = REPO_ROOT
 SCREENSHOT = REPO / "test-output" / "audit-timeline.png"
+SCREENSHOT_ZONDER_BSN = REPO / "test-output" / "audit-persoon-zonder-bsn.png"
 BSN = "999990019"  # the victim in these examples
 XML = {"content-type": "application/xml"}
 EXAMPLES = (
@@ -92,15 +95,11 @@ class Seen:
     after_logout_url: str = ""
 
 
-def browse(base_url: str, tmp_path: Path) -> Seen:
-    """The officer's session in headless Chromium (blocking: run it in a thread)."""
+def _chrome(tmp_path: Path, downloads: Path) -> Any:
+    """Headless Chromium with downloads into ``downloads``."""
     from selenium import webdriver  # noqa: PLC0415 - only when Chromium is there
     from selenium.webdriver.chrome.service import Service  # noqa: PLC0415
-    from selenium.webdriver.common.by import By  # noqa: PLC0415
-    from selenium.webdriver.support import expected_conditions as ec  # noqa: PLC0415
-    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415
 
-    downloads = tmp_path / "downloads"
     downloads.mkdir()
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
@@ -124,7 +123,31 @@ def browse(base_url: str, tmp_path: Path) -> Seen:
         },
     )
     service = Service(executable_path=str(CHROMEDRIVER), log_output=str(tmp_path / "driver.log"))
-    driver = webdriver.Chrome(service=service, options=options)
+    return webdriver.Chrome(service=service, options=options)
+
+
+def _log_in(driver: Any, base_url: str) -> None:
+    from selenium.webdriver.common.by import By  # noqa: PLC0415 - only when Chromium is there
+    from selenium.webdriver.support import expected_conditions as ec  # noqa: PLC0415
+    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415
+
+    wait = WebDriverWait(driver, WAIT_S)
+    driver.get(f"{base_url}/audit")
+    wait.until(ec.presence_of_element_located((By.ID, "inloggen")))
+    driver.find_element(By.ID, "naam").send_keys(OFFICER[0])
+    driver.find_element(By.ID, "wachtwoord").send_keys(OFFICER[1])
+    driver.find_element(By.ID, "inloggen").click()
+    wait.until(ec.presence_of_element_located((By.ID, "bsn")))
+
+
+def browse(base_url: str, tmp_path: Path) -> Seen:
+    """The officer's session in headless Chromium (blocking: run it in a thread)."""
+    from selenium.webdriver.common.by import By  # noqa: PLC0415 - only when Chromium is there
+    from selenium.webdriver.support import expected_conditions as ec  # noqa: PLC0415
+    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415
+
+    downloads = tmp_path / "downloads"
+    driver = _chrome(tmp_path, downloads)
     seen = Seen()
     try:
         driver.set_page_load_timeout(WAIT_S * 2)
@@ -289,3 +312,97 @@ async def test_an_officer_finds_a_persons_timeline_and_downloads_the_inzage(
         {"lezer": OFFICER[0], "pagina": "tijdlijn van een betrokkene"},  # after the detail
         {"lezer": OFFICER[0], "pagina": "inzagerapport (CSV)"},
     ]
+
+
+# --------------------------------------------------------------------------- without a BSN
+
+# spec v2 §8: a child without a BSN, reported by the politie under its own persoonsnummer; the
+# officer types the name as people do (no accents, other case) and the birth date
+KIND_ZONDER_BSN = (
+    b'<pol:Persoon rol="SLACHTOFFER" id="p1">\n'
+    b"          <pol:Persoonsnummer>POL-NN-2026-0042</pol:Persoonsnummer>\n"
+    b"          <pol:Voornamen>Zo\xc3\xab</pol:Voornamen>\n"
+    b"          <pol:Achternaam>\xc3\x96zt\xc3\xbcrk</pol:Achternaam>\n"
+    b"          <pol:Geboortedatum>2019-03-14"
+)
+GETYPT = ("zoe ozturk", "2019-03-14")
+
+
+@dataclass
+class SeenByName:
+    """What the browser saw after searching by name and birth date."""
+
+    url: str = ""
+    html: str = ""
+    lines: list[dict[str, str]] = field(default_factory=list)
+
+
+def browse_by_name(base_url: str, tmp_path: Path) -> SeenByName:
+    """Log in, search a person without a BSN by name and birth date (blocking)."""
+    from selenium.webdriver.common.by import By  # noqa: PLC0415 - only when Chromium is there
+    from selenium.webdriver.support import expected_conditions as ec  # noqa: PLC0415
+    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415
+
+    driver = _chrome(tmp_path, tmp_path / "downloads")
+    seen = SeenByName()
+    try:
+        driver.set_page_load_timeout(WAIT_S * 2)
+        _log_in(driver, base_url)
+        driver.find_element(By.ID, "naam").send_keys(GETYPT[0])
+        # a date input takes the date as typed in the browser's locale: set it directly
+        driver.execute_script(
+            "document.getElementById('geboortedatum').value = arguments[0]", GETYPT[1]
+        )
+        driver.find_element(By.ID, "zoek-naam").click()
+        WebDriverWait(driver, WAIT_S).until(
+            ec.presence_of_element_located((By.ID, "verstrekkingen"))
+        )
+        seen.url = driver.current_url
+        seen.html = driver.page_source
+        seen.lines = [
+            {
+                str(cell.get_attribute("class")).split()[0]: cell.text
+                for cell in row.find_elements(By.TAG_NAME, "td")
+            }
+            for row in driver.find_elements(By.CSS_SELECTOR, "#verstrekkingen tr.verstrekking")
+        ]
+        SCREENSHOT_ZONDER_BSN.parent.mkdir(parents=True, exist_ok=True)
+        assert driver.save_screenshot(str(tmp_path / SCREENSHOT_ZONDER_BSN.name))
+        shutil.copyfile(tmp_path / SCREENSHOT_ZONDER_BSN.name, SCREENSHOT_ZONDER_BSN)
+    finally:
+        driver.quit()
+    return seen
+
+
+async def test_an_officer_finds_a_person_without_a_bsn_by_name_and_birth_date(
+    chromium: None, door: Door, example_bytes: Callable[[str], bytes], tmp_path: Path
+) -> None:
+    raw = example_bytes("politie/ZsmAanmelding.xml")
+    victim = raw[raw.index(b'<pol:Persoon rol="SLACHTOFFER"') :]
+    victim = victim[: victim.index(b"</pol:Geboortedatum>")]
+    message = fresh(raw.replace(victim, KIND_ZONDER_BSN), bericht_id=str(uuid.uuid4()))
+    async with door.client("politie") as client:
+        response = await client.post("/v1/berichten", content=message, headers=XML)
+    assert response.status_code == 202, response.text
+
+    seen = await asyncio.to_thread(browse_by_name, door.base_url, tmp_path)
+
+    pseudonym = door.parts.trail.pseudonymise(f"persoonsnummer|{OINS['politie']}|POL-NN-2026-0042")
+    assert seen.url == f"{door.base_url}/audit/persoon/{pseudonym}"
+    for clear in ("POL-NN-2026-0042", "zoe", "2019-03-14"):
+        assert clear not in seen.url
+    # the ZsmAanmelding went to the OM, Veilig Thuis and the reclassering
+    assert len(seen.lines) == 3, seen.lines
+    vt = next(line for line in seen.lines if line["ontvanger"].startswith("Veilig Thuis"))
+    assert vt["berichttype"] == "ZsmAanmelding"
+    assert vt["vrije-tekst"] == "incident.letsel — niet toegekend: gezondheid"
+    assert "identificatie" in vt["gegeven"].split()
+    shot = (tmp_path / SCREENSHOT_ZONDER_BSN.name).read_bytes()
+    assert shot[:8] == b"\x89PNG\r\n\x1a\n"
+    # nothing of the name, birth date or persoonsnummer is in the audit store
+    records = await door.parts.audit.history(pseudonym)
+    assert records
+    for record in records:
+        text = json.dumps([record.public, record.personal], ensure_ascii=False)
+        for clear in ("POL-NN-2026-0042", "Zoë", "Öztürk", "2019-03-14"):
+            assert clear not in text

@@ -486,6 +486,53 @@ async def test_inzage_of_a_child_after_a_zsm_aanmelding(audit: Audit, vhost: str
     assert code == 0, out + err
 
 
+async def test_inzage_of_a_person_without_a_bsn_by_name_and_birth_date(
+    audit: Audit, vhost: str
+) -> None:
+    """Spec v2 §8: `audit inzage --naam --geboortedatum` finds, through the keyed lookup, the
+    victim VT knows by its own persoonsnummer; the read is recorded in her history."""
+    bericht_id = str(uuid.uuid4())
+    async with run_gateway(audit.settings, vhost) as running:
+        vt = running.partner("vt-twente")
+        raw = (EXAMPLES_DIR / "veilig-thuis" / "Veiligheidsafspraken.xml").read_bytes()
+        await vt.send(fresh(raw, bericht_id=bericht_id))
+        await answers_of(vt, 1)
+        deliveries, _ = split(await drain(running.partner("politie")))
+        assert len(deliveries) == 1
+        code, out, err = await ketenpoort(
+            audit,
+            "audit",
+            "inzage",
+            "--naam",
+            "Anna Jansen",
+            "--geboortedatum",
+            "1988-04-02",
+            "--format",
+            "json",
+            "--lezer",
+            "a.bakker",
+        )
+        assert code == 0, err
+        found = json.loads(out)
+        delivered = {(v["bericht_id"], v["ontvanger"]["rol"]) for v in found["verstrekkingen"]}
+        assert (bericht_id, "politie") in delivered
+        assert [r["lezer"] for r in found["raadplegingen"]] == ["a.bakker"]
+        # nobody under another birth date: said so, and the question is still recorded
+        code, out, err = await ketenpoort(
+            audit, "audit", "inzage", "--naam", "Anna Jansen", "--geboortedatum", "1988-04-03"
+        )
+        assert code == 0, err
+        assert "nobody without a BSN is recorded under that name and birth date" in err
+        for wrong in (("--naam", "Anna"), ("--naam", "Anna", "--geboortedatum", "2 april")):
+            code, out, err = await ketenpoort(audit, "audit", "inzage", *wrong)
+            assert code == 2, wrong
+        code, out, err = await ketenpoort(
+            audit, "audit", "inzage", "--bsn", "999990019", "--naam", "Anna"
+        )
+        assert code == 2
+        assert "give --bsn, or --naam with --geboortedatum" in err
+
+
 # =========================================================================== 8. fail closed
 
 

@@ -463,6 +463,59 @@ async def test_an_invalid_bsn_is_422_with_a_message(door: Door) -> None:
     assert all(b is None for _, b in views(door))  # no person: no pseudonym either
 
 
+async def _send(door: Door, sender: str, raw: bytes) -> None:
+    async with door.client(sender) as client:
+        response = await client.post("/v1/berichten", content=fresh(raw), headers=XML)
+    assert response.status_code == 202, response.text
+
+
+@broker
+async def test_a_person_without_a_bsn_is_found_by_name_and_birth_date(
+    door: Door, example_bytes: Callable[[str], bytes]
+) -> None:
+    """Spec v2 §8: Anna has no BSN in VT's system nor in the politie's; each reports her under
+    its own persoonsnummer, so she is two pseudonyms, both found by her name and birth date."""
+    await _send(door, "vt-twente", example_bytes("veilig-thuis/Veiligheidsafspraken.xml"))
+    zsm = example_bytes("politie/ZsmAanmelding.xml").replace(
+        b"<pol:BSN>999990019</pol:BSN>", b"<pol:Persoonsnummer>POL-7</pol:Persoonsnummer>", 1
+    )
+    async with officer(door) as client:
+        one = await client.post(
+            "/audit/zoek-naam", data={"naam": "ANNA jansen", "geboortedatum": "1988-04-02"}
+        )
+        assert one.status_code == 303
+        vt_nummer = f"persoonsnummer|{OINS['vt-twente']}|VTT-P-2026-0417"
+        bij_vt = door.parts.trail.pseudonymise(vt_nummer)
+        assert one.headers["location"] == f"/audit/persoon/{bij_vt}"
+
+        await _send(door, "politie", zsm)
+        both = await client.post(
+            "/audit/zoek-naam", data={"naam": "Anna Jansen", "geboortedatum": "1988-04-02"}
+        )
+        assert both.status_code == 200
+        bij_politie = door.parts.trail.pseudonymise(f"persoonsnummer|{OINS['politie']}|POL-7")
+        found = re.findall(r'href="/audit/persoon/([0-9a-f]{32})"', both.text)
+        assert sorted(found) == sorted([bij_vt, bij_politie])
+        assert "Anna" not in both.text  # what was typed is not echoed
+
+        nobody = await client.post(
+            "/audit/zoek-naam", data={"naam": "Anna Jansen", "geboortedatum": "1988-04-03"}
+        )
+        assert nobody.status_code == 404
+        assert "Niemand zonder BSN gevonden met die naam en geboortedatum." in nobody.text
+        bad = await client.post(
+            "/audit/zoek-naam", data={"naam": "Anna Jansen", "geboortedatum": "2 april"}
+        )
+        assert bad.status_code == 422
+        assert "Geef een naam en een geboortedatum (JJJJ-MM-DD)." in bad.text
+    assert [p["extra"]["pagina"] for p, _ in views(door)] == [
+        "zoeken op naam en geboortedatum (2 gevonden)",
+        "zoeken op naam en geboortedatum (0 gevonden)",
+        "zoeken op naam en geboortedatum (0 gevonden)",
+    ]
+    assert "Anna" not in json.dumps(records(door))
+
+
 @broker
 async def test_a_message_journey_and_the_partner_and_period_search(
     door: Door, example_bytes: Callable[[str], bytes]

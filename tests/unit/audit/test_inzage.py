@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.audit.inzage import (
+    BEPERKT,
     INZAGE_COLUMNS,
     Ketenpartner,
     Weglating,
@@ -298,3 +299,30 @@ def test_the_fold_does_not_depend_on_the_order_records_are_read_in(data: st.Data
     shuffled = data.draw(st.permutations(trail))
 
     assert fold(shuffled, NAMEN) == fold(trail, NAMEN)
+
+
+def test_a_disclosure_restricted_for_this_person_is_listed_without_its_categories() -> None:
+    """Spec v2 §8 (AVG art. 23): afspraken marked niet-delen-met the pleger are listed in his
+    inzage with the restriction and without their categories, for the officer to decide; the
+    victim's own view is not restricted."""
+    text = (EXAMPLES_DIR / "veilig-thuis" / "Veiligheidsafspraken.xml").read_text("utf-8")
+    raw = fresh(text.replace("<vt:afspraak>", '<vt:afspraak niet-delen-met="b2">', 1).encode())
+    alle = records(decide(raw, VT).entries)
+
+    peter = fold(history(alle, "999990020"), NAMEN)
+    assert peter.verstrekkingen
+    for v in peter.verstrekkingen:
+        assert v.beperking == ("afspraak[1]",)
+        assert (v.gegeven, v.achtergehouden) == ((), ())
+    out = io.StringIO()
+    write_csv(peter, out)
+    [row, *_] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["beperking"] == f"{BEPERKT}: afspraak[1]"
+    assert row["gegeven"] == ""
+
+    anna = offline_pipeline().trail.pseudonymise(f"persoonsnummer|{VT}|VTT-P-2026-0417")
+    hers = fold([r for r in alle if (r.personal or {}).get("betrokkene") == anna], NAMEN)
+    assert hers.verstrekkingen
+    for v in hers.verstrekkingen:
+        assert v.beperking == ()
+        assert "identificatie" in v.gegeven
