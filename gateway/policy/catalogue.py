@@ -27,6 +27,7 @@ from gateway.policy.checks import (
     check_partners,
     check_regios,
 )
+from gateway.policy.files import VRAAG as _VRAAG
 from gateway.policy.files import (
     BerichtenFile,
     BerichtRegel,
@@ -117,6 +118,16 @@ class Policy:
 
     def partners_met_rol(self, rol: Rol) -> list[PartnerEntry]:
         return list(self._per_rol.get(str(rol), ()))
+
+    def vragers(self, berichttype: str, afzender_oin: str) -> list[PartnerEntry]:
+        """Who may have asked the question an answer of ``berichttype`` from ``afzender_oin``
+        answers (v2 §6): every partner, but the sender, of a rol that a ``vraag`` route of
+        the type goes to, by rol name; none for a type that answers nothing."""
+        regel = self.berichten.get(berichttype)
+        if regel is None or not regel.antwoord_op:
+            return []
+        rollen = sorted({str(r.naar) for r in regel.routes if _VRAAG in r.regios})
+        return [p for rol in rollen for p in self.partners_met_rol(rol) if p.oin != afzender_oin]
 
     def regio_van_postcode(self, postcode: str) -> str | None:
         """The partner of ``regio_rol`` (Veilig Thuis) whose v1 range covers the postcode."""

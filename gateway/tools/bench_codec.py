@@ -138,14 +138,11 @@ def _feiten(pipeline: Pipeline, ontvangen: Ontvangen | None = None) -> Feiten:
     regel = pipeline.policy.berichten.get(kop.berichttype)
     if regel is None or not regel.antwoord_op or kop.doelbinding is None:
         return feiten
-    for rol in sorted({r.naar for r in regel.routes if "vraag" in r.regios}):
-        for vrager in pipeline.policy.partners_met_rol(rol):
-            if vrager.oin == ontvangen.afzender_oin:
-                continue
-            gevraagd = Gevraagd(vrager.oin, regel.antwoord_op[0], kop.doelbinding.doel)
-            met_vraag = dataclasses.replace(feiten, gevraagd=(gevraagd,))
-            if isinstance(pipeline.route(ontvangen, met_vraag), Aanvaarding):
-                return met_vraag
+    for vrager in pipeline.policy.vragers(kop.berichttype, ontvangen.afzender_oin):
+        gevraagd = Gevraagd(vrager.oin, regel.antwoord_op[0], kop.doelbinding.doel)
+        met_vraag = dataclasses.replace(feiten, gevraagd=(gevraagd,))
+        if isinstance(pipeline.route(ontvangen, met_vraag), Aanvaarding):
+            return met_vraag
     return feiten
 
 

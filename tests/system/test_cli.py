@@ -521,7 +521,10 @@ def test_policy_check_of_the_default_policy_shows_the_matrix() -> None:
     assert all(v == "x" for v in terug.values() if v)
     om = matrix[("Veiligheidsbeoordeling", "STRAFRECHTELIJKE_BESLISSING", "openbaar-ministerie")]
     assert om["gezond"] == "(x)"
-    assert all(v == "x" for c, v in om.items() if c != "gezond")
+    # a shielded address (v2 §8) is granted to nobody by default
+    assert om["afgesc"] == ""
+    assert all(v == "x" for c, v in om.items() if c not in ("gezond", "afgesc"))
+    assert all(row["afgesc"] == "" for row in matrix.values())
     reclassering = matrix[("ActieoverlegAanmelding", "ACTIEOVERLEG", "reclassering")]
     assert reclassering["kind"] == ""
     assert reclassering["contac"] == ""

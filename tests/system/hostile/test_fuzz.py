@@ -290,9 +290,7 @@ def _vragen(data: bytes, sender: str) -> list[tuple[Gevraagd, ...]]:
     doel = bericht.kop.doelbinding.doel
     return [
         (Gevraagd(p.oin, regel.antwoord_op[0], doel),)
-        for rol in sorted({r.naar for r in regel.routes if "vraag" in r.regios})
-        for p in catalogue.POLICY.partners_met_rol(rol)
-        if p.oin != sender
+        for p in catalogue.POLICY.vragers(bericht.kop.berichttype, sender)
     ]
 
 

@@ -386,13 +386,7 @@ def geheugen(draw: st.DrawFn, bericht: Bericht, oin: str) -> dict[str, Any]:
     ]
     gevraagd: tuple[Gevraagd, ...] = ()
     if regel.antwoord_op:
-        vragers = [
-            p
-            for rol in sorted({r.naar for r in regel.routes if "vraag" in r.regios})
-            for p in POLICY.partners_met_rol(rol)
-            if p.oin != oin
-        ]
-        asker = draw(st.sampled_from(vragers), label="asker")
+        asker = draw(st.sampled_from(POLICY.vragers(bericht.kop.berichttype, oin)), label="asker")
         assert bericht.kop.doelbinding is not None
         gevraagd = (Gevraagd(asker.oin, regel.antwoord_op[0], bericht.kop.doelbinding.doel),)
     return {

@@ -166,6 +166,22 @@ def test_default_policy_grants_rvdk_but_not_reclassering_kind_under_actieoverleg
     assert "kind" not in ontvangers["reclassering"].categorieen
 
 
+def test_the_askers_of_an_answer_are_the_partners_of_its_vraag_routes_but_the_sender() -> None:
+    """v2 §6: an Informatieantwoord answers a question the Raad or a VT regio asked; the
+    routing memory names which (``vraag``)."""
+    policy = load_policy(POLICY_DIR)
+    politie = "00000099000000000101"
+    vt_twente = "00000099000000000102"
+    assert {(p.rol, p.oin) for p in policy.vragers("Informatieantwoord", politie)} == {
+        (p.rol, p.oin)
+        for rol in ("raad-kinderbescherming", "veilig-thuis")
+        for p in policy.partners_met_rol(rol)
+    }
+    assert vt_twente not in {p.oin for p in policy.vragers("Informatieantwoord", vt_twente)}
+    assert policy.vragers("VtMelding", politie) == []  # answers nothing
+    assert policy.vragers("GeenType", politie) == []
+
+
 def test_version_has_the_form_semver_plus_digest() -> None:
     versie = load_policy(POLICY_DIR).versie
     found = VERSIE.match(versie)
