@@ -23,11 +23,21 @@ import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from pydantic import BaseModel
+
 from gateway.audit.log import Entry
 from gateway.decision.besluit import Gerouteerd, Levering, Ontvangen
 from gateway.decision.signaal import Signaal
 from gateway.domain.errors import Refused
-from gateway.domain.model import Bericht, Inhoud, Part, field_plan
+from gateway.domain.model import (
+    Bericht,
+    FieldPlan,
+    Inhoud,
+    Part,
+    field_plan,
+    velden_naar,
+    velden_van,
+)
 
 Pseudonymise = Callable[[str], str]
 
@@ -38,17 +48,36 @@ def bsns(part: Part) -> list[str]:
     """Every BSN in a canonical body, in order, once.
 
     Walks only the fields that can hold one: a ``bsn`` text field, or a field holding parts
-    (its model's :func:`field_plan`, read once per class).
+    below which a model has a ``bsn`` field (:func:`_bsn_velden`, read once per class).
     """
     found: list[str] = []
     _collect_bsns(part, found)
     return found
 
 
+def _heeft_bsn(model: type[BaseModel]) -> bool:
+    return "bsn" in velden_van(model)
+
+
+_BSN_VELDEN: dict[type[BaseModel], tuple[FieldPlan, ...]] = {}
+
+
+def _bsn_velden(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
+    """The fields of ``model`` that hold a BSN or parts with one below: its ``bsn`` field and
+    the part fields :func:`velden_naar` a model with a ``bsn`` field, in declaration order."""
+    found = _BSN_VELDEN.get(model)
+    if found is None:
+        naar = velden_naar(model, _heeft_bsn)
+        found = _BSN_VELDEN[model] = tuple(
+            f for f in field_plan(model) if f.name == "bsn" or f in naar
+        )
+    return found
+
+
 def _collect_bsns(part: Part, found: list[str]) -> None:
     # a module function, not a closure: a recursive closure is a reference cycle, garbage
     # that only the cyclic collector frees (and the collector then runs far more often)
-    for f in field_plan(type(part)):
+    for f in _bsn_velden(type(part)):
         inner = getattr(part, f.name)
         if f.name == "bsn" and isinstance(inner, str):
             if inner not in found:

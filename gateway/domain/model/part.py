@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -36,6 +37,7 @@ __all__ = [
     "gevalideerd",
     "is_empty",
     "part_type",
+    "velden_naar",
     "velden_van",
 ]
 
@@ -129,6 +131,35 @@ def _declared(model: type[BaseModel], name: str) -> frozenset[Categorie]:
         if isinstance(meta, Cat):
             cats |= meta.categorieen
     return frozenset(cats)
+
+
+_NAAR: dict[tuple[type[BaseModel], Callable[[type[BaseModel]], bool]], tuple[FieldPlan, ...]] = {}
+
+
+def velden_naar(
+    model: type[BaseModel], doel: Callable[[type[BaseModel]], bool]
+) -> tuple[FieldPlan, ...]:
+    """The part fields of ``model`` (in declaration order) below which there is a part class
+    for which ``doel`` holds (the field's own part class included): a walk looking for such
+    parts need not enter the others. Read once per class and ``doel``."""
+    found = _NAAR.get((model, doel))
+    if found is None:
+        found = _NAAR[(model, doel)] = tuple(
+            f for f in field_plan(model) if f.part is not None and _bereikt(f.part, doel, set())
+        )
+    return found
+
+
+def _bereikt(
+    model: type[BaseModel], doel: Callable[[type[BaseModel]], bool], gezien: set[type[BaseModel]]
+) -> bool:
+    if doel(model):
+        return True
+    gezien.add(model)
+    return any(
+        f.part is not None and f.part not in gezien and _bereikt(f.part, doel, gezien)
+        for f in field_plan(model)
+    )
 
 
 def field_categorieen(model: type[BaseModel], name: str) -> frozenset[Categorie]:
