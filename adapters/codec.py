@@ -156,6 +156,7 @@ class Codec:
         self._grond = self.vocabulary.attribute("doorbrekingsgrond")
         self._attribuut = self.vocabulary.attribute("beroepsgeheim")
         self._parse = self._parser(self._plan)
+        self._render = self._renderer(self._plan)
 
     def _rol(self, text: str) -> str:
         value = text.strip()
@@ -470,42 +471,71 @@ class Codec:
         if not isinstance(inhoud, self.model):
             raise TypeError(f"{self.root} renders {self.model.__name__}, not {type(inhoud)}")
         root = etree.Element(self.tag, nsmap={self.vocabulary.prefix: self.vocabulary.namespace})
-        self._render_children(root, inhoud, self._plan)
+        self._render(root, inhoud)
         return root
 
-    def _render_children(self, element: Element, part: Part, plan: _GroupPlan) -> None:
-        for name in plan.uncarried:
-            if getattr(part, name) not in (None, []):
-                raise ValueError(
-                    f"{self.vocabulary.rol} {self.root} cannot carry {type(part).__name__}.{name}"
-                )
-        for child in plan.children:
-            value = getattr(part, child.field)
-            items = value if isinstance(value, list) else ([] if value is None else [value])
-            if isinstance(child, _GroupPlan):
-                if not items:
-                    continue
-                parent = element
-                if child.wrapper is not None:
-                    parent = etree.SubElement(element, child.wrapper)
-                for item in items:
-                    self._render_children(etree.SubElement(parent, child.item), item, child)
-                continue
-            for item in items:
-                text = self._text(child, item)
-                if child.plek is _Plek.TEXT:
-                    element.text = text
-                elif child.plek is _Plek.ATTRIBUTE:
-                    element.set(child.name, text)
-                else:
-                    etree.SubElement(element, child.name).text = text
+    def _renderer(self, plan: _GroupPlan) -> Callable[[Element, Part], None]:
+        """The renderer of one group's element, compiled from its plan: the fields the shape
+        cannot carry (refused when filled), then a writer per field in the plan's order."""
+        writers = tuple(
+            self._group_writer(child) if isinstance(child, _GroupPlan) else self._leaf_writer(child)
+            for child in plan.children
+        )
+        uncarried = plan.uncarried
 
-    def _text(self, plan: _LeafPlan, item: Any) -> str:
-        if plan.spellings is None:
-            return _to_text(item)
-        canonical = str(item)
-        spelled = plan.spellings.get(canonical)
-        return self.vocabulary.spell(plan.node, canonical) if spelled is None else spelled
+        def render(element: Element, part: Part) -> None:
+            for name in uncarried:
+                if getattr(part, name) not in (None, []):
+                    raise ValueError(
+                        f"{self.vocabulary.rol} {self.root} cannot carry "
+                        f"{type(part).__name__}.{name}"
+                    )
+            for write in writers:
+                write(element, part)
+
+        return render
+
+    def _group_writer(self, plan: _GroupPlan) -> Callable[[Element, Part], None]:
+        render = self._renderer(plan)
+        field, wrapper, item = plan.field, plan.wrapper, plan.item
+        sub = etree.SubElement
+
+        def write(element: Element, part: Part) -> None:
+            value = getattr(part, field)
+            if value is None or (isinstance(value, list) and not value):
+                return
+            parent = element if wrapper is None else sub(element, wrapper)
+            for each in value if isinstance(value, list) else (value,):
+                render(sub(parent, item), each)
+
+        return write
+
+    def _leaf_writer(self, plan: _LeafPlan) -> Callable[[Element, Part], None]:
+        field, name, plek = plan.field, plan.name, plan.plek
+        spellings = plan.spellings
+        sub = etree.SubElement
+        if spellings is None:
+            text: Callable[[Any], str] = _to_text
+        else:
+
+            def text(item: Any) -> str:
+                canonical = str(item)
+                spelled = spellings.get(canonical)
+                return self.vocabulary.spell(plan.node, canonical) if spelled is None else spelled
+
+        def write(element: Element, part: Part) -> None:
+            value = getattr(part, field)
+            if value is None:
+                return
+            for item in value if isinstance(value, list) else (value,):
+                if plek is _Plek.ELEMENT:
+                    sub(element, name).text = text(item)
+                elif plek is _Plek.ATTRIBUTE:
+                    element.set(name, text(item))
+                else:
+                    element.text = text(item)
+
+        return write
 
 
 class Adapter:
