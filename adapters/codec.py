@@ -38,6 +38,7 @@ from gateway.domain.model import (
     Node,
     Part,
     field_plan,
+    gevalideerd,
     part_type,
 )
 from gateway.safexml.xmlsafe import line
@@ -115,6 +116,10 @@ def _by_tag(element: Element) -> dict[str, list[Element]]:
     return found
 
 
+def _as_is(raw: str, where: Element) -> Any:
+    return raw
+
+
 def _to_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -145,6 +150,13 @@ class Codec:
             children=self._compile(self.model, definitie.children),
             uncarried=self._uncarried(self.model, definitie.children),
         )
+        # the names the rules of :meth:`_rules` speak of, in this vocabulary
+        self._reden = self.vocabulary.name("reden_niet_geinformeerd")
+        self._geinformeerd = self.vocabulary.name("geinformeerd")
+        self._grond = self.vocabulary.attribute("doorbrekingsgrond")
+        self._attribuut = self.vocabulary.attribute("beroepsgeheim")
+        self._parse = self._parser(self._plan)
+        self._render = self._renderer(self._plan)
 
     def _rol(self, text: str) -> str:
         value = text.strip()
@@ -229,64 +241,145 @@ class Codec:
     # ----------------------------------------------------------------- parse
 
     def parse(self, element: Element) -> Inhoud:
-        plan = self._plan
-        inhoud = plan.model(**self._parse_children(element, plan))
+        inhoud = self._parse(element)
         assert isinstance(inhoud, Inhoud)
         return inhoud
 
-    def _parse_children(self, element: Element, plan: _GroupPlan) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        by_tag = _by_tag(element)
-        for child in plan.children:
-            if isinstance(child, _GroupPlan):
-                if child.wrapper is None:
-                    items = by_tag.get(child.item, [])
-                else:
-                    wrappers = by_tag.get(child.wrapper)
-                    items = _by_tag(wrappers[0]).get(child.item, []) if wrappers else []
-                sub = child.model
-                parsed = [sub(**self._parse_children(i, child)) for i in items]
-                values[child.field] = (parsed[0] if parsed else None) if child.single else parsed
-                continue
-            if child.plek is _Plek.TEXT:
-                raws = [(element.text or "", element)]
-            elif child.plek is _Plek.ATTRIBUTE:
-                value = element.get(child.name)
-                raws = [] if value is None else [(value, element)]
-            else:
-                raws = [(c.text or "", c) for c in by_tag.get(child.name, ())]
-            converted = [self._convert(child, raw, where) for raw, where in raws]
-            values[child.field] = (
-                (converted[0] if converted else None) if child.single else converted
+    def _parser(self, plan: _GroupPlan) -> Callable[[Element], Part]:
+        """The parser of one group's element, compiled from its plan: a reader per field (in
+        the plan's order, so the first refusal is the same), the rules of :meth:`_rules` when
+        the group carries a field they speak of, and the model built from values the XSD and
+        the readers checked already (:func:`gevalideerd`)."""
+        readers = tuple(
+            (
+                child.field,
+                self._group_reader(child)
+                if isinstance(child, _GroupPlan)
+                else self._leaf_reader(child),
             )
-        self._rules(element, values)
-        return values
+            for child in plan.children
+        )
+        model = plan.model
+        carried = [child.field for child in plan.children]
+        rules = self._rules if {"geinformeerd", "doorbrekingsgrond"} & set(carried) else None
+        if carried == list(model.model_fields):  # every field, in the model's order
 
-    def _convert(self, plan: _LeafPlan, raw: str, where: Element) -> Any:
+            def parse(element: Element) -> Part:
+                by_tag = _by_tag(element)
+                values = {name: read(element, by_tag) for name, read in readers}
+                if rules is not None:
+                    rules(element, values)
+                return gevalideerd(model, values)
+
+            return parse
+        # a shape without some of the model's fields: those get their defaults
+        gezet = set(carried)
+        defaults = tuple(
+            (name, info.get_default, name in gezet) for name, info in model.model_fields.items()
+        )
+
+        def parse_some(element: Element) -> Part:
+            by_tag = _by_tag(element)
+            values = {name: read(element, by_tag) for name, read in readers}
+            if rules is not None:
+                rules(element, values)
+            data = {
+                name: values[name] if given else default(call_default_factory=True)
+                for name, default, given in defaults
+            }
+            return gevalideerd(model, data, gezet)
+
+        return parse_some
+
+    def _group_reader(self, plan: _GroupPlan) -> Callable[[Element, dict[str, list[Element]]], Any]:
+        """A group's field: its item elements (in their wrapper, if any), each parsed."""
+        parse = self._parser(plan)
+        item, wrapper, single = plan.item, plan.wrapper, plan.single
+
+        def read(element: Element, by_tag: dict[str, list[Element]]) -> Any:
+            if wrapper is None:
+                items = by_tag.get(item, ())
+            else:
+                wrappers = by_tag.get(wrapper)
+                items = [c for c in wrappers[0] if c.tag == item] if wrappers else ()
+            parsed = [parse(i) for i in items]
+            return (parsed[0] if parsed else None) if single else parsed
+
+        return read
+
+    def _leaf_reader(self, plan: _LeafPlan) -> Callable[[Element, dict[str, list[Element]]], Any]:
+        """A leaf's field: its raw text(s) where the plan says, converted and checked."""
+        convert = self._converter(plan)
+        name, single = plan.name, plan.single
+        if plan.plek is _Plek.TEXT:
+
+            def text(element: Element, by_tag: dict[str, list[Element]]) -> Any:
+                value = convert(element.text or "", element)
+                return value if single else [value]
+
+            return text
+        if plan.plek is _Plek.ATTRIBUTE:
+
+            def attribute(element: Element, by_tag: dict[str, list[Element]]) -> Any:
+                raw = element.get(name)
+                if raw is None:
+                    return None if single else []
+                value = convert(raw, element)
+                return value if single else [value]
+
+            return attribute
+
+        def elements(element: Element, by_tag: dict[str, list[Element]]) -> Any:
+            found = by_tag.get(name)
+            if not found:
+                return None if single else []
+            converted = [convert(c.text or "", c) for c in found]
+            return converted[0] if single else converted
+
+        return elements
+
+    def _converter(self, plan: _LeafPlan) -> Callable[[str, Element], Any]:
+        """Raw text (and where it is, for a refusal) -> the canonical value."""
         node = plan.node
 
-        def refused(code: Foutcode, reden: str) -> Refused:
+        def refused(code: Foutcode, reden: str, where: Element) -> Refused:
             return Refused(code, reden, element=self._describe(node, where), regel=line(where))
 
         if node.kind is Kind.BSN:
-            if not elfproef(raw):
-                raise refused(Foutcode.BSN_ONGELDIG, "BSN fails the elfproef")
-            return raw
-        if plan.codes is not None:
+
+            def bsn(raw: str, where: Element) -> Any:
+                if not elfproef(raw):
+                    raise refused(Foutcode.BSN_ONGELDIG, "BSN fails the elfproef", where)
+                return raw
+
+            return bsn
+        codes = plan.codes
+        if codes is not None:
+
+            def code(raw: str, where: Element) -> Any:
+                try:
+                    return codes[raw.strip()]
+                except KeyError:
+                    raise refused(
+                        Foutcode.SCHEMA_ONGELDIG, f"unknown code {raw.strip()[:40]!r}", where
+                    ) from None
+
+            return code
+        convert = plan.convert
+        if convert is None:
+            return _as_is
+
+        def converted(raw: str, where: Element) -> Any:
             try:
-                return plan.codes[raw.strip()]
-            except KeyError:
+                return convert(raw)
+            except ValueError as exc:
                 raise refused(
-                    Foutcode.SCHEMA_ONGELDIG, f"unknown code {raw.strip()[:40]!r}"
+                    Foutcode.SCHEMA_ONGELDIG,
+                    f"not a valid {node.kind.value.lower()}: {exc}",
+                    where,
                 ) from None
-        if plan.convert is None:
-            return raw
-        try:
-            return plan.convert(raw)
-        except ValueError as exc:
-            raise refused(
-                Foutcode.SCHEMA_ONGELDIG, f"not a valid {node.kind.value.lower()}: {exc}"
-            ) from None
+
+        return converted
 
     def _describe(self, node: Leaf, where: Element) -> str:
         name = f"{self.vocabulary.prefix}:{etree.QName(where).localname}"
@@ -296,22 +389,20 @@ class Codec:
 
     def _rules(self, element: Element, values: dict[str, Any]) -> None:
         """Rules of the spec that XSD 1.0 cannot express."""
-        name = f"{self.vocabulary.prefix}:{etree.QName(element).localname}"
         if values.get("geinformeerd") is False and not values.get("reden_niet_geinformeerd"):
-            reden = self.vocabulary.name("reden_niet_geinformeerd")
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,
-                f"{reden} is required when {self.vocabulary.name('geinformeerd')} is false",
-                element=name,
+                f"{self._reden} is required when {self._geinformeerd} is false",
+                element=self._element(element),
                 regel=line(element),
             )
         # spec v2 §8: breaking beroepsgeheim is the sender's own weighing, so it names its ground
         if "doorbrekingsgrond" not in values:
             return  # not a block (the body itself)
         geheim = values.get("beroepsgeheim")
-        grond = self.vocabulary.attribute("doorbrekingsgrond")
-        attribuut = self.vocabulary.attribute("beroepsgeheim")
+        grond, attribuut = self._grond, self._attribuut
         if geheim and values["doorbrekingsgrond"] is None:
+            name = self._element(element)
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,
                 f'{name} has {attribuut}="true" but no {grond}: a block under beroepsgeheim '
@@ -320,6 +411,7 @@ class Codec:
                 regel=line(element),
             )
         if not geheim and values["doorbrekingsgrond"] is not None:
+            name = self._element(element)
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,
                 f'{name} has a {grond} but not {attribuut}="true": a ground for breaking '
@@ -327,6 +419,9 @@ class Codec:
                 element=f"{name}/@{grond}",
                 regel=line(element),
             )
+
+    def _element(self, element: Element) -> str:
+        return f"{self.vocabulary.prefix}:{etree.QName(element).localname}"
 
     # ----------------------------------------------------------------- policy
 
@@ -376,42 +471,71 @@ class Codec:
         if not isinstance(inhoud, self.model):
             raise TypeError(f"{self.root} renders {self.model.__name__}, not {type(inhoud)}")
         root = etree.Element(self.tag, nsmap={self.vocabulary.prefix: self.vocabulary.namespace})
-        self._render_children(root, inhoud, self._plan)
+        self._render(root, inhoud)
         return root
 
-    def _render_children(self, element: Element, part: Part, plan: _GroupPlan) -> None:
-        for name in plan.uncarried:
-            if getattr(part, name) not in (None, []):
-                raise ValueError(
-                    f"{self.vocabulary.rol} {self.root} cannot carry {type(part).__name__}.{name}"
-                )
-        for child in plan.children:
-            value = getattr(part, child.field)
-            items = value if isinstance(value, list) else ([] if value is None else [value])
-            if isinstance(child, _GroupPlan):
-                if not items:
-                    continue
-                parent = element
-                if child.wrapper is not None:
-                    parent = etree.SubElement(element, child.wrapper)
-                for item in items:
-                    self._render_children(etree.SubElement(parent, child.item), item, child)
-                continue
-            for item in items:
-                text = self._text(child, item)
-                if child.plek is _Plek.TEXT:
-                    element.text = text
-                elif child.plek is _Plek.ATTRIBUTE:
-                    element.set(child.name, text)
-                else:
-                    etree.SubElement(element, child.name).text = text
+    def _renderer(self, plan: _GroupPlan) -> Callable[[Element, Part], None]:
+        """The renderer of one group's element, compiled from its plan: the fields the shape
+        cannot carry (refused when filled), then a writer per field in the plan's order."""
+        writers = tuple(
+            self._group_writer(child) if isinstance(child, _GroupPlan) else self._leaf_writer(child)
+            for child in plan.children
+        )
+        uncarried = plan.uncarried
 
-    def _text(self, plan: _LeafPlan, item: Any) -> str:
-        if plan.spellings is None:
-            return _to_text(item)
-        canonical = str(item)
-        spelled = plan.spellings.get(canonical)
-        return self.vocabulary.spell(plan.node, canonical) if spelled is None else spelled
+        def render(element: Element, part: Part) -> None:
+            for name in uncarried:
+                if getattr(part, name) not in (None, []):
+                    raise ValueError(
+                        f"{self.vocabulary.rol} {self.root} cannot carry "
+                        f"{type(part).__name__}.{name}"
+                    )
+            for write in writers:
+                write(element, part)
+
+        return render
+
+    def _group_writer(self, plan: _GroupPlan) -> Callable[[Element, Part], None]:
+        render = self._renderer(plan)
+        field, wrapper, item = plan.field, plan.wrapper, plan.item
+        sub = etree.SubElement
+
+        def write(element: Element, part: Part) -> None:
+            value = getattr(part, field)
+            if value is None or (isinstance(value, list) and not value):
+                return
+            parent = element if wrapper is None else sub(element, wrapper)
+            for each in value if isinstance(value, list) else (value,):
+                render(sub(parent, item), each)
+
+        return write
+
+    def _leaf_writer(self, plan: _LeafPlan) -> Callable[[Element, Part], None]:
+        field, name, plek = plan.field, plan.name, plan.plek
+        spellings = plan.spellings
+        sub = etree.SubElement
+        if spellings is None:
+            text: Callable[[Any], str] = _to_text
+        else:
+
+            def text(item: Any) -> str:
+                canonical = str(item)
+                spelled = spellings.get(canonical)
+                return self.vocabulary.spell(plan.node, canonical) if spelled is None else spelled
+
+        def write(element: Element, part: Part) -> None:
+            value = getattr(part, field)
+            if value is None:
+                return
+            for item in value if isinstance(value, list) else (value,):
+                if plek is _Plek.ELEMENT:
+                    sub(element, name).text = text(item)
+                elif plek is _Plek.ATTRIBUTE:
+                    element.set(name, text(item))
+                else:
+                    element.text = text(item)
+
+        return write
 
 
 class Adapter:

@@ -31,12 +31,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from gateway.domain.errors import Refused
-from gateway.domain.model import Categorie, Foutcode, Part, field_plan
+from gateway.domain.model import (
+    Categorie,
+    FieldPlan,
+    Foutcode,
+    Part,
+    field_plan,
+    velden_naar,
+    velden_van,
+)
 
 __all__ = [
     "AfschermingWeglating",
@@ -111,8 +121,46 @@ def _blocks(part: Part, prefix: str = "") -> Iterator[tuple[str, Part]]:
 
 
 def _is_persoon(part: Part) -> bool:
-    fields = type(part).model_fields
-    return _BSN in fields or _PERSOONSNUMMER in fields
+    return _is_persoon_class(type(part))
+
+
+def _is_persoon_class(model: type[BaseModel]) -> bool:
+    velden = velden_van(model)
+    return _BSN in velden or _PERSOONSNUMMER in velden
+
+
+def _is_adres_class(model: type[BaseModel]) -> bool:
+    return _AFGESCHERMD in velden_van(model)
+
+
+def _persoon_velden(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
+    """The part fields of ``model`` below which there is a person (read once per class)."""
+    return velden_naar(model, _is_persoon_class)
+
+
+def _adres_velden(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
+    """The part fields of ``model`` below which an address may be shielded (once per class)."""
+    return velden_naar(model, _is_adres_class)
+
+
+def _toward(
+    part: Part, velden: Callable[[type[BaseModel]], tuple[FieldPlan, ...]], prefix: str = ""
+) -> Iterator[tuple[str, Part]]:
+    """The blocks below ``part`` on the way to the classes ``velden`` leads to (a walk that
+    enters no field without such a class below it), with their paths, in document order."""
+    for f in velden(type(part)):
+        value = getattr(part, f.name)
+        if value is None:
+            continue
+        path = f"{prefix}{f.name}"
+        items = (
+            [(f"{path}[{i}]", item) for i, item in enumerate(value, start=1)]
+            if isinstance(value, list)
+            else [(path, value)]
+        )
+        for where, item in items:
+            yield where, item
+            yield from _toward(item, velden, f"{where}.")
 
 
 def _text(value: Any) -> str | None:
@@ -122,7 +170,7 @@ def _text(value: Any) -> str | None:
 def personen_in(inhoud: Part) -> list[Persoon]:
     """Every person of ``inhoud``, in document order."""
     found = []
-    for pad, block in _blocks(inhoud):
+    for pad, block in _toward(inhoud, _persoon_velden):
         if not _is_persoon(block):
             continue
         naam = getattr(block, "naam", None)
@@ -147,7 +195,7 @@ def check_personen(inhoud: Part) -> None:
     """Refuse a person who has neither a BSN nor a persoonsnummer, and a ``niet_delen_met``
     that names no betrokkene of the message (SCHEMA_ONGELDIG naming the element)."""
     refs = set()
-    for block_pad, block in _blocks(inhoud):
+    for block_pad, block in _toward(inhoud, _persoon_velden):
         if not _is_persoon(block):
             continue
         ref = getattr(block, _REF, None)
@@ -198,7 +246,11 @@ def zoeksleutel(naam: str, geboortedatum: dt.date) -> str:
 
 def afgeschermd(inhoud: Part) -> list[tuple[str, Part]]:
     """Every block of ``inhoud`` marked ``afgeschermd``, with its path."""
-    return [(pad, b) for pad, b in _blocks(inhoud) if getattr(b, _AFGESCHERMD, None) is True]
+    return [
+        (pad, b)
+        for pad, b in _toward(inhoud, _adres_velden)
+        if getattr(b, _AFGESCHERMD, None) is True
+    ]
 
 
 def afscherming_voor(

@@ -28,7 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.domain.model import Doel, Inhoud, Part, field_plan
+from pydantic import BaseModel
+
+from gateway.domain.model import Doel, Inhoud, Part, field_plan, velden_naar, velden_van
 
 __all__ = [
     "BeroepsgeheimWeglating",
@@ -91,6 +93,8 @@ def houd_geheim(inhoud: Inhoud, gronden: frozenset[str], doel: Doel) -> Geheimho
     """``inhoud`` without every block under beroepsgeheim whose doorbrekingsgrond is not one
     of ``gronden`` (those ``doel`` accepts), and each block removed. The body itself is
     returned when nothing is removed."""
+    if not _iets_geheim(inhoud, gronden):
+        return Geheimhouding(inhoud)  # the common case, found without building anything
     weg: list[BeroepsgeheimWeglating] = []
     values = _zonder(inhoud, "", gronden, doel, weg)
     if not weg:
@@ -98,6 +102,25 @@ def houd_geheim(inhoud: Inhoud, gronden: frozenset[str], doel: Doel) -> Geheimho
     kept = type(inhoud)(**values)
     assert isinstance(kept, Inhoud)
     return Geheimhouding(kept, tuple(weg))
+
+
+def _kan_geheim(model: type[BaseModel]) -> bool:
+    """Whether a block of this class can be under beroepsgeheim."""
+    return "beroepsgeheim" in velden_van(model)
+
+
+def _iets_geheim(part: Part, gronden: frozenset[str]) -> bool:
+    """Whether :func:`houd_geheim` removes anything below ``part``: a block under beroepsgeheim
+    on a ground not accepted (only the fields that can lead to such a block are walked:
+    :func:`velden_naar`, read once per class)."""
+    for f in velden_naar(type(part), _kan_geheim):
+        value = getattr(part, f.name)
+        if value is None:
+            continue
+        for item in value if isinstance(value, list) else (value,):
+            if _geheim(item, gronden) is not None or _iets_geheim(item, gronden):
+                return True
+    return False
 
 
 def _geheim(part: Part, gronden: frozenset[str]) -> str | None:
@@ -174,8 +197,15 @@ def herkomst_van(inhoud: Inhoud) -> tuple[Herkomst, ...]:
     return tuple(found)
 
 
+def _kan_herkomst(model: type[BaseModel]) -> bool:
+    """Whether a block of this class can name its bron or be under beroepsgeheim."""
+    velden = velden_van(model)
+    return "bron" in velden or "beroepsgeheim" in velden
+
+
 def _herkomst(part: Part, prefix: str, found: list[Herkomst]) -> None:
-    for f in field_plan(type(part)):
+    # only the fields below which a block can name its herkomst (read once per class)
+    for f in velden_naar(type(part), _kan_herkomst):
         value = getattr(part, f.name)
         if f.part is None or value is None:
             continue

@@ -25,6 +25,7 @@ from gateway.domain.model import (
     Inhoud,
     Part,
     field_plan,
+    gevalideerd,
     is_empty,
 )
 
@@ -69,7 +70,7 @@ def filter_inhoud(
     present = frozenset(found)
     kept: set[Categorie] = set()
     values, _ = _Filter(granted, vrij).fields(inhoud, frozenset(), "", kept)
-    filtered = type(inhoud)(**values)
+    filtered = gevalideerd(type(inhoud), values)  # kept values of a valid body
     withheld: dict[str, Achtergehouden] = {}
     for path, cats in teksten:
         if path in withheld or not cats - granted:
@@ -204,7 +205,7 @@ class _Filter:
             values, filled = self.fields(value, cats, f"{path}.", below)
             if not filled:
                 return None
-            filtered = type(value)(**values)
+            filtered = gevalideerd(type(value), values)
             kept |= own | filtered.extra_categorieen()
             kept |= below
             return filtered

@@ -303,6 +303,7 @@ class Pipeline:
             bericht.inhoud, self.policy.doorbrekingsgronden(routering.doel), routering.doel
         )
         shielded = afgeschermd(geheim.inhoud)  # spec v2 §8: addresses marked afgeschermd
+        beperkt = bool(beperkingen(geheim.inhoud))  # and blocks marked niet-delen-met
         leveringen = []
         for ontvanger in routering.ontvangers:
             gefilterd = filter_inhoud(
@@ -335,7 +336,7 @@ class Pipeline:
                     beroepsgeheim=geheim.achtergehouden,
                     herkomst=herkomst_van(gefilterd.inhoud),
                     afscherming=afscherming_voor(shielded, ontvanger.granted) if shielded else (),
-                    beperkingen=beperkingen(gefilterd.inhoud),
+                    beperkingen=beperkingen(gefilterd.inhoud) if beperkt else (),
                 )
             )
         return tuple(leveringen)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -33,8 +34,11 @@ __all__ = [
     "categorieen_in",
     "field_categorieen",
     "field_plan",
+    "gevalideerd",
     "is_empty",
     "part_type",
+    "velden_naar",
+    "velden_van",
 ]
 
 
@@ -137,6 +141,35 @@ def _declared(model: type[BaseModel], name: str) -> frozenset[Categorie]:
     return frozenset(cats)
 
 
+_NAAR: dict[tuple[type[BaseModel], Callable[[type[BaseModel]], bool]], tuple[FieldPlan, ...]] = {}
+
+
+def velden_naar(
+    model: type[BaseModel], doel: Callable[[type[BaseModel]], bool]
+) -> tuple[FieldPlan, ...]:
+    """The part fields of ``model`` (in declaration order) below which there is a part class
+    for which ``doel`` holds (the field's own part class included): a walk looking for such
+    parts need not enter the others. Read once per class and ``doel``."""
+    found = _NAAR.get((model, doel))
+    if found is None:
+        found = _NAAR[(model, doel)] = tuple(
+            f for f in field_plan(model) if f.part is not None and _bereikt(f.part, doel, set())
+        )
+    return found
+
+
+def _bereikt(
+    model: type[BaseModel], doel: Callable[[type[BaseModel]], bool], gezien: set[type[BaseModel]]
+) -> bool:
+    if doel(model):
+        return True
+    gezien.add(model)
+    return any(
+        f.part is not None and f.part not in gezien and _bereikt(f.part, doel, gezien)
+        for f in field_plan(model)
+    )
+
+
 def field_categorieen(model: type[BaseModel], name: str) -> frozenset[Categorie]:
     """The categories a model field declares itself (not its ancestors')."""
     own = _OWN.get(model)
@@ -144,6 +177,42 @@ def field_categorieen(model: type[BaseModel], name: str) -> frozenset[Categorie]
         field_plan(model)
         own = _OWN[model]
     return own[name]
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+# per model class that ``gevalideerd`` can build: its field names (read once per class)
+_VELDEN: dict[type[BaseModel], frozenset[str]] = {}
+
+
+def velden_van(model: type[BaseModel]) -> frozenset[str]:
+    """The field names of ``model`` (read once per class)."""
+    found = _VELDEN.get(model)
+    if found is None:
+        found = _VELDEN[model] = frozenset(model.model_fields)
+    return found
+
+
+def gevalideerd(model: type[_M], data: dict[str, Any], gezet: set[str] | None = None) -> _M:
+    """What ``model(**values)`` builds, for values already valid for ``model``, without
+    running pydantic's validation again. ``data`` holds every field of ``model`` in declaration
+    order (the defaults for fields not given), ``gezet`` the fields given (its
+    ``model_fields_set``; default: all). For what the codec read from XML that its XSD and the
+    codec's own checks accepted (each value converted to its field's type, each code one of
+    its list) and for parts of such a body that the decision path keeps; anything else is
+    built with validation. A class with private attributes is built with validation too;
+    ``data`` without exactly the model's fields raises :class:`TypeError`."""
+    if model.__private_attributes__:
+        return model(**data)
+    velden = velden_van(model)
+    if data.keys() != velden:
+        raise TypeError(f"{model.__name__}: {sorted(data)} are not its fields {sorted(velden)}")
+    part = model.__new__(model)
+    object.__setattr__(part, "__dict__", data)
+    object.__setattr__(part, "__pydantic_fields_set__", set(velden if gezet is None else gezet))
+    object.__setattr__(part, "__pydantic_extra__", None)
+    object.__setattr__(part, "__pydantic_private__", None)
+    return part
 
 
 def is_empty(value: Any) -> bool:

@@ -10,11 +10,14 @@ date. Refusals name the element.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
+from gateway.decision import afscherming
 from gateway.decision.afscherming import (
     Persoon,
     afgeschermd,
@@ -27,13 +30,14 @@ from gateway.decision.afscherming import (
 )
 from gateway.decision.signaal import sleutels
 from gateway.domain.errors import Refused
-from gateway.domain.model import Foutcode, Inhoud
+from gateway.domain.model import BerichtType, FieldPlan, Foutcode, Inhoud, field_plan
 from tests.support import catalogue
 from tests.support.broker import OINS
 from tests.support.decisions import decide, offline_pipeline
 from tests.support.messages import fresh, replace_once
 from tests.support.needtoknow import parse_delivered
 from tests.support.paths import EXAMPLES_DIR
+from tests.support.strategies import MESSAGE_CODEC, example_id, examples, inhoud
 
 MELDING = (EXAMPLES_DIR / "politie" / "VtMelding.xml").read_text("utf-8")
 AFSPRAKEN = (EXAMPLES_DIR / "veilig-thuis" / "Veiligheidsafspraken.xml").read_text("utf-8")
@@ -41,6 +45,7 @@ OVERDRACHT = (EXAMPLES_DIR / "veilig-thuis" / "Overdracht.xml").read_text("utf-8
 POLITIE = OINS["politie"]
 VT = OINS["vt-twente"]
 CRISISDIENST_TWENTE = "00000099000000000111"
+TYPES: list[BerichtType] = sorted(catalogue.TYPEN)
 
 
 def _afspraken(*changes: tuple[str, str]) -> bytes:
@@ -228,3 +233,44 @@ def test_a_name_is_keyed_without_case_accents_or_punctuation(typed: str, stored:
 def test_the_name_key_is_stable(naam: str) -> None:
     assert naam_sleutel(naam_sleutel(naam)) == naam_sleutel(naam)
     assert set(naam_sleutel(naam)) <= set("abcdefghijklmnopqrstuvwxyz0123456789 ")
+
+
+# --------------------------------------------------------------------------- the pruned walks
+
+
+def _every_field(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
+    return tuple(f for f in field_plan(model) if f.part is not None)
+
+
+def _pruned_and_full(body: Inhoud) -> tuple[object, object]:
+    """What the walks that enter only fields toward a person or an address find, and what
+    walks of every part find."""
+
+    def found() -> object:
+        return (personen_in(body), afgeschermd(body))
+
+    pruned = found()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(afscherming, "_persoon_velden", _every_field)
+        patch.setattr(afscherming, "_adres_velden", _every_field)
+        full = found()
+    return pruned, full
+
+
+@pytest.mark.parametrize("path", examples(), ids=example_id)
+def test_the_people_and_addresses_of_an_example_are_those_a_full_walk_finds(path: Path) -> None:
+    body = MESSAGE_CODEC.read(path.read_bytes()).inhoud
+    if not isinstance(body, Inhoud):
+        pytest.skip("a technical body is about nobody")
+    pruned, full = _pruned_and_full(body)
+    assert pruned == full
+
+
+@pytest.mark.parametrize("berichttype", TYPES, ids=TYPES)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_people_and_addresses_of_a_generated_body_are_those_a_full_walk_finds(
+    berichttype: BerichtType, data: st.DataObject
+) -> None:
+    pruned, full = _pruned_and_full(data.draw(inhoud(berichttype), label="inhoud"))
+    assert pruned == full

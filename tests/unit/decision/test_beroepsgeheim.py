@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
+from gateway.decision import beroepsgeheim
 from gateway.decision.beroepsgeheim import (
     BeroepsgeheimWeglating,
     Herkomst,
@@ -23,7 +25,7 @@ from gateway.decision.beroepsgeheim import (
     houd_geheim,
 )
 from gateway.decision.besluit import Aanvaarding, Feiten, Weigering, ingress
-from gateway.domain.model import BerichtType, Foutcode, Inhoud, Part, field_plan
+from gateway.domain.model import BerichtType, FieldPlan, Foutcode, Inhoud, Part, field_plan
 from tests.support import catalogue
 from tests.support.broker import OINS
 from tests.support.catalogue import TYPEN
@@ -269,3 +271,33 @@ def test_a_block_without_an_accepted_ground_never_remains(
     alles = houd_geheim(marked, frozenset(TYPEN.doorbrekingsgronden), "EEN_DOEL")
     assert alles.inhoud == marked
     assert alles.achtergehouden == ()
+
+
+def _every_part_field(model: type[BaseModel], doel: object) -> tuple[FieldPlan, ...]:
+    """The straightforward walk's fields: every part field of the model."""
+    return tuple(f for f in field_plan(model) if f.part is not None)
+
+
+@pytest.mark.parametrize("berichttype", TYPES, ids=TYPES)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_walks_enter_only_fields_that_can_hold_a_block_and_find_what_a_full_walk_finds(
+    berichttype: BerichtType, data: st.DataObject
+) -> None:
+    """herkomst_van and houd_geheim skip the fields below which no class can carry the block
+    attributes (``velden_naar``, read once per class): the same result as walking every part."""
+    body = data.draw(inhoud(berichttype), label="inhoud")
+    marked = data.draw(st.composite(lambda draw: _blocks_marked(draw, body))(), label="marked")
+    assert isinstance(marked, Inhoud)
+    gronden = frozenset(
+        data.draw(st.sets(st.sampled_from(TYPEN.doorbrekingsgronden)), label="gronden")
+    )
+    pruned = (herkomst_van(marked), houd_geheim(marked, gronden, "EEN_DOEL"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(beroepsgeheim, "velden_naar", _every_part_field)
+        full = (herkomst_van(marked), houd_geheim(marked, gronden, "EEN_DOEL"))
+        patch.setattr(beroepsgeheim, "_iets_geheim", lambda part, gronden: True)
+        rebuilt = houd_geheim(marked, gronden, "EEN_DOEL")
+    assert pruned == full
+    assert pruned[1].achtergehouden == rebuilt.achtergehouden
+    assert pruned[1].inhoud == rebuilt.inhoud

@@ -58,6 +58,7 @@ from gateway.safexml import xmlsafe
 from tests.support import catalogue
 from tests.support.catalogue import TYPEN, model
 from tests.support.decisions import decide
+from tests.support.models import assert_same_build, validated
 from tests.support.needtoknow import (
     ALL,
     KIND_BSN,
@@ -578,6 +579,8 @@ def test_filter_keeps_exactly_the_granted_leaves(
     assert gefilterd.kept == categorieen_in(gefilterd.inhoud)
     assert gefilterd.removed == categorieen_in(body) - granted
     assert filter_inhoud(gefilterd.inhoud, granted).inhoud == gefilterd.inhoud  # idempotent
+    # built without validating again (gevalideerd): as validation builds it, part by part
+    assert_same_build(gefilterd.inhoud, validated(gefilterd.inhoud))
 
 
 @pytest.mark.parametrize(
@@ -589,6 +592,9 @@ def test_examples_filter_with_every_and_no_category(rel: str) -> None:
     assert isinstance(body, Inhoud)
     assert filter_inhoud(body, ALL).inhoud == body
     assert filter_inhoud(body, NONE).inhoud == type(body)()
+    for granted in (ALL, NONE):
+        kept = filter_inhoud(body, granted).inhoud
+        assert_same_build(kept, validated(kept))
 
 
 # --------------------------------------------------------------------------- v2 §8, new types
