@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gateway.audit.log import Entry
-from gateway.decision.afscherming import onderwerp, personen_in, zoeksleutel
+from gateway.decision.afscherming import Persoon, onderwerp, personen_in, zoeksleutel
 from gateway.decision.besluit import Gerouteerd, Levering, Ontvangen
 from gateway.decision.signaal import Signaal
 from gateway.domain.errors import Refused
@@ -126,16 +126,14 @@ class Trail:
         self.pseudonymise = pseudonymise
 
     def _subjects(
-        self, inhoud: Inhoud | None, afzender_oin: str, known: dict[str, str] | None = None
+        self, personen: list[Persoon], afzender_oin: str, known: dict[str, str] | None = None
     ) -> list[str | None]:
-        """The pseudonyms of the people in ``inhoud``: of each BSN, else of (sender OIN,
-        persoonsnummer) (spec v2 §8); [None] when there is none. ``known`` holds pseudonyms
-        computed already for this message (a keyed hash each)."""
-        if inhoud is None:
-            return [None]
+        """The pseudonyms of ``personen`` (:func:`personen_in` of a body): of each BSN, else
+        of (sender OIN, persoonsnummer) (spec v2 §8); [None] when there is none. ``known``
+        holds pseudonyms computed already for this message (a keyed hash each)."""
         known = {} if known is None else known
         found: list[str | None] = []
-        for persoon in personen_in(inhoud):
+        for persoon in personen:
             key = onderwerp(persoon, afzender_oin)
             if key is None:
                 continue
@@ -149,29 +147,31 @@ class Trail:
         """The keyed search key of a name and birth date (:func:`zoeksleutel`)."""
         return self.pseudonymise(zoeksleutel(naam, geboortedatum))
 
-    def _zoeksleutels(self, inhoud: Inhoud | None, afzender_oin: str) -> dict[str, str]:
+    def _zoeksleutels(
+        self, personen: list[Persoon], afzender_oin: str, known: dict[str, str]
+    ) -> dict[str, str]:
         """subject pseudonym -> the keyed search key of each person without a BSN whose name
         and birth date the message gives (spec v2 §8: an officer finds them by those)."""
         found: dict[str, str] = {}
-        for persoon in personen_in(inhoud) if inhoud is not None else ():
+        for persoon in personen:
+            if persoon.bsn is not None or not persoon.naam or not persoon.geboortedatum:
+                continue
             key = onderwerp(persoon, afzender_oin)
-            if persoon.bsn is None and key and persoon.naam and persoon.geboortedatum:
-                found.setdefault(
-                    self.pseudonymise(key), self.zoeksleutel(persoon.naam, persoon.geboortedatum)
-                )
+            if key is not None:
+                if key not in known:
+                    known[key] = self.pseudonymise(key)
+                found.setdefault(known[key], self.zoeksleutel(persoon.naam, persoon.geboortedatum))
         return found
 
     def _beperkt(
-        self, bericht: Bericht, levering: Levering, known: dict[str, str]
+        self, personen: list[Persoon], afzender_oin: str, levering: Levering, known: dict[str, str]
     ) -> dict[str, list[str]]:
         """subject pseudonym -> the delivered blocks marked niet-delen-met that person."""
         if not levering.beperkingen:
             return {}
-        assert isinstance(bericht.inhoud, Inhoud)
-        afzender = str(bericht.kop.afzender.oin)
         per_ref: dict[str, str] = {}
-        for persoon in personen_in(bericht.inhoud):
-            key = onderwerp(persoon, afzender)
+        for persoon in personen:
+            key = onderwerp(persoon, afzender_oin)
             if persoon.ref is not None and key is not None:
                 if key not in known:
                     known[key] = self.pseudonymise(key)
@@ -210,8 +210,9 @@ class Trail:
         present = sorted(bericht.categorieen_van())
         known: dict[str, str] = {}
         afzender_oin = routering.afzender.oin
-        subjects = self._subjects(bericht.inhoud, afzender_oin, known)
-        zoeksleutels = self._zoeksleutels(bericht.inhoud, afzender_oin)
+        personen = personen_in(bericht.inhoud)
+        subjects = self._subjects(personen, afzender_oin, known)
+        zoeksleutels = self._zoeksleutels(personen, afzender_oin, known)
         for subject in subjects:
             dedup = f"{key}|ontvangen||{subject or ''}"
             entries.append(
@@ -231,13 +232,13 @@ class Trail:
         original = set(subjects)
         for levering in leveringen:
             partner = levering.ontvanger.partner
-            delivered = set(self._subjects(levering.inhoud, afzender_oin, known))
+            delivered = set(self._subjects(personen_in(levering.inhoud), afzender_oin, known))
             gefilterd_extra = {
                 **_achtergehouden(levering),
                 **_beroepsgeheim(levering),
                 **_afscherming(levering),
             }
-            beperkt = self._beperkt(bericht, levering, known)
+            beperkt = self._beperkt(personen, afzender_oin, levering, known)
             for subject in sorted(original, key=lambda s: s or ""):
                 withheld = subject not in delivered
                 afgeleverd_extra = _herkomst(levering)
@@ -278,7 +279,7 @@ class Trail:
         partner = signaal.ontvanger
         assert isinstance(bericht.inhoud, Inhoud)
         entries = []
-        for subject in self._subjects(bericht.inhoud, str(bericht.kop.afzender.oin)):
+        for subject in self._subjects(personen_in(bericht.inhoud), str(bericht.kop.afzender.oin)):
             entries.append(
                 Entry(
                     gebeurtenis="afgeleverd",
@@ -319,8 +320,10 @@ class Trail:
         inhoud = bericht.inhoud if bericht and isinstance(bericht.inhoud, Inhoud) else None
         doelbinding = bericht.kop.doelbinding if bericht else None
         entries = []
-        zoeksleutels = self._zoeksleutels(inhoud, ontvangen.afzender_oin)
-        for subject in self._subjects(inhoud, ontvangen.afzender_oin):
+        personen = personen_in(inhoud) if inhoud is not None else []
+        known: dict[str, str] = {}
+        zoeksleutels = self._zoeksleutels(personen, ontvangen.afzender_oin, known)
+        for subject in self._subjects(personen, ontvangen.afzender_oin, known):
             key = f"{ontvangen.afzender_oin}|{bericht_id or ontvangen.sha256}"
             dedup = f"{key}|geweigerd||{subject or ''}"
             entries.append(
