@@ -31,22 +31,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
 from gateway.domain.errors import Refused
-from gateway.domain.model import (
-    Categorie,
-    FieldPlan,
-    Foutcode,
-    Part,
-    field_plan,
-    velden_naar,
-    velden_van,
-)
+from gateway.domain.model import Categorie, Foutcode, Part, blokken_naar, velden_van
 
 __all__ = [
     "AfschermingWeglating",
@@ -102,22 +93,9 @@ class Beperking:
     ref: str
 
 
-def _blocks(part: Part, prefix: str = "") -> Iterator[tuple[str, Part]]:
-    """Every block below ``part`` with its path, in document order (``part`` itself not)."""
-    for f in field_plan(type(part)):
-        if f.part is None:
-            continue
-        value = getattr(part, f.name)
-        if value is None:
-            continue
-        path = f"{prefix}{f.name}"
-        if isinstance(value, list):
-            for i, item in enumerate(value, start=1):
-                yield f"{path}[{i}]", item
-                yield from _blocks(item, f"{path}[{i}].")
-        else:
-            yield path, value
-            yield from _blocks(value, f"{path}.")
+def _elk_blok(model: type[BaseModel]) -> bool:
+    """Any block may be marked niet-delen-met (a block attribute)."""
+    return True
 
 
 def _is_persoon(part: Part) -> bool:
@@ -133,36 +111,6 @@ def _is_adres_class(model: type[BaseModel]) -> bool:
     return _AFGESCHERMD in velden_van(model)
 
 
-def _persoon_velden(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
-    """The part fields of ``model`` below which there is a person (read once per class)."""
-    return velden_naar(model, _is_persoon_class)
-
-
-def _adres_velden(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
-    """The part fields of ``model`` below which an address may be shielded (once per class)."""
-    return velden_naar(model, _is_adres_class)
-
-
-def _toward(
-    part: Part, velden: Callable[[type[BaseModel]], tuple[FieldPlan, ...]], prefix: str = ""
-) -> Iterator[tuple[str, Part]]:
-    """The blocks below ``part`` on the way to the classes ``velden`` leads to (a walk that
-    enters no field without such a class below it), with their paths, in document order."""
-    for f in velden(type(part)):
-        value = getattr(part, f.name)
-        if value is None:
-            continue
-        path = f"{prefix}{f.name}"
-        items = (
-            [(f"{path}[{i}]", item) for i, item in enumerate(value, start=1)]
-            if isinstance(value, list)
-            else [(path, value)]
-        )
-        for where, item in items:
-            yield where, item
-            yield from _toward(item, velden, f"{where}.")
-
-
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -170,7 +118,7 @@ def _text(value: Any) -> str | None:
 def personen_in(inhoud: Part) -> list[Persoon]:
     """Every person of ``inhoud``, in document order."""
     found = []
-    for pad, block in _toward(inhoud, _persoon_velden):
+    for pad, block in blokken_naar(inhoud, _is_persoon_class):
         if not _is_persoon(block):
             continue
         naam = getattr(block, "naam", None)
@@ -195,7 +143,7 @@ def check_personen(inhoud: Part) -> None:
     """Refuse a person who has neither a BSN nor a persoonsnummer, and a ``niet_delen_met``
     that names no betrokkene of the message (SCHEMA_ONGELDIG naming the element)."""
     refs = set()
-    for block_pad, block in _toward(inhoud, _persoon_velden):
+    for block_pad, block in blokken_naar(inhoud, _is_persoon_class):
         if not _is_persoon(block):
             continue
         ref = getattr(block, _REF, None)
@@ -248,7 +196,7 @@ def afgeschermd(inhoud: Part) -> list[tuple[str, Part]]:
     """Every block of ``inhoud`` marked ``afgeschermd``, with its path."""
     return [
         (pad, b)
-        for pad, b in _toward(inhoud, _adres_velden)
+        for pad, b in blokken_naar(inhoud, _is_adres_class)
         if getattr(b, _AFGESCHERMD, None) is True
     ]
 
@@ -275,6 +223,6 @@ def beperkingen(inhoud: Part) -> tuple[Beperking, ...]:
     """Every block of ``inhoud`` marked ``niet_delen_met`` a betrokkene, in document order."""
     return tuple(
         Beperking(pad, str(ref))
-        for pad, block in _blocks(inhoud)
+        for pad, block in blokken_naar(inhoud, _elk_blok)
         if (ref := getattr(block, _NIET_DELEN_MET, None)) is not None
     )

@@ -30,7 +30,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gateway.domain.model import Doel, Inhoud, Part, field_plan, velden_naar, velden_van
+from gateway.domain.model import (
+    Doel,
+    Inhoud,
+    Part,
+    blokken_naar,
+    field_plan,
+    velden_naar,
+    velden_van,
+)
 
 __all__ = [
     "BeroepsgeheimWeglating",
@@ -193,7 +201,7 @@ def herkomst_van(inhoud: Inhoud) -> tuple[Herkomst, ...]:
     """Every block of ``inhoud`` (what one recipient receives) that names its bron or was
     shared under beroepsgeheim, in document order."""
     found: list[Herkomst] = []
-    _herkomst(inhoud, "", found)
+    _herkomst(inhoud, found)
     return tuple(found)
 
 
@@ -203,31 +211,20 @@ def _kan_herkomst(model: type[BaseModel]) -> bool:
     return "bron" in velden or "beroepsgeheim" in velden
 
 
-def _herkomst(part: Part, prefix: str, found: list[Herkomst]) -> None:
-    # only the fields below which a block can name its herkomst (read once per class)
-    for f in velden_naar(type(part), _kan_herkomst):
-        value = getattr(part, f.name)
-        if f.part is None or value is None:
-            continue
-        path = f"{prefix}{f.name}"
-        items = (
-            [(f"{path}[{i}]", item) for i, item in enumerate(value, start=1)]
-            if isinstance(value, list)
-            else [(path, value)]
-        )
-        for where, item in items:
-            bron = getattr(item, "bron", None)
-            geheim = getattr(item, "beroepsgeheim", None) is True
-            if bron is not None or geheim:
-                grond = getattr(item, "doorbrekingsgrond", None)
-                geaccordeerd = getattr(item, "geaccordeerd", None)
-                found.append(
-                    Herkomst(
-                        veld=where,
-                        bron=None if bron is None else str(bron),
-                        beroepsgeheim=geheim,
-                        doorbrekingsgrond=None if grond is None else str(grond),
-                        geaccordeerd=geaccordeerd if isinstance(geaccordeerd, bool) else None,
-                    )
+def _herkomst(part: Part, found: list[Herkomst]) -> None:
+    # only the blocks on the way to a class that can name its herkomst (read once per class)
+    for where, item in blokken_naar(part, _kan_herkomst):
+        bron = getattr(item, "bron", None)
+        geheim = getattr(item, "beroepsgeheim", None) is True
+        if bron is not None or geheim:
+            grond = getattr(item, "doorbrekingsgrond", None)
+            geaccordeerd = getattr(item, "geaccordeerd", None)
+            found.append(
+                Herkomst(
+                    veld=where,
+                    bron=None if bron is None else str(bron),
+                    beroepsgeheim=geheim,
+                    doorbrekingsgrond=None if grond is None else str(grond),
+                    geaccordeerd=geaccordeerd if isinstance(geaccordeerd, bool) else None,
                 )
-            _herkomst(item, f"{where}.", found)
+            )

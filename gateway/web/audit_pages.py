@@ -111,16 +111,7 @@ async def search_bsn(request: Request, bsn: Annotated[str, Form(max_length=32)])
     bsn = bsn.strip()
     if not (len(bsn) == 9 and bsn.isdigit() and elfproef(bsn)):
         await AREA.viewed(request, naam, "zoeken (ongeldig BSN)")
-        response = AREA.page(
-            request,
-            "index.html",
-            naam,
-            partners=_partner_names(parts),
-            checkpoints=[],
-            fout="Dat is geen geldig BSN (9 cijfers, elfproef).",
-        )
-        response.status_code = 422
-        return response
+        return _search_page(request, naam, "Dat is geen geldig BSN (9 cijfers, elfproef).", 422)
     return RedirectResponse(f"/audit/persoon/{parts.trail.pseudonymise(bsn)}", status_code=303)
 
 
@@ -150,17 +141,24 @@ async def search_naam(
     if len(gevonden) == 1:
         return RedirectResponse(f"/audit/persoon/{gevonden[0]}", status_code=303)
     await AREA.viewed(request, naam, f"zoeken op naam en geboortedatum ({len(gevonden)} gevonden)")
+    status = 200 if gevonden else 404 if geboren is not None else 422
+    return _search_page(request, naam, fout or None, status, gevonden=gevonden)
+
+
+def _search_page(
+    request: Request, naam: str, fout: str | None, status: int, **context: Any
+) -> Response:
+    """The search page again, with what went wrong (``fout``) or what was found."""
     response = AREA.page(
         request,
         "index.html",
         naam,
-        partners=_partner_names(parts),
+        partners=_partner_names(parts_of(request)),
         checkpoints=[],
-        fout=fout or None,
-        gevonden=gevonden,
+        fout=fout,
+        **context,
     )
-    if not gevonden:
-        response.status_code = 404 if geboren is not None else 422
+    response.status_code = status
     return response
 
 

@@ -12,9 +12,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
+from gateway.audit.reading import AuditReader
+from gateway.audit.signing import Keyring
 from gateway.policy.catalogue import load_policy
 from gateway.runtime import app as gateway_app
 from gateway.runtime.settings import Settings
@@ -61,6 +64,28 @@ class Running:
         if self.memory is not None:
             return MemoryPartner(oin, self.memory, self.topology)
         return RabbitPartner(oin, vhost_of(self.settings), self.topology)
+
+
+async def audit_step(gateway: Running, bericht_id: str, gebeurtenis: str) -> list[dict[str, Any]]:
+    """The audit records of one step of a message in the running gateway's store: each
+    public part, with its personal part under ``personal``. Polled: the store may commit its
+    group a moment after the sender's answer."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CEILING_S
+    while True:
+        db = Database(gateway.settings.audit_dsn)
+        try:
+            reader = AuditReader(db, Keyring(gateway.settings.audit_key_dir))
+            found = [
+                {**r.public, "personal": r.personal}
+                for r in await reader.journey(bericht_id)
+                if r.public.get("gebeurtenis") == gebeurtenis
+            ]
+        finally:
+            db.close()
+        if found or loop.time() > deadline:
+            return found
+        await asyncio.sleep(0.1)
 
 
 def vhost_of(settings: Settings) -> str:
@@ -144,6 +169,7 @@ __all__ = [
     "ON_BOTH_TRANSPORTS",
     "TRANSPORTS",
     "Running",
+    "audit_step",
     "memory_transport",
     "partners_with",
     "run_gateway",

@@ -51,4 +51,11 @@ def reeks_id_of(raw: bytes) -> str:
     return found.group(0).split('"')[1]
 
 
-__all__ = ["fresh", "line_of", "reeks_id_of", "replace_once"]
+def bericht_id_of(raw: bytes) -> str:
+    """The BerichtId in a message's Kop."""
+    found = re.search(rb"<kp:BerichtId>([^<]+)</kp:BerichtId>", raw)
+    assert found is not None, "no BerichtId"
+    return found.group(1).decode()
+
+
+__all__ = ["bericht_id_of", "fresh", "line_of", "reeks_id_of", "replace_once"]

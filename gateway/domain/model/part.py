@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -31,6 +31,7 @@ __all__ = [
     "Extra",
     "FieldPlan",
     "Part",
+    "blokken_naar",
     "categorieen_in",
     "field_categorieen",
     "field_plan",
@@ -156,6 +157,28 @@ def velden_naar(
             f for f in field_plan(model) if f.part is not None and _bereikt(f.part, doel, set())
         )
     return found
+
+
+def blokken_naar(
+    part: Part, doel: Callable[[type[BaseModel]], bool], prefix: str = ""
+) -> Iterator[tuple[str, Part]]:
+    """Every block below ``part`` on the way to the classes for which ``doel`` holds (a walk
+    that enters no field without such a class below it, :func:`velden_naar`), with its dotted
+    path (``personen[2]``, ``incident.adres``: list items numbered from 1), in document order.
+    ``doel`` is a module-level function (the fields are read once per class and ``doel``)."""
+    for f in velden_naar(type(part), doel):
+        value = getattr(part, f.name)
+        if value is None:
+            continue
+        path = f"{prefix}{f.name}"
+        if isinstance(value, list):
+            for i, item in enumerate(value, start=1):
+                where = f"{path}[{i}]"
+                yield where, item
+                yield from blokken_naar(item, doel, f"{where}.")
+        else:
+            yield path, value
+            yield from blokken_naar(value, doel, f"{path}.")
 
 
 def _bereikt(

@@ -7,21 +7,17 @@ what the audit trail and a person's inzage say are checked.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
-import re
-from typing import Any
 
 import pytest
 
-from gateway.audit.log import AuditLog, Pseudonymiser
-from gateway.audit.signing import Keyring
+from gateway.audit.log import Pseudonymiser
 from gateway.runtime.audit_access import audit_inzage, audit_inzage_naam
 from gateway.store.database import Database
 from tests.support.broker import OINS
-from tests.support.gateways import Running
-from tests.support.messages import fresh, replace_once
+from tests.support.gateways import Running, audit_step
+from tests.support.messages import bericht_id_of, fresh, replace_once
 from tests.support.partners import drain, inbox_until_answered, split
 from tests.support.paths import EXAMPLES_DIR
 
@@ -39,33 +35,6 @@ AFZENDER_POLITIE = '<kp:Afzender oin="00000099000000000101" rol="politie"/>'
 def _pseudoniem(gateway: Running, key: str) -> str:
     """The audit's keyed pseudonym of ``key`` (a BSN, or persoonsnummer|OIN|nummer)."""
     return Pseudonymiser.from_file(gateway.settings.audit_key_dir / "pseudoniem.secret")(key)
-
-
-def _bericht_id(raw: bytes) -> str:
-    found = re.search(rb"<kp:BerichtId>([^<]+)</kp:BerichtId>", raw)
-    assert found is not None
-    return found.group(1).decode()
-
-
-async def _journey(gateway: Running, bericht_id: str, gebeurtenis: str) -> list[dict[str, Any]]:
-    """The audit records (public and personal part) of one step of a message (polled: the
-    store may commit its group a moment after the answer)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 20
-    while True:
-        db = Database(gateway.settings.audit_dsn)
-        try:
-            log = AuditLog(db, "lezer", Keyring(gateway.settings.audit_key_dir))
-            found = [
-                {**r.public, "personal": r.personal}
-                for r in await log.journey(bericht_id)
-                if r.public.get("gebeurtenis") == gebeurtenis
-            ]
-        finally:
-            db.close()
-        if found or loop.time() > deadline:
-            return found
-        await asyncio.sleep(0.1)
 
 
 def _afgeschermde_melding(*, ontvanger: bool) -> bytes:
@@ -90,7 +59,7 @@ async def test_a_shielded_address_is_not_routed_on_the_sender_names_the_recipien
     assert "afgeschermd and not used for routing" in answer
     assert "name it as Ontvanger" in answer
     assert "7511" not in answer  # the reason does not reveal the address
-    geweigerd = await _journey(gateway, _bericht_id(raw), "geweigerd")
+    geweigerd = await audit_step(gateway, bericht_id_of(raw), "geweigerd")
     assert geweigerd  # one per person of the melding
     assert all(g["status"] == "GEEN_ONTVANGER" for g in geweigerd)
     for name in ("vt-twente", "vt-rijnmond", "om", "rvdk", "reclassering"):
@@ -102,7 +71,7 @@ async def test_a_shielded_address_reaches_no_recipient_and_the_removal_is_record
     gateway: Running,
 ) -> None:
     raw = _afgeschermde_melding(ontvanger=True)
-    bericht_id = _bericht_id(raw)
+    bericht_id = bericht_id_of(raw)
     await gateway.partner("politie").send(raw)
     own, answers = await inbox_until_answered(gateway.partner("politie"))
     assert own == []
@@ -117,7 +86,7 @@ async def test_a_shielded_address_reaches_no_recipient_and_the_removal_is_record
     assert "afgeschermd" not in body
     assert "Anna" in body
 
-    gefilterd = (await _journey(gateway, bericht_id, "gefilterd"))[0]
+    gefilterd = (await audit_step(gateway, bericht_id, "gefilterd"))[0]
     assert gefilterd["extra"]["afscherming_achtergehouden"] == [
         {"veld": "incident.adres", "reden": "afgeschermd adres: afgeschermd-adres niet toegekend"}
     ]
@@ -145,7 +114,7 @@ async def test_a_block_not_to_be_shown_to_the_pleger_is_delivered_and_restricted
     gateway: Running,
 ) -> None:
     raw = _afspraken_niet_voor_peter()
-    bericht_id = _bericht_id(raw)
+    bericht_id = bericht_id_of(raw)
     await gateway.partner("vt-twente").send(raw)
     own, answers = await inbox_until_answered(gateway.partner("vt-twente"))
     assert own == []
@@ -157,7 +126,7 @@ async def test_a_block_not_to_be_shown_to_the_pleger_is_delivered_and_restricted
     assert 'niet-delen-met="b2"' in body
     assert "Melding van geluidsoverlast of ruzie op dit adres" in body
 
-    afgeleverd = await _journey(gateway, bericht_id, "afgeleverd")
+    afgeleverd = await audit_step(gateway, bericht_id, "afgeleverd")
     peter = _pseudoniem(gateway, PETER)
     restricted = [a for a in afgeleverd if "niet_delen_met" in (a.get("extra") or {})]
     assert restricted
@@ -177,14 +146,14 @@ async def test_a_block_not_to_be_shown_to_the_pleger_is_delivered_and_restricted
 @pytest.mark.parametrize("transport", ["rabbitmq"], indirect=True)
 async def test_a_person_without_a_bsn_is_found_by_name_and_birth_date(gateway: Running) -> None:
     raw = _afspraken_niet_voor_peter()
-    bericht_id = _bericht_id(raw)
+    bericht_id = bericht_id_of(raw)
     await gateway.partner("vt-twente").send(raw)
     _, answers = await inbox_until_answered(gateway.partner("vt-twente"))
     assert b"Ontvangstbevestiging" in answers[0].body
     await drain(gateway.partner("politie"))
     [ontvangen, *_] = [
         r
-        for r in await _journey(gateway, bericht_id, "ontvangen")
+        for r in await audit_step(gateway, bericht_id, "ontvangen")
         if r["personal"]["betrokkene"]
         == _pseudoniem(gateway, f"persoonsnummer|{OINS['vt-twente']}|VTT-P-2026-0417")
     ]
@@ -256,7 +225,7 @@ async def test_a_person_nobody_can_follow_is_refused_and_nothing_delivered(
     assert f"<kp:Element>{element}</kp:Element>" in answer
     assert why in answer
     assert await drain(gateway.partner("politie")) == []
-    geweigerd = await _journey(gateway, _bericht_id(raw), "geweigerd")
+    geweigerd = await audit_step(gateway, bericht_id_of(raw), "geweigerd")
     assert geweigerd
     assert all(g["status"] == "SCHEMA_ONGELDIG" for g in geweigerd)
     assert all(g["extra"] == {"element": element} for g in geweigerd)

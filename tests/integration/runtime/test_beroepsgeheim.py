@@ -7,20 +7,15 @@ and what the audit trail and the officer's view of a person say are checked.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from gateway.audit.log import AuditLog
-from gateway.audit.signing import Keyring
 from gateway.runtime.audit_access import audit_inzage
 from gateway.runtime.settings import Settings
-from gateway.store.database import Database
-from tests.support.gateways import Running, run_gateway
-from tests.support.messages import fresh, replace_once
+from tests.support.gateways import Running, audit_step, run_gateway
+from tests.support.messages import bericht_id_of, fresh, replace_once
 from tests.support.partners import drain, inbox_until_answered, split
 from tests.support.paths import EXAMPLES_DIR
 from tests.support.policies import policy_with
@@ -40,33 +35,6 @@ def _to_the_raad(text: str) -> str:
     return re.sub(
         r"<kp:Grondslag>[^<]+</kp:Grondslag>", "<kp:Grondslag>JW-ART-7.3.11</kp:Grondslag>", text
     )
-
-
-def _bericht_id(raw: bytes) -> str:
-    found = re.search(rb"<kp:BerichtId>([^<]+)</kp:BerichtId>", raw)
-    assert found is not None
-    return found.group(1).decode()
-
-
-async def _journey(gateway: Running, bericht_id: str, gebeurtenis: str) -> list[dict[str, Any]]:
-    """The audit records of one step of a message, from the running gateway's store (polled:
-    the store may commit its group a moment after the answer)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 20
-    while True:
-        db = Database(gateway.settings.audit_dsn)
-        try:
-            log = AuditLog(db, "lezer", Keyring(gateway.settings.audit_key_dir))
-            found = [
-                r.public
-                for r in await log.journey(bericht_id)
-                if r.public.get("gebeurtenis") == gebeurtenis
-            ]
-        finally:
-            db.close()
-        if found or loop.time() > deadline:
-            return found
-        await asyncio.sleep(0.1)
 
 
 @pytest.mark.parametrize("transport", ["rabbitmq"], indirect=True)
@@ -89,7 +57,7 @@ async def test_a_block_under_beroepsgeheim_without_an_accepted_ground_reaches_no
         'doorbrekingsgrond="toestemming" geaccordeerd="true">',
     )
     raw = fresh(text.encode())
-    bericht_id = _bericht_id(raw)
+    bericht_id = bericht_id_of(raw)
     await gateway.partner("vt-twente").send(raw)
     own, answers = await inbox_until_answered(gateway.partner("vt-twente"))
     assert own == []
@@ -111,7 +79,7 @@ async def test_a_block_under_beroepsgeheim_without_an_accepted_ground_reaches_no
         assert await drain(gateway.partner(name)) == []
 
     # the audit: the removal in every gefilterd record, bron and ground of what was delivered
-    gefilterd = await _journey(gateway, bericht_id, "gefilterd")
+    gefilterd = await audit_step(gateway, bericht_id, "gefilterd")
     assert gefilterd
     for public in gefilterd:
         [weg] = public["extra"]["beroepsgeheim_achtergehouden"]
@@ -119,7 +87,7 @@ async def test_a_block_under_beroepsgeheim_without_an_accepted_ground_reaches_no
         assert (weg["doorbrekingsgrond"], weg["bron"]) == ("meldrecht", "ggz-twente/psychiater")
         assert "Anna" not in str(public)
         assert "keel" not in str(public)
-    afgeleverd = await _journey(gateway, bericht_id, "afgeleverd")
+    afgeleverd = await audit_step(gateway, bericht_id, "afgeleverd")
     assert afgeleverd
     for public in afgeleverd:
         assert public["extra"]["herkomst"] == [
@@ -154,7 +122,7 @@ async def test_beroepsgeheim_without_a_ground_is_refused_and_nothing_delivered(
     assert "SCHEMA_ONGELDIG" in answer
     assert "vt:kind/@doorbrekingsgrond" in answer
     assert await drain(gateway.partner("rvdk")) == []
-    [geweigerd] = await _journey(gateway, _bericht_id(raw), "geweigerd")
+    [geweigerd] = await audit_step(gateway, bericht_id_of(raw), "geweigerd")
     assert geweigerd["status"] == "SCHEMA_ONGELDIG"
     assert geweigerd["extra"] == {"element": "vt:kind/@doorbrekingsgrond"}
 
@@ -180,7 +148,7 @@ async def test_a_type_the_policy_requires_geinformeerd_of_is_refused_without_it(
         assert "SCHEMA_ONGELDIG" in answer
         assert "<kp:Element>vt:geinformeerd</kp:Element>" in answer
         assert await drain(gateway.partner("om")) == []
-        geweigerd = await _journey(gateway, _bericht_id(raw), "geweigerd")
+        geweigerd = await audit_step(gateway, bericht_id_of(raw), "geweigerd")
         assert len(geweigerd) == 3  # one per person of the message
         assert all(g["extra"] == {"element": "vt:geinformeerd"} for g in geweigerd)
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
 
 from gateway.decision import afscherming
 from gateway.decision.afscherming import (
@@ -30,7 +29,7 @@ from gateway.decision.afscherming import (
 )
 from gateway.decision.signaal import sleutels
 from gateway.domain.errors import Refused
-from gateway.domain.model import BerichtType, FieldPlan, Foutcode, Inhoud, field_plan
+from gateway.domain.model import BerichtType, Foutcode, Inhoud, blokken_naar
 from tests.support import catalogue
 from tests.support.broker import OINS
 from tests.support.decisions import decide, offline_pipeline
@@ -238,10 +237,6 @@ def test_the_name_key_is_stable(naam: str) -> None:
 # --------------------------------------------------------------------------- the pruned walks
 
 
-def _every_field(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
-    return tuple(f for f in field_plan(model) if f.part is not None)
-
-
 def _pruned_and_full(body: Inhoud) -> tuple[object, object]:
     """What the walks that enter only fields toward a person or an address find, and what
     walks of every part find."""
@@ -251,8 +246,11 @@ def _pruned_and_full(body: Inhoud) -> tuple[object, object]:
 
     pruned = found()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(afscherming, "_persoon_velden", _every_field)
-        patch.setattr(afscherming, "_adres_velden", _every_field)
+        patch.setattr(
+            afscherming,
+            "blokken_naar",
+            lambda part, doel: blokken_naar(part, afscherming._elk_blok),
+        )
         full = found()
     return pruned, full
 
