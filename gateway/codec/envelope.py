@@ -9,6 +9,7 @@ format and, by default, checks it against the recipient's own XSD before it leav
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -396,8 +397,19 @@ def _text(parent: etree._Element, name: str) -> str:
     return (parent.findtext(_kp(name)) or "").strip()
 
 
+# characters XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF)
+_NIET_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_tekst(text: str) -> str:
+    """``text`` as an XML text node can hold it: each character XML 1.0 cannot carry is
+    written as its escape (``\\x14``), so a reason quoting a sender's bad byte still says
+    which one instead of failing the Foutbericht."""
+    return _NIET_XML.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
 def _sub(parent: etree._Element, name: str, text: str) -> None:
-    etree.SubElement(parent, _kp(name)).text = text
+    etree.SubElement(parent, _kp(name)).text = xml_tekst(text)
 
 
 def _partij(element: etree._Element | None) -> Partij:
@@ -434,4 +446,4 @@ def _partij_el(parent: etree._Element, name: str, partij: Partij) -> None:
     etree.SubElement(parent, _kp(name), oin=partij.oin, rol=str(partij.rol))
 
 
-__all__ = ["MessageCodec"]
+__all__ = ["MessageCodec", "xml_tekst"]
