@@ -737,6 +737,42 @@ NORM_EDITS = [
         "a delivery's norm is not the sender's to know",
         id="delivery-in-ontvangstbevestiging",
     ),
+    # norms per item (v2 §10: a voorwaarde's termijn) and their conditions
+    pytest.param(
+        "    per: voorwaarde\n",
+        "    per: voorwaarden\n",
+        "",
+        "has no field 'voorwaarden'",
+        id="per-item-no-part",
+    ),
+    pytest.param(
+        "    sleutel: voorwaarde_id\n",
+        "    sleutel: nummer\n",
+        "",
+        "has no field 'nummer' (sleutel)",
+        id="per-item-key-no-field",
+    ),
+    pytest.param(
+        "{datum: termijn}",
+        "{datum: omschrijving}",
+        "",
+        "'omschrijving' of Overdracht's voorwaarde is no date",
+        id="termijn-datum-no-date",
+    ),
+    pytest.param(
+        "        als: [{veld: status, in: [nagekomen, niet-nagekomen]}]\n",
+        "        als: [{veld: stand, in: [nagekomen, niet-nagekomen]}]\n",
+        "",
+        "Terugmelding's voorwaarde",
+        id="closer-per-item-no-field",
+    ),
+    pytest.param(
+        "    als: [{veld: soort, is: acuut-ingezet}]\n",
+        "    als: [{veld: aard, is: acuut-ingezet}]\n",
+        "",
+        "has no field 'aard'",
+        id="condition-no-field",
+    ),
 ]
 
 
@@ -1254,47 +1290,7 @@ def test_tijdgrens_on_a_field_that_is_no_date(policy_copy: Path) -> None:
     )
 
 
-# ---------------------------------------------------------------- norms per item, on arrival
-
-
-def test_a_norm_per_item_names_a_part_of_its_type(policy_copy: Path) -> None:
-    line = edit(policy_copy, "normen.yaml", "    per: voorwaarde\n", "    per: voorwaarden\n")
-    assert_error(broken(policy_copy), "normen.yaml", line, "has no field 'voorwaarden'")
-
-
-def test_a_norm_per_item_names_a_field_of_the_item(policy_copy: Path) -> None:
-    line = edit(policy_copy, "normen.yaml", "    sleutel: voorwaarde_id\n", "    sleutel: nummer\n")
-    assert_error(broken(policy_copy), "normen.yaml", line, "has no field 'nummer' (sleutel)")
-
-
-def test_a_termijn_datum_is_a_date_of_the_item(policy_copy: Path) -> None:
-    line = edit(policy_copy, "normen.yaml", "{datum: termijn}", "{datum: omschrijving}")
-    assert_error(
-        broken(policy_copy),
-        "normen.yaml",
-        line,
-        "'omschrijving' of Overdracht's voorwaarde is no date",
-    )
-
-
-def test_a_closer_per_item_names_a_field_of_its_own_item(policy_copy: Path) -> None:
-    line = edit(
-        policy_copy,
-        "normen.yaml",
-        "        als: [{veld: status, in: [nagekomen, niet-nagekomen]}]\n",
-        "        als: [{veld: stand, in: [nagekomen, niet-nagekomen]}]\n",
-    )
-    assert_error(broken(policy_copy), "normen.yaml", line, "Terugmelding's voorwaarde")
-
-
-def test_a_norm_condition_names_a_field_of_its_type(policy_copy: Path) -> None:
-    line = edit(
-        policy_copy,
-        "normen.yaml",
-        "    als: [{veld: soort, is: acuut-ingezet}]\n",
-        "    als: [{veld: aard, is: acuut-ingezet}]\n",
-    )
-    assert_error(broken(policy_copy), "normen.yaml", line, "has no field 'aard'")
+# ---------------------------------------------------------------- norms on arrival, per item
 
 
 def test_a_norm_on_arrival_has_no_closer_and_a_start(policy_copy: Path) -> None:
