@@ -24,6 +24,8 @@
   names nobody in the message is refused (SCHEMA_ONGELDIG naming ``niet-delen-met``).
 
 A block's place is its dotted path in the canonical model, a list item numbered from 1.
+Each function takes the body and, optionally, its :func:`blokken_van` when the caller has it
+already (the decision path walks a body's blocks once and looks at them several times).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from gateway.domain.errors import Refused
-from gateway.domain.model import Categorie, Foutcode, Part, blokken_naar, velden_van
+from gateway.domain.model import Blokken, Categorie, Foutcode, Part, blokken_van, velden_van
 
 __all__ = [
     "AfschermingWeglating",
@@ -93,15 +95,6 @@ class Beperking:
     ref: str
 
 
-def _elk_blok(model: type[BaseModel]) -> bool:
-    """Any block may be marked niet-delen-met (a block attribute)."""
-    return True
-
-
-def _is_persoon(part: Part) -> bool:
-    return _is_persoon_class(type(part))
-
-
 def _is_persoon_class(model: type[BaseModel]) -> bool:
     velden = velden_van(model)
     return _BSN in velden or _PERSOONSNUMMER in velden
@@ -115,11 +108,11 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def personen_in(inhoud: Part) -> list[Persoon]:
+def personen_in(inhoud: Part, blokken: Blokken | None = None) -> list[Persoon]:
     """Every person of ``inhoud``, in document order."""
     found = []
-    for pad, block in blokken_naar(inhoud, _is_persoon_class):
-        if not _is_persoon(block):
+    for pad, block in blokken_van(inhoud) if blokken is None else blokken:
+        if not _is_persoon_class(type(block)):
             continue
         naam = getattr(block, "naam", None)
         if naam is None:
@@ -139,18 +132,19 @@ def personen_in(inhoud: Part) -> list[Persoon]:
     return found
 
 
-def check_personen(inhoud: Part) -> None:
+def check_personen(inhoud: Part, blokken: Blokken | None = None) -> None:
     """Refuse a person who has neither a BSN nor a persoonsnummer, and a ``niet_delen_met``
     that names no betrokkene of the message (SCHEMA_ONGELDIG naming the element)."""
+    blokken = blokken_van(inhoud) if blokken is None else blokken
     refs = set()
-    for block_pad, block in blokken_naar(inhoud, _is_persoon_class):
-        if not _is_persoon(block):
+    for block_pad, block in blokken:
+        if not _is_persoon_class(type(block)):
             continue
         ref = getattr(block, _REF, None)
         if ref is not None:
             refs.add(str(ref))
         if (
-            _PERSOONSNUMMER in type(block).model_fields
+            _PERSOONSNUMMER in velden_van(type(block))
             and getattr(block, _BSN, None) is None
             and getattr(block, _PERSOONSNUMMER, None) is None
         ):
@@ -160,7 +154,7 @@ def check_personen(inhoud: Part) -> None:
                 "carries a stable persoonsnummer of the sender's own system (spec v2 §8)",
                 element=_PERSOONSNUMMER,
             )
-    for beperking in beperkingen(inhoud):
+    for beperking in beperkingen(inhoud, blokken):
         if beperking.ref not in refs:
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,
@@ -192,12 +186,12 @@ def zoeksleutel(naam: str, geboortedatum: dt.date) -> str:
     return f"naam-geboortedatum|{naam_sleutel(naam)}|{geboortedatum.isoformat()}"
 
 
-def afgeschermd(inhoud: Part) -> list[tuple[str, Part]]:
+def afgeschermd(inhoud: Part, blokken: Blokken | None = None) -> list[tuple[str, Part]]:
     """Every block of ``inhoud`` marked ``afgeschermd``, with its path."""
     return [
         (pad, b)
-        for pad, b in blokken_naar(inhoud, _is_adres_class)
-        if getattr(b, _AFGESCHERMD, None) is True
+        for pad, b in (blokken_van(inhoud) if blokken is None else blokken)
+        if _is_adres_class(type(b)) and getattr(b, _AFGESCHERMD, None) is True
     ]
 
 
@@ -219,10 +213,11 @@ def afscherming_voor(
     return tuple(found)
 
 
-def beperkingen(inhoud: Part) -> tuple[Beperking, ...]:
-    """Every block of ``inhoud`` marked ``niet_delen_met`` a betrokkene, in document order."""
+def beperkingen(inhoud: Part, blokken: Blokken | None = None) -> tuple[Beperking, ...]:
+    """Every block of ``inhoud`` marked ``niet_delen_met`` a betrokkene, in document order
+    (any block may be: it is a block attribute)."""
     return tuple(
         Beperking(pad, str(ref))
-        for pad, block in blokken_naar(inhoud, _elk_blok)
+        for pad, block in (blokken_van(inhoud) if blokken is None else blokken)
         if (ref := getattr(block, _NIET_DELEN_MET, None)) is not None
     )

@@ -25,12 +25,14 @@ A block's place is its dotted path in the canonical model, a list item numbered 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
 from gateway.domain.model import (
+    Blokken,
     Doel,
     Inhoud,
     Part,
@@ -97,11 +99,17 @@ class Geheimhouding:
     achtergehouden: tuple[BeroepsgeheimWeglating, ...] = ()
 
 
-def houd_geheim(inhoud: Inhoud, gronden: frozenset[str], doel: Doel) -> Geheimhouding:
+def houd_geheim(
+    inhoud: Inhoud, gronden: frozenset[str], doel: Doel, blokken: Blokken | None = None
+) -> Geheimhouding:
     """``inhoud`` without every block under beroepsgeheim whose doorbrekingsgrond is not one
     of ``gronden`` (those ``doel`` accepts), and each block removed. The body itself is
-    returned when nothing is removed."""
-    if not _iets_geheim(inhoud, gronden):
+    returned when nothing is removed. ``blokken``: its ``blokken_van``, if the caller has it."""
+    if blokken is not None:
+        iets = any(_geheim(block, gronden) is not None for _, block in blokken)
+    else:
+        iets = _iets_geheim(inhoud, gronden)
+    if not iets:
         return Geheimhouding(inhoud)  # the common case, found without building anything
     weg: list[BeroepsgeheimWeglating] = []
     values = _zonder(inhoud, "", gronden, doel, weg)
@@ -197,11 +205,16 @@ def _blok(
     return type(part)(**values)
 
 
-def herkomst_van(inhoud: Inhoud) -> tuple[Herkomst, ...]:
+def herkomst_van(inhoud: Inhoud, blokken: Blokken | None = None) -> tuple[Herkomst, ...]:
     """Every block of ``inhoud`` (what one recipient receives) that names its bron or was
-    shared under beroepsgeheim, in document order."""
+    shared under beroepsgeheim, in document order. ``blokken``: its ``blokken_van``, if the
+    caller has it."""
     found: list[Herkomst] = []
-    _herkomst(inhoud, found)
+    if blokken is None:
+        # only the blocks on the way to a class that can name its herkomst
+        _herkomst(blokken_naar(inhoud, _kan_herkomst), found)
+    else:
+        _herkomst(blokken, found)
     return tuple(found)
 
 
@@ -211,9 +224,8 @@ def _kan_herkomst(model: type[BaseModel]) -> bool:
     return "bron" in velden or "beroepsgeheim" in velden
 
 
-def _herkomst(part: Part, found: list[Herkomst]) -> None:
-    # only the blocks on the way to a class that can name its herkomst (read once per class)
-    for where, item in blokken_naar(part, _kan_herkomst):
+def _herkomst(blokken: Iterable[tuple[str, Part]], found: list[Herkomst]) -> None:
+    for where, item in blokken:
         bron = getattr(item, "bron", None)
         geheim = getattr(item, "beroepsgeheim", None) is True
         if bron is not None or geheim:

@@ -20,7 +20,7 @@ from gateway.decision.reeks import Reeksstand
 from gateway.decision.routing import Geheugen, Gevraagd, Ontvanger, Routering
 from gateway.decision.signaal import Signaal
 from gateway.domain.errors import Refused
-from gateway.domain.model import Bericht, Categorie, Inhoud, Statusantwoord
+from gateway.domain.model import Bericht, Blokken, Categorie, Inhoud, Statusantwoord
 
 
 def sha256(data: bytes) -> str:
@@ -57,6 +57,7 @@ class Gelezen:
 
     ontvangen: Ontvangen
     bericht: Bericht
+    blokken: Blokken  # the body's blocks with their paths (``blokken_van``; () for none)
 
 
 @dataclass(frozen=True)

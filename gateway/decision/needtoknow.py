@@ -10,6 +10,11 @@ it). There is no code per BerichtType here.
 ``kept`` and ``removed`` count a free-text field's categories too, so the audit's account of a
 delivery is what its bytes can contain; ``achtergehouden`` names each free-text field that was
 present and withheld, with the categories the recipient lacks for it.
+
+What a body holds does not depend on the recipient: :func:`inventaris` walks it once per
+message, and :func:`filter_inhoud` of each recipient starts from that. A recipient granted
+every category present gets the body itself (nothing to remove, no part left empty), without
+a second walk.
 """
 
 from __future__ import annotations
@@ -32,9 +37,11 @@ from gateway.domain.model import (
 __all__ = [
     "Achtergehouden",
     "Gefilterd",
+    "Inventaris",
     "VrijeTekst",
     "categorieen_met_vrije_tekst",
     "filter_inhoud",
+    "inventaris",
 ]
 
 VrijeTekst = Mapping[str, frozenset[Categorie]]  # free-text field path -> its categories
@@ -59,20 +66,57 @@ class Gefilterd:
     achtergehouden: tuple[Achtergehouden, ...] = ()
 
 
-def filter_inhoud(
-    inhoud: Inhoud, granted: frozenset[Categorie], vrije_tekst: VrijeTekst | None = None
-) -> Gefilterd:
-    """The body with only granted categories; ``removed`` = present but not granted."""
+@dataclass(frozen=True)
+class Inventaris:
+    """What a body holds, whoever receives it: one walk per message (:func:`inventaris`)."""
+
+    inhoud: Inhoud
+    vrije_tekst: VrijeTekst | None  # the free-text table it was walked with
+    present: frozenset[Categorie]  # the effective categories of its filled fields
+    teksten: tuple[tuple[str, frozenset[Categorie]], ...]  # free-text fields present, cats
+    volledig: bool  # no part in it is empty (so keeping all of it drops nothing)
+
+
+def inventaris(inhoud: Inhoud, vrije_tekst: VrijeTekst | None = None) -> Inventaris:
+    """The categories and free-text fields of ``inhoud`` (one walk)."""
     vrij = vrije_tekst or {}
     found: set[Categorie] = set()
     teksten: list[tuple[str, frozenset[Categorie]]] = []
-    _walk(inhoud, frozenset(), "", vrij, found, teksten)  # one walk: categories and free texts
-    present = frozenset(found)
+    leeg: list[str] = []
+    _walk(inhoud, frozenset(), "", vrij, found, teksten, leeg)
+    return Inventaris(inhoud, vrije_tekst, frozenset(found), tuple(teksten), volledig=not leeg)
+
+
+def filter_inhoud(
+    inhoud: Inhoud,
+    granted: frozenset[Categorie],
+    vrije_tekst: VrijeTekst | None = None,
+    gezien: Inventaris | None = None,
+) -> Gefilterd:
+    """The body with only granted categories; ``removed`` = present but not granted.
+    ``gezien``: the :func:`inventaris` of this body and free-text table, when the caller
+    filters it for more than one recipient."""
+    if gezien is None or gezien.inhoud is not inhoud or gezien.vrije_tekst is not vrije_tekst:
+        gezien = inventaris(inhoud, vrije_tekst)
+    if gezien.volledig and gezien.present <= granted:
+        return Gefilterd(inhoud=inhoud, kept=gezien.present, removed=frozenset())
+    return _gefilterd(inhoud, granted, vrije_tekst, gezien)
+
+
+def _gefilterd(
+    inhoud: Inhoud,
+    granted: frozenset[Categorie],
+    vrije_tekst: VrijeTekst | None,
+    gezien: Inventaris,
+) -> Gefilterd:
+    """:func:`filter_inhoud` by walking the body field by field (what it returns without the
+    walk when nothing is to be removed)."""
+    present = gezien.present
     kept: set[Categorie] = set()
-    values, _ = _Filter(granted, vrij).fields(inhoud, frozenset(), "", kept)
+    values, _ = _Filter(granted, vrije_tekst or {}).fields(inhoud, frozenset(), "", kept)
     filtered = gevalideerd(type(inhoud), values)  # kept values of a valid body
     withheld: dict[str, Achtergehouden] = {}
-    for path, cats in teksten:
+    for path, cats in gezien.teksten:
         if path in withheld or not cats - granted:
             continue
         withheld[path] = Achtergehouden(path, cats, cats - granted)
@@ -88,7 +132,7 @@ def categorieen_met_vrije_tekst(part: Part, vrije_tekst: VrijeTekst) -> set[Cate
     """All effective categories of the filled fields below ``part``, a free-text field's
     included (the model's ``categorieen_in`` plus the policy's free-text table)."""
     found: set[Categorie] = set()
-    _walk(part, frozenset(), "", vrije_tekst, found, None)
+    _walk(part, frozenset(), "", vrije_tekst, found, None, None)
     return found
 
 
@@ -99,11 +143,13 @@ def _walk(
     vrij: VrijeTekst,
     found: set[Categorie],
     teksten: list[tuple[str, frozenset[Categorie]]] | None,
+    leeg: list[str] | None,
 ) -> bool:
     """Add to ``found`` (and ``teksten``) what the filled fields below ``part`` carry; whether
     any field of ``part`` is filled. One pass: a field whose value :func:`is_empty` is skipped,
     decided from its items' walks instead of by asking :func:`is_empty` first and walking
-    again (which walked every part once per ancestor)."""
+    again (which walked every part once per ancestor). ``leeg`` gets the path of every empty
+    part met (one that filtering would drop even when every category is granted)."""
     filled = False
     for f in field_plan(type(part)):  # the model's fields and categories, read once per class
         value = getattr(part, f.name)
@@ -131,7 +177,10 @@ def _walk(
             if isinstance(item, Part):
                 item_cats = cats | item.extra_categorieen()
                 below |= item_cats
-                field_filled |= _walk(item, item_cats, f"{path}.", vrij, below, field_teksten)
+                item_filled = _walk(item, item_cats, f"{path}.", vrij, below, field_teksten, leeg)
+                if not item_filled and leeg is not None:
+                    leeg.append(path)
+                field_filled |= item_filled
             else:
                 below |= cats
                 field_filled |= not is_empty(item)

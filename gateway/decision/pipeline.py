@@ -48,7 +48,7 @@ from gateway.decision.besluit import (
     Weigering,
     sha256,
 )
-from gateway.decision.needtoknow import filter_inhoud
+from gateway.decision.needtoknow import filter_inhoud, inventaris
 from gateway.decision.normen import gesloten_door, gesloten_per_item, normen_bij
 from gateway.decision.routing import Router, Routering
 from gateway.decision.signaal import Signaal, signalen, sleutels
@@ -57,12 +57,14 @@ from gateway.domain.errors import Refused
 from gateway.domain.model import (
     Afleverbevestiging,
     Bericht,
+    Blokken,
     Doelbinding,
     Foutcode,
     Inhoud,
     Partij,
     Statusantwoord,
     Statusvraag,
+    blokken_van,
     is_technisch,
 )
 from gateway.policy.catalogue import Policy
@@ -113,6 +115,7 @@ class Pipeline:
         if ontvangen.afzender_oin not in self.policy.partners:
             return Onbekend(ontvangen)
         bericht: Bericht | None = None
+        blokken: Blokken = ()
         try:
             envelop = self.codec.read_envelope(ontvangen.raw, afzender_oin=ontvangen.afzender_oin)
             authorise(
@@ -126,10 +129,11 @@ class Pipeline:
             self.codec.vereist(envelop, self.policy.vereist.get(bericht.kop.berichttype, _GEEN))
             # spec v2 §8: a person without a BSN has a persoonsnummer; niet-delen-met names one
             if isinstance(bericht.inhoud, Inhoud):
-                check_personen(bericht.inhoud)
+                blokken = blokken_van(bericht.inhoud)  # walked once, looked at several times
+                check_personen(bericht.inhoud, blokken)
         except Refused as refused:
             return self.weiger(ontvangen, refused, feiten, bericht)
-        return Gelezen(ontvangen=ontvangen, bericht=bericht)
+        return Gelezen(ontvangen=ontvangen, bericht=bericht, blokken=blokken)
 
     def vraag(self, gelezen: Gelezen) -> Vraag:
         """Which facts :meth:`decide` needs for this message."""
@@ -300,17 +304,25 @@ class Pipeline:
         # spec v2 §8: a block under beroepsgeheim on a ground the doel does not accept
         # reaches no recipient (before need-to-know, the same for all)
         geheim = houd_geheim(
-            bericht.inhoud, self.policy.doorbrekingsgronden(routering.doel), routering.doel
+            bericht.inhoud,
+            self.policy.doorbrekingsgronden(routering.doel),
+            routering.doel,
+            gerouteerd.gelezen.blokken,
         )
-        shielded = afgeschermd(geheim.inhoud)  # spec v2 §8: addresses marked afgeschermd
-        beperkt = bool(beperkingen(geheim.inhoud))  # and blocks marked niet-delen-met
+        blokken = (
+            gerouteerd.gelezen.blokken
+            if geheim.inhoud is bericht.inhoud
+            else blokken_van(geheim.inhoud)
+        )
+        shielded = afgeschermd(geheim.inhoud, blokken)  # spec v2 §8: addresses afgeschermd
+        beperkt = beperkingen(geheim.inhoud, blokken)  # and blocks marked niet-delen-met
+        herkomst = herkomst_van(geheim.inhoud, blokken)
+        vrije_tekst = self.policy.vrije_tekst.get(bericht.kop.berichttype)
+        gezien = inventaris(geheim.inhoud, vrije_tekst)  # what it holds: once, not per recipient
         leveringen = []
         for ontvanger in routering.ontvangers:
-            gefilterd = filter_inhoud(
-                geheim.inhoud,
-                ontvanger.granted,
-                self.policy.vrije_tekst.get(bericht.kop.berichttype),
-            )
+            gefilterd = filter_inhoud(geheim.inhoud, ontvanger.granted, vrije_tekst, gezien)
+            alles = gefilterd.inhoud is geheim.inhoud
             partner = ontvanger.partner
             kop = bericht.kop.model_copy(
                 update={
@@ -334,9 +346,12 @@ class Pipeline:
                     sha256=sha256(payload),
                     achtergehouden=gefilterd.achtergehouden,
                     beroepsgeheim=geheim.achtergehouden,
-                    herkomst=herkomst_van(gefilterd.inhoud),
+                    # what it receives is the body itself when nothing was filtered out
+                    herkomst=herkomst if alles else herkomst_van(gefilterd.inhoud),
                     afscherming=afscherming_voor(shielded, ontvanger.granted) if shielded else (),
-                    beperkingen=beperkingen(gefilterd.inhoud) if beperkt else (),
+                    beperkingen=(
+                        beperkt if alles or not beperkt else beperkingen(gefilterd.inhoud)
+                    ),
                 )
             )
         return tuple(leveringen)

@@ -51,7 +51,7 @@ from gateway.decision.needtoknow import filter_inhoud
 from gateway.decision.pipeline import Pipeline
 from gateway.decision.routing import Gevraagd
 from gateway.decision.trail import Trail
-from gateway.domain.model import Bericht, Doelbinding, Inhoud, Partij
+from gateway.domain.model import Bericht, Doelbinding, Inhoud, Partij, blokken_van
 from gateway.runtime.app import catalogue
 from gateway.runtime.settings import Settings
 from gateway.safexml import xmlsafe
@@ -161,7 +161,8 @@ def _steps(
     assert isinstance(bericht.inhoud, Inhoud)
     inhoud = bericht.inhoud
     gerouteerd = Gerouteerd(
-        gelezen=Gelezen(ontvangen=ontvangen, bericht=bericht), routering=routering
+        gelezen=Gelezen(ontvangen=ontvangen, bericht=bericht, blokken=blokken_van(inhoud)),
+        routering=routering,
     )
     gefilterd = [(o, filter_inhoud(inhoud, o.granted)) for o in routering.ontvangers]
 

@@ -26,12 +26,14 @@ Categorie = str
 
 __all__ = [
     "BLOKATTRIBUTEN",
+    "Blokken",
     "Cat",
     "Categorie",
     "Extra",
     "FieldPlan",
     "Part",
     "blokken_naar",
+    "blokken_van",
     "categorieen_in",
     "field_categorieen",
     "field_plan",
@@ -179,6 +181,38 @@ def blokken_naar(
         else:
             yield path, value
             yield from blokken_naar(value, doel, f"{path}.")
+
+
+Blokken = tuple[tuple[str, Part], ...]  # blocks with their dotted paths, in document order
+
+
+def _elk_blok(model: type[BaseModel]) -> bool:
+    return True
+
+
+def blokken_van(part: Part) -> Blokken:
+    """Every block below ``part`` with its dotted path (``personen[2]``, ``incident.adres``:
+    list items numbered from 1), in document order: what :func:`blokken_naar` yields for any
+    class, in one walk, for a caller that looks at the blocks more than once."""
+    found: list[tuple[str, Part]] = []
+    _blokken(part, "", found)
+    return tuple(found)
+
+
+def _blokken(part: Part, prefix: str, found: list[tuple[str, Part]]) -> None:
+    for f in velden_naar(type(part), _elk_blok):
+        value = getattr(part, f.name)
+        if value is None:
+            continue
+        path = prefix + f.name
+        if isinstance(value, list):
+            for i, item in enumerate(value, start=1):
+                where = f"{path}[{i}]"
+                found.append((where, item))
+                _blokken(item, where + ".", found)
+        else:
+            found.append((path, value))
+            _blokken(value, path + ".", found)
 
 
 def _bereikt(

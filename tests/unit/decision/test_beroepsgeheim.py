@@ -25,7 +25,15 @@ from gateway.decision.beroepsgeheim import (
     houd_geheim,
 )
 from gateway.decision.besluit import Aanvaarding, Feiten, Weigering, ingress
-from gateway.domain.model import BerichtType, FieldPlan, Foutcode, Inhoud, Part, field_plan
+from gateway.domain.model import (
+    BerichtType,
+    FieldPlan,
+    Foutcode,
+    Inhoud,
+    Part,
+    blokken_van,
+    field_plan,
+)
 from tests.support import catalogue
 from tests.support.broker import OINS
 from tests.support.catalogue import TYPEN
@@ -293,6 +301,12 @@ def test_the_walks_enter_only_fields_that_can_hold_a_block_and_find_what_a_full_
         data.draw(st.sets(st.sampled_from(TYPEN.doorbrekingsgronden)), label="gronden")
     )
     pruned = (herkomst_van(marked), houd_geheim(marked, gronden, "EEN_DOEL"))
+    # the pipeline's way: the blocks walked once per message, then looked at
+    blokken = blokken_van(marked)
+    assert pruned == (
+        herkomst_van(marked, blokken),
+        houd_geheim(marked, gronden, "EEN_DOEL", blokken),
+    )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(beroepsgeheim, "velden_naar", _every_part_field)
         patch.setattr(beroepsgeheim, "_kan_herkomst", lambda model: True)
