@@ -24,8 +24,9 @@
   names nobody in the message is refused (SCHEMA_ONGELDIG naming ``niet-delen-met``).
 
 A block's place is its dotted path in the canonical model, a list item numbered from 1.
-Each function takes the body and, optionally, its :func:`blokken_van` when the caller has it
-already (the decision path walks a body's blocks once and looks at them several times).
+Each function takes the body and, optionally, its ``blokken_van`` when the caller has it
+already (the decision path walks a body's blocks once and looks at them several times);
+without it, a walk that enters only the fields toward the blocks it looks for.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from gateway.domain.errors import Refused
-from gateway.domain.model import Blokken, Categorie, Foutcode, Part, blokken_van, velden_van
+from gateway.domain.model import Blokken, Categorie, Foutcode, Part, blokken_naar, velden_van
 
 __all__ = [
     "AfschermingWeglating",
@@ -95,6 +96,11 @@ class Beperking:
     ref: str
 
 
+def _elk_blok(model: type[BaseModel]) -> bool:
+    """Any block may be marked niet-delen-met (a block attribute)."""
+    return True
+
+
 def _is_persoon_class(model: type[BaseModel]) -> bool:
     velden = velden_van(model)
     return _BSN in velden or _PERSOONSNUMMER in velden
@@ -111,7 +117,7 @@ def _text(value: Any) -> str | None:
 def personen_in(inhoud: Part, blokken: Blokken | None = None) -> list[Persoon]:
     """Every person of ``inhoud``, in document order."""
     found = []
-    for pad, block in blokken_van(inhoud) if blokken is None else blokken:
+    for pad, block in blokken_naar(inhoud, _is_persoon_class) if blokken is None else blokken:
         if not _is_persoon_class(type(block)):
             continue
         naam = getattr(block, "naam", None)
@@ -135,9 +141,8 @@ def personen_in(inhoud: Part, blokken: Blokken | None = None) -> list[Persoon]:
 def check_personen(inhoud: Part, blokken: Blokken | None = None) -> None:
     """Refuse a person who has neither a BSN nor a persoonsnummer, and a ``niet_delen_met``
     that names no betrokkene of the message (SCHEMA_ONGELDIG naming the element)."""
-    blokken = blokken_van(inhoud) if blokken is None else blokken
     refs = set()
-    for block_pad, block in blokken:
+    for block_pad, block in blokken_naar(inhoud, _is_persoon_class) if blokken is None else blokken:
         if not _is_persoon_class(type(block)):
             continue
         ref = getattr(block, _REF, None)
@@ -190,7 +195,7 @@ def afgeschermd(inhoud: Part, blokken: Blokken | None = None) -> list[tuple[str,
     """Every block of ``inhoud`` marked ``afgeschermd``, with its path."""
     return [
         (pad, b)
-        for pad, b in (blokken_van(inhoud) if blokken is None else blokken)
+        for pad, b in (blokken_naar(inhoud, _is_adres_class) if blokken is None else blokken)
         if _is_adres_class(type(b)) and getattr(b, _AFGESCHERMD, None) is True
     ]
 
@@ -218,6 +223,6 @@ def beperkingen(inhoud: Part, blokken: Blokken | None = None) -> tuple[Beperking
     (any block may be: it is a block attribute)."""
     return tuple(
         Beperking(pad, str(ref))
-        for pad, block in (blokken_van(inhoud) if blokken is None else blokken)
+        for pad, block in (blokken_naar(inhoud, _elk_blok) if blokken is None else blokken)
         if (ref := getattr(block, _NIET_DELEN_MET, None)) is not None
     )
