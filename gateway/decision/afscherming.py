@@ -121,17 +121,20 @@ def personen_in(inhoud: Part) -> list[Persoon]:
     for pad, block in blokken_naar(inhoud, _is_persoon_class):
         if not _is_persoon(block):
             continue
-        naam = getattr(block, "naam", None)
+        # a model's field values (those of its class's fields only: asking a pydantic model
+        # for a field it lacks raises and catches an AttributeError, which cost the most here)
+        velden = vars(block)
+        naam = velden.get("naam")
         if naam is None:
-            delen = [getattr(block, n, None) for n in ("voornamen", "achternaam")]
+            delen = (velden.get("voornamen"), velden.get("achternaam"))
             naam = " ".join(str(d) for d in delen if d) or None
-        geboren = getattr(block, "geboortedatum", None)
+        geboren = velden.get("geboortedatum")
         found.append(
             Persoon(
                 pad=pad,
-                ref=_text(getattr(block, _REF, None)),
-                bsn=_text(getattr(block, _BSN, None)),
-                persoonsnummer=_text(getattr(block, _PERSOONSNUMMER, None)),
+                ref=_text(velden.get(_REF)),
+                bsn=_text(velden.get(_BSN)),
+                persoonsnummer=_text(velden.get(_PERSOONSNUMMER)),
                 naam=_text(naam),
                 geboortedatum=geboren if isinstance(geboren, dt.date) else None,
             )
