@@ -49,6 +49,7 @@ __all__ = [
     "check_personen",
     "naam_sleutel",
     "onderwerp",
+    "onderwerpen_in",
     "personen_in",
     "zoeksleutel",
 ]
@@ -176,11 +177,30 @@ def check_personen(inhoud: Part) -> None:
 def onderwerp(persoon: Persoon, afzender_oin: str) -> str | None:
     """What the audit pseudonymises for ``persoon``: the BSN, else (sender OIN,
     persoonsnummer) (None: neither, which :func:`check_personen` refuses)."""
-    if persoon.bsn is not None:
-        return persoon.bsn.strip()
-    if persoon.persoonsnummer is not None:
-        return f"persoonsnummer|{afzender_oin}|{persoon.persoonsnummer.strip()}"
+    return _onderwerp(persoon.bsn, persoon.persoonsnummer, afzender_oin)
+
+
+def _onderwerp(bsn: str | None, persoonsnummer: str | None, afzender_oin: str) -> str | None:
+    if bsn is not None:
+        return bsn.strip()
+    if persoonsnummer is not None:
+        return f"persoonsnummer|{afzender_oin}|{persoonsnummer.strip()}"
     return None
+
+
+def onderwerpen_in(inhoud: Part, afzender_oin: str) -> list[str]:
+    """:func:`onderwerp` of every person of ``inhoud`` that has one, in document order: what
+    :func:`personen_in` would give, without reading the rest of each person (for the audit's
+    account of what a recipient received)."""
+    found = []
+    for _, block in blokken_naar(inhoud, _is_persoon_class):
+        if not _is_persoon(block):
+            continue
+        velden = vars(block)  # as in personen_in
+        key = _onderwerp(_text(velden.get(_BSN)), _text(velden.get(_PERSOONSNUMMER)), afzender_oin)
+        if key is not None:
+            found.append(key)
+    return found
 
 
 def naam_sleutel(naam: str) -> str:

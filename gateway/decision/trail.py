@@ -27,7 +27,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gateway.audit.log import Entry
-from gateway.decision.afscherming import Persoon, onderwerp, personen_in, zoeksleutel
+from gateway.decision.afscherming import (
+    Persoon,
+    onderwerp,
+    onderwerpen_in,
+    personen_in,
+    zoeksleutel,
+)
 from gateway.decision.besluit import Gerouteerd, Levering, Ontvangen
 from gateway.decision.signaal import Signaal
 from gateway.domain.errors import Refused
@@ -242,7 +248,9 @@ class Trail:
         for levering in leveringen:
             partner = levering.ontvanger.partner
             ontvanger = (partner.oin, partner.rol)
-            delivered = set(self._subjects(personen_in(levering.inhoud), afzender_oin, known))
+            delivered: set[str | None] = {
+                self._pseudonym(k, known) for k in onderwerpen_in(levering.inhoud, afzender_oin)
+            } or {None}
             gefilterd_extra = {
                 **_achtergehouden(levering),
                 **_beroepsgeheim(levering),
