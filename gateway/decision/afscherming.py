@@ -52,6 +52,7 @@ __all__ = [
     "check_personen",
     "naam_sleutel",
     "onderwerp",
+    "onderwerpen_in",
     "personen_in",
     "zoeksleutel",
 ]
@@ -120,17 +121,20 @@ def personen_in(inhoud: Part, blokken: Blokken | None = None) -> list[Persoon]:
     for pad, block in blokken_naar(inhoud, _is_persoon_class) if blokken is None else blokken:
         if not _is_persoon_class(type(block)):
             continue
-        naam = getattr(block, "naam", None)
+        # a model's field values (those of its class's fields only: asking a pydantic model
+        # for a field it lacks raises and catches an AttributeError, which cost the most here)
+        velden = vars(block)
+        naam = velden.get("naam")
         if naam is None:
-            delen = [getattr(block, n, None) for n in ("voornamen", "achternaam")]
+            delen = (velden.get("voornamen"), velden.get("achternaam"))
             naam = " ".join(str(d) for d in delen if d) or None
-        geboren = getattr(block, "geboortedatum", None)
+        geboren = velden.get("geboortedatum")
         found.append(
             Persoon(
                 pad=pad,
-                ref=_text(getattr(block, _REF, None)),
-                bsn=_text(getattr(block, _BSN, None)),
-                persoonsnummer=_text(getattr(block, _PERSOONSNUMMER, None)),
+                ref=_text(velden.get(_REF)),
+                bsn=_text(velden.get(_BSN)),
+                persoonsnummer=_text(velden.get(_PERSOONSNUMMER)),
                 naam=_text(naam),
                 geboortedatum=geboren if isinstance(geboren, dt.date) else None,
             )
@@ -172,11 +176,30 @@ def check_personen(inhoud: Part, blokken: Blokken | None = None) -> None:
 def onderwerp(persoon: Persoon, afzender_oin: str) -> str | None:
     """What the audit pseudonymises for ``persoon``: the BSN, else (sender OIN,
     persoonsnummer) (None: neither, which :func:`check_personen` refuses)."""
-    if persoon.bsn is not None:
-        return persoon.bsn.strip()
-    if persoon.persoonsnummer is not None:
-        return f"persoonsnummer|{afzender_oin}|{persoon.persoonsnummer.strip()}"
+    return _onderwerp(persoon.bsn, persoon.persoonsnummer, afzender_oin)
+
+
+def _onderwerp(bsn: str | None, persoonsnummer: str | None, afzender_oin: str) -> str | None:
+    if bsn is not None:
+        return bsn.strip()
+    if persoonsnummer is not None:
+        return f"persoonsnummer|{afzender_oin}|{persoonsnummer.strip()}"
     return None
+
+
+def onderwerpen_in(inhoud: Part, afzender_oin: str, blokken: Blokken | None = None) -> list[str]:
+    """:func:`onderwerp` of every person of ``inhoud`` that has one, in document order: what
+    :func:`personen_in` would give, without reading the rest of each person (for the audit's
+    account of what a recipient received)."""
+    found = []
+    for _, block in blokken_naar(inhoud, _is_persoon_class) if blokken is None else blokken:
+        if not _is_persoon_class(type(block)):
+            continue
+        velden = vars(block)  # as in personen_in
+        key = _onderwerp(_text(velden.get(_BSN)), _text(velden.get(_PERSOONSNUMMER)), afzender_oin)
+        if key is not None:
+            found.append(key)
+    return found
 
 
 def naam_sleutel(naam: str) -> str:

@@ -23,11 +23,17 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from gateway.audit.log import Entry
-from gateway.decision.afscherming import Persoon, onderwerp, personen_in, zoeksleutel
+from gateway.decision.afscherming import (
+    Persoon,
+    onderwerp,
+    onderwerpen_in,
+    personen_in,
+    zoeksleutel,
+)
 from gateway.decision.besluit import Gerouteerd, Levering, Ontvangen
 from gateway.decision.signaal import Signaal
 from gateway.domain.errors import Refused
@@ -119,11 +125,28 @@ def _span() -> str:
     return secrets.token_hex(8)
 
 
+def _spans() -> Iterator[str]:
+    """Random span ids (:func:`_span`) for the entries of one message, drawn from the
+    system's random source 16 at a time rather than one by one."""
+    while True:
+        batch = secrets.token_hex(8 * 16)
+        for start in range(0, len(batch), 16):
+            yield batch[start : start + 16]
+
+
 class Trail:
     """Builds the entries; the pseudonymiser holds the deployment secret."""
 
     def __init__(self, pseudonymise: Pseudonymise) -> None:
         self.pseudonymise = pseudonymise
+
+    def _pseudonym(self, key: str, known: dict[str, str]) -> str:
+        """The pseudonym of ``key`` (:func:`onderwerp` of a person), keyed-hashed once per
+        message: ``known`` holds those computed already."""
+        found = known.get(key)
+        if found is None:
+            found = known[key] = self.pseudonymise(key)
+        return found
 
     def _subjects(
         self, personen: list[Persoon], afzender_oin: str, known: dict[str, str] | None = None
@@ -132,16 +155,12 @@ class Trail:
         of (sender OIN, persoonsnummer) (spec v2 §8); [None] when there is none. ``known``
         holds pseudonyms computed already for this message (a keyed hash each)."""
         known = {} if known is None else known
-        found: list[str | None] = []
+        found: dict[str | None, None] = {}  # insertion-ordered, without repeats
         for persoon in personen:
             key = onderwerp(persoon, afzender_oin)
-            if key is None:
-                continue
-            if key not in known:
-                known[key] = self.pseudonymise(key)
-            if known[key] not in found:
-                found.append(known[key])
-        return found or [None]
+            if key is not None:
+                found[self._pseudonym(key, known)] = None
+        return list(found) or [None]
 
     def zoeksleutel(self, naam: str, geboortedatum: dt.date) -> str:
         """The keyed search key of a name and birth date (:func:`zoeksleutel`)."""
@@ -158,24 +177,27 @@ class Trail:
                 continue
             key = onderwerp(persoon, afzender_oin)
             if key is not None:
-                if key not in known:
-                    known[key] = self.pseudonymise(key)
-                found.setdefault(known[key], self.zoeksleutel(persoon.naam, persoon.geboortedatum))
+                subject = self._pseudonym(key, known)
+                if subject not in found:
+                    found[subject] = self.zoeksleutel(persoon.naam, persoon.geboortedatum)
         return found
 
-    def _beperkt(
-        self, personen: list[Persoon], afzender_oin: str, levering: Levering, known: dict[str, str]
-    ) -> dict[str, list[str]]:
-        """subject pseudonym -> the delivered blocks marked niet-delen-met that person."""
-        if not levering.beperkingen:
-            return {}
-        per_ref: dict[str, str] = {}
+    def _per_ref(
+        self, personen: list[Persoon], afzender_oin: str, known: dict[str, str]
+    ) -> dict[str, str]:
+        """betrokkene ref -> subject pseudonym, of the people of the received message (the
+        first person of a ref)."""
+        found: dict[str, str] = {}
         for persoon in personen:
             key = onderwerp(persoon, afzender_oin)
-            if persoon.ref is not None and key is not None:
-                if key not in known:
-                    known[key] = self.pseudonymise(key)
-                per_ref.setdefault(persoon.ref, known[key])
+            if persoon.ref is not None and key is not None and persoon.ref not in found:
+                found[persoon.ref] = self._pseudonym(key, known)
+        return found
+
+    @staticmethod
+    def _beperkt(levering: Levering, per_ref: dict[str, str]) -> dict[str, list[str]]:
+        """subject pseudonym -> the delivered blocks marked niet-delen-met that person
+        (``per_ref``: :meth:`_per_ref` of the received message)."""
         found: dict[str, list[str]] = {}
         for beperking in levering.beperkingen:
             subject = per_ref.get(beperking.ref)
@@ -207,10 +229,13 @@ class Trail:
         }
         key = f"{routering.afzender.oin}|{kop.bericht_id}"
         entries = []
-        present = sorted(bericht.categorieen_van())
+        spans = _spans()
+        present = tuple(sorted(bericht.categorieen_van()))
+        grondslag = ", ".join(routering.grondslagen)
         known: dict[str, str] = {}
         afzender_oin = routering.afzender.oin
-        personen = personen_in(bericht.inhoud)
+        blokken = gerouteerd.gelezen.blokken or None  # walked once when the message was read
+        personen = personen_in(bericht.inhoud, blokken)
         subjects = self._subjects(personen, afzender_oin, known)
         zoeksleutels = self._zoeksleutels(personen, afzender_oin, known)
         for subject in subjects:
@@ -219,9 +244,9 @@ class Trail:
                 Entry(
                     gebeurtenis="ontvangen",
                     dedup=dedup,
-                    span_id=_span(),
-                    grondslag=", ".join(routering.grondslagen),
-                    categorieen=tuple(present),
+                    span_id=next(spans),
+                    grondslag=grondslag,
+                    categorieen=present,
                     sha256=ontvangen.sha256,
                     status="geaccepteerd",
                     betrokkene=subject,
@@ -229,19 +254,36 @@ class Trail:
                     **base,
                 )
             )
-        original = set(subjects)
+        original = sorted(set(subjects), key=lambda s: s or "")
+        per_ref: dict[str, str] | None = None  # read when a recipient has beperkingen
         for levering in leveringen:
             partner = levering.ontvanger.partner
-            delivered = set(self._subjects(personen_in(levering.inhoud), afzender_oin, known))
+            ontvanger = (partner.oin, partner.rol)
+            # a recipient that received the body as it came has every subject of it
+            delivered: set[str | None] = (
+                set(subjects)
+                if levering.inhoud is bericht.inhoud
+                else {
+                    self._pseudonym(k, known) for k in onderwerpen_in(levering.inhoud, afzender_oin)
+                }
+                or {None}
+            )
             gefilterd_extra = {
                 **_achtergehouden(levering),
                 **_beroepsgeheim(levering),
                 **_afscherming(levering),
             }
-            beperkt = self._beperkt(personen, afzender_oin, levering, known)
-            for subject in sorted(original, key=lambda s: s or ""):
+            herkomst = _herkomst(levering)
+            beperkt: dict[str, list[str]] = {}
+            if levering.beperkingen:
+                if per_ref is None:
+                    per_ref = self._per_ref(personen, afzender_oin, known)
+                beperkt = self._beperkt(levering, per_ref)
+            kept = tuple(sorted(levering.kept))
+            verwijderd = tuple(sorted(levering.removed))
+            for subject in original:
                 withheld = subject not in delivered
-                afgeleverd_extra = _herkomst(levering)
+                afgeleverd_extra = herkomst
                 if subject in beperkt:  # v2 §8: not to be shown to this person (AVG art. 23)
                     afgeleverd_extra = {**afgeleverd_extra, "niet_delen_met": beperkt[subject]}
                 extra_per_stap = {"gefilterd": gefilterd_extra, "afgeleverd": afgeleverd_extra}
@@ -253,11 +295,11 @@ class Trail:
                         Entry(
                             gebeurtenis=gebeurtenis,
                             dedup=dedup,
-                            span_id=_span(),
-                            ontvanger=(partner.oin, partner.rol),
+                            span_id=next(spans),
+                            ontvanger=ontvanger,
                             grondslag=levering.ontvanger.grondslag,
-                            categorieen=() if withheld else tuple(sorted(levering.kept)),
-                            verwijderd=tuple(sorted(levering.removed)),
+                            categorieen=() if withheld else kept,
+                            verwijderd=verwijderd,
                             sha256=levering.sha256 if gebeurtenis == "afgeleverd" else None,
                             status="weggelaten" if withheld else gebeurtenis,
                             betrokkene=subject,

@@ -302,22 +302,22 @@ def _walk(part: BaseModel, inherited: frozenset[Categorie]) -> tuple[set[Categor
         value = getattr(part, f.name)
         if value is None or (isinstance(value, list) and not value):
             continue
-        cats = inherited | f.categorieen
+        cats = inherited | f.categorieen if f.categorieen else inherited
         if f.part is None:  # a value or a list of values: filled
             found |= cats
             filled = filled or not f.blokattribuut
             continue
-        items = value if isinstance(value, list) else (value,)
-        walked = []
-        for item in items:
-            item_cats = cats | item.extra_categorieen()
-            walked.append((item_cats, *_walk(item, item_cats)))
-        if not any(item_filled for _, _, item_filled in walked):
-            continue  # only empty parts: the field counts as empty (see is_empty)
-        filled = True
-        for item_cats, below, _ in walked:
-            found |= item_cats
-            found |= below
+        below_found: set[Categorie] = set()
+        below_filled = False
+        for item in value if isinstance(value, list) else (value,):
+            item_cats = cats | item.extra_categorieen() if item.extra_regels else cats
+            below, item_filled = _walk(item, item_cats)
+            below_found |= item_cats
+            below_found |= below
+            below_filled = below_filled or item_filled
+        if below_filled:  # else only empty parts: the field counts as empty (see is_empty)
+            filled = True
+            found |= below_found
     return found, filled
 
 

@@ -24,6 +24,7 @@ from gateway.decision.afscherming import (
     beperkingen,
     naam_sleutel,
     onderwerp,
+    onderwerpen_in,
     personen_in,
     zoeksleutel,
 )
@@ -261,6 +262,7 @@ def test_the_people_and_addresses_of_an_example_are_those_a_full_walk_finds(path
         pytest.skip("a technical body is about nobody")
     pruned, one = _pruned_and_one(body)
     assert pruned == one
+    _assert_onderwerpen(body)
 
 
 @pytest.mark.parametrize("berichttype", TYPES, ids=TYPES)
@@ -269,5 +271,15 @@ def test_the_people_and_addresses_of_an_example_are_those_a_full_walk_finds(path
 def test_the_people_and_addresses_of_a_generated_body_are_those_a_full_walk_finds(
     berichttype: BerichtType, data: st.DataObject
 ) -> None:
-    pruned, one = _pruned_and_one(data.draw(inhoud(berichttype), label="inhoud"))
+    body = data.draw(inhoud(berichttype), label="inhoud")
+    pruned, one = _pruned_and_one(body)
     assert pruned == one
+    _assert_onderwerpen(body)
+
+
+def _assert_onderwerpen(body: Inhoud) -> None:
+    """The subjects' keys alone (the audit's walk of a delivered body) are those of the
+    people :func:`personen_in` finds."""
+    for oin in (VT, POLITIE):
+        keys = [onderwerp(p, oin) for p in personen_in(body)]
+        assert onderwerpen_in(body, oin) == [k for k in keys if k is not None]
