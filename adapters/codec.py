@@ -41,7 +41,7 @@ from gateway.domain.model import (
     gevalideerd,
     part_type,
 )
-from gateway.safexml.xmlsafe import line
+from gateway.safexml.xmlsafe import line, parse_own
 
 Element = etree._Element
 
@@ -54,20 +54,33 @@ def _part_type(model: type[Part], name: str) -> type[Part]:
     return found
 
 
+def _text_to_date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text.strip())
+
+
 def _text_to_datetime(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text)
+    value = dt.datetime.fromisoformat(text.strip())
     if value.tzinfo is None:
         raise ValueError("a tijdstip needs an offset")
     return value
 
 
+def _text_to_int(text: str) -> int:
+    return int(text.strip())
+
+
 # XSD date, dateTime, boolean and integer values collapse surrounding white space; so do we.
+# (A boolean cannot fail, so it is no converter here but read by :func:`_janee`.)
 _FROM_TEXT: dict[Kind, Callable[[str], Any]] = {
-    Kind.DATUM: lambda s: dt.date.fromisoformat(s.strip()),
-    Kind.TIJDSTIP: lambda s: _text_to_datetime(s.strip()),
-    Kind.JANEE: lambda s: s.strip() in ("true", "1"),
-    Kind.AANTAL: lambda s: int(s.strip()),
+    Kind.DATUM: _text_to_date,
+    Kind.TIJDSTIP: _text_to_datetime,
+    Kind.AANTAL: _text_to_int,
 }
+_TRUE = frozenset(("true", "1"))
+
+
+def _janee(raw: str, where: Element) -> bool:
+    return raw.strip() in _TRUE
 
 
 class _Plek(Enum):
@@ -87,6 +100,7 @@ class _LeafPlan:
     single: bool
     plek: _Plek
     name: str  # the qualified element name (ELEMENT) or the attribute name (ATTRIBUTE)
+    markup: str  # as written in XML text: prefix:local (ELEMENT) or the attribute name
     convert: Callable[[str], Any] | None  # text -> value (None: the text itself)
     codes: dict[str, str] | None  # CODE: native spelling -> canonical value
     spellings: dict[str, str] | None  # CODE: canonical value -> native spelling
@@ -101,6 +115,8 @@ class _GroupPlan:
     model: type[Part]
     wrapper: str | None  # the qualified name of the element wrapping the items
     item: str  # the qualified name of each item's element
+    wrapper_markup: str | None  # the wrapper as written in XML text: prefix:local
+    item_markup: str  # each item's element as written in XML text: prefix:local
     children: tuple[_LeafPlan | _GroupPlan, ...]
     uncarried: tuple[str, ...]  # fields of ``model`` this shape has no element for
 
@@ -116,16 +132,52 @@ def _by_tag(element: Element) -> dict[str, list[Element]]:
     return found
 
 
-def _as_is(raw: str, where: Element) -> Any:
-    return raw
-
-
 def _to_text(value: Any) -> str:
+    if type(value) is str:
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     return str(value)
+
+
+class _UnwritableError(Exception):
+    """A body the composed text cannot say as the built tree would (see :meth:`Codec.render`)."""
+
+
+def _only(values: list[Any]) -> Any:
+    """The one value of a list for an attribute or a text: None for none; several are for
+    the built tree (where the last one set wins)."""
+    if len(values) > 1:
+        raise _UnwritableError
+    return values[0] if values else None
+
+
+def _escape_text(text: str) -> str:
+    """``text`` as element content that parses back to itself (a CR would become a LF)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+def _escape_attribute(text: str) -> str:
+    """``text`` as a double-quoted attribute value that parses back to itself (white space
+    other than a space would be normalised to one)."""
+    text = _escape_text(text)
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\n" in text:
+        text = text.replace("\n", "&#10;")
+    if "\t" in text:
+        text = text.replace("\t", "&#9;")
+    return text
 
 
 class Codec:
@@ -147,6 +199,8 @@ class Codec:
             model=self.model,
             wrapper=None,
             item=self.tag,
+            wrapper_markup=None,
+            item_markup=self.markup(self.root),
             children=self._compile(self.model, definitie.children),
             uncarried=self._uncarried(self.model, definitie.children),
         )
@@ -157,6 +211,7 @@ class Codec:
         self._attribuut = self.vocabulary.attribute("beroepsgeheim")
         self._parse = self._parser(self._plan)
         self._render = self._renderer(self._plan)
+        self._compose = self._composer(self._plan, root=True)
 
     def _rol(self, text: str) -> str:
         value = text.strip()
@@ -166,6 +221,10 @@ class Codec:
 
     def q(self, name: str) -> str:
         return f"{{{self.vocabulary.namespace}}}{name}"
+
+    def markup(self, name: str) -> str:
+        """``name`` as written in XML text: ``prefix:name``."""
+        return f"{self.vocabulary.prefix}:{name}"
 
     def _check(self, model: type[Part], nodes: tuple[Node, ...]) -> None:
         """Every node names a field of its model (fail at import, not at the first message)."""
@@ -191,17 +250,21 @@ class Codec:
                         model=sub,
                         wrapper=None if wrapper is None else self.q(wrapper),
                         item=self.q(self.element_name(node)),
+                        wrapper_markup=None if wrapper is None else self.markup(wrapper),
+                        item_markup=self.markup(self.element_name(node)),
                         children=self._compile(sub, node.children),
                         uncarried=self._uncarried(sub, node.children),
                     )
                 )
                 continue
             if node.text:
-                plek, name = _Plek.TEXT, ""
+                plek, name, markup = _Plek.TEXT, "", ""
             elif self.vocabulary.is_attribute(node):
                 plek, name = _Plek.ATTRIBUTE, self.vocabulary.attribute(node.field)
+                markup = name
             else:
                 plek, name = _Plek.ELEMENT, self.q(self.element_name(node))
+                markup = self.markup(self.element_name(node))
             codes = spellings = None
             if node.kind is Kind.CODE:
                 assert node.codes is not None  # a CODE leaf has codes (shape.leaf)
@@ -214,6 +277,7 @@ class Codec:
                     single=node.max == 1,
                     plek=plek,
                     name=name,
+                    markup=markup,
                     convert=self._rol if node.kind is Kind.ROL else _FROM_TEXT.get(node.kind),
                     codes=codes,
                     spellings=spellings,
@@ -308,13 +372,15 @@ class Codec:
         return read
 
     def _leaf_reader(self, plan: _LeafPlan) -> Callable[[Element, dict[str, list[Element]]], Any]:
-        """A leaf's field: its raw text(s) where the plan says, converted and checked."""
+        """A leaf's field: its raw text(s) where the plan says, converted and checked. The
+        reader is chosen per plan, so a text taken as it is costs no converter call."""
         convert = self._converter(plan)
         name, single = plan.name, plan.single
         if plan.plek is _Plek.TEXT:
 
             def text(element: Element, by_tag: dict[str, list[Element]]) -> Any:
-                value = convert(element.text or "", element)
+                raw = element.text or ""
+                value = raw if convert is None else convert(raw, element)
                 return value if single else [value]
 
             return text
@@ -324,22 +390,40 @@ class Codec:
                 raw = element.get(name)
                 if raw is None:
                     return None if single else []
-                value = convert(raw, element)
+                value = raw if convert is None else convert(raw, element)
                 return value if single else [value]
 
             return attribute
+        if convert is None:
+            if single:
+
+                def element_as_is(element: Element, by_tag: dict[str, list[Element]]) -> Any:
+                    found = by_tag.get(name)
+                    return (found[0].text or "") if found else None
+
+                return element_as_is
+
+            def elements_as_is(element: Element, by_tag: dict[str, list[Element]]) -> Any:
+                found = by_tag.get(name)
+                return [c.text or "" for c in found] if found else []
+
+            return elements_as_is
 
         def elements(element: Element, by_tag: dict[str, list[Element]]) -> Any:
             found = by_tag.get(name)
             if not found:
                 return None if single else []
+            if single and len(found) == 1:
+                first = found[0]
+                return convert(first.text or "", first)
             converted = [convert(c.text or "", c) for c in found]
             return converted[0] if single else converted
 
         return elements
 
-    def _converter(self, plan: _LeafPlan) -> Callable[[str, Element], Any]:
-        """Raw text (and where it is, for a refusal) -> the canonical value."""
+    def _converter(self, plan: _LeafPlan) -> Callable[[str, Element], Any] | None:
+        """Raw text (and where it is, for a refusal) -> the canonical value; None for a leaf
+        whose value is its text as it is."""
         node = plan.node
 
         def refused(code: Foutcode, reden: str, where: Element) -> Refused:
@@ -365,9 +449,11 @@ class Codec:
                     ) from None
 
             return code
+        if node.kind is Kind.JANEE:
+            return _janee
         convert = plan.convert
         if convert is None:
-            return _as_is
+            return None
 
         def converted(raw: str, where: Element) -> Any:
             try:
@@ -468,11 +554,51 @@ class Codec:
     # ----------------------------------------------------------------- render
 
     def render(self, inhoud: Inhoud) -> Element:
+        """The partner's element for ``inhoud``: composed as XML text and parsed (about half
+        the CPU of building it element by element), the same tree as :meth:`build` gives but
+        for source lines (a built tree has none: a caller whose schema check of it fails
+        checks :meth:`build`'s tree to refuse with the same words). What the text cannot say
+        as the built tree would (an empty text, several values for one attribute or text, a
+        character XML cannot carry) and every refusal go through :meth:`build`, which says
+        it the way it always did."""
+        if not isinstance(inhoud, self.model):
+            raise TypeError(f"{self.root} renders {self.model.__name__}, not {type(inhoud)}")
+        out: list[str] = []
+        try:
+            self._compose(out, inhoud.__dict__)
+            return parse_own("".join(out))
+        except (_UnwritableError, ValueError, etree.XMLSyntaxError):
+            return self.build(inhoud)
+
+    def build(self, inhoud: Inhoud) -> Element:
+        """The partner's element for ``inhoud``, built element by element."""
         if not isinstance(inhoud, self.model):
             raise TypeError(f"{self.root} renders {self.model.__name__}, not {type(inhoud)}")
         root = etree.Element(self.tag, nsmap={self.vocabulary.prefix: self.vocabulary.namespace})
         self._render(root, inhoud)
         return root
+
+    def _refuse_uncarried(self, part: Part, uncarried: tuple[str, ...]) -> None:
+        for name in uncarried:
+            if getattr(part, name) not in (None, []):
+                raise ValueError(
+                    f"{self.vocabulary.rol} {self.root} cannot carry {type(part).__name__}.{name}"
+                )
+
+    def _text_of(self, plan: _LeafPlan) -> Callable[[Any], str]:
+        """A leaf's value -> its text in this vocabulary (a code in its native spelling)."""
+        spellings = plan.spellings
+        if spellings is None:
+            return _to_text
+
+        def text(item: Any) -> str:
+            canonical = str(item)
+            spelled = spellings.get(canonical)
+            return self.vocabulary.spell(plan.node, canonical) if spelled is None else spelled
+
+        return text
+
+    # the tree, element by element
 
     def _renderer(self, plan: _GroupPlan) -> Callable[[Element, Part], None]:
         """The renderer of one group's element, compiled from its plan: the fields the shape
@@ -484,12 +610,7 @@ class Codec:
         uncarried = plan.uncarried
 
         def render(element: Element, part: Part) -> None:
-            for name in uncarried:
-                if getattr(part, name) not in (None, []):
-                    raise ValueError(
-                        f"{self.vocabulary.rol} {self.root} cannot carry "
-                        f"{type(part).__name__}.{name}"
-                    )
+            self._refuse_uncarried(part, uncarried)
             for write in writers:
                 write(element, part)
 
@@ -512,16 +633,8 @@ class Codec:
 
     def _leaf_writer(self, plan: _LeafPlan) -> Callable[[Element, Part], None]:
         field, name, plek = plan.field, plan.name, plan.plek
-        spellings = plan.spellings
+        text = self._text_of(plan)
         sub = etree.SubElement
-        if spellings is None:
-            text: Callable[[Any], str] = _to_text
-        else:
-
-            def text(item: Any) -> str:
-                canonical = str(item)
-                spelled = spellings.get(canonical)
-                return self.vocabulary.spell(plan.node, canonical) if spelled is None else spelled
 
         def write(element: Element, part: Part) -> None:
             value = getattr(part, field)
@@ -534,6 +647,100 @@ class Codec:
                     element.set(name, text(item))
                 else:
                     element.text = text(item)
+
+        return write
+
+    # the text, composed
+
+    def _composer(
+        self, plan: _GroupPlan, *, root: bool = False
+    ) -> Callable[[list[str], dict[str, Any]], None]:
+        """The composer of one group's element as XML text, compiled from its plan: what
+        :meth:`_renderer` builds, written in the same order. It is given the part's values
+        (its ``__dict__``) and raises :class:`_UnwritableError` for what only a built tree says."""
+        head = "<" + plan.item_markup
+        if root:
+            namespace = _escape_attribute(self.vocabulary.namespace)
+            head += f' xmlns:{self.vocabulary.prefix}="{namespace}"'
+        tail = "</" + plan.item_markup + ">"
+        attributes = tuple(
+            (child.field, f' {child.markup}="', self._text_of(child))
+            for child in plan.children
+            if isinstance(child, _LeafPlan) and child.plek is _Plek.ATTRIBUTE
+        )
+        texts = tuple(
+            (child.field, self._text_of(child))
+            for child in plan.children
+            if isinstance(child, _LeafPlan) and child.plek is _Plek.TEXT
+        )
+        children = tuple(
+            self._group_composer(child)
+            if isinstance(child, _GroupPlan)
+            else self._leaf_composer(child)
+            for child in plan.children
+            if isinstance(child, _GroupPlan) or child.plek is _Plek.ELEMENT
+        )
+        uncarried = plan.uncarried
+
+        def compose(out: list[str], values: dict[str, Any]) -> None:
+            for name in uncarried:
+                if values[name] not in (None, []):
+                    raise _UnwritableError  # the refusal is the built tree's
+            out.append(head)
+            for field, start, text in attributes:
+                value = values[field]
+                if isinstance(value, list):
+                    value = _only(value)
+                if value is not None:
+                    out += (start, _escape_attribute(text(value)), '"')
+            out.append(">")
+            for field, text in texts:
+                value = values[field]
+                if isinstance(value, list):
+                    value = _only(value)
+                if value is not None:
+                    written = text(value)
+                    if not written:
+                        raise _UnwritableError  # an empty text node
+                    out.append(_escape_text(written))
+            for child in children:
+                child(out, values)
+            out.append(tail)
+
+        return compose
+
+    def _group_composer(self, plan: _GroupPlan) -> Callable[[list[str], dict[str, Any]], None]:
+        compose = self._composer(plan)
+        field = plan.field
+        wrapper_head = None if plan.wrapper_markup is None else f"<{plan.wrapper_markup}>"
+        wrapper_tail = None if plan.wrapper_markup is None else f"</{plan.wrapper_markup}>"
+
+        def write(out: list[str], values: dict[str, Any]) -> None:
+            value = values[field]
+            if value is None or (isinstance(value, list) and not value):
+                return
+            if wrapper_head is not None:
+                out.append(wrapper_head)
+            for each in value if isinstance(value, list) else (value,):
+                compose(out, each.__dict__)
+            if wrapper_tail is not None:
+                out.append(wrapper_tail)
+
+        return write
+
+    def _leaf_composer(self, plan: _LeafPlan) -> Callable[[list[str], dict[str, Any]], None]:
+        field, text = plan.field, self._text_of(plan)
+        head, tail = f"<{plan.markup}>", f"</{plan.markup}>"
+
+        def write(out: list[str], values: dict[str, Any]) -> None:
+            value = values[field]
+            if value is None:
+                return
+            for item in value if isinstance(value, list) else (value,):
+                written = text(item)
+                if not written:
+                    raise _UnwritableError  # an empty text node
+                out += (head, _escape_text(written), tail)
 
         return write
 
@@ -574,7 +781,14 @@ class Adapter:
             codec.vereist(element, velden)
 
     def render(self, inhoud: Inhoud) -> Element:
+        return self._codec(inhoud).render(inhoud)
+
+    def build(self, inhoud: Inhoud) -> Element:
+        """What :meth:`render` gives, built element by element (:meth:`Codec.build`)."""
+        return self._codec(inhoud).build(inhoud)
+
+    def _codec(self, inhoud: Inhoud) -> Codec:
         codec = self.codecs.get(inhoud.berichttype)
         if codec is None:
             raise ValueError(f"{self.vocabulary.rol} has no format for {inhoud.berichttype}")
-        return codec.render(inhoud)
+        return codec

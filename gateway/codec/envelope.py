@@ -305,7 +305,12 @@ class MessageCodec:
             adapter = self.by_rol[rol]
             body = adapter.render(bericht.inhoud)
             if check:
-                self.schemas.check_body(body, sent=voor is None)
+                try:
+                    self.schemas.check_body(body, sent=voor is None)
+                except Refused:
+                    # refused as the built tree is, which has no source lines to name
+                    self.schemas.check_body(adapter.build(bericht.inhoud), sent=voor is None)
+                    raise
             inhoud.append(body)
         else:
             _write_technical(inhoud, bericht.kop.berichttype, bericht.inhoud)
