@@ -418,16 +418,15 @@ class StateStore:
         eigenaar: str = "",
         *,
         afzender_rol: str = "",
-        hg: bool = False,
         bewaartermijn: dt.timedelta = CONVERSATIE_BEWAARD,
         geheugen: Geheugenwijziging | None = None,
     ) -> bool:
         """Record an accepted message and its planned deliveries (oin, rol, sha256), claimed
         by ``eigenaar``, and in the routing memory its participants, what it changes there
-        (``geheugen``; ``hg`` alone for callers that know only that) and its doel's
-        ``bewaartermijn``. False: the message was planned before (by another replica that got
-        the same message at the same time, or before a crash): this call changed nothing."""
-        wijziging = geheugen or Geheugenwijziging(hg=hg)
+        (``geheugen``; None: nothing but who took part) and its doel's ``bewaartermijn``.
+        False: the message was planned before (by another replica that got the same message
+        at the same time, or before a crash): this call changed nothing."""
+        wijziging = geheugen or Geheugenwijziging()
         now = _now()
 
         def work(ex: Any) -> bool:

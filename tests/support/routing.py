@@ -22,7 +22,7 @@ from typing import Any
 from gateway.codec.envelope import MessageCodec
 from gateway.domain.model import Bericht, Foutbericht, Foutcode, Ontvangstbevestiging, TechnischType
 from gateway.safexml import xmlsafe
-from gateway.store.state import Bekend, StateStore, Status
+from gateway.store.state import Bekend, Geheugenwijziging, StateStore, Status
 from gateway.transport.rabbit import AFZENDER, SOORT
 from tests.support.broker import OINS, ROL
 from tests.support.gateways import Running
@@ -239,8 +239,8 @@ async def took_part(
         conversatie_id,
         [(OINS[name], ROL[name], "0" * 64) for name in recipients],
         afzender_rol=ROL[sender],
-        hg=hg,
         bewaartermijn=bewaartermijn,
+        geheugen=Geheugenwijziging(hg=hg),
     )
 
 
