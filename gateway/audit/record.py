@@ -56,10 +56,13 @@ class Pseudonymiser:
     def __init__(self, secret: bytes) -> None:
         if len(secret) < 16:
             raise Misconfigured("the audit pseudonym secret must be at least 16 bytes")
-        self._secret = secret
+        # keyed once; each pseudonym continues a copy (the key's pads are not hashed again)
+        self._keyed = hmac.new(secret, digestmod=hashlib.sha256)
 
     def __call__(self, bsn: str) -> str:
-        return hmac.new(self._secret, bsn.strip().encode(), hashlib.sha256).hexdigest()[:32]
+        mac = self._keyed.copy()
+        mac.update(bsn.strip().encode())
+        return mac.hexdigest()[:32]
 
     @staticmethod
     def from_file(path: Path) -> Pseudonymiser:
