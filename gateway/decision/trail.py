@@ -358,14 +358,17 @@ class Trail:
         kop = signaal.bericht.kop
         partner = signaal.ontvanger
         assert isinstance(bericht.inhoud, Inhoud)
+        trace = trace_id(ontvangen, bericht)
+        blokken = gerouteerd.gelezen.blokken or None  # walked once when the message was read
+        personen = personen_in(bericht.inhoud, blokken)
         entries = []
-        for subject in self._subjects(personen_in(bericht.inhoud), str(bericht.kop.afzender.oin)):
+        for subject in self._subjects(personen, str(bericht.kop.afzender.oin)):
             entries.append(
                 Entry(
                     gebeurtenis="afgeleverd",
                     dedup=f"{kop.afzender.oin}|{kop.bericht_id}|afgeleverd|{partner.oin}|"
                     f"{subject or ''}",
-                    trace_id=trace_id(ontvangen, bericht),
+                    trace_id=trace,
                     span_id=_span(),
                     berichttype=kop.berichttype,
                     bericht_id=kop.bericht_id,
