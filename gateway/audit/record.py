@@ -25,7 +25,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from gateway.audit.merkle import leaf_hash
 from gateway.domain.errors import Misconfigured
@@ -33,6 +33,7 @@ from gateway.domain.errors import Misconfigured
 __all__ = [
     "FORMAT",
     "Entry",
+    "EntryFields",
     "Pseudonymiser",
     "Record",
     "b64",
@@ -56,10 +57,13 @@ class Pseudonymiser:
     def __init__(self, secret: bytes) -> None:
         if len(secret) < 16:
             raise Misconfigured("the audit pseudonym secret must be at least 16 bytes")
-        self._secret = secret
+        # keyed once; each pseudonym continues a copy (the key's pads are not hashed again)
+        self._keyed = hmac.new(secret, digestmod=hashlib.sha256)
 
     def __call__(self, bsn: str) -> str:
-        return hmac.new(self._secret, bsn.strip().encode(), hashlib.sha256).hexdigest()[:32]
+        mac = self._keyed.copy()
+        mac.update(bsn.strip().encode())
+        return mac.hexdigest()[:32]
 
     @staticmethod
     def from_file(path: Path) -> Pseudonymiser:
@@ -103,6 +107,43 @@ class Entry:
     # index of the store beside the record, removed with the person's last personal part
     zoeksleutel: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def sharing(cls, shared: Entry, /, **own: Unpack[EntryFields]) -> Entry:
+        """``dataclasses.replace(shared, **own)``: the fields the entries of one message have
+        in common, and this entry's own (at least its step, dedup and span id). The same
+        entry, values shared as ``replace`` shares them, made in one step rather than by the
+        frozen ``__init__`` setting field after field (about a fifth of its cost)."""
+        entry = object.__new__(cls)
+        fields = shared.__dict__.copy()  # every field, in field order
+        fields.update(own)
+        object.__setattr__(entry, "__dict__", fields)
+        return entry
+
+
+class EntryFields(TypedDict, total=False):
+    """The fields of an :class:`Entry` by name, as :meth:`Entry.sharing` takes them: each
+    entry's own step, dedup key and (random) span id are never shared."""
+
+    gebeurtenis: Required[str]
+    dedup: Required[str]
+    trace_id: str
+    span_id: Required[str]
+    berichttype: str | None
+    bericht_id: str | None
+    afzender: tuple[str, str] | None
+    ontvanger: tuple[str, str] | None
+    doel: str | None
+    grondslag: str | None
+    policy: str | None
+    bewaartermijn_dagen: int | None
+    categorieen: tuple[str, ...]
+    verwijderd: tuple[str, ...]
+    sha256: str | None
+    status: str | None
+    betrokkene: str | None
+    zoeksleutel: str | None
+    extra: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -217,16 +217,18 @@ class Trail:
         routering = gerouteerd.routering
         kop = bericht.kop
         assert isinstance(bericht.inhoud, Inhoud)
-        trace = trace_id(ontvangen, bericht)
-        base: dict[str, Any] = {
-            "trace_id": trace,
-            "berichttype": kop.berichttype,
-            "bericht_id": kop.bericht_id,
-            "afzender": (routering.afzender.oin, routering.afzender.rol),
-            "doel": routering.doel,
-            "policy": routering.policy_versie,
-            "bewaartermijn_dagen": bewaartermijn_dagen,
-        }
+        shared = Entry(  # what every entry of this message records alike
+            gebeurtenis="",
+            dedup="",
+            trace_id=trace_id(ontvangen, bericht),
+            span_id="",
+            berichttype=kop.berichttype,
+            bericht_id=kop.bericht_id,
+            afzender=(routering.afzender.oin, routering.afzender.rol),
+            doel=routering.doel,
+            policy=routering.policy_versie,
+            bewaartermijn_dagen=bewaartermijn_dagen,
+        )
         key = f"{routering.afzender.oin}|{kop.bericht_id}"
         entries = []
         spans = _spans()
@@ -239,11 +241,11 @@ class Trail:
         subjects = self._subjects(personen, afzender_oin, known)
         zoeksleutels = self._zoeksleutels(personen, afzender_oin, known)
         for subject in subjects:
-            dedup = f"{key}|ontvangen||{subject or ''}"
             entries.append(
-                Entry(
+                Entry.sharing(
+                    shared,
                     gebeurtenis="ontvangen",
-                    dedup=dedup,
+                    dedup=f"{key}|ontvangen||{subject or ''}",
                     span_id=next(spans),
                     grondslag=grondslag,
                     categorieen=present,
@@ -251,14 +253,12 @@ class Trail:
                     status="geaccepteerd",
                     betrokkene=subject,
                     zoeksleutel=zoeksleutels.get(subject or ""),
-                    **base,
                 )
             )
         original = sorted(set(subjects), key=lambda s: s or "")
         per_ref: dict[str, str] | None = None  # read when a recipient has beperkingen
         for levering in leveringen:
             partner = levering.ontvanger.partner
-            ontvanger = (partner.oin, partner.rol)
             # a recipient that received the body as it came has every subject of it
             delivered: set[str | None] = (
                 set(subjects)
@@ -280,33 +280,71 @@ class Trail:
                     per_ref = self._per_ref(personen, afzender_oin, known)
                 beperkt = self._beperkt(levering, per_ref)
             kept = tuple(sorted(levering.kept))
-            verwijderd = tuple(sorted(levering.removed))
+            to = Entry.sharing(  # what this recipient's entries record alike
+                shared,
+                gebeurtenis="",
+                dedup="",
+                span_id="",
+                ontvanger=(partner.oin, partner.rol),
+                grondslag=levering.ontvanger.grondslag,
+                verwijderd=tuple(sorted(levering.removed)),
+            )
+            gerouteerd_key = f"{key}|gerouteerd|{partner.oin}|"
+            gefilterd_key = f"{key}|gefilterd|{partner.oin}|"
+            afgeleverd_key = f"{key}|afgeleverd|{partner.oin}|"
             for subject in original:
-                withheld = subject not in delivered
+                if subject not in delivered:  # their data did not go to this recipient at all
+                    entries.append(
+                        Entry.sharing(
+                            to,
+                            gebeurtenis="gefilterd",
+                            dedup=gefilterd_key + (subject or ""),
+                            span_id=next(spans),
+                            status="weggelaten",
+                            betrokkene=subject,
+                            extra=gefilterd_extra,
+                        )
+                    )
+                    continue
                 afgeleverd_extra = herkomst
                 if subject in beperkt:  # v2 §8: not to be shown to this person (AVG art. 23)
                     afgeleverd_extra = {**afgeleverd_extra, "niet_delen_met": beperkt[subject]}
-                extra_per_stap = {"gefilterd": gefilterd_extra, "afgeleverd": afgeleverd_extra}
-                for gebeurtenis in ("gerouteerd", "gefilterd", "afgeleverd"):
-                    if withheld and gebeurtenis != "gefilterd":
-                        continue  # this person's data did not go to this recipient at all
-                    dedup = f"{key}|{gebeurtenis}|{partner.oin}|{subject or ''}"
-                    entries.append(
-                        Entry(
-                            gebeurtenis=gebeurtenis,
-                            dedup=dedup,
-                            span_id=next(spans),
-                            ontvanger=ontvanger,
-                            grondslag=levering.ontvanger.grondslag,
-                            categorieen=() if withheld else kept,
-                            verwijderd=verwijderd,
-                            sha256=levering.sha256 if gebeurtenis == "afgeleverd" else None,
-                            status="weggelaten" if withheld else gebeurtenis,
-                            betrokkene=subject,
-                            extra=extra_per_stap.get(gebeurtenis, {}),
-                            **base,
-                        )
+                entries.append(
+                    Entry.sharing(
+                        to,
+                        gebeurtenis="gerouteerd",
+                        dedup=gerouteerd_key + (subject or ""),
+                        span_id=next(spans),
+                        categorieen=kept,
+                        status="gerouteerd",
+                        betrokkene=subject,
                     )
+                )
+                entries.append(
+                    Entry.sharing(
+                        to,
+                        gebeurtenis="gefilterd",
+                        dedup=gefilterd_key + (subject or ""),
+                        span_id=next(spans),
+                        categorieen=kept,
+                        status="gefilterd",
+                        betrokkene=subject,
+                        extra=gefilterd_extra,
+                    )
+                )
+                entries.append(
+                    Entry.sharing(
+                        to,
+                        gebeurtenis="afgeleverd",
+                        dedup=afgeleverd_key + (subject or ""),
+                        span_id=next(spans),
+                        categorieen=kept,
+                        sha256=levering.sha256,
+                        status="afgeleverd",
+                        betrokkene=subject,
+                        extra=afgeleverd_extra,
+                    )
+                )
         return entries
 
     def signaal(
@@ -320,14 +358,17 @@ class Trail:
         kop = signaal.bericht.kop
         partner = signaal.ontvanger
         assert isinstance(bericht.inhoud, Inhoud)
+        trace = trace_id(ontvangen, bericht)
+        blokken = gerouteerd.gelezen.blokken or None  # walked once when the message was read
+        personen = personen_in(bericht.inhoud, blokken)
         entries = []
-        for subject in self._subjects(personen_in(bericht.inhoud), str(bericht.kop.afzender.oin)):
+        for subject in self._subjects(personen, str(bericht.kop.afzender.oin)):
             entries.append(
                 Entry(
                     gebeurtenis="afgeleverd",
                     dedup=f"{kop.afzender.oin}|{kop.bericht_id}|afgeleverd|{partner.oin}|"
                     f"{subject or ''}",
-                    trace_id=trace_id(ontvangen, bericht),
+                    trace_id=trace,
                     span_id=_span(),
                     berichttype=kop.berichttype,
                     bericht_id=kop.bericht_id,
