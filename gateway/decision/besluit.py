@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from gateway.audit.log import Entry
 from gateway.decision.afscherming import AfschermingWeglating, Beperking
 from gateway.decision.beroepsgeheim import BeroepsgeheimWeglating, Herkomst
-from gateway.decision.needtoknow import Achtergehouden
+from gateway.decision.needtoknow import Achtergehouden, Inventaris
 from gateway.decision.normen import Normtermijn
 from gateway.decision.reeks import Reeksstand
 from gateway.decision.routing import Geheugen, Gevraagd, Ontvanger, Routering
@@ -58,6 +58,8 @@ class Gelezen:
     ontvangen: Ontvangen
     bericht: Bericht
     blokken: Blokken  # the body's blocks with their paths (``blokken_van``; () for none)
+    # the body's categories and free texts (``needtoknow.inventaris``; None: not a BerichtType)
+    inventaris: Inventaris | None
 
 
 @dataclass(frozen=True)

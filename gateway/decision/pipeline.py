@@ -133,7 +133,12 @@ class Pipeline:
                 check_personen(bericht.inhoud, blokken)
         except Refused as refused:
             return self.weiger(ontvangen, refused, feiten, bericht)
-        return Gelezen(ontvangen=ontvangen, bericht=bericht, blokken=blokken)
+        gezien = (  # what it holds, for the filter of every recipient and the audit
+            inventaris(bericht.inhoud, self.policy.vrije_tekst.get(bericht.kop.berichttype))
+            if isinstance(bericht.inhoud, Inhoud)
+            else None
+        )
+        return Gelezen(ontvangen=ontvangen, bericht=bericht, blokken=blokken, inventaris=gezien)
 
     def vraag(self, gelezen: Gelezen) -> Vraag:
         """Which facts :meth:`decide` needs for this message."""
@@ -318,7 +323,9 @@ class Pipeline:
         beperkt = beperkingen(geheim.inhoud, blokken)  # and blocks marked niet-delen-met
         herkomst = herkomst_van(geheim.inhoud, blokken)
         vrije_tekst = self.policy.vrije_tekst.get(bericht.kop.berichttype)
-        gezien = inventaris(geheim.inhoud, vrije_tekst)  # what it holds: once, not per recipient
+        gezien = gerouteerd.gelezen.inventaris  # what it holds: once, not per recipient
+        if gezien is None or gezien.inhoud is not geheim.inhoud:
+            gezien = inventaris(geheim.inhoud, vrije_tekst)
         leveringen = []
         for ontvanger in routering.ontvangers:
             gefilterd = filter_inhoud(geheim.inhoud, ontvanger.granted, vrije_tekst, gezien)

@@ -232,7 +232,10 @@ class Trail:
         key = f"{routering.afzender.oin}|{kop.bericht_id}"
         entries = []
         spans = _spans()
-        present = tuple(sorted(bericht.categorieen_van()))
+        # what the received bytes can contain: the model's categories and those of its free
+        # texts, as a delivery's kept and removed count them
+        gezien = gerouteerd.gelezen.inventaris
+        present = tuple(sorted(gezien.present if gezien is not None else bericht.categorieen_van()))
         grondslag = ", ".join(routering.grondslagen)
         known: dict[str, str] = {}
         afzender_oin = routering.afzender.oin

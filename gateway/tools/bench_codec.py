@@ -47,7 +47,7 @@ from gateway.decision.besluit import (
     ingress,
     sha256,
 )
-from gateway.decision.needtoknow import filter_inhoud
+from gateway.decision.needtoknow import filter_inhoud, inventaris
 from gateway.decision.pipeline import Pipeline
 from gateway.decision.routing import Gevraagd
 from gateway.decision.trail import Trail
@@ -161,7 +161,12 @@ def _steps(
     assert isinstance(bericht.inhoud, Inhoud)
     inhoud = bericht.inhoud
     gerouteerd = Gerouteerd(
-        gelezen=Gelezen(ontvangen=ontvangen, bericht=bericht, blokken=blokken_van(inhoud)),
+        gelezen=Gelezen(
+            ontvangen=ontvangen,
+            bericht=bericht,
+            blokken=blokken_van(inhoud),
+            inventaris=inventaris(inhoud, policy.vrije_tekst.get(bericht.kop.berichttype)),
+        ),
         routering=routering,
     )
     gefilterd = [(o, filter_inhoud(inhoud, o.granted)) for o in routering.ontvangers]

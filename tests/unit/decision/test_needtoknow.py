@@ -348,8 +348,16 @@ def _check_levering(besluit: Aanvaarding, index: int) -> None:
         assert a.ontbrekend, a
         assert a.ontbrekend == a.categorieen - granted, a
 
-    # The audit's account equals what the bytes contain: kept and removed categories per
-    # delivery, the free-text fields withheld in the gefilterd entries.
+    # The audit's account equals what the bytes contain: the categories the received body
+    # can contain (free text counted, as for a delivery), kept and removed per delivery, the
+    # free-text fields withheld in the gefilterd entries.
+    ontvangen = besluit.gerouteerd.gelezen.bericht.inhoud
+    assert isinstance(ontvangen, Inhoud)
+    received = frozenset(c for _, _, cats in leaves(ontvangen, vrij=vrij) for c in cats)
+    assert received >= present | (sent - granted)
+    for entry in besluit.entries:
+        if entry.gebeurtenis == "ontvangen":
+            assert set(entry.categorieen) == received, entry
     for entry in besluit.entries:
         if entry.ontvanger != (partner.oin, rol) or entry.status == "weggelaten":
             continue
