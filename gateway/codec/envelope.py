@@ -103,6 +103,12 @@ class MessageCodec:
             },
             {ns: a.vocabulary.prefix for ns, a in self.adapters.items()},
         )
+        # the rols whose bodies write as text after the envelope's (see :meth:`write`)
+        self._composable = frozenset(
+            rol
+            for rol, a in self.by_rol.items()
+            if a.vocabulary.prefix != "kp" and a.vocabulary.namespace != ENVELOP_NS
+        )
 
     # ----------------------------------------------------------------- read
 
@@ -296,26 +302,65 @@ class MessageCodec:
         ``voor`` defaults to the afzender's rol (the sender's own format). With ``check`` the
         body is validated against that partner's schema: the receive schema for a recipient,
         the send schema for the sender's own format.
+
+        The envelope is written as text (:func:`_compose_kop`, :func:`_compose_technical`),
+        the bytes :meth:`build` gives; what the text cannot say as the built tree would (an
+        attribute with a character XML cannot carry: the built tree refuses it) and a
+        partner format whose prefix or namespace is the envelope's go through :meth:`build`.
         """
+        out = [_HEAD]
+        try:
+            _compose_kop(out, bericht.kop)
+        except _EnvelopeTextError:
+            return self.build(bericht, voor=voor, check=check)
+        inhoud = bericht.inhoud
+        if not isinstance(inhoud, Inhoud):
+            out.append(_INHOUD)
+            try:
+                _compose_technical(out, bericht.kop.berichttype, inhoud)
+            except _EnvelopeTextError:
+                return self.build(bericht, voor=voor, check=check)
+            out.append(_TAIL)
+            return "".join(out).encode()
+        rol = voor or bericht.kop.afzender.rol
+        if rol not in self._composable:
+            return self.build(bericht, voor=voor, check=check)
+        body = self._body_for(bericht, voor=voor, check=check)
+        out.append(_INHOUD_BODY)
+        etree.indent(body, space="  ", level=2)
+        return (
+            "".join(out).encode()
+            + etree.tostring(body, encoding="UTF-8", xml_declaration=False, with_tail=False)
+            + _TAIL_BODY
+        )
+
+    def build(self, bericht: Bericht, *, voor: Rol | None = None, check: bool = True) -> bytes:
+        """What :meth:`write` gives, the envelope built element by element."""
         root = etree.Element(_kp("Bericht"), nsmap={"kp": ENVELOP_NS})
         self._write_kop(etree.SubElement(root, _kp("Kop")), bericht.kop)
         inhoud = etree.SubElement(root, _kp("Inhoud"))
         if isinstance(bericht.inhoud, Inhoud):
-            rol = voor or bericht.kop.afzender.rol
-            adapter = self.by_rol[rol]
-            body = adapter.render(bericht.inhoud)
-            if check:
-                try:
-                    self.schemas.check_body(body, sent=voor is None)
-                except Refused:
-                    # refused as the built tree is, which has no source lines to name
-                    self.schemas.check_body(adapter.build(bericht.inhoud), sent=voor is None)
-                    raise
-            inhoud.append(body)
+            inhoud.append(self._body_for(bericht, voor=voor, check=check))
         else:
             _write_technical(inhoud, bericht.kop.berichttype, bericht.inhoud)
         etree.indent(root, space="  ")
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
+
+    def _body_for(self, bericht: Bericht, *, voor: Rol | None, check: bool) -> etree._Element:
+        """The body rendered for rol ``voor`` (the afzender's by default), checked against
+        that partner's schema when ``check``."""
+        assert isinstance(bericht.inhoud, Inhoud)
+        rol = voor or bericht.kop.afzender.rol
+        adapter = self.by_rol[rol]
+        body = adapter.render(bericht.inhoud)
+        if check:
+            try:
+                self.schemas.check_body(body, sent=voor is None)
+            except Refused:
+                # refused as the built tree is, which has no source lines to name
+                self.schemas.check_body(adapter.build(bericht.inhoud), sent=voor is None)
+                raise
+        return body
 
     def _write_kop(self, kop: etree._Element, k: Kop) -> None:
         _sub(kop, "BerichtId", k.bericht_id)
@@ -445,6 +490,159 @@ def _routeringsregel_el(parent: etree._Element, regel: Routeringsregel) -> None:
         _partij_el(element, "Ontvanger", ontvanger)
     if regel.ontbreekt:
         _sub(element, "Ontbreekt", regel.ontbreekt[:2000])
+
+
+# ------------------------------------------------------------- write as text
+
+
+class _EnvelopeTextError(Exception):
+    """What the envelope's text cannot say as the built tree would (see :meth:`write`)."""
+
+
+_HEAD = f"<?xml version='1.0' encoding='UTF-8'?>\n<kp:Bericht xmlns:kp=\"{ENVELOP_NS}\">\n"
+_INHOUD = "  <kp:Inhoud>\n"
+_INHOUD_BODY = "  <kp:Inhoud>\n    "
+_TAIL = "  </kp:Inhoud>\n</kp:Bericht>\n"
+_TAIL_BODY = b"\n  </kp:Inhoud>\n</kp:Bericht>\n"
+_TEXT_MARKUP = re.compile("[&<>\r]")
+_ATTRIBUTE_MARKUP = re.compile('[&<>"\t\n\r]')
+_NAME = re.compile("[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def _text_markup(text: str) -> str:
+    """``text`` as lxml writes an element's text once :func:`xml_tekst` made it XML."""
+    text = xml_tekst(text)
+    if _TEXT_MARKUP.search(text) is None:
+        return text
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def _attribute_markup(text: str) -> str:
+    """``text`` as lxml writes an attribute value; one XML cannot carry is the built tree's
+    to refuse."""
+    if _NIET_XML.search(text) is not None:
+        raise _EnvelopeTextError
+    if _ATTRIBUTE_MARKUP.search(text) is None:
+        return text
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\t", "&#9;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+    )
+
+
+def _leaf(out: list[str], indent: str, name: str, text: str) -> None:
+    out.append(f"{indent}<kp:{name}>{_text_markup(text)}</kp:{name}>\n")
+
+
+def _partij_markup(out: list[str], indent: str, name: str, partij: Partij) -> None:
+    out.append(
+        f'{indent}<kp:{name} oin="{_attribute_markup(partij.oin)}"'
+        f' rol="{_attribute_markup(str(partij.rol))}"/>\n'
+    )
+
+
+def _compose_kop(out: list[str], k: Kop) -> None:
+    """The Kop as text, indented as :meth:`MessageCodec._write_kop`'s tree is written."""
+    out.append("  <kp:Kop>\n")
+    _leaf(out, "    ", "BerichtId", k.bericht_id)
+    _leaf(out, "    ", "ConversatieId", k.conversatie_id)
+    if k.in_antwoord_op:
+        _leaf(out, "    ", "InAntwoordOp", k.in_antwoord_op)
+    _leaf(out, "    ", "BerichtType", k.berichttype)
+    _leaf(out, "    ", "Versie", k.versie)
+    _partij_markup(out, "    ", "Afzender", k.afzender)
+    for ontvanger in k.ontvangers:
+        _partij_markup(out, "    ", "Ontvanger", ontvanger)
+    if k.doelbinding is not None:
+        out.append("    <kp:Doelbinding>\n")
+        _leaf(out, "      ", "Doel", k.doelbinding.doel)
+        for grondslag in k.doelbinding.grondslagen:
+            _leaf(out, "      ", "Grondslag", grondslag)
+        out.append("    </kp:Doelbinding>\n")
+    _leaf(out, "    ", "Tijdstip", k.tijdstip.isoformat())
+    if k.prioriteit is not None:
+        _leaf(out, "    ", "Prioriteit", k.prioriteit.value)
+    if k.traceparent:
+        _leaf(out, "    ", "Traceparent", k.traceparent)
+    out.append("  </kp:Kop>\n")
+
+
+def _compose_ontvangstbevestiging(out: list[str], body: Ontvangstbevestiging) -> None:
+    """The recipients, the deadline and the routing rules that applied, as text."""
+    for ontvanger in body.ontvangers:
+        _partij_markup(out, "      ", "Ontvanger", ontvanger)
+    if body.uiterste_beslismoment is not None:
+        _leaf(out, "      ", "UitersteBeslismoment", body.uiterste_beslismoment.isoformat())
+    for regel in body.regels:
+        start = (
+            f'      <kp:Regel nummer="{_attribute_markup(str(regel.nummer))}"'
+            f' naar="{_attribute_markup(regel.naar)}"'
+            f' verplicht="{"true" if regel.verplicht else "false"}"'
+        )
+        if not regel.ontvangers and not regel.ontbreekt:
+            out.append(start + "/>\n")
+            continue
+        out.append(start + ">\n")
+        for ontvanger in regel.ontvangers:
+            _partij_markup(out, "        ", "Ontvanger", ontvanger)
+        if regel.ontbreekt:
+            _leaf(out, "        ", "Ontbreekt", regel.ontbreekt[:2000])
+        out.append("      </kp:Regel>\n")
+
+
+def _compose_statusantwoord(out: list[str], body: Statusantwoord) -> None:
+    """The asked message and its deliveries, as text."""
+    _leaf(out, "      ", "BerichtId", body.bericht_id)
+    _leaf(out, "      ", "Bekend", "true" if body.bekend else "false")
+    if body.berichttype:
+        _leaf(out, "      ", "BerichtType", body.berichttype)
+    for lev in body.leveringen:
+        out.append(
+            f'      <kp:Levering oin="{_attribute_markup(lev.ontvanger.oin)}"'
+            f' rol="{_attribute_markup(str(lev.ontvanger.rol))}"'
+            f' status="{_attribute_markup(lev.status)}"'
+            f' pogingen="{_attribute_markup(str(lev.pogingen))}"'
+            f' bijgewerkt="{_attribute_markup(lev.bijgewerkt.isoformat())}"/>\n'
+        )
+
+
+def _compose_technical(out: list[str], berichttype: BerichtType, body: TechnischeInhoud) -> None:
+    """A technical body as text, indented as :func:`_write_technical`'s tree is written."""
+    inner: list[str] = []
+    if isinstance(body, Ontvangstbevestiging):
+        _compose_ontvangstbevestiging(inner, body)
+    elif isinstance(body, Foutbericht):
+        _leaf(inner, "      ", "Code", body.code.value)
+        _leaf(inner, "      ", "Reden", body.reden[:2000])
+        if body.element:
+            _leaf(inner, "      ", "Element", body.element[:2000])
+        if body.regel:
+            _leaf(inner, "      ", "Regel", str(body.regel))
+    elif isinstance(body, Statusantwoord):
+        _compose_statusantwoord(inner, body)
+    elif isinstance(body, AfsprakenSignaal):
+        _leaf(inner, "      ", "ReeksId", body.reeks_id)
+        _leaf(inner, "      ", "Versie", str(body.versie))
+        _leaf(inner, "      ", "Datum", body.datum.isoformat())
+        _partij_markup(inner, "      ", "Houder", body.houder)
+    elif isinstance(body, Afleverbevestiging) and body.ontvangen is not None:
+        _leaf(inner, "      ", "Ontvangen", body.ontvangen.isoformat())
+    name = berichttype
+    if _NAME.fullmatch(name) is None:
+        raise _EnvelopeTextError  # a name XML cannot carry is the built tree's to refuse
+    if not inner:
+        out.append(f"    <kp:{name}/>\n")
+        return
+    out.append(f"    <kp:{name}>\n")
+    out += inner
+    out.append(f"    </kp:{name}>\n")
 
 
 def _partij_el(parent: etree._Element, name: str, partij: Partij) -> None:
