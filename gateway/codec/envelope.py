@@ -123,7 +123,7 @@ class MessageCodec:
         refused (AFZENDER_ONJUIST) before anything else about the message is checked.
         """
         root = xmlsafe.parse(data, max_bytes=self.max_bytes, max_depth=self.max_depth)
-        if root.tag != _kp("Bericht"):
+        if root.tag != _BERICHT:
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,
                 "the root element must be kp:Bericht in namespace urn:ketenpoort:envelop:1",
@@ -131,25 +131,30 @@ class MessageCodec:
                 regel=line(root),
             )
         self.schemas.check_envelope(root)
-        kop_el = root.find(_kp("Kop"))
-        inhoud_el = root.find(_kp("Inhoud"))
+        kop_el = inhoud_el = None
+        for child in root:  # the envelope XSD demands one Kop, then one Inhoud
+            if child.tag == _KOP and kop_el is None:
+                kop_el = child
+            elif child.tag == _INHOUD_TAG and inhoud_el is None:
+                inhoud_el = child
         assert kop_el is not None  # the envelope XSD requires it
         assert inhoud_el is not None  # likewise
-        berichttype = _text(kop_el, "BerichtType")
+        fields, ontvangers = _fields(kop_el)
+        berichttype = _text_of(fields.get(_BERICHTTYPE))
         if berichttype not in self.typen and not is_technisch(berichttype):
             raise Refused(
                 Foutcode.ONBEKEND_BERICHTTYPE,
                 f"BerichtType {berichttype[:64]!r} is not in the catalogue",
                 element="kp:BerichtType",
-                regel=line(kop_el.find(_kp("BerichtType"))),
+                regel=line(fields.get(_BERICHTTYPE)),
             )
-        kop = self._kop(kop_el, berichttype)
+        kop = self._kop(kop_el, berichttype, fields, ontvangers)
         if afzender_oin is not None and kop.afzender.oin != afzender_oin:
             raise Refused(
                 Foutcode.AFZENDER_ONJUIST,
                 f"Afzender says {kop.afzender.oin} but the message comes from {afzender_oin}",
                 element="kp:Afzender",
-                regel=line(kop_el.find(_kp("Afzender"))),
+                regel=line(fields.get(_AFZENDER)),
             )
         body = next(c for c in inhoud_el if isinstance(c.tag, str))  # the XSD demands one
         return Envelop(kop=kop, kop_el=kop_el, body=body)
@@ -174,8 +179,16 @@ class MessageCodec:
         at start: a rol may be allowed to send only what its adapter can read)."""
         return {rol: frozenset(a.partner.sends) for rol, a in self.by_rol.items()}
 
-    def _kop(self, kop: etree._Element, berichttype: BerichtType) -> Kop:
-        doelbinding_el = kop.find(_kp("Doelbinding"))
+    def _kop(
+        self,
+        kop: etree._Element,
+        berichttype: BerichtType,
+        fields: dict[str, etree._Element],
+        ontvangers: list[etree._Element],
+    ) -> Kop:
+        """The Kop from its elements (:func:`_fields`: the first of each name, every
+        Ontvanger), read in one pass instead of a search per name."""
+        doelbinding_el = fields.get(_DOELBINDING)
         if doelbinding_el is None and not is_technisch(berichttype):
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,
@@ -185,24 +198,26 @@ class MessageCodec:
             )
         doelbinding = None
         if doelbinding_el is not None:
-            doelbinding = Doelbinding(
-                doel=_text(doelbinding_el, "Doel"),
-                grondslagen=tuple(
-                    (g.text or "").strip() for g in doelbinding_el.findall(_kp("Grondslag"))
-                ),
-            )
-        prioriteit = kop.findtext(_kp("Prioriteit"))
+            doel = None
+            grondslagen = []
+            for child in doelbinding_el:
+                if child.tag == _GRONDSLAG:
+                    grondslagen.append((child.text or "").strip())
+                elif child.tag == _DOEL and doel is None:
+                    doel = child
+            doelbinding = Doelbinding(doel=_text_of(doel), grondslagen=tuple(grondslagen))
+        prioriteit = _found_text(fields.get(_PRIORITEIT))
         return Kop(
-            bericht_id=_text(kop, "BerichtId").lower(),
-            conversatie_id=_text(kop, "ConversatieId").lower(),
-            in_antwoord_op=(kop.findtext(_kp("InAntwoordOp")) or "").strip().lower() or None,
+            bericht_id=_text_of(fields.get(_BERICHTID)).lower(),
+            conversatie_id=_text_of(fields.get(_CONVERSATIEID)).lower(),
+            in_antwoord_op=_text_of(fields.get(_INANTWOORDOP)).lower() or None,
             berichttype=berichttype,
-            afzender=_partij(kop.find(_kp("Afzender"))),
-            ontvangers=tuple(_partij(o) for o in kop.findall(_kp("Ontvanger"))),
+            afzender=_partij(fields.get(_AFZENDER)),
+            ontvangers=tuple(_partij(o) for o in ontvangers),
             doelbinding=doelbinding,
-            tijdstip=dt.datetime.fromisoformat(_text(kop, "Tijdstip")),
+            tijdstip=dt.datetime.fromisoformat(_text_of(fields.get(_TIJDSTIP))),
             prioriteit=Prioriteit(prioriteit.strip()) if prioriteit else None,
-            traceparent=(kop.findtext(_kp("Traceparent")) or "").strip() or None,
+            traceparent=_text_of(fields.get(_TRACEPARENT)) or None,
         )
 
     def _body(self, kop: Kop, kop_el: etree._Element, body: etree._Element) -> Inhoud:
@@ -445,6 +460,48 @@ def _statusantwoord(body: etree._Element) -> Statusantwoord:
 
 def _text(parent: etree._Element, name: str) -> str:
     return (parent.findtext(_kp(name)) or "").strip()
+
+
+_BERICHT = _kp("Bericht")
+_KOP = _kp("Kop")
+_INHOUD_TAG = _kp("Inhoud")
+_ONTVANGER = _kp("Ontvanger")
+_BERICHTID = _kp("BerichtId")
+_CONVERSATIEID = _kp("ConversatieId")
+_INANTWOORDOP = _kp("InAntwoordOp")
+_BERICHTTYPE = _kp("BerichtType")
+_AFZENDER = _kp("Afzender")
+_DOELBINDING = _kp("Doelbinding")
+_DOEL = _kp("Doel")
+_GRONDSLAG = _kp("Grondslag")
+_TIJDSTIP = _kp("Tijdstip")
+_PRIORITEIT = _kp("Prioriteit")
+_TRACEPARENT = _kp("Traceparent")
+
+
+def _fields(kop: etree._Element) -> tuple[dict[str, etree._Element], list[etree._Element]]:
+    """The Kop's elements by name (the first of each, as ``find`` gives) and its Ontvangers."""
+    fields: dict[str, etree._Element] = {}
+    ontvangers: list[etree._Element] = []
+    for child in kop:
+        tag = child.tag
+        if tag == _ONTVANGER:
+            ontvangers.append(child)
+        elif tag not in fields:
+            fields[tag] = child
+    return fields, ontvangers
+
+
+def _found_text(element: etree._Element | None) -> str | None:
+    """What ``findtext`` gives for the element it found (``None``: not there)."""
+    if element is None:
+        return None
+    return element.text or ""
+
+
+def _text_of(element: etree._Element | None) -> str:
+    """:func:`_text` of an element found already."""
+    return "" if element is None else (element.text or "").strip()
 
 
 # characters XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF)
