@@ -103,6 +103,12 @@ class MessageCodec:
             },
             {ns: a.vocabulary.prefix for ns, a in self.adapters.items()},
         )
+        # the rols whose bodies write as text after the envelope's (see :meth:`write`)
+        self._composable = frozenset(
+            rol
+            for rol, a in self.by_rol.items()
+            if a.vocabulary.prefix != "kp" and a.vocabulary.namespace != ENVELOP_NS
+        )
 
     # ----------------------------------------------------------------- read
 
@@ -117,7 +123,7 @@ class MessageCodec:
         refused (AFZENDER_ONJUIST) before anything else about the message is checked.
         """
         root = xmlsafe.parse(data, max_bytes=self.max_bytes, max_depth=self.max_depth)
-        if root.tag != _kp("Bericht"):
+        if root.tag != _BERICHT:
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,
                 "the root element must be kp:Bericht in namespace urn:ketenpoort:envelop:1",
@@ -125,25 +131,30 @@ class MessageCodec:
                 regel=line(root),
             )
         self.schemas.check_envelope(root)
-        kop_el = root.find(_kp("Kop"))
-        inhoud_el = root.find(_kp("Inhoud"))
+        kop_el = inhoud_el = None
+        for child in root:  # the envelope XSD demands one Kop, then one Inhoud
+            if child.tag == _KOP and kop_el is None:
+                kop_el = child
+            elif child.tag == _INHOUD_TAG and inhoud_el is None:
+                inhoud_el = child
         assert kop_el is not None  # the envelope XSD requires it
         assert inhoud_el is not None  # likewise
-        berichttype = _text(kop_el, "BerichtType")
+        fields, ontvangers = _fields(kop_el)
+        berichttype = _text_of(fields.get(_BERICHTTYPE))
         if berichttype not in self.typen and not is_technisch(berichttype):
             raise Refused(
                 Foutcode.ONBEKEND_BERICHTTYPE,
                 f"BerichtType {berichttype[:64]!r} is not in the catalogue",
                 element="kp:BerichtType",
-                regel=line(kop_el.find(_kp("BerichtType"))),
+                regel=line(fields.get(_BERICHTTYPE)),
             )
-        kop = self._kop(kop_el, berichttype)
+        kop = self._kop(kop_el, berichttype, fields, ontvangers)
         if afzender_oin is not None and kop.afzender.oin != afzender_oin:
             raise Refused(
                 Foutcode.AFZENDER_ONJUIST,
                 f"Afzender says {kop.afzender.oin} but the message comes from {afzender_oin}",
                 element="kp:Afzender",
-                regel=line(kop_el.find(_kp("Afzender"))),
+                regel=line(fields.get(_AFZENDER)),
             )
         body = next(c for c in inhoud_el if isinstance(c.tag, str))  # the XSD demands one
         return Envelop(kop=kop, kop_el=kop_el, body=body)
@@ -168,8 +179,16 @@ class MessageCodec:
         at start: a rol may be allowed to send only what its adapter can read)."""
         return {rol: frozenset(a.partner.sends) for rol, a in self.by_rol.items()}
 
-    def _kop(self, kop: etree._Element, berichttype: BerichtType) -> Kop:
-        doelbinding_el = kop.find(_kp("Doelbinding"))
+    def _kop(
+        self,
+        kop: etree._Element,
+        berichttype: BerichtType,
+        fields: dict[str, etree._Element],
+        ontvangers: list[etree._Element],
+    ) -> Kop:
+        """The Kop from its elements (:func:`_fields`: the first of each name, every
+        Ontvanger), read in one pass instead of a search per name."""
+        doelbinding_el = fields.get(_DOELBINDING)
         if doelbinding_el is None and not is_technisch(berichttype):
             raise Refused(
                 Foutcode.SCHEMA_ONGELDIG,
@@ -179,24 +198,26 @@ class MessageCodec:
             )
         doelbinding = None
         if doelbinding_el is not None:
-            doelbinding = Doelbinding(
-                doel=_text(doelbinding_el, "Doel"),
-                grondslagen=tuple(
-                    (g.text or "").strip() for g in doelbinding_el.findall(_kp("Grondslag"))
-                ),
-            )
-        prioriteit = kop.findtext(_kp("Prioriteit"))
+            doel = None
+            grondslagen = []
+            for child in doelbinding_el:
+                if child.tag == _GRONDSLAG:
+                    grondslagen.append((child.text or "").strip())
+                elif child.tag == _DOEL and doel is None:
+                    doel = child
+            doelbinding = Doelbinding(doel=_text_of(doel), grondslagen=tuple(grondslagen))
+        prioriteit = _found_text(fields.get(_PRIORITEIT))
         return Kop(
-            bericht_id=_text(kop, "BerichtId").lower(),
-            conversatie_id=_text(kop, "ConversatieId").lower(),
-            in_antwoord_op=(kop.findtext(_kp("InAntwoordOp")) or "").strip().lower() or None,
+            bericht_id=_text_of(fields.get(_BERICHTID)).lower(),
+            conversatie_id=_text_of(fields.get(_CONVERSATIEID)).lower(),
+            in_antwoord_op=_text_of(fields.get(_INANTWOORDOP)).lower() or None,
             berichttype=berichttype,
-            afzender=_partij(kop.find(_kp("Afzender"))),
-            ontvangers=tuple(_partij(o) for o in kop.findall(_kp("Ontvanger"))),
+            afzender=_partij(fields.get(_AFZENDER)),
+            ontvangers=tuple(_partij(o) for o in ontvangers),
             doelbinding=doelbinding,
-            tijdstip=dt.datetime.fromisoformat(_text(kop, "Tijdstip")),
+            tijdstip=dt.datetime.fromisoformat(_text_of(fields.get(_TIJDSTIP))),
             prioriteit=Prioriteit(prioriteit.strip()) if prioriteit else None,
-            traceparent=(kop.findtext(_kp("Traceparent")) or "").strip() or None,
+            traceparent=_text_of(fields.get(_TRACEPARENT)) or None,
         )
 
     def _body(self, kop: Kop, kop_el: etree._Element, body: etree._Element) -> Inhoud:
@@ -296,26 +317,65 @@ class MessageCodec:
         ``voor`` defaults to the afzender's rol (the sender's own format). With ``check`` the
         body is validated against that partner's schema: the receive schema for a recipient,
         the send schema for the sender's own format.
+
+        The envelope is written as text (:func:`_compose_kop`, :func:`_compose_technical`),
+        the bytes :meth:`build` gives; what the text cannot say as the built tree would (an
+        attribute with a character XML cannot carry: the built tree refuses it) and a
+        partner format whose prefix or namespace is the envelope's go through :meth:`build`.
         """
+        out = [_HEAD]
+        try:
+            _compose_kop(out, bericht.kop)
+        except _EnvelopeTextError:
+            return self.build(bericht, voor=voor, check=check)
+        inhoud = bericht.inhoud
+        if not isinstance(inhoud, Inhoud):
+            out.append(_INHOUD)
+            try:
+                _compose_technical(out, bericht.kop.berichttype, inhoud)
+            except _EnvelopeTextError:
+                return self.build(bericht, voor=voor, check=check)
+            out.append(_TAIL)
+            return "".join(out).encode()
+        rol = voor or bericht.kop.afzender.rol
+        if rol not in self._composable:
+            return self.build(bericht, voor=voor, check=check)
+        body = self._body_for(bericht, voor=voor, check=check)
+        out.append(_INHOUD_BODY)
+        etree.indent(body, space="  ", level=2)
+        return (
+            "".join(out).encode()
+            + etree.tostring(body, encoding="UTF-8", xml_declaration=False, with_tail=False)
+            + _TAIL_BODY
+        )
+
+    def build(self, bericht: Bericht, *, voor: Rol | None = None, check: bool = True) -> bytes:
+        """What :meth:`write` gives, the envelope built element by element."""
         root = etree.Element(_kp("Bericht"), nsmap={"kp": ENVELOP_NS})
         self._write_kop(etree.SubElement(root, _kp("Kop")), bericht.kop)
         inhoud = etree.SubElement(root, _kp("Inhoud"))
         if isinstance(bericht.inhoud, Inhoud):
-            rol = voor or bericht.kop.afzender.rol
-            adapter = self.by_rol[rol]
-            body = adapter.render(bericht.inhoud)
-            if check:
-                try:
-                    self.schemas.check_body(body, sent=voor is None)
-                except Refused:
-                    # refused as the built tree is, which has no source lines to name
-                    self.schemas.check_body(adapter.build(bericht.inhoud), sent=voor is None)
-                    raise
-            inhoud.append(body)
+            inhoud.append(self._body_for(bericht, voor=voor, check=check))
         else:
             _write_technical(inhoud, bericht.kop.berichttype, bericht.inhoud)
         etree.indent(root, space="  ")
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
+
+    def _body_for(self, bericht: Bericht, *, voor: Rol | None, check: bool) -> etree._Element:
+        """The body rendered for rol ``voor`` (the afzender's by default), checked against
+        that partner's schema when ``check``."""
+        assert isinstance(bericht.inhoud, Inhoud)
+        rol = voor or bericht.kop.afzender.rol
+        adapter = self.by_rol[rol]
+        body = adapter.render(bericht.inhoud)
+        if check:
+            try:
+                self.schemas.check_body(body, sent=voor is None)
+            except Refused:
+                # refused as the built tree is, which has no source lines to name
+                self.schemas.check_body(adapter.build(bericht.inhoud), sent=voor is None)
+                raise
+        return body
 
     def _write_kop(self, kop: etree._Element, k: Kop) -> None:
         _sub(kop, "BerichtId", k.bericht_id)
@@ -402,6 +462,48 @@ def _text(parent: etree._Element, name: str) -> str:
     return (parent.findtext(_kp(name)) or "").strip()
 
 
+_BERICHT = _kp("Bericht")
+_KOP = _kp("Kop")
+_INHOUD_TAG = _kp("Inhoud")
+_ONTVANGER = _kp("Ontvanger")
+_BERICHTID = _kp("BerichtId")
+_CONVERSATIEID = _kp("ConversatieId")
+_INANTWOORDOP = _kp("InAntwoordOp")
+_BERICHTTYPE = _kp("BerichtType")
+_AFZENDER = _kp("Afzender")
+_DOELBINDING = _kp("Doelbinding")
+_DOEL = _kp("Doel")
+_GRONDSLAG = _kp("Grondslag")
+_TIJDSTIP = _kp("Tijdstip")
+_PRIORITEIT = _kp("Prioriteit")
+_TRACEPARENT = _kp("Traceparent")
+
+
+def _fields(kop: etree._Element) -> tuple[dict[str, etree._Element], list[etree._Element]]:
+    """The Kop's elements by name (the first of each, as ``find`` gives) and its Ontvangers."""
+    fields: dict[str, etree._Element] = {}
+    ontvangers: list[etree._Element] = []
+    for child in kop:
+        tag = child.tag
+        if tag == _ONTVANGER:
+            ontvangers.append(child)
+        elif tag not in fields:
+            fields[tag] = child
+    return fields, ontvangers
+
+
+def _found_text(element: etree._Element | None) -> str | None:
+    """What ``findtext`` gives for the element it found (``None``: not there)."""
+    if element is None:
+        return None
+    return element.text or ""
+
+
+def _text_of(element: etree._Element | None) -> str:
+    """:func:`_text` of an element found already."""
+    return "" if element is None else (element.text or "").strip()
+
+
 # characters XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF)
 _NIET_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -445,6 +547,159 @@ def _routeringsregel_el(parent: etree._Element, regel: Routeringsregel) -> None:
         _partij_el(element, "Ontvanger", ontvanger)
     if regel.ontbreekt:
         _sub(element, "Ontbreekt", regel.ontbreekt[:2000])
+
+
+# ------------------------------------------------------------- write as text
+
+
+class _EnvelopeTextError(Exception):
+    """What the envelope's text cannot say as the built tree would (see :meth:`write`)."""
+
+
+_HEAD = f"<?xml version='1.0' encoding='UTF-8'?>\n<kp:Bericht xmlns:kp=\"{ENVELOP_NS}\">\n"
+_INHOUD = "  <kp:Inhoud>\n"
+_INHOUD_BODY = "  <kp:Inhoud>\n    "
+_TAIL = "  </kp:Inhoud>\n</kp:Bericht>\n"
+_TAIL_BODY = b"\n  </kp:Inhoud>\n</kp:Bericht>\n"
+_TEXT_MARKUP = re.compile("[&<>\r]")
+_ATTRIBUTE_MARKUP = re.compile('[&<>"\t\n\r]')
+_NAME = re.compile("[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def _text_markup(text: str) -> str:
+    """``text`` as lxml writes an element's text once :func:`xml_tekst` made it XML."""
+    text = xml_tekst(text)
+    if _TEXT_MARKUP.search(text) is None:
+        return text
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def _attribute_markup(text: str) -> str:
+    """``text`` as lxml writes an attribute value; one XML cannot carry is the built tree's
+    to refuse."""
+    if _NIET_XML.search(text) is not None:
+        raise _EnvelopeTextError
+    if _ATTRIBUTE_MARKUP.search(text) is None:
+        return text
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\t", "&#9;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+    )
+
+
+def _leaf(out: list[str], indent: str, name: str, text: str) -> None:
+    out.append(f"{indent}<kp:{name}>{_text_markup(text)}</kp:{name}>\n")
+
+
+def _partij_markup(out: list[str], indent: str, name: str, partij: Partij) -> None:
+    out.append(
+        f'{indent}<kp:{name} oin="{_attribute_markup(partij.oin)}"'
+        f' rol="{_attribute_markup(str(partij.rol))}"/>\n'
+    )
+
+
+def _compose_kop(out: list[str], k: Kop) -> None:
+    """The Kop as text, indented as :meth:`MessageCodec._write_kop`'s tree is written."""
+    out.append("  <kp:Kop>\n")
+    _leaf(out, "    ", "BerichtId", k.bericht_id)
+    _leaf(out, "    ", "ConversatieId", k.conversatie_id)
+    if k.in_antwoord_op:
+        _leaf(out, "    ", "InAntwoordOp", k.in_antwoord_op)
+    _leaf(out, "    ", "BerichtType", k.berichttype)
+    _leaf(out, "    ", "Versie", k.versie)
+    _partij_markup(out, "    ", "Afzender", k.afzender)
+    for ontvanger in k.ontvangers:
+        _partij_markup(out, "    ", "Ontvanger", ontvanger)
+    if k.doelbinding is not None:
+        out.append("    <kp:Doelbinding>\n")
+        _leaf(out, "      ", "Doel", k.doelbinding.doel)
+        for grondslag in k.doelbinding.grondslagen:
+            _leaf(out, "      ", "Grondslag", grondslag)
+        out.append("    </kp:Doelbinding>\n")
+    _leaf(out, "    ", "Tijdstip", k.tijdstip.isoformat())
+    if k.prioriteit is not None:
+        _leaf(out, "    ", "Prioriteit", k.prioriteit.value)
+    if k.traceparent:
+        _leaf(out, "    ", "Traceparent", k.traceparent)
+    out.append("  </kp:Kop>\n")
+
+
+def _compose_ontvangstbevestiging(out: list[str], body: Ontvangstbevestiging) -> None:
+    """The recipients, the deadline and the routing rules that applied, as text."""
+    for ontvanger in body.ontvangers:
+        _partij_markup(out, "      ", "Ontvanger", ontvanger)
+    if body.uiterste_beslismoment is not None:
+        _leaf(out, "      ", "UitersteBeslismoment", body.uiterste_beslismoment.isoformat())
+    for regel in body.regels:
+        start = (
+            f'      <kp:Regel nummer="{_attribute_markup(str(regel.nummer))}"'
+            f' naar="{_attribute_markup(regel.naar)}"'
+            f' verplicht="{"true" if regel.verplicht else "false"}"'
+        )
+        if not regel.ontvangers and not regel.ontbreekt:
+            out.append(start + "/>\n")
+            continue
+        out.append(start + ">\n")
+        for ontvanger in regel.ontvangers:
+            _partij_markup(out, "        ", "Ontvanger", ontvanger)
+        if regel.ontbreekt:
+            _leaf(out, "        ", "Ontbreekt", regel.ontbreekt[:2000])
+        out.append("      </kp:Regel>\n")
+
+
+def _compose_statusantwoord(out: list[str], body: Statusantwoord) -> None:
+    """The asked message and its deliveries, as text."""
+    _leaf(out, "      ", "BerichtId", body.bericht_id)
+    _leaf(out, "      ", "Bekend", "true" if body.bekend else "false")
+    if body.berichttype:
+        _leaf(out, "      ", "BerichtType", body.berichttype)
+    for lev in body.leveringen:
+        out.append(
+            f'      <kp:Levering oin="{_attribute_markup(lev.ontvanger.oin)}"'
+            f' rol="{_attribute_markup(str(lev.ontvanger.rol))}"'
+            f' status="{_attribute_markup(lev.status)}"'
+            f' pogingen="{_attribute_markup(str(lev.pogingen))}"'
+            f' bijgewerkt="{_attribute_markup(lev.bijgewerkt.isoformat())}"/>\n'
+        )
+
+
+def _compose_technical(out: list[str], berichttype: BerichtType, body: TechnischeInhoud) -> None:
+    """A technical body as text, indented as :func:`_write_technical`'s tree is written."""
+    inner: list[str] = []
+    if isinstance(body, Ontvangstbevestiging):
+        _compose_ontvangstbevestiging(inner, body)
+    elif isinstance(body, Foutbericht):
+        _leaf(inner, "      ", "Code", body.code.value)
+        _leaf(inner, "      ", "Reden", body.reden[:2000])
+        if body.element:
+            _leaf(inner, "      ", "Element", body.element[:2000])
+        if body.regel:
+            _leaf(inner, "      ", "Regel", str(body.regel))
+    elif isinstance(body, Statusantwoord):
+        _compose_statusantwoord(inner, body)
+    elif isinstance(body, AfsprakenSignaal):
+        _leaf(inner, "      ", "ReeksId", body.reeks_id)
+        _leaf(inner, "      ", "Versie", str(body.versie))
+        _leaf(inner, "      ", "Datum", body.datum.isoformat())
+        _partij_markup(inner, "      ", "Houder", body.houder)
+    elif isinstance(body, Afleverbevestiging) and body.ontvangen is not None:
+        _leaf(inner, "      ", "Ontvangen", body.ontvangen.isoformat())
+    name = berichttype
+    if _NAME.fullmatch(name) is None:
+        raise _EnvelopeTextError  # a name XML cannot carry is the built tree's to refuse
+    if not inner:
+        out.append(f"    <kp:{name}/>\n")
+        return
+    out.append(f"    <kp:{name}>\n")
+    out += inner
+    out.append(f"    </kp:{name}>\n")
 
 
 def _partij_el(parent: etree._Element, name: str, partij: Partij) -> None:

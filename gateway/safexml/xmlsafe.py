@@ -69,6 +69,18 @@ def _own_parser() -> etree.XMLParser:
     return parser
 
 
+def _too_deep(max_depth: int) -> etree.XPath:
+    """The XPath finding an element nested deeper than ``max_depth``, compiled once per thread
+    and depth (compiling it costs more than running it)."""
+    found: dict[int, etree.XPath] | None = getattr(_local, "too_deep", None)
+    if found is None:
+        found = _local.too_deep = {}
+    xpath = found.get(max_depth)
+    if xpath is None:
+        xpath = found[max_depth] = etree.XPath("/*" + "/*" * max_depth)
+    return xpath
+
+
 def parse_own(text: str) -> etree._Element:
     """Parse XML the gateway composed itself, every value in it escaped (an adapter's
     rendered body: cheaper than building the tree element by element). Never for what a
@@ -169,7 +181,7 @@ def parse(
         raise Refused(Foutcode.XML_ONGELDIG, reden, regel=exc.lineno or None) from None
     if getattr(root.getroottree().docinfo, "doctype", ""):
         raise Refused(Foutcode.XML_ONGELDIG, "DOCTYPE declarations are not allowed", regel=1)
-    too_deep = root.xpath("/*" + "/*" * max_depth)
+    too_deep = _too_deep(max_depth)(root)
     if isinstance(too_deep, list) and too_deep:
         first = too_deep[0]
         raise Refused(
