@@ -79,12 +79,150 @@ class Inventaris:
 
 def inventaris(inhoud: Inhoud, vrije_tekst: VrijeTekst | None = None) -> Inventaris:
     """The categories and free-text fields of ``inhoud`` (one walk)."""
-    vrij = vrije_tekst or {}
     found: set[Categorie] = set()
     teksten: list[tuple[str, frozenset[Categorie]]] = []
     leeg: list[str] = []
-    _walk(inhoud, frozenset(), "", vrij, found, teksten, leeg)
+    _inventarisatie(vrije_tekst).walk(inhoud, _GEEN, "", found, teksten, leeg)
     return Inventaris(inhoud, vrije_tekst, frozenset(found), tuple(teksten), volledig=not leeg)
+
+
+_GEEN: frozenset[Categorie] = frozenset()
+
+# one compiled walk per free-text table (the policy's, per BerichtType), kept with the table
+# itself so that an id reused by another table is not mistaken for it
+_INVENTARISATIES: dict[int, tuple[VrijeTekst | None, _Inventarisatie]] = {}
+
+
+def _inventarisatie(vrije_tekst: VrijeTekst | None) -> _Inventarisatie:
+    entry = _INVENTARISATIES.get(id(vrije_tekst))
+    if entry is not None and entry[0] is vrije_tekst:
+        return entry[1]
+    if len(_INVENTARISATIES) > 256:  # policies come and go (reloads, tests): stay small
+        _INVENTARISATIES.clear()
+    made = _Inventarisatie(vrije_tekst or {})
+    _INVENTARISATIES[id(vrije_tekst)] = (vrije_tekst, made)
+    return made
+
+
+@dataclass(frozen=True, slots=True)
+class _Veld:
+    """One field of a model class at one path, as the inventory walks it."""
+
+    name: str
+    path: str
+    own: frozenset[Categorie]  # its declared categories and the free-text table's
+    blokattribuut: bool
+    tekst: bool  # a free-text field of the table
+
+
+@dataclass(frozen=True, slots=True)
+class _Klasse:
+    """A model class at one path: its value fields and its part fields, in that split."""
+
+    waarden: tuple[_Veld, ...]
+    delen: tuple[_Veld, ...]
+
+
+class _Inventarisatie:
+    """:func:`_walk` for one free-text table, each (class, path) read once: the field paths,
+    their categories with the table's, which are free texts, which hold parts. A filled value
+    field adds its own categories; the inherited ones are added once per part that has one."""
+
+    def __init__(self, vrij: VrijeTekst) -> None:
+        self.vrij = vrij
+        self._klassen: dict[tuple[type[Part], str], _Klasse] = {}
+
+    def klasse(self, model: type[Part], prefix: str) -> _Klasse:
+        found = self._klassen.get((model, prefix))
+        if found is None:
+            waarden: list[_Veld] = []
+            delen: list[_Veld] = []
+            for f in field_plan(model):
+                path = f"{prefix}{f.name}"
+                veld = _Veld(
+                    f.name,
+                    path,
+                    f.categorieen | self.vrij.get(path, _GEEN),
+                    f.blokattribuut,
+                    path in self.vrij,
+                )
+                (waarden if f.part is None else delen).append(veld)
+            found = self._klassen[(model, prefix)] = _Klasse(tuple(waarden), tuple(delen))
+        return found
+
+    def walk(
+        self,
+        part: Part,
+        inherited: frozenset[Categorie],
+        prefix: str,
+        found: set[Categorie],
+        teksten: list[tuple[str, frozenset[Categorie]]],
+        leeg: list[str],
+    ) -> bool:
+        """What :func:`_walk` does (with ``teksten`` and ``leeg``)."""
+        klasse = self.klasse(type(part), prefix)
+        values = part.__dict__
+        filled = self._waarden(klasse, values, inherited, found, teksten)
+        for veld in klasse.delen:
+            value = values[veld.name]
+            if value is None or (isinstance(value, list) and not value):
+                continue
+            cats = inherited | veld.own
+            below: set[Categorie] = set()
+            field_teksten: list[tuple[str, frozenset[Categorie]]] = []
+            if veld.tekst:
+                field_teksten.append((veld.path, cats))
+            field_filled = False
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, Part):
+                    item_cats = cats | item.extra_categorieen()
+                    below |= item_cats
+                    item_filled = self.walk(
+                        item, item_cats, veld.path + ".", below, field_teksten, leeg
+                    )
+                    if not item_filled:
+                        leeg.append(veld.path)
+                    field_filled |= item_filled
+                else:
+                    below |= cats
+                    field_filled |= not is_empty(item)
+            if not field_filled:
+                continue  # only empty parts or values: the field counts as empty
+            filled = True
+            found |= below
+            teksten.extend(field_teksten)
+        return filled
+
+    @staticmethod
+    def _waarden(
+        klasse: _Klasse,
+        values: dict[str, Any],
+        inherited: frozenset[Categorie],
+        found: set[Categorie],
+        teksten: list[tuple[str, frozenset[Categorie]]],
+    ) -> bool:
+        """The value fields of a part: each filled one adds its own categories (and the
+        inherited ones, once); whether one that is not a block attribute is filled."""
+        filled = False
+        any_value = False
+        for veld in klasse.waarden:
+            value = values[veld.name]
+            if value is None:
+                continue
+            if isinstance(value, list | tuple | BaseModel):  # as _walk: filled by its items
+                items = value if isinstance(value, list) else (value,)
+                if all(is_empty(item) for item in items):
+                    continue  # only empty values (or none): the field counts as empty
+                filled = True
+            else:
+                filled = filled or not veld.blokattribuut  # a block's attributes do not fill it
+            any_value = True
+            found |= veld.own
+            if veld.tekst:
+                teksten.append((veld.path, inherited | veld.own))
+        if any_value:
+            found |= inherited
+        return filled
 
 
 def filter_inhoud(

@@ -22,7 +22,7 @@ from adapters.codec import _part_type
 from gateway.codec.envelope import KP
 from gateway.decision.beroepsgeheim import herkomst_van, houd_geheim
 from gateway.decision.besluit import Aanvaarding
-from gateway.decision.needtoknow import _gefilterd, filter_inhoud, inventaris
+from gateway.decision.needtoknow import _gefilterd, _walk, filter_inhoud, inventaris
 from gateway.decision.routing import Gevraagd
 from gateway.domain.errors import Refused
 from gateway.domain.model import (
@@ -616,6 +616,26 @@ def test_a_recipient_granted_all_that_is_present_gets_what_the_walk_keeps(
     # and any recipient: the same with and without the inventory made beforehand
     granted = frozenset(data.draw(st.sets(st.sampled_from(list(ALL))), label="granted"))
     assert filter_inhoud(body, granted, vrij, gezien) == filter_inhoud(body, granted, vrij)
+
+
+@pytest.mark.parametrize("berichttype", TYPES, ids=TYPES)
+@MODEL
+@given(data=st.data())
+def test_the_inventory_is_what_the_field_by_field_walk_finds(
+    berichttype: BerichtType, data: st.DataObject
+) -> None:
+    """The inventory, compiled per class and path, finds the categories, free texts and
+    empty parts the plain walk of the fields finds."""
+    body = data.draw(inhoud(berichttype, sparse=data.draw(st.booleans())), label="inhoud")
+    for vrij in (POLICY.vrije_tekst.get(berichttype), None):
+        found: set[str] = set()
+        teksten: list[tuple[str, frozenset[str]]] = []
+        leeg: list[str] = []
+        _walk(body, frozenset(), "", vrij or {}, found, teksten, leeg)
+        gezien = inventaris(body, vrij)
+        assert gezien.present == found
+        assert sorted(gezien.teksten) == sorted(teksten)
+        assert gezien.volledig is not leeg
 
 
 @pytest.mark.parametrize(
