@@ -41,6 +41,7 @@ from gateway.domain.model import (
     gevalideerd,
     part_type,
 )
+from gateway.safexml.markup import escape_attribute, escape_text
 from gateway.safexml.xmlsafe import line, parse_own
 
 Element = etree._Element
@@ -152,32 +153,6 @@ def _only(values: list[Any]) -> Any:
     if len(values) > 1:
         raise _UnwritableError
     return values[0] if values else None
-
-
-def _escape_text(text: str) -> str:
-    """``text`` as element content that parses back to itself (a CR would become a LF)."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    return text
-
-
-def _escape_attribute(text: str) -> str:
-    """``text`` as a double-quoted attribute value that parses back to itself (white space
-    other than a space would be normalised to one)."""
-    text = _escape_text(text)
-    if '"' in text:
-        text = text.replace('"', "&quot;")
-    if "\n" in text:
-        text = text.replace("\n", "&#10;")
-    if "\t" in text:
-        text = text.replace("\t", "&#9;")
-    return text
 
 
 class Codec:
@@ -660,7 +635,7 @@ class Codec:
         (its ``__dict__``) and raises :class:`_UnwritableError` for what only a built tree says."""
         head = "<" + plan.item_markup
         if root:
-            namespace = _escape_attribute(self.vocabulary.namespace)
+            namespace = escape_attribute(self.vocabulary.namespace)
             head += f' xmlns:{self.vocabulary.prefix}="{namespace}"'
         tail = "</" + plan.item_markup + ">"
         attributes = tuple(
@@ -692,7 +667,7 @@ class Codec:
                 if isinstance(value, list):
                     value = _only(value)
                 if value is not None:
-                    out += (start, _escape_attribute(text(value)), '"')
+                    out += (start, escape_attribute(text(value)), '"')
             out.append(">")
             for field, text in texts:
                 value = values[field]
@@ -702,7 +677,7 @@ class Codec:
                     written = text(value)
                     if not written:
                         raise _UnwritableError  # an empty text node
-                    out.append(_escape_text(written))
+                    out.append(escape_text(written))
             for child in children:
                 child(out, values)
             out.append(tail)
@@ -740,7 +715,7 @@ class Codec:
                 written = text(item)
                 if not written:
                     raise _UnwritableError  # an empty text node
-                out += (head, _escape_text(written), tail)
+                out += (head, escape_text(written), tail)
 
         return write
 

@@ -43,6 +43,7 @@ from gateway.domain.model import (
     is_technisch,
 )
 from gateway.safexml import xmlsafe
+from gateway.safexml.markup import escape_attribute, escape_text
 from gateway.safexml.validation import DEFAULT_SCHEMA_DIR, ENVELOP_NS, SchemaSet
 from gateway.safexml.xmlsafe import line
 
@@ -561,19 +562,12 @@ _INHOUD = "  <kp:Inhoud>\n"
 _INHOUD_BODY = "  <kp:Inhoud>\n    "
 _TAIL = "  </kp:Inhoud>\n</kp:Bericht>\n"
 _TAIL_BODY = b"\n  </kp:Inhoud>\n</kp:Bericht>\n"
-_TEXT_MARKUP = re.compile("[&<>\r]")
-_ATTRIBUTE_MARKUP = re.compile('[&<>"\t\n\r]')
 _NAME = re.compile("[A-Za-z_][A-Za-z0-9_.-]*")
 
 
 def _text_markup(text: str) -> str:
     """``text`` as lxml writes an element's text once :func:`xml_tekst` made it XML."""
-    text = xml_tekst(text)
-    if _TEXT_MARKUP.search(text) is None:
-        return text
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    )
+    return escape_text(xml_tekst(text))
 
 
 def _attribute_markup(text: str) -> str:
@@ -581,17 +575,7 @@ def _attribute_markup(text: str) -> str:
     to refuse."""
     if _NIET_XML.search(text) is not None:
         raise _EnvelopeTextError
-    if _ATTRIBUTE_MARKUP.search(text) is None:
-        return text
-    return (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("\t", "&#9;")
-        .replace("\n", "&#10;")
-        .replace("\r", "&#13;")
-    )
+    return escape_attribute(text)
 
 
 def _leaf(out: list[str], indent: str, name: str, text: str) -> None:
