@@ -41,6 +41,7 @@ from gateway.domain.model import (
     gevalideerd,
     part_type,
 )
+from gateway.safexml.markup import escape_attribute, escape_text
 from gateway.safexml.xmlsafe import line, parse_own
 
 Element = etree._Element
@@ -142,6 +143,11 @@ def _to_text(value: Any) -> str:
     return str(value)
 
 
+_SPACE = "  "  # one level of indentation, as the envelope writes it
+# values whose text (:func:`_to_text`) is never empty and holds no markup to escape
+_PLAIN = frozenset((bool, int, dt.date, dt.datetime))
+
+
 class _UnwritableError(Exception):
     """A body the composed text cannot say as the built tree would (see :meth:`Codec.render`)."""
 
@@ -154,30 +160,100 @@ def _only(values: list[Any]) -> Any:
     return values[0] if values else None
 
 
-def _escape_text(text: str) -> str:
-    """``text`` as element content that parses back to itself (a CR would become a LF)."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    return text
+def _open(
+    out: list[str],
+    values: dict[str, Any],
+    uncarried: tuple[str, ...],
+    head: str,
+    attributes: tuple[tuple[str, str, Callable[[Any], str]], ...],
+    texts: tuple[tuple[str, Callable[[Any], str]], ...],
+) -> str:
+    """An element's start tag and attributes into ``out``; returned: the ``>`` that ends
+    the start tag and the element's own text after it (a composer's part, :meth:`_composer`)."""
+    for name in uncarried:
+        if values[name] not in (None, []):
+            raise _UnwritableError  # the refusal is the built tree's
+    out.append(head)
+    for field, start, text in attributes:
+        value = values[field]
+        if isinstance(value, list):
+            value = _only(value)
+        if value is not None:
+            out += (start, escape_attribute(text(value)), '"')
+    own = ">"
+    for field, text in texts:
+        value = values[field]
+        if isinstance(value, list):
+            value = _only(value)
+        if value is not None:
+            written = text(value)
+            if not written:
+                raise _UnwritableError  # an empty text node
+            own += escape_text(written)
+    return own
 
 
-def _escape_attribute(text: str) -> str:
-    """``text`` as a double-quoted attribute value that parses back to itself (white space
-    other than a space would be normalised to one)."""
-    text = _escape_text(text)
-    if '"' in text:
-        text = text.replace('"', "&quot;")
-    if "\n" in text:
-        text = text.replace("\n", "&#10;")
-    if "\t" in text:
-        text = text.replace("\t", "&#9;")
-    return text
+def _children(out: list[str], values: dict[str, Any], steps: tuple[tuple[Any, ...], ...]) -> None:
+    """An element's child elements into ``out``, a step per field (:meth:`Codec._group_step`,
+    :meth:`Codec._leaf_step`); the common leaf, one text or plain value, written inline."""
+    for field, group, first, second, third in steps:
+        value = values[field]
+        if value is None:
+            continue
+        if group:
+            _items(out, value, first, second, third)
+            continue
+        # a leaf element: first its start tag, second its end tag, third its spelling
+        if third is None:
+            kind = type(value)
+            if kind is str:
+                if not value:
+                    raise _UnwritableError  # an empty text node
+                out.append(first + escape_text(value) + second)
+                continue
+            if kind in _PLAIN:
+                out.append(first + _to_text(value) + second)
+                continue
+        _leaves(out, value, first, second, third)
+
+
+def _items(
+    out: list[str],
+    value: Any,
+    compose: Callable[[list[str], dict[str, Any]], None],
+    wrapper_head: str,
+    wrapper_tail: str,
+) -> None:
+    """A group's item(s) into ``out``, in the wrapper when there is one (none: "")."""
+    if isinstance(value, list):
+        if not value:
+            return
+        if wrapper_head:
+            out.append(wrapper_head)
+        for each in value:
+            compose(out, each.__dict__)
+    else:
+        if wrapper_head:
+            out.append(wrapper_head)
+        compose(out, value.__dict__)
+    if wrapper_tail:
+        out.append(wrapper_tail)
+
+
+def _leaves(
+    out: list[str], value: Any, head: str, tail: str, spell: Callable[[Any], str] | None
+) -> None:
+    """A leaf's element(s) into ``out``: a code spelled, a list of values, anything else."""
+    for item in value if isinstance(value, list) else (value,):
+        if spell is not None:
+            written = spell(item)
+        elif type(item) is str:
+            written = item
+        else:
+            written = _to_text(item)
+        if not written:
+            raise _UnwritableError  # an empty text node
+        out.append(head + escape_text(written) + tail)
 
 
 class Codec:
@@ -212,6 +288,7 @@ class Codec:
         self._parse = self._parser(self._plan)
         self._render = self._renderer(self._plan)
         self._compose = self._composer(self._plan, root=True)
+        self._indented: dict[int, Callable[[list[str], dict[str, Any]], None]] = {}
 
     def _rol(self, text: str) -> str:
         value = text.strip()
@@ -570,6 +647,25 @@ class Codec:
         except (_UnwritableError, ValueError, etree.XMLSyntaxError):
             return self.build(inhoud)
 
+    def compose(self, inhoud: Inhoud, *, level: int) -> tuple[str, Element] | None:
+        """The partner's element for ``inhoud`` as the text ``tostring`` writes once
+        ``etree.indent(..., space="  ", level=level)`` indented :meth:`render`'s tree (the
+        start tag not indented, no tail), and that text parsed (to check it against a schema:
+        its indentation is white space between elements only). ``None`` for what the text
+        cannot say as the indented tree would: :meth:`render` says it, or refuses."""
+        if not isinstance(inhoud, self.model):
+            raise TypeError(f"{self.root} renders {self.model.__name__}, not {type(inhoud)}")
+        compose = self._indented.get(level)
+        if compose is None:
+            compose = self._indented[level] = self._composer(self._plan, root=True, level=level)
+        out: list[str] = []
+        try:
+            compose(out, inhoud.__dict__)
+            text = "".join(out)
+            return text, parse_own(text)
+        except (_UnwritableError, ValueError, etree.XMLSyntaxError):
+            return None
+
     def build(self, inhoud: Inhoud) -> Element:
         """The partner's element for ``inhoud``, built element by element."""
         if not isinstance(inhoud, self.model):
@@ -653,16 +749,25 @@ class Codec:
     # the text, composed
 
     def _composer(
-        self, plan: _GroupPlan, *, root: bool = False
+        self, plan: _GroupPlan, *, root: bool = False, level: int | None = None
     ) -> Callable[[list[str], dict[str, Any]], None]:
         """The composer of one group's element as XML text, compiled from its plan: what
         :meth:`_renderer` builds, written in the same order. It is given the part's values
-        (its ``__dict__``) and raises :class:`_UnwritableError` for what only a built tree says."""
-        head = "<" + plan.item_markup
+        (its ``__dict__``) and raises :class:`_UnwritableError` for what only a built tree says.
+
+        With ``level`` the text is the one ``etree.indent(..., space="  ", level=level)`` and
+        ``tostring`` give for the element at that depth (:meth:`compose`): each child on its
+        own line, an element without content closed as ``<x/>``. An element with both its own
+        text and child elements is the tree's to indent (:class:`_UnwritableError`)."""
+        indented = level is not None
+        lead = "" if root or level is None else "\n" + _SPACE * level
+        head = lead + "<" + plan.item_markup
         if root:
-            namespace = _escape_attribute(self.vocabulary.namespace)
+            namespace = escape_attribute(self.vocabulary.namespace)
             head += f' xmlns:{self.vocabulary.prefix}="{namespace}"'
-        tail = "</" + plan.item_markup + ">"
+        close = ("\n" + _SPACE * level if level is not None else "") + "</" + plan.item_markup + ">"
+        empty_close = "</" + plan.item_markup + ">"  # after a text, or with nothing inside
+        inner = None if level is None else level + 1
         attributes = tuple(
             (child.field, f' {child.markup}="', self._text_of(child))
             for child in plan.children
@@ -673,76 +778,53 @@ class Codec:
             for child in plan.children
             if isinstance(child, _LeafPlan) and child.plek is _Plek.TEXT
         )
-        children = tuple(
-            self._group_composer(child)
+        steps = tuple(
+            self._group_step(child, inner)
             if isinstance(child, _GroupPlan)
-            else self._leaf_composer(child)
+            else self._leaf_step(child, inner)
             for child in plan.children
             if isinstance(child, _GroupPlan) or child.plek is _Plek.ELEMENT
         )
         uncarried = plan.uncarried
 
         def compose(out: list[str], values: dict[str, Any]) -> None:
-            for name in uncarried:
-                if values[name] not in (None, []):
-                    raise _UnwritableError  # the refusal is the built tree's
-            out.append(head)
-            for field, start, text in attributes:
-                value = values[field]
-                if isinstance(value, list):
-                    value = _only(value)
-                if value is not None:
-                    out += (start, _escape_attribute(text(value)), '"')
-            out.append(">")
-            for field, text in texts:
-                value = values[field]
-                if isinstance(value, list):
-                    value = _only(value)
-                if value is not None:
-                    written = text(value)
-                    if not written:
-                        raise _UnwritableError  # an empty text node
-                    out.append(_escape_text(written))
-            for child in children:
-                child(out, values)
-            out.append(tail)
+            own = _open(out, values, uncarried, head, attributes, texts)
+            mark = len(out)
+            out.append(own)
+            _children(out, values, steps)
+            if not indented:
+                out.append(empty_close)
+            elif len(out) > mark + 1:  # child elements
+                if len(own) > 1:
+                    raise _UnwritableError  # a text and children: as the tree indents it
+                out.append(close)
+            elif len(own) > 1:
+                out.append(empty_close)
+            else:
+                out[mark] = "/>"
 
         return compose
 
-    def _group_composer(self, plan: _GroupPlan) -> Callable[[list[str], dict[str, Any]], None]:
-        compose = self._composer(plan)
-        field = plan.field
-        wrapper_head = None if plan.wrapper_markup is None else f"<{plan.wrapper_markup}>"
-        wrapper_tail = None if plan.wrapper_markup is None else f"</{plan.wrapper_markup}>"
+    def _group_step(self, plan: _GroupPlan, level: int | None) -> tuple[Any, ...]:
+        """A group's step in its parent's composer: the item's composer and the wrapper's
+        tags (empty strings without a wrapper)."""
+        if plan.wrapper_markup is None:
+            return (plan.field, True, self._composer(plan, level=level), "", "")
+        lead = "" if level is None else "\n" + _SPACE * level
+        return (
+            plan.field,
+            True,
+            self._composer(plan, level=None if level is None else level + 1),
+            f"{lead}<{plan.wrapper_markup}>",
+            f"{lead}</{plan.wrapper_markup}>",
+        )
 
-        def write(out: list[str], values: dict[str, Any]) -> None:
-            value = values[field]
-            if value is None or (isinstance(value, list) and not value):
-                return
-            if wrapper_head is not None:
-                out.append(wrapper_head)
-            for each in value if isinstance(value, list) else (value,):
-                compose(out, each.__dict__)
-            if wrapper_tail is not None:
-                out.append(wrapper_tail)
-
-        return write
-
-    def _leaf_composer(self, plan: _LeafPlan) -> Callable[[list[str], dict[str, Any]], None]:
-        field, text = plan.field, self._text_of(plan)
-        head, tail = f"<{plan.markup}>", f"</{plan.markup}>"
-
-        def write(out: list[str], values: dict[str, Any]) -> None:
-            value = values[field]
-            if value is None:
-                return
-            for item in value if isinstance(value, list) else (value,):
-                written = text(item)
-                if not written:
-                    raise _UnwritableError  # an empty text node
-                out += (head, _escape_text(written), tail)
-
-        return write
+    def _leaf_step(self, plan: _LeafPlan, level: int | None) -> tuple[Any, ...]:
+        """A leaf element's step in its parent's composer: its start and end tags and, for a
+        code, its spelling (``None``: :func:`_to_text`)."""
+        lead = "" if level is None else "\n" + _SPACE * level
+        spell = None if plan.spellings is None else self._text_of(plan)
+        return (plan.field, False, f"{lead}<{plan.markup}>", f"</{plan.markup}>", spell)
 
 
 class Adapter:
@@ -782,6 +864,11 @@ class Adapter:
 
     def render(self, inhoud: Inhoud) -> Element:
         return self._codec(inhoud).render(inhoud)
+
+    def compose(self, inhoud: Inhoud, *, level: int) -> tuple[str, Element] | None:
+        """:meth:`render`'s element indented at ``level``, as text and parsed
+        (:meth:`Codec.compose`)."""
+        return self._codec(inhoud).compose(inhoud, level=level)
 
     def build(self, inhoud: Inhoud) -> Element:
         """What :meth:`render` gives, built element by element (:meth:`Codec.build`)."""

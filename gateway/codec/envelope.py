@@ -43,6 +43,7 @@ from gateway.domain.model import (
     is_technisch,
 )
 from gateway.safexml import xmlsafe
+from gateway.safexml.markup import escape_attribute, escape_text
 from gateway.safexml.validation import DEFAULT_SCHEMA_DIR, ENVELOP_NS, SchemaSet
 from gateway.safexml.xmlsafe import line
 
@@ -340,6 +341,15 @@ class MessageCodec:
         rol = voor or bericht.kop.afzender.rol
         if rol not in self._composable:
             return self.build(bericht, voor=voor, check=check)
+        adapter = self.by_rol[rol]
+        composed = adapter.compose(inhoud, level=2)
+        if composed is not None:
+            # the body's text as the indented tree is written, sent as it was parsed and checked
+            text, body = composed
+            if check:
+                self._check_body(adapter, inhoud, body, sent=voor is None)
+            out += (_INHOUD_BODY, text, _TAIL_TEXT)
+            return "".join(out).encode()
         body = self._body_for(bericht, voor=voor, check=check)
         out.append(_INHOUD_BODY)
         etree.indent(body, space="  ", level=2)
@@ -369,13 +379,19 @@ class MessageCodec:
         adapter = self.by_rol[rol]
         body = adapter.render(bericht.inhoud)
         if check:
-            try:
-                self.schemas.check_body(body, sent=voor is None)
-            except Refused:
-                # refused as the built tree is, which has no source lines to name
-                self.schemas.check_body(adapter.build(bericht.inhoud), sent=voor is None)
-                raise
+            self._check_body(adapter, bericht.inhoud, body, sent=voor is None)
         return body
+
+    def _check_body(
+        self, adapter: Adapter, inhoud: Inhoud, body: etree._Element, *, sent: bool
+    ) -> None:
+        """``body``, rendered from ``inhoud``, against the partner's send or receive schema;
+        refused as the built tree is, which has no source lines to name."""
+        try:
+            self.schemas.check_body(body, sent=sent)
+        except Refused:
+            self.schemas.check_body(adapter.build(inhoud), sent=sent)
+            raise
 
     def _write_kop(self, kop: etree._Element, k: Kop) -> None:
         _sub(kop, "BerichtId", k.bericht_id)
@@ -561,19 +577,13 @@ _INHOUD = "  <kp:Inhoud>\n"
 _INHOUD_BODY = "  <kp:Inhoud>\n    "
 _TAIL = "  </kp:Inhoud>\n</kp:Bericht>\n"
 _TAIL_BODY = b"\n  </kp:Inhoud>\n</kp:Bericht>\n"
-_TEXT_MARKUP = re.compile("[&<>\r]")
-_ATTRIBUTE_MARKUP = re.compile('[&<>"\t\n\r]')
+_TAIL_TEXT = _TAIL_BODY.decode()
 _NAME = re.compile("[A-Za-z_][A-Za-z0-9_.-]*")
 
 
 def _text_markup(text: str) -> str:
     """``text`` as lxml writes an element's text once :func:`xml_tekst` made it XML."""
-    text = xml_tekst(text)
-    if _TEXT_MARKUP.search(text) is None:
-        return text
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    )
+    return escape_text(xml_tekst(text))
 
 
 def _attribute_markup(text: str) -> str:
@@ -581,17 +591,7 @@ def _attribute_markup(text: str) -> str:
     to refuse."""
     if _NIET_XML.search(text) is not None:
         raise _EnvelopeTextError
-    if _ATTRIBUTE_MARKUP.search(text) is None:
-        return text
-    return (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("\t", "&#9;")
-        .replace("\n", "&#10;")
-        .replace("\r", "&#13;")
-    )
+    return escape_attribute(text)
 
 
 def _leaf(out: list[str], indent: str, name: str, text: str) -> None:

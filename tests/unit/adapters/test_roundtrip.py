@@ -459,3 +459,65 @@ def test_composed_body_says_what_the_built_body_says(path: Path, text: str) -> N
             codec.render(body)  # type: ignore[arg-type]
     else:
         assert etree.tostring(codec.render(body)) == built  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- indented text
+
+
+def _indented(element: etree._Element) -> bytes:
+    """The body as the envelope writes its tree: indented at level 2, without its tail."""
+    etree.indent(element, space="  ", level=2)
+    return etree.tostring(element, encoding="UTF-8", with_tail=False)
+
+
+@pytest.mark.parametrize(("rol", "berichttype"), COMPOSED, ids=[pair_id(p) for p in COMPOSED])
+@settings(PROPERTY, max_examples=15)
+@given(data=st.data())
+def test_composed_indented_text_is_the_indented_tree(
+    rol: Rol, berichttype: BerichtType, data: st.DataObject
+) -> None:
+    """compose(level=2) gives the bytes the indented tree is written as, and that text parsed;
+    or None, and then render says it."""
+    canonical = data.draw(inhoud(berichttype, sparse=data.draw(st.booleans())), label="inhoud")
+    codec = codec_for(rol, berichttype)
+    composed = codec.compose(canonical, level=2)
+    if composed is not None:
+        text, element = composed
+        assert text.encode() == _indented(codec.build(canonical))
+        assert etree.tostring(element) == etree.tostring(etree.fromstring(text.encode()))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[example_id(p) for p in EXAMPLES])
+def test_every_example_composes_as_indented_text(path: Path) -> None:
+    """The examples, in their sender's format and every recipient's: composed, not built."""
+    inhoud_ = MESSAGE_CODEC.read(path.read_bytes()).inhoud
+    assert isinstance(inhoud_, Inhoud)
+    for rol, berichttype in COMPOSED:
+        if berichttype == path.stem:
+            codec = codec_for(rol, berichttype)
+            composed = codec.compose(inhoud_, level=2)
+            assert composed is not None, rol
+            assert composed[0].encode() == _indented(codec.build(inhoud_))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[example_id(p) for p in EXAMPLES])
+@pytest.mark.parametrize(
+    "text", ["a&b<c>d\"e'f\r\ng\th ]]>", "", " ", "\n  ", "\u2003", "\x01", "\ufffe"], ids=repr
+)
+def test_written_body_says_what_the_built_envelope_says(path: Path, text: str) -> None:
+    """Markup characters, a CR, an empty or blank text and characters XML cannot carry in
+    every text of the body: write gives, for the sender and every recipient, checked or not,
+    the bytes or the refusal build gives."""
+    original = MESSAGE_CODEC.read(path.read_bytes())
+    assert isinstance(original.inhoud, Inhoud)
+    bericht_ = Bericht(kop=original.kop, inhoud=_every_text(original.inhoud, text))  # type: ignore[arg-type]
+    recipients = [r for r, t in RECEIVED if t == path.stem]
+    for voor in (None, *recipients):
+        for check in (True, False):
+            outcomes = []
+            for write in (MESSAGE_CODEC.write, MESSAGE_CODEC.build):
+                try:
+                    outcomes.append(write(bericht_, voor=voor, check=check))
+                except Exception as exc:  # noqa: BLE001 - the same error, whatever it is
+                    outcomes.append((type(exc), str(exc), getattr(exc, "__dict__", None)))
+            assert outcomes[0] == outcomes[1], (voor, check)
