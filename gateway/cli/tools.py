@@ -48,7 +48,13 @@ def bench_pipeline(
 
     logs.configure("warning", json=True)
     result = asyncio.run(
-        pipeline_bench.bench(messages=messages, window=window, rate=rate, open_seconds=open_seconds)
+        pipeline_bench.bench(
+            messages=messages,
+            window=window,
+            rate=rate,
+            open_seconds=open_seconds,
+            profile=profile,
+        )
     )
     table = Table(title=f"ketenpoort bench ({result['datum']}, {result['machine']['cpus']} cpus)")
     for column in ("meting", "msg/s", "p50 ms", "p99 ms", "max ms", "CPU ms/msg", "aangekomen"):
@@ -69,6 +75,8 @@ def bench_pipeline(
     if as_json is not None:
         as_json.write_text(json.dumps(result, indent=2) + "\n")
         out.print(f"wrote {as_json}")
+    if profile is not None:
+        out.print(f"profile of the gateway process (py-spy, collapsed stacks): {profile}")
 
 
 @bench_app.command("audit")

@@ -50,7 +50,7 @@ from gateway.tools.bench_measure import (
 )
 from gateway.transport.rabbit import Topology
 
-__all__ = ["TARGETS", "bench"]
+__all__ = ["TARGETS", "bench", "py_spy_tool"]
 
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
 EXAMPLE = next(EXAMPLES.glob("*/VtMelding.xml"))  # the police's, the one example of the type
@@ -136,27 +136,14 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
             log = (work / "gateway.log").open("wb")
             process = subprocess.Popen([str(exe), "serve"], env=env, stdout=log, stderr=log)  # noqa: S603 - our own CLI
             spy: subprocess.Popen[bytes] | None = None
-            if profile is not None:
-                tool = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-                spy = subprocess.Popen(  # noqa: S603 - py-spy on our own process
-                    [
-                        tool,
-                        "record",
-                        "--format",
-                        "raw",
-                        "-o",
-                        str(profile),
-                        "--pid",
-                        str(process.pid),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=log,
-                )
+            spy_log = work / "py-spy.log"
             try:
                 context = ssl.create_default_context(cafile=str(pki.ca))
                 context.load_cert_chain(*(str(p) for p in pki.partners[POLITIE]))
                 base = f"https://127.0.0.1:{port}"
                 await _ready(f"http://127.0.0.1:{ops_port}", process)
+                if profile is not None:  # attached once the interpreter runs (it reads it)
+                    spy = _py_spy(profile, process.pid, spy_log)
                 sender_url = f"amqp://{user}:{password}@127.0.0.1:5672/{vhost}"
                 vt_url = sender_url
                 results.append(
@@ -192,6 +179,12 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
                 except subprocess.TimeoutExpired:
                     process.kill()
                 log.close()
+            if profile is not None and not profile.exists():
+                said = spy_log.read_text(errors="replace").strip().splitlines()
+                raise RuntimeError(
+                    f"py-spy wrote no profile to {profile}: "
+                    + (said[0] if said else "it said nothing")
+                )
     finally:
         with contextlib.suppress(Exception):
             _ctl("delete_vhost", vhost)
@@ -223,6 +216,24 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
             "open_p99_gehaald": open_run["p99_ms"] < TARGETS["open_p99_ms"],
         },
     }
+
+
+def py_spy_tool() -> str:
+    """Where py-spy is: on the PATH, else beside this interpreter (a virtualenv's bin)."""
+    return shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+
+
+def _py_spy(profile: Path, pid: int, said: Path) -> subprocess.Popen[bytes]:
+    """py-spy recording ``pid`` (raw collapsed stacks) to ``profile``; what it says to ``said``."""
+    tool = py_spy_tool()
+    if not Path(tool).exists():
+        raise RuntimeError("--profile needs py-spy: pip install py-spy")
+    with said.open("wb") as err:
+        return subprocess.Popen(  # noqa: S603 - py-spy on our own process
+            [tool, "record", "--format", "raw", "-o", str(profile), "--pid", str(pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
 
 
 async def _ready(ops: str, process: subprocess.Popen[bytes]) -> None:

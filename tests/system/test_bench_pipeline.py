@@ -1,0 +1,57 @@
+"""``ketenpoort bench`` run small against the real broker: every measure is made, every message
+arrives, and ``--profile`` writes the gateway's stacks or says why it cannot.
+
+No timing is asserted (the machine decides that, and it is shared); the full run is
+``ketenpoort bench``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gateway.cli.main import app
+from gateway.tools import bench_pipeline
+
+pytestmark = pytest.mark.broker
+
+SMALL = ["bench", "--messages", "40", "--window", "8", "--rate", "40", "--open-seconds", "0.5"]
+MEASURES = ["a_raw_broker", "b_amqp_pijplijn", "c_https_pijplijn", "b_amqp_open_40_per_s"]
+
+
+def test_every_measure_is_made_and_every_message_arrives(tmp_path: Path) -> None:
+    target = tmp_path / "bench.json"
+    result = CliRunner().invoke(app, [*SMALL, "--json", str(target)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(target.read_text())
+    assert [m["meting"] for m in report["metingen"]] == MEASURES
+    for meting in report["metingen"]:
+        assert meting["aangekomen"] == meting["berichten"] > 0, meting
+        assert meting["cpu_ms_per_bericht"] > 0, meting
+    raw = report["metingen"][0]["berichten_per_s"]
+    assert report["ratio"]["b_a"] == round(report["metingen"][1]["berichten_per_s"] / raw, 3)
+
+
+def test_a_profile_without_py_spy_is_refused_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked for a profile it cannot make, the bench fails saying so (it used to ignore the
+    option and write nothing)."""
+    monkeypatch.setattr(bench_pipeline, "py_spy_tool", lambda: str(tmp_path / "no-py-spy"))
+    result = CliRunner().invoke(app, [*SMALL, "--profile", str(tmp_path / "stacks.raw")])
+    assert result.exit_code != 0
+    assert "--profile needs py-spy" in str(result.exception)
+    assert not (tmp_path / "stacks.raw").exists()
+
+
+@pytest.mark.skipif(
+    not Path(bench_pipeline.py_spy_tool()).exists(), reason="py-spy is not installed here"
+)
+def test_a_profile_holds_the_gateways_stacks(tmp_path: Path) -> None:
+    stacks = tmp_path / "stacks.raw"
+    result = CliRunner().invoke(app, [*SMALL, "--profile", str(stacks)])
+    assert result.exit_code == 0, result.output
+    assert "serve" in stacks.read_text()  # the gateway process, not the bench's
