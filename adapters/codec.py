@@ -10,18 +10,22 @@ drop a filled field that the shape cannot carry.
 Everything that depends only on the shape and the vocabulary (qualified element and attribute
 names, code tables both ways, value converters, the sub-model of every group, the fields a
 shape does not carry) is compiled into a plan when the :class:`Codec` is built; per message
-only the values are read and written.
+only the values are read and written. The parser is Python source written from the plan, a
+function per group (:class:`_ParserSource`), compiled once: a message costs one pass over each
+element's children and no call per absent field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import linecache
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from lxml import etree
+from pydantic.fields import FieldInfo
 
 from adapters.shape import Partner, Vocabulary
 from gateway.domain.bsn import elfproef
@@ -37,8 +41,8 @@ from gateway.domain.model import (
     Leaf,
     Node,
     Part,
+    bouwer,
     field_plan,
-    gevalideerd,
     part_type,
 )
 from gateway.safexml.markup import escape_attribute, escape_text
@@ -387,116 +391,9 @@ class Codec:
         return inhoud
 
     def _parser(self, plan: _GroupPlan) -> Callable[[Element], Part]:
-        """The parser of one group's element, compiled from its plan: a reader per field (in
-        the plan's order, so the first refusal is the same), the rules of :meth:`_rules` when
-        the group carries a field they speak of, and the model built from values the XSD and
-        the readers checked already (:func:`gevalideerd`)."""
-        readers = tuple(
-            (
-                child.field,
-                self._group_reader(child)
-                if isinstance(child, _GroupPlan)
-                else self._leaf_reader(child),
-            )
-            for child in plan.children
-        )
-        model = plan.model
-        carried = [child.field for child in plan.children]
-        rules = self._rules if {"geinformeerd", "doorbrekingsgrond"} & set(carried) else None
-        if carried == list(model.model_fields):  # every field, in the model's order
-
-            def parse(element: Element) -> Part:
-                by_tag = _by_tag(element)
-                values = {name: read(element, by_tag) for name, read in readers}
-                if rules is not None:
-                    rules(element, values)
-                return gevalideerd(model, values)
-
-            return parse
-        # a shape without some of the model's fields: those get their defaults
-        gezet = set(carried)
-        defaults = tuple(
-            (name, info.get_default, name in gezet) for name, info in model.model_fields.items()
-        )
-
-        def parse_some(element: Element) -> Part:
-            by_tag = _by_tag(element)
-            values = {name: read(element, by_tag) for name, read in readers}
-            if rules is not None:
-                rules(element, values)
-            data = {
-                name: values[name] if given else default(call_default_factory=True)
-                for name, default, given in defaults
-            }
-            return gevalideerd(model, data, gezet)
-
-        return parse_some
-
-    def _group_reader(self, plan: _GroupPlan) -> Callable[[Element, dict[str, list[Element]]], Any]:
-        """A group's field: its item elements (in their wrapper, if any), each parsed."""
-        parse = self._parser(plan)
-        item, wrapper, single = plan.item, plan.wrapper, plan.single
-
-        def read(element: Element, by_tag: dict[str, list[Element]]) -> Any:
-            if wrapper is None:
-                items = by_tag.get(item, ())
-            else:
-                wrappers = by_tag.get(wrapper)
-                items = [c for c in wrappers[0] if c.tag == item] if wrappers else ()
-            parsed = [parse(i) for i in items]
-            return (parsed[0] if parsed else None) if single else parsed
-
-        return read
-
-    def _leaf_reader(self, plan: _LeafPlan) -> Callable[[Element, dict[str, list[Element]]], Any]:
-        """A leaf's field: its raw text(s) where the plan says, converted and checked. The
-        reader is chosen per plan, so a text taken as it is costs no converter call."""
-        convert = self._converter(plan)
-        name, single = plan.name, plan.single
-        if plan.plek is _Plek.TEXT:
-
-            def text(element: Element, by_tag: dict[str, list[Element]]) -> Any:
-                raw = element.text or ""
-                value = raw if convert is None else convert(raw, element)
-                return value if single else [value]
-
-            return text
-        if plan.plek is _Plek.ATTRIBUTE:
-
-            def attribute(element: Element, by_tag: dict[str, list[Element]]) -> Any:
-                raw = element.get(name)
-                if raw is None:
-                    return None if single else []
-                value = raw if convert is None else convert(raw, element)
-                return value if single else [value]
-
-            return attribute
-        if convert is None:
-            if single:
-
-                def element_as_is(element: Element, by_tag: dict[str, list[Element]]) -> Any:
-                    found = by_tag.get(name)
-                    return (found[0].text or "") if found else None
-
-                return element_as_is
-
-            def elements_as_is(element: Element, by_tag: dict[str, list[Element]]) -> Any:
-                found = by_tag.get(name)
-                return [c.text or "" for c in found] if found else []
-
-            return elements_as_is
-
-        def elements(element: Element, by_tag: dict[str, list[Element]]) -> Any:
-            found = by_tag.get(name)
-            if not found:
-                return None if single else []
-            if single and len(found) == 1:
-                first = found[0]
-                return convert(first.text or "", first)
-            converted = [convert(c.text or "", c) for c in found]
-            return converted[0] if single else converted
-
-        return elements
+        """The parser of the body's element: Python source written from the plan, a function
+        per group (:class:`_ParserSource`), compiled once."""
+        return _ParserSource(self).compile(plan)
 
     def _converter(self, plan: _LeafPlan) -> Callable[[str, Element], Any] | None:
         """Raw text (and where it is, for a refusal) -> the canonical value; None for a leaf
@@ -825,6 +722,154 @@ class Codec:
         lead = "" if level is None else "\n" + _SPACE * level
         spell = None if plan.spellings is None else self._text_of(plan)
         return (plan.field, False, f"{lead}<{plan.markup}>", f"</{plan.markup}>", spell)
+
+
+class _ParserSource:
+    """The Python source of one :class:`Codec`'s parser, written from its plan.
+
+    Per group a function: one pass over the element's children sorting them by qualified
+    name, then a value per field in the plan's order (so the first refusal is the one the
+    order gives), the rules of :meth:`Codec._rules` when the group carries a field they speak
+    of, and the model built from values the XSD and the converters checked already
+    (:func:`bouwer`). Every name the source uses (tags, converters, sub-parsers, defaults) is
+    a constant of its namespace, never text spliced into it; the source is kept in
+    :mod:`linecache`, so a traceback through a parser shows its lines."""
+
+    def __init__(self, codec: Codec) -> None:
+        self.codec = codec
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {}
+
+    def constant(self, value: Any) -> str:
+        name = f"k{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def compile(self, plan: _GroupPlan) -> Callable[[Element], Part]:
+        entry = self.group(plan)
+        source = "\n".join(self.lines) + "\n"
+        filename = f"<ketenpoort parser {self.codec.vocabulary.rol} {self.codec.root}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), self.namespace)  # noqa: S102 (our own source)
+        parse: Callable[[Element], Part] = self.namespace[entry]
+        return parse
+
+    def group(self, plan: _GroupPlan) -> str:
+        """The function of one group (its sub-groups' first); returned: its name."""
+        subs = {
+            id(child): self.group(child) for child in plan.children if isinstance(child, _GroupPlan)
+        }
+        name = f"parse_{len(self.lines)}_{plan.model.__name__}"
+        # one bucket per qualified name any field reads its elements from
+        buckets: dict[str, str] = {}
+        for child in plan.children:
+            if isinstance(child, _GroupPlan):
+                tag = child.item if child.wrapper is None else child.wrapper
+            elif child.plek is _Plek.ELEMENT:
+                tag = child.name
+            else:
+                continue
+            buckets.setdefault(tag, f"b{len(buckets)}")
+        body: list[str] = [f"def {name}(element):"]
+        body += [f"    {bucket} = []" for bucket in buckets.values()]
+        if buckets:
+            body.append("    for child in element:")
+            body.append("        tag = child.tag")
+            for i, (tag, bucket) in enumerate(buckets.items()):
+                body.append(f"        {'if' if i == 0 else 'elif'} tag == {self.constant(tag)}:")
+                body.append(f"            {bucket}.append(child)")
+        values: list[str] = []
+        for i, child in enumerate(plan.children):
+            value = f"v{i}"
+            values.append(value)
+            if isinstance(child, _GroupPlan):
+                body += self._group_value(child, value, buckets, subs[id(child)])
+            else:
+                body += self._leaf_value(child, value, buckets)
+        carried = [child.field for child in plan.children]
+        fields = dict(zip(carried, values, strict=True))
+        model = plan.model
+        entries: list[str] = []
+        for field, info in model.model_fields.items():
+            given = fields.get(field)
+            entries.append(f"{field!r}: {given or self._default(info)}")
+        body.append(f"    values = {{{', '.join(entries)}}}")
+        if {"geinformeerd", "doorbrekingsgrond"} & set(carried):
+            body.append(f"    {self.constant(self.codec._rules)}(element, values)")
+        gezet = None if carried == list(model.model_fields) else frozenset(carried)
+        body.append(f"    return {self.constant(bouwer(model, gezet))}(values)")
+        self.lines += [*body, ""]
+        return name
+
+    def _default(self, info: FieldInfo) -> str:
+        """A field the shape does not carry: its default, the same object each time when
+        that is what pydantic gives (an immutable one), else made per message."""
+        first = info.get_default(call_default_factory=True)
+        if first is info.get_default(call_default_factory=True):
+            return self.constant(first)
+        return f"{self.constant(info.get_default)}(call_default_factory=True)"
+
+    def _group_value(
+        self, plan: _GroupPlan, value: str, buckets: dict[str, str], parse: str
+    ) -> list[str]:
+        """A group's field: its item elements (in the first wrapper, if any), each parsed."""
+        if plan.wrapper is None:
+            items = buckets[plan.item]
+            lines = [f"    {value} = [{parse}(x) for x in {items}]"]
+        else:
+            wrappers = buckets[plan.wrapper]
+            item = self.constant(plan.item)
+            lines = [
+                f"    {value} = [{parse}(x) for x in {wrappers}[0] if x.tag == {item}]"
+                f" if {wrappers} else []"
+            ]
+        if plan.single:
+            lines.append(f"    {value} = {value}[0] if {value} else None")
+        return lines
+
+    def _leaf_value(self, plan: _LeafPlan, value: str, buckets: dict[str, str]) -> list[str]:
+        """A leaf's field: its raw text(s) where the plan says, converted and checked."""
+        convert = self.codec._converter(plan)
+        c = None if convert is None else self.constant(convert)
+        if plan.plek is _Plek.TEXT:
+            raw = 'element.text or ""'
+            one = raw if c is None else f"{c}({raw}, element)"
+            return [f"    {value} = {one if plan.single else f'[{one}]'}"]
+        if plan.plek is _Plek.ATTRIBUTE:
+            return self._attribute_value(plan, value, c)
+        return self._element_value(plan, value, c, buckets[plan.name])
+
+    def _attribute_value(self, plan: _LeafPlan, value: str, c: str | None) -> list[str]:
+        name = self.constant(plan.name)
+        if c is None and plan.single:
+            return [f"    {value} = element.get({name})"]
+        got = f"a_{value}"
+        one = got if c is None else f"{c}({got}, element)"
+        none, some = ("None", one) if plan.single else ("[]", f"[{one}]")
+        return [
+            f"    {got} = element.get({name})",
+            f"    {value} = {none} if {got} is None else {some}",
+        ]
+
+    @staticmethod
+    def _element_value(plan: _LeafPlan, value: str, c: str | None, found: str) -> list[str]:
+        """Child elements (``found``: their bucket): the first one's text for a single leaf,
+        each one converted before the first is taken (so a bad later one is refused too)."""
+        if c is None:
+            if plan.single:
+                return [f'    {value} = ({found}[0].text or "") if {found} else None']
+            return [f'    {value} = [x.text or "" for x in {found}]']
+        every = f'[{c}(x.text or "", x) for x in {found}]'
+        if not plan.single:
+            return [f"    {value} = {every}"]
+        return [
+            f"    if not {found}:",
+            f"        {value} = None",
+            f"    elif len({found}) == 1:",
+            f'        {value} = {c}({found}[0].text or "", {found}[0])',
+            "    else:",
+            f"        {value} = {every}[0]",
+        ]
 
 
 class Adapter:

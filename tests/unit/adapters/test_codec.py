@@ -1,18 +1,24 @@
 """The compiled parsers of ``adapters.codec`` build the canonical body without validating it
-again (``gevalideerd``): the same body, part by part, as building it with pydantic's
+again (``bouwer``, as ``gevalideerd``): the same body, part by part, as building it with pydantic's
 validation from the values read, for every example and for generated bodies of every type a
 partner sends."""
 
 from __future__ import annotations
 
+import linecache
+import re
+import traceback
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from pydantic.fields import FieldInfo
 
-from gateway.domain.model import BerichtType, Inhoud, Kind, Leaf, Node, Rol
+from adapters.codec import _ParserSource
+from gateway.domain.errors import Refused
+from gateway.domain.model import BerichtType, Foutcode, Inhoud, Kind, Leaf, Node, Rol
 from gateway.safexml import xmlsafe
 from tests.support.catalogue import ADAPTERS, TYPEN
 from tests.support.models import assert_same_build, validated
@@ -78,3 +84,53 @@ def test_every_code_a_parser_reads_is_a_value_of_its_list(
             assert set(vocabulary.codes(leaf, sendable_only=False).values()) <= set(
                 leaf.codes.waarden
             )
+
+
+@pytest.mark.parametrize(("rol", "berichttype"), SENT, ids=[pair_id(p) for p in SENT])
+def test_a_parser_source_splices_in_no_vocabulary_text_and_is_kept_for_tracebacks(
+    rol: Rol, berichttype: BerichtType
+) -> None:
+    """The generated parser names tags, attributes and converters as constants of its
+    namespace: no element name, namespace or code of the vocabulary is text of the source
+    (so nothing a vocabulary file says can change the code), and the source is in
+    :mod:`linecache` under the parser's file name."""
+    codec = codec_for(rol, berichttype)
+    code = codec._parse.__code__
+    source = "".join(linecache.getlines(code.co_filename))
+    assert code.co_filename.startswith("<ketenpoort parser ")
+    assert f"def {code.co_name}(element):" in source
+    assert codec.vocabulary.namespace not in source
+    assert codec.root not in source.replace(f"_{codec.model.__name__}", "")
+    assert '"' not in source.replace('.text or ""', "")  # no string literal but the empty text
+
+
+def test_a_refusal_inside_a_parser_has_a_traceback_with_its_source_lines() -> None:
+    path = next(p for p in examples() if p.name == "VtMelding.xml")
+    text = path.read_text("utf-8")
+    bad = re.sub(r"(<\w+:BSN>)\d{9}<", r"\g<1>123456789<", text, count=1)
+    assert bad != text
+    with pytest.raises(Refused) as caught:
+        MESSAGE_CODEC.read(bad.encode())
+    assert caught.value.code is Foutcode.BSN_ONGELDIG
+    generated = [
+        frame
+        for frame in traceback.extract_tb(caught.value.__traceback__)
+        if frame.filename.startswith("<ketenpoort parser ")
+    ]
+    assert generated
+    assert all(frame.line for frame in generated)
+
+
+def test_a_field_the_shape_leaves_out_gets_a_fresh_default_per_body_where_pydantic_makes_one() -> (
+    None
+):
+    """An immutable default is one constant of the parser; a default factory's value (a
+    list) is made per body, so two bodies never share it."""
+    source = _ParserSource(codec_for(*SENT[0]))
+    made = source._default(FieldInfo(annotation=list[str], default_factory=list))
+    constant = source._default(FieldInfo(annotation=str | None, default=None))
+    first, second = eval(made, source.namespace), eval(made, source.namespace)  # noqa: S307
+    assert first == second == []
+    assert first is not second
+    assert constant in source.namespace
+    assert eval(constant, source.namespace) is None  # noqa: S307
