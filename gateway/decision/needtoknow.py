@@ -38,8 +38,8 @@ __all__ = [
     "Achtergehouden",
     "Gefilterd",
     "Inventaris",
+    "Inventarisatie",
     "VrijeTekst",
-    "categorieen_met_vrije_tekst",
     "filter_inhoud",
     "inventaris",
 ]
@@ -78,30 +78,12 @@ class Inventaris:
 
 
 def inventaris(inhoud: Inhoud, vrije_tekst: VrijeTekst | None = None) -> Inventaris:
-    """The categories and free-text fields of ``inhoud`` (one walk)."""
-    found: set[Categorie] = set()
-    teksten: list[tuple[str, frozenset[Categorie]]] = []
-    leeg: list[str] = []
-    _inventarisatie(vrije_tekst).walk(inhoud, _GEEN, "", found, teksten, leeg)
-    return Inventaris(inhoud, vrije_tekst, frozenset(found), tuple(teksten), volledig=not leeg)
+    """The categories and free-text fields of ``inhoud`` (one walk), with a walker made for
+    this call: the pipeline keeps an :class:`Inventarisatie` per BerichtType instead."""
+    return Inventarisatie(vrije_tekst)(inhoud)
 
 
 _GEEN: frozenset[Categorie] = frozenset()
-
-# one compiled walk per free-text table (the policy's, per BerichtType), kept with the table
-# itself so that an id reused by another table is not mistaken for it
-_INVENTARISATIES: dict[int, tuple[VrijeTekst | None, _Inventarisatie]] = {}
-
-
-def _inventarisatie(vrije_tekst: VrijeTekst | None) -> _Inventarisatie:
-    entry = _INVENTARISATIES.get(id(vrije_tekst))
-    if entry is not None and entry[0] is vrije_tekst:
-        return entry[1]
-    if len(_INVENTARISATIES) > 256:  # policies come and go (reloads, tests): stay small
-        _INVENTARISATIES.clear()
-    made = _Inventarisatie(vrije_tekst or {})
-    _INVENTARISATIES[id(vrije_tekst)] = (vrije_tekst, made)
-    return made
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +105,28 @@ class _Klasse:
     delen: tuple[_Veld, ...]
 
 
-class _Inventarisatie:
-    """:func:`_walk` for one free-text table, each (class, path) read once: the field paths,
-    their categories with the table's, which are free texts, which hold parts. A filled value
-    field adds its own categories; the inherited ones are added once per part that has one."""
+class Inventarisatie:
+    """The inventory walk for one free-text table (one BerichtType's), each (class, path) read
+    once: the field paths, their categories with the table's, which are free texts, which
+    hold parts. A filled value field adds its own categories; the inherited ones are added
+    once per part that has one. A field counts as filled when it holds a value or an item
+    that is not empty (:func:`~gateway.domain.model.is_empty`: a block's attributes alone do
+    not fill it); a part none of whose fields is filled is empty, and filtering drops it."""
 
-    def __init__(self, vrij: VrijeTekst) -> None:
-        self.vrij = vrij
+    def __init__(self, vrije_tekst: VrijeTekst | None) -> None:
+        self.vrije_tekst = vrije_tekst
+        self.vrij: VrijeTekst = vrije_tekst or {}
         self._klassen: dict[tuple[type[Part], str], _Klasse] = {}
+
+    def __call__(self, inhoud: Inhoud) -> Inventaris:
+        """What ``inhoud`` holds (:class:`Inventaris`)."""
+        found: set[Categorie] = set()
+        teksten: list[tuple[str, frozenset[Categorie]]] = []
+        leeg: list[str] = []
+        self.walk(inhoud, _GEEN, "", found, teksten, leeg)
+        return Inventaris(
+            inhoud, self.vrije_tekst, frozenset(found), tuple(teksten), volledig=not leeg
+        )
 
     def klasse(self, model: type[Part], prefix: str) -> _Klasse:
         found = self._klassen.get((model, prefix))
@@ -159,7 +155,8 @@ class _Inventarisatie:
         teksten: list[tuple[str, frozenset[Categorie]]],
         leeg: list[str],
     ) -> bool:
-        """What :func:`_walk` does (with ``teksten`` and ``leeg``)."""
+        """Add to ``found`` and ``teksten`` what the filled fields below ``part`` carry, to
+        ``leeg`` the path of every empty part met; whether any field of ``part`` is filled."""
         klasse = self.klasse(type(part), prefix)
         values = part.__dict__
         filled = self._waarden(klasse, values, inherited, found, teksten)
@@ -209,7 +206,7 @@ class _Inventarisatie:
             value = values[veld.name]
             if value is None:
                 continue
-            if isinstance(value, list | tuple | BaseModel):  # as _walk: filled by its items
+            if isinstance(value, list | tuple | BaseModel):  # filled by its items
                 items = value if isinstance(value, list) else (value,)
                 if all(is_empty(item) for item in items):
                     continue  # only empty values (or none): the field counts as empty
@@ -266,75 +263,10 @@ def _gefilterd(
     )
 
 
-def categorieen_met_vrije_tekst(part: Part, vrije_tekst: VrijeTekst) -> set[Categorie]:
-    """All effective categories of the filled fields below ``part``, a free-text field's
-    included (the model's ``categorieen_in`` plus the policy's free-text table)."""
-    found: set[Categorie] = set()
-    _walk(part, frozenset(), "", vrije_tekst, found, None, None)
-    return found
-
-
-def _walk(
-    part: Part,
-    inherited: frozenset[Categorie],
-    prefix: str,
-    vrij: VrijeTekst,
-    found: set[Categorie],
-    teksten: list[tuple[str, frozenset[Categorie]]] | None,
-    leeg: list[str] | None,
-) -> bool:
-    """Add to ``found`` (and ``teksten``) what the filled fields below ``part`` carry; whether
-    any field of ``part`` is filled. One pass: a field whose value :func:`is_empty` is skipped,
-    decided from its items' walks instead of by asking :func:`is_empty` first and walking
-    again (which walked every part once per ancestor). ``leeg`` gets the path of every empty
-    part met (one that filtering would drop even when every category is granted)."""
-    filled = False
-    for f in field_plan(type(part)):  # the model's fields and categories, read once per class
-        value = getattr(part, f.name)
-        if value is None or (isinstance(value, list) and not value):
-            continue
-        path = f"{prefix}{f.name}"
-        cats = inherited | f.categorieen
-        extra = vrij.get(path)
-        if extra:
-            cats |= extra
-        if f.part is None and not isinstance(value, list | tuple | BaseModel):  # filled
-            filled = filled or not f.blokattribuut  # a block's attributes do not fill it
-            found |= cats
-            if teksten is not None and extra is not None:
-                teksten.append((path, cats))
-            continue
-        below: set[Categorie] = set()
-        field_teksten: list[tuple[str, frozenset[Categorie]]] | None = (
-            None if teksten is None else []
-        )
-        if field_teksten is not None and path in vrij:
-            field_teksten.append((path, cats))
-        field_filled = False
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, Part):
-                item_cats = cats | item.extra_categorieen()
-                below |= item_cats
-                item_filled = _walk(item, item_cats, f"{path}.", vrij, below, field_teksten, leeg)
-                if not item_filled and leeg is not None:
-                    leeg.append(path)
-                field_filled |= item_filled
-            else:
-                below |= cats
-                field_filled |= not is_empty(item)
-        if not field_filled:
-            continue  # only empty parts or values: the field counts as empty (see is_empty)
-        filled = True
-        found |= below
-        if teksten is not None and field_teksten:
-            teksten.extend(field_teksten)
-    return filled
-
-
 @dataclass(frozen=True)
 class _Filter:
     """Keeps the granted fields of a body and gathers, on the way, the categories of what it
-    kept: what :func:`categorieen_met_vrije_tekst` of the filtered body would find, without
+    kept: what :func:`inventaris` of the filtered body would find present, without
     walking it again. A part's kept categories are its inherited ones plus, per kept field,
     that field's own (its declared ones, the free-text table's, a kept item's
     ``extra_categorieen``) and those below; the inherited ones are in the enclosing field's

@@ -48,7 +48,7 @@ from gateway.decision.besluit import (
     Weigering,
     sha256,
 )
-from gateway.decision.needtoknow import filter_inhoud, inventaris
+from gateway.decision.needtoknow import Inventarisatie, filter_inhoud
 from gateway.decision.normen import gesloten_door, gesloten_per_item, normen_bij
 from gateway.decision.routing import Router, Routering
 from gateway.decision.signaal import Signaal, signalen, sleutels
@@ -57,6 +57,7 @@ from gateway.domain.errors import Refused
 from gateway.domain.model import (
     Afleverbevestiging,
     Bericht,
+    BerichtType,
     Blokken,
     Doelbinding,
     Foutcode,
@@ -107,6 +108,8 @@ class Pipeline:
         self._antwoorden = frozenset(
             t for t, regel in policy.berichten.items() if regel.antwoord_op
         )
+        # per BerichtType the inventory walk with its free-text table (v2 §8)
+        self._inventarisaties = {t: Inventarisatie(policy.vrije_tekst.get(t)) for t in policy.typen}
 
     # ----------------------------------------------------------------- read
 
@@ -134,11 +137,20 @@ class Pipeline:
         except Refused as refused:
             return self.weiger(ontvangen, refused, feiten, bericht)
         gezien = (  # what it holds, for the filter of every recipient and the audit
-            inventaris(bericht.inhoud, self.policy.vrije_tekst.get(bericht.kop.berichttype))
+            self._inventaris(bericht.kop.berichttype)(bericht.inhoud)
             if isinstance(bericht.inhoud, Inhoud)
             else None
         )
         return Gelezen(ontvangen=ontvangen, bericht=bericht, blokken=blokken, inventaris=gezien)
+
+    def _inventaris(self, berichttype: BerichtType) -> Inventarisatie:
+        """The inventory walk of a BerichtType of the catalogue (made at start)."""
+        found = self._inventarisaties.get(berichttype)
+        if found is None:  # a codec built from another catalogue than the policy's (tests)
+            found = self._inventarisaties[berichttype] = Inventarisatie(
+                self.policy.vrije_tekst.get(berichttype)
+            )
+        return found
 
     def vraag(self, gelezen: Gelezen) -> Vraag:
         """Which facts :meth:`decide` needs for this message."""
@@ -325,7 +337,7 @@ class Pipeline:
         vrije_tekst = self.policy.vrije_tekst.get(bericht.kop.berichttype)
         gezien = gerouteerd.gelezen.inventaris  # what it holds: once, not per recipient
         if gezien is None or gezien.inhoud is not geheim.inhoud:
-            gezien = inventaris(geheim.inhoud, vrije_tekst)
+            gezien = self._inventaris(bericht.kop.berichttype)(geheim.inhoud)
         leveringen = []
         for ontvanger in routering.ontvangers:
             gefilterd = filter_inhoud(geheim.inhoud, ontvanger.granted, vrije_tekst, gezien)

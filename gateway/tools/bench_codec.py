@@ -47,7 +47,7 @@ from gateway.decision.besluit import (
     ingress,
     sha256,
 )
-from gateway.decision.needtoknow import filter_inhoud, inventaris
+from gateway.decision.needtoknow import Inventarisatie, filter_inhoud, inventaris
 from gateway.decision.pipeline import Pipeline
 from gateway.decision.routing import Gevraagd
 from gateway.decision.trail import Trail
@@ -169,10 +169,15 @@ def _steps(
         ),
         routering=routering,
     )
-    gefilterd = [(o, filter_inhoud(inhoud, o.granted)) for o in routering.ontvangers]
+    vrij = policy.vrije_tekst.get(bericht.kop.berichttype)
+    gezien = gerouteerd.gelezen.inventaris
+    gefilterd = [(o, filter_inhoud(inhoud, o.granted, vrij, gezien)) for o in routering.ontvangers]
+    walker = Inventarisatie(vrij)
 
     def filter_all() -> object:
-        return [filter_inhoud(inhoud, o.granted) for o in routering.ontvangers]
+        """What the pipeline does: the inventory once, then the filter of each recipient."""
+        seen = walker(inhoud)
+        return [filter_inhoud(inhoud, o.granted, vrij, seen) for o in routering.ontvangers]
 
     def render_all() -> object:
         return [

@@ -11,6 +11,7 @@ from lxml import etree
 from pydantic import BaseModel
 
 from gateway.codec.envelope import KP
+from gateway.decision.needtoknow import VrijeTekst
 from gateway.domain.model import (
     BLOKATTRIBUTEN,
     BerichtType,
@@ -19,6 +20,7 @@ from gateway.domain.model import (
     Part,
     Rol,
     field_categorieen,
+    field_plan,
     is_empty,
     part_type,
 )
@@ -161,7 +163,79 @@ __all__ = [
     "body_element",
     "body_values",
     "declared_leaves",
+    "field_walk",
     "leaf_multiset",
     "leaves",
     "parse_delivered",
 ]
+
+
+def field_walk(
+    part: Part, vrije_tekst: VrijeTekst | None
+) -> tuple[set[Categorie], list[tuple[str, frozenset[Categorie]]], list[str]]:
+    """The plain walk of ``part``'s fields, the reference the compiled inventory
+    (``needtoknow.Inventarisatie``) is checked against: the effective categories of the filled
+    fields (free texts included), the free-text fields present with their categories, and the
+    paths of the empty parts met."""
+    found: set[Categorie] = set()
+    teksten: list[tuple[str, frozenset[Categorie]]] = []
+    leeg: list[str] = []
+    _walk(part, frozenset(), "", vrije_tekst or {}, found, teksten, leeg)
+    return found, teksten, leeg
+
+
+def _walk(
+    part: Part,
+    inherited: frozenset[Categorie],
+    prefix: str,
+    vrij: VrijeTekst,
+    found: set[Categorie],
+    teksten: list[tuple[str, frozenset[Categorie]]] | None,
+    leeg: list[str] | None,
+) -> bool:
+    """Add to ``found`` (and ``teksten``) what the filled fields below ``part`` carry; whether
+    any field of ``part`` is filled. One pass: a field whose value :func:`is_empty` is skipped,
+    decided from its items' walks instead of by asking :func:`is_empty` first and walking
+    again (which walked every part once per ancestor). ``leeg`` gets the path of every empty
+    part met (one that filtering would drop even when every category is granted)."""
+    filled = False
+    for f in field_plan(type(part)):  # the model's fields and categories, read once per class
+        value = getattr(part, f.name)
+        if value is None or (isinstance(value, list) and not value):
+            continue
+        path = f"{prefix}{f.name}"
+        cats = inherited | f.categorieen
+        extra = vrij.get(path)
+        if extra:
+            cats |= extra
+        if f.part is None and not isinstance(value, list | tuple | BaseModel):  # filled
+            filled = filled or not f.blokattribuut  # a block's attributes do not fill it
+            found |= cats
+            if teksten is not None and extra is not None:
+                teksten.append((path, cats))
+            continue
+        below: set[Categorie] = set()
+        field_teksten: list[tuple[str, frozenset[Categorie]]] | None = (
+            None if teksten is None else []
+        )
+        if field_teksten is not None and path in vrij:
+            field_teksten.append((path, cats))
+        field_filled = False
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, Part):
+                item_cats = cats | item.extra_categorieen()
+                below |= item_cats
+                item_filled = _walk(item, item_cats, f"{path}.", vrij, below, field_teksten, leeg)
+                if not item_filled and leeg is not None:
+                    leeg.append(path)
+                field_filled |= item_filled
+            else:
+                below |= cats
+                field_filled |= not is_empty(item)
+        if not field_filled:
+            continue  # only empty parts or values: the field counts as empty (see is_empty)
+        filled = True
+        found |= below
+        if teksten is not None and field_teksten:
+            teksten.extend(field_teksten)
+    return filled

@@ -21,7 +21,7 @@ from typer.testing import CliRunner, Result
 
 from gateway.cli.main import app
 from gateway.codec.envelope import KP
-from gateway.decision.needtoknow import categorieen_met_vrije_tekst
+from gateway.decision.needtoknow import inventaris
 from gateway.domain.model import BerichtType, Inhoud, Rol
 from gateway.policy.catalogue import load_policy
 from gateway.safexml import xmlsafe
@@ -333,7 +333,7 @@ def test_route_json_of_the_zsm_aanmelding() -> None:
     for rol, r in by_rol.items():
         parsed = parse_for(r["message"], Rol(rol), "ZsmAanmelding")
         # kept counts what the delivered free text may hold (v2 §8: Letsel is gezondheid too)
-        assert sorted(categorieen_met_vrije_tekst(parsed, vrij)) == r["kept"], rol
+        assert sorted(inventaris(parsed, vrij).present) == r["kept"], rol
     # the Letsel (incident, gezondheid) is withheld from those not granted gezondheid
     assert reclassering["withheld"] == [
         {

@@ -22,7 +22,7 @@ from adapters.codec import _part_type
 from gateway.codec.envelope import KP
 from gateway.decision.beroepsgeheim import herkomst_van, houd_geheim
 from gateway.decision.besluit import Aanvaarding
-from gateway.decision.needtoknow import _gefilterd, _walk, filter_inhoud, inventaris
+from gateway.decision.needtoknow import Inventarisatie, _gefilterd, filter_inhoud, inventaris
 from gateway.decision.routing import Gevraagd
 from gateway.domain.errors import Refused
 from gateway.domain.model import (
@@ -67,6 +67,7 @@ from tests.support.needtoknow import (
     ROOT,
     body_values,
     declared_leaves,
+    field_walk,
     leaf_multiset,
     leaves,
     parse_delivered,
@@ -628,14 +629,13 @@ def test_the_inventory_is_what_the_field_by_field_walk_finds(
     empty parts the plain walk of the fields finds."""
     body = data.draw(inhoud(berichttype, sparse=data.draw(st.booleans())), label="inhoud")
     for vrij in (POLICY.vrije_tekst.get(berichttype), None):
-        found: set[str] = set()
-        teksten: list[tuple[str, frozenset[str]]] = []
-        leeg: list[str] = []
-        _walk(body, frozenset(), "", vrij or {}, found, teksten, leeg)
-        gezien = inventaris(body, vrij)
-        assert gezien.present == found
-        assert sorted(gezien.teksten) == sorted(teksten)
-        assert gezien.volledig is not leeg
+        found, teksten, leeg = field_walk(body, vrij)
+        walker = Inventarisatie(vrij)
+        for gezien in (inventaris(body, vrij), walker(body), walker(body)):  # kept walker too
+            assert gezien.present == found
+            assert sorted(gezien.teksten) == sorted(teksten)
+            assert gezien.volledig is (not leeg)
+            assert gezien.vrije_tekst is vrij
 
 
 @pytest.mark.parametrize(
