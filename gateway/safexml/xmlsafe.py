@@ -34,22 +34,29 @@ _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+
 _local = threading.local()
 
 
+def _hardened(*, sent: bool) -> etree.XMLParser:
+    """A parser denied what every parser of the gateway is denied (entities, the network, a
+    DTD, huge trees, an id table). ``sent``: for what a sender wrote, which also drops
+    comments and processing instructions and reads UTF-8 only; else for what the gateway
+    composed itself, which has neither and is parsed from text."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        collect_ids=False,
+        remove_pis=sent,
+        remove_comments=sent,
+        encoding="utf-8" if sent else None,  # never let libxml2 guess it from a sender's bytes
+    )
+
+
 def _parser() -> etree.XMLParser:
     """A parser per thread (lxml parsers must not be shared between threads)."""
     parser: etree.XMLParser | None = getattr(_local, "parser", None)
     if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            collect_ids=False,
-            remove_pis=True,
-            remove_comments=True,
-            encoding="utf-8",  # never let libxml2 guess another encoding from the bytes
-        )
-        _local.parser = parser
+        parser = _local.parser = _hardened(sent=True)
     return parser
 
 
@@ -57,15 +64,7 @@ def _own_parser() -> etree.XMLParser:
     """A parser per thread for XML the gateway composed itself (:func:`parse_own`)."""
     parser: etree.XMLParser | None = getattr(_local, "own_parser", None)
     if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            collect_ids=False,
-        )
-        _local.own_parser = parser
+        parser = _local.own_parser = _hardened(sent=False)
     return parser
 
 

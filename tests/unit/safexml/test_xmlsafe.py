@@ -171,6 +171,20 @@ def test_external_file_entity_is_refused_and_leaks_nothing(target: str, tmp_path
     assert "KP-SECRET" not in said
 
 
+def test_the_parser_of_the_gateways_own_text_expands_and_opens_nothing(trap: Path) -> None:
+    """``parse_own`` is for text the gateway composed (every value escaped), yet it is as
+    hardened as the sender's parser: an internal entity stays unexpanded, an external one
+    (the trap) is never opened."""
+    internal = xmlsafe.parse_own('<!DOCTYPE a [<!ENTITY e "expanded">]><a>&e;</a>')
+    assert internal.text is None  # the reference stays a reference, its text not read in
+    assert [type(child) for child in internal] == [etree._Entity]
+    external = f'<!DOCTYPE r [<!ENTITY x SYSTEM "file://{trap}">]>\n<r>&x;</r>'
+    outcome = run_guarded(lambda: xmlsafe.parse_own(external), trap)
+    assert outcome.refused is None
+    assert isinstance(outcome.result, etree._Element)
+    assert outcome.result.text is None
+
+
 def test_external_file_entity_is_never_opened(trap: Path) -> None:
     data = f'<!DOCTYPE r [<!ENTITY x SYSTEM "file://{trap}">]>\n<r>&x;</r>'.encode()
     refused(data, trap=trap)
