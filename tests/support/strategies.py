@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -296,30 +297,66 @@ GRONDSLAG = st.one_of(
 TRACEPARENT = st.from_regex(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}", fullmatch=True)
 
 
-def partij(rol: Rol | None = None) -> st.SearchStrategy[Partij]:
-    rollen = st.just(rol) if rol is not None else st.sampled_from(sorted(catalogue.TYPEN.rollen))
-    return st.builds(Partij, oin=OIN, rol=rollen)
+@dataclass(frozen=True)
+class Koptekst:
+    """What the texts of a generated Kop are drawn from: well-formed ones (:data:`GELDIG`, the
+    default) or, for the envelope's own tests, any text at all."""
+
+    ids: st.SearchStrategy[str]  # BerichtId, ConversatieId, InAntwoordOp
+    oin: st.SearchStrategy[str]
+    rol: st.SearchStrategy[str]  # an Ontvanger's rol (the Afzender's is given)
+    doel: st.SearchStrategy[str]
+    grondslagen: st.SearchStrategy[list[str]]
+    traceparent: st.SearchStrategy[str]
+    altijd_doelbinding: bool  # a catalogue type's Kop always has one (a technical one may)
+
+
+GELDIG = Koptekst(
+    ids=UUID,
+    oin=OIN,
+    rol=st.deferred(lambda: st.sampled_from(sorted(catalogue.TYPEN.rollen))),
+    doel=st.deferred(lambda: st.sampled_from(sorted(catalogue.POLICY.doelen))),
+    grondslagen=st.lists(GRONDSLAG, min_size=1, max_size=10),
+    traceparent=TRACEPARENT,
+    altijd_doelbinding=True,
+)
+
+
+def partij(
+    rol: Rol | st.SearchStrategy[str] | None = None, tekst: Koptekst = GELDIG
+) -> st.SearchStrategy[Partij]:
+    """A Partij of ``rol`` (a rol, or what to draw it from; default: any of the register)."""
+    if rol is None:
+        rollen = tekst.rol
+    elif isinstance(rol, str):
+        rollen = st.just(rol)
+    else:
+        rollen = rol
+    return st.builds(Partij, oin=tekst.oin, rol=rollen)
 
 
 @st.composite
-def kop(draw: st.DrawFn, berichttype: BerichtType, afzender: Rol) -> Kop:
+def kop(
+    draw: st.DrawFn,
+    berichttype: BerichtType,
+    afzender: Rol | st.SearchStrategy[str],
+    tekst: Koptekst = GELDIG,
+) -> Kop:
+    """A Kop of ``berichttype`` from a partner of rol ``afzender``, its texts from ``tekst``."""
     doelbinding = None
-    if not is_technisch(berichttype) or draw(st.booleans()):
-        doelbinding = Doelbinding(
-            doel=draw(st.sampled_from(sorted(catalogue.POLICY.doelen))),
-            grondslagen=tuple(draw(st.lists(GRONDSLAG, min_size=1, max_size=10))),
-        )
+    if (tekst.altijd_doelbinding and not is_technisch(berichttype)) or draw(st.booleans()):
+        doelbinding = Doelbinding(doel=draw(tekst.doel), grondslagen=tuple(draw(tekst.grondslagen)))
     return Kop(
-        bericht_id=draw(UUID),
-        conversatie_id=draw(UUID),
-        in_antwoord_op=draw(st.none() | UUID),
+        bericht_id=draw(tekst.ids),
+        conversatie_id=draw(tekst.ids),
+        in_antwoord_op=draw(st.none() | tekst.ids),
         berichttype=berichttype,
-        afzender=draw(partij(afzender)),
-        ontvangers=tuple(draw(st.lists(partij(), max_size=3))),
+        afzender=draw(partij(afzender, tekst)),
+        ontvangers=tuple(draw(st.lists(partij(tekst=tekst), max_size=3))),
         doelbinding=doelbinding,
         tijdstip=draw(TIJDSTIP),
         prioriteit=draw(st.none() | st.sampled_from(list(Prioriteit))),
-        traceparent=draw(st.none() | TRACEPARENT),
+        traceparent=draw(st.none() | tekst.traceparent),
     )
 
 
