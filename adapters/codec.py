@@ -164,86 +164,6 @@ def _only(values: list[Any]) -> Any:
     return values[0] if values else None
 
 
-def _open(
-    out: list[str],
-    values: dict[str, Any],
-    uncarried: tuple[str, ...],
-    head: str,
-    attributes: tuple[tuple[str, str, Callable[[Any], str]], ...],
-    texts: tuple[tuple[str, Callable[[Any], str]], ...],
-) -> str:
-    """An element's start tag and attributes into ``out``; returned: the ``>`` that ends
-    the start tag and the element's own text after it (a composer's part, :meth:`_composer`)."""
-    for name in uncarried:
-        if values[name] not in (None, []):
-            raise _UnwritableError  # the refusal is the built tree's
-    out.append(head)
-    for field, start, text in attributes:
-        value = values[field]
-        if isinstance(value, list):
-            value = _only(value)
-        if value is not None:
-            out += (start, escape_attribute(text(value)), '"')
-    own = ">"
-    for field, text in texts:
-        value = values[field]
-        if isinstance(value, list):
-            value = _only(value)
-        if value is not None:
-            written = text(value)
-            if not written:
-                raise _UnwritableError  # an empty text node
-            own += escape_text(written)
-    return own
-
-
-def _children(out: list[str], values: dict[str, Any], steps: tuple[tuple[Any, ...], ...]) -> None:
-    """An element's child elements into ``out``, a step per field (:meth:`Codec._group_step`,
-    :meth:`Codec._leaf_step`); the common leaf, one text or plain value, written inline."""
-    for field, group, first, second, third in steps:
-        value = values[field]
-        if value is None:
-            continue
-        if group:
-            _items(out, value, first, second, third)
-            continue
-        # a leaf element: first its start tag, second its end tag, third its spelling
-        if third is None:
-            kind = type(value)
-            if kind is str:
-                if not value:
-                    raise _UnwritableError  # an empty text node
-                out.append(first + escape_text(value) + second)
-                continue
-            if kind in _PLAIN:
-                out.append(first + _to_text(value) + second)
-                continue
-        _leaves(out, value, first, second, third)
-
-
-def _items(
-    out: list[str],
-    value: Any,
-    compose: Callable[[list[str], dict[str, Any]], None],
-    wrapper_head: str,
-    wrapper_tail: str,
-) -> None:
-    """A group's item(s) into ``out``, in the wrapper when there is one (none: "")."""
-    if isinstance(value, list):
-        if not value:
-            return
-        if wrapper_head:
-            out.append(wrapper_head)
-        for each in value:
-            compose(out, each.__dict__)
-    else:
-        if wrapper_head:
-            out.append(wrapper_head)
-        compose(out, value.__dict__)
-    if wrapper_tail:
-        out.append(wrapper_tail)
-
-
 def _leaves(
     out: list[str], value: Any, head: str, tail: str, spell: Callable[[Any], str] | None
 ) -> None:
@@ -291,7 +211,7 @@ class Codec:
         self._attribuut = self.vocabulary.attribute("beroepsgeheim")
         self._parse = self._parser(self._plan)
         self._render = self._renderer(self._plan)
-        self._compose = self._composer(self._plan, root=True)
+        self._compose = self._composer(level=None)
         self._indented: dict[int, Callable[[list[str], dict[str, Any]], None]] = {}
 
     def _rol(self, text: str) -> str:
@@ -554,7 +474,7 @@ class Codec:
             raise TypeError(f"{self.root} renders {self.model.__name__}, not {type(inhoud)}")
         compose = self._indented.get(level)
         if compose is None:
-            compose = self._indented[level] = self._composer(self._plan, root=True, level=level)
+            compose = self._indented[level] = self._composer(level=level)
         out: list[str] = []
         try:
             compose(out, inhoud.__dict__)
@@ -645,98 +565,23 @@ class Codec:
 
     # the text, composed
 
-    def _composer(
-        self, plan: _GroupPlan, *, root: bool = False, level: int | None = None
-    ) -> Callable[[list[str], dict[str, Any]], None]:
-        """The composer of one group's element as XML text, compiled from its plan: what
-        :meth:`_renderer` builds, written in the same order. It is given the part's values
-        (its ``__dict__``) and raises :class:`_UnwritableError` for what only a built tree says.
-
-        With ``level`` the text is the one ``etree.indent(..., space="  ", level=level)`` and
-        ``tostring`` give for the element at that depth (:meth:`compose`): each child on its
-        own line, an element without content closed as ``<x/>``. An element with both its own
-        text and child elements is the tree's to indent (:class:`_UnwritableError`)."""
-        indented = level is not None
-        lead = "" if root or level is None else "\n" + _SPACE * level
-        head = lead + "<" + plan.item_markup
-        if root:
-            namespace = escape_attribute(self.vocabulary.namespace)
-            head += f' xmlns:{self.vocabulary.prefix}="{namespace}"'
-        close = ("\n" + _SPACE * level if level is not None else "") + "</" + plan.item_markup + ">"
-        empty_close = "</" + plan.item_markup + ">"  # after a text, or with nothing inside
-        inner = None if level is None else level + 1
-        attributes = tuple(
-            (child.field, f' {child.markup}="', self._text_of(child))
-            for child in plan.children
-            if isinstance(child, _LeafPlan) and child.plek is _Plek.ATTRIBUTE
-        )
-        texts = tuple(
-            (child.field, self._text_of(child))
-            for child in plan.children
-            if isinstance(child, _LeafPlan) and child.plek is _Plek.TEXT
-        )
-        steps = tuple(
-            self._group_step(child, inner)
-            if isinstance(child, _GroupPlan)
-            else self._leaf_step(child, inner)
-            for child in plan.children
-            if isinstance(child, _GroupPlan) or child.plek is _Plek.ELEMENT
-        )
-        uncarried = plan.uncarried
-
-        def compose(out: list[str], values: dict[str, Any]) -> None:
-            own = _open(out, values, uncarried, head, attributes, texts)
-            mark = len(out)
-            out.append(own)
-            _children(out, values, steps)
-            if not indented:
-                out.append(empty_close)
-            elif len(out) > mark + 1:  # child elements
-                if len(own) > 1:
-                    raise _UnwritableError  # a text and children: as the tree indents it
-                out.append(close)
-            elif len(own) > 1:
-                out.append(empty_close)
-            else:
-                out[mark] = "/>"
-
-        return compose
-
-    def _group_step(self, plan: _GroupPlan, level: int | None) -> tuple[Any, ...]:
-        """A group's step in its parent's composer: the item's composer and the wrapper's
-        tags (empty strings without a wrapper)."""
-        if plan.wrapper_markup is None:
-            return (plan.field, True, self._composer(plan, level=level), "", "")
-        lead = "" if level is None else "\n" + _SPACE * level
-        return (
-            plan.field,
-            True,
-            self._composer(plan, level=None if level is None else level + 1),
-            f"{lead}<{plan.wrapper_markup}>",
-            f"{lead}</{plan.wrapper_markup}>",
-        )
-
-    def _leaf_step(self, plan: _LeafPlan, level: int | None) -> tuple[Any, ...]:
-        """A leaf element's step in its parent's composer: its start and end tags and, for a
-        code, its spelling (``None``: :func:`_to_text`)."""
-        lead = "" if level is None else "\n" + _SPACE * level
-        spell = None if plan.spellings is None else self._text_of(plan)
-        return (plan.field, False, f"{lead}<{plan.markup}>", f"</{plan.markup}>", spell)
+    def _composer(self, *, level: int | None) -> Callable[[list[str], dict[str, Any]], None]:
+        """The composer of the body's element as XML text: what :meth:`_renderer` builds,
+        written in the same order, as Python source written from the plan
+        (:class:`_ComposerSource`) and compiled once. With ``level``: indented as
+        ``etree.indent(..., space="  ", level=level)`` and ``tostring`` write it."""
+        return _ComposerSource(self).compile(self._plan, level=level)
 
 
-class _ParserSource:
-    """The Python source of one :class:`Codec`'s parser, written from its plan.
+class _Source:
+    """Python source written from a :class:`Codec`'s plan and compiled once: every name it
+    uses (tags, markup, converters, sub-functions, defaults) is a constant of its namespace,
+    never text spliced into it; the source is kept in :mod:`linecache` under ``filename``, so
+    a traceback through it shows its lines."""
 
-    Per group a function: one pass over the element's children sorting them by qualified
-    name, then a value per field in the plan's order (so the first refusal is the one the
-    order gives), the rules of :meth:`Codec._rules` when the group carries a field they speak
-    of, and the model built from values the XSD and the converters checked already
-    (:func:`bouwer`). Every name the source uses (tags, converters, sub-parsers, defaults) is
-    a constant of its namespace, never text spliced into it; the source is kept in
-    :mod:`linecache`, so a traceback through a parser shows its lines."""
-
-    def __init__(self, codec: Codec) -> None:
+    def __init__(self, codec: Codec, what: str) -> None:
         self.codec = codec
+        self.what = what
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {}
 
@@ -745,13 +590,29 @@ class _ParserSource:
         self.namespace[name] = value
         return name
 
-    def compile(self, plan: _GroupPlan) -> Callable[[Element], Part]:
-        entry = self.group(plan)
+    def function(self, entry: str) -> Any:
+        """The compiled function named ``entry`` of the lines written."""
         source = "\n".join(self.lines) + "\n"
-        filename = f"<ketenpoort parser {self.codec.vocabulary.rol} {self.codec.root}>"
+        filename = f"<ketenpoort {self.what} {self.codec.vocabulary.rol} {self.codec.root}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         exec(compile(source, filename, "exec"), self.namespace)  # noqa: S102 (our own source)
-        parse: Callable[[Element], Part] = self.namespace[entry]
+        return self.namespace[entry]
+
+
+class _ParserSource(_Source):
+    """The Python source of one :class:`Codec`'s parser, written from its plan.
+
+    Per group a function: one pass over the element's children sorting them by qualified
+    name, then a value per field in the plan's order (so the first refusal is the one the
+    order gives), the rules of :meth:`Codec._rules` when the group carries a field they speak
+    of, and the model built from values the XSD and the converters checked already
+    (:func:`bouwer`)."""
+
+    def __init__(self, codec: Codec) -> None:
+        super().__init__(codec, "parser")
+
+    def compile(self, plan: _GroupPlan) -> Callable[[Element], Part]:
+        parse: Callable[[Element], Part] = self.function(self.group(plan))
         return parse
 
     def group(self, plan: _GroupPlan) -> str:
@@ -869,6 +730,167 @@ class _ParserSource:
             f'        {value} = {c}({found}[0].text or "", {found}[0])',
             "    else:",
             f"        {value} = {every}[0]",
+        ]
+
+
+class _ComposerSource(_Source):
+    """The Python source of one :class:`Codec`'s composer (:meth:`Codec._composer`), written
+    from its plan: per group a function writing its start tag, attributes and own text, each
+    child field in the plan's order, and its end tag, given the part's values (its
+    ``__dict__``); it raises :class:`_UnwritableError` for what only a built tree says."""
+
+    def __init__(self, codec: Codec) -> None:
+        super().__init__(codec, "composer")
+        self.namespace.update(
+            U=_UnwritableError,
+            only=_only,
+            leaves=_leaves,
+            escape_text=escape_text,
+            escape_attribute=escape_attribute,
+            to_text=_to_text,
+            PLAIN=_PLAIN,
+        )
+
+    def compile(
+        self, plan: _GroupPlan, *, level: int | None
+    ) -> Callable[[list[str], dict[str, Any]], None]:
+        compose: Callable[[list[str], dict[str, Any]], None] = self.function(
+            self.group(plan, root=True, level=level)
+        )
+        return compose
+
+    def group(self, plan: _GroupPlan, *, root: bool = False, level: int | None = None) -> str:
+        """The function of one group's element (its sub-groups' first); returned: its name.
+        With ``level`` the text is the one ``etree.indent(..., space="  ", level=level)`` and
+        ``tostring`` give for the element at that depth: each child on its own line, an
+        element without content closed as ``<x/>``; an element with both its own text and
+        child elements is the tree's to indent."""
+        codec = self.codec
+        inner = None if level is None else level + 1
+        children: list[str] = []
+        for child in plan.children:
+            if isinstance(child, _GroupPlan):
+                children += self._group_step(child, inner)
+            elif child.plek is _Plek.ELEMENT:
+                children += self._leaf_step(child, inner)
+        name = f"compose_{len(self.lines)}_{plan.model.__name__}"
+        lead = "" if root or level is None else "\n" + _SPACE * level
+        head = lead + "<" + plan.item_markup
+        if root:
+            namespace = escape_attribute(codec.vocabulary.namespace)
+            head += f' xmlns:{codec.vocabulary.prefix}="{namespace}"'
+        body = [f"def {name}(out, values):"]
+        body += [
+            f"    if values[{field!r}] not in (None, []):\n        raise U"
+            for field in plan.uncarried
+        ]
+        body.append(f"    out.append({self.constant(head)})")
+        own, texts = self._own(plan)
+        body += [*own, "    mark = len(out)", "    out.append(own)", *children]
+        body += self._end(plan, level, texts=texts, children=bool(children))
+        self.lines += [*body, ""]
+        return name
+
+    def _own(self, plan: _GroupPlan) -> tuple[list[str], bool]:
+        """The start tag's attributes (written) and the element's own text (kept in ``own``,
+        the ``>`` that ends the start tag and the text after it); whether it has a text."""
+        lines = ['    own = ">"']
+        texts = False
+        for child in plan.children:
+            if not isinstance(child, _LeafPlan) or child.plek is _Plek.ELEMENT:
+                continue
+            lines.append(f"    v = values[{child.field!r}]")
+            if not child.single:
+                lines.append("    if isinstance(v, list):\n        v = only(v)")
+            text = self.constant(self.codec._text_of(child))
+            if child.plek is _Plek.ATTRIBUTE:
+                start = self.constant(f' {child.markup}="')
+                lines.append(
+                    f"    if v is not None:\n"
+                    f"        out += ({start}, escape_attribute({text}(v)), '\"')"
+                )
+                continue
+            texts = True
+            lines.append(
+                f"    if v is not None:\n        w = {text}(v)\n        if not w:\n"
+                f"            raise U\n        own += escape_text(w)"
+            )
+        return lines, texts
+
+    def _end(
+        self, plan: _GroupPlan, level: int | None, *, texts: bool, children: bool
+    ) -> list[str]:
+        """The end tag: without indentation always ``</x>``; indented, on its own line after
+        child elements, right after a text, and ``<x/>`` for an element without content."""
+        empty_close = self.constant("</" + plan.item_markup + ">")
+        if level is None:
+            return [f"    out.append({empty_close})"]
+        if not children:
+            if not texts:
+                return ['    out[mark] = "/>"']
+            return [
+                f"    if len(own) > 1:\n        out.append({empty_close})",
+                '    else:\n        out[mark] = "/>"',
+            ]
+        close = self.constant("\n" + _SPACE * level + "</" + plan.item_markup + ">")
+        lines = ["    if len(out) > mark + 1:"]
+        if texts:  # a text and children: the tree's to indent
+            lines.append("        if len(own) > 1:\n            raise U")
+        lines.append(f"        out.append({close})")
+        if texts:
+            lines.append(f"    elif len(own) > 1:\n        out.append({empty_close})")
+        lines.append('    else:\n        out[mark] = "/>"')
+        return lines
+
+    def _group_step(self, plan: _GroupPlan, level: int | None) -> list[str]:
+        """A group's item(s), each by its own function, in the wrapper when there is one."""
+        if plan.wrapper_markup is None:
+            compose = self.group(plan, level=level)
+            head = tail = None
+        else:
+            compose = self.group(plan, level=None if level is None else level + 1)
+            lead = "" if level is None else "\n" + _SPACE * level
+            head = self.constant(f"{lead}<{plan.wrapper_markup}>")
+            tail = self.constant(f"{lead}</{plan.wrapper_markup}>")
+        open_ = [] if head is None else [f"out.append({head})"]
+        close = [] if tail is None else [f"out.append({tail})"]
+        lines = [f"    v = values[{plan.field!r}]", "    if isinstance(v, list):", "        if v:"]
+        lines += [f"            {line}" for line in open_]
+        lines += ["            for each in v:", f"                {compose}(out, each.__dict__)"]
+        lines += [f"            {line}" for line in close]
+        lines += ["    elif v is not None:"]
+        lines += [f"        {line}" for line in open_]
+        lines += [f"        {compose}(out, v.__dict__)"]
+        lines += [f"        {line}" for line in close]
+        return lines
+
+    def _leaf_step(self, plan: _LeafPlan, level: int | None) -> list[str]:
+        """A leaf's element(s): one text or plain value written inline, a code spelled, a
+        list of values by :func:`_leaves`."""
+        lead = "" if level is None else "\n" + _SPACE * level
+        first = self.constant(f"{lead}<{plan.markup}>")
+        second = self.constant(f"</{plan.markup}>")
+        lines = [f"    v = values[{plan.field!r}]", "    if v is None:", "        pass"]
+        if plan.spellings is not None:
+            spell = self.constant(self.codec._text_of(plan))
+            lines += [
+                "    elif type(v) is not list:",
+                f"        w = {spell}(v)",
+                "        if not w:\n            raise U",
+                f"        out.append({first} + escape_text(w) + {second})",
+                "    else:",
+                f"        leaves(out, v, {first}, {second}, {spell})",
+            ]
+            return lines
+        return [
+            *lines,
+            "    elif type(v) is str:",
+            "        if not v:\n            raise U",
+            f"        out.append({first} + escape_text(v) + {second})",
+            "    elif type(v) in PLAIN:",
+            f"        out.append({first} + to_text(v) + {second})",
+            "    else:",
+            f"        leaves(out, v, {first}, {second}, None)",
         ]
 
 
