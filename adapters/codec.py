@@ -570,7 +570,7 @@ class Codec:
         written in the same order, as Python source written from the plan
         (:class:`_ComposerSource`) and compiled once. With ``level``: indented as
         ``etree.indent(..., space="  ", level=level)`` and ``tostring`` write it."""
-        return _ComposerSource(self).compile(self._plan, level=level)
+        return _ComposerSource(self, level=level).compile(self._plan)
 
 
 class _Source:
@@ -739,8 +739,9 @@ class _ComposerSource(_Source):
     child field in the plan's order, and its end tag, given the part's values (its
     ``__dict__``); it raises :class:`_UnwritableError` for what only a built tree says."""
 
-    def __init__(self, codec: Codec) -> None:
-        super().__init__(codec, "composer")
+    def __init__(self, codec: Codec, *, level: int | None) -> None:
+        super().__init__(codec, "composer" if level is None else f"composer indented {level}")
+        self.level = level
         self.namespace.update(
             U=_UnwritableError,
             only=_only,
@@ -751,11 +752,9 @@ class _ComposerSource(_Source):
             PLAIN=_PLAIN,
         )
 
-    def compile(
-        self, plan: _GroupPlan, *, level: int | None
-    ) -> Callable[[list[str], dict[str, Any]], None]:
+    def compile(self, plan: _GroupPlan) -> Callable[[list[str], dict[str, Any]], None]:
         compose: Callable[[list[str], dict[str, Any]], None] = self.function(
-            self.group(plan, root=True, level=level)
+            self.group(plan, root=True, level=self.level)
         )
         return compose
 

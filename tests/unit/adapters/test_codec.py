@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from pydantic.fields import FieldInfo
 
-from adapters.codec import _ParserSource
+from adapters.codec import Codec, _ParserSource
 from gateway.domain.errors import Refused
 from gateway.domain.model import BerichtType, Foutcode, Inhoud, Kind, Leaf, Node, Rol
 from gateway.safexml import xmlsafe
@@ -87,21 +87,37 @@ def test_every_code_a_parser_reads_is_a_value_of_its_list(
 
 
 @pytest.mark.parametrize(("rol", "berichttype"), SENT, ids=[pair_id(p) for p in SENT])
-def test_a_parser_source_splices_in_no_vocabulary_text_and_is_kept_for_tracebacks(
+def test_generated_source_splices_in_no_vocabulary_text_and_is_kept_for_tracebacks(
     rol: Rol, berichttype: BerichtType
 ) -> None:
-    """The generated parser names tags, attributes and converters as constants of its
-    namespace: no element name, namespace or code of the vocabulary is text of the source
-    (so nothing a vocabulary file says can change the code), and the source is in
-    :mod:`linecache` under the parser's file name."""
+    """The generated parser and composers name tags, markup, attributes and converters as
+    constants of their namespace: no element name, namespace or code of the vocabulary is
+    text of the source (so nothing a vocabulary file says can change the code), and the
+    source is in :mod:`linecache` under the function's file name."""
     codec = codec_for(rol, berichttype)
-    code = codec._parse.__code__
-    source = "".join(linecache.getlines(code.co_filename))
-    assert code.co_filename.startswith("<ketenpoort parser ")
-    assert f"def {code.co_name}(element):" in source
-    assert codec.vocabulary.namespace not in source
-    assert codec.root not in source.replace(f"_{codec.model.__name__}", "")
-    assert '"' not in source.replace('.text or ""', "")  # no string literal but the empty text
+    codec.compose(validated_empty(codec), level=2)  # an indented composer is made when asked
+    functions = {
+        "parser": codec._parse,
+        "composer": codec._compose,
+        "indented composer": codec._indented[2],
+    }
+    for what, function in functions.items():
+        code = function.__code__
+        source = "".join(linecache.getlines(code.co_filename))
+        assert code.co_filename.startswith(f"<ketenpoort {what.split()[-1]} "), what
+        assert code.co_filename.count(" indented ") == what.count("indented"), what
+        assert f"def {code.co_name}(" in source, what
+        assert codec.vocabulary.namespace not in source, what
+        assert f"<{codec.vocabulary.prefix}:" not in source, what
+        assert f"</{codec.vocabulary.prefix}:" not in source, what
+    parser = "".join(linecache.getlines(codec._parse.__code__.co_filename))
+    assert '"' not in parser.replace('.text or ""', "")  # no string literal but the empty text
+
+
+def validated_empty(codec: Codec) -> Inhoud:
+    body = codec.model()
+    assert isinstance(body, Inhoud)
+    return body
 
 
 def test_a_refusal_inside_a_parser_has_a_traceback_with_its_source_lines() -> None:
