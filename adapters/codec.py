@@ -18,7 +18,6 @@ element's children and no call per absent field.
 from __future__ import annotations
 
 import datetime as dt
-import linecache
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -30,6 +29,7 @@ from pydantic.fields import FieldInfo
 from adapters.shape import Partner, Vocabulary
 from gateway.domain.bsn import elfproef
 from gateway.domain.errors import Refused
+from gateway.domain.generated import Source
 from gateway.domain.model import (
     BerichtType,
     Berichttypen,
@@ -573,30 +573,12 @@ class Codec:
         return _ComposerSource(self, level=level).compile(self._plan)
 
 
-class _Source:
-    """Python source written from a :class:`Codec`'s plan and compiled once: every name it
-    uses (tags, markup, converters, sub-functions, defaults) is a constant of its namespace,
-    never text spliced into it; the source is kept in :mod:`linecache` under ``filename``, so
-    a traceback through it shows its lines."""
+class _Source(Source):
+    """Source written from a :class:`Codec`'s plan, named after the codec's partner and type."""
 
     def __init__(self, codec: Codec, what: str) -> None:
+        super().__init__(f"<ketenpoort {what} {codec.vocabulary.rol} {codec.root}>")
         self.codec = codec
-        self.what = what
-        self.lines: list[str] = []
-        self.namespace: dict[str, Any] = {}
-
-    def constant(self, value: Any) -> str:
-        name = f"k{len(self.namespace)}"
-        self.namespace[name] = value
-        return name
-
-    def function(self, entry: str) -> Any:
-        """The compiled function named ``entry`` of the lines written."""
-        source = "\n".join(self.lines) + "\n"
-        filename = f"<ketenpoort {self.what} {self.codec.vocabulary.rol} {self.codec.root}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        exec(compile(source, filename, "exec"), self.namespace)  # noqa: S102 (our own source)
-        return self.namespace[entry]
 
 
 class _ParserSource(_Source):

@@ -19,12 +19,15 @@ a second walk.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
 
+from gateway.domain.generated import Source
 from gateway.domain.model import (
     Categorie,
     Inhoud,
@@ -78,148 +81,180 @@ class Inventaris:
 
 
 def inventaris(inhoud: Inhoud, vrije_tekst: VrijeTekst | None = None) -> Inventaris:
-    """The categories and free-text fields of ``inhoud`` (one walk), with a walker made for
-    this call: the pipeline keeps an :class:`Inventarisatie` per BerichtType instead."""
-    return Inventarisatie(vrije_tekst)(inhoud)
+    """The categories and free-text fields of ``inhoud`` (one walk), for a caller without an
+    :class:`Inventarisatie` of its own (the pipeline keeps one per BerichtType): the walker
+    of a table with the same content is shared."""
+    gezien = _gedeeld(frozenset((vrije_tekst or {}).items()))(inhoud)
+    return dataclasses.replace(gezien, vrije_tekst=vrije_tekst)
+
+
+@lru_cache(maxsize=64)
+def _gedeeld(tabel: frozenset[tuple[str, frozenset[Categorie]]]) -> Inventarisatie:
+    return Inventarisatie(dict(tabel))
 
 
 _GEEN: frozenset[Categorie] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class _Veld:
-    """One field of a model class at one path, as the inventory walks it."""
-
-    name: str
-    path: str
-    own: frozenset[Categorie]  # its declared categories and the free-text table's
-    blokattribuut: bool
-    tekst: bool  # a free-text field of the table
-
-
-@dataclass(frozen=True, slots=True)
-class _Klasse:
-    """A model class at one path: its value fields and its part fields, in that split."""
-
-    waarden: tuple[_Veld, ...]
-    delen: tuple[_Veld, ...]
-
-
 class Inventarisatie:
-    """The inventory walk for one free-text table (one BerichtType's), each (class, path) read
-    once: the field paths, their categories with the table's, which are free texts, which
-    hold parts. A filled value field adds its own categories; the inherited ones are added
-    once per part that has one. A field counts as filled when it holds a value or an item
-    that is not empty (:func:`~gateway.domain.model.is_empty`: a block's attributes alone do
-    not fill it); a part none of whose fields is filled is empty, and filtering drops it."""
+    """The inventory walk for one free-text table (one BerichtType's): per model class and
+    path a function written from its fields (their paths, their categories with the table's,
+    which are free texts, which hold parts) and compiled once, on the first body of that
+    class (:class:`_WalkSource`). A filled value field adds its own categories; the inherited
+    ones are added once per part that has one. A field counts as filled when it holds a value
+    or an item that is not empty (:func:`~gateway.domain.model.is_empty`: a block's
+    attributes alone do not fill it); a part none of whose fields is filled is empty, and
+    filtering drops it."""
 
     def __init__(self, vrije_tekst: VrijeTekst | None) -> None:
         self.vrije_tekst = vrije_tekst
         self.vrij: VrijeTekst = vrije_tekst or {}
-        self._klassen: dict[tuple[type[Part], str], _Klasse] = {}
+        self._walks: dict[tuple[type[Part], str], _Walk] = {}
 
     def __call__(self, inhoud: Inhoud) -> Inventaris:
         """What ``inhoud`` holds (:class:`Inventaris`)."""
         found: set[Categorie] = set()
         teksten: list[tuple[str, frozenset[Categorie]]] = []
         leeg: list[str] = []
-        self.walk(inhoud, _GEEN, "", found, teksten, leeg)
+        self.walk_of(type(inhoud), "")(inhoud, _GEEN, found, teksten, leeg)
         return Inventaris(
             inhoud, self.vrije_tekst, frozenset(found), tuple(teksten), volledig=not leeg
         )
 
-    def klasse(self, model: type[Part], prefix: str) -> _Klasse:
-        found = self._klassen.get((model, prefix))
+    def walk_of(self, model: type[Part], prefix: str) -> _Walk:
+        """The walk of a part of class ``model`` at path ``prefix``: it adds to ``found`` and
+        ``teksten`` what the filled fields below the part carry, to ``leeg`` the path of every
+        empty part met, and says whether any field of the part is filled."""
+        found = self._walks.get((model, prefix))
         if found is None:
-            waarden: list[_Veld] = []
-            delen: list[_Veld] = []
-            for f in field_plan(model):
-                path = f"{prefix}{f.name}"
-                veld = _Veld(
-                    f.name,
-                    path,
-                    f.categorieen | self.vrij.get(path, _GEEN),
-                    f.blokattribuut,
-                    path in self.vrij,
-                )
-                (waarden if f.part is None else delen).append(veld)
-            found = self._klassen[(model, prefix)] = _Klasse(tuple(waarden), tuple(delen))
+            source = _WalkSource(self, model)
+            found = source.function(source.walk(model, prefix))
         return found
 
-    def walk(
-        self,
-        part: Part,
-        inherited: frozenset[Categorie],
-        prefix: str,
-        found: set[Categorie],
-        teksten: list[tuple[str, frozenset[Categorie]]],
-        leeg: list[str],
-    ) -> bool:
-        """Add to ``found`` and ``teksten`` what the filled fields below ``part`` carry, to
-        ``leeg`` the path of every empty part met; whether any field of ``part`` is filled."""
-        klasse = self.klasse(type(part), prefix)
-        values = part.__dict__
-        filled = self._waarden(klasse, values, inherited, found, teksten)
-        for veld in klasse.delen:
-            value = values[veld.name]
-            if value is None or (isinstance(value, list) and not value):
-                continue
-            cats = inherited | veld.own
-            below: set[Categorie] = set()
-            field_teksten: list[tuple[str, frozenset[Categorie]]] = []
-            if veld.tekst:
-                field_teksten.append((veld.path, cats))
-            field_filled = False
-            for item in value if isinstance(value, list) else (value,):
-                if isinstance(item, Part):
-                    item_cats = cats | item.extra_categorieen()
-                    below |= item_cats
-                    item_filled = self.walk(
-                        item, item_cats, veld.path + ".", below, field_teksten, leeg
-                    )
-                    if not item_filled:
-                        leeg.append(veld.path)
-                    field_filled |= item_filled
-                else:
-                    below |= cats
-                    field_filled |= not is_empty(item)
-            if not field_filled:
-                continue  # only empty parts or values: the field counts as empty
-            filled = True
-            found |= below
-            teksten.extend(field_teksten)
-        return filled
 
-    @staticmethod
-    def _waarden(
-        klasse: _Klasse,
-        values: dict[str, Any],
-        inherited: frozenset[Categorie],
-        found: set[Categorie],
-        teksten: list[tuple[str, frozenset[Categorie]]],
-    ) -> bool:
-        """The value fields of a part: each filled one adds its own categories (and the
-        inherited ones, once); whether one that is not a block attribute is filled."""
-        filled = False
-        any_value = False
-        for veld in klasse.waarden:
-            value = values[veld.name]
-            if value is None:
-                continue
-            if isinstance(value, list | tuple | BaseModel):  # filled by its items
-                items = value if isinstance(value, list) else (value,)
-                if all(is_empty(item) for item in items):
-                    continue  # only empty values (or none): the field counts as empty
-                filled = True
+_Walk = Callable[
+    [Part, frozenset[Categorie], set[Categorie], list[tuple[str, frozenset[Categorie]]], list[str]],
+    bool,
+]
+
+
+class _WalkSource(Source):
+    """The source of the walks below one model class, a function per (class, path); each is
+    registered with its :class:`Inventarisatie` as it is written (a part's own walk is written
+    before the walks it calls, which reach it through the namespace)."""
+
+    def __init__(self, inventarisatie: Inventarisatie, model: type[Part]) -> None:
+        # named by the class and the table's content: walkers alike share a name (and source)
+        tabel = hash(frozenset(inventarisatie.vrij.items())) & 0xFFFFFFFF
+        super().__init__(f"<ketenpoort inventory {model.__name__} {tabel:08x}>")
+        self.inventarisatie = inventarisatie
+        self.namespace.update(
+            Part=Part,
+            LIJST=list | tuple | BaseModel,
+            is_empty=is_empty,
+            walk_of=inventarisatie.walk_of,
+        )
+        self.written: dict[tuple[type[Part], str], str] = {}
+
+    def walk(self, model: type[Part], prefix: str) -> str:
+        """The function of ``model`` at ``prefix`` (and those below it); returned: its name."""
+        key = (model, prefix)
+        if key in self.written:
+            return self.written[key]
+        name = self.written[key] = f"walk_{len(self.written)}_{model.__name__}"
+        vrij = self.inventarisatie.vrij
+        body = [
+            f"def {name}(part, inherited, found, teksten, leeg):",
+            "    values = part.__dict__",
+            "    filled = False",
+            "    any_value = False",
+        ]
+        delen: list[str] = []
+        for f in field_plan(model):
+            path = f"{prefix}{f.name}"
+            own = f.categorieen | vrij.get(path, _GEEN)
+            if f.part is None:
+                body += self._waarde(f.name, path, own, tekst=path in vrij, blok=f.blokattribuut)
             else:
-                filled = filled or not veld.blokattribuut  # a block's attributes do not fill it
-            any_value = True
-            found |= veld.own
-            if veld.tekst:
-                teksten.append((veld.path, inherited | veld.own))
-        if any_value:
-            found |= inherited
-        return filled
+                delen += self._deel(f.name, path, own, f.part, tekst=path in vrij)
+        body += ["    if any_value:", "        found |= inherited", *delen, "    return filled"]
+        self.lines += [*body, ""]
+        return name
+
+    def _waarde(
+        self, field: str, path: str, own: frozenset[Categorie], *, tekst: bool, blok: bool
+    ) -> list[str]:
+        """A value field: filled when it holds a value (a list, tuple or part by an item that
+        is not empty); a block attribute does not fill its part."""
+        counted = ["any_value = True"]
+        if own:
+            counted.append(f"found |= {self.constant(own)}")
+        if tekst:
+            counted.append(
+                f"teksten.append(({self.constant(path)}, inherited | {self.constant(own)}))"
+            )
+        lines = [
+            f"    v = values[{field!r}]",
+            "    if v is None:",
+            "        pass",
+            "    elif type(v) is str or not isinstance(v, LIJST):",
+        ]
+        if not blok:
+            lines.append("        filled = True")
+        lines += [f"        {line}" for line in counted]
+        lines += [
+            "    elif not all(is_empty(x) for x in (v if isinstance(v, list) else (v,))):",
+            "        filled = True",
+            *(f"        {line}" for line in counted),
+        ]
+        return lines
+
+    def _deel(
+        self,
+        field: str,
+        path: str,
+        own: frozenset[Categorie],
+        part: type[Part],
+        *,
+        tekst: bool,
+    ) -> list[str]:
+        """A field of parts: filled when an item is; an empty item part is met (``leeg``)."""
+        sub = self.walk(part, path + ".")
+        cls, where, below = self.constant(part), self.constant(path), self.constant(path + ".")
+        own_ = self.constant(own)
+        return [
+            f"    v = values[{field!r}]",
+            "    if v is not None and (not isinstance(v, list) or v):",
+            f"        cats = inherited | {own_}",
+            "        below = set()",
+            f"        ft = [({where}, cats)]" if tekst else "        ft = []",
+            "        ff = False",
+            "        for item in v if isinstance(v, list) else (v,):",
+            "            if isinstance(item, Part):",
+            "                ic = cats | item.extra_categorieen()",
+            "                below |= ic",
+            f"                w = {sub} if type(item) is {cls} else walk_of(type(item), {below})",
+            "                if w(item, ic, below, ft, leeg):",
+            "                    ff = True",
+            "                else:",
+            f"                    leeg.append({where})",
+            "            else:",
+            "                below |= cats",
+            "                if not is_empty(item):",
+            "                    ff = True",
+            "        if ff:",
+            "            filled = True",
+            "            found |= below",
+            "            teksten.extend(ft)",
+        ]
+
+    def function(self, entry: str) -> Any:
+        """Compile, then register every walk written with the inventarisatie."""
+        compiled = super().function(entry)
+        walks = self.inventarisatie._walks
+        for key, name in self.written.items():
+            walks.setdefault(key, self.namespace[name])
+        return compiled
 
 
 def filter_inhoud(

@@ -139,7 +139,13 @@ def werkdagen_na(start: dt.datetime, n: int) -> dt.datetime:
     """The end of the ``n``-th werkdag after the (local) day of ``start`` (n ≥ 1)."""
     if n < 1:
         raise ValueError(f"a term of {n} werkdagen")
-    dag = _lokale_dag(start)
+    return _werkdagen_na_dag(_lokale_dag(start), n)
+
+
+@lru_cache(maxsize=1024)
+def _werkdagen_na_dag(dag: dt.date, n: int) -> dt.datetime:
+    """:func:`werkdagen_na` from a local day: the calendar's, the same for every message of
+    that day (kept for the last days and terms asked)."""
     for _ in range(n):
         dag = volgende_werkdag(dag)
     return termijn_einde(dag)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import linecache
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
+from pydantic import Field
 
 from adapters.codec import _part_type
 from gateway.codec.envelope import KP
@@ -29,6 +31,7 @@ from gateway.domain.model import (
     BLOKATTRIBUTEN,
     Bericht,
     BerichtType,
+    Cat,
     Doel,
     Doelbinding,
     Foutcode,
@@ -786,3 +789,35 @@ def test_v2_the_politie_copy_of_a_melding_strafbaar_feit_keeps_the_child_victim(
     assert KIND_BSN in text
     assert "Jan Jansen" in text
     assert "Blauwe plekken op beide bovenarmen" in text  # Letsel: incident, gezondheid
+
+
+class _Plek(Part):
+    straat: Annotated[str | None, Cat("adres")] = None
+
+
+class _GeheimePlek(_Plek):
+    """An item of a subclass of its field's class: its walk is its own class's."""
+
+    code: Annotated[str | None, Cat("justitie")] = None
+
+
+class _Bewoner(Part):
+    naam: Annotated[str | None, Cat("identificatie")] = None
+    plekken: list[_Plek] = Field(default_factory=list)
+
+
+def test_an_item_of_a_subclass_is_walked_as_its_own_class_and_the_source_is_kept() -> None:
+    bewoner = _Bewoner(naam="A", plekken=[_Plek(straat="Laan 1"), _GeheimePlek(code="X"), _Plek()])
+    vrij = {"plekken.code": frozenset({"gezondheid"})}
+    walker = Inventarisatie(vrij)
+    gezien = walker(bewoner)  # type: ignore[arg-type]  # any part is walked as a body is
+    found, teksten, leeg = field_walk(bewoner, vrij)
+    assert gezien.present == found == {"identificatie", "adres", "justitie", "gezondheid"}
+    assert (
+        list(gezien.teksten) == teksten == [("plekken.code", frozenset({"justitie", "gezondheid"}))]
+    )
+    assert gezien.volledig is False
+    assert leeg == ["plekken"]
+    assert (_GeheimePlek, "plekken.") in walker._walks
+    walk = walker.walk_of(_Bewoner, "")
+    assert "".join(linecache.getlines(walk.__code__.co_filename)).startswith("def walk_")

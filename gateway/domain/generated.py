@@ -1,0 +1,43 @@
+"""Python source the gateway writes at start from its definitions (a codec's parser and
+composer, the inventory walk of a BerichtType), compiled once.
+
+Every name such source uses for a value (a tag, a converter, a category set) is a constant of
+its namespace, never text spliced into it, so nothing a definition or vocabulary file says
+can change the code. The source is kept in :mod:`linecache` under its file name, so a
+traceback through it shows its lines.
+"""
+
+from __future__ import annotations
+
+import linecache
+from typing import Any
+
+__all__ = ["Source"]
+
+
+class Source:
+    """Lines of Python source being written, with the namespace of their constants."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {}
+
+    def constant(self, value: Any) -> str:
+        """A name in the source for ``value``."""
+        name = f"k{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def function(self, entry: str) -> Any:
+        """The compiled function named ``entry`` of the lines written (all of them compiled
+        as one module, kept in :mod:`linecache` under the file name)."""
+        source = "\n".join(self.lines) + "\n"
+        linecache.cache[self.filename] = (
+            len(source),
+            None,
+            source.splitlines(True),
+            self.filename,
+        )
+        exec(compile(source, self.filename, "exec"), self.namespace)  # noqa: S102 (our own source)
+        return self.namespace[entry]
