@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
@@ -61,10 +61,14 @@ class Envelop:
     kop: Kop
     kop_el: etree._Element
     body: etree._Element
+    # the Kop's elements by qualified name, the first of each (read with it: :func:`_fields`)
+    velden: Mapping[str, etree._Element] = field(default_factory=dict)
 
     def regel(self, name: str) -> int | None:
         """The line of an element of the Kop (``BerichtType``, ``Afzender``, …)."""
-        return line(self.kop_el.find(_kp(name)))
+        tag = _kp(name)
+        found = self.velden.get(tag)
+        return line(found if found is not None else self.kop_el.find(tag))
 
 
 class MessageCodec:
@@ -158,7 +162,7 @@ class MessageCodec:
                 regel=line(fields.get(_AFZENDER)),
             )
         body = next(c for c in inhoud_el if isinstance(c.tag, str))  # the XSD demands one
-        return Envelop(kop=kop, kop_el=kop_el, body=body)
+        return Envelop(kop=kop, kop_el=kop_el, body=body, velden=fields)
 
     def read_inhoud(self, envelop: Envelop) -> Bericht:
         """The body of an envelope read by :meth:`read_envelope`, in the canonical model."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import typing
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -29,16 +30,25 @@ def resolve(bericht: Bericht, path: str) -> Any:
     return resolve_in(bericht.inhoud, path)
 
 
+_Segment = tuple[str, str | None, str | None]  # field name; item attribute and value
+
+
+@lru_cache(maxsize=1024)
+def _segments(path: str) -> tuple[_Segment | None, ...]:
+    """The segments of a path, read once per path (the policy's paths are few); None for one
+    that is no segment."""
+    found = (_SEGMENT.match(segment) for segment in path.split("."))
+    return tuple(None if f is None else (f[1], f[2], f[3]) for f in found)
+
+
 def resolve_in(part: Any, path: str) -> Any:
     """The value at ``path`` below ``part`` (an item of a repeated part, say), as
     :func:`resolve` reads it in a message."""
-    segments = path.split(".")
     current: Any = part
-    for segment in segments:
-        found = _SEGMENT.match(segment)
-        if found is None or current is None:
+    for segment in _segments(path):
+        if segment is None or current is None:
             return None
-        name, attr, value = found.groups()
+        name, attr, value = segment
         current = getattr(current, name, None)
         if attr is not None:
             current = next((i for i in current or [] if str(getattr(i, attr, None)) == value), None)
