@@ -532,7 +532,13 @@ def xml_tekst(text: str) -> str:
     """``text`` as an XML text node can hold it: each character XML 1.0 cannot carry is
     written as its escape (``\\x14``), so a reason quoting a sender's bad byte still says
     which one instead of failing the Foutbericht."""
-    return _NIET_XML.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+    if _NIET_XML.search(text) is None:  # the common case: nothing to escape, no replacement
+        return text
+    return _NIET_XML.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return match.group(0).encode("unicode_escape").decode("ascii")
 
 
 def _sub(parent: etree._Element, name: str, text: str) -> None:
@@ -611,27 +617,30 @@ def _partij_markup(out: list[str], indent: str, name: str, partij: Partij) -> No
 
 def _compose_kop(out: list[str], k: Kop) -> None:
     """The Kop as text, indented as :meth:`MessageCodec._write_kop`'s tree is written."""
-    out.append("  <kp:Kop>\n")
-    _leaf(out, "    ", "BerichtId", k.bericht_id)
-    _leaf(out, "    ", "ConversatieId", k.conversatie_id)
+    t = _text_markup
+    out.append(
+        f"  <kp:Kop>\n    <kp:BerichtId>{t(k.bericht_id)}</kp:BerichtId>\n"
+        f"    <kp:ConversatieId>{t(k.conversatie_id)}</kp:ConversatieId>\n"
+    )
     if k.in_antwoord_op:
-        _leaf(out, "    ", "InAntwoordOp", k.in_antwoord_op)
-    _leaf(out, "    ", "BerichtType", k.berichttype)
-    _leaf(out, "    ", "Versie", k.versie)
+        out.append(f"    <kp:InAntwoordOp>{t(k.in_antwoord_op)}</kp:InAntwoordOp>\n")
+    out.append(
+        f"    <kp:BerichtType>{t(k.berichttype)}</kp:BerichtType>\n"
+        f"    <kp:Versie>{t(k.versie)}</kp:Versie>\n"
+    )
     _partij_markup(out, "    ", "Afzender", k.afzender)
     for ontvanger in k.ontvangers:
         _partij_markup(out, "    ", "Ontvanger", ontvanger)
     if k.doelbinding is not None:
-        out.append("    <kp:Doelbinding>\n")
-        _leaf(out, "      ", "Doel", k.doelbinding.doel)
+        out.append(f"    <kp:Doelbinding>\n      <kp:Doel>{t(k.doelbinding.doel)}</kp:Doel>\n")
         for grondslag in k.doelbinding.grondslagen:
-            _leaf(out, "      ", "Grondslag", grondslag)
+            out.append(f"      <kp:Grondslag>{t(grondslag)}</kp:Grondslag>\n")
         out.append("    </kp:Doelbinding>\n")
-    _leaf(out, "    ", "Tijdstip", k.tijdstip.isoformat())
+    out.append(f"    <kp:Tijdstip>{t(k.tijdstip.isoformat())}</kp:Tijdstip>\n")
     if k.prioriteit is not None:
-        _leaf(out, "    ", "Prioriteit", k.prioriteit.value)
+        out.append(f"    <kp:Prioriteit>{t(k.prioriteit.value)}</kp:Prioriteit>\n")
     if k.traceparent:
-        _leaf(out, "    ", "Traceparent", k.traceparent)
+        out.append(f"    <kp:Traceparent>{t(k.traceparent)}</kp:Traceparent>\n")
     out.append("  </kp:Kop>\n")
 
 
