@@ -602,7 +602,7 @@ class _ParserSource(_Source):
         subs = {
             id(child): self.group(child) for child in plan.children if isinstance(child, _GroupPlan)
         }
-        name = f"parse_{len(self.lines)}_{plan.model.__name__}"
+        name = self.name("parse", plan.model.__name__)
         # one bucket per qualified name any field reads its elements from
         buckets: dict[str, str] = {}
         for child in plan.children:
@@ -754,7 +754,7 @@ class _ComposerSource(_Source):
                 children += self._group_step(child, inner)
             elif child.plek is _Plek.ELEMENT:
                 children += self._leaf_step(child, inner)
-        name = f"compose_{len(self.lines)}_{plan.model.__name__}"
+        name = self.name("compose", plan.model.__name__)
         lead = "" if root or level is None else "\n" + _SPACE * level
         head = lead + "<" + plan.item_markup
         if root:

@@ -161,7 +161,7 @@ class _WalkSource(Source):
         key = (model, prefix)
         if key in self.written:
             return self.written[key]
-        name = self.written[key] = f"walk_{len(self.written)}_{model.__name__}"
+        name = self.written[key] = self.name("walk", model.__name__)
         vrij = self.inventarisatie.vrij
         body = [
             f"def {name}(part, inherited, found, teksten, leeg):",

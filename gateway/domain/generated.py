@@ -10,9 +10,12 @@ traceback through it shows its lines.
 from __future__ import annotations
 
 import linecache
+import re
 from typing import Any
 
 __all__ = ["Source"]
+
+_NOT_NAME = re.compile(r"[^0-9A-Za-z_]")
 
 
 class Source:
@@ -22,6 +25,14 @@ class Source:
         self.filename = filename
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {}
+        self._names = 0
+
+    def name(self, kind: str, label: str) -> str:
+        """A new function name (never one given before): ``kind``, a number, and ``label``
+        (a class name, say, read from a definition file) with every character that is not a
+        letter, digit or underscore replaced, so it is always one identifier."""
+        self._names += 1
+        return f"{kind}_{self._names}_{_NOT_NAME.sub('_', label)[:60]}"
 
     def constant(self, value: Any) -> str:
         """A name in the source for ``value``."""
