@@ -21,6 +21,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
@@ -209,10 +210,31 @@ class Codec:
         self._geinformeerd = self.vocabulary.name("geinformeerd")
         self._grond = self.vocabulary.attribute("doorbrekingsgrond")
         self._attribuut = self.vocabulary.attribute("beroepsgeheim")
-        self._parse = self._parser(self._plan)
         self._render = self._renderer(self._plan)
-        self._compose = self._composer(level=None)
+        # the generated parser and composers are compiled when first used or prepared
         self._indented: dict[int, Callable[[list[str], dict[str, Any]], None]] = {}
+
+    @cached_property
+    def _parse(self) -> Callable[[Element], Part]:
+        return self._parser(self._plan)
+
+    @cached_property
+    def _compose(self) -> Callable[[list[str], dict[str, Any]], None]:
+        return self._composer(level=None)
+
+    def _indent(self, level: int) -> Callable[[list[str], dict[str, Any]], None]:
+        compose = self._indented.get(level)
+        if compose is None:
+            compose = self._indented[level] = self._composer(level=level)
+        return compose
+
+    def prepare(self, *, levels: tuple[int, ...] = (2,)) -> None:
+        """Compile the generated parser and composers now (a gateway does at start, so no
+        message pays for it); else each is compiled when first used. ``levels``: the
+        indentations composed for (the envelope writes a body at 2)."""
+        _ = self._parse, self._compose
+        for level in levels:
+            self._indent(level)
 
     def _rol(self, text: str) -> str:
         value = text.strip()
@@ -472,9 +494,7 @@ class Codec:
         cannot say as the indented tree would: :meth:`render` says it, or refuses."""
         if not isinstance(inhoud, self.model):
             raise TypeError(f"{self.root} renders {self.model.__name__}, not {type(inhoud)}")
-        compose = self._indented.get(level)
-        if compose is None:
-            compose = self._indented[level] = self._composer(level=level)
+        compose = self._indent(level)
         out: list[str] = []
         try:
             compose(out, inhoud.__dict__)
@@ -902,6 +922,11 @@ class Adapter:
                 regel=line(element),
             )
         return codec.parse(element)
+
+    def prepare(self) -> None:
+        """Compile every codec's generated parser and composers now (:meth:`Codec.prepare`)."""
+        for codec in self.codecs.values():
+            codec.prepare()
 
     def vereist(self, element: Element, velden: frozenset[str]) -> None:
         """Refuse a body of this partner that leaves out a field the policy requires

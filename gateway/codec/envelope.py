@@ -115,6 +115,11 @@ class MessageCodec:
             if a.vocabulary.prefix != "kp" and a.vocabulary.namespace != ENVELOP_NS
         )
 
+    def prepare(self) -> None:
+        """Compile every partner's generated parsers and composers now, not on first use."""
+        for adapter in self.by_rol.values():
+            adapter.prepare()
+
     # ----------------------------------------------------------------- read
 
     def read(self, data: bytes, *, afzender_oin: str | None = None) -> Bericht:

@@ -5,14 +5,16 @@ policy's free-text table (spec v2 §8): a field is kept only when *all* of its e
 categories (its own, its ancestors', what a list item adds from its content, such as ``kind``
 for a child, and for a free-text field every category its content may hold) are granted.
 Parts left empty are dropped (a part's block attributes, ``bron`` and the like, do not fill
-it). There is no code per BerichtType here.
+it). No code here is written for a BerichtType: the inventory walk of each is generated from
+its definition and free-text table when its first body is walked (:class:`Inventarisatie`).
 
 ``kept`` and ``removed`` count a free-text field's categories too, so the audit's account of a
 delivery is what its bytes can contain; ``achtergehouden`` names each free-text field that was
 present and withheld, with the categories the recipient lacks for it.
 
-What a body holds does not depend on the recipient: :func:`inventaris` walks it once per
-message, and :func:`filter_inhoud` of each recipient starts from that. A recipient granted
+What a body holds does not depend on the recipient: the pipeline's :class:`Inventarisatie` of
+its type walks it once per message (:func:`inventaris` for a caller without one), and
+:func:`filter_inhoud` of each recipient starts from that. A recipient granted
 every category present gets the body itself (nothing to remove, no part left empty), without
 a second walk.
 """
@@ -139,9 +141,10 @@ _Walk = Callable[
 
 
 class _WalkSource(Source):
-    """The source of the walks below one model class, a function per (class, path); each is
-    registered with its :class:`Inventarisatie` as it is written (a part's own walk is written
-    before the walks it calls, which reach it through the namespace)."""
+    """The source of the walks below one model class, a function per (class, path), each
+    registered with its :class:`Inventarisatie` once compiled. A walk calls the walk of its
+    field's class by name; an item of another class (a subclass) goes through
+    :meth:`Inventarisatie.walk_of`."""
 
     def __init__(self, inventarisatie: Inventarisatie, model: type[Part]) -> None:
         # named by the class and the table's content: walkers alike share a name (and source)

@@ -143,6 +143,14 @@ class Pipeline:
         )
         return Gelezen(ontvangen=ontvangen, bericht=bericht, blokken=blokken, inventaris=gezien)
 
+    def prepare(self) -> None:
+        """Compile the generated code of every type now (the codec's parsers and composers,
+        the inventory walks), so that no message pays for it: a running gateway does at
+        start; otherwise each piece is compiled when first used."""
+        self.codec.prepare()
+        for berichttype, inventarisatie in self._inventarisaties.items():
+            inventarisatie.walk_of(self.policy.typen.model(berichttype), "")
+
     def _inventaris(self, berichttype: BerichtType) -> Inventarisatie:
         """The inventory walk of a BerichtType of the catalogue (made at start)."""
         found = self._inventarisaties.get(berichttype)

@@ -313,6 +313,7 @@ async def running(
     (finish what is in flight, sign a last checkpoint, close). ``transport``, ``clock``: see
     build()."""
     parts = build(settings, transport=transport, clock=clock)
+    parts.pipeline.prepare()  # the generated code of every type, before the first message
     await parts.audit.start()
     await connect(parts.broker)
     await parts.broker.consume(

@@ -86,9 +86,11 @@ def measure(
 def _pipeline() -> Pipeline:
     settings = Settings()
     codec, policy = catalogue(settings)
-    return Pipeline(
+    pipeline = Pipeline(
         codec, policy, Trail(Pseudonymiser(secrets.token_bytes(32))), settings.gateway_oin
     )
+    pipeline.prepare()  # as a running gateway does at start
+    return pipeline
 
 
 def _parse(pipeline: Pipeline, raw: bytes) -> Callable[[], object]:

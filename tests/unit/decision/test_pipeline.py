@@ -23,8 +23,8 @@ from gateway.decision.besluit import (
     ingress,
 )
 from gateway.domain.model import Foutcode
-from tests.support.decisions import offline_pipeline
-from tests.support.paths import EXAMPLES_DIR
+from tests.support.decisions import offline_pipeline, pipeline_with_policy
+from tests.support.paths import EXAMPLES_DIR, POLICY_DIR
 from tests.support.routing import afleverbevestiging
 
 POLITIE = "00000099000000000101"
@@ -207,3 +207,25 @@ def test_refusals_after_reading_name_the_message() -> None:
     assert besluit.bericht_id == gelezen.bericht.kop.bericht_id
     assert kop_text(besluit.antwoord, "InAntwoordOp") == gelezen.bericht.kop.bericht_id
     assert besluit.entries[0].doel == "ACUTE_VEILIGHEID"
+
+
+def test_prepare_compiles_every_types_generated_code_and_first_use_does_otherwise() -> None:
+    """A running gateway prepares at start (no message pays for compiling); a pipeline that
+    did not still decides, compiling each piece when first used."""
+    unprepared = pipeline_with_policy(POLICY_DIR)
+    codecs = [c for a in unprepared.codec.by_rol.values() for c in a.codecs.values()]
+    assert not any("_parse" in vars(c) or "_compose" in vars(c) for c in codecs)
+    assert all(not w._walks for w in unprepared._inventarisaties.values())
+    raw = (EXAMPLES_DIR / "politie" / "VtMelding.xml").read_bytes()
+    oin = unprepared.codec.read_envelope(raw).kop.afzender.oin
+    besluit = unprepared.route(ingress(raw, oin), Feiten(nu=dt.datetime.now(dt.UTC)))
+    assert isinstance(besluit, Aanvaarding)
+    used = [c for c in codecs if "_parse" in vars(c)]
+    assert [c.definitie.berichttype for c in used] == ["VtMelding"]
+
+    prepared = pipeline_with_policy(POLICY_DIR)
+    prepared.prepare()
+    codecs = [c for a in prepared.codec.by_rol.values() for c in a.codecs.values()]
+    assert all("_parse" in vars(c) and "_compose" in vars(c) and 2 in c._indented for c in codecs)
+    for berichttype, walker in prepared._inventarisaties.items():
+        assert (prepared.policy.typen.model(berichttype), "") in walker._walks
