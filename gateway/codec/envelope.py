@@ -42,6 +42,7 @@ from gateway.domain.model import (
     TechnischType,
     is_technisch,
 )
+from gateway.domain.model.part import bouwer
 from gateway.safexml import xmlsafe
 from gateway.safexml.markup import escape_attribute, escape_text
 from gateway.safexml.validation import DEFAULT_SCHEMA_DIR, ENVELOP_NS, SchemaSet
@@ -215,19 +216,26 @@ class MessageCodec:
                     grondslagen.append((child.text or "").strip())
                 elif child.tag == _DOEL and doel is None:
                     doel = child
-            doelbinding = Doelbinding(doel=_text_of(doel), grondslagen=tuple(grondslagen))
+            doelbinding = _bouw_doelbinding(
+                {"doel": _text_of(doel), "grondslagen": tuple(grondslagen)}
+            )
         prioriteit = _found_text(fields.get(_PRIORITEIT))
-        return Kop(
-            bericht_id=_text_of(fields.get(_BERICHTID)).lower(),
-            conversatie_id=_text_of(fields.get(_CONVERSATIEID)).lower(),
-            in_antwoord_op=_text_of(fields.get(_INANTWOORDOP)).lower() or None,
-            berichttype=berichttype,
-            afzender=_partij(fields.get(_AFZENDER)),
-            ontvangers=tuple(_partij(o) for o in ontvangers),
-            doelbinding=doelbinding,
-            tijdstip=dt.datetime.fromisoformat(_text_of(fields.get(_TIJDSTIP))),
-            prioriteit=Prioriteit(prioriteit.strip()) if prioriteit else None,
-            traceparent=_text_of(fields.get(_TRACEPARENT)) or None,
+        # every value has its field's type already (the envelope XSD checked the text):
+        # built as Kop(...) would, without pydantic's validation (a test compares the two)
+        return _bouw_kop(
+            {
+                "bericht_id": _text_of(fields.get(_BERICHTID)).lower(),
+                "conversatie_id": _text_of(fields.get(_CONVERSATIEID)).lower(),
+                "in_antwoord_op": _text_of(fields.get(_INANTWOORDOP)).lower() or None,
+                "berichttype": berichttype,
+                "versie": "1",
+                "afzender": _partij(fields.get(_AFZENDER)),
+                "ontvangers": tuple(_partij(o) for o in ontvangers),
+                "doelbinding": doelbinding,
+                "tijdstip": dt.datetime.fromisoformat(_text_of(fields.get(_TIJDSTIP))),
+                "prioriteit": Prioriteit(prioriteit.strip()) if prioriteit else None,
+                "traceparent": _text_of(fields.get(_TRACEPARENT)) or None,
+            }
         )
 
     def _body(self, kop: Kop, kop_el: etree._Element, body: etree._Element) -> Inhoud:
@@ -550,10 +558,16 @@ def _sub(parent: etree._Element, name: str, text: str) -> None:
     etree.SubElement(parent, _kp(name)).text = xml_tekst(text)
 
 
+# The Kop's parts built from values of their fields' types (see :meth:`MessageCodec._kop`);
+# a Kop read sets every field but the fixed ``versie``, as ``Kop(...)`` with them would.
+_bouw_kop = bouwer(Kop, frozenset(Kop.model_fields) - {"versie"})
+_bouw_partij = bouwer(Partij)
+_bouw_doelbinding = bouwer(Doelbinding)
+
+
 def _partij(element: etree._Element | None) -> Partij:
     assert element is not None  # required by the envelope XSD
-    rol = element.get("rol", "").strip()
-    return Partij(oin=element.get("oin", ""), rol=rol)
+    return _bouw_partij({"oin": element.get("oin", ""), "rol": element.get("rol", "").strip()})
 
 
 def _routeringsregel(element: etree._Element) -> Routeringsregel:

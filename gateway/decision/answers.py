@@ -25,6 +25,7 @@ from gateway.domain.model import (
     Statusantwoord,
     TechnischType,
 )
+from gateway.domain.model.part import bouwer
 
 _BERICHT_ID = re.compile(rb"BerichtId>\s*([0-9a-fA-F\-]{36})\s*<")
 _CONVERSATIE_ID = re.compile(rb"ConversatieId>\s*([0-9a-fA-F\-]{36})\s*<")
@@ -40,17 +41,45 @@ def answer_kop(
     doelbinding: Doelbinding | None,
     now: dt.datetime,
 ) -> Kop:
-    """The header of every answer of the gateway (Afzender: the gateway itself)."""
-    return Kop(
-        bericht_id=str(uuid.uuid4()),
-        conversatie_id=conversatie_id or str(uuid.uuid4()),
-        in_antwoord_op=in_antwoord_op,
-        berichttype=berichttype,
-        afzender=Partij(oin=gateway_oin, rol=KETENPOORT),
-        ontvangers=(ontvanger,) if ontvanger else (),
-        doelbinding=doelbinding,
-        tijdstip=now,
+    """The header of every answer of the gateway (Afzender: the gateway itself), built as
+    ``Kop(...)`` with these fields would be: every value has its field's type already."""
+    return _bouw_kop(
+        {
+            "bericht_id": str(uuid.uuid4()),
+            "conversatie_id": conversatie_id or str(uuid.uuid4()),
+            "in_antwoord_op": in_antwoord_op,
+            "berichttype": str(berichttype),  # a TechnischType: pydantic keeps its str
+            "versie": "1",
+            "afzender": _bouw_partij({"oin": gateway_oin, "rol": KETENPOORT}),
+            "ontvangers": (ontvanger,) if ontvanger else (),
+            "doelbinding": doelbinding,
+            "tijdstip": now,
+            "prioriteit": None,
+            "traceparent": None,
+        }
     )
+
+
+# The answers' parts, built from values of their fields' types without pydantic's validation
+# (tests compare each with the validated build): the Kop sets the fields answer_kop gives.
+_bouw_kop = bouwer(
+    Kop,
+    frozenset(
+        {
+            "bericht_id",
+            "conversatie_id",
+            "in_antwoord_op",
+            "berichttype",
+            "afzender",
+            "ontvangers",
+            "doelbinding",
+            "tijdstip",
+        }
+    ),
+)
+_bouw_partij = bouwer(Partij)
+_bouw_bevestiging = bouwer(Ontvangstbevestiging)
+_bouw_regel = bouwer(Routeringsregel)
 
 
 def ontvangstbevestiging(
@@ -64,24 +93,37 @@ def ontvangstbevestiging(
     """Accepted: the recipients, per routing rule that applied who received it (and what an
     optional rule that reached nobody missed), and the deadline of the norm the policy reports
     to the sender (for a ZsmAanmelding: the OM's, spec v2 §10)."""
-    partij = {
-        o.partner.oin: Partij(oin=o.partner.oin, rol=o.partner.rol) for o in routering.ontvangers
-    }
-    inhoud = Ontvangstbevestiging(
-        ontvangers=list(partij.values()),
-        uiterste_beslismoment=uiterste_beslismoment,
-        regels=[
-            Routeringsregel(
-                nummer=r.nummer,
-                naar=r.naar,
-                verplicht=r.verplicht,
-                ontvangers=[partij[oin] for oin in r.ontvangers],
-                ontbreekt=r.ontbreekt,
-            )
-            for r in routering.regels
-        ],
-    )
+    inhoud = ontvangen_door(routering, uiterste_beslismoment)
     return bevestiging(codec, kop, gateway_oin, now, inhoud)
+
+
+def ontvangen_door(
+    routering: Routering, uiterste_beslismoment: dt.datetime | None = None
+) -> Ontvangstbevestiging:
+    """The body of an :func:`ontvangstbevestiging`, built as ``Ontvangstbevestiging(...)``
+    would be from these values (their types are the fields' already)."""
+    partij = {
+        o.partner.oin: _bouw_partij({"oin": o.partner.oin, "rol": o.partner.rol})
+        for o in routering.ontvangers
+    }
+    return _bouw_bevestiging(
+        {
+            "ontvangers": list(partij.values()),
+            "uiterste_beslismoment": uiterste_beslismoment,
+            "regels": [
+                _bouw_regel(
+                    {
+                        "nummer": r.nummer,
+                        "naar": r.naar,
+                        "verplicht": r.verplicht,
+                        "ontvangers": [partij[oin] for oin in r.ontvangers],
+                        "ontbreekt": r.ontbreekt,
+                    }
+                )
+                for r in routering.regels
+            ],
+        }
+    )
 
 
 def bevestiging(
@@ -181,6 +223,7 @@ __all__ = [
     "answer_kop",
     "bevestiging",
     "foutbericht",
+    "ontvangen_door",
     "ontvangstbevestiging",
     "own_bericht_id",
     "statusantwoord",

@@ -68,6 +68,7 @@ from gateway.domain.model import (
     blokken_van,
     is_technisch,
 )
+from gateway.domain.model.part import bouwer
 from gateway.policy.catalogue import Policy
 from gateway.policy.fieldpath import resolve
 from gateway.policy.files import (
@@ -79,6 +80,9 @@ from gateway.policy.files import (
 )
 
 _GEEN: frozenset[str] = frozenset()
+# a delivery's header parts, built from values of their fields' types without validation
+_bouw_partij = bouwer(Partij)
+_bouw_doelbinding = bouwer(Doelbinding)
 
 
 class Pipeline:
@@ -353,9 +357,9 @@ class Pipeline:
             partner = ontvanger.partner
             kop = bericht.kop.model_copy(
                 update={
-                    "ontvangers": (Partij(oin=partner.oin, rol=partner.rol),),
-                    "doelbinding": Doelbinding(
-                        doel=routering.doel, grondslagen=(ontvanger.grondslag,)
+                    "ontvangers": (_bouw_partij({"oin": partner.oin, "rol": partner.rol}),),
+                    "doelbinding": _bouw_doelbinding(
+                        {"doel": routering.doel, "grondslagen": (ontvanger.grondslag,)}
                     ),
                     "prioriteit": routering.prioriteit,
                     "traceparent": bericht.kop.traceparent
