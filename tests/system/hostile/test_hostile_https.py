@@ -46,6 +46,7 @@ from tests.support.hostile_probes import (
     Canary,
     Memory,
     answer_budget,
+    frozen_heap,
     release_free_memory,
     reset_peak,
     status_kib,
@@ -211,7 +212,10 @@ async def _run(settings: Settings, vhost: str, pki: DevPki, canary: Canary) -> R
         for partner in partners.values():
             await partner.connect()
         try:
-            with concurrent.futures.ProcessPoolExecutor(1, mp_context=SPAWN) as pool:
+            with (
+                concurrent.futures.ProcessPoolExecutor(1, mp_context=SPAWN) as pool,
+                frozen_heap(),  # the per-case collections walk only what the run allocates
+            ):
                 # the child starts (imports httpx) before the baseline is taken
                 await asyncio.get_running_loop().run_in_executor(pool, time.sleep, 0)
                 release_free_memory()
