@@ -68,10 +68,18 @@ def load_partners(directory: Path = VOCABULARIES) -> dict[Rol, Partner]:
     return partners
 
 
+# libyaml's safe loader where PyYAML has it (its wheels do): what yaml.safe_load reads, read
+# about ten times faster (every gateway start reads every vocabulary)
+_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
+    yaml, "CSafeLoader", yaml.SafeLoader
+)
+
+
 def load_partner(path: Path) -> Partner:
     """The partner format described by one vocabulary file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - _LOADER is a safe loader
         file = VocabularyFile.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise Misconfigured(f"{path}: {exc}") from exc

@@ -9,8 +9,10 @@ traceback through it shows its lines.
 
 from __future__ import annotations
 
+import functools
 import linecache
 import re
+from types import CodeType
 from typing import Any
 
 __all__ = ["Source"]
@@ -50,5 +52,14 @@ class Source:
             source.splitlines(True),
             self.filename,
         )
-        exec(compile(source, self.filename, "exec"), self.namespace)  # noqa: S102 (our own source)
+        exec(_compiled(source, self.filename), self.namespace)  # noqa: S102 (our own source)
         return self.namespace[entry]
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str, filename: str) -> CodeType:
+    """The code of ``source``, compiled once per process: the same definitions write the same
+    source, whose names bind to each namespace's own constants when it is run, so a second
+    catalogue of the same files (a gateway started again in one process, as tests do
+    hundreds of times) compiles nothing again. Compiling is most of what preparing costs."""
+    return compile(source, filename, "exec")

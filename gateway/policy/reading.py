@@ -20,6 +20,13 @@ __all__ = [
     "read_yaml",
 ]
 
+# libyaml's safe loader where PyYAML was built with it (the wheels are): the same nodes with
+# their lines, read about ten times faster than by the pure-Python one (every gateway start
+# reads the whole policy; a test run starts hundreds)
+_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
+    yaml, "CSafeLoader", yaml.SafeLoader
+)
+
 # The line of every node of a file, by its path of keys and indexes.
 Lines = dict[tuple[Any, ...], int]
 
@@ -42,11 +49,16 @@ def read_yaml(path: Path) -> tuple[Any, Lines]:
     except OSError as exc:
         raise PolicyError(path.name, None, f"cannot read: {exc.strerror}") from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise PolicyError(path.name, line, f"not valid YAML: {exc}") from None
+        # what is wrong and where in the line, without the loader's name for the text
+        context = getattr(exc, "context", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        column = f" (column {mark.column + 1})" if mark is not None else ""
+        said = f"{context}: {problem}" if context else problem
+        raise PolicyError(path.name, line, f"not valid YAML: {said}{column}") from None
     if root is None:
         raise PolicyError(path.name, 1, "the file is empty")
     lines: Lines = {}

@@ -8,6 +8,7 @@ import traceback
 
 import pytest
 
+from gateway.domain import generated
 from gateway.domain.generated import Source
 
 
@@ -40,3 +41,26 @@ def test_names_are_never_given_twice() -> None:
     source = Source("<test names>")
     names = [source.name("walk", "Zelfde") for _ in range(3)]
     assert len(set(names)) == 3
+
+
+def test_the_same_source_is_compiled_once_and_binds_each_namespaces_constants() -> None:
+    """A second catalogue of the same definitions writes the same source: it is compiled
+    once per process, and each function still returns its own namespace's constants."""
+
+    def written(value: object) -> Source:
+        source = Source("<test compiled once>")
+        name = source.name("give", "Waarde")
+        source.lines += [f"def {name}():", f"    return {source.constant(value)}", ""]
+        return source
+
+    first, second = written("eerste"), written(["tweede"])
+    compiled = generated._compiled.cache_info()
+    give_first = first.function("give_1_Waarde")
+    give_second = second.function("give_1_Waarde")
+    after = generated._compiled.cache_info()
+    assert after.misses - compiled.misses <= 1  # none when an earlier test compiled it
+    assert after.hits - compiled.hits >= 1
+    assert give_first() == "eerste"
+    assert give_second() == ["tweede"]
+    assert give_first.__globals__ is first.namespace
+    assert give_second.__globals__ is second.namespace
