@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,7 +87,42 @@ def open_audit(settings: Settings, log_id: str | None = None) -> tuple[Database,
 
 def catalogue(settings: Settings) -> tuple[MessageCodec, Policy]:
     """The codec and the checked policy of ``settings``: the catalogue (rollen, categories,
-    BerichtTypes) is read once and shared by both; Misconfigured (file, line) when broken."""
+    BerichtTypes) is read once and shared by both; Misconfigured (file, line) when broken.
+
+    Built once per content: a second call in the same process whose policy, vocabulary and
+    schema files hold the same bytes (and whose limits are the same) returns the catalogue
+    built before, with its compiled code; a changed byte builds it again. Both are never
+    changed once built. (A gateway starts once per process; tests start hundreds.)"""
+    key = _catalogue_key(settings)
+    found = _CATALOGUES.pop(key, None)
+    if found is None:
+        found = _build_catalogue(settings)
+    _CATALOGUES[key] = found  # the most recently used last
+    while len(_CATALOGUES) > _CATALOGUES_KEPT:
+        del _CATALOGUES[next(iter(_CATALOGUES))]
+    return found
+
+
+_CATALOGUES: dict[bytes, tuple[MessageCodec, Policy]] = {}
+_CATALOGUES_KEPT = 4
+
+
+def _catalogue_key(settings: Settings) -> bytes:
+    """A digest of what a catalogue is built from: every file of the policy, vocabulary and
+    schema folders (name and bytes) and the codec's limits."""
+    digest = hashlib.sha256(f"{settings.max_bytes}|{settings.max_depth}".encode())
+    for folder in (settings.policy_dir, settings.vocabulary_dir, settings.schema_dir):
+        digest.update(b"\0folder\0" + str(folder.resolve()).encode())
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            content = path.read_bytes()
+            name = str(path.relative_to(folder)).encode()
+            digest.update(b"\0%d\0%s\0%d\0" % (len(name), name, len(content)) + content)
+    return digest.digest()
+
+
+def _build_catalogue(settings: Settings) -> tuple[MessageCodec, Policy]:
     typen = load_typen(settings.policy_dir)
     codec = MessageCodec(
         typen,

@@ -18,7 +18,6 @@ import pytest
 
 from gateway.audit.reading import AuditReader
 from gateway.audit.signing import Keyring
-from gateway.policy.catalogue import load_policy
 from gateway.runtime import app as gateway_app
 from gateway.runtime.settings import Settings
 from gateway.store.database import Database
@@ -95,7 +94,8 @@ def vhost_of(settings: Settings) -> str:
 
 def memory_transport(settings: Settings) -> MemoryTransport:
     """The in-memory transport for the topology these settings and their policy describe."""
-    oins = tuple(load_policy(settings.policy_dir).partners)
+    _, policy = gateway_app.catalogue(settings)  # the gateway's own (built once per content)
+    oins = tuple(policy.partners)
     topology = Topology(settings.amqp_prefix, oins, settings.retry_delays_ms)
     return MemoryTransport(MemoryBroker(), topology, prefetch=settings.prefetch)
 

@@ -23,7 +23,6 @@ from gateway.cli.main import app
 from gateway.codec.envelope import KP
 from gateway.decision.needtoknow import inventaris
 from gateway.domain.model import BerichtType, Inhoud, Rol
-from gateway.policy.catalogue import load_policy
 from gateway.safexml import xmlsafe
 from tests.support import catalogue
 from tests.support.catalogue import ADAPTERS, PARTNERS
@@ -215,11 +214,11 @@ def _table_rows(output: str, title: str) -> list[list[str]]:
 def test_types_lists_the_whole_catalogue() -> None:
     result = invoke("types")
     assert result.exit_code == 0, result.output
-    versie = load_policy(POLICY_DIR).versie
+    versie = catalogue.POLICY.versie
     assert f"Berichttypen (policy {versie})" in result.stdout
     rows = _table_rows(result.stdout, "Berichttypen")
     named = [row[0] for row in rows if row[0]]
-    assert named == list(load_policy(POLICY_DIR).berichten)
+    assert named == list(catalogue.POLICY.berichten)
     assert sorted(named) == sorted(CATALOGUE)
     assert len(named) == 18  # v1's 11 and v2 §6's 7
     by_type = {row[0]: row for row in rows if row[0]}
@@ -308,7 +307,7 @@ def test_route_json_of_the_zsm_aanmelding() -> None:
     assert data["refused"] is None
     assert data["doel"] == "STRAFRECHTELIJKE_BESLISSING"
     assert data["grondslagen"] == ["WPG-ART-15", "WPG-ART-20"]  # politie's own (v2 §4)
-    assert data["policy"] == load_policy(POLICY_DIR).versie
+    assert data["policy"] == catalogue.POLICY.versie
     recipients = data["recipients"]
     assert isinstance(recipients, list)
     for r in recipients:
@@ -329,7 +328,7 @@ def test_route_json_of_the_zsm_aanmelding() -> None:
     assert "kind" not in reclassering["kept"]
     assert "contact" not in reclassering["kept"]
     assert by_rol["openbaar-ministerie"]["removed"] == []
-    vrij = load_policy(POLICY_DIR).vrije_tekst["ZsmAanmelding"]
+    vrij = catalogue.POLICY.vrije_tekst["ZsmAanmelding"]
     for rol, r in by_rol.items():
         parsed = parse_for(r["message"], Rol(rol), "ZsmAanmelding")
         # kept counts what the delivered free text may hold (v2 §8: Letsel is gezondheid too)
@@ -507,7 +506,7 @@ MATRIX = "Need-to-know: categories per (BerichtType, doel, rol)"
 def test_policy_check_of_the_default_policy_shows_the_matrix() -> None:
     result = invoke("policy", "check")
     assert result.exit_code == 0, result.output
-    versie = load_policy(POLICY_DIR).versie
+    versie = catalogue.POLICY.versie
     assert f"policy {versie}: ok ({POLICY_DIR})" in result.stdout
     assert "Routing" in result.stdout
     assert MATRIX in result.stdout
@@ -532,7 +531,7 @@ def test_policy_check_of_the_default_policy_shows_the_matrix() -> None:
         matrix[("ActieoverlegAanmelding", "ACTIEOVERLEG", "raad-kinderbescherming")]["kind"] == "x"
     )
     # every routed (type, doel, rol) that the doel admits has a row
-    policy = load_policy(POLICY_DIR)
+    policy = catalogue.POLICY
     expected = {
         (t, d, r.naar)
         for t, regel in policy.berichten.items()
@@ -548,7 +547,7 @@ def test_policy_check_of_a_named_folder(tmp_path: Path) -> None:
     shutil.copytree(POLICY_DIR, folder)
     result = invoke("policy", "check", folder)
     assert result.exit_code == 0, result.output
-    assert f"policy {load_policy(POLICY_DIR).versie}: ok ({folder})" in result.stdout
+    assert f"policy {catalogue.POLICY.versie}: ok ({folder})" in result.stdout
 
 
 def test_policy_check_of_a_broken_policy(tmp_path: Path) -> None:

@@ -18,8 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gateway.cli.main import app
-from gateway.policy.catalogue import load_policy
-from tests.support.paths import POLICY_DIR
+from tests.support.catalogue import POLICY
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = sorted(p.stem for p in (GOLDEN / "inputs").glob("*.xml"))
@@ -283,7 +282,7 @@ def _own(raw: bytes, expected: dict[str, Any]) -> tuple[bytes, dict[str, Any]] |
     )
     raw = raw[: found[0].start()] + cited + raw[found[-1].end() :]
     output = dict(expected["output"])
-    output["policy"] = load_policy(POLICY_DIR).versie
+    output["policy"] = POLICY.versie
     recipients = []
     for r in output["recipients"]:
         under = UNDER.get((sender, doel, r["rol"]), codes[0])
