@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
+import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,17 +95,19 @@ def catalogue(settings: Settings) -> tuple[MessageCodec, Policy]:
     built before, with its compiled code; a changed byte builds it again. Both are never
     changed once built. (A gateway starts once per process; tests start hundreds.)"""
     key = _catalogue_key(settings)
-    found = _CATALOGUES.pop(key, None)
-    if found is None:
-        found = _build_catalogue(settings)
-    _CATALOGUES[key] = found  # the most recently used last
-    while len(_CATALOGUES) > _CATALOGUES_KEPT:
-        del _CATALOGUES[next(iter(_CATALOGUES))]
+    with _CATALOGUES_LOCK:  # gateways may start in threads of one process (tests do)
+        found = _CATALOGUES.pop(key, None)
+        if found is None:
+            found = _build_catalogue(settings)
+        _CATALOGUES[key] = found  # the most recently used last
+        while len(_CATALOGUES) > _CATALOGUES_KEPT:
+            del _CATALOGUES[next(iter(_CATALOGUES))]
     return found
 
 
 _CATALOGUES: dict[bytes, tuple[MessageCodec, Policy]] = {}
 _CATALOGUES_KEPT = 4
+_CATALOGUES_LOCK = threading.Lock()
 
 
 def _catalogue_key(settings: Settings) -> bytes:

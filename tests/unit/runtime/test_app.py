@@ -60,3 +60,10 @@ def test_a_policy_made_broken_is_refused_though_it_was_built_before(settings: Se
     partners.write_text(partners.read_text(encoding="utf-8") + "\n  : [\n", encoding="utf-8")
     with pytest.raises(Misconfigured, match=r"partners\.yaml"):
         catalogue(settings)
+
+
+def test_only_the_last_four_are_kept(settings: Settings) -> None:
+    """Five catalogues (five depth limits): the first is built again, the fifth is kept."""
+    built = [catalogue(settings.model_copy(update={"max_depth": d}))[0] for d in range(20, 25)]
+    assert catalogue(settings.model_copy(update={"max_depth": 24}))[0] is built[-1]
+    assert catalogue(settings.model_copy(update={"max_depth": 20}))[0] is not built[0]
