@@ -141,7 +141,7 @@ class Pipeline:
         except Refused as refused:
             return self.weiger(ontvangen, refused, feiten, bericht)
         gezien = (  # what it holds, for the filter of every recipient and the audit
-            self._inventaris(bericht.kop.berichttype)(bericht.inhoud)
+            self.inventarisatie(bericht.kop.berichttype)(bericht.inhoud)
             if isinstance(bericht.inhoud, Inhoud)
             else None
         )
@@ -155,8 +155,9 @@ class Pipeline:
         for berichttype, inventarisatie in self._inventarisaties.items():
             inventarisatie.walk_of(self.policy.typen.model(berichttype), "")
 
-    def _inventaris(self, berichttype: BerichtType) -> Inventarisatie:
-        """The inventory walk of a BerichtType of the catalogue (made at start)."""
+    def inventarisatie(self, berichttype: BerichtType) -> Inventarisatie:
+        """The inventory walk of a BerichtType of the catalogue, with its free-text table
+        (made at start)."""
         found = self._inventarisaties.get(berichttype)
         if found is None:  # a codec built from another catalogue than the policy's (tests)
             found = self._inventarisaties[berichttype] = Inventarisatie(
@@ -346,10 +347,10 @@ class Pipeline:
         shielded = afgeschermd(geheim.inhoud, blokken)  # spec v2 §8: addresses afgeschermd
         beperkt = beperkingen(geheim.inhoud, blokken)  # and blocks marked niet-delen-met
         herkomst = herkomst_van(geheim.inhoud, blokken)
-        vrije_tekst = self.policy.vrije_tekst.get(bericht.kop.berichttype)
         gezien = gerouteerd.gelezen.inventaris  # what it holds: once, not per recipient
         if gezien is None or gezien.inhoud is not geheim.inhoud:
-            gezien = self._inventaris(bericht.kop.berichttype)(geheim.inhoud)
+            gezien = self.inventarisatie(bericht.kop.berichttype)(geheim.inhoud)
+        vrije_tekst = gezien.vrije_tekst  # the type's free-text table (v2 §8), as walked
         leveringen = []
         for ontvanger in routering.ontvangers:
             gefilterd = filter_inhoud(geheim.inhoud, ontvanger.granted, vrije_tekst, gezien)

@@ -47,7 +47,7 @@ from gateway.decision.besluit import (
     ingress,
     sha256,
 )
-from gateway.decision.needtoknow import Inventarisatie, filter_inhoud, inventaris
+from gateway.decision.needtoknow import filter_inhoud, inventaris
 from gateway.decision.pipeline import Pipeline
 from gateway.decision.routing import Gevraagd
 from gateway.decision.trail import Trail
@@ -174,7 +174,7 @@ def _steps(
     vrij = policy.vrije_tekst.get(bericht.kop.berichttype)
     gezien = gerouteerd.gelezen.inventaris
     gefilterd = [(o, filter_inhoud(inhoud, o.granted, vrij, gezien)) for o in routering.ontvangers]
-    walker = Inventarisatie(vrij)
+    walker = pipeline.inventarisatie(bericht.kop.berichttype)  # the pipeline's own walk
 
     def filter_all() -> object:
         """What the pipeline does: the inventory once, then the filter of each recipient."""
