@@ -156,7 +156,8 @@ def bench_codec(
     colour = "green" if met else "red"
     out.print(
         f"decide_over_parse = [{colour}]{ratio:.2f}[/{colour}] "
-        f"(target ≤ {report['target']['decide_over_parse']:g})"
+        f"(target ≤ {report['target']['decide_over_parse']:g}); the codec alone (read + "
+        f"render) / parse = {report['ratios']['codec_over_parse']:.2f}"
     )
     if as_json is not None:
         as_json.write_text(json.dumps(report, indent=2) + "\n")

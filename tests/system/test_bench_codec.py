@@ -48,6 +48,10 @@ def _consistent(report: dict[str, object], *, messages: int, runs: int) -> None:
     steps = report["steps_ms"]
     assert isinstance(steps, dict)
     assert set(steps) == STEPS
+    assert set(ratios) == {"decide_over_parse", "codec_over_parse"}
+    assert ratios["codec_over_parse"] == pytest.approx(
+        (steps["read"] + steps["render"]) / medians["parse"]
+    )
     assert all(ms >= 0 for ms in steps.values())
     examples = report["examples"]
     assert isinstance(examples, list)
@@ -77,6 +81,7 @@ def test_bench_codec_cli_writes_the_report(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "decide_over_parse" in result.output
+    assert "the codec alone (read + render) / parse" in result.output
     _consistent(json.loads(target.read_text()), messages=2, runs=1)
 
 
