@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -209,10 +211,16 @@ def test_refusals_after_reading_name_the_message() -> None:
     assert besluit.entries[0].doel == "ACUTE_VEILIGHEID"
 
 
-def test_prepare_compiles_every_types_generated_code_and_first_use_does_otherwise() -> None:
+def test_prepare_compiles_every_types_generated_code_and_first_use_does_otherwise(
+    tmp_path: Path,
+) -> None:
     """A running gateway prepares at start (no message pays for compiling); a pipeline that
-    did not still decides, compiling each piece when first used."""
-    unprepared = pipeline_with_policy(POLICY_DIR)
+    did not still decides, compiling each piece when first used. The policy is a copy in a
+    folder of its own: a catalogue is built once per content and folder, and the repository's
+    may have been prepared by an earlier test."""
+    policy_dir = tmp_path / "v1"
+    shutil.copytree(POLICY_DIR, policy_dir)
+    unprepared = pipeline_with_policy(policy_dir)
     codecs = [c for a in unprepared.codec.by_rol.values() for c in a.codecs.values()]
     assert not any("_parse" in vars(c) or "_compose" in vars(c) for c in codecs)
     assert all(not w._walks for w in unprepared._inventarisaties.values())
