@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the lock files with hashes from pyproject.toml:
 #
-#   scripts/lock.sh              # needs `uv` on PATH (pipx install uv, or pip install uv)
+#   scripts/lock.sh [--upgrade]  # needs `uv` on PATH (pipx install uv, or pip install uv)
 #
 #   requirements.lock        the runtime dependencies (the Dockerfile installs these)
 #   requirements-test.lock   the runtime and test dependencies (./run and CI install these)
@@ -11,6 +11,9 @@
 # The first line of each lock records the sha256 of pyproject.toml's dependency declarations
 # (scripts/deps-hash.py); ./run refuses to install when they changed and the locks did not.
 # Resolved for every platform (--universal) and Python 3.11 (the image's and the floor).
+# The versions a lock already pins are kept where they still satisfy pyproject.toml (uv
+# prefers the pins of an existing output file): adding a dependency upgrades nothing else.
+# `scripts/lock.sh --upgrade` resolves every dependency afresh.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
@@ -34,10 +37,22 @@ build=$(mktemp --suffix=.in)
 trap 'rm -f "$build"' EXIT
 printf 'setuptools>=68\nwheel\n' >"$build"
 
+upgrade=()
+case "$*" in
+"") ;;
+--upgrade) upgrade=(--upgrade) ;;
+*)
+    echo "usage: scripts/lock.sh [--upgrade]" >&2
+    exit 2
+    ;;
+esac
+
 lock() {
     local out=$1
     shift
-    uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+    # the existing lock, as uv's preferences (its header lines are comments to uv)
+    if [[ -f $out ]]; then cp "$out" "$out.tmp"; else rm -f "$out.tmp"; fi
+    uv pip compile "${upgrade[@]}" --quiet --universal --python-version 3.11 --generate-hashes \
         --no-header --annotation-style line pyproject.toml "$build" "$@" -o "$out.tmp"
     {
         printf '# pyproject-deps-sha256: %s\n' "$hash"
