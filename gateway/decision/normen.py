@@ -69,9 +69,8 @@ def gesloten_door(policy: Policy, berichttype: str, afzender_rol: str) -> frozen
     (:func:`gesloten_per_item`)."""
     return frozenset(
         norm.naam
-        for norm in policy.normen
-        if norm.per is None
-        and any(s.type == berichttype and s.van in (None, afzender_rol) for s in norm.gesloten_door)
+        for norm, sluiter in policy.sluiters.get(berichttype, ())
+        if norm.per is None and sluiter.van in (None, afzender_rol)
     )
 
 
@@ -82,16 +81,15 @@ def gesloten_per_item(
     closer's part that meets the closer's conditions (a voorwaarde with a final status)."""
     berichttype = str(bericht.kop.berichttype)
     gesloten: set[tuple[str, str]] = set()
-    for norm in policy.normen:
-        for sluiter in norm.gesloten_door:
-            if sluiter.per is None or sluiter.sleutel is None:
-                continue
-            if sluiter.type != berichttype or sluiter.van not in (None, afzender_rol):
-                continue
-            for item in resolve_all(bericht, sluiter.per):
-                sleutel = getattr(item, sluiter.sleutel, None)
-                if sleutel is not None and _voldoet(sluiter.als, item):
-                    gesloten.add((norm.naam, str(sleutel)))
+    for norm, sluiter in policy.sluiters.get(berichttype, ()):
+        if sluiter.per is None or sluiter.sleutel is None:
+            continue
+        if sluiter.van not in (None, afzender_rol):
+            continue
+        for item in resolve_all(bericht, sluiter.per):
+            sleutel = getattr(item, sluiter.sleutel, None)
+            if sleutel is not None and _voldoet(sluiter.als, item):
+                gesloten.add((norm.naam, str(sleutel)))
     return frozenset(gesloten)
 
 
@@ -128,7 +126,7 @@ def normen_bij(
     berichttype = str(bericht.kop.berichttype)
     spoed = routering.prioriteit is Prioriteit.SPOED
     found: list[Normtermijn] = []
-    for norm in policy.normen:
+    for norm in policy.geopend_bij(berichttype):  # those of every levering and of its type
         termijn = norm.spoed if spoed and norm.spoed is not None else norm.termijn
         try:
             if norm.geopend_door == LEVERING:

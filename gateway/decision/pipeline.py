@@ -152,6 +152,7 @@ class Pipeline:
         the inventory walks), so that no message pays for it: a running gateway does at
         start; otherwise each piece is compiled when first used."""
         self.codec.prepare()
+        _ = (self.policy.sluiters, self.policy.geopend)  # the norms' tables, made once
         for berichttype, inventarisatie in self._inventarisaties.items():
             inventarisatie.walk_of(self.policy.typen.model(berichttype), "")
 

@@ -27,8 +27,8 @@ from gateway.policy.checks import (
     check_partners,
     check_regios,
 )
-from gateway.policy.files import VRAAG as _VRAAG
 from gateway.policy.files import (
+    LEVERING,
     BerichtenFile,
     BerichtRegel,
     Diensturen,
@@ -41,7 +41,9 @@ from gateway.policy.files import (
     PartnersFile,
     PolicyMeta,
     RegioEntry,
+    Sluiter,
 )
+from gateway.policy.files import VRAAG as _VRAAG
 from gateway.policy.normchecks import check_diensturen, check_normen
 from gateway.policy.reading import PolicyError, line_of, parse_file
 from gateway.policy.typen import CATALOGUS_FILES, load_typen
@@ -107,6 +109,29 @@ class Policy:
             )
             for norm in self.normen
         }
+
+    @functools.cached_property
+    def sluiters(self) -> dict[str, tuple[tuple[NormEntry, Sluiter], ...]]:
+        """Per BerichtType, each (norm, closer) whose closer is a message of that type, in
+        the order of normen.yaml (computed once): what a message of the type may close."""
+        per_type: dict[str, list[tuple[NormEntry, Sluiter]]] = {}
+        for norm in self.normen:
+            for sluiter in norm.gesloten_door:
+                per_type.setdefault(sluiter.type, []).append((norm, sluiter))
+        return {berichttype: tuple(paren) for berichttype, paren in per_type.items()}
+
+    @functools.cached_property
+    def geopend(self) -> dict[str, tuple[NormEntry, ...]]:
+        """Per type that opens a norm of its own, the norms it may open (:meth:`geopend_bij`),
+        and under ``levering`` those every delivery opens (computed once)."""
+        typen = {norm.geopend_door for norm in self.normen}
+        return {t: tuple(n for n in self.normen if n.geopend_door in (LEVERING, t)) for t in typen}
+
+    def geopend_bij(self, berichttype: str) -> tuple[NormEntry, ...]:
+        """The norms a message of ``berichttype`` may open: those opened by its type and those
+        every delivery opens, in the order of normen.yaml."""
+        found = self.geopend.get(berichttype)
+        return found if found is not None else self.geopend.get(LEVERING, ())
 
     @functools.cached_property
     def _per_rol(self) -> dict[str, tuple[PartnerEntry, ...]]:

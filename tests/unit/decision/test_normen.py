@@ -367,3 +367,22 @@ def test_a_terugmelding_closes_the_voorwaarden_it_gives_a_final_status() -> None
         overdracht="lopend",
     )
     assert besluit.sluit_per_item == frozenset({("voorwaarde", "v1"), ("voorwaarde", "v2")})
+
+
+def test_what_a_message_closes_is_the_plain_reading_of_normen_yaml() -> None:
+    """For every type and sending rol: the norms that a walk over every norm and closer of
+    normen.yaml finds (what ``gesloten_door`` read before the per-type table)."""
+    rollen = {str(p.rol) for p in POLICY.partners.values()}
+    typen = {str(t) for t in POLICY.berichten} | {"Afleverbevestiging"}
+    found_any = False
+    for berichttype in sorted(typen):
+        for rol in sorted(rollen):
+            plain = frozenset(
+                norm.naam
+                for norm in POLICY.normen
+                if norm.per is None
+                and any(s.type == berichttype and s.van in (None, rol) for s in norm.gesloten_door)
+            )
+            assert gesloten_door(POLICY, berichttype, rol) == plain, (berichttype, rol)
+            found_any = found_any or bool(plain)
+    assert found_any  # not vacuous

@@ -16,6 +16,7 @@ import pytest
 
 from gateway.domain.errors import Misconfigured
 from gateway.policy.catalogue import FILES, PolicyError, load_policy
+from gateway.policy.files import LEVERING
 from tests.support.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -1323,3 +1324,25 @@ def test_a_norm_per_item_is_closed_per_item(policy_copy: Path) -> None:
     )
     with pytest.raises(PolicyError, match="closed per item"):
         load_policy(policy_copy)
+
+
+def test_the_norm_tables_are_the_plain_reading_of_normen_yaml() -> None:
+    """``sluiters`` and ``geopend_bij``, made once, give per type what a walk over every norm
+    of normen.yaml gives, in its order (for every type that sends, opens or closes, and one
+    the policy does not know)."""
+    policy = load_policy(POLICY_DIR)
+    typen = {str(t) for t in policy.berichten} | {"Onbekend"}
+    typen |= {n.geopend_door for n in policy.normen}
+    typen |= {s.type for n in policy.normen for s in n.gesloten_door}
+    for berichttype in sorted(typen):
+        assert policy.geopend_bij(berichttype) == tuple(
+            n for n in policy.normen if n.geopend_door in (LEVERING, berichttype)
+        ), berichttype
+        assert policy.sluiters.get(berichttype, ()) == tuple(
+            (n, s) for n in policy.normen for s in n.gesloten_door if s.type == berichttype
+        ), berichttype
+    # not vacuous: norms of a type, of every delivery, closed whole and per item
+    assert any(n.geopend_door == LEVERING for n in policy.normen)
+    assert any(n.geopend_door != LEVERING for n in policy.normen)
+    assert any(s.per is not None for paren in policy.sluiters.values() for _, s in paren)
+    assert any(s.per is None for paren in policy.sluiters.values() for _, s in paren)
