@@ -149,10 +149,11 @@ class Pipeline:
 
     def prepare(self) -> None:
         """Compile the generated code of every type now (the codec's parsers and composers,
-        the inventory walks), so that no message pays for it: a running gateway does at
-        start; otherwise each piece is compiled when first used."""
+        the inventory walks) and make the policy's derived tables (norms, postcode ranges),
+        so that no message pays for them: a running gateway does at start; otherwise each
+        piece is made when first used."""
         self.codec.prepare()
-        _ = (self.policy.sluiters, self.policy.geopend)  # the norms' tables, made once
+        self.policy.prepare()
         for berichttype, inventarisatie in self._inventarisaties.items():
             inventarisatie.walk_of(self.policy.typen.model(berichttype), "")
 

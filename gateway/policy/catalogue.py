@@ -12,11 +12,13 @@ the loaded :class:`Policy`. The entry types a Policy hands out are re-exported h
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from gateway.domain.model import BerichtType, Berichttypen, Categorie, Doel, Rol
 from gateway.policy.checks import (
@@ -50,6 +52,7 @@ from gateway.policy.typen import CATALOGUS_FILES, load_typen
 
 __all__ = [
     "FILES",
+    "Bereiken",
     "BerichtRegel",
     "Diensturen",
     "DoelEntry",
@@ -157,12 +160,7 @@ class Policy:
     def regio_van_postcode(self, postcode: str) -> str | None:
         """The partner of ``regio_rol`` (Veilig Thuis) whose v1 range covers the postcode."""
         number = _postcode_nummer(postcode)
-        if number is None:
-            return None
-        for regio in self.regios:
-            if regio.van <= number <= regio.tot:
-                return regio.oin
-        return None
+        return None if number is None else self._regio_tabel.vind(number)
 
     def doorbrekingsgronden(self, doel: Doel) -> frozenset[str]:
         """The senders' grounds for breaking beroepsgeheim that ``doel`` accepts (v2 §8)."""
@@ -172,12 +170,23 @@ class Policy:
     def gemeente_van_postcode(self, postcode: str) -> GemeenteEntry | None:
         """The gemeente whose postcode ranges hold the postcode (v2 §2)."""
         number = _postcode_nummer(postcode)
-        if number is None:
-            return None
-        for gemeente in self.gemeenten:
-            if any(b.van <= number <= b.tot for b in gemeente.postcodes):
-                return gemeente
-        return None
+        return None if number is None else self._gemeente_tabel.vind(number)
+
+    @functools.cached_property
+    def _regio_tabel(self) -> Bereiken[str]:
+        """The v1 regio ranges, for a lookup by bisection (made once)."""
+        return Bereiken((r.van, r.tot, r.oin) for r in self.regios)
+
+    @functools.cached_property
+    def _gemeente_tabel(self) -> Bereiken[GemeenteEntry]:
+        """Every gemeente's postcode ranges, for a lookup by bisection (made once)."""
+        return Bereiken((b.van, b.tot, g) for g in self.gemeenten for b in g.postcodes)
+
+    def prepare(self) -> None:
+        """Make the tables derived from the policy now (each is otherwise made when first
+        used): a running gateway does at start, so that no message pays for them."""
+        _ = (self.sluiters, self.geopend, self.sluitende_rollen, self._per_rol)
+        _ = (self._regio_tabel, self._gemeente_tabel)
 
     def partner_in_gemeente(self, gemeente: GemeenteEntry, rol: Rol) -> PartnerEntry | None:
         """The gemeente's partner of ``rol`` (none: the gemeente has no such partner)."""
@@ -192,6 +201,26 @@ class Policy:
         if doel is not None and doel in self.doelen:
             return self.doelen[doel].bewaartermijn_dagen
         return max(d.bewaartermijn_dagen for d in self.doelen.values())
+
+
+_T = TypeVar("_T")
+
+
+class Bereiken(Generic[_T]):
+    """Number ranges (``van`` to ``tot``, both included) that do not overlap — the policy
+    check refuses overlapping postcode and regio ranges — each with its value, found by
+    bisection instead of a walk over every range."""
+
+    def __init__(self, bereiken: Iterable[tuple[int, int, _T]]) -> None:
+        geordend = sorted(bereiken, key=lambda b: b[0])
+        self._van = [van for van, _, _ in geordend]
+        self._tot = [tot for _, tot, _ in geordend]
+        self._waarde = [waarde for _, _, waarde in geordend]
+
+    def vind(self, number: int) -> _T | None:
+        """The value of the range that holds ``number``; None when none does."""
+        i = bisect.bisect_right(self._van, number) - 1
+        return self._waarde[i] if i >= 0 and number <= self._tot[i] else None
 
 
 def _postcode_nummer(postcode: str) -> int | None:

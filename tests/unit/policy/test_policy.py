@@ -13,9 +13,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.domain.errors import Misconfigured
-from gateway.policy.catalogue import FILES, PolicyError, load_policy
+from gateway.policy.catalogue import FILES, Bereiken, PolicyError, load_policy
 from gateway.policy.files import LEVERING
 from tests.support.paths import REPO_ROOT
 
@@ -1346,3 +1348,40 @@ def test_the_norm_tables_are_the_plain_reading_of_normen_yaml() -> None:
     assert any(n.geopend_door != LEVERING for n in policy.normen)
     assert any(s.per is not None for paren in policy.sluiters.values() for _, s in paren)
     assert any(s.per is None for paren in policy.sluiters.values() for _, s in paren)
+
+
+@st.composite
+def _bereiken(draw: st.DrawFn) -> list[tuple[int, int, int]]:
+    """Ranges that do not overlap (as the policy check leaves them), in any order, each with
+    its own value."""
+    grenzen = sorted(draw(st.sets(st.integers(0, 9999), max_size=40)))
+    paren = [(grenzen[i], grenzen[i + 1]) for i in range(0, len(grenzen) - 1, 2)]
+    paren += [(g, g) for g in draw(st.sets(st.integers(0, 9999), max_size=5)) if g not in grenzen]
+    paren = [p for p in paren if not any(p != q and p[0] <= q[1] and q[0] <= p[1] for q in paren)]
+    return draw(st.permutations([(van, tot, n) for n, (van, tot) in enumerate(paren)]))
+
+
+@given(bereiken=_bereiken(), number=st.integers(-1, 10_000))
+def test_a_range_is_found_by_bisection_as_by_a_walk_over_every_range(
+    bereiken: list[tuple[int, int, int]], number: int
+) -> None:
+    walk = next((waarde for van, tot, waarde in bereiken if van <= number <= tot), None)
+    assert Bereiken(bereiken).vind(number) == walk
+
+
+def test_every_postcode_finds_its_gemeente_and_regio_as_a_walk_does() -> None:
+    """The repository's policy, every four digits: the tables answer as the plain walk over
+    the gemeenten's and the regios' ranges."""
+    policy = load_policy(POLICY_DIR)
+    gevonden = 0
+    for number in range(10_000):
+        postcode = f"{number:04d}AB"
+        gemeente = next(
+            (g for g in policy.gemeenten if any(b.van <= number <= b.tot for b in g.postcodes)),
+            None,
+        )
+        regio = next((r.oin for r in policy.regios if r.van <= number <= r.tot), None)
+        assert policy.gemeente_van_postcode(postcode) == gemeente, postcode
+        assert policy.regio_van_postcode(postcode) == regio, postcode
+        gevonden += gemeente is not None
+    assert gevonden > 0  # not vacuous
