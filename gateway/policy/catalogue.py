@@ -124,7 +124,7 @@ class Policy:
         return {berichttype: tuple(paren) for berichttype, paren in per_type.items()}
 
     @functools.cached_property
-    def geopend(self) -> dict[str, tuple[NormEntry, ...]]:
+    def _geopend(self) -> dict[str, tuple[NormEntry, ...]]:
         """Per type that opens a norm of its own, the norms it may open (:meth:`geopend_bij`),
         and under ``levering`` those every delivery opens (computed once)."""
         typen = {norm.geopend_door for norm in self.normen}
@@ -133,8 +133,8 @@ class Policy:
     def geopend_bij(self, berichttype: str) -> tuple[NormEntry, ...]:
         """The norms a message of ``berichttype`` may open: those opened by its type and those
         every delivery opens, in the order of normen.yaml."""
-        found = self.geopend.get(berichttype)
-        return found if found is not None else self.geopend.get(LEVERING, ())
+        found = self._geopend.get(berichttype)
+        return found if found is not None else self._geopend.get(LEVERING, ())
 
     @functools.cached_property
     def _per_rol(self) -> dict[str, tuple[PartnerEntry, ...]]:
@@ -185,7 +185,7 @@ class Policy:
     def prepare(self) -> None:
         """Make the tables derived from the policy now (each is otherwise made when first
         used): a running gateway does at start, so that no message pays for them."""
-        _ = (self.sluiters, self.geopend, self.sluitende_rollen, self._per_rol)
+        _ = (self.sluiters, self._geopend, self.sluitende_rollen, self._per_rol)
         _ = (self._regio_tabel, self._gemeente_tabel)
 
     def partner_in_gemeente(self, gemeente: GemeenteEntry, rol: Rol) -> PartnerEntry | None:
