@@ -25,7 +25,6 @@ from gateway.domain.model import (
     Bericht,
     BerichtType,
     Berichttypen,
-    Doelbinding,
     Foutbericht,
     Foutcode,
     Inhoud,
@@ -40,6 +39,8 @@ from gateway.domain.model import (
     Statusvraag,
     TechnischeInhoud,
     TechnischType,
+    bouw_doelbinding,
+    bouw_partij,
     is_technisch,
 )
 from gateway.domain.model.part import bouwer
@@ -216,7 +217,7 @@ class MessageCodec:
                     grondslagen.append((child.text or "").strip())
                 elif child.tag == _DOEL and doel is None:
                     doel = child
-            doelbinding = _bouw_doelbinding(
+            doelbinding = bouw_doelbinding(
                 {"doel": _text_of(doel), "grondslagen": tuple(grondslagen)}
             )
         prioriteit = _found_text(fields.get(_PRIORITEIT))
@@ -561,13 +562,11 @@ def _sub(parent: etree._Element, name: str, text: str) -> None:
 # The Kop's parts built from values of their fields' types (see :meth:`MessageCodec._kop`);
 # a Kop read sets every field but the fixed ``versie``, as ``Kop(...)`` with them would.
 _bouw_kop = bouwer(Kop, frozenset(Kop.model_fields) - {"versie"})
-_bouw_partij = bouwer(Partij)
-_bouw_doelbinding = bouwer(Doelbinding)
 
 
 def _partij(element: etree._Element | None) -> Partij:
     assert element is not None  # required by the envelope XSD
-    return _bouw_partij({"oin": element.get("oin", ""), "rol": element.get("rol", "").strip()})
+    return bouw_partij({"oin": element.get("oin", ""), "rol": element.get("rol", "").strip()})
 
 
 def _routeringsregel(element: etree._Element) -> Routeringsregel:

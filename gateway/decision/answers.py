@@ -24,6 +24,7 @@ from gateway.domain.model import (
     Routeringsregel,
     Statusantwoord,
     TechnischType,
+    bouw_partij,
 )
 from gateway.domain.model.part import bouwer
 
@@ -50,7 +51,7 @@ def answer_kop(
             "in_antwoord_op": in_antwoord_op,
             "berichttype": str(berichttype),  # a TechnischType: pydantic keeps its str
             "versie": "1",
-            "afzender": _bouw_partij({"oin": gateway_oin, "rol": KETENPOORT}),
+            "afzender": bouw_partij({"oin": gateway_oin, "rol": KETENPOORT}),
             "ontvangers": (ontvanger,) if ontvanger else (),
             "doelbinding": doelbinding,
             "tijdstip": now,
@@ -77,7 +78,6 @@ _bouw_kop = bouwer(
         }
     ),
 )
-_bouw_partij = bouwer(Partij)
 _bouw_bevestiging = bouwer(Ontvangstbevestiging)
 _bouw_regel = bouwer(Routeringsregel)
 
@@ -103,7 +103,7 @@ def ontvangen_door(
     """The body of an :func:`ontvangstbevestiging`, built as ``Ontvangstbevestiging(...)``
     would be from these values (their types are the fields' already)."""
     partij = {
-        o.partner.oin: _bouw_partij({"oin": o.partner.oin, "rol": o.partner.rol})
+        o.partner.oin: bouw_partij({"oin": o.partner.oin, "rol": o.partner.rol})
         for o in routering.ontvangers
     }
     return _bouw_bevestiging(

@@ -59,16 +59,15 @@ from gateway.domain.model import (
     Bericht,
     BerichtType,
     Blokken,
-    Doelbinding,
     Foutcode,
     Inhoud,
-    Partij,
     Statusantwoord,
     Statusvraag,
     blokken_van,
+    bouw_doelbinding,
+    bouw_partij,
     is_technisch,
 )
-from gateway.domain.model.part import bouwer
 from gateway.policy.catalogue import Policy
 from gateway.policy.fieldpath import resolve
 from gateway.policy.files import (
@@ -80,9 +79,6 @@ from gateway.policy.files import (
 )
 
 _GEEN: frozenset[str] = frozenset()
-# a delivery's header parts, built from values of their fields' types without validation
-_bouw_partij = bouwer(Partij)
-_bouw_doelbinding = bouwer(Doelbinding)
 
 
 class Pipeline:
@@ -360,8 +356,8 @@ class Pipeline:
             partner = ontvanger.partner
             kop = bericht.kop.model_copy(
                 update={
-                    "ontvangers": (_bouw_partij({"oin": partner.oin, "rol": partner.rol}),),
-                    "doelbinding": _bouw_doelbinding(
+                    "ontvangers": (bouw_partij({"oin": partner.oin, "rol": partner.rol}),),
+                    "doelbinding": bouw_doelbinding(
                         {"doel": routering.doel, "grondslagen": (ontvanger.grondslag,)}
                     ),
                     "prioriteit": routering.prioriteit,

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from gateway.domain.model.codes import BerichtType, Doel, Foutcode, Prioriteit, Rol
 from gateway.domain.model.definitie import Inhoud
-from gateway.domain.model.part import Categorie, Part, categorieen_in
+from gateway.domain.model.part import Categorie, Part, bouwer, categorieen_in
 
 __all__ = [
     "Afleverbevestiging",
@@ -28,6 +28,8 @@ __all__ = [
     "Statusregel",
     "Statusvraag",
     "TechnischeInhoud",
+    "bouw_doelbinding",
+    "bouw_partij",
 ]
 
 
@@ -36,6 +38,11 @@ class Partij(Part):
 
     oin: str
     rol: Rol  # a rol of the register, or ``ketenpoort`` for the gateway
+
+
+bouw_partij = bouwer(Partij)
+"""A :class:`Partij` from values already of its fields' types (``{"oin": ..., "rol": ...}``),
+without pydantic's validation (:func:`~gateway.domain.model.part.bouwer`)."""
 
 
 class Routeringsregel(Part):
@@ -123,6 +130,11 @@ TechnischeInhoud = (
 class Doelbinding(Part):
     doel: Doel
     grondslagen: tuple[str, ...]
+
+
+bouw_doelbinding = bouwer(Doelbinding)
+"""A :class:`Doelbinding` from values already of its fields' types (``{"doel": ...,
+"grondslagen": (...)}``), without pydantic's validation."""
 
 
 class Kop(Part):

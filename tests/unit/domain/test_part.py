@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 from pydantic import Field, PrivateAttr
 
-from gateway.domain.model import Part, bouwer, gevalideerd
+from gateway.domain.model import (
+    Doelbinding,
+    Part,
+    Partij,
+    bouw_doelbinding,
+    bouw_partij,
+    bouwer,
+    gevalideerd,
+)
 from tests.support.models import assert_same_build
 
 
@@ -51,3 +59,12 @@ def test_a_class_with_private_attributes_is_built_with_validation() -> None:
     built = bouwer(_Geheim)({"naam": "B"})
     assert built.naam == "B"
     assert built._cache == {}
+
+
+def test_the_envelopes_shared_builders_build_what_validation_builds() -> None:
+    """``bouw_partij`` and ``bouw_doelbinding``, made once in the model for the codec, the
+    answers and the pipeline, build the validated Partij and Doelbinding."""
+    partij = bouw_partij({"oin": "00000099000000000101", "rol": "x-rol"})
+    assert_same_build(partij, Partij(oin="00000099000000000101", rol="x-rol"))
+    doelbinding = bouw_doelbinding({"doel": "X-DOEL", "grondslagen": ("G-1", "G-2")})
+    assert_same_build(doelbinding, Doelbinding(doel="X-DOEL", grondslagen=("G-1", "G-2")))
