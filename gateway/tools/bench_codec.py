@@ -19,6 +19,10 @@ both alike.
 ``ratios.decide_over_parse`` is the VtMelding's decide median over its parse median (issue 12's
 figure); ``ratios.codec_over_parse`` its read and render steps over the same parse median: what
 the codec alone costs, without routing, need-to-know, the answer and the audit entries.
+``medians_ms.parse_after_decide`` is the VtMelding's parse + XSD timed call by call, each right
+after a decision (:func:`measure_after`): lxml between other work, as a decision meets it,
+rather than in a tight loop with its data hot in the CPU's caches. It is reported beside the
+ratio, never in it: the target is set on the tight loop.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ from gateway.runtime.settings import Settings
 from gateway.safexml import xmlsafe
 from gateway.safexml.validation import ENVELOP_NS
 
-__all__ = ["EXAMPLES", "MAIN", "TARGET", "measure", "run"]
+__all__ = ["EXAMPLES", "MAIN", "TARGET", "measure", "measure_after", "run"]
 
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
 MAIN = next(EXAMPLES.glob("*/VtMelding.xml"))  # the police's, the one example of the type
@@ -83,6 +87,26 @@ def measure(
                 operation()
             per_run[name].append((time.process_time() - start) / messages * 1000)
     return {name: statistics.median(values) for name, values in per_run.items()}
+
+
+def measure_after(
+    first: Callable[[], object], then: Callable[[], object], *, messages: int, runs: int
+) -> float:
+    """The median CPU milliseconds of ``then`` when each call of it comes right after a call
+    of ``first`` (each ``then`` timed on its own), over ``runs`` runs of ``messages`` pairs,
+    after one warm-up run: what ``then`` costs between other work rather than in a tight
+    loop of its own."""
+    per_run: list[float] = []
+    for run in range(runs + 1):
+        spent = 0
+        for _ in range(messages):
+            first()
+            start = time.process_time_ns()
+            then()
+            spent += time.process_time_ns() - start
+        if run:  # the first is the warm-up
+            per_run.append(spent / messages / 1e6)
+    return statistics.median(per_run)
 
 
 def _pipeline() -> Pipeline:
@@ -260,6 +284,14 @@ def run(*, messages: int = 200, runs: int = 5) -> dict[str, Any]:
     if main["uitkomst"] != _outcome_aanvaard(1):
         raise RuntimeError(f"{MAIN.name} should be accepted for one recipient: {main['uitkomst']}")
     oin = pipeline.codec.read_envelope(MAIN.read_bytes()).kop.afzender.oin
+    ontvangen = ingress(MAIN.read_bytes(), oin)
+    feiten = _feiten(pipeline, ontvangen)
+    after_decide = measure_after(
+        lambda: pipeline.route(ontvangen, feiten),
+        _parse(pipeline, MAIN.read_bytes()),
+        messages=messages,
+        runs=runs,
+    )
     steps = _steps(pipeline, MAIN.read_bytes(), oin, messages=messages, runs=runs)
     examples = [
         _example(pipeline, path, messages=messages, runs=runs)
@@ -270,7 +302,12 @@ def run(*, messages: int = 200, runs: int = 5) -> dict[str, Any]:
         "uitkomst": main["uitkomst"],
         "berichten_per_run": messages,
         "runs": runs,
-        "medians_ms": {"decide": main["decide_ms"], "parse": main["parse_ms"]},
+        "medians_ms": {
+            "decide": main["decide_ms"],
+            "parse": main["parse_ms"],
+            # the same parse + XSD, each right after a decision: not the ratio's denominator
+            "parse_after_decide": after_decide,
+        },
         "steps_ms": steps,
         "ratios": {
             "decide_over_parse": main["decide_over_parse"],

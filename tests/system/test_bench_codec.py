@@ -41,6 +41,8 @@ def _consistent(report: dict[str, object], *, messages: int, runs: int) -> None:
     assert isinstance(medians, dict)
     assert medians["decide"] > 0
     assert medians["parse"] > 0
+    assert set(medians) == {"decide", "parse", "parse_after_decide"}
+    assert medians["parse_after_decide"] > 0  # reported beside the ratio, not in it
     ratios = report["ratios"]
     assert isinstance(ratios, dict)
     assert ratios["decide_over_parse"] == pytest.approx(medians["decide"] / medians["parse"])
@@ -82,9 +84,28 @@ def test_bench_codec_cli_writes_the_report(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "decide_over_parse" in result.output
     assert "the codec alone (read + render) / parse" in result.output
+    assert "each right after a decision" in result.output
     _consistent(json.loads(target.read_text()), messages=2, runs=1)
 
 
 def test_bench_codec_refuses_an_empty_run() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         bench_codec.run(messages=0)
+
+
+def test_measure_after_times_only_the_second_call_of_each_pair() -> None:
+    """``then`` is timed, ``first`` is not: a costly ``first`` leaves the figure of a cheap
+    ``then`` far below its own cost, and every run (warm-up included) makes its pairs."""
+    calls: list[str] = []
+
+    def first() -> None:
+        calls.append("first")
+        sum(range(200_000))  # costly, untimed
+
+    def then() -> None:
+        calls.append("then")
+
+    ms = bench_codec.measure_after(first, then, messages=4, runs=3)
+    assert calls == ["first", "then"] * 4 * (3 + 1)
+    first_ms = bench_codec.measure({"first": lambda: sum(range(200_000))}, messages=4, runs=3)
+    assert 0 <= ms < first_ms["first"]
