@@ -174,14 +174,30 @@ def _feiten(pipeline: Pipeline, ontvangen: Ontvangen | None = None) -> Feiten:
     return feiten
 
 
-def _steps(
-    pipeline: Pipeline, raw: bytes, oin: str, *, messages: int, runs: int
-) -> dict[str, float]:
-    """Each step of the accepted decision of ``raw`` on its own, fed with the previous
-    step's result (the same calls :meth:`Pipeline.decide` makes)."""
-    codec, policy = pipeline.codec, pipeline.policy
-    feiten = _feiten(pipeline)
+@dataclasses.dataclass(frozen=True)
+class _Case:
+    """One example message as the bench decides it: its bytes, as received from its sender,
+    with the facts it is decided with (read and made once)."""
+
+    path: Path
+    raw: bytes
+    oin: str
+    ontvangen: Ontvangen
+    feiten: Feiten
+
+
+def _case(pipeline: Pipeline, path: Path) -> _Case:
+    raw = path.read_bytes()
+    oin = pipeline.codec.read_envelope(raw).kop.afzender.oin
     ontvangen = ingress(raw, oin)
+    return _Case(path, raw, oin, ontvangen, _feiten(pipeline, ontvangen))
+
+
+def _steps(pipeline: Pipeline, case: _Case, *, messages: int, runs: int) -> dict[str, float]:
+    """Each step of the accepted decision of ``case`` on its own, with its facts, fed with
+    the previous step's result (the same calls :meth:`Pipeline.decide` makes)."""
+    codec, policy = pipeline.codec, pipeline.policy
+    raw, oin, ontvangen, feiten = case.raw, case.oin, case.ontvangen, case.feiten
     envelop = codec.read_envelope(raw, afzender_oin=oin)
     bericht = codec.read_inhoud(envelop)
     afzender = policy.partners[oin]
@@ -255,19 +271,16 @@ def _steps(
     return measure(steps, messages=messages, runs=runs)
 
 
-def _example(pipeline: Pipeline, path: Path, *, messages: int, runs: int) -> dict[str, Any]:
-    raw = path.read_bytes()
-    oin = pipeline.codec.read_envelope(raw).kop.afzender.oin
-    ontvangen = ingress(raw, oin)
-    feiten = _feiten(pipeline, ontvangen)
+def _example(pipeline: Pipeline, case: _Case, *, messages: int, runs: int) -> dict[str, Any]:
+    ontvangen, feiten = case.ontvangen, case.feiten
     medians = measure(
-        {"decide": lambda: pipeline.route(ontvangen, feiten), "parse": _parse(pipeline, raw)},
+        {"decide": lambda: pipeline.route(ontvangen, feiten), "parse": _parse(pipeline, case.raw)},
         messages=messages,
         runs=runs,
     )
     decide, parse = medians["decide"], medians["parse"]
     return {
-        "bericht": str(path.relative_to(EXAMPLES)),
+        "bericht": str(case.path.relative_to(EXAMPLES)),
         "uitkomst": _outcome(pipeline.route(ontvangen, feiten)),
         "decide_ms": decide,
         "parse_ms": parse,
@@ -280,21 +293,19 @@ def run(*, messages: int = 200, runs: int = 5) -> dict[str, Any]:
     if messages < 1 or runs < 1:
         raise ValueError("messages and runs must be at least 1")
     pipeline = _pipeline()
-    main = _example(pipeline, MAIN, messages=messages, runs=runs)
+    case = _case(pipeline, MAIN)
+    main = _example(pipeline, case, messages=messages, runs=runs)
     if main["uitkomst"] != _outcome_aanvaard(1):
         raise RuntimeError(f"{MAIN.name} should be accepted for one recipient: {main['uitkomst']}")
-    oin = pipeline.codec.read_envelope(MAIN.read_bytes()).kop.afzender.oin
-    ontvangen = ingress(MAIN.read_bytes(), oin)
-    feiten = _feiten(pipeline, ontvangen)
     after_decide = measure_after(
-        lambda: pipeline.route(ontvangen, feiten),
-        _parse(pipeline, MAIN.read_bytes()),
+        lambda: pipeline.route(case.ontvangen, case.feiten),
+        _parse(pipeline, case.raw),
         messages=messages,
         runs=runs,
     )
-    steps = _steps(pipeline, MAIN.read_bytes(), oin, messages=messages, runs=runs)
+    steps = _steps(pipeline, case, messages=messages, runs=runs)
     examples = [
-        _example(pipeline, path, messages=messages, runs=runs)
+        _example(pipeline, _case(pipeline, path), messages=messages, runs=runs)
         for path in sorted(EXAMPLES.glob("*/*.xml"))
     ]
     return {
