@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from adapters.shape import Partner, Stijl, Vocabulary
 from gateway.domain.errors import Misconfigured
 from gateway.domain.model import BerichtType, Rol
+from gateway.domain.yamlfile import SAFE_LOADER
 
 VOCABULARIES = Path(__file__).resolve().parent / "vocabularies"
 
@@ -68,18 +69,11 @@ def load_partners(directory: Path = VOCABULARIES) -> dict[Rol, Partner]:
     return partners
 
 
-# libyaml's safe loader where PyYAML has it (its wheels do): what yaml.safe_load reads, read
-# about ten times faster (every gateway start reads every vocabulary)
-_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
-    yaml, "CSafeLoader", yaml.SafeLoader
-)
-
-
 def load_partner(path: Path) -> Partner:
     """The partner format described by one vocabulary file."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - _LOADER is a safe loader
+        data = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - SAFE_LOADER is a safe loader
         file = VocabularyFile.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise Misconfigured(f"{path}: {exc}") from exc

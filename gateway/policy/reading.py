@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from gateway.domain.errors import Misconfigured
+from gateway.domain.yamlfile import SAFE_LOADER
 from gateway.policy.files import CONDITIE_BRANCHES
 
 __all__ = [
@@ -19,13 +20,6 @@ __all__ = [
     "parse_file",
     "read_yaml",
 ]
-
-# libyaml's safe loader where PyYAML was built with it (the wheels are): the same nodes with
-# their lines, read about ten times faster than by the pure-Python one (every gateway start
-# reads the whole policy; a test run starts hundreds)
-_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
-    yaml, "CSafeLoader", yaml.SafeLoader
-)
 
 # The line of every node of a file, by its path of keys and indexes.
 Lines = dict[tuple[Any, ...], int]
@@ -49,7 +43,7 @@ def read_yaml(path: Path) -> tuple[Any, Lines]:
     except OSError as exc:
         raise PolicyError(path.name, None, f"cannot read: {exc.strerror}") from None
     try:
-        root = yaml.compose(text, Loader=_LOADER)
+        root = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
