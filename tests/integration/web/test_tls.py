@@ -80,6 +80,16 @@ class Served:
         out = done.stdout.decode(errors="replace")
         return done.returncode == 0 and "Cipher is (NONE)" not in out
 
+    def accepts(self, *args: str, attempts: int = 3) -> bool:
+        """Whether a handshake with ``args`` completes in one of ``attempts`` tries.
+
+        For handshakes that must succeed: on a loaded machine one try can fail for reasons of
+        its own (the server process starved, a reset), which says nothing about the policy. A
+        handshake the policy refuses fails on every try, so retrying never lets a suite or
+        group through that the server refuses; refusals are asserted with one ``handshake``.
+        """
+        return any(self.handshake(*args) for _ in range(attempts))
+
     def metrics(self) -> dict[str, float]:
         """``ketenpoort_tls_handshakes_geweigerd`` by alert, from the ops port."""
         response = httpx.get(f"http://127.0.0.1:{self.ops_port}/metrics", timeout=30)
@@ -161,11 +171,19 @@ def tls12_suites() -> list[tuple[str, str]]:
 def test_tls12_accepts_ecdhe_aead_suites_only_and_no_cbc(served: Served) -> None:
     suites = tls12_suites()
     assert any("CBC" in enc or enc.startswith(("Enc=AES(", "Enc=3DES")) for _, enc in suites)
+
+    def offered(name: str) -> tuple[str, ...]:
+        return ("-tls1_2", "-cipher", f"{name}:@SECLEVEL=0")
+
+    # every suite once; one the policy allows but that failed once gets more tries (see accepts)
+    allowed = set(TLS12_CIPHERS.split(":"))
     accepted = {
-        name for name, _ in suites if served.handshake("-tls1_2", "-cipher", f"{name}:@SECLEVEL=0")
+        name
+        for name, _ in suites
+        if served.handshake(*offered(name)) or (name in allowed and served.accepts(*offered(name)))
     }
     assert accepted, "no TLS 1.2 suite accepted at all"
-    assert accepted <= set(TLS12_CIPHERS.split(":")), accepted
+    assert accepted <= allowed, accepted
     for name in accepted:
         assert "ECDHE" in name
         assert "GCM" in name or "CHACHA20" in name
@@ -174,7 +192,7 @@ def test_tls12_accepts_ecdhe_aead_suites_only_and_no_cbc(served: Served) -> None
 
 
 def test_only_tls12_and_tls13(served: Served) -> None:
-    assert served.handshake("-tls1_3")
+    assert served.accepts("-tls1_3")
     assert not served.handshake("-tls1_1", "-cipher", "ALL:@SECLEVEL=0")
     assert not served.handshake("-tls1", "-cipher", "ALL:@SECLEVEL=0")
 
@@ -190,7 +208,7 @@ def test_no_finite_field_group_is_accepted_only_x25519_p256_p384(
     # ECDSA server certificate (P-256), so it is offered last, after the group under test
     for group in EC_GROUPS:
         offered = group if version == "-tls1_3" or group == "P-256" else f"{group}:P-256"
-        assert served.handshake(version, "-groups", offered), group
+        assert served.accepts(version, "-groups", offered), group
     if version == "-tls1_3":
         assert not served.handshake(version, "-groups", "P-521")  # not on NCSC's list either
     # each refused handshake is counted by the alert the server sent
@@ -217,8 +235,8 @@ def test_a_revoked_certificate_gets_nothing_and_an_unrevoked_one_works(
     with httpx.Client(base_url=base, verify=_context(pki, pki.client_cert("politie"))) as ok:
         assert ok.get("/v1/berichten").status_code == 200
     assert served.metrics() == before  # a connection that works is no refusal
-    assert served.handshake("-tls1_3")
-    assert served.handshake("-tls1_2")
+    assert served.accepts("-tls1_3")
+    assert served.accepts("-tls1_2")
     assert served.metrics() == before
     revoked_cert = (str(pki.files.revoked[0]), str(pki.files.revoked[1]))
     with (
@@ -230,7 +248,7 @@ def test_a_revoked_certificate_gets_nothing_and_an_unrevoked_one_works(
     # (TLS 1.2: there the server checks the client certificate before its Finished)
     assert not served.handshake("-tls1_2", "-cert", revoked_cert[0], "-key", revoked_cert[1])
     ok_cert = pki.client_cert("politie")
-    assert served.handshake("-tls1_2", "-cert", ok_cert[0], "-key", ok_cert[1])
+    assert served.accepts("-tls1_2", "-cert", ok_cert[0], "-key", ok_cert[1])
     foreign = certs.dev_ca(tmp_path / "anders", [(OINS["politie"], "Nep-politie")])
     with (
         httpx.Client(
