@@ -49,6 +49,8 @@ from gateway.domain.model import (
 from gateway.safexml.markup import escape_attribute, escape_text
 from gateway.safexml.xmlsafe import line, parse_own
 
+__all__ = ["Adapter", "Codec", "Element"]
+
 Element = etree._Element
 
 

@@ -22,6 +22,8 @@ from adapters.codec import Codec
 from adapters.shape import Partner
 from gateway.domain.model import Berichttypen, Kind, Leaf, Node
 
+__all__ = ["XS", "Richting", "generate", "schema_name"]
+
 XS = "http://www.w3.org/2001/XMLSchema"
 
 

@@ -13,6 +13,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 
+__all__ = [
+    "EMPTY_ROOT",
+    "Frontier",
+    "SubtreeHash",
+    "consistency_proof",
+    "inclusion_proof",
+    "largest_power_of_two_below",
+    "leaf_hash",
+    "node_hash",
+    "range_hash",
+    "root_of",
+    "verify_consistency",
+    "verify_inclusion",
+]
+
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 

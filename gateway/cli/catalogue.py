@@ -258,4 +258,11 @@ def topology(
         out.print(f"wrote {write}")
 
 
-__all__ = ["policy_app", "schemas_app", "topology"]
+__all__ = [
+    "catalogue_json",
+    "definition_table",
+    "policy_app",
+    "register_table",
+    "schemas_app",
+    "topology",
+]

@@ -39,6 +39,8 @@ from gateway.decision.signaal import Signaal
 from gateway.domain.errors import Refused
 from gateway.domain.model import Bericht, Inhoud
 
+__all__ = ["Pseudonymise", "Trail", "trace_id"]
+
 Pseudonymise = Callable[[str], str]
 
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from operator import mul
 
+__all__ = ["elfproef"]
+
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 _ZERO = ord("0") * sum(_WEIGHTS)  # what the digits' character codes add beyond their values
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from gateway.domain.model import Foutcode
 
+__all__ = ["Busy", "Misconfigured", "Refused", "Transient"]
+
 
 class Refused(Exception):  # noqa: N818 - named for what happens to the message
     """The message is refused with a Foutbericht code (spec §6)."""

@@ -17,6 +17,8 @@ import structlog
 
 from gateway.domain.bsn import elfproef
 
+__all__ = ["configure", "get_logger", "redact_bsn"]
+
 _NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "REEKS_GELDIG",
     "REEKS_INGETROKKEN",
     "REEKS_STATUSSEN",
+    "ROL",
     "VRAAG",
     "BerichtRegel",
     "BerichtenFile",

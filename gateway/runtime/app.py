@@ -38,6 +38,21 @@ from gateway.store.state import StateStore
 from gateway.transport.port import Transport
 from gateway.transport.rabbit import Broker, Topology
 
+__all__ = [
+    "DEPTH_INTERVAL_S",
+    "PURGE_INTERVAL_S",
+    "Parts",
+    "build",
+    "catalogue",
+    "certificates",
+    "connect",
+    "crls",
+    "open_audit",
+    "readiness",
+    "running",
+    "serve",
+]
+
 log = get_logger("ketenpoort.app")
 
 PURGE_INTERVAL_S = 3600

@@ -23,6 +23,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+__all__ = [
+    "DEV_DAYS",
+    "DevFiles",
+    "Identity",
+    "crl_expiries",
+    "dev_ca",
+    "dev_crl",
+    "expiries",
+    "identity",
+    "write_crl",
+]
+
 DEV_DAYS = 365
 
 

@@ -35,6 +35,8 @@ from gateway.transport.memory import MemoryTransportError
 from gateway.transport.port import Holder, Transport
 from gateway.transport.rabbit import AFZENDER, HERHAALD, POGING, SOORT
 
+__all__ = ["Held", "HttpInbox"]
+
 log = get_logger("ketenpoort.inbox")
 
 

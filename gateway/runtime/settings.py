@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+__all__ = ["ROOT", "Settings", "load_settings"]
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -20,6 +20,8 @@ from gateway.domain.errors import Misconfigured, Refused
 from gateway.domain.model import Foutcode
 from gateway.safexml.xmlsafe import line
 
+__all__ = ["DEFAULT_SCHEMA_DIR", "ENVELOP_NS", "SchemaSet"]
+
 ENVELOP_NS = "urn:ketenpoort:envelop:1"
 DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "v1"
 

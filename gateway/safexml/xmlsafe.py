@@ -24,6 +24,8 @@ from lxml import etree
 from gateway.domain.errors import Refused
 from gateway.domain.model import Foutcode
 
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_DEPTH", "XINCLUDE_NS", "line", "parse", "parse_own"]
+
 DEFAULT_MAX_BYTES = 1024 * 1024
 DEFAULT_MAX_DEPTH = 32
 

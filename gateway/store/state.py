@@ -34,6 +34,19 @@ from typing import Any
 
 from gateway.store.database import Database, Exec
 
+__all__ = [
+    "CONVERSATIE_BEWAARD",
+    "SCHEMA_LOCK",
+    "Bekend",
+    "Conversatie",
+    "Geheugenwijziging",
+    "Leveringsstatus",
+    "Reeksrecord",
+    "StateStore",
+    "Status",
+    "Vraagrecord",
+]
+
 
 class Status(StrEnum):
     """Delivery status of one message for one recipient."""

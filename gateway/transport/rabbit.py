@@ -44,6 +44,24 @@ from aio_pika.abc import (
 
 from gateway.domain.errors import Transient
 
+__all__ = [
+    "AFZENDER",
+    "AFZENDER_ONBEKEND",
+    "HERHAALD",
+    "INGRESS_DELIVERY_LIMIT",
+    "INGRESS_ROUTING_KEY",
+    "NIVEAU",
+    "POGING",
+    "REDEN",
+    "SOORT",
+    "ZONDER_USER_ID",
+    "Broker",
+    "ChannelHolder",
+    "Handler",
+    "Topology",
+    "partner_permissions",
+]
+
 Handler = Callable[[AbstractIncomingMessage], Awaitable[None]]
 
 INGRESS_DELIVERY_LIMIT = 20  # a message that crashes the gateway this often is set aside

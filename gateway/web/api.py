@@ -49,6 +49,22 @@ from gateway.web.contract import (
 )
 from gateway.web.keten_pages import router as keten_router
 
+__all__ = [
+    "ID_PATTERN",
+    "STATUS",
+    "XML",
+    "XML_TYPES",
+    "BerichtIdPath",
+    "Caller",
+    "RateLimiter",
+    "create_app",
+    "partner",
+    "read_capped",
+    "status_json",
+    "unavailable",
+    "xml",
+]
+
 log = get_logger("ketenpoort.http")
 
 XML = refusals.XML

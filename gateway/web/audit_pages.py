@@ -26,6 +26,27 @@ from gateway.runtime.officers import PRIVACY
 from gateway.web.callers import parts_of
 from gateway.web.pages import LoginArea
 
+__all__ = [
+    "AREA",
+    "BERICHT_ID",
+    "COOKIE",
+    "PSEUDONYM",
+    "index",
+    "login",
+    "login_form",
+    "logout",
+    "message_journey",
+    "officer",
+    "person",
+    "person_csv",
+    "person_print",
+    "router",
+    "search",
+    "search_bsn",
+    "search_naam",
+    "verify_now",
+]
+
 COOKIE = "kp_sessie"
 PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")  # gateway.audit.log.Pseudonymiser: 128 bits, hex
 BERICHT_ID = re.compile(r"^[0-9a-fA-F\-]{36}$")

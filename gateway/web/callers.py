@@ -14,6 +14,8 @@ from gateway.observe.logs import get_logger
 from gateway.runtime import app as core
 from gateway.runtime.certs import Identity, identity
 
+__all__ = ["client_identity", "deny", "parts_of"]
+
 log = get_logger("ketenpoort.http")
 
 

@@ -27,6 +27,8 @@ from gateway.web.api import create_app
 from gateway.web.ops import create_ops_app
 from gateway.web.tls import ServerTls
 
+__all__ = ["Door", "Doors", "TlsHttpProtocol", "config", "ops_config", "running", "serve", "tls_of"]
+
 log = get_logger("ketenpoort.web")
 
 try:
