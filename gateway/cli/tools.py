@@ -255,7 +255,7 @@ _NORMKLEUR = {"te laat": "red", "overschreden": "red", "op tijd": "green", "open
 
 def _print_normen(normen: list[Any]) -> None:
     """The norm timeline as a chain coordinator sees it on /keten (no personal data)."""
-    from rich.table import Table  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415 - rich loads only when a result is printed
 
     table = Table(title="Normen van de keten (v2 §10), zoals de ketencoördinator ze op /keten ziet")
     for column in ("norm", "bericht", "van", "aan zet", "uiterlijk", "gesloten", "status"):
@@ -275,8 +275,8 @@ def _print_normen(normen: list[Any]) -> None:
 
 
 def _print_demo(result: Any) -> None:
-    from rich.panel import Panel  # noqa: PLC0415
-    from rich.tree import Tree  # noqa: PLC0415
+    from rich.panel import Panel  # noqa: PLC0415 - rich loads only when a result is printed
+    from rich.tree import Tree  # noqa: PLC0415 - likewise
 
     out.print(
         Panel.fit(

@@ -195,4 +195,4 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings once (environment, .env, then explicit overrides)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    return Settings(**overrides)  # type: ignore[arg-type] # pydantic validates each override

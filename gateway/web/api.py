@@ -276,11 +276,11 @@ def create_app(parts: core.Parts) -> FastAPI:  # noqa: PLR0915 - every route in 
         request: Request,
         caller: Caller,
         limit: Annotated[int, Query(ge=1, le=100, description="At most this many.")] = 20,
-    ) -> JSONResponse:
+    ) -> Response:
         try:
             held = await parts.inbox.fetch(caller.oin, parts.topology.inbox(caller.oin), limit)
         except Transient as exc:
-            return unavailable(request, exc)  # type: ignore[return-value]
+            return unavailable(request, exc)
         log.info("inbox_gelezen", ontvanger=caller.oin, berichten=len(held))
         return JSONResponse(
             {
@@ -366,11 +366,11 @@ def create_app(parts: core.Parts) -> FastAPI:  # noqa: PLR0915 - every route in 
             **ERRORS,
         },
     )
-    async def status(request: Request, bericht_id: BerichtIdPath, caller: Caller) -> JSONResponse:
+    async def status(request: Request, bericht_id: BerichtIdPath, caller: Caller) -> Response:
         try:
             bekend = await parts.state.lookup(caller.oin, bericht_id.lower())
         except Transient as exc:
-            return unavailable(request, exc)  # type: ignore[return-value]
+            return unavailable(request, exc)
         if bekend is None:  # keyed by the caller's OIN: another sender's message is not found
             raise HTTPException(404, f"{caller.oin} sent no message {bericht_id}")
         return JSONResponse(status_json(bekend))

@@ -34,11 +34,11 @@ log = get_logger("ketenpoort.web")
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Fast
 except ImportError:  # httptools not installed: h11 only
-    _Fast = H11Protocol  # type: ignore[assignment,misc]
+    _Fast = H11Protocol  # type: ignore[assignment,misc] # the same interface, another class
 
 
 def _with_tls(base: type[Any]) -> type[Any]:
-    class TlsProtocol(base):  # type: ignore[misc]
+    class TlsProtocol(base):  # type: ignore[misc] # a base chosen at run time
         """Adds the ASGI TLS extension to every request of the connection."""
 
         def connection_made(self, transport: asyncio.Transport) -> None:
@@ -52,7 +52,7 @@ def _with_tls(base: type[Any]) -> type[Any]:
                 "cipher_suite": (ssl_object.cipher() or (None,))[0],
                 "client_cert_chain": [ssl.DER_cert_to_PEM_cert(der)] if der else [],
             }
-            inner: Any = self.app  # type: ignore[has-type]
+            inner: Any = self.app  # type: ignore[has-type] # set by uvicorn's base class
 
             async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 scope.setdefault("extensions", {})["tls"] = tls

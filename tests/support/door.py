@@ -92,7 +92,7 @@ class Door:
 
 @contextlib.asynccontextmanager
 async def run_door(settings: Settings, vhost: str) -> AsyncIterator[tuple[Any, Any]]:
-    from gateway.web import server  # noqa: PLC0415
+    from gateway.web import server  # noqa: PLC0415 - the HTTP face loads for the tests that start it
 
     async with server.running(settings) as (parts, door):
         yield parts, door

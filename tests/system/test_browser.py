@@ -98,7 +98,7 @@ class Seen:
 def _chrome(tmp_path: Path, downloads: Path) -> Any:
     """Headless Chromium with downloads into ``downloads``."""
     from selenium import webdriver  # noqa: PLC0415 - only when Chromium is there
-    from selenium.webdriver.chrome.service import Service  # noqa: PLC0415
+    from selenium.webdriver.chrome.service import Service  # noqa: PLC0415 - likewise
 
     downloads.mkdir()
     options = webdriver.ChromeOptions()
@@ -128,8 +128,8 @@ def _chrome(tmp_path: Path, downloads: Path) -> Any:
 
 def _log_in(driver: Any, base_url: str) -> None:
     from selenium.webdriver.common.by import By  # noqa: PLC0415 - only when Chromium is there
-    from selenium.webdriver.support import expected_conditions as ec  # noqa: PLC0415
-    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415
+    from selenium.webdriver.support import expected_conditions as ec  # noqa: PLC0415 - only when Chromium is there
+    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415 - likewise
 
     wait = WebDriverWait(driver, WAIT_S)
     driver.get(f"{base_url}/audit")
@@ -143,8 +143,8 @@ def _log_in(driver: Any, base_url: str) -> None:
 def browse(base_url: str, tmp_path: Path) -> Seen:
     """The officer's session in headless Chromium (blocking: run it in a thread)."""
     from selenium.webdriver.common.by import By  # noqa: PLC0415 - only when Chromium is there
-    from selenium.webdriver.support import expected_conditions as ec  # noqa: PLC0415
-    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415
+    from selenium.webdriver.support import expected_conditions as ec  # noqa: PLC0415 - only when Chromium is there
+    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415 - likewise
 
     downloads = tmp_path / "downloads"
     driver = _chrome(tmp_path, downloads)
@@ -340,8 +340,8 @@ class SeenByName:
 def browse_by_name(base_url: str, tmp_path: Path) -> SeenByName:
     """Log in, search a person without a BSN by name and birth date (blocking)."""
     from selenium.webdriver.common.by import By  # noqa: PLC0415 - only when Chromium is there
-    from selenium.webdriver.support import expected_conditions as ec  # noqa: PLC0415
-    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415
+    from selenium.webdriver.support import expected_conditions as ec  # noqa: PLC0415 - only when Chromium is there
+    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415 - likewise
 
     driver = _chrome(tmp_path, tmp_path / "downloads")
     seen = SeenByName()

@@ -25,8 +25,8 @@ public names, so ``from gateway.domain.model import X`` is the one way in.
 
 from gateway.domain.model import codes, definitie, envelope, part
 from gateway.domain.model.codes import *  # noqa: F403 - the package's face: every public name
-from gateway.domain.model.definitie import *  # noqa: F403
-from gateway.domain.model.envelope import *  # noqa: F403
-from gateway.domain.model.part import *  # noqa: F403
+from gateway.domain.model.definitie import *  # noqa: F403 - likewise
+from gateway.domain.model.envelope import *  # noqa: F403 - likewise
+from gateway.domain.model.part import *  # noqa: F403 - likewise
 
 __all__ = codes.__all__ + part.__all__ + definitie.__all__ + envelope.__all__

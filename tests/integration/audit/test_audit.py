@@ -35,6 +35,7 @@ from gateway.audit.log import AuditLog, Entry, canonical
 from gateway.audit.signing import Keyring, read_public_keys, verify_checkpoint
 from gateway.decision.trail import Trail
 from gateway.domain.errors import Misconfigured, Transient
+from gateway.runtime import audit_access
 from gateway.runtime.settings import Settings
 from gateway.store.database import Database, Exec
 from tests.support.audit_store import (
@@ -71,7 +72,7 @@ RECORD_COLUMNS = "seq, leaf, public, personal, betrokkene, bericht_id, tijd, ver
 
 def record_row(ex: Exec, log_id: str, seq: int) -> list[Any]:
     row = ex(
-        f"SELECT {RECORD_COLUMNS} FROM audit_record WHERE log = ? AND seq = ?",  # noqa: S608
+        f"SELECT {RECORD_COLUMNS} FROM audit_record WHERE log = ? AND seq = ?",
         (log_id, seq),
     ).fetchone()
     assert row is not None, seq
@@ -80,7 +81,7 @@ def record_row(ex: Exec, log_id: str, seq: int) -> list[Any]:
 
 def insert_row(ex: Exec, log_id: str, row: list[Any]) -> None:
     ex(
-        f"INSERT INTO audit_record (log, {RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        f"INSERT INTO audit_record (log, {RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (log_id, *row),
     )
 
@@ -103,7 +104,7 @@ def set_public(store: Store, seq: int, change: Callable[[dict[str, Any]], None])
 def set_checkpoint(store: Store, size: int, column: str, value: Any) -> None:
     store.sql(
         lambda ex: ex(
-            f"UPDATE audit_checkpoint SET {column} = ? WHERE log = ? AND size = ?",  # noqa: S608
+            f"UPDATE audit_checkpoint SET {column} = ? WHERE log = ? AND size = ?",
             (value, store.log_id, size),
         )
     )
@@ -525,7 +526,7 @@ def test_tamper_index_columns_is_detected(store: Store, column: str) -> None:
     }[column]
     store.sql(
         lambda ex: ex(
-            f"UPDATE audit_record SET {column} = ? WHERE log = ? AND seq = ?",  # noqa: S608
+            f"UPDATE audit_record SET {column} = ? WHERE log = ? AND seq = ?",
             (value, store.log_id, seq),
         )
     )
@@ -712,7 +713,7 @@ def store_text(store: Store) -> list[str]:
     def work(ex: Exec) -> list[str]:
         values: list[str] = []
         for table in tables:
-            for row in ex(f"SELECT * FROM {table}").fetchall():  # noqa: S608
+            for row in ex(f"SELECT * FROM {table}").fetchall():
                 for value in row:
                     if isinstance(value, bytes | memoryview):
                         values.append(bytes(value).hex())
@@ -1058,7 +1059,6 @@ def test_an_export_is_recorded_as_a_read(tmp_path: Path) -> None:
         audit_key_dir=tmp_path / "keys",
         audit_log_id="export-test",
     )
-    from gateway.runtime import audit_access  # noqa: PLC0415
 
     asyncio.run(audit_access.audit_export(settings, tmp_path / "eerste", "auditor-a"))
     db = Database(settings.audit_dsn)

@@ -186,7 +186,7 @@ async def test_a_person_without_a_bsn_is_found_by_name_and_birth_date(gateway: R
                 [
                     list(map(str, row))
                     for table in ("audit_record", "audit_zoeksleutel")
-                    for row in ex(f"SELECT * FROM {table}").fetchall()  # noqa: S608 - fixed names
+                    for row in ex(f"SELECT * FROM {table}").fetchall()
                 ]
             )
         )

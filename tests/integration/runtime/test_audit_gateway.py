@@ -216,7 +216,7 @@ def store_values(audit: Audit) -> list[tuple[str, Any]]:
         assert {"audit_record", "audit_node", "audit_checkpoint"} <= set(tables), tables
         found: list[tuple[str, Any]] = []
         for table in tables:
-            cursor = ex(f"SELECT * FROM {table}")  # noqa: S608 - names from the catalogue
+            cursor = ex(f"SELECT * FROM {table}")
             columns = [d[0] for d in cursor.description]
             for row in cursor.fetchall():
                 found.extend((f"{table}.{c}", v) for c, v in zip(columns, row, strict=True))
@@ -727,10 +727,6 @@ async def test_bevestigd_niet_afleverbaar_and_replayed_are_audited(
     gateway: Any, codec: MessageCodec, settings: Settings
 ) -> None:
     """The later steps of a delivery are audited per data subject, like the delivery itself."""
-
-    from gateway.audit.log import AuditLog  # noqa: PLC0415
-    from gateway.audit.signing import Keyring  # noqa: PLC0415
-    from gateway.store.database import Database  # noqa: PLC0415
 
     # 1. OM confirms a ZsmAanmelding (no HG: only the OM receives it): bevestigd.
     raw, zsm_id = build(ZSM, HG_FALSE)

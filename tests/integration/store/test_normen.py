@@ -12,7 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from gateway.cli.main import app
+from gateway.store.database import Database
 from gateway.store.normen import NORMEN_BEWAARD, NormRij, NormStore
 from tests.support.databases import ENGINES, fresh_database
 
@@ -109,10 +112,6 @@ async def test_two_stores_on_one_database_report_a_deadline_once(store: NormStor
 
 
 def test_status_command_lists_the_overdue_steps(tmp_path: Path) -> None:
-    from typer.testing import CliRunner  # noqa: PLC0415
-
-    from gateway.cli.main import app  # noqa: PLC0415
-    from gateway.store.database import Database  # noqa: PLC0415
 
     dsn = f"sqlite:///{tmp_path / 'state.db'}"
     db = Database(dsn)

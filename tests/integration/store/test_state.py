@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from gateway.cli.main import app
 from gateway.domain.errors import Misconfigured
 from gateway.store.database import Database
 from gateway.store.state import (
@@ -138,9 +140,6 @@ def test_an_unknown_dsn_refuses_to_start() -> None:
 
 
 def test_status_command_shows_the_senders_message_only(tmp_path: Path) -> None:
-    from typer.testing import CliRunner  # noqa: PLC0415
-
-    from gateway.cli.main import app  # noqa: PLC0415
 
     dsn = f"sqlite:///{tmp_path / 'state.db'}"
     db = Database(dsn)

@@ -250,7 +250,7 @@ def private_node() -> Iterator[Any]:
     """A private RabbitMQ node of this test (``tests.support.private_broker``), never the
     shared one."""
     try:
-        from tests.support.private_broker import (  # noqa: PLC0415
+        from tests.support.private_broker import (  # noqa: PLC0415 - its absence skips this test only
             PrivateBroker,
             PrivateBrokerUnavailableError,
         )
@@ -274,7 +274,7 @@ def private_node() -> Iterator[Any]:
 @contextlib.asynccontextmanager
 async def gateway_on(url: str, pki: DevPki, tmp_path: Path) -> AsyncIterator[tuple[Any, int, int]]:
     """A whole gateway (AMQP, HTTPS door and ops port) on the broker at ``url``."""
-    from gateway.web import server  # noqa: PLC0415
+    from gateway.web import server  # noqa: PLC0415 - the HTTP face loads for the tests that start it
 
     base = local_settings(
         tmp_path,

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from gateway.runtime import certs
 from gateway.store.database import Database
 from gateway.web.api import RateLimiter
 from tests.support.broker import OINS
@@ -179,8 +180,6 @@ async def test_a_certificate_of_an_unknown_oin_gets_403_and_is_audited(door: Doo
 
 
 async def test_a_certificate_of_another_ca_does_not_even_connect(door: Door, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from gateway.runtime import certs  # noqa: PLC0415
-
     other = certs.dev_ca(tmp_path / "other", [(OINS["politie"], "Nep-politie")])
     context = ssl.create_default_context(cafile=str(door.pki.files.ca))
     cert, key = other.partners[OINS["politie"]]
