@@ -138,7 +138,8 @@ class MemoryPartner:
 
 def split(messages: Iterable[Any]) -> tuple[list[Any], list[Any]]:
     """(deliveries of partner messages, answers of the gateway)."""
-    deliveries, answers = [], []
+    deliveries: list[Any] = []
+    answers: list[Any] = []
     for m in messages:
         soort = (m.headers or {}).get(SOORT)
         (answers if soort == "antwoord" else deliveries).append(m)

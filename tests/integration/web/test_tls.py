@@ -246,9 +246,10 @@ def test_a_revoked_certificate_gets_nothing_and_an_unrevoked_one_works(
     ok_cert = pki.client_cert("politie")
     assert served.accepts("-tls1_2", "-cert", ok_cert[0], "-key", ok_cert[1])
     foreign = certs.dev_ca(tmp_path / "anders", [(OINS["politie"], "Nep-politie")])
+    foreign_cert, foreign_key = foreign.partners[OINS["politie"]]
     with (
         httpx.Client(
-            base_url=base, verify=_context(pki, tuple(map(str, foreign.partners[OINS["politie"]])))
+            base_url=base, verify=_context(pki, (str(foreign_cert), str(foreign_key)))
         ) as stranger,
         pytest.raises(REFUSED),
     ):
