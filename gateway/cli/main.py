@@ -3,6 +3,8 @@ in its own module; this one assembles them."""
 
 from __future__ import annotations
 
+import inspect
+
 import typer
 
 from gateway.cli import audit, catalogue, messages, operations, partners, tools
@@ -33,7 +35,24 @@ app.add_typer(operations.certs_app, name="certs")
 app.add_typer(operations.officer_app, name="officer")
 app.add_typer(partners.partner_app, name="partner")
 
-__all__ = ["app"]
+
+def one_line_summaries(group: typer.Typer) -> None:
+    """Give every command of ``group`` and its subgroups a one-line summary: the first
+    paragraph of its help, its line breaks joined. Typer's command listing keeps the line
+    breaks of a docstring's first paragraph, which breaks sentences in the middle of a table
+    cell; a command's own ``--help`` still shows its whole text."""
+    for info in group.registered_commands:
+        if info.short_help is None:
+            text = info.help or inspect.getdoc(info.callback) or ""
+            info.short_help = " ".join(text.split("\n\n")[0].split())
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            one_line_summaries(sub.typer_instance)
+
+
+one_line_summaries(app)
+
+__all__ = ["app", "one_line_summaries"]
 
 if __name__ == "__main__":  # pragma: no cover
     app()

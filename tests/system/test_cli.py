@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from lxml import etree
+from typer.core import TyperGroup
 from typer.testing import CliRunner, Result
 
 from gateway.cli.main import app
@@ -618,3 +620,32 @@ def test_policy_check_shows_each_rule_required_or_optional_with_its_conditions()
     assert "verplicht" in routing
     assert "hg=True" in routing
     assert "deelgenomen=True" in routing
+
+
+def _listed(
+    group: TyperGroup, path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], str, str]]:
+    """(group path, command name, help) of every command of ``group`` and its subgroups."""
+    found: list[tuple[tuple[str, ...], str, str]] = []
+    for name, command in group.commands.items():
+        found.append((path, name, command.help or ""))
+        if isinstance(command, TyperGroup):
+            found += _listed(command, (*path, name))
+    return found
+
+
+def test_every_command_is_listed_with_its_whole_first_paragraph_on_one_line() -> None:
+    """The command tables show each command's first help paragraph as one sentence (Typer
+    keeps a docstring's line breaks there, which cut sentences in the middle of a cell)."""
+    root = typer.main.get_command(app)
+    assert isinstance(root, TyperGroup)
+    commands = _listed(root)
+    assert any("\n" in help_text.split("\n\n")[0] for _, _, help_text in commands), (
+        "no first paragraph spans lines: the check below would prove nothing"
+    )
+    for path, name, help_text in commands:
+        summary = " ".join(help_text.split("\n\n")[0].split())
+        listing = invoke(*path, "--help", columns=4000)
+        assert listing.exit_code == 0, listing.output
+        row = next(line for line in listing.output.splitlines() if f"│ {name} " in line)
+        assert summary in row, f"ketenpoort {' '.join(path)} --help: {name}"
