@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from gateway.audit.log import Entry
+from gateway.audit.record import Entry
 from gateway.decision.afscherming import AfschermingWeglating, Beperking
 from gateway.decision.beroepsgeheim import BeroepsgeheimWeglating, Herkomst
 from gateway.decision.needtoknow import Achtergehouden, Inventaris

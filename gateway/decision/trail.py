@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from gateway.audit.log import Entry
+from gateway.audit.record import Entry
 from gateway.decision.afscherming import (
     Persoon,
     onderwerp,
