@@ -52,7 +52,7 @@ class Source:
             source.splitlines(True),
             self.filename,
         )
-        exec(_compiled(source, self.filename), self.namespace)  # noqa: S102 (our own source)
+        exec(_compiled(source, self.filename), self.namespace)  # noqa: S102 - our own source
         return self.namespace[entry]
 
 

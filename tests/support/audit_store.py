@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -37,6 +37,7 @@ PG = "postgresql://postgres@127.0.0.1:5432/test"
 EXAMPLES_DIR = ROOT / "examples"
 LONG = 1825  # days: the usual retention in policy/v1/doelen.yaml
 OM = "00000099000000000103"
+_T = TypeVar("_T")
 
 runner = CliRunner()
 
@@ -70,7 +71,7 @@ class Store:
             "KETENPOORT_STATE_DSN": f"sqlite:///{self.tmp / 'state.db'}",
         }
 
-    def sql(self, work: Callable[[Exec], Any]) -> Any:
+    def sql(self, work: Callable[[Exec], _T]) -> _T:
         """Run ``work`` in one transaction on a connection of its own (the tamperer's)."""
         db = Database(self.dsn)
         try:
@@ -150,9 +151,9 @@ def decisions() -> tuple[tuple[str, Any], ...]:
     raw = (EXAMPLES_DIR / "politie" / "VtMelding.xml").read_bytes()
     ontvangen = ingress(raw, OM)
     bericht = codec.read(raw)
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(Refused) as refusal:
         decide(raw, OM)
-    found.append(("refused", (refused.value, ontvangen, bericht)))
+    found.append(("refused", (refusal.value, ontvangen, bericht)))
     return tuple(found)
 
 
@@ -276,7 +277,7 @@ def write_lines(path: Path, rows: list[dict[str, Any]]) -> None:
     )
 
 
-def edit_records(directory: Path, change: Callable[[list[dict[str, Any]]], None]) -> None:
+def edit_records(directory: Path, change: Callable[[list[dict[str, Any]]], object]) -> None:
     rows = read_lines(directory / "records.jsonl")
     change(rows)
     write_lines(directory / "records.jsonl", rows)

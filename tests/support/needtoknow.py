@@ -147,7 +147,9 @@ def body_values(payload: bytes) -> set[str]:
     for element in body_element(payload).iter():
         if element.text and element.text.strip():
             values.add(element.text.strip())
-        values.update(v.strip() for v in element.attrib.values())
+        for value in element.attrib.values():
+            assert isinstance(value, str)  # lxml gives str in Python 3 (its stubs allow bytes)
+            values.add(value.strip())
     return values
 
 

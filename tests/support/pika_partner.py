@@ -138,6 +138,10 @@ class PikaPartner:
         assert self.channel is not None
         return self.channel
 
+    def _connection(self) -> pika.BlockingConnection:
+        assert self.connection is not None
+        return self.connection
+
     def declare_inbox(
         self, *, passive: bool = False, arguments: dict[str, Any] | None = None
     ) -> int:
@@ -180,7 +184,7 @@ class PikaPartner:
         while time.monotonic() < deadline:
             method, properties, body = self._channel().basic_get(self.inbox, auto_ack=False)
             if method is None:
-                self.connection.sleep(0.05)  # type: ignore[union-attr]
+                self._connection().sleep(0.05)
                 continue
             got = Received(
                 properties.message_id,
@@ -206,7 +210,7 @@ class PikaPartner:
         while time.monotonic() < deadline:
             method, properties, body = self._channel().basic_get(self.inbox, auto_ack=False)
             if method is None:
-                self.connection.sleep(0.05)  # type: ignore[union-attr]
+                self._connection().sleep(0.05)
                 continue
             self._channel().basic_reject(method.delivery_tag, requeue=False)
             return Received(

@@ -47,6 +47,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from gateway.transport.provisioning import password_hash
 from gateway.transport.rabbit import Topology, partner_permissions
@@ -124,6 +125,14 @@ def definitions() -> dict[str, object]:
             }
         )
     return {"vhosts": [{"name": "/"}], "users": users, "permissions": permissions}
+
+
+class RunAs(TypedDict, total=False):
+    """Whom :class:`subprocess.Popen` runs the node as (nothing given: this process's user)."""
+
+    user: str
+    group: str
+    extra_groups: list[str]
 
 
 @dataclass
@@ -253,7 +262,7 @@ class PrivateBroker:
             time.sleep(0.1)
         return self._record("start_s", began)
 
-    def _as_rabbitmq(self) -> dict[str, object]:
+    def _as_rabbitmq(self) -> RunAs:
         if os.geteuid() != 0:
             return {}
         return {"user": RABBITMQ_USER, "group": RABBITMQ_USER, "extra_groups": []}

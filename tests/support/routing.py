@@ -178,9 +178,11 @@ def kop_of(message: Any) -> dict[str, Any]:
     root = xmlsafe.parse(message.body)
     kop = root.find(f"{KP}Kop")
     assert kop is not None
+    afzender = kop.find(f"{KP}Afzender")
+    assert afzender is not None
     return {
         "bericht_id": kop.findtext(f"{KP}BerichtId"),
-        "afzender": kop.find(f"{KP}Afzender").get("oin"),  # type: ignore[union-attr]
+        "afzender": afzender.get("oin"),
         "ontvangers": [o.get("oin") for o in kop.findall(f"{KP}Ontvanger")],
         "doel": kop.findtext(f"{KP}Doelbinding/{KP}Doel"),
         "grondslagen": [g.text for g in kop.findall(f"{KP}Doelbinding/{KP}Grondslag")],

@@ -58,7 +58,7 @@ def assert_consistent(report: dict[str, Any], records: int, batch: int) -> None:
     assert report["verified_records"] == records
     assert report["commits"] == math.ceil(records / batch)  # one group commit per batch
     # the same seeded workload cut at the same place: the same number of messages
-    workload = bench.Workload(catalogue.POLICY, report["subjects"])
+    workload = Workload(catalogue.POLICY, report["subjects"])
     assert sum(len(g) for g in workload.batches(records, batch)) == records
     assert report["messages"] == workload.messages
     # the rate is the quotient of the measured figures (each rounded as reported)

@@ -502,7 +502,11 @@ async def disrupt(run: Run, scenario: str) -> None:
     if scenario == "gateway-kill":
         for share in GATEWAY_KILLS:
             target = int(run.expected_total * share)
-            await run.wait_until(f"{share:.0%} of the run", lambda inbox, _r, t=target: inbox >= t)
+
+            def reached(inbox: int, _ready: int, target: int = target) -> bool:
+                return inbox >= target
+
+            await run.wait_until(f"{share:.0%} of the run", reached)
             run.kill_gateway()
             run.events.append(f"{run.at()}: gateway killed ({run.confirmed} sends confirmed)")
             await run.start_gateway()

@@ -213,7 +213,7 @@ DROPPED = {
     "hostile-afzender-onjuist-other-partners-message": "reclassering",
     "hostile-processing-instruction-stylesheet": "reclassering",
 }
-NOW_REFUSED = {
+NOW_REFUSED: dict[str, dict[str, str | int | None]] = {  # refusal as `route --json` gives it
     "example-openbaar-ministerie-ActieoverlegBesluit": {
         "code": "GEEN_ONTVANGER",
         "reason": "the policy routes this ActieoverlegBesluit with doel ACTIEOVERLEG to nobody",

@@ -137,8 +137,9 @@ def assert_detected(
     result = store.verify(directory)
     assert result.exit_code == 1, result.output
     assert f"audit verify: FAILED: {expected}" in result.output, result.output
-    assert verify_export(directory).problem is not None
-    assert verify_export(directory).problem.startswith(expected)  # type: ignore[union-attr]
+    problem = verify_export(directory).problem
+    assert problem is not None
+    assert problem.startswith(expected)
 
     tamper_store()
     want = expected_store or expected
@@ -324,7 +325,7 @@ def test_tamper_truncate_the_last_record(store: Store) -> None:
 
 def _forged(public: dict[str, Any], seq: int) -> dict[str, Any]:
     """A made-up record: a delivery to the OM that never happened."""
-    forged = json.loads(json.dumps(public))
+    forged: dict[str, Any] = json.loads(json.dumps(public))
     forged.update(
         seq=seq,
         gebeurtenis="afgeleverd",

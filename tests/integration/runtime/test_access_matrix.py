@@ -54,7 +54,7 @@ from tests.support.catalogue import PARTNERS
 from tests.support.door import DevPki, Door, https_settings, run_door
 from tests.support.gateways import Running
 from tests.support.messages import replace_once
-from tests.support.partners import RabbitPartner
+from tests.support.partners import PartnerClient, RabbitPartner
 from tests.support.paths import EXAMPLES_DIR, REPO_ROOT
 from tests.support.routing import afleverbevestiging
 from tests.support.settings import local_settings
@@ -280,7 +280,9 @@ class World:
         return self.door.parts
 
     def partner(self, name: str) -> RabbitPartner:
-        return self.door.running.partner(name)
+        partner = self.door.running.partner(name)
+        assert isinstance(partner, RabbitPartner)  # the world's gateway runs on RabbitMQ
+        return partner
 
     def delivered_to(self, name: str) -> list[Sent]:
         return [s for s in self.sent if s.recipient == name]
@@ -347,7 +349,9 @@ async def world(
 ) -> AsyncIterator[World]:
     async with run_door(matrix_settings, vhost) as (parts, server):
         topology = parts.topology
-        partners = {name: RabbitPartner(oin, vhost, topology) for name, oin in OINS.items()}
+        partners: dict[str, PartnerClient] = {
+            name: RabbitPartner(oin, vhost, topology) for name, oin in OINS.items()
+        }
         door = Door(
             Running(matrix_settings, topology, partners, parts.state),
             server.partner_port,
@@ -665,9 +669,9 @@ class Unauthorised:
         # if it forwarded the message or made one up in its own vocabulary
         bericht = codec.read(text.encode("utf-8"))
         rol = Rol(ROL[self.sender])
-        afzender = Partij(oin=OINS[self.sender], rol=rol)
+        partij = Partij(oin=OINS[self.sender], rol=rol)
         bericht = bericht.model_copy(
-            update={"kop": bericht.kop.model_copy(update={"afzender": afzender})}
+            update={"kop": bericht.kop.model_copy(update={"afzender": partij})}
         )
         return with_new_ids(codec.write(bericht, voor=rol).decode("utf-8"))
 

@@ -54,6 +54,7 @@ from tests.support.messages import fresh, replace_once
 from tests.support.partners import (
     NAME_OF,
     PartnerClient,
+    RabbitPartner,
     drain,
     inbox_until_answered,
     split,
@@ -188,6 +189,9 @@ def example_terms() -> dict[str, str]:
             if element.text and element.text.strip():
                 consider(name, element.text)
             for attribute, value in element.attrib.items():
+                # lxml gives str in Python 3 (its stubs also allow bytes)
+                assert isinstance(attribute, str)
+                assert isinstance(value, str)
                 consider(attribute, value)
     return terms
 
@@ -679,6 +683,7 @@ async def test_dlq_replay_delivers_nothing_while_the_audit_store_cannot_be_writt
     bericht_id = str(uuid.uuid4())
     async with run_gateway(settings, vhost) as running:
         politie, vt = running.partner("politie"), running.partner("vt-twente")
+        assert isinstance(vt, RabbitPartner)  # run_gateway's default transport
         inbox = await vt.channel.get_queue(vt.topology.inbox(vt.oin), ensure=False)
 
         async def reject(message: AbstractIncomingMessage) -> None:

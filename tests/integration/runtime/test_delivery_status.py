@@ -54,9 +54,9 @@ async def test_afleverbevestiging_sets_the_status_for_that_recipient_only(
     assert answer.answer.kop.berichttype == TechnischType.ONTVANGSTBEVESTIGING
     assert answer.answer.kop.ontvangers == (Partij(oin=OINS["om"], rol="openbaar-ministerie"),)
 
-    bekend = await gateway.state.lookup(OINS["politie"], bid)
-    assert bekend is not None
-    assert statuses(bekend) == {
+    bevestigd = await gateway.state.lookup(OINS["politie"], bid)
+    assert bevestigd is not None
+    assert statuses(bevestigd) == {
         "om": Status.AFGELEVERD,
         "vt-twente": Status.GEPUBLICEERD,
         "reclassering": Status.GEPUBLICEERD,

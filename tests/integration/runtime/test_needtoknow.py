@@ -254,6 +254,7 @@ async def test_veiligheidsbeoordeling_to_om_shares_gezondheid_only_when_marked(
     )
     parsed = parse_delivered(got["om"].body, "openbaar-ministerie", bericht.kop.berichttype)
     assert isinstance(parsed, Veiligheidsbeoordeling)
+    assert isinstance(bericht.inhoud, Veiligheidsbeoordeling)
     # Everything else is there, unchanged.
     withheld: dict[str, Any] = {
         "gezondheid": None,

@@ -266,9 +266,9 @@ async def test_free_text_reaches_only_a_recipient_granted_all_its_categories(
         withheld_somewhere |= bool(expected_withheld)
         # the audit's gefilterd record names each free-text field withheld and why
         # send_and_collect sent it with a fresh BerichtId: the copy names it
-        found = re.search(rb"<kp:BerichtId>([^<]+)</kp:BerichtId>", got[NAME_OF[oin]].body)
-        assert found is not None
-        bericht_id = found.group(1).decode()
+        id_match = re.search(rb"<kp:BerichtId>([^<]+)</kp:BerichtId>", got[NAME_OF[oin]].body)
+        assert id_match is not None
+        bericht_id = id_match.group(1).decode()
         records = await gefilterd(gateway, bericht_id, oin)
         assert records, (oin, bericht_id)
         for public in records:

@@ -9,6 +9,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 from typer.testing import CliRunner
@@ -348,6 +349,14 @@ async def test_an_afspraken_reeks_moves_forward_only_and_keeps_its_recipients(
     assert await store.reeks(reeks_id) is None
 
 
+class Afwijking(TypedDict, total=False):
+    """What a planned versie may have other than the usual (status geldig, the versie's
+    geldig_tot)."""
+
+    status: str
+    geldig_tot: dt.date | None
+
+
 async def test_afspraken_keys_are_found_replaced_and_dropped_on_withdrawal_and_expiry(
     store: StateStore,
 ) -> None:
@@ -356,13 +365,15 @@ async def test_afspraken_keys_are_found_replaced_and_dropped_on_withdrawal_and_e
     conv = str(uuid.uuid4())
     geldig, verlopen = str(uuid.uuid4()), str(uuid.uuid4())
 
-    async def plan(reeks_id: str, versie: int, sleutels: set[str], **kwargs: object) -> None:
-        wijziging = _versie(reeks_id, versie, {POLITIE}, str(kwargs.get("status", "geldig")))
+    async def plan(
+        reeks_id: str, versie: int, sleutels: set[str], **kwargs: Unpack[Afwijking]
+    ) -> None:
+        wijziging = _versie(reeks_id, versie, {POLITIE}, kwargs.get("status", "geldig"))
         assert wijziging.reeks is not None
         reeks = dataclasses.replace(
             wijziging.reeks,
             sleutels=frozenset(sleutels),
-            geldig_tot=kwargs.get("geldig_tot", wijziging.reeks.geldig_tot),  # type: ignore[arg-type]
+            geldig_tot=kwargs.get("geldig_tot", wijziging.reeks.geldig_tot),
         )
         await store.plan(
             VT,

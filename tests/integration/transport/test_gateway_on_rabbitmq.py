@@ -77,7 +77,9 @@ async def test_niet_afleverbaar_dead_letter_list_and_replay(
     attempts: list[tuple[int, bytes]] = []
 
     async def reject(message: AbstractIncomingMessage) -> None:
-        attempts.append((int((message.headers or {}).get(POGING) or 0), message.body))
+        poging = (message.headers or {}).get(POGING) or 0
+        assert isinstance(poging, int), poging  # the gateway counts attempts in an int
+        attempts.append((poging, message.body))
         await message.reject(requeue=False)
 
     tag = await inbox.consume(reject)

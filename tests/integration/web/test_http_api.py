@@ -11,6 +11,7 @@ import asyncio
 import ssl
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -179,7 +180,9 @@ async def test_a_certificate_of_an_unknown_oin_gets_403_and_is_audited(door: Doo
     assert await audited(door, "toegang-geweigerd", "onbekend-certificaat") == 1
 
 
-async def test_a_certificate_of_another_ca_does_not_even_connect(door: Door, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_certificate_of_another_ca_does_not_even_connect(
+    door: Door, tmp_path: Path
+) -> None:
     other = certs.dev_ca(tmp_path / "other", [(OINS["politie"], "Nep-politie")])
     context = ssl.create_default_context(cafile=str(door.pki.files.ca))
     cert, key = other.partners[OINS["politie"]]

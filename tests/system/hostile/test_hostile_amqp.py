@@ -157,6 +157,7 @@ async def _send(running: Running, case: Case, timeout: float) -> Outcome:
     counted as this process's memory, which is the gateway's.
     """
     partner = running.partner(case.sender)
+    assert isinstance(partner, RabbitPartner)  # the hostile suite runs on RabbitMQ
     start = time.perf_counter()
     child = None
     if case.large:

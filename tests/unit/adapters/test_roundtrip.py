@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +23,7 @@ from adapters.codec import _part_type
 from gateway.codec.envelope import KP
 from gateway.domain.model import Bericht, BerichtType, Group, Inhoud, Node, Part, Rol, TechnischType
 from gateway.safexml import xmlsafe
-from tests.support.catalogue import ADAPTERS, PARTNERS, TYPEN, model
+from tests.support.catalogue import ADAPTERS, PARTNERS, TYPEN, model, part_of
 from tests.support.strategies import (
     EXAMPLES_DIR,
     MESSAGE_CODEC,
@@ -53,6 +53,13 @@ VT = "{urn:ketenpoort:vt:1}"
 OM = "{urn:ketenpoort:om:1}"
 RC = "{urn:ketenpoort:reclassering:1}"
 RVDK = "{urn:ketenpoort:rvdk:1}"
+
+
+def _body(envelope: etree._Element) -> etree._Element:
+    """The body: the first child of the envelope's kp:Inhoud."""
+    inhoud_ = envelope.find(f"{KP}Inhoud")
+    assert inhoud_ is not None
+    return inhoud_[0]
 
 
 def _reparse(element: etree._Element) -> etree._Element:
@@ -146,7 +153,7 @@ def test_envelope_written_for_recipient_validates(
     written = MESSAGE_CODEC.write(original, voor=rol)
     root = xmlsafe.parse(written)
     MESSAGE_CODEC.schemas.check_envelope(root)
-    body = root.find(f"{KP}Inhoud")[0]  # type: ignore[index]
+    body = _body(root)
     assert etree.QName(body).namespace == PARTNERS[rol].vocabulary.namespace
     codec = codec_for(rol, berichttype)
     assert body.tag == codec.tag
@@ -189,7 +196,7 @@ def test_example_read_write_read(path: Path) -> None:
 def test_example_body_preserved_exactly(path: Path) -> None:
     """native → canonical → native gives the example's body back (modulo indentation)."""
     original = without_blank_text(path.read_bytes())
-    body = original.find(f"{KP}Inhoud")[0]  # type: ignore[index]
+    body = _body(original)
     adapter = ADAPTERS[path.parent.name]
     rendered = adapter.render(adapter.parse(body))
     assert c14n(rendered).decode() == c14n(body).decode()
@@ -207,7 +214,7 @@ def _read(rel: str) -> Bericht:
 
 def _written_body(bericht_: Bericht, voor: Rol | None = None) -> etree._Element:
     root = xmlsafe.parse(MESSAGE_CODEC.write(bericht_, voor=voor))
-    return root.find(f"{KP}Inhoud")[0]  # type: ignore[index]
+    return _body(root)
 
 
 def _text(body: etree._Element, path: str) -> str:
@@ -233,7 +240,9 @@ def test_politie_hg_is_huiselijk_geweld_and_vt_spelling() -> None:
     assert _text(persoon, f"{VT}geslacht") == "v"
     assert _text(persoon, f"{VT}geboren") == "1988-04-02"
     assert _text(vt, f"{VT}risicotaxatie/{VT}uitkomst") == "hoog"
-    assert vt.find(f"{VT}risicotaxatie").get("instrument") == "rihg"  # type: ignore[union-attr]
+    risicotaxatie = vt.find(f"{VT}risicotaxatie")
+    assert risicotaxatie is not None
+    assert risicotaxatie.get("instrument") == "rihg"
 
 
 @pytest.mark.parametrize(
@@ -265,15 +274,18 @@ def test_politie_b_safer_instrument() -> None:
     assert isinstance(melding.inhoud, model("VtMelding"))
     assert melding.inhoud.risicotaxatie is not None
     assert melding.inhoud.risicotaxatie.instrument == "b-safer"
-    pol = _written_body(melding)
-    assert pol.find(f"{POL}Risicotaxatie").get("instrument") == "B-SAFER"  # type: ignore[union-attr]
-    vt = _written_body(melding, "veilig-thuis")
-    assert vt.find(f"{VT}risicotaxatie").get("instrument") == "b-safer"  # type: ignore[union-attr]
+    pol_taxatie = _written_body(melding).find(f"{POL}Risicotaxatie")
+    assert pol_taxatie is not None
+    assert pol_taxatie.get("instrument") == "B-SAFER"
+    vt_taxatie = _written_body(melding, "veilig-thuis").find(f"{VT}risicotaxatie")
+    assert vt_taxatie is not None
+    assert vt_taxatie.get("instrument") == "b-safer"
 
 
 def test_om_uitkomst_in_every_recipient_format() -> None:
     beslissing = _read("openbaar-ministerie/OmBeslissing.xml")
-    assert beslissing.inhoud.uitkomst == "heenzenden-met-voorwaarden"  # type: ignore[union-attr]
+    assert isinstance(beslissing.inhoud, model("OmBeslissing"))
+    assert beslissing.inhoud.uitkomst == "heenzenden-met-voorwaarden"
     vt = _written_body(beslissing, "veilig-thuis")
     assert vt.tag == f"{VT}om-beslissing"
     assert _text(vt, f"{VT}uitkomst") == "heenzenden-met-voorwaarden"
@@ -285,7 +297,9 @@ def test_om_uitkomst_in_every_recipient_format() -> None:
     assert _text(vt, f"{VT}parketnummer") == "03-123456-26"
     pol = _written_body(beslissing, "politie")
     assert _text(pol, f"{POL}Uitkomst") == "HEENZENDEN_MET_VOORWAARDEN"
-    assert pol.find(f"{POL}Voorwaarde").get("soort") == "CONTACTVERBOD"  # type: ignore[union-attr]
+    pol_voorwaarde = pol.find(f"{POL}Voorwaarde")
+    assert pol_voorwaarde is not None
+    assert pol_voorwaarde.get("soort") == "CONTACTVERBOD"
     rc = _written_body(beslissing, "reclassering")
     assert _text(rc, f"{RC}Uitkomst") == "HEENZENDEN_MET_VOORWAARDEN"
     assert _text(rc, f"{RC}Termijn") == "P6M"
@@ -293,8 +307,9 @@ def test_om_uitkomst_in_every_recipient_format() -> None:
 
 def test_om_bsn_is_an_attribute() -> None:
     beslissing = _read("openbaar-ministerie/OmBeslissing.xml")
-    assert beslissing.inhoud.verdachte.bsn == "999990020"  # type: ignore[union-attr]
-    assert beslissing.inhoud.parketnummer == "03-123456-26"  # type: ignore[union-attr]
+    assert isinstance(beslissing.inhoud, model("OmBeslissing"))
+    assert beslissing.inhoud.verdachte.bsn == "999990020"
+    assert beslissing.inhoud.parketnummer == "03-123456-26"
     # the reclassering's advice, rendered for the OM: bsn and parketnummer as attributes
     advies = _read("reclassering/Reclasseringsadvies.xml")
     om = _written_body(advies, "openbaar-ministerie")
@@ -317,8 +332,9 @@ def test_om_bsn_is_an_attribute() -> None:
 
 def test_reclassering_calls_the_verdachte_client() -> None:
     advies = _read("reclassering/Reclasseringsadvies.xml")
-    verdachte = advies.inhoud.verdachte  # type: ignore[union-attr]
-    assert isinstance(verdachte, Part)
+    assert isinstance(advies.inhoud, model("Reclasseringsadvies"))
+    verdachte = advies.inhoud.verdachte
+    assert isinstance(verdachte, part_of(model("Reclasseringsadvies"), "verdachte"))
     assert (verdachte.bsn, verdachte.naam, verdachte.geboortedatum) == (
         "999990020",
         "Peter Jansen",
@@ -359,12 +375,15 @@ def test_rvdk_receives_the_verzoek_in_its_own_names() -> None:
 
 def test_rvdk_advies_is_a_reclasseringsadvies() -> None:
     advies = _read("raad-kinderbescherming/Reclasseringsadvies.xml")
+    assert isinstance(advies.inhoud, Inhoud)
     assert advies.inhoud.berichttype == "Reclasseringsadvies"
     om = _written_body(advies, "openbaar-ministerie")
     assert om.tag == f"{OM}Reclasseringsadvies"
     assert _text(om, f"{OM}Advies") == "BEHANDELING"
     assert _text(om, f"{OM}Risico") == "GEMIDDELD"
-    assert om.find(f"{OM}Verdachte").get("bsn") == "999990044"  # type: ignore[union-attr]
+    verdachte = om.find(f"{OM}Verdachte")
+    assert verdachte is not None
+    assert verdachte.get("bsn") == "999990044"
 
 
 # --------------------------------------------------------------------------- nothing dropped
@@ -375,7 +394,7 @@ def test_vt_melding_cannot_hold_a_field_its_definition_lacks() -> None:
     VtMelding, so it cannot be set and then be silently dropped by a renderer."""
     melding = _read("politie/VtMelding.xml").inhoud
     assert isinstance(melding, model("VtMelding"))
-    persoon_model = type(melding.personen[0])  # type: ignore[attr-defined]
+    persoon_model = type(melding.personen[0])
     with pytest.raises(ValidationError, match="naam"):
         persoon_model(naam="Anna Jansen")
 
@@ -424,7 +443,10 @@ def test_composed_body_is_the_built_body(
     assert etree.tostring(codec.render(canonical)) == etree.tostring(codec.build(canonical))
 
 
-def _every_text(part: Part, text: str) -> Part:
+_P = TypeVar("_P", bound=Part)
+
+
+def _every_text(part: _P, text: str) -> _P:
     """``part`` with every str field at every depth set to ``text`` (no validation)."""
     update: dict[str, Any] = {}
     for name, value in part.__dict__.items():
@@ -451,14 +473,14 @@ def test_composed_body_says_what_the_built_body_says(path: Path, text: str) -> N
     codec = codec_for(path.parent.name, path.stem)
     built: bytes | ValueError
     try:
-        built = etree.tostring(codec.build(body))  # type: ignore[arg-type]
+        built = etree.tostring(codec.build(body))
     except ValueError as exc:
         built = exc
     if isinstance(built, ValueError):
         with pytest.raises(type(built), match=f"^{re.escape(str(built))}$"):
-            codec.render(body)  # type: ignore[arg-type]
+            codec.render(body)
     else:
-        assert etree.tostring(codec.render(body)) == built  # type: ignore[arg-type]
+        assert etree.tostring(codec.render(body)) == built
 
 
 # --------------------------------------------------------------------------- indented text
@@ -510,11 +532,11 @@ def test_written_body_says_what_the_built_envelope_says(path: Path, text: str) -
     the bytes or the refusal build gives."""
     original = MESSAGE_CODEC.read(path.read_bytes())
     assert isinstance(original.inhoud, Inhoud)
-    bericht_ = Bericht(kop=original.kop, inhoud=_every_text(original.inhoud, text))  # type: ignore[arg-type]
+    bericht_ = Bericht(kop=original.kop, inhoud=_every_text(original.inhoud, text))
     recipients = [r for r, t in RECEIVED if t == path.stem]
     for voor in (None, *recipients):
         for check in (True, False):
-            outcomes = []
+            outcomes: list[object] = []
             for write in (MESSAGE_CODEC.write, MESSAGE_CODEC.build):
                 try:
                     outcomes.append(write(bericht_, voor=voor, check=check))

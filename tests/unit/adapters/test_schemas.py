@@ -323,7 +323,8 @@ def test_at_most_five_veiligheidsvoorwaarden() -> None:
     assert one in data
     five = data.replace(one + end, (one + end) * 5)
     bericht = MESSAGE_CODEC.read(five)
-    assert len(bericht.inhoud.veiligheidsvoorwaarde) == 5  # type: ignore[union-attr]
+    assert isinstance(bericht.inhoud, catalogue.model("Veiligheidsbeoordeling"))
+    assert len(bericht.inhoud.veiligheidsvoorwaarde) == 5
     _refused(data.replace(one + end, (one + end) * 6), Foutcode.SCHEMA_ONGELDIG)
 
 
@@ -455,7 +456,9 @@ def test_optional_kop_parts_may_be_left_out() -> None:
     path = next(p for p in EXAMPLES if p.stem == "ZsmAanmelding")
     root = etree.fromstring(path.read_bytes())
     prioriteit = _kop_find(root, "Prioriteit")
-    prioriteit.getparent().remove(prioriteit)  # type: ignore[union-attr]
+    kop = prioriteit.getparent()
+    assert kop is not None
+    kop.remove(prioriteit)
     assert MESSAGE_CODEC.read(_bytes(root)).kop.prioriteit is None
 
 

@@ -152,7 +152,11 @@ def test_merkle_proofs_match_rfc6962_and_tampering_fails(n: int, salt: bytes, da
 
 def test_merkle_every_size_up_to_70_exhaustively() -> None:
     for n in range(1, 71):
-        check_tree(n, b"x", lambda bound, n=n: (n * 7) % max(bound, 1))
+
+        def pick(bound: int, n: int = n) -> int:
+            return (n * 7) % max(bound, 1)
+
+        check_tree(n, b"x", pick)
 
 
 def test_merkle_empty_tree_and_bad_arguments() -> None:

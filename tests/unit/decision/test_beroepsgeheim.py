@@ -36,7 +36,7 @@ from gateway.domain.model import (
 )
 from tests.support import catalogue
 from tests.support.broker import OINS
-from tests.support.catalogue import TYPEN
+from tests.support.catalogue import TYPEN, model
 from tests.support.decisions import decide, offline_pipeline
 from tests.support.messages import fresh, line_of, replace_once
 from tests.support.needtoknow import parse_delivered
@@ -95,6 +95,7 @@ def test_a_block_on_a_ground_the_doel_does_not_accept_reaches_nobody() -> None:
     assert "<rvdk:Kind" not in body
     assert "Anna Jansen" in body  # the rest as usual
     received = parse_delivered(levering.payload, "raad-kinderbescherming", "VerzoekTotOnderzoek")
+    assert isinstance(received, model("VerzoekTotOnderzoek"))
     assert received.kind == []
     # the audit's gefilterd records name it, with nothing of its content
     gefilterd = _entries(besluit, "gefilterd")

@@ -13,7 +13,7 @@ import itertools
 import linecache
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
@@ -59,7 +59,7 @@ from gateway.policy.files import (
 )
 from gateway.safexml import xmlsafe
 from tests.support import catalogue
-from tests.support.catalogue import TYPEN, model
+from tests.support.catalogue import TYPEN, model, part_of
 from tests.support.decisions import decide
 from tests.support.models import assert_same_build, validated
 from tests.support.needtoknow import (
@@ -82,8 +82,10 @@ from tests.support.strategies import MESSAGE_CODEC, SENT, TIJDSTIP, UUID, inhoud
 FREE_TEXT = (Kind.TEKST, Kind.KORT)
 MARKER = re.compile(r"Qz\d{5}zQ")
 
+_P = TypeVar("_P", bound=Part)
 
-def _marked(part: Part, nodes: tuple[Node, ...], counter: Iterator[int]) -> Part:
+
+def _marked(part: _P, nodes: tuple[Node, ...], counter: Iterator[int]) -> _P:
     """``part`` with every free text replaced by a unique marker (Qz00001zQ, ...), so its
     presence in the delivered bytes is exact."""
     updates: dict[str, Any] = {}
@@ -105,7 +107,7 @@ def _marked(part: Part, nodes: tuple[Node, ...], counter: Iterator[int]) -> Part
     return part.model_copy(update=updates)
 
 
-def _set_path(part: Part, path: str, value: str) -> Part:
+def _set_path(part: _P, path: str, value: str) -> _P:
     head, _, rest = path.partition(".")
     current = getattr(part, head)
     if current is None:
@@ -157,8 +159,8 @@ def routable(draw: st.DrawFn, rol: Rol, berichttype: BerichtType) -> tuple[Beric
     # mostly aimed at one route of the type: its conditions on the message hold (a type with
     # many guarded routes, like the Terugmelding, would otherwise mostly route nowhere)
     doel_van_route = None
-    route = draw(st.sampled_from([None, *_haalbaar(regel, rol, doelen)]), label="route")
-    for conditie in route.als if route is not None else ():
+    target = draw(st.sampled_from([None, *_haalbaar(regel, rol, doelen)]), label="route")
+    for conditie in target.als if target is not None else ():
         if isinstance(conditie, DoelConditie):
             doel_van_route = conditie.doel
         elif isinstance(conditie, VeldConditie) and "." not in conditie.veld:
@@ -392,7 +394,7 @@ def geheugen(draw: st.DrawFn, bericht: Bericht, oin: str) -> dict[str, Any]:
     question it names, asked by a partner of a rol its rules answer."""
     regel = POLICY.berichten[bericht.kop.berichttype]
     vt = draw(st.sampled_from(POLICY.partners_met_rol("veilig-thuis")), label="regio")
-    houders = [
+    houders: list[str | None] = [
         p.oin
         for rol in sorted({r.naar for r in regel.routes if "casusregie" in r.regios})
         for p in POLICY.partners_met_rol(rol)
@@ -489,7 +491,7 @@ Veiligheidsbeoordeling = model("Veiligheidsbeoordeling")
 def test_block_attributes_alone_do_not_keep_a_part() -> None:
     """Kernvragen has no categories of its own: its bron goes along only with a kept kernvraag,
     never alone (a part that keeps only its block attributes is empty and dropped)."""
-    kernvragen = _part_type(Veiligheidsbeoordeling, "kernvragen")
+    kernvragen = part_of(Veiligheidsbeoordeling, "kernvragen")
     body = Veiligheidsbeoordeling(
         kernvragen=kernvragen(
             bron="ggz-twente/psychiater",
@@ -510,7 +512,7 @@ def test_block_attributes_alone_do_not_keep_a_part() -> None:
 
 
 def test_a_person_with_rol_kind_needs_kind() -> None:
-    persoon = _part_type(ZsmAanmelding, "personen")
+    persoon = part_of(ZsmAanmelding, "personen")
     kind = persoon(rol="kind", bsn=KIND_BSN, voornamen="Jan")
     ouder = persoon(rol="slachtoffer", bsn="999990019", voornamen="Anna")
     body = ZsmAanmelding(personen=[ouder, kind])

@@ -4,6 +4,7 @@ the content a versie must (not) carry, and who receives each versie."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypedDict, Unpack
 
 import pytest
 from hypothesis import given
@@ -64,14 +65,23 @@ def besluit(
     return uitkomst
 
 
-def aanvaard(raw: bytes, afzender: str = VT_TWENTE, **kwargs: object) -> Aanvaarding:
-    uitkomst = besluit(raw, afzender, **kwargs)  # type: ignore[arg-type]
+class Omstandigheden(TypedDict, total=False):
+    """What :func:`besluit` takes besides the message and its sender."""
+
+    reeks: Reeksstand | None
+    deelnemers: frozenset[str]
+
+
+def aanvaard(
+    raw: bytes, afzender: str = VT_TWENTE, **kwargs: Unpack[Omstandigheden]
+) -> Aanvaarding:
+    uitkomst = besluit(raw, afzender, **kwargs)
     assert isinstance(uitkomst, Aanvaarding), uitkomst
     return uitkomst
 
 
-def geweigerd(raw: bytes, afzender: str = VT_TWENTE, **kwargs: object) -> Refused:
-    uitkomst = besluit(raw, afzender, **kwargs)  # type: ignore[arg-type]
+def geweigerd(raw: bytes, afzender: str = VT_TWENTE, **kwargs: Unpack[Omstandigheden]) -> Refused:
+    uitkomst = besluit(raw, afzender, **kwargs)
     assert isinstance(uitkomst, Weigering), uitkomst
     return uitkomst.refused
 

@@ -52,4 +52,6 @@ def test_dev_crl_writes_a_new_crl_of_the_dev_ca(tmp_path: Path) -> None:
     assert list(crl_of(other)) == []
     certs.dev_crl(tmp_path, other, [files.revoked[0], files.partners["00000099000000000101"][0]])
     assert len(list(crl_of(other))) == 2
-    assert crl_of(other).next_update_utc > crl_of(files.crl).last_update_utc
+    next_update = crl_of(other).next_update_utc
+    assert next_update is not None
+    assert next_update > crl_of(files.crl).last_update_utc

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import pytest
 from lxml import etree
@@ -104,12 +104,19 @@ def run_guarded(call: Callable[[], Any], trap: Path | None = None) -> Outcome:
     return Outcome(box.get("result"), box.get("refused"), box["seconds"])
 
 
+class Limits(TypedDict, total=False):
+    """The limits :func:`xmlsafe.parse` takes besides its data."""
+
+    max_bytes: int
+    max_depth: int
+
+
 def refused(
     data: bytes,
     code: Foutcode = Foutcode.XML_ONGELDIG,
     *,
     trap: Path | None = None,
-    **limits: int,
+    **limits: Unpack[Limits],
 ) -> Refused:
     """``xmlsafe.parse(data)`` must be refused with ``code``, in little CPU time, without
     opening ``trap``."""
@@ -332,7 +339,7 @@ def test_very_deep_nesting_is_refused() -> None:
 
 @pytest.mark.parametrize("limit", [1, 4, 10, xmlsafe.DEFAULT_MAX_DEPTH])
 def test_depth_limit_is_exact(limit: int) -> None:
-    kwargs = {} if limit == xmlsafe.DEFAULT_MAX_DEPTH else {"max_depth": limit}
+    kwargs: Limits = {} if limit == xmlsafe.DEFAULT_MAX_DEPTH else {"max_depth": limit}
     root = xmlsafe.parse(nested(limit), **kwargs)
     assert len(list(root.iter())) == limit
     exc = refused(nested(limit + 1), **kwargs)
