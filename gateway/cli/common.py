@@ -20,8 +20,20 @@ out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 err = Console(stderr=True, soft_wrap=True)
 
 
+def read_settings() -> Settings:
+    """The settings, read once; when one is wrong, exit 2 naming its environment variable
+    and why (never a traceback, never a secret)."""
+    try:
+        return load_settings()
+    except Misconfigured as exc:
+        err.print("[red]configuration error[/red] ", end="")
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
 def settings() -> Settings:
-    settings = load_settings()
+    """:func:`read_settings`, with the logs of a command (warnings and worse)."""
+    settings = read_settings()
     logs.configure("warning", json=settings.log_json)
     return settings
 
@@ -52,4 +64,4 @@ def problem(path: Path | str, refused: Refused) -> str:
     return f"{path}:{refused.regel or 0}: {refused.code.value}: {element}: {refused.reden}"
 
 
-__all__ = ["codec", "err", "out", "policy", "problem", "settings"]
+__all__ = ["codec", "err", "out", "policy", "problem", "read_settings", "settings"]

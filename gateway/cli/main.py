@@ -23,6 +23,7 @@ app.command()(messages.route)
 app.command()(catalogue.topology)
 app.command()(operations.serve)
 app.command()(operations.status)
+app.command("settings")(operations.show_settings)
 app.command()(tools.demo)
 
 app.add_typer(audit.audit_app, name="audit")

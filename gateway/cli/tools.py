@@ -13,11 +13,11 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from gateway.cli import common
 from gateway.cli.audit import print_inzage
 from gateway.cli.common import err, out
 from gateway.domain.errors import Misconfigured
 from gateway.observe import logs
-from gateway.runtime.settings import load_settings
 from gateway.tools import bench_audit as bench
 
 bench_app = typer.Typer(
@@ -47,6 +47,7 @@ def bench_pipeline(
         return
     from gateway.tools import bench_pipeline as pipeline_bench  # noqa: PLC0415 - the web stack only here
 
+    settings = common.read_settings()
     logs.configure("warning", json=True)
     result = asyncio.run(
         pipeline_bench.bench(
@@ -55,6 +56,7 @@ def bench_pipeline(
             rate=rate,
             open_seconds=open_seconds,
             profile=profile,
+            settings=settings,
         )
     )
     table = Table(title=f"ketenpoort bench ({result['datum']}, {result['machine']['cpus']} cpus)")
@@ -98,6 +100,7 @@ def bench_audit(
 ) -> None:
     """Append realistic audit records in durable group commits, then time a full verify,
     an inzage, inclusion and consistency proofs; exit 1 when verification fails."""
+    settings = common.read_settings()
     logs.configure("warning", json=True)
     show = sys.stderr.isatty() and not as_json
     with Progress(console=err, transient=True, disable=not show) as progress:
@@ -108,7 +111,9 @@ def bench_audit(
                 tasks[phase] = progress.add_task(phase, total=total)
             progress.update(tasks[phase], completed=done)
 
-        report = asyncio.run(bench.bench_audit(records, dsn=dsn, batch=batch, progress=step))
+        report = asyncio.run(
+            bench.bench_audit(records, dsn=dsn, batch=batch, progress=step, settings=settings)
+        )
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
@@ -131,7 +136,7 @@ def bench_codec(
     from gateway.tools import bench_codec  # noqa: PLC0415 - loads the whole decision path
 
     logs.configure("warning", json=True)
-    report = bench_codec.run(messages=messages, runs=runs)
+    report = bench_codec.run(messages=messages, runs=runs, settings=common.read_settings())
     medians, ratio = report["medians_ms"], report["ratios"]["decide_over_parse"]
     table = Table(
         title=f"ketenpoort bench codec ({report['datum']}, {report['machine']['cpus']} cpus): "
@@ -233,7 +238,7 @@ def demo(
     audit trail): a timeline per scenario, then audit verify and one person's inzage."""
     from gateway.tools import demo as demo_run  # noqa: PLC0415 - the web stack only here
 
-    settings = load_settings()
+    settings = common.read_settings()
     logs.configure("warning", json=settings.log_json)
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)

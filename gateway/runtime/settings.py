@@ -7,21 +7,30 @@ Every field can be set from the environment as ``KETENPOORT_<FIELD>`` (e.g.
 from __future__ import annotations
 
 import socket
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ROOT", "Settings", "load_settings"]
+from gateway.domain.errors import Misconfigured
+
+__all__ = ["ENV_PREFIX", "ROOT", "Setting", "Settings", "described", "load_settings", "masked"]
 
 ROOT = Path(__file__).resolve().parents[2]
+ENV_PREFIX = "KETENPOORT_"
+HIDDEN = "**********"
+
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 
 
 class Settings(BaseSettings):
     """Ketenpoort's settings. Each field documents itself."""
 
     model_config = SettingsConfigDict(
-        env_prefix="KETENPOORT_", env_file=".env", extra="ignore", frozen=True
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
     )
 
     amqp_url: SecretStr = Field(
@@ -187,12 +196,91 @@ class Settings(BaseSettings):
     session_minutes: int = Field(
         30, ge=1, description="An officer's session ends after this many idle minutes."
     )
-    log_level: str = Field("info", description="Lowest log level written (debug, info, ...).")
+    log_level: Annotated[
+        LogLevel, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)
+    ] = Field(
+        "info",
+        description="Lowest log level written: debug, info, warning, error or critical.",
+    )
     log_json: bool = Field(
         True, description="Write logs as JSON lines (false: readable console output)."
     )
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings once (environment, .env, then explicit overrides)."""
-    return Settings(**overrides)  # type: ignore[arg-type] # pydantic validates each override
+    """Read the settings once (environment, .env, then explicit overrides).
+
+    Raises :class:`Misconfigured` naming each setting that is wrong, by its environment
+    variable, and why; a value is repeated only when it holds no secret (:func:`masked`)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type] # pydantic validates each override
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            field = str(error["loc"][0]) if error["loc"] else ""
+            where = f"{ENV_PREFIX}{field.upper()}" if field else "settings"
+            got = error.get("input")
+            shown = "" if isinstance(got, dict) else f" (got {masked(field, got)!r})"
+            problems.append(f"{where}: {error['msg']}{shown}")
+        raise Misconfigured("invalid settings: " + "; ".join(problems)) from None
+
+
+def masked(field: str, value: Any) -> Any:
+    """``value`` as it may be shown: the password of a URL or DSN
+    (``postgresql://user:password@host/db``) as asterisks, and any other secret (a
+    ``SecretStr`` field's value that is not such a URL) wholly."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+        return masked("", value) if "://" in value else HIDDEN
+    if _is_secret(field):
+        return masked("", value) if isinstance(value, str) and "://" in value else HIDDEN
+    if isinstance(value, str) and "://" in value:
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # not a URL after all: shown as asterisks
+            return HIDDEN
+        userinfo, at, hostport = parts.netloc.rpartition("@")
+        if not at or ":" not in userinfo:  # no password in it
+            return value
+        netloc = f"{userinfo.partition(':')[0]}:{HIDDEN}@{hostport}"
+        return urlunsplit(parts._replace(netloc=netloc))
+    return value
+
+
+def _is_secret(field: str) -> bool:
+    info = Settings.model_fields.get(field)
+    return info is not None and info.annotation is SecretStr
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting as ``ketenpoort settings`` shows it."""
+
+    naam: str
+    env: str
+    waarde: Any  # in effect, masked
+    standaard: Any  # the default, masked; a computed default as its function's name
+    gezet: bool  # set (environment, .env or an override) rather than the default
+    beschrijving: str
+
+
+def described(settings: Settings) -> list[Setting]:
+    """Every setting: its environment variable, the value in effect (secrets masked), its
+    default, whether it was set, and what it does."""
+    rows = []
+    for naam, info in Settings.model_fields.items():
+        if info.default_factory is not None:
+            standaard: Any = f"{getattr(info.default_factory, '__name__', 'computed')}()"
+        else:
+            standaard = masked(naam, info.default)
+        rows.append(
+            Setting(
+                naam=naam,
+                env=f"{ENV_PREFIX}{naam.upper()}",
+                waarde=masked(naam, getattr(settings, naam)),
+                standaard=standaard,
+                gezet=naam in settings.model_fields_set,
+                beschrijving=info.description or "",
+            )
+        )
+    return rows

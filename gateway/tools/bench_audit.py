@@ -40,7 +40,7 @@ from gateway.audit.merkle import verify_consistency, verify_inclusion
 from gateway.audit.signing import Keyring
 from gateway.audit.verify import verify, verify_signed_to_the_end
 from gateway.policy.catalogue import load_policy
-from gateway.runtime.settings import Settings
+from gateway.runtime.settings import Settings, load_settings
 from gateway.store.database import Database, Exec
 from gateway.tools.audit_workload import Workload
 
@@ -130,14 +130,26 @@ async def bench_audit(
     proofs: int = 100,
     checkpoint_every: int = 10_000,
     progress: Progress | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """Run the benchmark on a fresh store; returns the report (see the module docstring)."""
+    """Run the benchmark on a fresh store; returns the report (see the module docstring).
+    The workload's partners come from the policy of ``settings`` (default:
+    :func:`load_settings`)."""
     if records < 1 or batch < 1:
         raise ValueError("records and batch must be at least 1")
     with ExitStack() as stack:
         store, folder, schema = _isolated(dsn, stack)
         return await _run(
-            store, folder, schema, records, batch, subjects, proofs, checkpoint_every, progress
+            store,
+            folder,
+            schema,
+            records,
+            batch,
+            subjects,
+            proofs,
+            checkpoint_every,
+            progress,
+            (settings or load_settings()).policy_dir,
         )
 
 
@@ -151,6 +163,7 @@ async def _run(  # noqa: PLR0915 - one measurement after the other, top to botto
     proofs: int,
     checkpoint_every: int,
     progress: Progress | None,
+    policy_dir: Path,
 ) -> dict[str, Any]:
     keyring = Keyring(folder / "keys")
     db = Database(store)
@@ -160,7 +173,7 @@ async def _run(  # noqa: PLR0915 - one measurement after the other, top to botto
         await audit.close()
         db.close()
         raise ValueError(f"{store} already holds a log {LOG_ID}: give an empty store")
-    workload = Workload(load_policy(Settings().policy_dir), subjects)
+    workload = Workload(load_policy(policy_dir), subjects)
     report: dict[str, Any] = {
         "engine": db.kind,
         "records": records,

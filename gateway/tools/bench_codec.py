@@ -59,7 +59,7 @@ from gateway.decision.routing import Gevraagd
 from gateway.decision.trail import Trail
 from gateway.domain.model import Bericht, Doelbinding, Inhoud, Partij, blokken_van
 from gateway.runtime.app import catalogue
-from gateway.runtime.settings import Settings
+from gateway.runtime.settings import Settings, load_settings
 from gateway.safexml import xmlsafe
 from gateway.safexml.validation import ENVELOP_NS
 
@@ -109,8 +109,7 @@ def measure_after(
     return statistics.median(per_run)
 
 
-def _pipeline() -> Pipeline:
-    settings = Settings()
+def _pipeline(settings: Settings) -> Pipeline:
     codec, policy = catalogue(settings)
     pipeline = Pipeline(
         codec, policy, Trail(Pseudonymiser(secrets.token_bytes(32))), settings.gateway_oin
@@ -288,11 +287,12 @@ def _example(pipeline: Pipeline, case: _Case, *, messages: int, runs: int) -> di
     }
 
 
-def run(*, messages: int = 200, runs: int = 5) -> dict[str, Any]:
-    """The report (see the module's doc); ``messages`` calls per run, median of ``runs``."""
+def run(*, messages: int = 200, runs: int = 5, settings: Settings | None = None) -> dict[str, Any]:
+    """The report (see the module's doc); ``messages`` calls per run, median of ``runs``;
+    the policy and schemas of ``settings`` (default: :func:`load_settings`)."""
     if messages < 1 or runs < 1:
         raise ValueError("messages and runs must be at least 1")
-    pipeline = _pipeline()
+    pipeline = _pipeline(settings or load_settings())
     case = _case(pipeline, MAIN)
     main = _example(pipeline, case, messages=messages, runs=runs)
     if main["uitkomst"] != _outcome_aanvaard(1):

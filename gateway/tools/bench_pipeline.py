@@ -39,7 +39,7 @@ import httpx
 
 from gateway.policy.catalogue import load_policy
 from gateway.runtime import certs
-from gateway.runtime.settings import Settings
+from gateway.runtime.settings import Settings, load_settings
 from gateway.tools.bench_measure import (
     Arrivals,
     closed_loop,
@@ -85,8 +85,10 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
     rate: float = 200.0,
     open_seconds: float = 10.0,
     profile: Path | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """``profile``: record the gateway process with py-spy (collapsed stacks) to this file."""
+    """``profile``: record the gateway process with py-spy (collapsed stacks) to this file;
+    the partners come from the policy of ``settings`` (default: :func:`load_settings`)."""
     raw_text = EXAMPLE.read_text()
     vhost = f"kp-bench-{secrets.token_hex(4)}"
     # RabbitMQ users are global: the bench leaves the partners' users alone and uses a user
@@ -95,7 +97,7 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
     password = secrets.token_hex(12)
     prefix = "ketenpoort"
     # the gateway process reads the same settings (it inherits the environment)
-    partners = tuple(load_policy(Settings().policy_dir).partners)
+    partners = tuple(load_policy((settings or load_settings()).policy_dir).partners)
     topology = Topology(prefix, partners, (1000, 5000))
     results: list[dict[str, Any]] = []
     _ctl("add_vhost", vhost)

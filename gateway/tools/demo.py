@@ -33,7 +33,7 @@ from gateway.decision.termijnen import TIJDZONE
 from gateway.policy.catalogue import Policy
 from gateway.runtime import app as core
 from gateway.runtime import audit_access, certs
-from gateway.runtime.settings import Settings
+from gateway.runtime.settings import Settings, load_settings
 from gateway.safexml import xmlsafe
 from gateway.tools.demo_scenarios import NAME_OF, PARTNERS, SCENARIOS, Step
 from gateway.web import server
@@ -374,7 +374,7 @@ async def run(settings: Settings | None = None, workdir: Path | None = None) -> 
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kp-demo-")))
         pki = certs.dev_ca(workdir / "certs", [(oin, name) for name, oin in PARTNERS.items()])
-        base = settings or Settings()
+        base = settings or load_settings()
         settings = base.model_copy(
             update={
                 "amqp_prefix": f"kp-demo-{uuid.uuid4().hex[:8]}",

@@ -8,6 +8,7 @@ that read a table set it wide enough for every cell.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ from gateway.cli.main import app
 from gateway.codec.envelope import KP
 from gateway.decision.needtoknow import inventaris
 from gateway.domain.model import BerichtType, Inhoud, Rol
+from gateway.runtime.settings import Settings
 from gateway.safexml import xmlsafe
 from tests.support import catalogue
 from tests.support.catalogue import ADAPTERS, PARTNERS
@@ -649,3 +651,84 @@ def test_every_command_is_listed_with_its_whole_first_paragraph_on_one_line() ->
         assert listing.exit_code == 0, listing.output
         row = next(line for line in listing.output.splitlines() if f"│ {name} " in line)
         assert summary in row, f"ketenpoort {' '.join(path)} --help: {name}"
+
+
+SETTINGS_DOC = ROOT / "docs" / "settings.md"
+
+
+def test_settings_shows_every_setting_in_effect_without_a_secret() -> None:
+    env = {
+        "COLUMNS": str(WIDE),
+        "KETENPOORT_AMQP_URL": "amqp://partner:topsecret@rabbit:5672/",
+        "KETENPOORT_STATE_DSN": "postgresql://kp:geheim@db/kp",
+        "KETENPOORT_PREFETCH": "8",
+    }
+    result = runner.invoke(app, ["settings", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "topsecret" not in result.output
+    assert "geheim" not in result.output
+    rows = {row["env"]: row for row in json.loads(result.output)}
+    assert len(rows) == len(Settings.model_fields)
+    assert rows["KETENPOORT_AMQP_URL"]["waarde"] == "amqp://partner:**********@rabbit:5672/"
+    assert rows["KETENPOORT_PREFETCH"] == {
+        **rows["KETENPOORT_PREFETCH"],
+        "waarde": 8,
+        "standaard": 32,
+        "gezet": True,
+    }
+    assert not rows["KETENPOORT_MAX_BYTES"]["gezet"]
+    table = runner.invoke(app, ["settings"], env=env)
+    assert table.exit_code == 0, table.output
+    assert "topsecret" not in table.output
+    line = next(x for x in table.output.splitlines() if "KETENPOORT_STATE_DSN" in x)
+    assert "postgresql://kp:**********@db/kp" in line
+    assert "gezet" in line
+
+
+def test_the_settings_reference_in_docs_is_the_one_the_code_gives() -> None:
+    """docs/settings.md is `ketenpoort settings --reference`: regenerate it after changing a
+    setting (the default values of the machine do not enter it)."""
+    result = runner.invoke(
+        app, ["settings", "--reference"], env={"KETENPOORT_PREFETCH": "8", "COLUMNS": "80"}
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == SETTINGS_DOC.read_text(encoding="utf-8"), (
+        "docs/settings.md is stale: ketenpoort settings --reference > docs/settings.md"
+    )
+    for name in Settings.model_fields:
+        assert f"`KETENPOORT_{name.upper()}`" in result.output
+
+
+@pytest.mark.parametrize("command", [["types"], ["settings"], ["officer", "list"]])
+def test_a_wrong_setting_stops_a_command_with_its_variable_and_exit_2(command: list[str]) -> None:
+    result = runner.invoke(
+        app,
+        command,
+        env={"KETENPOORT_PREFETCH": "0", "KETENPOORT_AMQP_URL": "amqp://u:topsecret@h/"},
+    )
+    assert result.exit_code == 2, result.output
+    assert "configuration error" in result.output
+    assert "KETENPOORT_PREFETCH: Input should be greater than or equal to 1 (got '0')" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+    assert "topsecret" not in result.output
+
+
+def test_a_wrong_setting_stops_the_gateway_before_it_starts(tmp_path: Path) -> None:
+    """``ketenpoort serve`` as installed (it may run itself again under its OpenSSL
+    configuration, so not in-process): exit 2 naming the variable, nothing started."""
+    script = Path(sys.executable).parent / "ketenpoort"
+    done = subprocess.run(
+        [str(script), "serve"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "KETENPOORT_LOG_LEVEL": "verbose", "COLUMNS": str(WIDE)},
+    )
+    assert done.returncode == 2, done.stderr
+    assert "KETENPOORT_LOG_LEVEL: Input should be 'debug'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []  # no store, no keys: nothing was started
