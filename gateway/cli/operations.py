@@ -225,7 +225,11 @@ def status(
     if afzender is None or bericht_id is None:
         err.print("give --afzender OIN and a BerichtId, or --overschreden")
         raise typer.Exit(2)
-    bekend = asyncio.run(ops.delivery_status(common.settings(), afzender, bericht_id.lower()))
+    try:
+        bekend = asyncio.run(ops.delivery_status(common.settings(), afzender, bericht_id.lower()))
+    except Misconfigured as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
     if bekend is None:
         err.print(
             f"{afzender} sent no message {bericht_id} (or it is older than the duplicate window)"
@@ -252,6 +256,11 @@ def status(
 def _overdue(as_json: bool) -> None:
     """The open steps past their deadline: BerichtIds, types, partners, times; no personal data."""
     now = dt.datetime.now(dt.UTC)
+    try:
+        overdue = asyncio.run(ops.overdue_norms(common.settings(), now))
+    except Misconfigured as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
     rows = [
         {
             "norm": r.naam,
@@ -263,7 +272,7 @@ def _overdue(as_json: bool) -> None:
             "uiterlijk": r.uiterlijk.isoformat(),
             "te_laat_seconden": int((now - r.uiterlijk).total_seconds()),
         }
-        for r in asyncio.run(ops.overdue_norms(common.settings(), now))
+        for r in overdue
     ]
     if as_json:
         _json({"overschreden": rows})

@@ -30,7 +30,7 @@ from gateway.audit.signing import Checkpoint, Keyring, read_public_keys, read_tr
 from gateway.audit.verify import ERASURE, ERASURE_GRONDSLAG, PURGE, Outcome, verify
 from gateway.policy.catalogue import Policy, load_policy
 from gateway.runtime.app import open_audit
-from gateway.runtime.settings import Settings
+from gateway.runtime.settings import Settings, masked
 from gateway.store.database import Database, Exec
 
 __all__ = [
@@ -139,6 +139,15 @@ async def audit_verify_store(
 ) -> tuple[Outcome, dict[str, int]]:
     """Verify the live store like an export; records after the last checkpoint are counted."""
     keys, pinned = verification_keys(settings, trusted_keys)
+    probe = Database(settings.audit_dsn)
+    try:
+        there = probe.holds("audit_record")
+    finally:
+        probe.close()
+    if not there:  # a wrong DSN or folder: no trail is not a sound trail, and none is made
+        where = masked("audit_dsn", settings.audit_dsn)
+        missing = f"no audit trail at {where} (KETENPOORT_AUDIT_DSN): nothing to verify"
+        return Outcome(problem=missing, trusted=pinned), {}
     db, reader = _audit_reader(settings)
     try:
         checkpoints = await reader.checkpoints()

@@ -11,8 +11,9 @@ import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from gateway.domain.errors import Misconfigured
 from gateway.runtime.app import Parts, build, connect
-from gateway.runtime.settings import Settings
+from gateway.runtime.settings import Settings, masked
 from gateway.store.database import Database
 from gateway.store.normen import NormRij, NormStore
 from gateway.store.state import Bekend, StateStore
@@ -20,9 +21,14 @@ from gateway.transport.rabbit import AFZENDER, POGING, REDEN
 
 
 @contextlib.contextmanager
-def _state_db(settings: Settings) -> Iterator[Database]:
+def _state_db(settings: Settings, table: str) -> Iterator[Database]:
+    """The state store, read by a command: :class:`Misconfigured` when the configured DSN
+    holds no ``table`` (a wrong DSN or folder; nothing is created there)."""
     db = Database(settings.state_dsn)
     try:
+        if not db.holds(table):
+            where = masked("state_dsn", settings.state_dsn)
+            raise Misconfigured(f"no state store at {where} (KETENPOORT_STATE_DSN)")
         yield db
     finally:
         db.close()
@@ -30,13 +36,13 @@ def _state_db(settings: Settings) -> Iterator[Database]:
 
 async def delivery_status(settings: Settings, afzender_oin: str, bericht_id: str) -> Bekend | None:
     """The delivery status of one message, for its sender only (keyed by the sender's OIN)."""
-    with _state_db(settings) as db:
+    with _state_db(settings, StateStore.TABLE) as db:
         return await StateStore(db, dedup_days=settings.dedup_days).lookup(afzender_oin, bericht_id)
 
 
 async def overdue_norms(settings: Settings, now: dt.datetime) -> list[NormRij]:
     """The chain's steps still open after their norm deadline at ``now`` (spec v2 §10)."""
-    with _state_db(settings) as db:
+    with _state_db(settings, NormStore.TABLE) as db:
         return await NormStore(db).overdue(now)
 
 

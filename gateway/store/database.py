@@ -47,7 +47,7 @@ class Database:
         self._connect: Callable[[], Any]
         if dsn.startswith("sqlite:///"):
             self.kind = "sqlite"
-            path = dsn.removeprefix("sqlite:///")
+            path = self._path = dsn.removeprefix("sqlite:///")
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._connect = lambda: _sqlite(path)
@@ -59,6 +59,19 @@ class Database:
             raise Misconfigured(f"DSN must be sqlite:///PATH or postgresql://…, got {scheme}:")
         self._conn: Any = None
         self._hooks: list[Callable[[Exec], None]] = []
+
+    def holds(self, table: str) -> bool:
+        """Whether the database has ``table``, without creating anything: a SQLite file that
+        is not there is not made by asking (a read-only command pointed at the wrong place
+        must not leave an empty store behind)."""
+        if self.kind == "sqlite" and self._path != ":memory:" and not Path(self._path).exists():
+            return False
+        query = (
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+            if self.kind == "sqlite"
+            else "SELECT 1 WHERE to_regclass(?) IS NOT NULL"
+        )
+        return bool(self.run_sync(lambda ex: ex(query, (table,)).fetchone()))
 
     @property
     def blob(self) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from gateway.store.database import Database, Exec
 from gateway.store.state import SCHEMA_LOCK
@@ -136,6 +136,8 @@ class NormRij:
 
 class NormStore:
     """The open norms, on the state store's database."""
+
+    TABLE: ClassVar[str] = "kp_norm"  # what a store that holds norms has
 
     def __init__(self, db: Database) -> None:
         self.db = db

@@ -30,7 +30,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from gateway.store.database import Database, Exec
 
@@ -409,6 +409,8 @@ def _remember_reeks(
 
 class StateStore:
     """Duplicates, delivery status and conversations (the gateway's memory of messages)."""
+
+    TABLE: ClassVar[str] = "kp_bericht"  # what a store that holds messages has
 
     def __init__(self, db: Database, *, dedup_days: int = 7) -> None:
         self.db = db

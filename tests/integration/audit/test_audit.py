@@ -513,6 +513,22 @@ def test_tamper_key_file_missing(store: Store) -> None:
     assert store.verify().exit_code == 0
 
 
+def test_verify_of_a_store_without_a_trail_fails_and_makes_none(store: Store) -> None:
+    """A wrong DSN or folder is no sound trail: verify fails naming where it looked, and
+    creates no store there."""
+    result = store.cli("audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert f"FAILED: no audit trail at {store.dsn} (KETENPOORT_AUDIT_DSN)" in result.output
+    if store.engine == "sqlite":
+        assert not Path(store.dsn.removeprefix("sqlite:///")).exists()
+    else:
+        probe = Database(store.dsn)
+        try:
+            assert not probe.holds("audit_record")
+        finally:
+            probe.close()
+
+
 # --------------------------------------------------------------------------- outside the leaf
 
 

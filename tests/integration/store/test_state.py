@@ -162,6 +162,20 @@ def test_status_command_shows_the_senders_message_only(tmp_path: Path) -> None:
     assert other.exit_code == 1
 
 
+@pytest.mark.parametrize(
+    "args", [["--afzender", POLITIE, "12345678-1234-1234-1234-123456789012"], ["--overschreden"]]
+)
+def test_status_without_a_state_store_says_so_and_makes_none(
+    tmp_path: Path, args: list[str]
+) -> None:
+    path = tmp_path / "elders" / "state.db"
+    env = {"KETENPOORT_STATE_DSN": f"sqlite:///{path}"}
+    result = CliRunner().invoke(app, ["status", *args], env=env)
+    assert result.exit_code == 2, result.output
+    assert f"no state store at sqlite:///{path} (KETENPOORT_STATE_DSN)" in result.output
+    assert not path.exists()
+
+
 async def test_the_routing_memory_keeps_participants_and_hg(store: StateStore) -> None:
     """v2 §5: per ConversatieId who took part (OIN, rol) and whether it is HG; once HG, the
     conversation stays HG."""
