@@ -57,6 +57,18 @@ def _audit_reader(settings: Settings) -> tuple[Database, AuditReader]:
     return db, reader
 
 
+def _no_trail(settings: Settings) -> str | None:
+    """Why there is no audit trail to read at the configured DSN (a wrong DSN or folder),
+    or None when there is one; asking creates nothing."""
+    probe = Database(settings.audit_dsn)
+    try:
+        if probe.holds("audit_record"):
+            return None
+    finally:
+        probe.close()
+    return f"no audit trail at {masked('audit_dsn', settings.audit_dsn)} (KETENPOORT_AUDIT_DSN)"
+
+
 def _signed_records(ex: Exec, reader: AuditReader, last: dict[str, int]) -> Iterator[Record]:
     for record in reader.records(ex):
         if record.seq < last.get(record.log, 0):
@@ -139,15 +151,9 @@ async def audit_verify_store(
 ) -> tuple[Outcome, dict[str, int]]:
     """Verify the live store like an export; records after the last checkpoint are counted."""
     keys, pinned = verification_keys(settings, trusted_keys)
-    probe = Database(settings.audit_dsn)
-    try:
-        there = probe.holds("audit_record")
-    finally:
-        probe.close()
-    if not there:  # a wrong DSN or folder: no trail is not a sound trail, and none is made
-        where = masked("audit_dsn", settings.audit_dsn)
-        missing = f"no audit trail at {where} (KETENPOORT_AUDIT_DSN): nothing to verify"
-        return Outcome(problem=missing, trusted=pinned), {}
+    missing = _no_trail(settings)
+    if missing:  # a wrong DSN or folder: no trail is not a sound trail, and none is made
+        return Outcome(problem=f"{missing}: nothing to verify", trusted=pinned), {}
     db, reader = _audit_reader(settings)
     try:
         checkpoints = await reader.checkpoints()
@@ -300,6 +306,8 @@ async def audit_prove(
     """(the inclusion proof of record ``seq`` against the newest checkpoint of its log, with
     its signature checked, or None; whether the keys were pinned)."""
     keys, pinned = verification_keys(settings, trusted_keys)
+    if _no_trail(settings):
+        return None, pinned
     db, reader = _audit_reader(settings)
     try:
         return await prove_inclusion(reader, log_id, seq, keys), pinned
@@ -313,6 +321,9 @@ async def audit_consistency(
     """(the consistency proof between two signed checkpoints of a log, or why none; whether
     the keys were pinned)."""
     keys, pinned = verification_keys(settings, trusted_keys)
+    missing = _no_trail(settings)
+    if missing:
+        return missing, pinned
     db, reader = _audit_reader(settings)
     try:
         return await prove_consistency(reader, log_id, old, new, keys), pinned

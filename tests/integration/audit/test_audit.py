@@ -513,12 +513,20 @@ def test_tamper_key_file_missing(store: Store) -> None:
     assert store.verify().exit_code == 0
 
 
-def test_verify_of_a_store_without_a_trail_fails_and_makes_none(store: Store) -> None:
-    """A wrong DSN or folder is no sound trail: verify fails naming where it looked, and
-    creates no store there."""
+def test_verify_and_proofs_of_a_store_without_a_trail_fail_and_make_none(store: Store) -> None:
+    """A wrong DSN or folder is no sound trail: verify fails naming where it looked, the
+    proofs find nothing, and none of them creates a store there."""
     result = store.cli("audit", "verify")
     assert result.exit_code == 1, result.output
     assert f"FAILED: no audit trail at {store.dsn} (KETENPOORT_AUDIT_DSN)" in result.output
+    proof = store.cli("audit", "prove", "--log", store.log_id, "--seq", "1")
+    assert proof.exit_code == 1, proof.output
+    assert "no such record under a signed checkpoint" in proof.output
+    consistency = store.cli(
+        "audit", "consistency", "--log", store.log_id, "--from", "1", "--to", "2"
+    )
+    assert consistency.exit_code == 1, consistency.output
+    assert f"no audit trail at {store.dsn}" in consistency.output
     if store.engine == "sqlite":
         assert not Path(store.dsn.removeprefix("sqlite:///")).exists()
     else:
