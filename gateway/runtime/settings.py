@@ -6,6 +6,7 @@ Every field can be set from the environment as ``KETENPOORT_<FIELD>`` (e.g.
 
 from __future__ import annotations
 
+import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,24 +228,36 @@ def load_settings(**overrides: object) -> Settings:
 
 def masked(field: str, value: Any) -> Any:
     """``value`` as it may be shown: the password of a URL or DSN
-    (``postgresql://user:password@host/db``) as asterisks, and any other secret (a
-    ``SecretStr`` field's value that is not such a URL) wholly."""
+    (``postgresql://user:password@host/db``, ``?password=…``) as asterisks, and any other
+    secret (a ``SecretStr`` field's value that is not such a URL) wholly."""
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
-        return masked("", value) if "://" in value else HIDDEN
+        return _masked_text(value) if "://" in value else HIDDEN
     if _is_secret(field):
-        return masked("", value) if isinstance(value, str) and "://" in value else HIDDEN
-    if isinstance(value, str) and "://" in value:
-        try:
-            parts = urlsplit(value)
-        except ValueError:  # not a URL after all: shown as asterisks
-            return HIDDEN
-        userinfo, at, hostport = parts.netloc.rpartition("@")
-        if not at or ":" not in userinfo:  # no password in it
-            return value
-        netloc = f"{userinfo.partition(':')[0]}:{HIDDEN}@{hostport}"
-        return urlunsplit(parts._replace(netloc=netloc))
-    return value
+        return _masked_text(value) if isinstance(value, str) and "://" in value else HIDDEN
+    return _masked_text(value) if isinstance(value, str) else value
+
+
+def _masked_text(value: str) -> str:
+    """A text with the passwords in it (a URL's, a password parameter's) as asterisks."""
+    # a password given as a parameter (libpq's ?password=… or password=…) whatever the form
+    value = _SECRET_PARAMETER.sub(lambda m: f"{m.group(1)}={HIDDEN}", value)
+    if "://" not in value:
+        return value
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # not a URL after all: shown as asterisks
+        return HIDDEN
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:  # no password in it
+        return value
+    netloc = f"{userinfo.partition(':')[0]}:{HIDDEN}@{hostport}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+_SECRET_PARAMETER = re.compile(
+    r"\b(password|passwd|sslpassword|secret|token|key)=([^&\s]+)", re.IGNORECASE
+)
 
 
 def _is_secret(field: str) -> bool:

@@ -101,6 +101,12 @@ def test_a_refusal_never_repeats_a_password(monkeypatch: pytest.MonkeyPatch) -> 
             f"postgresql://kp:{HIDDEN}@db:99999/kp",
         ),
         ("state_dsn", "sqlite:///ketenpoort-state.db", "sqlite:///ketenpoort-state.db"),
+        (
+            "state_dsn",
+            "postgresql://kp@db/kp?sslmode=require&password=geheim",
+            f"postgresql://kp@db/kp?sslmode=require&password={HIDDEN}",
+        ),
+        ("state_dsn", "host=db user=kp Password=geheim", f"host=db user=kp Password={HIDDEN}"),
         ("audit_dsn", "http://[::1/", HIDDEN),
         ("prefetch", 32, 32),
     ],
