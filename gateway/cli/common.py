@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -20,15 +22,22 @@ out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 err = Console(stderr=True, soft_wrap=True)
 
 
+@contextlib.contextmanager
+def exit_when_misconfigured(what: str) -> Iterator[None]:
+    """Misconfigured inside: ``what`` and the reason on stderr, exit 2 (no traceback)."""
+    try:
+        yield
+    except Misconfigured as exc:
+        err.print(f"[red]{what}[/red] ", end="")
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
 def read_settings() -> Settings:
     """The settings, read once; when one is wrong, exit 2 naming its environment variable
     and why (never a traceback, never a secret)."""
-    try:
+    with exit_when_misconfigured("configuration error"):
         return load_settings()
-    except Misconfigured as exc:
-        err.print("[red]configuration error[/red] ", end="")
-        err.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(2) from None
 
 
 def settings() -> Settings:
@@ -43,12 +52,8 @@ def catalogue(settings: Settings, directory: Path | None = None) -> tuple[Messag
     when given), or exit 2 naming file, line and problem."""
     if directory is not None:
         settings = settings.model_copy(update={"policy_dir": directory})
-    try:
+    with exit_when_misconfigured("policy error"):
         return app.catalogue(settings)
-    except Misconfigured as exc:
-        err.print("[red]policy error[/red] ", end="")
-        err.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(2) from None
 
 
 def codec(settings: Settings) -> MessageCodec:
@@ -64,4 +69,13 @@ def problem(path: Path | str, refused: Refused) -> str:
     return f"{path}:{refused.regel or 0}: {refused.code.value}: {element}: {refused.reden}"
 
 
-__all__ = ["codec", "err", "out", "policy", "problem", "read_settings", "settings"]
+__all__ = [
+    "codec",
+    "err",
+    "exit_when_misconfigured",
+    "out",
+    "policy",
+    "problem",
+    "read_settings",
+    "settings",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -16,7 +17,6 @@ from rich.table import Table
 
 from gateway.cli import common
 from gateway.cli.common import err, out
-from gateway.domain.errors import Misconfigured
 from gateway.observe import logs
 from gateway.runtime import ops
 from gateway.runtime.settings import ROOT, Setting, described
@@ -55,11 +55,8 @@ def serve() -> None:
             loop.add_signal_handler(sig, stop.set)
         await server.serve(settings, stop)
 
-    try:
+    with common.exit_when_misconfigured("refusing to start:"):
         asyncio.run(main())
-    except Misconfigured as exc:
-        err.print(f"[red]refusing to start[/red]: {exc}")
-        raise typer.Exit(2) from None
 
 
 @certs_app.command("dev")
@@ -184,17 +181,7 @@ def show_settings(
         sys.stdout.write(_reference(rows))
         return
     if as_json:
-        data = [
-            {
-                "naam": r.naam,
-                "env": r.env,
-                "waarde": r.waarde,
-                "standaard": r.standaard,
-                "gezet": r.gezet,
-                "beschrijving": r.beschrijving,
-            }
-            for r in rows
-        ]
+        data = [dataclasses.asdict(r) for r in rows]
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
         return
     table = Table("variabele", "waarde", "bron", "wat")
@@ -225,11 +212,8 @@ def status(
     if afzender is None or bericht_id is None:
         err.print("give --afzender OIN and a BerichtId, or --overschreden")
         raise typer.Exit(2)
-    try:
+    with common.exit_when_misconfigured("configuration error"):
         bekend = asyncio.run(ops.delivery_status(common.settings(), afzender, bericht_id.lower()))
-    except Misconfigured as exc:
-        err.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(2) from None
     if bekend is None:
         err.print(
             f"{afzender} sent no message {bericht_id} (or it is older than the duplicate window)"
@@ -256,11 +240,8 @@ def status(
 def _overdue(as_json: bool) -> None:
     """The open steps past their deadline: BerichtIds, types, partners, times; no personal data."""
     now = dt.datetime.now(dt.UTC)
-    try:
+    with common.exit_when_misconfigured("configuration error"):
         overdue = asyncio.run(ops.overdue_norms(common.settings(), now))
-    except Misconfigured as exc:
-        err.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(2) from None
     rows = [
         {
             "norm": r.naam,

@@ -16,7 +16,6 @@ from rich.table import Table
 from gateway.cli import common
 from gateway.cli.audit import print_inzage
 from gateway.cli.common import err, out
-from gateway.domain.errors import Misconfigured
 from gateway.observe import logs
 from gateway.tools import bench_audit as bench
 
@@ -238,15 +237,11 @@ def demo(
     audit trail): a timeline per scenario, then audit verify and one person's inzage."""
     from gateway.tools import demo as demo_run  # noqa: PLC0415 - the web stack only here
 
-    settings = common.read_settings()
-    logs.configure("warning", json=settings.log_json)
+    settings = common.settings()
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
-    try:
+    with common.exit_when_misconfigured("refusing to start:"):
         result = asyncio.run(demo_run.run(settings, keep))
-    except Misconfigured as exc:
-        err.print(f"[red]refusing to start[/red]: {exc}")
-        raise typer.Exit(2) from None
     if as_json:
         data = dataclasses.asdict(result)
         del data["overzicht"]  # in "inzage" already, with Dutch times

@@ -230,12 +230,12 @@ def masked(field: str, value: Any) -> Any:
     """``value`` as it may be shown: the password of a URL or DSN
     (``postgresql://user:password@host/db``, ``?password=…``) as asterisks, and any other
     secret (a ``SecretStr`` field's value that is not such a URL) wholly."""
+    secret = isinstance(value, SecretStr) or _is_secret(field)
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
-        return _masked_text(value) if "://" in value else HIDDEN
-    if _is_secret(field):
-        return _masked_text(value) if isinstance(value, str) and "://" in value else HIDDEN
-    return _masked_text(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return HIDDEN if secret else value
+    return _masked_text(value) if not secret or "://" in value else HIDDEN
 
 
 def _masked_text(value: str) -> str:
