@@ -128,6 +128,17 @@ def create_vhost(vhost: str) -> None:
     add_partners(vhost, OINS.values())
 
 
+def add_user(name: str) -> None:
+    """Add a partner user with :data:`PASSWORD`; one that exists already is left as it is.
+    Users belong to the broker, not to a vhost: another test session (an xdist worker that
+    started at the same moment) may have added it between our look and our add."""
+    try:
+        rabbitmqctl("add_user", name, PASSWORD)
+    except RuntimeError as exc:
+        if "already exists" not in str(exc):
+            raise
+
+
 def add_partners(vhost: str, oins: Iterable[str]) -> None:
     """A RabbitMQ user per partner OIN (password :data:`PASSWORD`) with the production
     permissions of ``deploy/`` on ``vhost``, for every test prefix."""
@@ -135,7 +146,7 @@ def add_partners(vhost: str, oins: Iterable[str]) -> None:
     marker = Topology(prefix="PREFIX", oins=(), retry_delays_ms=())
     for oin in oins:
         if oin not in users:
-            rabbitmqctl("add_user", oin, PASSWORD)
+            add_user(oin)
         configure, write, read = partner_permissions(marker, oin)
         widen = re.escape("PREFIX")
         rabbitmqctl(
@@ -185,6 +196,7 @@ __all__ = [
     "PREFIX_PATTERN",
     "ROL",
     "add_partners",
+    "add_user",
     "create_vhost",
     "delete_stale_vhosts",
     "delete_topology",
