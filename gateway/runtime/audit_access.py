@@ -28,6 +28,7 @@ from gateway.audit.reading import AuditReader
 from gateway.audit.record import Record
 from gateway.audit.signing import Checkpoint, Keyring, read_public_keys, read_trusted_keys
 from gateway.audit.verify import ERASURE, ERASURE_GRONDSLAG, PURGE, Outcome, verify
+from gateway.domain.model import KETENPOORT_NAAM
 from gateway.policy.catalogue import Policy, load_policy
 from gateway.runtime.app import open_audit
 from gateway.runtime.settings import Settings, masked
@@ -184,7 +185,7 @@ async def audit_inzage(settings: Settings, bsn: str, lezer: str) -> Inzageoverzi
     finally:
         await audit.close()
         audit_db.close()
-    return fold(records, partner_namen(policy))
+    return fold(records, partner_namen(policy, settings.gateway_oin))
 
 
 NAAM_VRAAG = "historie van een betrokkene zonder BSN (naam en geboortedatum, gesleuteld)"
@@ -212,12 +213,13 @@ async def audit_inzage_naam(
     finally:
         await audit.close()
         audit_db.close()
-    return fold(records, partner_namen(policy)), len(subjects)
+    return fold(records, partner_namen(policy, settings.gateway_oin)), len(subjects)
 
 
-def partner_namen(policy: Policy) -> dict[str, str]:
-    """OIN -> the register's name of each partner (the inzage names whom it went to)."""
-    return {oin: p.naam for oin, p in policy.partners.items()}
+def partner_namen(policy: Policy, gateway_oin: str) -> dict[str, str]:
+    """OIN -> the register's name of each partner, and the gateway's own name for its OIN
+    (the inzage names who sent what to whom; the AfsprakenSignaal comes from the gateway)."""
+    return {**{oin: p.naam for oin, p in policy.partners.items()}, gateway_oin: KETENPOORT_NAAM}
 
 
 def inzage_row(record: Record) -> dict[str, Any]:

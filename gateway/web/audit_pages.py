@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.audit.inzage import Inzageoverzicht, fold, lokale_tijd, write_csv
 from gateway.domain.bsn import elfproef
+from gateway.domain.model import KETENPOORT, KETENPOORT_NAAM
 from gateway.runtime import app as core
 from gateway.runtime import audit_access
 from gateway.runtime.officers import PRIVACY
@@ -71,7 +72,11 @@ async def officer(request: Request) -> str | None:
 
 
 def _partner_names(parts: core.Parts) -> dict[str, str]:
-    return {oin: f"{p.naam} ({p.rol})" for oin, p in parts.policy.partners.items()}
+    """OIN -> "naam (rol)" of every partner and of the gateway (the sender of its signals)."""
+    return {
+        **{oin: f"{p.naam} ({p.rol})" for oin, p in parts.policy.partners.items()},
+        parts.settings.gateway_oin: f"{KETENPOORT_NAAM} ({KETENPOORT})",
+    }
 
 
 # --------------------------------------------------------------------------- login
@@ -233,7 +238,7 @@ async def _history(request: Request, pseudonym: str, naam: str, pagina: str) -> 
     await AREA.viewed(request, naam, pagina, betrokkene=pseudonym)
     parts = parts_of(request)
     records = await parts.audit.history(pseudonym)
-    return fold(records, audit_access.partner_namen(parts.policy))
+    return fold(records, audit_access.partner_namen(parts.policy, parts.settings.gateway_oin))
 
 
 @router.get("/persoon/{pseudonym}", response_class=HTMLResponse)

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from gateway.domain.model import (
+    KETENPOORT,
+    KETENPOORT_NAAM,
     AfsprakenSignaal,
     Bericht,
     Foutbericht,
@@ -24,6 +26,8 @@ from gateway.domain.model import (
     Ontvangstbevestiging,
     Partij,
 )
+from gateway.runtime import audit_access
+from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import SOORT
 from tests.support.broker import OINS
 from tests.support.catalogue import POLICY
@@ -81,6 +85,7 @@ OINS_ALL = {**OINS, **NEW}
 @dataclass
 class Chain:
     clients: dict[str, PartnerClient]
+    settings: Settings
 
     async def send(self, sender: str, raw: bytes) -> Answered:
         """Send as ``sender``; its answer, and what every other partner received (the gateway
@@ -100,7 +105,7 @@ class Chain:
 async def chain(tmp_path: Path, vhost: str) -> AsyncIterator[Chain]:
     settings = local_settings(tmp_path, f"amqp://guest:guest@127.0.0.1:5672/{vhost}", ops_port=0)
     async with partners_with(settings, vhost, NEW) as clients:
-        yield Chain(clients)
+        yield Chain(clients, settings)
 
 
 def als_wijkteam(raw: bytes) -> bytes:
@@ -195,6 +200,7 @@ async def test_a_withdrawal_of_an_unknown_reeks_is_refused(chain: Chain) -> None
 
 
 MELDING = (EXAMPLES_DIR / "politie" / "VtMelding.xml").read_bytes()
+SLACHTOFFER_BSN = "999990019"  # the VtMelding's slachtoffer: a signal about it is about her too
 ZSM = (EXAMPLES_DIR / "politie" / "ZsmAanmelding.xml").read_bytes()
 
 
@@ -249,6 +255,33 @@ async def test_the_signal_by_address_and_by_bsn_not_without_hg_and_not_after_wit
     assert na.signalen() == []
     assert na.signalen("vt-twente") == []
     assert len(na.deliveries["vt-twente"]) == 1  # the melding itself
+
+
+async def test_the_officer_reads_the_signal_as_sent_by_ketenpoort(chain: Chain) -> None:
+    """The inzage of a person a signal was about names the gateway as its sender, by name and
+    rol, not by a bare OIN; the recipients are named from the register as ever."""
+    reeks = str(uuid.uuid4())
+    assert isinstance(
+        (await chain.send("vt-twente", fresh(VERSIE_1, reeks_id=reeks))).antwoord,
+        Ontvangstbevestiging,
+    )
+    melding = fresh(MELDING)
+    gemeld = await chain.send("politie", melding)
+    (signaal,) = gemeld.signalen()
+    overzicht = await audit_access.audit_inzage(chain.settings, SLACHTOFFER_BSN, "test-officer")
+    signalen = [v for v in overzicht.verstrekkingen if v.berichttype == "AfsprakenSignaal"]
+    assert {v.bericht_id for v in signalen} == {
+        signaal.kop.bericht_id,
+        *(s.kop.bericht_id for s in gemeld.signalen("vt-twente")),
+    }
+    for verstrekking in signalen:
+        afzender = verstrekking.afzender
+        assert (afzender.oin, afzender.rol) == (chain.settings.gateway_oin, KETENPOORT)
+        assert str(afzender) == f"{KETENPOORT_NAAM} ({KETENPOORT})"
+    assert {str(v.ontvanger) for v in signalen} == {
+        f"{POLICY.partners[OINS[name]].naam} ({POLICY.partners[OINS[name]].rol})"
+        for name in ("politie", "vt-twente")
+    }
 
 
 async def test_no_signal_for_expired_afspraken(chain: Chain) -> None:

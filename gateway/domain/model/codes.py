@@ -8,6 +8,7 @@ from enum import StrEnum
 __all__ = [
     "DOOR_CODES",
     "KETENPOORT",
+    "KETENPOORT_NAAM",
     "TECHNISCH",
     "BerichtType",
     "Doel",
@@ -26,8 +27,10 @@ Rol = str  # a partner rol of the register (spec §1, v2 §2)
 Doel = str  # a doel (spec §3, v2 §3)
 BerichtType = str  # a BerichtType of the catalogue, or one of the technical messages below
 
-# The gateway itself, as the Afzender of its own answers (never a partner's rol).
+# The gateway itself, as the Afzender of its own answers (never a partner's rol), and its name
+# where a privacy officer reads who sent what (the AfsprakenSignaal is the gateway's own).
 KETENPOORT = "ketenpoort"
+KETENPOORT_NAAM = "Ketenpoort"
 
 
 class TechnischType(StrEnum):
