@@ -243,7 +243,7 @@ def topology(
     write: Annotated[Path | None, typer.Option(help="Write the definitions to this file.")] = None,
 ) -> None:
     """The RabbitMQ definitions (exchanges, quorum queues, bindings) the gateway declares, as
-    ``rabbitmqctl import_definitions`` reads them. Partner users: ``ketenpoort partner add``."""
+    `rabbitmqctl import_definitions` reads them. Partner users: `ketenpoort partner add`."""
     settings = common.settings()
     policy = common.policy(settings)
     definitions = Topology(
