@@ -260,6 +260,17 @@ class Onbekend:
 
 Besluit = Weigering | Herhaling | Aanvaarding | Bevestiging | Inlichting | Onbekend
 
+
+@dataclass(frozen=True)
+class Vervolg:
+    """A later step of a delivery outside the message path (a recipient that never took it;
+    ops putting a dead letter back): its audit entries, per data subject the delivery
+    carried, and the Foutbericht for the sender when there is one to send."""
+
+    entries: tuple[Entry, ...]
+    antwoord: bytes | None = None
+
+
 __all__ = [
     "Aanvaarding",
     "Besluit",
@@ -274,6 +285,7 @@ __all__ = [
     "Levering",
     "Onbekend",
     "Ontvangen",
+    "Vervolg",
     "Vraag",
     "Weigering",
     "ingress",

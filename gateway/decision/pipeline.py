@@ -16,12 +16,18 @@ earlier answer, the deliveries with their audit entries and answer, or a recipie
 Afleverbevestiging recorded. Nothing here does I/O, logs or counts: the runtime carries out
 the decision (claim → audit → publish → mark → answer → ack) and observes each step.
 The AMQP consumer, the HTTPS door, ``ketenpoort route`` and the benches all use this path.
+The later steps of a delivery outside the message path are decided here too: a recipient
+that never took it (:meth:`Pipeline.niet_afleverbaar`) and a dead letter ops put back
+(:meth:`Pipeline.opnieuw_aangeboden`), like a recipient's Afleverbevestiging, audited per data
+subject the delivery carried by one method (:meth:`Pipeline._vervolg`); the runtime's bounces
+gather their facts and carry them out.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+from gateway.audit.record import Entry
 from gateway.codec.envelope import MessageCodec
 from gateway.decision import answers
 from gateway.decision.afscherming import (
@@ -37,6 +43,7 @@ from gateway.decision.besluit import (
     Besluit,
     Bevestiging,
     Feiten,
+    Geleverd,
     Gelezen,
     Gerouteerd,
     Herhaling,
@@ -44,6 +51,7 @@ from gateway.decision.besluit import (
     Levering,
     Onbekend,
     Ontvangen,
+    Vervolg,
     Vraag,
     Weigering,
     sha256,
@@ -404,14 +412,8 @@ class Pipeline:
             )
         entries = []
         for geleverd in feiten.geleverd:
-            entries += self.trail.follow_up(
-                "bevestigd",
-                afzender=geleverd.afzender_oin,
-                bericht_id=kop.in_antwoord_op,
-                ontvanger=(ontvanger.oin, ontvanger.rol),
-                subjects=geleverd.betrokkenen,
-                status="afgeleverd",
-                bewaartermijn_dagen=self.policy.bewaartermijn_dagen(),
+            entries += self._vervolg(
+                "bevestigd", geleverd, kop.in_antwoord_op, ontvanger.oin, status="afgeleverd"
             )
         return Bevestiging(
             gelezen=gelezen,
@@ -437,6 +439,74 @@ class Pipeline:
             gelezen=gelezen,
             gevraagd=kop.in_antwoord_op,
             antwoord=answers.statusantwoord(self.codec, kop, status, self.gateway_oin, feiten.nu),
+        )
+
+    # ----------------------------------------------------------------- later steps
+
+    def niet_afleverbaar(
+        self, bericht_id: str, ontvanger_oin: str, reden: str, pogingen: int, feiten: Feiten
+    ) -> Vervolg:
+        """A delivery its recipient never took (``pogingen`` attempts, the last ended by
+        ``reden``: rejected, expired): audited ``niet-afleverbaar`` per data subject it
+        carried, and the Foutbericht NIET_AFLEVERBAAR for its sender. ``feiten.geleverd``:
+        the sender with those subjects; ``feiten.eerder``: the sender's message, when the
+        state still knows it (its ConversatieId goes in the answer)."""
+        (geleverd,) = feiten.geleverd
+        refused = Refused(
+            Foutcode.NIET_AFLEVERBAAR,
+            f"recipient {ontvanger_oin} did not take message {bericht_id} after {pogingen} "
+            f"attempts ({reden}); it is kept in the dead-letter queue",
+        )
+        conversatie_id = feiten.eerder.conversatie_id if feiten.eerder else None
+        return Vervolg(
+            entries=tuple(
+                self._vervolg("niet-afleverbaar", geleverd, bericht_id, ontvanger_oin, reden)
+            ),
+            antwoord=self.foutbericht(refused, bericht_id, conversatie_id, feiten),
+        )
+
+    def opnieuw_aangeboden(
+        self, bericht_id: str, ontvanger_oin: str, poging_id: str, feiten: Feiten
+    ) -> Vervolg:
+        """Ops put a dead letter back in its recipient's inbox (``ketenpoort dlq replay``):
+        audited ``replayed`` per data subject it carried (``feiten.geleverd``), once per
+        replay (``poging_id``), before it is delivered again. Nobody is answered."""
+        (geleverd,) = feiten.geleverd
+        return Vervolg(
+            entries=tuple(
+                self._vervolg(
+                    "replayed",
+                    geleverd,
+                    bericht_id,
+                    ontvanger_oin,
+                    "opnieuw-aangeboden",
+                    unique=poging_id,
+                )
+            )
+        )
+
+    def _vervolg(
+        self,
+        gebeurtenis: str,
+        geleverd: Geleverd,
+        bericht_id: str,
+        ontvanger_oin: str,
+        status: str,
+        *,
+        unique: str = "",
+    ) -> list[Entry]:
+        """The audit entries of a later step of one delivery (bevestigd, niet-afleverbaar,
+        replayed): one per data subject it carried, under the policy's default retention."""
+        partner = self.policy.partners.get(ontvanger_oin)
+        return self.trail.follow_up(
+            gebeurtenis,
+            afzender=geleverd.afzender_oin,
+            bericht_id=bericht_id,
+            ontvanger=(ontvanger_oin, partner.rol if partner else ""),
+            subjects=geleverd.betrokkenen,
+            status=status,
+            bewaartermijn_dagen=self.policy.bewaartermijn_dagen(),
+            unique=unique,
         )
 
     # ----------------------------------------------------------------- refusals

@@ -193,8 +193,6 @@ def build(
         outbox=outbox,
         state=state,
         audit=audit,
-        trail=trail,
-        policy=policy,
         observer=observer,
         owner=audit.log_id,
         normen=normen,
@@ -210,7 +208,7 @@ def build(
         state=state,
         observer=observer,
         retry_delays_ms=settings.retry_delays_ms,
-        feiten=facts.now,
+        facts=facts,
     )
     inbox = HttpInbox(broker, state, lease_seconds=settings.inbox_lease_seconds)
     parts = Parts(

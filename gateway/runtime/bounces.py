@@ -10,14 +10,11 @@ sender gets a Foutbericht. Every forward keeps the message's id, type and correl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-from gateway.decision.besluit import Feiten
 from gateway.decision.pipeline import Pipeline
-from gateway.domain.errors import Refused
-from gateway.domain.model import Foutcode
 from gateway.runtime.effects import Effects
+from gateway.runtime.facts import FactFinder
 from gateway.runtime.observer import Observer
 from gateway.runtime.outbox import Outbox
 from gateway.store.state import StateStore
@@ -40,7 +37,7 @@ class Bounces:
         state: StateStore,
         observer: Observer,
         retry_delays_ms: tuple[int, ...],
-        feiten: Callable[[], Feiten],  # the clock, as the runtime reads it
+        facts: FactFinder,
     ) -> None:
         self.transport = transport
         self.topology = transport.topology
@@ -50,7 +47,7 @@ class Bounces:
         self.state = state
         self.observer = observer
         self.retry_delays_ms = retry_delays_ms
-        self.feiten = feiten
+        self.facts = facts
 
     async def bounce(self, message: IncomingMessage) -> None:
         headers: dict[str, Any] = dict(message.headers or {})
@@ -77,23 +74,11 @@ class Bounces:
         if soort != "levering" or afzender not in self.pipeline.policy.partners:
             return  # an answer of ours that its sender would not take: kept, nobody to tell
         await self.state.undeliverable(afzender, bericht_id, ontvanger)
-        await self.effects.follow_up(
-            "niet-afleverbaar",
-            afzender=afzender,
-            bericht_id=bericht_id,
-            ontvanger_oin=ontvanger,
-            status=reason,
-        )
-        refused = Refused(
-            Foutcode.NIET_AFLEVERBAAR,
-            f"recipient {ontvanger} did not take message {bericht_id} after "
-            f"{poging + 1} attempts ({reason}); it is kept in the dead-letter queue",
-        )
-        bekend = await self.state.lookup(afzender, bericht_id)
-        answer = self.pipeline.foutbericht(
-            refused, bericht_id, bekend.conversatie_id if bekend else None, self.feiten()
-        )
-        await self.outbox.answer(afzender, answer, bericht_id)
+        feiten = await self.facts.vervolg(afzender, bericht_id, ontvanger)
+        vervolg = self.pipeline.niet_afleverbaar(bericht_id, ontvanger, reason, poging + 1, feiten)
+        await self.effects.record(vervolg.entries)
+        assert vervolg.antwoord is not None  # the sender is always told
+        await self.outbox.answer(afzender, vervolg.antwoord, bericht_id)
 
     async def replay(self, ontvanger: str, message: IncomingMessage) -> None:
         """Put one dead letter back in its recipient's inbox, for a fresh round of attempts:
@@ -103,14 +88,9 @@ class Bounces:
         headers[POGING] = 0
         afzender = str(headers.get(AFZENDER, ""))
         bericht_id = message.message_id or ""
-        await self.effects.follow_up(
-            "replayed",
-            afzender=afzender,
-            bericht_id=bericht_id,
-            ontvanger_oin=ontvanger,
-            status="opnieuw-aangeboden",
-            unique=str(uuid.uuid4()),
-        )
+        feiten = await self.facts.vervolg(afzender, bericht_id, ontvanger)
+        vervolg = self.pipeline.opnieuw_aangeboden(bericht_id, ontvanger, str(uuid.uuid4()), feiten)
+        await self.effects.record(vervolg.entries)
         await self.transport.forward(self.topology.deliver_exchange, ontvanger, message, headers)
         await message.ack()
         await self.state.replayed(afzender, bericht_id, ontvanger)

@@ -28,10 +28,8 @@ from gateway.decision.besluit import (
     Onbekend,
     Weigering,
 )
-from gateway.decision.trail import Trail
 from gateway.domain.errors import Busy
 from gateway.domain.model import Foutcode
-from gateway.policy.catalogue import Policy
 from gateway.runtime.facts import reeksrecord
 from gateway.runtime.normwatch import NormWatch
 from gateway.runtime.observer import Observer
@@ -60,8 +58,6 @@ class Effects:
         outbox: Outbox,
         state: StateStore,
         audit: AuditLog,
-        trail: Trail,
-        policy: Policy,
         observer: Observer,
         owner: str,
         normen: NormWatch,
@@ -69,8 +65,6 @@ class Effects:
         self.outbox = outbox
         self.state = state
         self.audit = audit
-        self.trail = trail
-        self.policy = policy
         self.observer = observer
         self.owner = owner  # this process's name in claims (its audit log id)
         self.normen = normen
@@ -186,32 +180,6 @@ class Effects:
             await self.audit.append(entries)
         finally:
             self.observer.audit_appended(time.perf_counter() - started)
-
-    async def follow_up(
-        self,
-        gebeurtenis: str,
-        *,
-        afzender: str,
-        bericht_id: str,
-        ontvanger_oin: str,
-        status: str,
-        unique: str = "",
-    ) -> None:
-        """Audit a later step of a delivery (niet-afleverbaar, replayed) for every data
-        subject whose data went to that recipient."""
-        partner = self.policy.partners.get(ontvanger_oin)
-        await self.record(
-            self.trail.follow_up(
-                gebeurtenis,
-                afzender=afzender,
-                bericht_id=bericht_id,
-                ontvanger=(ontvanger_oin, partner.rol if partner else ""),
-                subjects=await self.audit.subjects_delivered(bericht_id, ontvanger_oin),
-                status=status,
-                bewaartermijn_dagen=self.policy.bewaartermijn_dagen(),
-                unique=unique,
-            )
-        )
 
 
 __all__ = ["CLAIM_SECONDS", "Antwoord", "Effects"]

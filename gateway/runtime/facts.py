@@ -101,6 +101,18 @@ class FactFinder:
         """Only the clock (for reading and refusing)."""
         return Feiten(nu=self.clock())
 
+    async def vervolg(self, afzender_oin: str, bericht_id: str, ontvanger_oin: str) -> Feiten:
+        """For a later step of one delivery (:meth:`Pipeline.niet_afleverbaar`,
+        :meth:`Pipeline.opnieuw_aangeboden`): the data subjects it carried to that recipient
+        (from the audit trail) and what the state still knows of the sender's message."""
+        betrokkenen = await self.audit.subjects_delivered(bericht_id, ontvanger_oin)
+        bekend = await self.state.lookup(afzender_oin, bericht_id)
+        return Feiten(
+            nu=self.clock(),
+            geleverd=(Geleverd(afzender_oin, tuple(betrokkenen)),),
+            eerder=eerder(bekend) if bekend is not None else None,
+        )
+
     async def gather(self, vraag: Vraag) -> Feiten:
         if vraag.status_van is not None:  # keyed by the asking sender: its own messages only
             bekend = await self.state.lookup(vraag.afzender_oin, vraag.status_van)

@@ -198,6 +198,69 @@ def test_an_afleverbevestiging_of_nothing_delivered_is_refused() -> None:
     assert besluit.refused.element == "kp:InAntwoordOp"
 
 
+# --------------------------------------------------------------------------- later steps
+
+
+def eerder_in(conversatie_id: str) -> Eerder:
+    return Eerder(
+        sha256="0" * 64,
+        conversatie_id=conversatie_id,
+        antwoord=b"<answered/>",
+        gepland=frozenset({VT_TWENTE}),
+        open=frozenset(),
+    )
+
+
+def test_a_delivery_never_taken_is_audited_per_subject_and_its_sender_told() -> None:
+    bericht_id, conversatie_id = str(uuid.uuid4()), str(uuid.uuid4())
+    feiten = Feiten(
+        nu=NU,
+        geleverd=(Geleverd(POLITIE, ("pseudoniem-a", "pseudoniem-b")),),
+        eerder=eerder_in(conversatie_id),
+    )
+    vervolg = offline_pipeline().niet_afleverbaar(bericht_id, VT_TWENTE, "expired", 4, feiten)
+    assert [(e.gebeurtenis, e.betrokkene, e.status) for e in vervolg.entries] == [
+        ("niet-afleverbaar", "pseudoniem-a", "expired"),
+        ("niet-afleverbaar", "pseudoniem-b", "expired"),
+    ]
+    assert all(e.ontvanger == (VT_TWENTE, "veilig-thuis") for e in vervolg.entries)
+    assert all(e.afzender == (POLITIE, "") for e in vervolg.entries)
+    assert all(e.bericht_id == bericht_id for e in vervolg.entries)
+    assert vervolg.antwoord is not None
+    answer = etree.fromstring(vervolg.antwoord)
+    assert answer.findtext(f"{KP}Inhoud/{KP}Foutbericht/{KP}Code") == "NIET_AFLEVERBAAR"
+    reden = answer.findtext(f"{KP}Inhoud/{KP}Foutbericht/{KP}Reden") or ""
+    assert f"did not take message {bericht_id} after 4 attempts (expired)" in reden
+    assert kop_text(vervolg.antwoord, "InAntwoordOp") == bericht_id
+    assert kop_text(vervolg.antwoord, "ConversatieId") == conversatie_id
+
+
+def test_a_delivery_the_state_forgot_is_still_audited_and_answered() -> None:
+    """The state keeps a message only so long: no subjects, no ConversatieId left. One record
+    without a subject, and a Foutbericht in a conversation of its own."""
+    bericht_id = str(uuid.uuid4())
+    feiten = Feiten(nu=NU, geleverd=(Geleverd(POLITIE, ()),))
+    vervolg = offline_pipeline().niet_afleverbaar(bericht_id, VT_TWENTE, "rejected", 1, feiten)
+    assert [(e.gebeurtenis, e.betrokkene) for e in vervolg.entries] == [("niet-afleverbaar", None)]
+    assert vervolg.antwoord is not None
+    assert kop_text(vervolg.antwoord, "InAntwoordOp") == bericht_id
+    assert kop_text(vervolg.antwoord, "ConversatieId") not in (None, "", bericht_id)
+
+
+def test_each_replay_of_a_dead_letter_is_audited_apart_and_answers_nobody() -> None:
+    bericht_id = str(uuid.uuid4())
+    feiten = Feiten(nu=NU, geleverd=(Geleverd(POLITIE, ("pseudoniem-a",)),))
+    pipeline = offline_pipeline()
+    first = pipeline.opnieuw_aangeboden(bericht_id, VT_TWENTE, "poging-1", feiten)
+    again = pipeline.opnieuw_aangeboden(bericht_id, VT_TWENTE, "poging-2", feiten)
+    assert first.antwoord is None
+    assert [(e.gebeurtenis, e.betrokkene, e.status) for e in first.entries] == [
+        ("replayed", "pseudoniem-a", "opnieuw-aangeboden")
+    ]
+    assert first.entries[0].dedup != again.entries[0].dedup  # two replays, two records
+    assert first.entries[0].ontvanger == (VT_TWENTE, "veilig-thuis")
+
+
 def test_refusals_after_reading_name_the_message() -> None:
     """A doel the type does not allow: refused, answered to the message's own BerichtId."""
     raw = example("politie/VtMelding.xml")
