@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,19 @@ from gateway.runtime.settings import Settings, load_settings
 # Wide when not a terminal, so piped output (grep, files) is never cut off.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 err = Console(stderr=True, soft_wrap=True)
+
+
+def under_tls_configuration() -> None:
+    """For a command that serves the HTTPS door (``serve``, ``demo``): when Python's ssl cannot
+    limit the TLS groups, run the command again under the OpenSSL configuration that does
+    (``gateway/web/openssl.cnf``; OpenSSL reads its configuration once, at start). Returns
+    when nothing needs doing; an operator's own ``OPENSSL_CONF`` is kept."""
+    from gateway.web import tls  # noqa: PLC0415 - the web stack only where it is served
+
+    conf = tls.openssl_conf_to_load()
+    if conf is not None:
+        os.environ["OPENSSL_CONF"] = str(conf)
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])  # noqa: S606 - ourselves
 
 
 @contextlib.contextmanager

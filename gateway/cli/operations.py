@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -37,15 +36,10 @@ def serve() -> None:
     """Run the gateway: AMQP consumers, the HTTPS door (partner API, /audit) and the ops port
     (/health, /metrics) until SIGTERM or Ctrl-C; stops gracefully (HTTPS first, then AMQP
     drains)."""
-    from gateway.web import server, tls  # noqa: PLC0415 - the web stack only where it is served
+    from gateway.web import server  # noqa: PLC0415 - the web stack only where it is served
 
     settings = common.read_settings()  # a wrong setting stops it here, before anything starts
-    conf = tls.openssl_conf_to_load()
-    if conf is not None:
-        # OpenSSL reads its configuration once, at start: run again under the one that limits
-        # the TLS groups (gateway/web/openssl.cnf), as Python's ssl cannot set them
-        os.environ["OPENSSL_CONF"] = str(conf)
-        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])  # noqa: S606 - ourselves
+    common.under_tls_configuration()
     logs.configure(settings.log_level, json=settings.log_json)
 
     async def main() -> None:

@@ -238,6 +238,7 @@ def demo(
     from gateway.tools import demo as demo_run  # noqa: PLC0415 - the web stack only here
 
     settings = common.settings()
+    common.under_tls_configuration()  # its HTTPS door as `serve` runs it
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
     with common.exit_when_misconfigured("refusing to start:"):
