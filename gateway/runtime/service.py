@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 
 from gateway.audit.log import AuditLog
-from gateway.decision.besluit import Gelezen, Ontvangen, ingress
+from gateway.decision.besluit import Gelezen, Onbekend, Weigering, ingress
 from gateway.decision.pipeline import Pipeline
 from gateway.domain.errors import Busy, Refused
 from gateway.domain.model import Foutcode
@@ -64,24 +64,27 @@ class Gateway:
     ) -> Antwoord | None:
         """The whole path for one message; the answer (None: nobody to tell).
 
-        Under this process's lock, timed; while another process is delivering the same
-        message (Busy), let go of the lock, wait a moment and try again.
+        Read once (pure: the bytes do not change); then under this process's lock, timed;
+        while another process is delivering the same message (Busy), let go of the lock, wait
+        a moment and gather the facts and decide again.
         """
         ontvangen = ingress(raw, afzender_oin, traceparent, herbezorgd=redelivered)
         started = time.perf_counter()
         with self.observer.message(ontvangen, kanaal):
+            gelezen = self.pipeline.read(ontvangen, self.facts.now())
             while True:
                 try:
                     async with self._lock:
-                        antwoord = await self._once(ontvangen, reply=reply)
+                        antwoord = await self._once(gelezen, reply=reply)
                     self.observer.timed(kanaal, time.perf_counter() - started)
                     return antwoord
                 except Busy as busy:
                     log.info("bericht_elders_in_behandeling", reden=str(busy))
                     await asyncio.sleep(BUSY_PAUSE_S)
 
-    async def _once(self, ontvangen: Ontvangen, *, reply: bool) -> Antwoord | None:
-        gelezen = self.pipeline.read(ontvangen, self.facts.now())
+    async def _once(
+        self, gelezen: Gelezen | Weigering | Onbekend, *, reply: bool
+    ) -> Antwoord | None:
         if not isinstance(gelezen, Gelezen):
             self.observer.decided(gelezen)
             return await self.effects.carry_out(gelezen, reply=reply)
