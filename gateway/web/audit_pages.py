@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.audit.inzage import Inzageoverzicht, fold, lokale_tijd, write_csv
 from gateway.domain.bsn import elfproef
-from gateway.domain.model import KETENPOORT, KETENPOORT_NAAM
+from gateway.domain.model import KETENPOORT
 from gateway.runtime import app as core
 from gateway.runtime import audit_access
 from gateway.runtime.officers import PRIVACY
@@ -72,10 +72,14 @@ async def officer(request: Request) -> str | None:
 
 
 def _partner_names(parts: core.Parts) -> dict[str, str]:
-    """OIN -> "naam (rol)" of every partner and of the gateway (the sender of its signals)."""
+    """OIN -> "naam (rol)" of every name the inzage knows (:func:`audit_access.partner_namen`:
+    the partners and the gateway, the sender of its signals)."""
+    partners = parts.policy.partners
     return {
-        **{oin: f"{p.naam} ({p.rol})" for oin, p in parts.policy.partners.items()},
-        parts.settings.gateway_oin: f"{KETENPOORT_NAAM} ({KETENPOORT})",
+        oin: f"{naam} ({partners[oin].rol if oin in partners else KETENPOORT})"
+        for oin, naam in audit_access.partner_namen(
+            parts.policy, parts.settings.gateway_oin
+        ).items()
     }
 
 
@@ -213,7 +217,8 @@ async def search(
         )
     except ValueError as exc:
         raise HTTPException(422, "van and tot are dates (YYYY-MM-DD)") from exc
-    if partner and partner not in parts.policy.partners:
+    partners = _partner_names(parts)  # the partners and the gateway, as the form lists them
+    if partner and partner not in partners:
         raise HTTPException(422, "unknown partner")
     await AREA.viewed(
         request, naam, f"zoeken partner={partner or '-'} van={van or '-'} tot={tot or '-'}"
@@ -227,7 +232,7 @@ async def search(
         partner=partner,
         van=van,
         tot=tot,
-        partners=_partner_names(parts),
+        partners=partners,
     )
 
 

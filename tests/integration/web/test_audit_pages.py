@@ -565,6 +565,14 @@ async def test_a_message_journey_and_the_partner_and_period_search(
         assert rijnmond.status_code == 200
         assert rows_of(rijnmond.text) == 0
         assert "Geen vermeldingen." in rijnmond.text
+        # the gateway is named too (it sends the AfsprakenSignalen), not shown as a bare OIN,
+        # and the partner the search form offers for it can be searched
+        gateway_oin = door.parts.settings.gateway_oin
+        form = await client.get("/audit")
+        assert f'<option value="{gateway_oin}">Ketenpoort (ketenpoort)</option>' in form.text
+        eigen = await client.get("/audit/zoek", params={"partner": gateway_oin})
+        assert eigen.status_code == 200
+        assert "Vermeldingen met Ketenpoort (ketenpoort)" in eigen.text
         # a period before any of it: nothing
         past = await client.get("/audit/zoek", params={"van": "2000-01-01", "tot": "2000-01-31"})
         assert past.status_code == 200
