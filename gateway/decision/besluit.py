@@ -263,12 +263,11 @@ Besluit = Weigering | Herhaling | Aanvaarding | Bevestiging | Inlichting | Onbek
 
 @dataclass(frozen=True)
 class Vervolg:
-    """A later step of a delivery outside the message path (a recipient that never took it;
-    ops putting a dead letter back): its audit entries, per data subject the delivery
-    carried, and the Foutbericht for the sender when there is one to send."""
+    """A delivery its recipient never took: its audit entries, per data subject the
+    delivery carried, and the Foutbericht that tells its sender."""
 
     entries: tuple[Entry, ...]
-    antwoord: bytes | None = None
+    antwoord: bytes
 
 
 __all__ = [

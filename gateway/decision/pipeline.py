@@ -467,21 +467,20 @@ class Pipeline:
 
     def opnieuw_aangeboden(
         self, bericht_id: str, ontvanger_oin: str, poging_id: str, feiten: Feiten
-    ) -> Vervolg:
+    ) -> tuple[Entry, ...]:
         """Ops put a dead letter back in its recipient's inbox (``ketenpoort dlq replay``):
-        audited ``replayed`` per data subject it carried (``feiten.geleverd``), once per
-        replay (``poging_id``), before it is delivered again. Nobody is answered."""
+        the audit entries ``replayed``, one per data subject it carried (``feiten.geleverd``),
+        once per replay (``poging_id``), recorded before it is delivered again. Nobody is
+        answered."""
         (geleverd,) = feiten.geleverd
-        return Vervolg(
-            entries=tuple(
-                self._vervolg(
-                    "replayed",
-                    geleverd,
-                    bericht_id,
-                    ontvanger_oin,
-                    "opnieuw-aangeboden",
-                    unique=poging_id,
-                )
+        return tuple(
+            self._vervolg(
+                "replayed",
+                geleverd,
+                bericht_id,
+                ontvanger_oin,
+                "opnieuw-aangeboden",
+                unique=poging_id,
             )
         )
 

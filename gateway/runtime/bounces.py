@@ -77,7 +77,6 @@ class Bounces:
         feiten = await self.facts.vervolg(afzender, bericht_id, ontvanger)
         vervolg = self.pipeline.niet_afleverbaar(bericht_id, ontvanger, reason, poging + 1, feiten)
         await self.effects.record(vervolg.entries)
-        assert vervolg.antwoord is not None  # the sender is always told
         await self.outbox.answer(afzender, vervolg.antwoord, bericht_id)
 
     async def replay(self, ontvanger: str, message: IncomingMessage) -> None:
@@ -88,9 +87,9 @@ class Bounces:
         headers[POGING] = 0
         afzender = str(headers.get(AFZENDER, ""))
         bericht_id = message.message_id or ""
-        feiten = await self.facts.vervolg(afzender, bericht_id, ontvanger)
-        vervolg = self.pipeline.opnieuw_aangeboden(bericht_id, ontvanger, str(uuid.uuid4()), feiten)
-        await self.effects.record(vervolg.entries)
+        feiten = await self.facts.vervolg(afzender, bericht_id, ontvanger, met_eerder=False)
+        entries = self.pipeline.opnieuw_aangeboden(bericht_id, ontvanger, str(uuid.uuid4()), feiten)
+        await self.effects.record(entries)
         await self.transport.forward(self.topology.deliver_exchange, ontvanger, message, headers)
         await message.ack()
         await self.state.replayed(afzender, bericht_id, ontvanger)

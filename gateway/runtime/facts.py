@@ -101,12 +101,16 @@ class FactFinder:
         """Only the clock (for reading and refusing)."""
         return Feiten(nu=self.clock())
 
-    async def vervolg(self, afzender_oin: str, bericht_id: str, ontvanger_oin: str) -> Feiten:
+    async def vervolg(
+        self, afzender_oin: str, bericht_id: str, ontvanger_oin: str, *, met_eerder: bool = True
+    ) -> Feiten:
         """For a later step of one delivery (:meth:`Pipeline.niet_afleverbaar`,
         :meth:`Pipeline.opnieuw_aangeboden`): the data subjects it carried to that recipient
-        (from the audit trail) and what the state still knows of the sender's message."""
+        (from the audit trail) and, with ``met_eerder`` (the Foutbericht to its sender needs its
+        ConversatieId; a replay answers nobody), what the state still knows of the sender's
+        message."""
         betrokkenen = await self.audit.subjects_delivered(bericht_id, ontvanger_oin)
-        bekend = await self.state.lookup(afzender_oin, bericht_id)
+        bekend = await self.state.lookup(afzender_oin, bericht_id) if met_eerder else None
         return Feiten(
             nu=self.clock(),
             geleverd=(Geleverd(afzender_oin, tuple(betrokkenen)),),

@@ -226,7 +226,6 @@ def test_a_delivery_never_taken_is_audited_per_subject_and_its_sender_told() -> 
     assert all(e.ontvanger == (VT_TWENTE, "veilig-thuis") for e in vervolg.entries)
     assert all(e.afzender == (POLITIE, "") for e in vervolg.entries)
     assert all(e.bericht_id == bericht_id for e in vervolg.entries)
-    assert vervolg.antwoord is not None
     answer = etree.fromstring(vervolg.antwoord)
     assert answer.findtext(f"{KP}Inhoud/{KP}Foutbericht/{KP}Code") == "NIET_AFLEVERBAAR"
     reden = answer.findtext(f"{KP}Inhoud/{KP}Foutbericht/{KP}Reden") or ""
@@ -242,7 +241,6 @@ def test_a_delivery_the_state_forgot_is_still_audited_and_answered() -> None:
     feiten = Feiten(nu=NU, geleverd=(Geleverd(POLITIE, ()),))
     vervolg = offline_pipeline().niet_afleverbaar(bericht_id, VT_TWENTE, "rejected", 1, feiten)
     assert [(e.gebeurtenis, e.betrokkene) for e in vervolg.entries] == [("niet-afleverbaar", None)]
-    assert vervolg.antwoord is not None
     assert kop_text(vervolg.antwoord, "InAntwoordOp") == bericht_id
     assert kop_text(vervolg.antwoord, "ConversatieId") not in (None, "", bericht_id)
 
@@ -253,12 +251,11 @@ def test_each_replay_of_a_dead_letter_is_audited_apart_and_answers_nobody() -> N
     pipeline = offline_pipeline()
     first = pipeline.opnieuw_aangeboden(bericht_id, VT_TWENTE, "poging-1", feiten)
     again = pipeline.opnieuw_aangeboden(bericht_id, VT_TWENTE, "poging-2", feiten)
-    assert first.antwoord is None
-    assert [(e.gebeurtenis, e.betrokkene, e.status) for e in first.entries] == [
+    assert [(e.gebeurtenis, e.betrokkene, e.status) for e in first] == [
         ("replayed", "pseudoniem-a", "opnieuw-aangeboden")
     ]
-    assert first.entries[0].dedup != again.entries[0].dedup  # two replays, two records
-    assert first.entries[0].ontvanger == (VT_TWENTE, "veilig-thuis")
+    assert first[0].dedup != again[0].dedup  # two replays, two records
+    assert first[0].ontvanger == (VT_TWENTE, "veilig-thuis")
 
 
 def test_refusals_after_reading_name_the_message() -> None:
