@@ -58,15 +58,19 @@ def _audit_reader(settings: Settings) -> tuple[Database, AuditReader]:
     return db, reader
 
 
-def _no_trail(settings: Settings) -> str | None:
-    """Why there is no audit trail to read at the configured DSN (a wrong DSN or folder),
-    or None when there is one; asking creates nothing."""
-    probe = Database(settings.audit_dsn)
+def _trail_reader(settings: Settings) -> tuple[Database, AuditReader] | str:
+    """Read access to an audit trail that is there, or why there is none at the configured
+    DSN (a wrong DSN or folder); asking creates nothing."""
+    db = Database(settings.audit_dsn)
     try:
-        if probe.holds("audit_record"):
-            return None
-    finally:
-        probe.close()
+        if db.holds("audit_record"):
+            reader = AuditReader(db, Keyring(settings.audit_key_dir))
+            reader.ensure_schema()  # a trail of an earlier version gets its later tables
+            return db, reader
+    except BaseException:
+        db.close()
+        raise
+    db.close()
     return f"no audit trail at {masked('audit_dsn', settings.audit_dsn)} (KETENPOORT_AUDIT_DSN)"
 
 
@@ -152,10 +156,10 @@ async def audit_verify_store(
 ) -> tuple[Outcome, dict[str, int]]:
     """Verify the live store like an export; records after the last checkpoint are counted."""
     keys, pinned = verification_keys(settings, trusted_keys)
-    missing = _no_trail(settings)
-    if missing:  # a wrong DSN or folder: no trail is not a sound trail, and none is made
-        return Outcome(problem=f"{missing}: nothing to verify", trusted=pinned), {}
-    db, reader = _audit_reader(settings)
+    opened = _trail_reader(settings)
+    if isinstance(opened, str):  # a wrong DSN or folder: no trail is not a sound trail
+        return Outcome(problem=f"{opened}: nothing to verify", trusted=pinned), {}
+    db, reader = opened
     try:
         checkpoints = await reader.checkpoints()
         last = _last_sizes(checkpoints)
@@ -308,9 +312,10 @@ async def audit_prove(
     """(the inclusion proof of record ``seq`` against the newest checkpoint of its log, with
     its signature checked, or None; whether the keys were pinned)."""
     keys, pinned = verification_keys(settings, trusted_keys)
-    if _no_trail(settings):
+    opened = _trail_reader(settings)
+    if isinstance(opened, str):
         return None, pinned
-    db, reader = _audit_reader(settings)
+    db, reader = opened
     try:
         return await prove_inclusion(reader, log_id, seq, keys), pinned
     finally:
@@ -323,10 +328,10 @@ async def audit_consistency(
     """(the consistency proof between two signed checkpoints of a log, or why none; whether
     the keys were pinned)."""
     keys, pinned = verification_keys(settings, trusted_keys)
-    missing = _no_trail(settings)
-    if missing:
-        return missing, pinned
-    db, reader = _audit_reader(settings)
+    opened = _trail_reader(settings)
+    if isinstance(opened, str):
+        return opened, pinned
+    db, reader = opened
     try:
         return await prove_consistency(reader, log_id, old, new, keys), pinned
     finally:

@@ -48,8 +48,6 @@ class Database:
         if dsn.startswith("sqlite:///"):
             self.kind = "sqlite"
             path = self._path = dsn.removeprefix("sqlite:///")
-            if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._connect = lambda: _sqlite(path)
         elif dsn.startswith(("postgresql://", "postgres://")):
             self.kind = "postgresql"
@@ -144,6 +142,8 @@ class Database:
 
 
 def _sqlite(path: str) -> sqlite3.Connection:
+    if path != ":memory:":  # made on first use, not by asking whether a table is there
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level="DEFERRED")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")

@@ -20,11 +20,23 @@ def test_holds_says_whether_a_table_is_there(engine: str, tmp_path: Path) -> Non
 
 
 def test_asking_makes_no_sqlite_file(tmp_path: Path) -> None:
-    """A read-only command pointed at the wrong place leaves no empty store behind."""
-    path = tmp_path / "nergens.db"
+    """A read-only command pointed at the wrong place leaves no empty store behind, nor the
+    folder it named."""
+    path = tmp_path / "nergens" / "audit.db"
     db = Database(f"sqlite:///{path}")
     try:
         assert not db.holds("audit_record")
     finally:
         db.close()
-    assert not path.exists()
+    assert not path.parent.exists()
+
+
+def test_the_first_use_makes_the_sqlite_folder(tmp_path: Path) -> None:
+    path = tmp_path / "nieuw" / "state.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        db.run_sync(lambda ex: ex("CREATE TABLE kp_proef (x INTEGER)"))
+        assert db.holds("kp_proef")
+    finally:
+        db.close()
+    assert path.exists()
