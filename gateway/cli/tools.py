@@ -33,6 +33,15 @@ def bench_pipeline(
     window: Annotated[int, typer.Option(help="Messages in flight in closed loop.")] = 64,
     rate: Annotated[float, typer.Option(help="Offered rate of the open-loop run.")] = 200.0,
     open_seconds: Annotated[float, typer.Option(help="Length of the open-loop run.")] = 10.0,
+    conversations: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Over how many ConversatieIds a run's messages are spread (0: each message "
+            "its own, as meldingen about different families; 1: all in one, handled one at a "
+            "time).",
+        ),
+    ] = 0,
     as_json: Annotated[
         Path | None, typer.Option("--json", help="Write the figures as JSON to this file.")
     ] = None,
@@ -54,6 +63,7 @@ def bench_pipeline(
             window=window,
             rate=rate,
             open_seconds=open_seconds,
+            conversations=conversations,
             profile=profile,
             settings=settings,
         )
@@ -72,6 +82,7 @@ def bench_pipeline(
             f"{r['aangekomen']}/{r['berichten']}",
         )
     out.print(table)
+    out.print(f"conversations: {result['conversaties']}")
     out.print(f"ratio (b)/(a) = {result['ratio']['b_a']}, (c)/(a) = {result['ratio']['c_a']}")
     out.print(f"targets: {result['doelen']}")
     if as_json is not None:

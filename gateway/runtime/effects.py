@@ -1,4 +1,4 @@
-"""Carrying out a decision, in order: claim → audit → publish → mark → answer.
+"""Carrying out a decision, in order: claim → audit (+ norms) → publish → mark → answer.
 
 Delivery is at-least-once from the broker's point of view and made effectively once by the
 message state: a message is claimed (planned) before it is published and marked after the
@@ -103,6 +103,11 @@ class Effects:
         if not await self._claim(besluit):
             raise Busy(f"BerichtId {kop.bericht_id} is being delivered by another process")
         await self.record(besluit.entries)
+        # the norms before the publish: a recipient's Afleverbevestiging, handled side by
+        # side or by another replica, may come back before this message is marked, and must
+        # find its delivery's norm open to close it (a failure here is retried as a
+        # resumption, which opens them again: no change)
+        await self.normen.accepted(besluit)
         publish = besluit.te_publiceren
         await asyncio.gather(
             *(self.outbox.deliver(kop, lev, herhaald=besluit.hervat) for lev in publish)
@@ -119,8 +124,6 @@ class Effects:
         )
         for lev in publish:
             self.observer.published(besluit, lev)
-        # before answering: a failure here is retried as a resumption, which records them again
-        await self.normen.accepted(besluit)
         if reply:
             await self.outbox.answer(
                 afzender, besluit.antwoord, kop.bericht_id, herhaald=besluit.hervat

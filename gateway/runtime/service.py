@@ -4,10 +4,13 @@
 
 One path for every door: the AMQP consumer (``gateway.runtime.consumers``), the HTTPS door
 (:meth:`Gateway.submit`, :meth:`Gateway.reject`) and, offline, ``ketenpoort route``, which runs
-the same :class:`~gateway.decision.pipeline.Pipeline`. Messages are handled one at a time per
-process (order within a conversation); while another process delivers the same message
-(:class:`Busy`), the lock is let go and the message tried again a moment later. A graceful
-stop finishes every message in flight first. Collaborators are passed in; ``app`` wires them.
+the same :class:`~gateway.decision.pipeline.Pipeline`. Messages that share a conversation, an
+afspraken reeks or a BerichtId take turns in arrival order (:class:`Turns`); others are
+handled side by side, as two replicas would handle them (the claim, the state's conditional
+updates and the audit's group commit are made for that), so their commits and the broker's
+confirms overlap. While another process delivers the same message (:class:`Busy`), the turn
+is let go and the message tried again a moment later. A graceful stop finishes every message
+in flight first. Collaborators are passed in; ``app`` wires them.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import time
 from collections.abc import Iterator
 
 from gateway.audit.log import AuditLog
-from gateway.decision.besluit import Gelezen, Onbekend, Weigering, ingress
+from gateway.decision.besluit import Gelezen, Onbekend, Vraag, Weigering, ingress
 from gateway.decision.pipeline import Pipeline
 from gateway.domain.errors import Busy, Refused
 from gateway.domain.model import Foutcode
@@ -26,6 +29,7 @@ from gateway.observe.logs import get_logger
 from gateway.runtime.effects import Antwoord, Effects
 from gateway.runtime.facts import FactFinder
 from gateway.runtime.observer import Observer
+from gateway.runtime.turns import Turns
 
 log = get_logger("ketenpoort.service")
 
@@ -50,7 +54,8 @@ class Gateway:
         self.observer = observer
         self.audit = audit
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._lock = asyncio.Lock()  # one message at a time: order within a conversation
+        self.turns = Turns()  # order within a conversation, a reeks, a BerichtId
+        self._herstel = asyncio.Lock()  # one waits for the audit store, the others for it
 
     async def handle(
         self,
@@ -64,18 +69,21 @@ class Gateway:
     ) -> Antwoord | None:
         """The whole path for one message; the answer (None: nobody to tell).
 
-        Read once (pure: the bytes do not change); then under this process's lock, timed;
-        while another process is delivering the same message (Busy), let go of the lock, wait
-        a moment and gather the facts and decide again.
+        Read once (pure: the bytes do not change), then in its turn (queued before anything
+        is awaited, so in arrival order), timed; while another process is delivering the
+        same message (Busy), let go of the turn, wait a moment and gather the facts and
+        decide again.
         """
         ontvangen = ingress(raw, afzender_oin, traceparent, herbezorgd=redelivered)
         started = time.perf_counter()
         with self.observer.message(ontvangen, kanaal):
             gelezen = self.pipeline.read(ontvangen, self.facts.now())
+            vraag = self.pipeline.vraag(gelezen) if isinstance(gelezen, Gelezen) else None
+            keys = beurt(gelezen, vraag)
             while True:
                 try:
-                    async with self._lock:
-                        antwoord = await self._once(gelezen, reply=reply)
+                    async with self.turns.turn(keys):
+                        antwoord = await self._once(gelezen, vraag, reply=reply)
                     self.observer.timed(kanaal, time.perf_counter() - started)
                     return antwoord
                 except Busy as busy:
@@ -83,13 +91,13 @@ class Gateway:
                     await asyncio.sleep(BUSY_PAUSE_S)
 
     async def _once(
-        self, gelezen: Gelezen | Weigering | Onbekend, *, reply: bool
+        self, gelezen: Gelezen | Weigering | Onbekend, vraag: Vraag | None, *, reply: bool
     ) -> Antwoord | None:
         if not isinstance(gelezen, Gelezen):
             self.observer.decided(gelezen)
             return await self.effects.carry_out(gelezen, reply=reply)
         with self.observer.bericht(gelezen):
-            feiten = await self.facts.gather(self.pipeline.vraag(gelezen))
+            feiten = await self.facts.gather(vraag or self.pipeline.vraag(gelezen))
             besluit = self.pipeline.decide(gelezen, feiten)
             self.observer.decided(besluit)
             return await self.effects.carry_out(besluit, reply=reply)
@@ -137,14 +145,16 @@ class Gateway:
                 self._in_flight.discard(task)
 
     async def wait_for_audit(self) -> None:
-        """Fail closed: while the audit store cannot be written, deliver nothing at all."""
-        if self.audit.writable:
-            return
-        log.error("gateway_niet_gereed", reden="audit store not writable")
-        async with self._lock:  # no other message passes while we wait
-            while not await self.audit.probe():
-                await asyncio.sleep(1)
-        log.info("gateway_weer_gereed")
+        """Fail closed: while the audit store cannot be written, no message starts its turn
+        (those in theirs meet the same store and are put back too)."""
+        async with self._herstel:
+            if self.audit.writable:
+                return
+            log.error("gateway_niet_gereed", reden="audit store not writable")
+            async with self.turns.closed():
+                while not await self.audit.probe():
+                    await asyncio.sleep(1)
+            log.info("gateway_weer_gereed")
 
     @property
     def ready(self) -> bool:
@@ -156,4 +166,25 @@ class Gateway:
             await asyncio.gather(*list(self._in_flight), return_exceptions=True)
 
 
-__all__ = ["Gateway"]
+def beurt(gelezen: Gelezen | Weigering | Onbekend, vraag: Vraag | None) -> tuple[str, ...]:
+    """The keys of a message's turn: its conversation, its sender's BerichtId and, for an
+    afspraken versie, its reeks (v2 §6); for a refusal what it names of them; none for a
+    sender outside the register (nothing is recorded or answered)."""
+    if vraag is not None:
+        keys = [
+            f"conversatie:{vraag.conversatie_id}",
+            f"bericht:{vraag.afzender_oin}|{vraag.bericht_id}",
+        ]
+        if vraag.reeks_id is not None:
+            keys.append(f"reeks:{vraag.reeks_id}")
+        return tuple(keys)
+    if isinstance(gelezen, Weigering):
+        afzender = gelezen.ontvangen.afzender_oin
+        keys = [f"bericht:{afzender}|{gelezen.bericht_id}"] if gelezen.bericht_id else []
+        if gelezen.bericht is not None:
+            keys.append(f"conversatie:{gelezen.bericht.kop.conversatie_id}")
+        return tuple(keys)
+    return ()
+
+
+__all__ = ["Gateway", "beurt"]

@@ -66,10 +66,24 @@ def _ctl(*args: str) -> None:
     subprocess.run([tool, "-q", *args], check=True, capture_output=True, timeout=120)  # noqa: S603 - rabbitmqctl with our own arguments
 
 
-def _fresh(raw: str) -> tuple[str, bytes]:
+def _fresh(raw: str, conversatie_id: str) -> tuple[str, bytes]:
     bericht_id = str(uuid.uuid4())
     text = re.sub(r"(<kp:BerichtId>)[^<]+(</kp:BerichtId>)", rf"\g<1>{bericht_id}\g<2>", raw)
+    text = re.sub(
+        r"(<kp:ConversatieId>)[^<]+(</kp:ConversatieId>)", rf"\g<1>{conversatie_id}\g<2>", text
+    )
     return bericht_id, text.encode()
+
+
+def _messages(raw: str, count: int, conversations: int) -> list[tuple[str, bytes]]:
+    """``count`` copies of the example, each with a BerichtId of its own, spread round robin
+    over ``conversations`` ConversatieIds (0: each in a conversation of its own, as meldingen
+    about different families are; 1: all in one, which the gateway handles one at a time)."""
+    ids = [str(uuid.uuid4()) for _ in range(conversations)]
+    return [
+        _fresh(raw, ids[i % conversations] if conversations else str(uuid.uuid4()))
+        for i in range(count)
+    ]
 
 
 def _free_port() -> int:
@@ -84,11 +98,14 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
     window: int = 64,
     rate: float = 200.0,
     open_seconds: float = 10.0,
+    conversations: int = 0,
     profile: Path | None = None,
     settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """``profile``: record the gateway process with py-spy (collapsed stacks) to this file;
-    the partners come from the policy of ``settings`` (default: :func:`load_settings`)."""
+    """``conversations``: over how many ConversatieIds the messages of a run are spread
+    (:func:`_messages`; 0: each its own); ``profile``: record the gateway process with py-spy
+    (collapsed stacks) to this file; the partners come from the policy of ``settings``
+    (default: :func:`load_settings`)."""
     raw_text = EXAMPLE.read_text()
     vhost = f"kp-bench-{secrets.token_hex(4)}"
     # RabbitMQ users are global: the bench leaves the partners' users alone and uses a user
@@ -151,19 +168,19 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
                 results.append(
                     await _pipeline(
                         "b_amqp_pijplijn", sender_url, vt_url, topology, process.pid, raw_text,
-                        messages, window=window,
+                        messages, conversations, window=window,
                     )
                 )  # fmt: skip
                 results.append(
                     await _https(
                         "c_https_pijplijn", base, context, vt_url, topology, process.pid,
-                        raw_text, messages, window=min(window, 32),
+                        raw_text, messages, conversations, window=min(window, 32),
                     )
                 )  # fmt: skip
                 results.append(
                     await _pipeline(
                         f"b_amqp_open_{int(rate)}_per_s", sender_url, vt_url, topology, process.pid,
-                        raw_text, int(rate * open_seconds), rate=rate,
+                        raw_text, int(rate * open_seconds), conversations, rate=rate,
                     )
                 )  # fmt: skip
             except RuntimeError as exc:
@@ -209,6 +226,7 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
         "bericht": str(EXAMPLE.relative_to(EXAMPLES.parent)),
         "bytes": len(raw_text.encode()),
         "window": window,
+        "conversaties": conversations or "elk bericht een eigen",
         "metingen": results,
         "ratio": ratios,
         "doelen": {
@@ -310,6 +328,7 @@ async def _pipeline(
     pid: int,
     raw_text: str,
     count: int,
+    conversations: int,
     *,
     window: int = 64,
     rate: float | None = None,
@@ -325,7 +344,7 @@ async def _pipeline(
         await (await achannel.get_queue(topology.inbox(POLITIE), ensure=False)).consume(
             answers.on_message
         )
-        messages = [_fresh(raw_text) for _ in range(count)]
+        messages = _messages(raw_text, count, conversations)
         sent_at: dict[str, float] = {}
 
         async def send(bericht_id: str, body: bytes) -> None:
@@ -364,6 +383,7 @@ async def _https(
     pid: int,
     raw_text: str,
     count: int,
+    conversations: int,
     *,
     window: int,
 ) -> dict[str, Any]:
@@ -371,7 +391,7 @@ async def _https(
     limits = httpx.Limits(max_connections=window, max_keepalive_connections=window)
     try:
         async with httpx.AsyncClient(base_url=base, verify=context, limits=limits) as client:
-            messages = [_fresh(raw_text) for _ in range(count)]
+            messages = _messages(raw_text, count, conversations)
             sent_at: dict[str, float] = {}
             failures = 0
 

@@ -8,6 +8,7 @@ No timing is asserted (the machine decides that, and it is shared); the full run
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,29 @@ def test_every_measure_is_made_and_every_message_arrives(tmp_path: Path) -> None
     for meting in report["metingen"]:
         assert meting["aangekomen"] == meting["berichten"] > 0, meting
         assert meting["cpu_ms_per_bericht"] > 0, meting
+    assert report["conversaties"] == "elk bericht een eigen"
     raw = report["metingen"][0]["berichten_per_s"]
     assert report["ratio"]["b_a"] == round(report["metingen"][1]["berichten_per_s"] / raw, 3)
+
+
+def _conversatie(body: bytes) -> bytes:
+    found = re.search(rb"<kp:ConversatieId>([^<]+)</kp:ConversatieId>", body)
+    assert found is not None
+    return found[1]
+
+
+@pytest.mark.parametrize("conversations", [0, 1, 3])
+def test_the_messages_are_spread_over_the_conversations_asked_for(conversations: int) -> None:
+    raw = bench_pipeline.EXAMPLE.read_text()
+    messages = bench_pipeline._messages(raw, 7, conversations)
+    assert len({bericht_id for bericht_id, _ in messages}) == 7
+    found = [_conversatie(body) for _, body in messages]
+    assert _conversatie(raw.encode()) not in found
+    if not conversations:  # each its own
+        assert len(set(found)) == 7
+        return
+    assert len(set(found)) == conversations
+    assert found == [found[i % conversations] for i in range(7)]  # round robin
 
 
 def test_a_profile_without_py_spy_is_refused_by_name(

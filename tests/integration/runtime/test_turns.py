@@ -1,0 +1,90 @@
+"""Turns in the running gateway: conversations are handled side by side, each in its order.
+
+A delivery of one conversation is held at the outbox; a message of another conversation,
+sent after it, passes it; a later message of the held conversation waits for its turn and is
+delivered after the held one. Runs on both transports (RabbitMQ, the proof, and the in-memory
+double).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+
+from gateway.domain.model import Kop
+from gateway.runtime import app as gateway_app
+from gateway.runtime.settings import Settings
+from tests.support.gateways import ON_BOTH_TRANSPORTS, run_gateway
+from tests.support.messages import fresh
+from tests.support.partners import drain, split, take
+from tests.support.paths import EXAMPLES_DIR
+from tests.support.waiting import eventually
+
+pytestmark = ON_BOTH_TRANSPORTS
+
+VT_MELDING = (EXAMPLES_DIR / "politie" / "VtMelding.xml").read_bytes()
+
+
+async def test_conversations_go_side_by_side_and_each_keeps_its_order(
+    settings: Settings,
+    transport: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[gateway_app.Parts] = []
+    build = gateway_app.build
+
+    def capture(s: Settings, **kwargs: Any) -> gateway_app.Parts:
+        parts = build(s, **kwargs)
+        built.append(parts)
+        return parts
+
+    monkeypatch.setattr(gateway_app, "build", capture)
+    vhost = str(request.getfixturevalue("vhost")) if transport == "rabbitmq" else "unused"
+    first, later, other = (str(uuid.uuid4()) for _ in range(3))
+    held, holding = asyncio.Event(), asyncio.Event()
+    published: list[str] = []
+
+    async with run_gateway(settings, vhost, transport) as running:
+        (parts,) = built
+        outbox = parts.gateway.effects.outbox
+        deliver = outbox.deliver
+
+        async def holding_first(kop: Kop, levering: Any, *, herhaald: bool) -> None:
+            if kop.bericht_id == first:
+                holding.set()
+                await held.wait()
+            await deliver(kop, levering, herhaald=herhaald)
+            published.append(kop.bericht_id)
+
+        monkeypatch.setattr(outbox, "deliver", holding_first)
+        politie, vt = running.partner("politie"), running.partner("vt-twente")
+        gesprek, ander = str(uuid.uuid4()), str(uuid.uuid4())
+
+        try:
+            await politie.send(fresh(VT_MELDING, bericht_id=first, conversatie_id=gesprek))
+            await eventually(holding.is_set, "the first message held at the outbox")
+            await politie.send(fresh(VT_MELDING, bericht_id=later, conversatie_id=gesprek))
+            await eventually(
+                lambda: parts.gateway.turns.waiting == 2, "the later message waiting for its turn"
+            )
+            await politie.send(fresh(VT_MELDING, bericht_id=other, conversatie_id=ander))
+
+            # another conversation passes the held one
+            (passed,) = split(await take(vt, 1))[0]
+            assert passed.message_id == other
+            assert published == [other]
+            await eventually(  # its turn ends once it is marked and answered
+                lambda: parts.gateway.turns.waiting == 2, "the other conversation done"
+            )
+            # the held conversation keeps its order: nothing of it left yet
+            assert await drain(vt) == []
+        finally:  # a failure above must not leave the gateway's stop waiting on it
+            held.set()
+        deliveries, _ = split(await take(vt, 2))
+        assert [m.message_id for m in deliveries] == [first, later]
+        assert published == [other, first, later]
+        await eventually(lambda: parts.gateway.turns.waiting == 0, "every turn over")
