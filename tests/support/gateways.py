@@ -30,6 +30,22 @@ from tests.support.waiting import CEILING_S
 
 TRANSPORTS = ("rabbitmq", "memory")
 
+
+def capture_parts(monkeypatch: pytest.MonkeyPatch) -> list[gateway_app.Parts]:
+    """The parts of every gateway built in this process from now on (wiring and all), to
+    reach inside one a test starts: filled as :func:`gateway_app.build` runs."""
+    built: list[gateway_app.Parts] = []
+    build = gateway_app.build
+
+    def capture(s: Settings, **kwargs: Any) -> gateway_app.Parts:
+        parts = build(s, **kwargs)
+        built.append(parts)
+        return parts
+
+    monkeypatch.setattr(gateway_app, "build", capture)
+    return built
+
+
 # A behaviour suite's ``pytestmark``: every test once per transport (the ``transport``
 # fixture, indirectly); the RabbitMQ variant carries the ``broker`` marker, the memory one
 # ``memory``.
@@ -170,6 +186,7 @@ __all__ = [
     "TRANSPORTS",
     "Running",
     "audit_step",
+    "capture_parts",
     "memory_transport",
     "partners_with",
     "run_gateway",

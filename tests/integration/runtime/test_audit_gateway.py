@@ -43,13 +43,12 @@ from gateway.domain.bsn import elfproef
 from gateway.domain.errors import Transient
 from gateway.domain.model import Foutbericht, Ontvangstbevestiging
 from gateway.observe import logs
-from gateway.runtime import app as gateway_app
 from gateway.runtime import audit_access
 from gateway.runtime import ops as gateway_ops
 from gateway.runtime.settings import ROOT, Settings
 from gateway.store.database import Database
 from tests.support.broker import OINS
-from tests.support.gateways import run_gateway
+from tests.support.gateways import capture_parts, run_gateway
 from tests.support.messages import fresh, replace_once
 from tests.support.partners import (
     NAME_OF,
@@ -580,15 +579,7 @@ async def test_fail_closed_while_the_audit_store_cannot_be_written(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings = audit.settings
-    built: list[gateway_app.Parts] = []
-    build = gateway_app.build
-
-    def capture(s: Settings, **kwargs: Any) -> gateway_app.Parts:
-        parts = build(s, **kwargs)
-        built.append(parts)
-        return parts
-
-    monkeypatch.setattr(gateway_app, "build", capture)
+    built = capture_parts(monkeypatch)
     logs.configure("info", json=True)
     vt_melding = (EXAMPLES_DIR / "politie" / "VtMelding.xml").read_bytes()
     first, second, third = (str(uuid.uuid4()) for _ in range(3))

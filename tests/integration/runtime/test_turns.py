@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from gateway.domain.model import Kop
-from gateway.runtime import app as gateway_app
 from gateway.runtime.settings import Settings
-from tests.support.gateways import ON_BOTH_TRANSPORTS, run_gateway
+from tests.support.gateways import ON_BOTH_TRANSPORTS, capture_parts, run_gateway
 from tests.support.messages import fresh
 from tests.support.partners import drain, split, take
 from tests.support.paths import EXAMPLES_DIR
@@ -34,15 +33,7 @@ async def test_conversations_go_side_by_side_and_each_keeps_its_order(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    built: list[gateway_app.Parts] = []
-    build = gateway_app.build
-
-    def capture(s: Settings, **kwargs: Any) -> gateway_app.Parts:
-        parts = build(s, **kwargs)
-        built.append(parts)
-        return parts
-
-    monkeypatch.setattr(gateway_app, "build", capture)
+    built = capture_parts(monkeypatch)
     vhost = str(request.getfixturevalue("vhost")) if transport == "rabbitmq" else "unused"
     first, later, other = (str(uuid.uuid4()) for _ in range(3))
     held, holding = asyncio.Event(), asyncio.Event()
