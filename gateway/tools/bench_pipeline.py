@@ -106,6 +106,8 @@ async def bench(  # noqa: PLR0915 - one measurement after the other, top to bott
     (:func:`_messages`; 0: each its own); ``profile``: record the gateway process with py-spy
     (collapsed stacks) to this file; the partners come from the policy of ``settings``
     (default: :func:`load_settings`)."""
+    if profile is not None and not Path(py_spy_tool()).exists():  # before a minute of runs
+        raise RuntimeError("--profile needs py-spy: pip install py-spy")
     raw_text = EXAMPLE.read_text()
     vhost = f"kp-bench-{secrets.token_hex(4)}"
     # RabbitMQ users are global: the bench leaves the partners' users alone and uses a user

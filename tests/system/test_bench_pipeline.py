@@ -60,12 +60,15 @@ def test_the_messages_are_spread_over_the_conversations_asked_for(conversations:
 def test_a_profile_without_py_spy_is_refused_by_name(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Asked for a profile it cannot make, the bench fails saying so (it used to ignore the
-    option and write nothing)."""
+    """Asked for a profile it cannot make, the bench fails at once saying so (it used to
+    ignore the option and write nothing), before it runs anything: no vhost is made."""
     monkeypatch.setattr(bench_pipeline, "py_spy_tool", lambda: str(tmp_path / "no-py-spy"))
+    ran: list[tuple[str, ...]] = []
+    monkeypatch.setattr(bench_pipeline, "_ctl", lambda *args: ran.append(args))
     result = CliRunner().invoke(app, [*SMALL, "--profile", str(tmp_path / "stacks.raw")])
     assert result.exit_code != 0
     assert "--profile needs py-spy" in str(result.exception)
+    assert ran == []
     assert not (tmp_path / "stacks.raw").exists()
 
 
