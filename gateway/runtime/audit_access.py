@@ -50,12 +50,18 @@ __all__ = [
 ]
 
 
-def _audit_reader(settings: Settings) -> tuple[Database, AuditReader]:
-    """Read access to the audit store (no log of its own, no lock: the gateway may run)."""
-    db = Database(settings.audit_dsn)
+def _reader_on(db: Database, settings: Settings) -> AuditReader:
+    """A reader of the audit store ``db`` (no log of its own, no lock: the gateway may run),
+    its tables made or completed (a trail of an earlier version gets its later tables)."""
     reader = AuditReader(db, Keyring(settings.audit_key_dir))
     reader.ensure_schema()
-    return db, reader
+    return reader
+
+
+def _audit_reader(settings: Settings) -> tuple[Database, AuditReader]:
+    """Read access to the audit store (made if it is not there yet)."""
+    db = Database(settings.audit_dsn)
+    return db, _reader_on(db, settings)
 
 
 def _trail_reader(settings: Settings) -> tuple[Database, AuditReader] | str:
@@ -64,9 +70,7 @@ def _trail_reader(settings: Settings) -> tuple[Database, AuditReader] | str:
     db = Database(settings.audit_dsn)
     try:
         if db.holds("audit_record"):
-            reader = AuditReader(db, Keyring(settings.audit_key_dir))
-            reader.ensure_schema()  # a trail of an earlier version gets its later tables
-            return db, reader
+            return db, _reader_on(db, settings)
     except BaseException:
         db.close()
         raise

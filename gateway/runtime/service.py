@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from gateway.audit.log import AuditLog
 from gateway.decision.besluit import Gelezen, Onbekend, Vraag, Weigering, ingress
@@ -78,26 +79,35 @@ class Gateway:
         started = time.perf_counter()
         with self.observer.message(ontvangen, kanaal):
             gelezen = self.pipeline.read(ontvangen, self.facts.now())
-            vraag = self.pipeline.vraag(gelezen) if isinstance(gelezen, Gelezen) else None
-            keys = beurt(gelezen, vraag)
+            once: Callable[[], Awaitable[Antwoord | None]]
+            if isinstance(gelezen, Gelezen):
+                vraag = self.pipeline.vraag(gelezen)  # pure: once, for the turn and the facts
+                keys = beurt(vraag)
+                once = functools.partial(self._decide, gelezen, vraag, reply=reply)
+            else:
+                keys = beurt(gelezen)
+                once = functools.partial(self._carry_out_read, gelezen, reply=reply)
             while True:
                 try:
                     async with self.turns.turn(keys):
-                        antwoord = await self._once(gelezen, vraag, reply=reply)
+                        antwoord = await once()
                     self.observer.timed(kanaal, time.perf_counter() - started)
                     return antwoord
                 except Busy as busy:
                     log.info("bericht_elders_in_behandeling", reden=str(busy))
                     await asyncio.sleep(BUSY_PAUSE_S)
 
-    async def _once(
-        self, gelezen: Gelezen | Weigering | Onbekend, vraag: Vraag | None, *, reply: bool
+    async def _carry_out_read(
+        self, besluit: Weigering | Onbekend, *, reply: bool
     ) -> Antwoord | None:
-        if not isinstance(gelezen, Gelezen):
-            self.observer.decided(gelezen)
-            return await self.effects.carry_out(gelezen, reply=reply)
+        """What reading decided alone: a refusal, or a sender outside the register."""
+        self.observer.decided(besluit)
+        return await self.effects.carry_out(besluit, reply=reply)
+
+    async def _decide(self, gelezen: Gelezen, vraag: Vraag, *, reply: bool) -> Antwoord | None:
+        """A read message: its facts, its decision, its effects."""
         with self.observer.bericht(gelezen):
-            feiten = await self.facts.gather(vraag or self.pipeline.vraag(gelezen))
+            feiten = await self.facts.gather(vraag)
             besluit = self.pipeline.decide(gelezen, feiten)
             self.observer.decided(besluit)
             return await self.effects.carry_out(besluit, reply=reply)
@@ -166,23 +176,24 @@ class Gateway:
             await asyncio.gather(*list(self._in_flight), return_exceptions=True)
 
 
-def beurt(gelezen: Gelezen | Weigering | Onbekend, vraag: Vraag | None) -> tuple[str, ...]:
-    """The keys of a message's turn: its conversation, its sender's BerichtId and, for an
-    afspraken versie, its reeks (v2 §6); for a refusal what it names of them; none for a
-    sender outside the register (nothing is recorded or answered)."""
-    if vraag is not None:
+def beurt(wat: Vraag | Weigering | Onbekend) -> tuple[str, ...]:
+    """The keys of a message's turn: for a read message (its :class:`Vraag`) its
+    conversation, its sender's BerichtId and, for an afspraken versie, its reeks (v2 §6); for
+    a refusal what it names of them; none for a sender outside the register (nothing is
+    recorded or answered)."""
+    if isinstance(wat, Vraag):
         keys = [
-            f"conversatie:{vraag.conversatie_id}",
-            f"bericht:{vraag.afzender_oin}|{vraag.bericht_id}",
+            f"conversatie:{wat.conversatie_id}",
+            f"bericht:{wat.afzender_oin}|{wat.bericht_id}",
         ]
-        if vraag.reeks_id is not None:
-            keys.append(f"reeks:{vraag.reeks_id}")
+        if wat.reeks_id is not None:
+            keys.append(f"reeks:{wat.reeks_id}")
         return tuple(keys)
-    if isinstance(gelezen, Weigering):
-        afzender = gelezen.ontvangen.afzender_oin
-        keys = [f"bericht:{afzender}|{gelezen.bericht_id}"] if gelezen.bericht_id else []
-        if gelezen.bericht is not None:
-            keys.append(f"conversatie:{gelezen.bericht.kop.conversatie_id}")
+    if isinstance(wat, Weigering):
+        afzender = wat.ontvangen.afzender_oin
+        keys = [f"bericht:{afzender}|{wat.bericht_id}"] if wat.bericht_id else []
+        if wat.bericht is not None:
+            keys.append(f"conversatie:{wat.bericht.kop.conversatie_id}")
         return tuple(keys)
     return ()
 

@@ -38,7 +38,7 @@ class Turns:
 
     @property
     def waiting(self) -> int:
-        """Messages holding or awaiting a turn (distinct; for tests and gauges)."""
+        """Messages holding or awaiting a turn (each counted once; for tests)."""
         return len({id(w) for queue in self._queues.values() for w in queue})
 
     @contextlib.asynccontextmanager

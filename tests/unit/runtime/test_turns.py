@@ -166,7 +166,7 @@ def _read(path: str, bericht_id: str) -> tuple[Gelezen, str]:
 def test_a_message_takes_turns_by_its_conversation_and_its_berichtid() -> None:
     bericht_id = str(uuid.uuid4())
     gelezen, oin = _read("politie/VtMelding.xml", bericht_id)
-    assert beurt(gelezen, offline_pipeline().vraag(gelezen)) == (
+    assert beurt(offline_pipeline().vraag(gelezen)) == (
         f"conversatie:{CONVERSATIE}",
         f"bericht:{oin}|{bericht_id}",
     )
@@ -178,7 +178,7 @@ def test_an_afspraken_versie_also_by_its_reeks() -> None:
     gelezen = offline_pipeline().read(ingress(raw, oin), Feiten(nu=NU))
     assert isinstance(gelezen, Gelezen)
     reeks_id = reeks_id_of(raw)  # fresh() gave it a reeks of its own
-    assert beurt(gelezen, offline_pipeline().vraag(gelezen)) == (
+    assert beurt(offline_pipeline().vraag(gelezen)) == (
         f"conversatie:{CONVERSATIE}",
         f"bericht:{oin}|{bericht_id}",
         f"reeks:{reeks_id}",
@@ -192,5 +192,5 @@ def test_a_refusal_by_what_it_names_and_an_unknown_sender_by_nothing() -> None:
     weigering = offline_pipeline().read(ingress(kapot, oin), Feiten(nu=NU))
     assert isinstance(weigering, Weigering)
     assert weigering.bericht is None  # refused before it was read
-    assert beurt(weigering, None) == (f"bericht:{oin}|{bericht_id}",)
-    assert beurt(Onbekend(ingress(raw, "00000099000000009999")), None) == ()
+    assert beurt(weigering) == (f"bericht:{oin}|{bericht_id}",)
+    assert beurt(Onbekend(ingress(raw, "00000099000000009999"))) == ()
