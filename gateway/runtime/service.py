@@ -4,8 +4,10 @@
 
 One path for every door: the AMQP consumer (``gateway.runtime.consumers``), the HTTPS door
 (:meth:`Gateway.submit`, :meth:`Gateway.reject`) and, offline, ``ketenpoort route``, which runs
-the same :class:`~gateway.decision.pipeline.Pipeline`. Messages that share a conversation, an
-afspraken reeks or a BerichtId take turns in arrival order (:class:`Turns`); others are
+the same :class:`~gateway.decision.pipeline.Pipeline`. Messages that share a conversation or a
+BerichtId take turns in arrival order (:class:`Turns`), and so do the afspraken versies and
+the messages matched against the afspraken (v2 §6, §7: a melding that arrives after a
+withdrawal is not signalled on the withdrawn reeks; those matched go side by side); others are
 handled side by side, as two replicas would handle them (the claim, the state's conditional
 updates and the audit's group commit are made for that), so their commits and the broker's
 confirms overlap. While another process delivers the same message (:class:`Busy`), the turn
@@ -20,6 +22,7 @@ import contextlib
 import functools
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from typing import NamedTuple
 
 from gateway.audit.log import AuditLog
 from gateway.decision.besluit import Gelezen, Onbekend, Vraag, Weigering, ingress
@@ -35,6 +38,9 @@ from gateway.runtime.turns import Turns
 log = get_logger("ketenpoort.service")
 
 BUSY_PAUSE_S = 0.05
+# The key every afspraken versie takes alone and every message matched against the valid
+# afspraken takes shared (v2 §7): a withdrawal carries no address or person to key it by.
+AFSPRAKEN = "afspraken"
 
 
 class Gateway:
@@ -55,7 +61,7 @@ class Gateway:
         self.observer = observer
         self.audit = audit
         self._in_flight: set[asyncio.Task[None]] = set()
-        self.turns = Turns()  # order within a conversation, a reeks, a BerichtId
+        self.turns = Turns()  # order within a conversation, a BerichtId, the afspraken
         self._herstel = asyncio.Lock()  # one waits for the audit store, the others for it
 
     async def handle(
@@ -89,7 +95,7 @@ class Gateway:
                 once = functools.partial(self._carry_out_read, gelezen, reply=reply)
             while True:
                 try:
-                    async with self.turns.turn(keys):
+                    async with self.turns.turn(keys.alone, keys.shared):
                         antwoord = await once()
                     self.observer.timed(kanaal, time.perf_counter() - started)
                     return antwoord
@@ -176,26 +182,36 @@ class Gateway:
             await asyncio.gather(*list(self._in_flight), return_exceptions=True)
 
 
-def beurt(wat: Vraag | Weigering | Onbekend) -> tuple[str, ...]:
-    """The keys of a message's turn: for a read message (its :class:`Vraag`) its
-    conversation, its sender's BerichtId and, for an afspraken versie, its reeks (v2 §6); for
-    a refusal what it names of them; none for a sender outside the register (nothing is
-    recorded or answered)."""
+class TurnKeys(NamedTuple):
+    """The keys of a message's turn: those it takes alone and those it takes shared."""
+
+    alone: tuple[str, ...]
+    shared: tuple[str, ...] = ()
+
+
+def beurt(wat: Vraag | Weigering | Onbekend) -> TurnKeys:
+    """The keys of a message's turn. For a read message (its :class:`Vraag`): its
+    conversation and its sender's BerichtId, alone; an afspraken versie (v2 §6) also takes
+    :data:`AFSPRAKEN` alone (a withdrawal names no address or person), a message matched
+    against the afspraken (v2 §7) takes it shared: it waits for an earlier versie or
+    withdrawal, a versie for every earlier one of them, and those matched go side by side.
+    For a refusal what it names of its conversation and BerichtId; none for a sender
+    outside the register (nothing is recorded or answered)."""
     if isinstance(wat, Vraag):
         keys = [
             f"conversatie:{wat.conversatie_id}",
             f"bericht:{wat.afzender_oin}|{wat.bericht_id}",
         ]
-        if wat.reeks_id is not None:
-            keys.append(f"reeks:{wat.reeks_id}")
-        return tuple(keys)
+        if wat.reeks_id is not None:  # every reeks: a melding may match any of them
+            keys.append(AFSPRAKEN)
+        return TurnKeys(tuple(keys), (AFSPRAKEN,) if wat.sleutels else ())
     if isinstance(wat, Weigering):
         afzender = wat.ontvangen.afzender_oin
         keys = [f"bericht:{afzender}|{wat.bericht_id}"] if wat.bericht_id else []
         if wat.bericht is not None:
             keys.append(f"conversatie:{wat.bericht.kop.conversatie_id}")
-        return tuple(keys)
-    return ()
+        return TurnKeys(tuple(keys))
+    return TurnKeys(())
 
 
-__all__ = ["Gateway", "beurt"]
+__all__ = ["AFSPRAKEN", "Gateway", "TurnKeys", "beurt"]

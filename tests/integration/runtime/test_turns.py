@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 
-from gateway.domain.model import Kop
+from gateway.domain.model import Kop, Ontvangstbevestiging
 from gateway.runtime.settings import Settings
+from gateway.transport.rabbit import SOORT
 from tests.support.gateways import ON_BOTH_TRANSPORTS, capture_parts, run_gateway
 from tests.support.messages import fresh
-from tests.support.partners import drain, split, take
+from tests.support.partners import drain, inbox_until_answered, split, take
 from tests.support.paths import EXAMPLES_DIR
+from tests.support.strategies import MESSAGE_CODEC
 from tests.support.waiting import eventually
 
 pytestmark = ON_BOTH_TRANSPORTS
@@ -78,4 +80,74 @@ async def test_conversations_go_side_by_side_and_each_keeps_its_order(
         deliveries, _ = split(await take(vt, 2))
         assert [m.message_id for m in deliveries] == [first, later]
         assert published == [other, first, later]
+        await eventually(lambda: parts.gateway.turns.waiting == 0, "every turn over")
+
+
+VERSIE_1 = (EXAMPLES_DIR / "veilig-thuis" / "Veiligheidsafspraken.xml").read_bytes()
+INGETROKKEN = (EXAMPLES_DIR / "veilig-thuis" / "reeks" / "ingetrokken.xml").read_bytes()
+
+
+def _signalen(messages: list[Any]) -> list[Any]:
+    return [m for m in messages if (m.headers or {}).get(SOORT) == "signaal"]
+
+
+async def test_a_melding_after_a_withdrawal_waits_for_it_and_is_not_signalled(
+    settings: Settings,
+    transport: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """v2 §7 across conversations: VT withdraws its afspraken; the withdrawal is held before
+    its claim (its reeks still valid in the state); a melding about the same family, sent
+    after it in another conversation, waits for it (the afspraken are taken alone by a
+    versie, shared by those matched) and gets no AfsprakenSignaal of the withdrawn reeks.
+    Without the turn on the afspraken it would pass the withdrawal and be signalled."""
+    built = capture_parts(monkeypatch)
+    vhost = str(request.getfixturevalue("vhost")) if transport == "rabbitmq" else "unused"
+    reeks, intrekking = str(uuid.uuid4()), str(uuid.uuid4())
+    held, holding = asyncio.Event(), asyncio.Event()
+
+    async with run_gateway(settings, vhost, transport) as running:
+        (parts,) = built
+        politie, vt = running.partner("politie"), running.partner("vt-twente")
+        await vt.send(fresh(VERSIE_1, reeks_id=reeks))
+        _, (antwoord,) = await inbox_until_answered(vt)
+        assert isinstance(MESSAGE_CODEC.read(antwoord.body).inhoud, Ontvangstbevestiging)
+        (versie_1,) = split(await take(politie, 1))[0]  # politie is a recipient of the reeks
+        assert versie_1.type == "Veiligheidsafspraken"
+
+        state = parts.gateway.effects.state
+        plan = state.plan
+
+        async def holding_the_withdrawal(afzender: str, bericht_id: str, *a: Any, **k: Any) -> bool:
+            if bericht_id == intrekking:
+                holding.set()
+                await held.wait()
+            return await plan(afzender, bericht_id, *a, **k)
+
+        monkeypatch.setattr(state, "plan", holding_the_withdrawal)
+        try:
+            await vt.send(
+                fresh(
+                    INGETROKKEN,
+                    reeks_id=reeks,
+                    bericht_id=intrekking,
+                    conversatie_id=str(uuid.uuid4()),
+                )
+            )
+            await eventually(holding.is_set, "the withdrawal held before its claim")
+            await politie.send(fresh(VT_MELDING, conversatie_id=str(uuid.uuid4())))
+            await eventually(
+                lambda: parts.gateway.turns.waiting == 2, "the melding waiting for its turn"
+            )
+            assert await drain(politie) == []  # not answered while the withdrawal is held
+        finally:  # a failure above must not leave the gateway's stop waiting on it
+            held.set()
+        deliveries, _ = await inbox_until_answered(politie)
+        assert [m.type for m in deliveries] == ["Veiligheidsafspraken"]  # the withdrawal only
+        assert _signalen(deliveries) == []
+        vt_got, _ = await inbox_until_answered(vt)  # the answer to the withdrawal
+        vt_got += split(await take(vt, 1))[0]  # the melding
+        assert [m.type for m in vt_got] == ["VtMelding"]
+        assert _signalen(vt_got) == []
         await eventually(lambda: parts.gateway.turns.waiting == 0, "every turn over")

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Collection
 
 from gateway.decision.besluit import Feiten, Gelezen, Onbekend, Weigering, ingress
-from gateway.runtime.service import beurt
+from gateway.runtime.service import AFSPRAKEN, TurnKeys, beurt
 from gateway.runtime.turns import Turns
 from tests.support.decisions import offline_pipeline
 from tests.support.messages import fresh, reeks_id_of
@@ -28,12 +28,12 @@ class _Run:
         self.release: dict[str, asyncio.Event] = {}
         self.tasks: dict[str, asyncio.Task[None]] = {}
 
-    def arrive(self, name: str, keys: Collection[str]) -> None:
+    def arrive(self, name: str, keys: Collection[str], shared: Collection[str] = ()) -> None:
         self.release[name] = asyncio.Event()
-        self.tasks[name] = asyncio.create_task(self._hold(name, keys))
+        self.tasks[name] = asyncio.create_task(self._hold(name, keys, shared))
 
-    async def _hold(self, name: str, keys: Collection[str]) -> None:
-        async with self.turns.turn(keys):
+    async def _hold(self, name: str, keys: Collection[str], shared: Collection[str]) -> None:
+        async with self.turns.turn(keys, shared):
             self.started.append(name)
             await self.release[name].wait()
 
@@ -79,8 +79,8 @@ async def test_a_message_of_two_keys_waits_for_both_and_keeps_its_place_in_each(
     which arrived before it; d, of a key of its own, goes at once."""
     run = _Run(Turns())
     run.arrive("a", ["conversatie:1"])
-    run.arrive("b", ["conversatie:1", "reeks:r"])
-    run.arrive("c", ["reeks:r"])
+    run.arrive("b", ["conversatie:1", "afspraken"])
+    run.arrive("c", ["afspraken"])
     run.arrive("d", ["conversatie:9"])
     await run.settle()
     assert run.started == ["a", "d"]
@@ -114,6 +114,76 @@ async def test_a_repeated_key_counts_once() -> None:
     await run.settle()
     assert run.started == ["a"]
     await run.finish("a")
+    assert run.turns.waiting == 0
+
+
+async def test_shared_go_side_by_side_but_not_past_an_earlier_one_alone() -> None:
+    """Readers and writers in arrival order: a and b (shared) together; c (alone) after
+    both; d and e (shared), though only readers hold the key when they arrive, after c,
+    and then together."""
+    run = _Run(Turns())
+    run.arrive("a", ["conversatie:1"], shared=["afspraken"])
+    run.arrive("b", ["conversatie:2"], shared=["afspraken"])
+    run.arrive("c", ["conversatie:3", "afspraken"])
+    run.arrive("d", ["conversatie:4"], shared=["afspraken"])
+    run.arrive("e", ["conversatie:5"], shared=["afspraken"])
+    await run.settle()
+    assert run.started == ["a", "b"]
+    await run.finish("a")
+    assert run.started == ["a", "b"]  # c waits for b too
+    await run.finish("b")
+    assert run.started == ["a", "b", "c"]  # d and e wait for c
+    await run.finish("c")
+    assert sorted(run.started[3:]) == ["d", "e"]  # together again
+    await run.finish("d")
+    await run.finish("e")
+    assert run.turns.waiting == 0
+
+
+async def test_a_shared_key_still_waits_for_its_other_keys() -> None:
+    """b takes the afspraken shared beside a, but its conversation is a's: it waits for a;
+    c, shared too and of its own conversation, goes at once."""
+    run = _Run(Turns())
+    run.arrive("a", ["conversatie:1"], shared=["afspraken"])
+    run.arrive("b", ["conversatie:1"], shared=["afspraken"])
+    run.arrive("c", ["conversatie:2"], shared=["afspraken"])
+    await run.settle()
+    assert run.started == ["a", "c"]
+    await run.finish("a")
+    assert run.started == ["a", "c", "b"]
+    await run.finish("b")
+    await run.finish("c")
+    assert run.turns.waiting == 0
+
+
+async def test_a_key_taken_alone_and_shared_is_taken_alone() -> None:
+    run = _Run(Turns())
+    run.arrive("a", [], shared=["afspraken"])
+    run.arrive("b", ["afspraken"], shared=["afspraken"])
+    await run.settle()
+    assert run.started == ["a"]
+    await run.finish("a")
+    assert run.started == ["a", "b"]
+    await run.finish("b")
+    assert run.turns.waiting == 0
+
+
+async def test_a_shared_waiter_that_gives_up_lets_the_one_alone_behind_it_go() -> None:
+    """b (shared) waits for a (alone) on the afspraken and for x on its conversation; c
+    (alone) waits for both. b gives up: c goes when a is done, not waiting for x."""
+    run = _Run(Turns())
+    run.arrive("x", ["conversatie:9"])
+    run.arrive("a", ["afspraken"])
+    run.arrive("b", ["conversatie:9"], shared=["afspraken"])
+    run.arrive("c", ["afspraken"])
+    await run.settle()
+    assert run.started == ["x", "a"]
+    run.tasks["b"].cancel()
+    await run.settle()
+    await run.finish("a")
+    assert run.started == ["x", "a", "c"]
+    await run.finish("c")
+    await run.finish("x")
     assert run.turns.waiting == 0
 
 
@@ -164,24 +234,33 @@ def _read(path: str, bericht_id: str) -> tuple[Gelezen, str]:
 
 
 def test_a_message_takes_turns_by_its_conversation_and_its_berichtid() -> None:
+    """A VtMelding is matched against the afspraken (v2 §7): it takes them shared."""
     bericht_id = str(uuid.uuid4())
     gelezen, oin = _read("politie/VtMelding.xml", bericht_id)
-    assert beurt(offline_pipeline().vraag(gelezen)) == (
-        f"conversatie:{CONVERSATIE}",
-        f"bericht:{oin}|{bericht_id}",
+    vraag = offline_pipeline().vraag(gelezen)
+    assert vraag.sleutels  # its people have a BSN
+    assert beurt(vraag) == TurnKeys(
+        (f"conversatie:{CONVERSATIE}", f"bericht:{oin}|{bericht_id}"), (AFSPRAKEN,)
     )
 
 
-def test_an_afspraken_versie_also_by_its_reeks() -> None:
+def test_a_message_with_nothing_to_match_leaves_the_afspraken_alone() -> None:
+    bericht_id = str(uuid.uuid4())
+    gelezen, oin = _read("openbaar-ministerie/Adviesaanvraag.xml", bericht_id)
+    vraag = offline_pipeline().vraag(gelezen)
+    assert not vraag.sleutels
+    assert beurt(vraag) == TurnKeys((f"conversatie:{CONVERSATIE}", f"bericht:{oin}|{bericht_id}"))
+
+
+def test_an_afspraken_versie_takes_the_afspraken_alone() -> None:
     bericht_id = str(uuid.uuid4())
     raw, oin = _example("lokaal-team/Veiligheidsafspraken.xml", bericht_id)
     gelezen = offline_pipeline().read(ingress(raw, oin), Feiten(nu=NU))
     assert isinstance(gelezen, Gelezen)
-    reeks_id = reeks_id_of(raw)  # fresh() gave it a reeks of its own
-    assert beurt(offline_pipeline().vraag(gelezen)) == (
-        f"conversatie:{CONVERSATIE}",
-        f"bericht:{oin}|{bericht_id}",
-        f"reeks:{reeks_id}",
+    vraag = offline_pipeline().vraag(gelezen)
+    assert vraag.reeks_id == reeks_id_of(raw)  # fresh() gave it a reeks of its own
+    assert beurt(vraag) == TurnKeys(
+        (f"conversatie:{CONVERSATIE}", f"bericht:{oin}|{bericht_id}", AFSPRAKEN)
     )
 
 
@@ -192,5 +271,5 @@ def test_a_refusal_by_what_it_names_and_an_unknown_sender_by_nothing() -> None:
     weigering = offline_pipeline().read(ingress(kapot, oin), Feiten(nu=NU))
     assert isinstance(weigering, Weigering)
     assert weigering.bericht is None  # refused before it was read
-    assert beurt(weigering) == (f"bericht:{oin}|{bericht_id}",)
-    assert beurt(Onbekend(ingress(raw, "00000099000000009999"))) == ()
+    assert beurt(weigering) == TurnKeys((f"bericht:{oin}|{bericht_id}",))
+    assert beurt(Onbekend(ingress(raw, "00000099000000009999"))) == TurnKeys(())
