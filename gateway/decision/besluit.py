@@ -152,8 +152,10 @@ class Feiten:
     overdracht: str | None = None  # the status of the conversation's Overdracht
     gevraagd: tuple[Gevraagd, ...] = ()  # the questions InAntwoordOp names, sent to this sender
     reeks: Reeksstand | None = None  # the afspraken reeks of this versie (v2 §6), if known
-    # the afspraken reeksen whose pseudonyms match the message's (v2 §7), valid or not
+    # the afspraken reeksen whose pseudonyms match the message's (v2 §7), valid or not, and
+    # the generation they were read at (None: not matched against the afspraken)
     afspraken: tuple[Reeksstand, ...] = ()
+    afspraken_generatie: int | None = None
 
     def geheugen(self) -> Geheugen:
         """The routing memory, as the router takes it."""
@@ -215,6 +217,9 @@ class Aanvaarding:
     sluit_per_item: frozenset[tuple[str, str]] = frozenset()
     # the AfsprakenSignalen it gives rise to (v2 §7): published with the deliveries
     signalen: tuple[Signaal, ...] = ()
+    # the generation of the afspraken it was matched against (v2 §7; None: it was not):
+    # planned only if no versie was accepted since
+    afspraken_generatie: int | None = None
 
     @property
     def bericht(self) -> Bericht:

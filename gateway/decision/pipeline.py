@@ -252,6 +252,7 @@ class Pipeline:
             sluit=aanvaarding.sluit,
             sluit_per_item=aanvaarding.sluit_per_item,
             signalen=aanvaarding.signalen,
+            afspraken_generatie=aanvaarding.afspraken_generatie,
         )
 
     def route(self, ontvangen: Ontvangen, feiten: Feiten) -> Besluit:
@@ -296,6 +297,7 @@ class Pipeline:
             sluit=self._sluit(bericht, str(afzender.rol)),
             sluit_per_item=gesloten_per_item(self.policy, bericht, str(afzender.rol)),
             signalen=signalen,
+            afspraken_generatie=feiten.afspraken_generatie,
         )
 
     def _met_sleutels(self, bericht: Bericht, routering: Routering) -> Routering:

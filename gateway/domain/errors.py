@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gateway.domain.model import Foutcode
 
-__all__ = ["Busy", "Misconfigured", "Refused", "Transient"]
+__all__ = ["Busy", "Misconfigured", "Refused", "Stale", "Transient"]
 
 
 class Refused(Exception):  # noqa: N818 - named for what happens to the message
@@ -45,3 +45,9 @@ class Misconfigured(Exception):  # noqa: N818 - named for what happens to the ga
 class Busy(Transient):
     """Another gateway process is delivering this very message right now (two replicas got
     the same BerichtId at once): wait a moment and handle it again, then it is a duplicate."""
+
+
+class Stale(Busy):
+    """The facts a decision was made on changed before it was carried out (another process
+    accepted an afspraken versie the message may be matched against: v2 §7): nothing was
+    done; gather the facts and decide again."""

@@ -163,6 +163,7 @@ class Effects:
                 vraag_doel=str(routering.doel) if routering.vraag else None,
                 reeks=reeksrecord(routering.reeks) if routering.reeks is not None else None,
             ),
+            afspraken_gelezen=besluit.afspraken_generatie,
         )
 
     async def _confirm(self, besluit: Bevestiging, *, reply: bool) -> None:

@@ -146,10 +146,11 @@ class FactFinder:
             else []
         )
         reeks = await self.state.reeks(vraag.reeks_id) if vraag.reeks_id is not None else None
-        afspraken = await self.state.afspraken(vraag.sleutels) if vraag.sleutels else []
+        afspraken = await self.state.afspraken(vraag.sleutels) if vraag.sleutels else None
         return Feiten(
             nu=self.clock(),
-            afspraken=tuple(reeksstand(r) for r in afspraken),
+            afspraken=tuple(reeksstand(r) for r in afspraken.reeksen) if afspraken else (),
+            afspraken_generatie=afspraken.generatie if afspraken else None,
             reeks=reeksstand(reeks) if reeks is not None else None,
             eerder=eerder(bekend) if bekend is not None else None,
             deelnemers=frozenset(oin for oin, _ in conversatie.deelnemers),

@@ -27,7 +27,7 @@ from typing import NamedTuple
 from gateway.audit.log import AuditLog
 from gateway.decision.besluit import Gelezen, Onbekend, Vraag, Weigering, ingress
 from gateway.decision.pipeline import Pipeline
-from gateway.domain.errors import Busy, Refused
+from gateway.domain.errors import Busy, Refused, Stale
 from gateway.domain.model import Foutcode
 from gateway.observe.logs import get_logger
 from gateway.runtime.effects import Antwoord, Effects
@@ -111,12 +111,19 @@ class Gateway:
         return await self.effects.carry_out(besluit, reply=reply)
 
     async def _decide(self, gelezen: Gelezen, vraag: Vraag, *, reply: bool) -> Antwoord | None:
-        """A read message: its facts, its decision, its effects."""
+        """A read message: its facts, its decision, its effects. When the facts changed
+        before the decision was carried out (:class:`Stale`: another process accepted an
+        afspraken versie meanwhile; nothing was done), they are gathered and the message
+        decided again, in the same turn."""
         with self.observer.bericht(gelezen):
-            feiten = await self.facts.gather(vraag)
-            besluit = self.pipeline.decide(gelezen, feiten)
-            self.observer.decided(besluit)
-            return await self.effects.carry_out(besluit, reply=reply)
+            while True:
+                feiten = await self.facts.gather(vraag)
+                besluit = self.pipeline.decide(gelezen, feiten)
+                self.observer.decided(besluit)
+                try:
+                    return await self.effects.carry_out(besluit, reply=reply)
+                except Stale as stale:
+                    log.info("bericht_opnieuw_besloten", reden=str(stale))
 
     # ----------------------------------------------------------------- HTTPS door
 

@@ -32,11 +32,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from gateway.domain.errors import Stale
 from gateway.store.database import Database, Exec
 
 __all__ = [
     "CONVERSATIE_BEWAARD",
     "SCHEMA_LOCK",
+    "Afsprakenstand",
     "Bekend",
     "Conversatie",
     "Geheugenwijziging",
@@ -154,6 +156,12 @@ _SCHEMA = (
         sleutel TEXT NOT NULL,
         PRIMARY KEY (reeks_id, sleutel))""",
     "CREATE INDEX IF NOT EXISTS kp_reeks_sleutel_sleutel ON kp_reeks_sleutel (sleutel)",
+    # v2 §7: how many afspraken versies were accepted (one row): a message matched against
+    # the afspraken is planned only if none was accepted since it read them
+    """CREATE TABLE IF NOT EXISTS kp_afspraken_stand (
+        id INTEGER NOT NULL PRIMARY KEY,
+        generatie INTEGER NOT NULL)""",
+    "INSERT INTO kp_afspraken_stand (id, generatie) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
     "CREATE INDEX IF NOT EXISTS kp_vraag_ontvanger ON kp_vraag (ontvanger_oin, bericht_id)",
     "CREATE INDEX IF NOT EXISTS kp_vraag_verloopt ON kp_vraag (verloopt)",
     "CREATE INDEX IF NOT EXISTS kp_bericht_verloopt ON kp_bericht (verloopt)",
@@ -205,6 +213,15 @@ class Reeksrecord:
     # the keyed pseudonyms of its adres and persons (v2 §7): they replace the stored ones
     # (none: a withdrawal drops them)
     sleutels: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Afsprakenstand:
+    """The afspraken a message is matched against (v2 §7), as read in one transaction: the
+    reeksen holding any of its keys, and how many versies had been accepted then."""
+
+    generatie: int
+    reeksen: tuple[Reeksrecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -415,6 +432,13 @@ class StateStore:
     def __init__(self, db: Database, *, dedup_days: int = 7) -> None:
         self.db = db
         self.dedup = dt.timedelta(days=dedup_days)
+        # PostgreSQL: the afspraken' row read shared by a matched message's plan (SQLite
+        # plans one at a time: a writer holds the whole database)
+        self._stand_gedeeld = (
+            "SELECT generatie FROM kp_afspraken_stand WHERE id = 1 FOR SHARE"
+            if db.kind == "postgresql"
+            else "SELECT generatie FROM kp_afspraken_stand WHERE id = 1"
+        )
         _create_tables(db)
 
     # ----------------------------------------------------------------- accepted messages
@@ -435,12 +459,20 @@ class StateStore:
         afzender_rol: str = "",
         bewaartermijn: dt.timedelta = CONVERSATIE_BEWAARD,
         geheugen: Geheugenwijziging | None = None,
+        afspraken_gelezen: int | None = None,
     ) -> bool:
         """Record an accepted message and its planned deliveries (oin, rol, sha256), claimed
         by ``eigenaar``, and in the routing memory its participants, what it changes there
         (``geheugen``; None: nothing but who took part) and its doel's ``bewaartermijn``.
         False: the message was planned before (by another replica that got the same message
-        at the same time, or before a crash): this call changed nothing."""
+        at the same time, or before a crash): this call changed nothing.
+
+        ``afspraken_gelezen``: for a message matched against the afspraken (v2 §7), the
+        :attr:`Afsprakenstand.generatie` it was decided on; when another afspraken versie was
+        accepted since, :class:`Stale` is raised and nothing is recorded. An accepted versie
+        counts one more. On PostgreSQL the matched take the row shared and a versie takes it
+        alone until they commit, so that each is planned either wholly before or wholly after
+        the other (SQLite has one writer at a time)."""
         wijziging = geheugen or Geheugenwijziging()
         now = _now()
 
@@ -464,6 +496,15 @@ class StateStore:
             ).rowcount
             if inserted != 1:
                 return False
+            if afspraken_gelezen is not None:
+                generatie = ex(self._stand_gedeeld).fetchone()[0]
+                if generatie != afspraken_gelezen:
+                    raise Stale(
+                        f"BerichtId {bericht_id}: an afspraken versie was accepted while it was "
+                        "decided"
+                    )
+            if wijziging.reeks is not None:
+                ex("UPDATE kp_afspraken_stand SET generatie = generatie + 1 WHERE id = 1")
             for oin, rol, digest in leveringen:
                 ex(
                     "INSERT INTO kp_levering (afzender_oin, bericht_id, ontvanger_oin, "
@@ -667,14 +708,14 @@ class StateStore:
         )
         return [Vraagrecord(r[0], r[1], r[2]) for r in rows]
 
-    async def afspraken(self, sleutels: Iterable[str]) -> list[Reeksrecord]:
+    async def afspraken(self, sleutels: Iterable[str]) -> Afsprakenstand:
         """The reeksen that hold any of these keyed pseudonyms (v2 §7), whatever their
-        validity (the decision judges that against its clock)."""
+        validity (the decision judges that against its clock), and the generation of the
+        afspraken they were read at (for :meth:`plan`)."""
         keys = sorted(set(sleutels))
-        if not keys:
-            return []
 
-        def work(ex: Exec) -> list[Reeksrecord]:
+        def work(ex: Exec) -> Afsprakenstand:
+            generatie = ex("SELECT generatie FROM kp_afspraken_stand WHERE id = 1").fetchone()[0]
             ids: set[str] = set()
             for key in keys:
                 rows = ex(
@@ -682,9 +723,9 @@ class StateStore:
                 ).fetchall()
                 ids.update(r[0] for r in rows)
             found = [_read_reeks(ex, reeks_id) for reeks_id in sorted(ids)]
-            return [r for r in found if r is not None]
+            return Afsprakenstand(int(generatie), tuple(r for r in found if r is not None))
 
-        result: list[Reeksrecord] = await self.db.run(work)
+        result: Afsprakenstand = await self.db.run(work)
         return result
 
     async def reeks(self, reeks_id: str) -> Reeksrecord | None:

@@ -2,8 +2,9 @@
 
 A delivery of one conversation is held at the outbox; a message of another conversation,
 sent after it, passes it; a later message of the held conversation waits for its turn and is
-delivered after the held one. Runs on both transports (RabbitMQ, the proof, and the in-memory
-double).
+delivered after the held one. The afspraken (v2 §7): a melding sent after a withdrawal waits
+for it; one decided before another replica's withdrawal is decided again. Runs on both
+transports (RabbitMQ, the proof, and the in-memory double).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import uuid
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
+from gateway.decision.besluit import Aanvaarding, Feiten, Gelezen, Vraag, ingress
 from gateway.domain.model import Kop, Ontvangstbevestiging
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import SOORT
@@ -151,3 +154,60 @@ async def test_a_melding_after_a_withdrawal_waits_for_it_and_is_not_signalled(
         assert [m.type for m in vt_got] == ["VtMelding"]
         assert _signalen(vt_got) == []
         await eventually(lambda: parts.gateway.turns.waiting == 0, "every turn over")
+
+
+async def test_a_melding_decided_before_another_replicas_withdrawal_is_decided_again(
+    settings: Settings,
+    transport: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """v2 §7 across replicas, where turns cannot reach: the melding's facts are read (the
+    reeks valid), then another replica (the same pipeline and stores, without this one's
+    turns) accepts the withdrawal before the melding is planned. The plan finds a versie
+    accepted since the facts were read: the melding is decided again, in its turn, on the
+    facts as they are now, and gets no signal of the withdrawn reeks."""
+    built = capture_parts(monkeypatch)
+    vhost = str(request.getfixturevalue("vhost")) if transport == "rabbitmq" else "unused"
+    reeks, melding = str(uuid.uuid4()), str(uuid.uuid4())
+
+    async with run_gateway(settings, vhost, transport) as running:
+        (parts,) = built
+        gateway = parts.gateway
+        politie, vt = running.partner("politie"), running.partner("vt-twente")
+        await vt.send(fresh(VERSIE_1, reeks_id=reeks))
+        await inbox_until_answered(vt)
+        split(await take(politie, 1))  # versie 1
+
+        gather = gateway.facts.gather
+        gathered: list[Feiten] = []
+
+        async def replica_withdraws_meanwhile(vraag: Vraag) -> Feiten:
+            feiten = await gather(vraag)
+            if vraag.bericht_id == melding:
+                gathered.append(feiten)
+            if vraag.bericht_id == melding and len(gathered) == 1:
+                raw = fresh(INGETROKKEN, reeks_id=reeks, conversatie_id=str(uuid.uuid4()))
+                gelezen = gateway.pipeline.read(ingress(raw, vt.oin), gateway.facts.now())
+                assert isinstance(gelezen, Gelezen)
+                besluit = gateway.pipeline.decide(
+                    gelezen, await gather(gateway.pipeline.vraag(gelezen))
+                )
+                assert isinstance(besluit, Aanvaarding)
+                await gateway.effects.carry_out(besluit, reply=True)
+            return feiten
+
+        monkeypatch.setattr(gateway.facts, "gather", replica_withdraws_meanwhile)
+        with capture_logs() as logs:
+            await politie.send(
+                fresh(VT_MELDING, bericht_id=melding, conversatie_id=str(uuid.uuid4()))
+            )
+            deliveries, _ = await inbox_until_answered(politie)
+        assert [len(f.afspraken) for f in gathered] == [1, 0]  # the reeks; withdrawn: none
+        assert gathered[1].afspraken_generatie == (gathered[0].afspraken_generatie or 0) + 1
+        assert "bericht_opnieuw_besloten" in [e["event"] for e in logs]
+        assert [m.type for m in deliveries] == ["Veiligheidsafspraken"]  # the withdrawal
+        vt_got, _ = await inbox_until_answered(vt)  # the answer to the withdrawal
+        vt_got += split(await take(vt, 1))[0]
+        assert [m.type for m in vt_got] == ["VtMelding"]
+        assert _signalen(vt_got) == []

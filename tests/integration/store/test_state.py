@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TypedDict, Unpack
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from gateway.cli.main import app
-from gateway.domain.errors import Misconfigured
+from gateway.domain.errors import Misconfigured, Stale
 from gateway.store.database import Database
 from gateway.store.state import (
     Conversatie,
@@ -27,6 +28,7 @@ from gateway.store.state import (
 )
 from tests.support.databases import ENGINES, fresh_database
 from tests.support.routing import took_part
+from tests.support.waiting import eventually
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -402,21 +404,133 @@ async def test_afspraken_keys_are_found_replaced_and_dropped_on_withdrawal_and_e
 
     await plan(geldig, 1, {"adres-1", "bsn-1"})
     await plan(verlopen, 1, {"bsn-1"}, geldig_tot=dt.date.today() - dt.timedelta(days=1))
-    found = {r.reeks_id for r in await store.afspraken(["bsn-1", "onbekend"])}
+    found = {r.reeks_id for r in (await store.afspraken(["bsn-1", "onbekend"])).reeksen}
     assert found == {geldig, verlopen}  # the decision judges validity against its clock
-    assert await store.afspraken([]) == []
+    assert (await store.afspraken([])).reeksen == ()
     # versie 2 moved to another address: the old key is gone, the new one found
     await plan(geldig, 2, {"adres-2", "bsn-1"})
-    assert [r.reeks_id for r in await store.afspraken(["adres-1"])] == []
-    (reeks,) = await store.afspraken(["adres-2"])
+    assert (await store.afspraken(["adres-1"])).reeksen == ()
+    (reeks,) = (await store.afspraken(["adres-2"])).reeksen
     assert (reeks.reeks_id, reeks.versie) == (geldig, 2)
     # purge drops the keys of the expired reeks, keeps its record
     await store.purge()
-    assert {r.reeks_id for r in await store.afspraken(["bsn-1"])} == {geldig}
+    assert {r.reeks_id for r in (await store.afspraken(["bsn-1"])).reeksen} == {geldig}
     assert await store.reeks(verlopen) is not None
     # the withdrawal drops the keys; the record stays (stale versions stay refusable)
     await plan(geldig, 3, set(), status="ingetrokken")
-    assert await store.afspraken(["adres-2", "bsn-1"]) == []
+    assert (await store.afspraken(["adres-2", "bsn-1"])).reeksen == ()
     stored = await store.reeks(geldig)
     assert stored is not None
     assert (stored.versie, stored.status) == (3, "ingetrokken")
+
+
+async def test_a_matched_message_is_planned_only_if_no_versie_was_accepted_since(
+    store: StateStore,
+) -> None:
+    """v2 §7 across replicas: every accepted versie counts one more; a message decided on
+    the afspraken as read before that is refused its plan (Stale) and nothing of it is
+    recorded; decided again on what is read now, it is planned."""
+    conv = str(uuid.uuid4())
+    reeks_id = str(uuid.uuid4())
+
+    async def versie(versie: int, status: str = "geldig") -> None:
+        await store.plan(
+            VT,
+            str(uuid.uuid4()),
+            "a" * 64,
+            "Veiligheidsafspraken",
+            conv,
+            [(POLITIE, "politie", "b" * 64)],
+            geheugen=_versie(reeks_id, versie, {POLITIE}, status),
+        )
+
+    async def melding(bericht_id: str, gelezen: int) -> bool:
+        return await store.plan(
+            POLITIE,
+            bericht_id,
+            "c" * 64,
+            "VtMelding",
+            str(uuid.uuid4()),
+            [(VT, "veilig-thuis", "d" * 64)],
+            afspraken_gelezen=gelezen,
+        )
+
+    begin = (await store.afspraken(["bsn-1"])).generatie
+    await versie(1)
+    assert (await store.afspraken(["bsn-1"])).generatie == begin + 1
+    gelezen = (await store.afspraken(["bsn-1"])).generatie
+    await versie(2, "ingetrokken")  # accepted by another replica meanwhile
+    bericht_id = str(uuid.uuid4())
+    with pytest.raises(Stale, match="an afspraken versie was accepted while it was decided"):
+        await melding(bericht_id, gelezen)
+    assert await store.lookup(POLITIE, bericht_id) is None  # nothing recorded
+    nu = (await store.afspraken(["bsn-1"])).generatie
+    assert nu == gelezen + 1
+    assert await melding(bericht_id, nu)
+    assert await store.lookup(POLITIE, bericht_id) is not None
+    # a message not matched against the afspraken is not held to them
+    assert await store.plan(
+        POLITIE, str(uuid.uuid4()), "e" * 64, "Adviesaanvraag", conv, [(OM, "om", "f" * 64)]
+    )
+    assert (await store.afspraken([])).generatie == nu  # and counts nothing
+
+
+@pytest.mark.parametrize("holder", ["matched", "versie"])
+async def test_on_postgresql_a_versie_and_a_matched_plan_wait_for_each_other(
+    tmp_path: Path, holder: str
+) -> None:
+    """Two replicas on one PostgreSQL: a matched message's plan reads the afspraken' row
+    shared, a versie's updates it. Here another connection is half-way through one of them
+    (its transaction open); the store's plan of the other waits for it to commit, and then
+    a versie counts one more, a matched message decided before it is Stale."""
+    with fresh_database("postgresql", tmp_path) as db:
+        store = StateStore(db)
+        gelezen = (await store.afspraken(["bsn-1"])).generatie
+        other = psycopg.connect(db.dsn)
+        try:
+            if holder == "matched":  # half-way through a matched message's plan
+                other.execute("SELECT generatie FROM kp_afspraken_stand WHERE id = 1 FOR SHARE")
+                plan = store.plan(
+                    VT,
+                    str(uuid.uuid4()),
+                    "a" * 64,
+                    "Veiligheidsafspraken",
+                    str(uuid.uuid4()),
+                    [(POLITIE, "politie", "b" * 64)],
+                    geheugen=_versie(str(uuid.uuid4()), 1, {POLITIE}),
+                )
+            else:  # half-way through a versie's plan
+                other.execute("UPDATE kp_afspraken_stand SET generatie = generatie + 1")
+                plan = store.plan(
+                    POLITIE,
+                    str(uuid.uuid4()),
+                    "c" * 64,
+                    "VtMelding",
+                    str(uuid.uuid4()),
+                    [(VT, "veilig-thuis", "d" * 64)],
+                    afspraken_gelezen=gelezen,
+                )
+            task = asyncio.ensure_future(plan)
+            blocker = other.execute("SELECT pg_backend_pid()").fetchone()
+            assert blocker is not None
+            await eventually(lambda: _waits_for(blocker[0]), "the plan waiting for the other")
+            assert not task.done()
+            other.commit()
+            if holder == "matched":
+                assert await task
+            else:
+                with pytest.raises(Stale):
+                    await task
+        finally:
+            other.close()
+        assert (await store.afspraken([])).generatie == gelezen + 1
+
+
+def _waits_for(pid: int) -> bool:
+    """Whether a backend waits for a lock the backend ``pid`` holds."""
+    with psycopg.connect(PG, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+            (pid,),
+        ).fetchone()
+    return bool(row and row[0])
