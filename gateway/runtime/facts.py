@@ -145,8 +145,14 @@ class FactFinder:
             if vraag.antwoord_op is not None
             else []
         )
+        # the afspraken' generation before the reeks: a versie accepted after it was read
+        # makes the plan of this one Stale (v2 §6, §7), whatever the reeks read showed
+        afspraken = (
+            await self.state.afspraken(vraag.sleutels)
+            if vraag.sleutels or vraag.reeks_id is not None
+            else None
+        )
         reeks = await self.state.reeks(vraag.reeks_id) if vraag.reeks_id is not None else None
-        afspraken = await self.state.afspraken(vraag.sleutels) if vraag.sleutels else None
         return Feiten(
             nu=self.clock(),
             afspraken=tuple(reeksstand(r) for r in afspraken.reeksen) if afspraken else (),

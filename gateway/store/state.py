@@ -432,11 +432,17 @@ class StateStore:
     def __init__(self, db: Database, *, dedup_days: int = 7) -> None:
         self.db = db
         self.dedup = dt.timedelta(days=dedup_days)
-        # PostgreSQL: the afspraken' row read shared by a matched message's plan (SQLite
-        # plans one at a time: a writer holds the whole database)
+        # PostgreSQL: the afspraken' row read shared by a matched message's plan, alone by a
+        # versie's (SQLite plans one at a time: a writer holds the whole database)
+        pg = db.kind == "postgresql"
         self._stand_gedeeld = (
             "SELECT generatie FROM kp_afspraken_stand WHERE id = 1 FOR SHARE"
-            if db.kind == "postgresql"
+            if pg
+            else "SELECT generatie FROM kp_afspraken_stand WHERE id = 1"
+        )
+        self._stand_alleen = (
+            "SELECT generatie FROM kp_afspraken_stand WHERE id = 1 FOR UPDATE"
+            if pg
             else "SELECT generatie FROM kp_afspraken_stand WHERE id = 1"
         )
         _create_tables(db)
@@ -467,12 +473,12 @@ class StateStore:
         False: the message was planned before (by another replica that got the same message
         at the same time, or before a crash): this call changed nothing.
 
-        ``afspraken_gelezen``: for a message matched against the afspraken (v2 §7), the
-        :attr:`Afsprakenstand.generatie` it was decided on; when another afspraken versie was
-        accepted since, :class:`Stale` is raised and nothing is recorded. An accepted versie
-        counts one more. On PostgreSQL the matched take the row shared and a versie takes it
-        alone until they commit, so that each is planned either wholly before or wholly after
-        the other (SQLite has one writer at a time)."""
+        ``afspraken_gelezen``: for a message matched against the afspraken (v2 §7) or an
+        afspraken versie (v2 §6), the :attr:`Afsprakenstand.generatie` it was decided on; when
+        another afspraken versie was accepted since, :class:`Stale` is raised and nothing is
+        recorded. An accepted versie counts one more. On PostgreSQL the matched take the row
+        shared and a versie takes it alone until they commit, so that each is planned either
+        wholly before or wholly after the other (SQLite has one writer at a time)."""
         wijziging = geheugen or Geheugenwijziging()
         now = _now()
 
@@ -496,14 +502,16 @@ class StateStore:
             ).rowcount
             if inserted != 1:
                 return False
-            if afspraken_gelezen is not None:
-                generatie = ex(self._stand_gedeeld).fetchone()[0]
-                if generatie != afspraken_gelezen:
+            versie = wijziging.reeks is not None
+            if afspraken_gelezen is not None or versie:
+                stand = self._stand_alleen if versie else self._stand_gedeeld
+                generatie = ex(stand).fetchone()[0]
+                if afspraken_gelezen is not None and generatie != afspraken_gelezen:
                     raise Stale(
                         f"BerichtId {bericht_id}: an afspraken versie was accepted while it was "
                         "decided"
                     )
-            if wijziging.reeks is not None:
+            if versie:
                 ex("UPDATE kp_afspraken_stand SET generatie = generatie + 1 WHERE id = 1")
             for oin, rol, digest in leveringen:
                 ex(

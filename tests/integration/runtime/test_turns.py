@@ -17,7 +17,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from gateway.decision.besluit import Aanvaarding, Feiten, Gelezen, Vraag, ingress
-from gateway.domain.model import Kop, Ontvangstbevestiging
+from gateway.domain.model import Foutbericht, Foutcode, Kop, Ontvangstbevestiging
+from gateway.observe import logs
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import SOORT
 from tests.support.gateways import ON_BOTH_TRANSPORTS, capture_parts, run_gateway
@@ -198,16 +199,77 @@ async def test_a_melding_decided_before_another_replicas_withdrawal_is_decided_a
             return feiten
 
         monkeypatch.setattr(gateway.facts, "gather", replica_withdraws_meanwhile)
-        with capture_logs() as logs:
+        logs.configure("info", json=True)  # a CLI test before may have left it at warning
+        with capture_logs() as captured:
             await politie.send(
                 fresh(VT_MELDING, bericht_id=melding, conversatie_id=str(uuid.uuid4()))
             )
             deliveries, _ = await inbox_until_answered(politie)
         assert [len(f.afspraken) for f in gathered] == [1, 0]  # the reeks; withdrawn: none
         assert gathered[1].afspraken_generatie == (gathered[0].afspraken_generatie or 0) + 1
-        assert "bericht_opnieuw_besloten" in [e["event"] for e in logs]
+        assert "bericht_opnieuw_besloten" in [e["event"] for e in captured]
         assert [m.type for m in deliveries] == ["Veiligheidsafspraken"]  # the withdrawal
         vt_got, _ = await inbox_until_answered(vt)  # the answer to the withdrawal
         vt_got += split(await take(vt, 1))[0]
         assert [m.type for m in vt_got] == ["VtMelding"]
         assert _signalen(vt_got) == []
+
+
+VERSIE_2 = (EXAMPLES_DIR / "veilig-thuis" / "reeks" / "versie-2.xml").read_bytes()
+
+
+async def test_a_versie_decided_before_another_replicas_versie_is_decided_again(
+    settings: Settings,
+    transport: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """v2 §6 across replicas: versie 2 of a reeks reaches two replicas at once (a sender
+    retrying under another BerichtId). Ours reads the reeks (versie 1), then the other
+    replica accepts its versie 2; ours is decided again on the reeks as it is now and
+    refused VERSIE_ONGELDIG, so the recipients get versie 2 once."""
+    built = capture_parts(monkeypatch)
+    vhost = str(request.getfixturevalue("vhost")) if transport == "rabbitmq" else "unused"
+    reeks, ours = str(uuid.uuid4()), str(uuid.uuid4())
+
+    async with run_gateway(settings, vhost, transport) as running:
+        (parts,) = built
+        gateway = parts.gateway
+        politie, vt = running.partner("politie"), running.partner("vt-twente")
+        await vt.send(fresh(VERSIE_1, reeks_id=reeks))
+        await inbox_until_answered(vt)
+        split(await take(politie, 1))  # versie 1
+
+        gather = gateway.facts.gather
+        gathered: list[Feiten] = []
+
+        async def replica_accepts_versie_2_meanwhile(vraag: Vraag) -> Feiten:
+            feiten = await gather(vraag)
+            if vraag.bericht_id == ours:
+                gathered.append(feiten)
+            if vraag.bericht_id == ours and len(gathered) == 1:
+                raw = fresh(VERSIE_2, reeks_id=reeks)
+                gelezen = gateway.pipeline.read(ingress(raw, vt.oin), gateway.facts.now())
+                assert isinstance(gelezen, Gelezen)
+                besluit = gateway.pipeline.decide(
+                    gelezen, await gather(gateway.pipeline.vraag(gelezen))
+                )
+                assert isinstance(besluit, Aanvaarding)
+                await gateway.effects.carry_out(besluit, reply=True)
+            return feiten
+
+        monkeypatch.setattr(gateway.facts, "gather", replica_accepts_versie_2_meanwhile)
+        await vt.send(fresh(VERSIE_2, reeks_id=reeks, bericht_id=ours))
+        _, answers = await inbox_until_answered(vt, answers=2)
+        antwoorden = {
+            bericht.kop.in_antwoord_op: bericht.inhoud
+            for bericht in (MESSAGE_CODEC.read(a.body) for a in answers)
+        }
+        refused = antwoorden[ours]
+        assert isinstance(refused, Foutbericht), refused
+        assert refused.code is Foutcode.VERSIE_ONGELDIG
+        assert "not higher than the last accepted versie 2" in refused.reden
+        assert [f.reeks.versie for f in gathered if f.reeks] == [1, 2]
+        (versie_2,) = split(await take(politie, 1))[0]  # the other replica's, once
+        assert versie_2.message_id != ours
+        assert await drain(politie) == []

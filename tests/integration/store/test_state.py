@@ -468,6 +468,23 @@ async def test_a_matched_message_is_planned_only_if_no_versie_was_accepted_since
     assert nu == gelezen + 1
     assert await melding(bericht_id, nu)
     assert await store.lookup(POLITIE, bericht_id) is not None
+    # so is a versie decided on the reeks as read before another versie was accepted
+    versie_id = str(uuid.uuid4())
+    with pytest.raises(Stale):
+        await store.plan(
+            VT,
+            versie_id,
+            "a" * 64,
+            "Veiligheidsafspraken",
+            conv,
+            [(POLITIE, "politie", "b" * 64)],
+            geheugen=_versie(reeks_id, 3, {POLITIE}),
+            afspraken_gelezen=gelezen,
+        )
+    assert await store.lookup(VT, versie_id) is None
+    reeks = await store.reeks(reeks_id)
+    assert reeks is not None
+    assert (reeks.versie, reeks.status) == (2, "ingetrokken")
     # a message not matched against the afspraken is not held to them
     assert await store.plan(
         POLITIE, str(uuid.uuid4()), "e" * 64, "Adviesaanvraag", conv, [(OM, "om", "f" * 64)]
@@ -475,21 +492,28 @@ async def test_a_matched_message_is_planned_only_if_no_versie_was_accepted_since
     assert (await store.afspraken([])).generatie == nu  # and counts nothing
 
 
-@pytest.mark.parametrize("holder", ["matched", "versie"])
-async def test_on_postgresql_a_versie_and_a_matched_plan_wait_for_each_other(
-    tmp_path: Path, holder: str
+@pytest.mark.parametrize(
+    ("other", "planned"), [("shared", "versie"), ("alone", "matched"), ("alone", "versie")]
+)
+async def test_on_postgresql_versies_and_matched_plans_wait_for_each_other(
+    tmp_path: Path, other: str, planned: str
 ) -> None:
-    """Two replicas on one PostgreSQL: a matched message's plan reads the afspraken' row
-    shared, a versie's updates it. Here another connection is half-way through one of them
-    (its transaction open); the store's plan of the other waits for it to commit, and then
-    a versie counts one more, a matched message decided before it is Stale."""
+    """Replicas on one PostgreSQL: a matched message's plan reads the afspraken' row shared,
+    a versie's takes it alone and counts one more. Here another connection is half-way
+    through one of them (its transaction open: a matched message's, ``shared``, or a
+    versie's, ``alone``); the store's plan of a versie or a matched message, decided on the
+    afspraken as read before, waits for it to commit; then, after a matched message it is
+    planned, after a versie it is Stale."""
     with fresh_database("postgresql", tmp_path) as db:
         store = StateStore(db)
         gelezen = (await store.afspraken(["bsn-1"])).generatie
-        other = psycopg.connect(db.dsn)
+        half_way = psycopg.connect(db.dsn)
         try:
-            if holder == "matched":  # half-way through a matched message's plan
-                other.execute("SELECT generatie FROM kp_afspraken_stand WHERE id = 1 FOR SHARE")
+            if other == "shared":
+                half_way.execute("SELECT generatie FROM kp_afspraken_stand WHERE id = 1 FOR SHARE")
+            else:
+                half_way.execute("UPDATE kp_afspraken_stand SET generatie = generatie + 1")
+            if planned == "versie":
                 plan = store.plan(
                     VT,
                     str(uuid.uuid4()),
@@ -498,9 +522,9 @@ async def test_on_postgresql_a_versie_and_a_matched_plan_wait_for_each_other(
                     str(uuid.uuid4()),
                     [(POLITIE, "politie", "b" * 64)],
                     geheugen=_versie(str(uuid.uuid4()), 1, {POLITIE}),
+                    afspraken_gelezen=gelezen,
                 )
-            else:  # half-way through a versie's plan
-                other.execute("UPDATE kp_afspraken_stand SET generatie = generatie + 1")
+            else:
                 plan = store.plan(
                     POLITIE,
                     str(uuid.uuid4()),
@@ -511,18 +535,18 @@ async def test_on_postgresql_a_versie_and_a_matched_plan_wait_for_each_other(
                     afspraken_gelezen=gelezen,
                 )
             task = asyncio.ensure_future(plan)
-            blocker = other.execute("SELECT pg_backend_pid()").fetchone()
+            blocker = half_way.execute("SELECT pg_backend_pid()").fetchone()
             assert blocker is not None
             await eventually(lambda: _waits_for(blocker[0]), "the plan waiting for the other")
             assert not task.done()
-            other.commit()
-            if holder == "matched":
+            half_way.commit()
+            if other == "shared":
                 assert await task
             else:
                 with pytest.raises(Stale):
                     await task
         finally:
-            other.close()
+            half_way.close()
         assert (await store.afspraken([])).generatie == gelezen + 1
 
 
