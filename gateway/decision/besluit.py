@@ -153,7 +153,7 @@ class Feiten:
     gevraagd: tuple[Gevraagd, ...] = ()  # the questions InAntwoordOp names, sent to this sender
     reeks: Reeksstand | None = None  # the afspraken reeks of this versie (v2 §6), if known
     # the afspraken reeksen whose pseudonyms match the message's (v2 §7), valid or not, and
-    # the generation they were read at (None: not matched against the afspraken)
+    # the generation they were read at (None: neither matched nor an afspraken versie)
     afspraken: tuple[Reeksstand, ...] = ()
     afspraken_generatie: int | None = None
 
@@ -217,8 +217,8 @@ class Aanvaarding:
     sluit_per_item: frozenset[tuple[str, str]] = frozenset()
     # the AfsprakenSignalen it gives rise to (v2 §7): published with the deliveries
     signalen: tuple[Signaal, ...] = ()
-    # the generation of the afspraken it was matched against (v2 §7; None: it was not):
-    # planned only if no versie was accepted since
+    # the generation of the afspraken it was decided on (a versie, v2 §6, or a message
+    # matched against them, §7; None: neither): planned only if no versie was accepted since
     afspraken_generatie: int | None = None
 
     @property

@@ -49,5 +49,5 @@ class Busy(Transient):
 
 class Stale(Busy):
     """The facts a decision was made on changed before it was carried out (another process
-    accepted an afspraken versie the message may be matched against: v2 §7): nothing was
-    done; gather the facts and decide again."""
+    accepted an afspraken versie: v2 §6, §7): nothing was done; gather the facts and decide
+    again."""

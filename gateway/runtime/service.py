@@ -38,7 +38,7 @@ from gateway.runtime.turns import Turns
 log = get_logger("ketenpoort.service")
 
 BUSY_PAUSE_S = 0.05
-# The key every afspraken versie takes alone and every message matched against the valid
+# The key every afspraken versie takes alone and every message matched against the
 # afspraken takes shared (v2 §7): a withdrawal carries no address or person to key it by.
 AFSPRAKEN = "afspraken"
 

@@ -156,8 +156,8 @@ _SCHEMA = (
         sleutel TEXT NOT NULL,
         PRIMARY KEY (reeks_id, sleutel))""",
     "CREATE INDEX IF NOT EXISTS kp_reeks_sleutel_sleutel ON kp_reeks_sleutel (sleutel)",
-    # v2 §7: how many afspraken versies were accepted (one row): a message matched against
-    # the afspraken is planned only if none was accepted since it read them
+    # v2 §6, §7: how many afspraken versies were accepted (one row): a versie, or a message
+    # matched against the afspraken, is planned only if none was accepted since it read them
     """CREATE TABLE IF NOT EXISTS kp_afspraken_stand (
         id INTEGER NOT NULL PRIMARY KEY,
         generatie INTEGER NOT NULL)""",
