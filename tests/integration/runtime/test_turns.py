@@ -19,6 +19,7 @@ from structlog.testing import capture_logs
 from gateway.decision.besluit import Aanvaarding, Feiten, Gelezen, Vraag, ingress
 from gateway.domain.model import Foutbericht, Foutcode, Kop, Ontvangstbevestiging
 from gateway.observe import logs
+from gateway.runtime.service import Gateway
 from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import SOORT
 from tests.support.gateways import ON_BOTH_TRANSPORTS, capture_parts, run_gateway
@@ -157,6 +158,38 @@ async def test_a_melding_after_a_withdrawal_waits_for_it_and_is_not_signalled(
         await eventually(lambda: parts.gateway.turns.waiting == 0, "every turn over")
 
 
+def _another_replica_meanwhile(
+    gateway: Gateway,
+    bericht_id: str,
+    raw: bytes,
+    afzender_oin: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[Feiten]:
+    """Right after the facts of message ``bericht_id`` are read the first time, another
+    replica (the same pipeline and stores, without this process's turns) accepts ``raw``
+    from ``afzender_oin``. Returns the facts read for that message, each time."""
+    gather = gateway.facts.gather
+    gathered: list[Feiten] = []
+
+    async def meanwhile(vraag: Vraag) -> Feiten:
+        feiten = await gather(vraag)
+        if vraag.bericht_id != bericht_id:
+            return feiten
+        gathered.append(feiten)
+        if len(gathered) == 1:
+            gelezen = gateway.pipeline.read(ingress(raw, afzender_oin), gateway.facts.now())
+            assert isinstance(gelezen, Gelezen)
+            besluit = gateway.pipeline.decide(
+                gelezen, await gather(gateway.pipeline.vraag(gelezen))
+            )
+            assert isinstance(besluit, Aanvaarding)
+            await gateway.effects.carry_out(besluit, reply=True)
+        return feiten
+
+    monkeypatch.setattr(gateway.facts, "gather", meanwhile)
+    return gathered
+
+
 async def test_a_melding_decided_before_another_replicas_withdrawal_is_decided_again(
     settings: Settings,
     transport: str,
@@ -180,25 +213,8 @@ async def test_a_melding_decided_before_another_replicas_withdrawal_is_decided_a
         await inbox_until_answered(vt)
         split(await take(politie, 1))  # versie 1
 
-        gather = gateway.facts.gather
-        gathered: list[Feiten] = []
-
-        async def replica_withdraws_meanwhile(vraag: Vraag) -> Feiten:
-            feiten = await gather(vraag)
-            if vraag.bericht_id == melding:
-                gathered.append(feiten)
-            if vraag.bericht_id == melding and len(gathered) == 1:
-                raw = fresh(INGETROKKEN, reeks_id=reeks, conversatie_id=str(uuid.uuid4()))
-                gelezen = gateway.pipeline.read(ingress(raw, vt.oin), gateway.facts.now())
-                assert isinstance(gelezen, Gelezen)
-                besluit = gateway.pipeline.decide(
-                    gelezen, await gather(gateway.pipeline.vraag(gelezen))
-                )
-                assert isinstance(besluit, Aanvaarding)
-                await gateway.effects.carry_out(besluit, reply=True)
-            return feiten
-
-        monkeypatch.setattr(gateway.facts, "gather", replica_withdraws_meanwhile)
+        withdrawal = fresh(INGETROKKEN, reeks_id=reeks, conversatie_id=str(uuid.uuid4()))
+        gathered = _another_replica_meanwhile(gateway, melding, withdrawal, vt.oin, monkeypatch)
         logs.configure("info", json=True)  # a CLI test before may have left it at warning
         with capture_logs() as captured:
             await politie.send(
@@ -240,25 +256,8 @@ async def test_a_versie_decided_before_another_replicas_versie_is_decided_again(
         await inbox_until_answered(vt)
         split(await take(politie, 1))  # versie 1
 
-        gather = gateway.facts.gather
-        gathered: list[Feiten] = []
-
-        async def replica_accepts_versie_2_meanwhile(vraag: Vraag) -> Feiten:
-            feiten = await gather(vraag)
-            if vraag.bericht_id == ours:
-                gathered.append(feiten)
-            if vraag.bericht_id == ours and len(gathered) == 1:
-                raw = fresh(VERSIE_2, reeks_id=reeks)
-                gelezen = gateway.pipeline.read(ingress(raw, vt.oin), gateway.facts.now())
-                assert isinstance(gelezen, Gelezen)
-                besluit = gateway.pipeline.decide(
-                    gelezen, await gather(gateway.pipeline.vraag(gelezen))
-                )
-                assert isinstance(besluit, Aanvaarding)
-                await gateway.effects.carry_out(besluit, reply=True)
-            return feiten
-
-        monkeypatch.setattr(gateway.facts, "gather", replica_accepts_versie_2_meanwhile)
+        versie_2 = fresh(VERSIE_2, reeks_id=reeks)
+        gathered = _another_replica_meanwhile(gateway, ours, versie_2, vt.oin, monkeypatch)
         await vt.send(fresh(VERSIE_2, reeks_id=reeks, bericht_id=ours))
         _, answers = await inbox_until_answered(vt, answers=2)
         antwoorden = {
@@ -270,6 +269,6 @@ async def test_a_versie_decided_before_another_replicas_versie_is_decided_again(
         assert refused.code is Foutcode.VERSIE_ONGELDIG
         assert "not higher than the last accepted versie 2" in refused.reden
         assert [f.reeks.versie for f in gathered if f.reeks] == [1, 2]
-        (versie_2,) = split(await take(politie, 1))[0]  # the other replica's, once
-        assert versie_2.message_id != ours
+        (delivered,) = split(await take(politie, 1))[0]  # the other replica's, once
+        assert delivered.message_id != ours
         assert await drain(politie) == []
