@@ -169,6 +169,10 @@ _SCHEMA = (
 )
 
 
+# the afspraken' generation (v2 §6, §7), read as is or, by a plan on PostgreSQL, locked
+_STAND = "SELECT generatie FROM kp_afspraken_stand WHERE id = 1"
+
+
 # Participants recorded before the routing memory had its own retention (no kp_conversatie
 # row) are kept this long after they were seen.
 CONVERSATIE_BEWAARD = dt.timedelta(days=365)
@@ -435,16 +439,8 @@ class StateStore:
         # PostgreSQL: the afspraken' row read shared by a matched message's plan, alone by a
         # versie's (SQLite plans one at a time: a writer holds the whole database)
         pg = db.kind == "postgresql"
-        self._stand_gedeeld = (
-            "SELECT generatie FROM kp_afspraken_stand WHERE id = 1 FOR SHARE"
-            if pg
-            else "SELECT generatie FROM kp_afspraken_stand WHERE id = 1"
-        )
-        self._stand_alleen = (
-            "SELECT generatie FROM kp_afspraken_stand WHERE id = 1 FOR UPDATE"
-            if pg
-            else "SELECT generatie FROM kp_afspraken_stand WHERE id = 1"
-        )
+        self._stand_gedeeld = _STAND + " FOR SHARE" if pg else _STAND
+        self._stand_alleen = _STAND + " FOR UPDATE" if pg else _STAND
         _create_tables(db)
 
     # ----------------------------------------------------------------- accepted messages
@@ -723,7 +719,7 @@ class StateStore:
         keys = sorted(set(sleutels))
 
         def work(ex: Exec) -> Afsprakenstand:
-            generatie = ex("SELECT generatie FROM kp_afspraken_stand WHERE id = 1").fetchone()[0]
+            generatie = ex(_STAND).fetchone()[0]
             ids: set[str] = set()
             for key in keys:
                 rows = ex(

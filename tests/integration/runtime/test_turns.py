@@ -24,7 +24,7 @@ from gateway.runtime.settings import Settings
 from gateway.transport.rabbit import SOORT
 from tests.support.gateways import ON_BOTH_TRANSPORTS, capture_parts, run_gateway
 from tests.support.messages import fresh
-from tests.support.partners import drain, inbox_until_answered, split, take
+from tests.support.partners import PartnerClient, drain, inbox_until_answered, split, take
 from tests.support.paths import EXAMPLES_DIR
 from tests.support.strategies import MESSAGE_CODEC
 from tests.support.waiting import eventually
@@ -96,6 +96,16 @@ def _signalen(messages: list[Any]) -> list[Any]:
     return [m for m in messages if (m.headers or {}).get(SOORT) == "signaal"]
 
 
+async def _versie_1_accepted(vt: PartnerClient, politie: PartnerClient, reeks: str) -> None:
+    """VT sends versie 1 of ``reeks``: answered with an Ontvangstbevestiging and delivered to
+    politie (a recipient of the reeks), which takes it from its inbox."""
+    await vt.send(fresh(VERSIE_1, reeks_id=reeks))
+    _, (antwoord,) = await inbox_until_answered(vt)
+    assert isinstance(MESSAGE_CODEC.read(antwoord.body).inhoud, Ontvangstbevestiging)
+    (versie_1,) = split(await take(politie, 1))[0]
+    assert versie_1.type == "Veiligheidsafspraken"
+
+
 async def test_a_melding_after_a_withdrawal_waits_for_it_and_is_not_signalled(
     settings: Settings,
     transport: str,
@@ -115,11 +125,7 @@ async def test_a_melding_after_a_withdrawal_waits_for_it_and_is_not_signalled(
     async with run_gateway(settings, vhost, transport) as running:
         (parts,) = built
         politie, vt = running.partner("politie"), running.partner("vt-twente")
-        await vt.send(fresh(VERSIE_1, reeks_id=reeks))
-        _, (antwoord,) = await inbox_until_answered(vt)
-        assert isinstance(MESSAGE_CODEC.read(antwoord.body).inhoud, Ontvangstbevestiging)
-        (versie_1,) = split(await take(politie, 1))[0]  # politie is a recipient of the reeks
-        assert versie_1.type == "Veiligheidsafspraken"
+        await _versie_1_accepted(vt, politie, reeks)
 
         state = parts.gateway.effects.state
         plan = state.plan
@@ -209,9 +215,7 @@ async def test_a_melding_decided_before_another_replicas_withdrawal_is_decided_a
         (parts,) = built
         gateway = parts.gateway
         politie, vt = running.partner("politie"), running.partner("vt-twente")
-        await vt.send(fresh(VERSIE_1, reeks_id=reeks))
-        await inbox_until_answered(vt)
-        split(await take(politie, 1))  # versie 1
+        await _versie_1_accepted(vt, politie, reeks)
 
         withdrawal = fresh(INGETROKKEN, reeks_id=reeks, conversatie_id=str(uuid.uuid4()))
         gathered = _another_replica_meanwhile(gateway, melding, withdrawal, vt.oin, monkeypatch)
@@ -252,9 +256,7 @@ async def test_a_versie_decided_before_another_replicas_versie_is_decided_again(
         (parts,) = built
         gateway = parts.gateway
         politie, vt = running.partner("politie"), running.partner("vt-twente")
-        await vt.send(fresh(VERSIE_1, reeks_id=reeks))
-        await inbox_until_answered(vt)
-        split(await take(politie, 1))  # versie 1
+        await _versie_1_accepted(vt, politie, reeks)
 
         versie_2 = fresh(VERSIE_2, reeks_id=reeks)
         gathered = _another_replica_meanwhile(gateway, ours, versie_2, vt.oin, monkeypatch)

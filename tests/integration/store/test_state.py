@@ -327,6 +327,43 @@ def _versie(
     )
 
 
+async def _plan_versie(
+    store: StateStore,
+    reeks_id: str,
+    versie: int,
+    status: str = "geldig",
+    *,
+    bericht_id: str | None = None,
+    gelezen: int | None = None,
+) -> bool:
+    """VT's versie ``versie`` of ``reeks_id`` planned (to politie), decided on the
+    afspraken as read at generation ``gelezen`` (None: not said)."""
+    return await store.plan(
+        VT,
+        bericht_id or str(uuid.uuid4()),
+        "a" * 64,
+        "Veiligheidsafspraken",
+        str(uuid.uuid4()),
+        [(POLITIE, "politie", "b" * 64)],
+        geheugen=_versie(reeks_id, versie, {POLITIE}, status),
+        afspraken_gelezen=gelezen,
+    )
+
+
+async def _plan_melding(store: StateStore, bericht_id: str, gelezen: int) -> bool:
+    """Politie's VtMelding planned (to VT), matched against the afspraken as read at
+    generation ``gelezen``."""
+    return await store.plan(
+        POLITIE,
+        bericht_id,
+        "c" * 64,
+        "VtMelding",
+        str(uuid.uuid4()),
+        [(VT, "veilig-thuis", "d" * 64)],
+        afspraken_gelezen=gelezen,
+    )
+
+
 async def test_an_afspraken_reeks_moves_forward_only_and_keeps_its_recipients(
     store: StateStore,
 ) -> None:
@@ -432,55 +469,23 @@ async def test_a_matched_message_is_planned_only_if_no_versie_was_accepted_since
     recorded; decided again on what is read now, it is planned."""
     conv = str(uuid.uuid4())
     reeks_id = str(uuid.uuid4())
-
-    async def versie(versie: int, status: str = "geldig") -> None:
-        await store.plan(
-            VT,
-            str(uuid.uuid4()),
-            "a" * 64,
-            "Veiligheidsafspraken",
-            conv,
-            [(POLITIE, "politie", "b" * 64)],
-            geheugen=_versie(reeks_id, versie, {POLITIE}, status),
-        )
-
-    async def melding(bericht_id: str, gelezen: int) -> bool:
-        return await store.plan(
-            POLITIE,
-            bericht_id,
-            "c" * 64,
-            "VtMelding",
-            str(uuid.uuid4()),
-            [(VT, "veilig-thuis", "d" * 64)],
-            afspraken_gelezen=gelezen,
-        )
-
     begin = (await store.afspraken(["bsn-1"])).generatie
-    await versie(1)
+    await _plan_versie(store, reeks_id, 1)
     assert (await store.afspraken(["bsn-1"])).generatie == begin + 1
     gelezen = (await store.afspraken(["bsn-1"])).generatie
-    await versie(2, "ingetrokken")  # accepted by another replica meanwhile
+    await _plan_versie(store, reeks_id, 2, "ingetrokken")  # by another replica meanwhile
     bericht_id = str(uuid.uuid4())
     with pytest.raises(Stale, match="an afspraken versie was accepted while it was decided"):
-        await melding(bericht_id, gelezen)
+        await _plan_melding(store, bericht_id, gelezen)
     assert await store.lookup(POLITIE, bericht_id) is None  # nothing recorded
     nu = (await store.afspraken(["bsn-1"])).generatie
     assert nu == gelezen + 1
-    assert await melding(bericht_id, nu)
+    assert await _plan_melding(store, bericht_id, nu)
     assert await store.lookup(POLITIE, bericht_id) is not None
     # so is a versie decided on the reeks as read before another versie was accepted
     versie_id = str(uuid.uuid4())
     with pytest.raises(Stale):
-        await store.plan(
-            VT,
-            versie_id,
-            "a" * 64,
-            "Veiligheidsafspraken",
-            conv,
-            [(POLITIE, "politie", "b" * 64)],
-            geheugen=_versie(reeks_id, 3, {POLITIE}),
-            afspraken_gelezen=gelezen,
-        )
+        await _plan_versie(store, reeks_id, 3, bericht_id=versie_id, gelezen=gelezen)
     assert await store.lookup(VT, versie_id) is None
     reeks = await store.reeks(reeks_id)
     assert reeks is not None
@@ -513,27 +518,11 @@ async def test_on_postgresql_versies_and_matched_plans_wait_for_each_other(
                 half_way.execute("SELECT generatie FROM kp_afspraken_stand WHERE id = 1 FOR SHARE")
             else:
                 half_way.execute("UPDATE kp_afspraken_stand SET generatie = generatie + 1")
-            if planned == "versie":
-                plan = store.plan(
-                    VT,
-                    str(uuid.uuid4()),
-                    "a" * 64,
-                    "Veiligheidsafspraken",
-                    str(uuid.uuid4()),
-                    [(POLITIE, "politie", "b" * 64)],
-                    geheugen=_versie(str(uuid.uuid4()), 1, {POLITIE}),
-                    afspraken_gelezen=gelezen,
-                )
-            else:
-                plan = store.plan(
-                    POLITIE,
-                    str(uuid.uuid4()),
-                    "c" * 64,
-                    "VtMelding",
-                    str(uuid.uuid4()),
-                    [(VT, "veilig-thuis", "d" * 64)],
-                    afspraken_gelezen=gelezen,
-                )
+            plan = (
+                _plan_versie(store, str(uuid.uuid4()), 1, gelezen=gelezen)
+                if planned == "versie"
+                else _plan_melding(store, str(uuid.uuid4()), gelezen)
+            )
             task = asyncio.ensure_future(plan)
             blocker = half_way.execute("SELECT pg_backend_pid()").fetchone()
             assert blocker is not None
